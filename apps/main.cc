@@ -1,0 +1,30 @@
+// The `vigil` program: one binary, one subcommand per job of the data contract.
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigil: proof of life and fund-fraud detection for a public pension fund", "vigil"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vigil 0.1.0");
+  int exit_code = vigil::cli::kExitOk;
+  vigil::cli::AddGenerateCommand(app, exit_code);
+  vigil::cli::AddIngestCommand(app, exit_code);
+  vigil::cli::AddScoreCommand(app, exit_code);
+  vigil::cli::AddEvalCommand(app, exit_code);
+  vigil::cli::AddOutliersCommand(app, exit_code);
+  vigil::cli::AddScreenCommand(app, exit_code);
+  vigil::cli::AddServeCommand(app, exit_code);
+  vigil::cli::AddUserCommand(app, exit_code);
+  vigil::cli::AddAuditCommand(app, exit_code);
+  vigil::cli::AddTrainCommand(app, exit_code);
+  vigil::cli::AddBenchCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // CLI11 returns 0 for --help/--version and its own codes for usage errors: map those to 2.
+    return code == 0 ? vigil::cli::kExitOk : vigil::cli::kExitUsage;
+  }
+  return exit_code;
+}
