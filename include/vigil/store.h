@@ -1,0 +1,383 @@
+// The history store: every feed row of every person, kept in one RocksDB database.
+//
+// Layout (docs/storage.md has the byte-level format):
+//   persons      PersonKey | region             -> PersonRecord
+//   events       PersonKey | time | kind | nk   -> one contribution, payment, signal, registry
+//                                                  event or appraisal (the person's history,
+//                                                  ordered by time)
+//   aggregates   PersonKey | month              -> MonthAggregate of the events *known* in that
+//                                                  month, maintained incrementally by a merge
+//                                                  operator
+//   payment_ids  payment_id                     -> events key of that payment (a correction may
+//                                                  move a payment to another person or date)
+//   cases        caller's key                   -> caller's bytes (scoring owns the format)
+//   audit        8-byte big-endian sequence     -> caller's bytes, append-only
+//   meta         name                           -> value (schema version, ...)
+//
+// Every event carries its *known-at* time: the moment vigil could first have known it
+// (registry: reported_date; contributions: recorded_at; payments: paid_date; signals:
+// occurred_at; appraisals: appraisal_date). Reads "as of" a date use only rows known by then.
+//
+// Writes are idempotent: re-writing a row whose natural key (feeds.md) is already stored with
+// identical content changes nothing; with different content it replaces the old row (a
+// correction) and the aggregates are corrected in the same atomic write.
+//
+// No RocksDB type appears here: the implementation lives in storage/.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/codes.h"
+#include "vigil/records.h"
+#include "vigil/status.h"
+#include "vigil/time.h"
+
+namespace vigil {
+
+// Version of the on-disk layout written by this build. A database written by a newer version
+// is refused at Open (FailedPrecondition naming both versions); an older one is opened as is
+// (no older version exists yet).
+inline constexpr uint32_t kStoreSchemaVersion = 1;
+
+// 64-bit XXH3 of the person id text exactly as stored (18 characters, upper-case X).
+// It leads every per-person key, spreads persons evenly over the key space and is the shard
+// key of a future multi-node store. It is also what logs and error messages show instead of
+// the resident id. Thread-safety: pure function.
+uint64_t PersonKey(std::string_view person_id);
+
+// Kind of a history event: byte 17 of an events key. Stable values: stored on disk.
+enum class EventKind : uint8_t {
+  kContribution = 1,
+  kPayment = 2,
+  kSignal = 3,
+  kRegistry = 4,
+  kAppraisal = 5,
+};
+std::string_view EventKindName(EventKind kind);
+
+// How the store is opened.
+enum class OpenMode : uint8_t {
+  kReadWrite,  // the one writer process (ingest, score)
+  kReadOnly,   // a fixed view of the database as it was at Open; no writes
+  kSecondary,  // follows a live primary: call Store::CatchUp() to see its newer writes
+};
+
+// Options for Store::Open. Plain struct; Open() validates it. None can change after Open.
+struct StoreOptions {
+  // Directory of the database. Required.
+  std::string path;
+  // Create the database (and its column families) when `path` holds none.
+  // Default: true. Ignored unless mode == kReadWrite.
+  bool create_if_missing = true;
+  // Default: OpenMode::kReadWrite.
+  OpenMode mode = OpenMode::kReadWrite;
+  // Directory where a kSecondary instance keeps its own info log and metadata; must differ
+  // from `path`. Required when mode == kSecondary, ignored otherwise. Default: empty.
+  std::string secondary_path;
+  // Size of the block cache shared by all column families, in bytes. Default: 256 MiB.
+  size_t block_cache_bytes = size_t{256} << 20;
+  // Memtable size per column family, in bytes (events and aggregates; the small column
+  // families use a quarter of it). Default: 64 MiB.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // Bloom filter bits per key (per-person prefix filters on events/aggregates, whole-key on
+  // the others). 0 disables the filters. Default: 10 (about 1% false positives).
+  int bloom_bits_per_key = 10;
+  // Background flush and compaction threads. Default: 2.
+  int background_jobs = 2;
+  // fsync the WAL on every write. The WAL is always on, so an acknowledged write survives a
+  // crash of the process (kill -9) either way; sync_writes also makes it survive a power loss,
+  // at the cost of one fsync per batch. Default: false.
+  bool sync_writes = false;
+  // Number of mutexes that serialise the read-check-write of concurrent writers, striped by
+  // person key (and payment id). Default: 1024. Must be > 0.
+  size_t lock_stripes = 1024;
+};
+
+// Per-row outcome counts of one Store::Write.
+struct WriteCounts {
+  uint64_t inserted = 0;   // natural key not stored before
+  uint64_t replaced = 0;   // stored before with different content: corrected
+  uint64_t unchanged = 0;  // stored before with identical content: nothing written
+  uint64_t total() const { return inserted + replaced + unchanged; }
+  WriteCounts& operator+=(const WriteCounts& o) {
+    inserted += o.inserted;
+    replaced += o.replaced;
+    unchanged += o.unchanged;
+    return *this;
+  }
+  friend bool operator==(const WriteCounts&, const WriteCounts&) = default;
+};
+
+// A batch of typed feed rows to be written atomically by Store::Write. Rows are encoded as
+// they are added (so callers can build batches on several threads and keep the store's critical
+// section short). Within one batch a later row with the same natural key as an earlier one
+// replaces it, exactly as in two successive batches.
+// Thread-safety: thread-compatible (one builder per thread; const methods may be shared).
+class RecordBatch {
+ public:
+  RecordBatch();
+  ~RecordBatch();
+  RecordBatch(RecordBatch&&) noexcept;
+  RecordBatch& operator=(RecordBatch&&) noexcept;
+  RecordBatch(const RecordBatch&) = delete;
+  RecordBatch& operator=(const RecordBatch&) = delete;
+
+  void Add(const AnyRecord& record);
+  void Add(const PersonRecord& record);
+  void Add(const ContributionRecord& record);
+  void Add(const PaymentRecord& record);
+  void Add(const SignalRecord& record);
+  void Add(const RegistryRecord& record);
+  void Add(const AppraisalRecord& record);
+
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  // Total encoded bytes (keys + values), for sizing batches.
+  size_t ByteSize() const;
+  void Clear();
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+namespace store_detail {
+template <typename T, size_t N>
+constexpr std::array<T, N> Filled(T v) {
+  std::array<T, N> a{};
+  a.fill(v);
+  return a;
+}
+}  // namespace store_detail
+
+// What the store keeps per (person, month of known-at), summed over months by reads.
+// Counts and sums are exact; `latest`/`earliest` fields hold kNoTime/kNoDay when nothing was
+// seen. Times are seconds since 1970 local (vigil::Seconds), days are vigil::DayNumber.
+// Thread-safety: value type.
+struct MonthAggregate {
+  static constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+  static constexpr int32_t kNoDay = std::numeric_limits<int32_t>::max();
+  static constexpr size_t kSources = CodeCount<SignalSource>();
+  static constexpr size_t kBenefits = CodeCount<Benefit>();
+  static constexpr size_t kRegistryEvents = CodeCount<RegistryEvent>();
+
+  // Signals per SignalSource: how many, and the latest occurred_at.
+  std::array<int64_t, kSources> signal_count{};
+  std::array<int64_t, kSources> signal_latest = store_detail::Filled<int64_t, kSources>(kNoTime);
+  // FACE_CERT signals whose detail is FAIL (also counted in signal_count).
+  int64_t face_cert_failed = 0;
+  // HOSPITAL_DISCHARGE signals whose outcome is DIED (also counted in signal_count).
+  int64_t discharged_dead = 0;
+
+  // Payments per Benefit: how many and how much (fen).
+  std::array<int64_t, kBenefits> payment_count{};
+  std::array<int64_t, kBenefits> payment_fen{};
+
+  // Registry events per RegistryEvent: how many, and the earliest event_date.
+  std::array<int64_t, kRegistryEvents> registry_count{};
+  std::array<int32_t, kRegistryEvents> registry_earliest_day =
+      store_detail::Filled<int32_t, kRegistryEvents>(kNoDay);
+
+  // Contribution spells: rows, months covered (sum of spell lengths, overlaps counted twice),
+  // months in a special (hazardous) job type, months paid as BACK_PAYMENT, and the base sum
+  // (monthly_base * months, fen).
+  int64_t contribution_rows = 0;
+  int64_t contribution_months = 0;
+  int64_t special_job_months = 0;
+  int64_t back_payment_months = 0;
+  int64_t contribution_base_fen = 0;
+
+  // Appraisals: how many, and how many concluded a complete loss (grade 1..4).
+  int64_t appraisal_count = 0;
+  int64_t appraisal_complete_loss = 0;
+
+  // Adds `other` into this: counts and sums add, latest is max, earliest is min.
+  void Merge(const MonthAggregate& other);
+  // True when nothing at all was recorded.
+  bool empty() const;
+  // The contribution of one event (the unit the merge operator adds up). `value` is the
+  // encoded events value of that kind; Corruption on bad bytes.
+  static Result<MonthAggregate> OfEvent(EventKind kind, std::string_view value);
+
+  friend bool operator==(const MonthAggregate&, const MonthAggregate&) = default;
+};
+
+// Encoding of MonthAggregate (the aggregates CF value). Exposed for tests and tools.
+std::string EncodeAggregate(const MonthAggregate& aggregate);
+Result<MonthAggregate> DecodeAggregate(std::string_view bytes);
+
+// One stored event, seen without copying: the views point into RocksDB's buffers and are valid
+// only during the visitor call that received them. Thread-safety: not thread-safe (a view).
+struct EventView {
+  uint64_t person_key = 0;
+  EventKind kind = EventKind::kSignal;
+  Timestamp time{};      // when it happened (see docs/storage.md per kind)
+  Timestamp known_at{};  // when vigil could first know it
+  uint64_t natural_key_hash = 0;
+  std::string_view key;    // the raw events key (25 bytes)
+  std::string_view value;  // the raw encoded value
+
+  // Decoders: Corruption on bad bytes, InvalidArgument when `kind` is another kind.
+  Result<ContributionRecord> AsContribution() const;
+  Result<PaymentRecord> AsPayment() const;
+  Result<SignalRecord> AsSignal() const;
+  Result<RegistryRecord> AsRegistry() const;
+  Result<AppraisalRecord> AsAppraisal() const;
+  Result<AnyRecord> Decode() const;
+};
+
+// Which events a history visit returns. Times are inclusive; known_by filters on known-at.
+struct HistoryFilter {
+  // Events with time >= from. Default: the beginning of time.
+  Timestamp from = TimestampFromSeconds(std::numeric_limits<int64_t>::min());
+  // Events with time <= to. Default: the end of time.
+  Timestamp to = TimestampFromSeconds(std::numeric_limits<int64_t>::max());
+  // Only events with known_at <= known_by ("as of"). Default: no filter.
+  std::optional<Timestamp> known_by;
+  // Only these kinds (empty = all). Default: all.
+  std::vector<EventKind> kinds;
+};
+
+// A visitor returns true to continue, false to stop early (not an error).
+using EventVisitor = std::function<bool(const EventView&)>;
+using PersonVisitor = std::function<bool(const PersonRecord&)>;
+using BytesVisitor = std::function<bool(std::string_view key, std::string_view value)>;
+using AuditVisitor = std::function<bool(uint64_t sequence, std::string_view entry)>;
+
+class Store;
+
+// A consistent point-in-time view of the whole store. Every read taking a `const Snapshot*`
+// sees exactly the writes acknowledged before the snapshot was taken, whatever is written
+// after. Releases itself on destruction; must not outlive the Store that made it.
+// Thread-safety: thread-safe (may be shared by concurrent readers).
+class Snapshot {
+ public:
+  ~Snapshot();
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend class Store;
+  explicit Snapshot(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The store. Open once per process per directory (RocksDB locks the directory for kReadWrite).
+// Thread-safety: thread-safe. All methods may be called concurrently from any thread; writes
+// of concurrent Write() calls are serialised per person (striped locks), so aggregates stay
+// equal to a recomputation from the events whatever the interleaving.
+// Every read takes an optional snapshot; nullptr reads the latest committed state.
+class Store {
+ public:
+  // Opens (or creates) the database. Errors: InvalidArgument for bad options,
+  // FailedPrecondition when the database was written by a newer schema version (the message
+  // names both versions) or lacks a column family, IoError / Corruption from RocksDB.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const StoreOptions& options() const;
+
+  // ---- writes (kReadWrite only; others get FailedPrecondition) ----
+
+  // Writes every row of `batch` atomically (one RocksDB WriteBatch: events, aggregate deltas and
+  // indexes together): after a crash either all of it or none of it is there. Returns the
+  // per-row outcomes once the batch is in the WAL (acknowledged).
+  Result<WriteCounts> Write(const RecordBatch& batch);
+
+  // Bulk load into an empty store: sorts the batch, writes SST files beside the database and
+  // ingests them (much faster than Write for an initial load). FailedPrecondition when the
+  // store already holds persons or events. Counts are all `inserted` (duplicates within the
+  // batch: last one wins and counts as `replaced`).
+  Result<WriteCounts> BulkLoad(const RecordBatch& batch);
+
+  // Cases: opaque bytes under a caller-chosen key (scoring owns the format).
+  Status PutCase(std::string_view key, std::string_view value);
+  // Meta: small named values. The name "schema_version" is reserved (InvalidArgument).
+  Status PutMeta(std::string_view name, std::string_view value);
+  // Appends an audit entry; returns its sequence number (1, 2, ...; never reused).
+  Result<uint64_t> AppendAudit(std::string_view entry);
+
+  // ---- reads ----
+
+  // Takes a snapshot of the current state. Never fails on an open store.
+  std::unique_ptr<Snapshot> GetSnapshot() const;
+
+  // The persons row of (person_id, region). NotFound when absent.
+  Result<PersonRecord> GetPerson(std::string_view person_id, uint16_t region,
+                                 const Snapshot* snapshot = nullptr) const;
+  // Every persons row (all regions) of one person key; empty when none.
+  Result<std::vector<PersonRecord>> GetPersonRows(uint64_t person_key,
+                                                  const Snapshot* snapshot = nullptr) const;
+  // Visits every persons row in key order (person key, then region).
+  Status ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot = nullptr) const;
+
+  // Visits one person's history in (time, kind, natural key) order, zero-copy.
+  Status VisitHistory(uint64_t person_key, const HistoryFilter& filter, const EventVisitor& visit,
+                      const Snapshot* snapshot = nullptr) const;
+
+  // Aggregates of many persons: for each person key, the sum of its month buckets whose
+  // known-at month is <= `as_of` (month granularity: rows known later in the as-of month are
+  // included; use VisitHistory with known_by for a day-exact cut). `out` is resized to
+  // person_keys.size(), in the same order; a person without events gets an empty aggregate.
+  Status MultiGetAggregates(std::span<const uint64_t> person_keys, Month as_of,
+                            std::vector<MonthAggregate>* out,
+                            const Snapshot* snapshot = nullptr) const;
+  // The month buckets of one person (month number, aggregate), in month order.
+  Status GetAggregateBuckets(uint64_t person_key,
+                             std::vector<std::pair<Month, MonthAggregate>>* out,
+                             const Snapshot* snapshot = nullptr) const;
+
+  // Looks up where a payment is stored: its events key, NotFound when unknown.
+  Result<std::string> GetPaymentEventKey(std::string_view payment_id,
+                                         const Snapshot* snapshot = nullptr) const;
+
+  Result<std::string> GetCase(std::string_view key, const Snapshot* snapshot = nullptr) const;
+  Status ScanCases(const BytesVisitor& visit, const Snapshot* snapshot = nullptr) const;
+  Result<std::string> GetMeta(std::string_view name, const Snapshot* snapshot = nullptr) const;
+  // Visits audit entries with sequence >= from, in order.
+  Status ScanAudit(uint64_t from, const AuditVisitor& visit,
+                   const Snapshot* snapshot = nullptr) const;
+
+  // ---- maintenance ----
+
+  // A consistent, openable copy of the database in `dir` (must not exist; same file system:
+  // hard links, so it is cheap). Open it with StoreOptions{.path = dir}.
+  Status CreateCheckpoint(const std::string& dir) const;
+  // Adds an incremental backup of the current state to the backup directory `backup_dir`
+  // (created when missing). Includes the WAL, so acknowledged writes are in it.
+  Status CreateBackup(const std::string& backup_dir) const;
+  // Restores the latest backup of `backup_dir` into `db_dir` (which must not be open).
+  static Status RestoreLatestBackup(const std::string& backup_dir, const std::string& db_dir);
+  // Flushes memtables to SST files (the WAL already makes writes durable; this shortens
+  // recovery and is what tests and benchmarks use to measure reads from disk).
+  Status Flush();
+  // Compacts everything (merges folded, old versions dropped).
+  Status CompactAll();
+  // kSecondary only: replays the primary's newer writes. FailedPrecondition otherwise.
+  Status CatchUp();
+
+  struct Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
