@@ -1,0 +1,202 @@
+#include "vigil/policy.h"
+
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <variant>
+#include <vector>
+
+namespace vigil {
+namespace {
+
+using Json = nlohmann::json;
+
+// One tunable value of the policy: its dotted JSON path, where it lives and its legal range.
+// The table is the single definition that drives loading, range checks and ToJson.
+struct Field {
+  std::string path;
+  std::variant<std::function<int&(Policy&)>, std::function<double&(Policy&)>> target;
+  double min;
+  double max;
+};
+
+template <typename T>
+std::function<T&(Policy&)> Member(T RetirementPolicy::*field) {
+  return [field](Policy& p) -> T& { return p.retirement.*field; };
+}
+template <typename T>
+std::function<T&(Policy&)> Member(T CertificationPolicy::*field) {
+  return [field](Policy& p) -> T& { return p.certification.*field; };
+}
+template <typename T>
+std::function<T&(Policy&)> Member(T RulePolicy::*field) {
+  return [field](Policy& p) -> T& { return p.rules.*field; };
+}
+
+const std::vector<Field>& Fields() {
+  static const std::vector<Field> fields = [] {
+    std::vector<Field> f;
+    using R = RetirementPolicy;  // NOLINT(readability-identifier-naming)
+    using C = CertificationPolicy;
+    using U = RulePolicy;
+    auto add_int = [&f](std::string path, std::function<int&(Policy&)> t, double lo, double hi) {
+      f.push_back({std::move(path), std::move(t), lo, hi});
+    };
+    auto add_double = [&f](std::string path, std::function<double&(Policy&)> t, double lo,
+                           double hi) { f.push_back({std::move(path), std::move(t), lo, hi}); };
+    add_int("retirement.normal_age.male", Member(&R::normal_age_male), 40, 80);
+    add_int("retirement.normal_age.female_cadre", Member(&R::normal_age_female_cadre), 40, 80);
+    add_int("retirement.normal_age.female_worker", Member(&R::normal_age_female_worker), 40, 80);
+    add_int("retirement.special_job_age.male", Member(&R::special_job_age_male), 35, 80);
+    add_int("retirement.special_job_age.female", Member(&R::special_job_age_female), 35, 80);
+    for (JobType job : AllCodes<JobType>()) {
+      if (job == JobType::kNormal) continue;
+      const auto index = static_cast<size_t>(job);
+      add_int("retirement.special_job_min_years." + std::string(CodeName(job)),
+              [index](Policy& p) -> int& { return p.retirement.special_job_min_years[index]; }, 1,
+              40);
+    }
+    add_int("retirement.disability_age.male", Member(&R::disability_age_male), 30, 80);
+    add_int("retirement.disability_age.female", Member(&R::disability_age_female), 30, 80);
+    add_int("retirement.disability_max_grade", Member(&R::disability_max_grade), 1, 10);
+    add_int("retirement.min_contribution_years", Member(&R::min_contribution_years), 1, 45);
+
+    add_int("certification.window_months", Member(&C::window_months), 1, 60);
+    for (SignalSource source : AllCodes<SignalSource>()) {
+      const auto index = static_cast<size_t>(source);
+      add_double("certification.source_weight." + std::string(CodeName(source)),
+                 [index](Policy& p) -> double& { return p.certification.source_weight[index]; },
+                 0, 10);
+    }
+    add_double("certification.half_life_days", Member(&C::half_life_days), 1, 3650);
+    add_double("certification.certify_threshold", Member(&C::certify_threshold), 0.01, 100);
+    add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1,
+            240);
+    add_double("certification.card_only_cap", Member(&C::card_only_cap), 0, 100);
+
+    add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
+    add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);
+    add_int("rules.shared_account_max_persons", Member(&U::shared_account_max_persons), 1, 100);
+    add_double("rules.amount_anomaly_ratio", Member(&U::amount_anomaly_ratio), 1.01, 100);
+    add_int("rules.backpay_window_months", Member(&U::backpay_window_months), 1, 240);
+    add_double("rules.backpay_share_threshold", Member(&U::backpay_share_threshold), 0, 1);
+    add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1,
+            100000);
+    add_double("rules.appraisal_doctor_share", Member(&U::appraisal_doctor_share), 0, 1);
+    add_int("rules.age_change_window_months", Member(&U::age_change_window_months), 1, 240);
+    add_int("rules.face_reuse_min_persons", Member(&U::face_reuse_min_persons), 2, 100);
+    add_double("rules.hold_risk", Member(&U::hold_risk), 0, 1);
+    add_double("rules.block_risk", Member(&U::block_risk), 0, 1);
+    add_double("rules.anomaly_flag_score", Member(&U::anomaly_flag_score), 0, 1);
+    return f;
+  }();
+  return fields;
+}
+
+// Flattens nested objects into dotted paths; arrays and nulls are errors.
+Status Flatten(const Json& node, const std::string& prefix, std::vector<std::pair<std::string,
+               const Json*>>& out) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) {
+      VIGIL_RETURN_IF_ERROR(Flatten(*it, path, out));
+    } else {
+      out.emplace_back(path, &*it);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string FormatNumber(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view origin) {
+  Json root;
+  try {
+    root = Json::parse(json_text);
+  } catch (const Json::parse_error& e) {
+    return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " + e.what());
+  }
+  if (!root.is_object()) {
+    return Status::InvalidArgument(std::string(origin) + ": top level must be a JSON object");
+  }
+  Policy policy;
+  std::vector<std::pair<std::string, const Json*>> leaves;
+  VIGIL_RETURN_IF_ERROR(Flatten(root, "", leaves).WithContext(origin));
+  for (const auto& [path, value] : leaves) {
+    auto fail = [&, &p = path](const std::string& why) {
+      return Status::InvalidArgument(std::string(origin) + ": " + p + ": " + why);
+    };
+    if (path == "version") {
+      if (!value->is_string()) return fail("must be a string");
+      policy.version = value->get<std::string>();
+      continue;
+    }
+    const Field* field = nullptr;
+    for (const Field& f : Fields()) {
+      if (f.path == path) field = &f;
+    }
+    if (field == nullptr) return fail("unknown key");
+    if (!value->is_number()) return fail("must be a number");
+    const double v = value->get<double>();
+    if (v < field->min || v > field->max) {
+      return fail(FormatNumber(v) + " is out of range [" + FormatNumber(field->min) + ", " +
+                  FormatNumber(field->max) + "]");
+    }
+    if (const auto* int_ref = std::get_if<std::function<int&(Policy&)>>(&field->target)) {
+      if (!value->is_number_integer()) return fail("must be a whole number");
+      (*int_ref)(policy) = value->get<int>();
+    } else if (const auto* dbl_ref =
+                   std::get_if<std::function<double&(Policy&)>>(&field->target)) {
+      (*dbl_ref)(policy) = v;
+    }
+  }
+  if (policy.rules.hold_risk > policy.rules.block_risk) {
+    return Status::InvalidArgument(std::string(origin) +
+                                   ": rules.hold_risk must not exceed rules.block_risk");
+  }
+  return policy;
+}
+
+Result<Policy> Policy::LoadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(path + ": cannot open policy file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return FromJson(text.str(), path);
+}
+
+std::string Policy::ToJson() const {
+  Json root = Json::object();
+  root["version"] = version;
+  Policy copy = *this;
+  for (const Field& f : Fields()) {
+    Json* node = &root;
+    size_t start = 0;
+    for (size_t dot = f.path.find('.'); dot != std::string::npos;
+         start = dot + 1, dot = f.path.find('.', start)) {
+      node = &(*node)[f.path.substr(start, dot - start)];
+    }
+    Json& leaf = (*node)[f.path.substr(start)];
+    if (const auto* int_ref = std::get_if<std::function<int&(Policy&)>>(&f.target)) {
+      leaf = (*int_ref)(copy);
+    } else if (const auto* dbl_ref = std::get_if<std::function<double&(Policy&)>>(&f.target)) {
+      leaf = (*dbl_ref)(copy);
+    }
+  }
+  return root.dump(2);
+}
+
+int Policy::NormalRetirementAge(Sex sex, Category category) const {
+  if (sex == Sex::kMale) return retirement.normal_age_male;
+  return category == Category::kCadre ? retirement.normal_age_female_cadre
+                                      : retirement.normal_age_female_worker;
+}
+
+}  // namespace vigil
