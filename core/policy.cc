@@ -44,7 +44,9 @@ const std::vector<Field>& Fields() {
       f.push_back({std::move(path), std::move(t), lo, hi});
     };
     auto add_double = [&f](std::string path, std::function<double&(Policy&)> t, double lo,
-                           double hi) { f.push_back({std::move(path), std::move(t), lo, hi}); };
+                           double hi) {
+      f.push_back({std::move(path), std::move(t), lo, hi});
+    };
     add_int("retirement.normal_age.male", Member(&R::normal_age_male), 40, 80);
     add_int("retirement.normal_age.female_cadre", Member(&R::normal_age_female_cadre), 40, 80);
     add_int("retirement.normal_age.female_worker", Member(&R::normal_age_female_worker), 40, 80);
@@ -53,9 +55,9 @@ const std::vector<Field>& Fields() {
     for (JobType job : AllCodes<JobType>()) {
       if (job == JobType::kNormal) continue;
       const auto index = static_cast<size_t>(job);
-      add_int("retirement.special_job_min_years." + std::string(CodeName(job)),
-              [index](Policy& p) -> int& { return p.retirement.special_job_min_years[index]; }, 1,
-              40);
+      add_int(
+          "retirement.special_job_min_years." + std::string(CodeName(job)),
+          [index](Policy& p) -> int& { return p.retirement.special_job_min_years[index]; }, 1, 40);
     }
     add_int("retirement.disability_age.male", Member(&R::disability_age_male), 30, 80);
     add_int("retirement.disability_age.female", Member(&R::disability_age_female), 30, 80);
@@ -65,14 +67,13 @@ const std::vector<Field>& Fields() {
     add_int("certification.window_months", Member(&C::window_months), 1, 60);
     for (SignalSource source : AllCodes<SignalSource>()) {
       const auto index = static_cast<size_t>(source);
-      add_double("certification.source_weight." + std::string(CodeName(source)),
-                 [index](Policy& p) -> double& { return p.certification.source_weight[index]; },
-                 0, 10);
+      add_double(
+          "certification.source_weight." + std::string(CodeName(source)),
+          [index](Policy& p) -> double& { return p.certification.source_weight[index]; }, 0, 10);
     }
     add_double("certification.half_life_days", Member(&C::half_life_days), 1, 3650);
     add_double("certification.certify_threshold", Member(&C::certify_threshold), 0.01, 100);
-    add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1,
-            240);
+    add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1, 240);
     add_double("certification.card_only_cap", Member(&C::card_only_cap), 0, 100);
 
     add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
@@ -81,8 +82,7 @@ const std::vector<Field>& Fields() {
     add_double("rules.amount_anomaly_ratio", Member(&U::amount_anomaly_ratio), 1.01, 100);
     add_int("rules.backpay_window_months", Member(&U::backpay_window_months), 1, 240);
     add_double("rules.backpay_share_threshold", Member(&U::backpay_share_threshold), 0, 1);
-    add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1,
-            100000);
+    add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1, 100000);
     add_double("rules.appraisal_doctor_share", Member(&U::appraisal_doctor_share), 0, 1);
     add_int("rules.age_change_window_months", Member(&U::age_change_window_months), 1, 240);
     add_int("rules.face_reuse_min_persons", Member(&U::face_reuse_min_persons), 2, 100);
@@ -95,8 +95,8 @@ const std::vector<Field>& Fields() {
 }
 
 // Flattens nested objects into dotted paths; arrays and nulls are errors.
-Status Flatten(const Json& node, const std::string& prefix, std::vector<std::pair<std::string,
-               const Json*>>& out) {
+Status Flatten(const Json& node, const std::string& prefix,
+               std::vector<std::pair<std::string, const Json*>>& out) {
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
     if (it->is_object()) {
@@ -152,8 +152,7 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
     if (const auto* int_ref = std::get_if<std::function<int&(Policy&)>>(&field->target)) {
       if (!value->is_number_integer()) return fail("must be a whole number");
       (*int_ref)(policy) = value->get<int>();
-    } else if (const auto* dbl_ref =
-                   std::get_if<std::function<double&(Policy&)>>(&field->target)) {
+    } else if (const auto* dbl_ref = std::get_if<std::function<double&(Policy&)>>(&field->target)) {
       (*dbl_ref)(policy) = v;
     }
   }

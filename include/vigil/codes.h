@@ -22,26 +22,58 @@ enum class Category : uint8_t { kWorker, kCadre };
 enum class RetirementType : uint8_t { kNormal, kSpecialJob, kDisability, kResidentAge };
 enum class PersonStatus : uint8_t { kActive, kSuspended, kTerminated };
 enum class JobType : uint8_t {
-  kNormal, kUnderground, kHighAltitude, kHighTemperature, kHeavyLabour, kToxic
+  kNormal,
+  kUnderground,
+  kHighAltitude,
+  kHighTemperature,
+  kHeavyLabour,
+  kToxic
 };
 enum class ContributionKind : uint8_t { kRegular, kBackPayment };
 enum class Benefit : uint8_t { kPension, kUnemployment, kWorkInjury, kSurvivor };
 enum class Channel : uint8_t { kBank, kEcny };
 enum class SignalSource : uint8_t {
-  kFaceCert, kFieldVisit, kBankCounter, kGovService,  // seen in person
-  kHospitalAdmission, kHospitalDischarge, kMedicalSettlement, kTravel, kCareHome, kTransit,
-  kBankActivity, kTelecom,
+  kFaceCert,
+  kFieldVisit,
+  kBankCounter,
+  kGovService,  // seen in person
+  kHospitalAdmission,
+  kHospitalDischarge,
+  kMedicalSettlement,
+  kTravel,
+  kCareHome,
+  kTransit,
+  kBankActivity,
+  kTelecom,
 };
 enum class RegistryEvent : uint8_t {
-  kDeath, kCremation, kPrisonIn, kPrisonOut, kMissing, kEmigrated, kIdChange
+  kDeath,
+  kCremation,
+  kPrisonIn,
+  kPrisonOut,
+  kMissing,
+  kEmigrated,
+  kIdChange
 };
 enum class Conclusion : uint8_t { kCompleteLoss, kPartialLoss, kNone };
 enum class Certification : uint8_t { kCertified, kNeedsActive, kSuspend };
 enum class Action : uint8_t { kPay, kHold, kBlock };
 enum class Pattern : uint8_t {
-  kDeceasedPaid, kConcealedDeath, kPrisonPaid, kDuplicateReceipt, kSharedAccount,
-  kAccountHijack, kFakeSpecialJob, kFakeDisability, kAgeFalsified, kBackpayAbuse,
-  kUnemployedWhileEmployed, kForgedIdentity, kAmountAnomaly, kFaceReuse, kAnomaly,
+  kDeceasedPaid,
+  kConcealedDeath,
+  kPrisonPaid,
+  kDuplicateReceipt,
+  kSharedAccount,
+  kAccountHijack,
+  kFakeSpecialJob,
+  kFakeDisability,
+  kAgeFalsified,
+  kBackpayAbuse,
+  kUnemployedWhileEmployed,
+  kForgedIdentity,
+  kAmountAnomaly,
+  kFaceReuse,
+  kAnomaly,
 };
 
 // The four sources the contract says are seen in person (cannot be produced by a card holder).
@@ -54,10 +86,10 @@ constexpr bool IsInPerson(SignalSource s) {
 template <typename E>
 struct CodeNames;
 
-#define VIGIL_CODE_NAMES(E, ...)                                              \
-  template <>                                                                 \
-  struct CodeNames<E> {                                                       \
-    static constexpr std::string_view kWhat = #E;                             \
+#define VIGIL_CODE_NAMES(E, ...)                                                   \
+  template <>                                                                      \
+  struct CodeNames<E> {                                                            \
+    static constexpr std::string_view kWhat = #E;                                  \
     static constexpr auto kNames = std::to_array<std::string_view>({__VA_ARGS__}); \
   }
 
@@ -81,8 +113,8 @@ VIGIL_CODE_NAMES(Certification, "CERTIFIED", "NEEDS_ACTIVE", "SUSPEND");
 VIGIL_CODE_NAMES(Action, "PAY", "HOLD", "BLOCK");
 VIGIL_CODE_NAMES(Pattern, "DECEASED_PAID", "CONCEALED_DEATH", "PRISON_PAID", "DUPLICATE_RECEIPT",
                  "SHARED_ACCOUNT", "ACCOUNT_HIJACK", "FAKE_SPECIAL_JOB", "FAKE_DISABILITY",
-                 "AGE_FALSIFIED", "BACKPAY_ABUSE", "UNEMPLOYED_WHILE_EMPLOYED",
-                 "FORGED_IDENTITY", "AMOUNT_ANOMALY", "FACE_REUSE", "ANOMALY");
+                 "AGE_FALSIFIED", "BACKPAY_ABUSE", "UNEMPLOYED_WHILE_EMPLOYED", "FORGED_IDENTITY",
+                 "AMOUNT_ANOMALY", "FACE_REUSE", "ANOMALY");
 #undef VIGIL_CODE_NAMES
 
 template <typename E>
@@ -115,6 +147,23 @@ constexpr auto AllCodes() {
   std::array<E, CodeNames<E>::kNames.size()> all{};
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<E>(i);
   return all;
+}
+
+// ---- implementation (header-only: every target uses these, see docs/architecture.md) ----
+
+inline Status UnknownCodeError(std::string_view what, std::string_view text,
+                               std::span<const std::string_view> allowed) {
+  std::string m = "unknown ";
+  m += what;
+  m += " '";
+  m += text;
+  m += "' (expected one of ";
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) m += ", ";
+    m += allowed[i];
+  }
+  m += ")";
+  return Status::InvalidArgument(std::move(m));
 }
 
 }  // namespace vigil

@@ -57,19 +57,19 @@ struct CertificationPolicy {
 };
 
 struct RulePolicy {
-  int deceased_grace_months = 0;          // payments for periods after the death month
-  int duplicate_min_regions = 2;          // regions paying one person for one period
-  int shared_account_max_persons = 2;     // more persons than this on one account is flagged
-  double amount_anomaly_ratio = 1.5;      // paid / approved benefit beyond this (or 1/this)
-  int backpay_window_months = 24;         // back-payment made within this before retirement
-  double backpay_share_threshold = 0.3;   // share of the 15 years bought back
-  int appraisal_doctor_min_cases = 10;    // doctor's disability appraisals to be a hotspot
-  double appraisal_doctor_share = 0.5;    // share of grades 1-4 at a hotspot doctor
-  int age_change_window_months = 36;      // birth-date change this close to retirement
-  int face_reuse_min_persons = 2;         // persons certified by one face
-  double hold_risk = 0.5;                 // fused risk at or above: HOLD
-  double block_risk = 0.85;               // fused risk at or above: BLOCK
-  double anomaly_flag_score = 0.65;       // isolation-forest score to flag ANOMALY
+  int deceased_grace_months = 0;         // payments for periods after the death month
+  int duplicate_min_regions = 2;         // regions paying one person for one period
+  int shared_account_max_persons = 2;    // more persons than this on one account is flagged
+  double amount_anomaly_ratio = 1.5;     // paid / approved benefit beyond this (or 1/this)
+  int backpay_window_months = 24;        // back-payment made within this before retirement
+  double backpay_share_threshold = 0.3;  // share of the 15 years bought back
+  int appraisal_doctor_min_cases = 10;   // doctor's disability appraisals to be a hotspot
+  double appraisal_doctor_share = 0.5;   // share of grades 1-4 at a hotspot doctor
+  int age_change_window_months = 36;     // birth-date change this close to retirement
+  int face_reuse_min_persons = 2;        // persons certified by one face
+  double hold_risk = 0.5;                // fused risk at or above: HOLD
+  double block_risk = 0.85;              // fused risk at or above: BLOCK
+  double anomaly_flag_score = 0.65;      // isolation-forest score to flag ANOMALY
 };
 
 struct Policy {

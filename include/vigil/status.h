@@ -40,7 +40,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -75,7 +77,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(state_).ok() && "a Result holding a Status must hold an error");
   }
@@ -104,20 +106,66 @@ class [[nodiscard]] Result {
   std::variant<T, Status> state_;
 };
 
+// ---- implementation (header-only: every target uses these, see docs/architecture.md) ----
+
+inline std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kAborted:
+      return "Aborted";
+    case StatusCode::kUnimplemented:
+      return "Unimplemented";
+    case StatusCode::kInternal:
+      return "Internal";
+  }
+  return "Unknown";
+}
+
+inline std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string out(StatusCodeName(code_));
+  out += ": ";
+  out += message_;
+  return out;
+}
+
+inline Status Status::WithContext(std::string_view context) const {
+  if (ok()) return *this;
+  std::string m(context);
+  m += ": ";
+  m += message_;
+  return {code_, std::move(m)};
+}
+
 }  // namespace vigil
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define VIGIL_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::vigil::Status vigil_status_ = (expr);      \
+#define VIGIL_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::vigil::Status vigil_status_ = (expr);        \
     if (!vigil_status_.ok()) return vigil_status_; \
   } while (false)
 
 #define VIGIL_CONCAT_INNER_(a, b) a##b
 #define VIGIL_CONCAT_(a, b) VIGIL_CONCAT_INNER_(a, b)
 // Declares `lhs` from a Result, or returns its Status on error.
-#define VIGIL_ASSIGN_OR_RETURN(lhs, expr)                                   \
-  auto VIGIL_CONCAT_(vigil_result_, __LINE__) = (expr);                     \
-  if (!VIGIL_CONCAT_(vigil_result_, __LINE__).ok())                         \
-    return VIGIL_CONCAT_(vigil_result_, __LINE__).status();                 \
+#define VIGIL_ASSIGN_OR_RETURN(lhs, expr)                   \
+  auto VIGIL_CONCAT_(vigil_result_, __LINE__) = (expr);     \
+  if (!VIGIL_CONCAT_(vigil_result_, __LINE__).ok())         \
+    return VIGIL_CONCAT_(vigil_result_, __LINE__).status(); \
   lhs = std::move(VIGIL_CONCAT_(vigil_result_, __LINE__)).value()
