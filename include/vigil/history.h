@@ -1,0 +1,66 @@
+// One person's whole history as scoring sees it, and the facts that need the whole population.
+//
+// The scoring pipeline fills a PersonHistory from the store (every row known by the as-of date,
+// decoded and sorted by time) and a CrossPersonFacts once per run; certification and the rules
+// are pure functions of these two and the Policy, so they are tested on hand-made histories.
+// Thread-safety: plain value types; a const CrossPersonFacts may be shared by all threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vigil/codes.h"
+#include "vigil/money.h"
+#include "vigil/records.h"
+#include "vigil/time.h"
+
+namespace vigil {
+
+struct PersonHistory {
+  uint64_t person_key = 0;
+  std::string person_id;
+  // One row per region whose fund registers this person (several = paid by several cities).
+  std::vector<PersonRecord> registrations;
+  // Each sorted by its time: start_month, period then paid_date, occurred_at, event_date,
+  // appraisal_date.
+  std::vector<ContributionRecord> contributions;
+  std::vector<PaymentRecord> payments;
+  std::vector<SignalRecord> signals;
+  std::vector<RegistryRecord> registry;
+  std::vector<AppraisalRecord> appraisals;
+};
+
+// Population-wide facts, computed before the per-person pass. Keys are the raw texts from the
+// feeds (account numbers, phones, ...); values count distinct persons (person keys).
+struct CrossPersonFacts {
+  // Distinct persons paid into / registered with each bank account.
+  std::unordered_map<std::string, uint32_t> persons_per_account;
+  // Distinct person ids per (name + '|' + birth_date) and per phone.
+  std::unordered_map<std::string, uint32_t> ids_per_name_birth;
+  std::unordered_map<std::string, uint32_t> ids_per_phone;
+  // Special-job retirements per employer_id, and how many of them had a special job type at an
+  // employer whose industry has no such work.
+  std::unordered_map<std::string, uint32_t> special_retirements_per_employer;
+  // Disability appraisals per doctor_id: total, and how many graded 1..4 (complete loss).
+  struct DoctorStats {
+    uint32_t appraisals = 0;
+    uint32_t complete_loss = 0;
+  };
+  std::unordered_map<std::string, DoctorStats> appraisals_per_doctor;
+  // Distinct persons certified by FACE_CERT at each place (a device or face template id).
+  std::unordered_map<std::string, uint32_t> persons_per_face_place;
+  // Mean complete-loss share over all doctors with appraisals: the baseline hotspots are
+  // compared against (fitted on the data at hand, not a constant).
+  double population_complete_loss_share = 0.0;
+};
+
+// One piece of evidence behind a decision: which source, when, and what it showed.
+struct Evidence {
+  std::string source;  // a SignalSource or RegistryEvent name, or a feed name
+  Date date{};
+  std::string note;    // short, e.g. "PASS" or "reported 2024-05-02"
+};
+
+}  // namespace vigil
