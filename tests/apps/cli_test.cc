@@ -10,14 +10,14 @@
 
 namespace {
 
-struct Run {
+struct CommandRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
 
-Run RunVigil(const std::string& args) {
+CommandRun RunVigil(const std::string& args) {
   const std::string command = std::string(VIGIL_EXE) + " " + args + " 2>&1";
-  Run run;
+  CommandRun run;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
   std::array<char, 4096> buffer{};
@@ -31,7 +31,7 @@ Run RunVigil(const std::string& args) {
 class CliTest : public testing::TestWithParam<const char*> {};
 
 TEST_P(CliTest, EveryContractSubcommandHasHelp) {
-  const Run run = RunVigil(std::string(GetParam()) + " --help");
+  const CommandRun run = RunVigil(std::string(GetParam()) + " --help");
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find(GetParam()), std::string::npos) << run.output;
 }
@@ -49,7 +49,7 @@ TEST(CliContractTest, UnknownSubcommandIsAUsageError) {
 }
 
 TEST(CliContractTest, VersionPrintsTheVersion) {
-  const Run run = RunVigil("--version");
+  const CommandRun run = RunVigil("--version");
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_NE(run.output.find("vigil 0."), std::string::npos);
 }
