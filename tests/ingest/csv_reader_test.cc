@@ -1,0 +1,234 @@
+// The CSV layer: quoting, line ends, gzip, chunk boundaries and recovery from broken quotes.
+#include "vigil/csv.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace vigil {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+using testing::WriteGzip;
+
+struct Row {
+  uint64_t line;
+  std::vector<std::string> fields;
+  CsvProblem problem;
+  std::string raw;
+};
+
+std::vector<Row> ReadRows(const std::string& path, CsvOptions options = {}) {
+  auto reader = CsvReader::Open(path, options);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<Row> rows;
+  if (!reader.ok()) return rows;
+  CsvRow row;
+  while (true) {
+    auto more = (*reader)->Next(&row);
+    EXPECT_TRUE(more.ok());
+    if (!more.ok() || !*more) break;
+    rows.push_back({row.line, std::vector<std::string>(row.fields.begin(), row.fields.end()),
+                    row.problem, std::string(row.raw)});
+  }
+  return rows;
+}
+
+TEST(CsvReaderTest, ReadsHeaderAndPlainRowsWithLineNumbers) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "x,y,z\n1,2,3\n4,5,6\n");
+  auto reader = CsvReader::Open(dir / "a.csv");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->header(), (std::vector<std::string>{"x", "y", "z"}));
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].line, 2u);
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(rows[1].line, 3u);
+}
+
+TEST(CsvReaderTest, QuotedCommasEscapedQuotesAndEmbeddedNewlines) {
+  TempDir dir;
+  WriteFile(dir / "a.csv",
+            "name,addr,n\n"
+            "\"Li, Wei\",\"say \"\"hi\"\"\",1\n"
+            "\"two\nlines\",\"\",2\n"
+            "plain,,3\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"Li, Wei", "say \"hi\"", "1"}));
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"two\nlines", "", "2"}));
+  EXPECT_EQ(rows[1].line, 3u);
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"plain", "", "3"}));
+  EXPECT_EQ(rows[2].line, 5u);  // the embedded newline used up line 4
+}
+
+TEST(CsvReaderTest, CrlfLineEndsAreNotPartOfTheLastField) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\r\n1,\"x\"\r\n2,y\r\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"1", "x"}));
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"2", "y"}));
+  EXPECT_EQ(rows[1].raw, "2,y");
+}
+
+TEST(CsvReaderTest, ByteOrderMarkBlankLinesAndMissingFinalNewline) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "\xEF\xBB\xBFid,v\n\n1,a\n\r\n2,b");
+  auto reader = CsvReader::Open(dir / "a.csv");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->header()[0], "id");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].line, 3u);
+  EXPECT_EQ(rows[1].line, 5u);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"2", "b"}));
+}
+
+TEST(CsvReaderTest, UnterminatedQuoteRejectsOnlyItsFirstLineAndResumes) {
+  TempDir dir;
+  WriteFile(dir / "a.csv",
+            "a,b,c\n"
+            "1,\"open,3\n"  // the quote never closes properly
+            "4,5,6\n"
+            "7,8,9\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[0].line, 2u);
+  EXPECT_EQ(rows[0].raw, "1,\"open,3");
+  EXPECT_EQ(rows[1].problem, CsvProblem::kNone);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"4", "5", "6"}));
+  EXPECT_EQ(rows[1].line, 3u);
+  EXPECT_EQ(rows[2].line, 4u);
+}
+
+TEST(CsvReaderTest, UnterminatedQuoteThatCloseOnALaterRowStillResumesAfterFirstLine) {
+  TempDir dir;
+  // The open quote of line 2 is "closed" by the quote of line 4: the swallowed record would
+  // have the wrong field count, so line 2 alone is rejected and lines 3-4 are read normally.
+  WriteFile(dir / "a.csv",
+            "a,b,c\n"
+            "1,\"x,2\n"
+            "3,4,5\n"
+            "\"q\",6,7\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"3", "4", "5"}));
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"q", "6", "7"}));
+  EXPECT_EQ(rows[2].line, 4u);
+}
+
+TEST(CsvReaderTest, UnterminatedQuoteOnTheLastLineIsRejected) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\n1,2\n3,\"never\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[1].line, 3u);
+}
+
+TEST(CsvReaderTest, StrayQuoteInsideAnUnquotedFieldIsAProblemNotARunaway) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\nab\"c,1\n2,3\n\"x\"y,4\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kStrayQuote);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(rows[2].problem, CsvProblem::kStrayQuote);
+}
+
+TEST(CsvReaderTest, InvalidUtf8IsFlaggedWithItsField) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\n1,\xE5\xBC\xA0\n2,\xFF\xFE\n3,\xC0\xAF\n");
+  const auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kNone);
+  EXPECT_EQ(rows[1].problem, CsvProblem::kBadUtf8);
+  EXPECT_EQ(rows[2].problem, CsvProblem::kBadUtf8);  // overlong encoding of '/'
+}
+
+TEST(CsvReaderTest, GzipFilesReadLikePlainOnes) {
+  TempDir dir;
+  std::string content = "a,b\n";
+  for (int i = 0; i < 50000; ++i) content += std::to_string(i) + ",\"v" + std::to_string(i) + "\"\n";
+  WriteGzip(dir / "a.csv.gz", content);
+  const auto rows = ReadRows(dir / "a.csv.gz");
+  ASSERT_EQ(rows.size(), 50000u);
+  EXPECT_EQ(rows[49999].fields[1], "v49999");
+  EXPECT_EQ(rows[49999].line, 50001u);
+}
+
+TEST(CsvReaderTest, TruncatedGzipIsAnError) {
+  TempDir dir;
+  std::string content = "a,b\n";
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + ",x\n";
+  WriteGzip(dir / "a.csv.gz", content);
+  const std::string gz = testing::ReadAll(dir / "a.csv.gz");
+  WriteFile(dir / "cut.csv.gz", gz.substr(0, gz.size() / 2));
+  // The damage shows when it is reached: here already while reading the header's chunk.
+  auto reader = CsvReader::Open(dir / "cut.csv.gz");
+  Status status = reader.status();
+  CsvRow row;
+  while (reader.ok()) {
+    auto more = (*reader)->Next(&row);
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+  }
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+}
+
+TEST(CsvReaderTest, RowsCrossingChunkBoundariesAreIntact) {
+  TempDir dir;
+  std::string content = "a,b,c\n";
+  for (int i = 0; i < 3000; ++i) {
+    content += std::to_string(i) + ",\"multi\nline " + std::to_string(i) + "\",\"q\"\"" +
+               std::to_string(i) + "\"\r\n";
+  }
+  WriteFile(dir / "a.csv", content);
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{4096}}) {
+    CsvOptions options;
+    options.chunk_bytes = chunk;
+    const auto rows = ReadRows(dir / "a.csv", options);
+    ASSERT_EQ(rows.size(), 3000u) << "chunk " << chunk;
+    for (int i = 0; i < 3000; i += 499) {
+      EXPECT_EQ(rows[i].fields[1], "multi\nline " + std::to_string(i));
+      EXPECT_EQ(rows[i].fields[2], "q\"" + std::to_string(i));
+      EXPECT_EQ(rows[i].line, 2u + 2u * static_cast<uint64_t>(i));
+    }
+  }
+}
+
+TEST(CsvReaderTest, OverlongRowIsSkippedAndReadingContinues) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\n1," + std::string(5000, 'x') + "\n2,3\n");
+  CsvOptions options;
+  options.chunk_bytes = 512;
+  options.max_record_bytes = 1024;
+  const auto rows = ReadRows(dir / "a.csv", options);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kTooLong);
+  EXPECT_EQ(rows[0].line, 2u);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(rows[1].line, 3u);
+}
+
+TEST(CsvReaderTest, EmptyFileHasNoHeader) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "");
+  auto reader = CsvReader::Open(dir / "a.csv");
+  EXPECT_EQ(reader.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CsvReader::Open(dir / "missing.csv").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace vigil
