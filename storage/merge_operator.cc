@@ -1,0 +1,54 @@
+#include "merge_operator.h"
+
+#include "vigil/store.h"
+
+namespace vigil::storage {
+namespace {
+
+class AggregateMergeOperator final : public rocksdb::MergeOperator {
+ public:
+  const char* Name() const override { return "vigil.MonthAggregate.v1"; }
+
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    MonthAggregate sum;
+    if (in.existing_value != nullptr) {
+      auto base = DecodeAggregate(ToView(*in.existing_value));
+      // Returning false makes RocksDB report Corruption for this key instead of guessing.
+      if (!base.ok()) return false;
+      sum = *base;
+    }
+    for (const rocksdb::Slice& operand : in.operand_list) {
+      auto delta = DecodeAggregate(ToView(operand));
+      if (!delta.ok()) return false;
+      sum.Merge(*delta);
+    }
+    out->new_value = EncodeAggregate(sum);
+    return true;
+  }
+
+  bool PartialMergeMulti(const rocksdb::Slice& /*key*/,
+                         const std::deque<rocksdb::Slice>& operands, std::string* new_value,
+                         rocksdb::Logger* /*logger*/) const override {
+    MonthAggregate sum;
+    for (const rocksdb::Slice& operand : operands) {
+      auto delta = DecodeAggregate(ToView(operand));
+      if (!delta.ok()) return false;
+      sum.Merge(*delta);
+    }
+    *new_value = EncodeAggregate(sum);
+    return true;
+  }
+
+  bool AllowSingleOperand() const override { return true; }
+
+ private:
+  static std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::MergeOperator> NewAggregateMergeOperator() {
+  return std::make_shared<AggregateMergeOperator>();
+}
+
+}  // namespace vigil::storage

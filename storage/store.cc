@@ -1,0 +1,998 @@
+#include "vigil/store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/utilities/backup_engine.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include "aggregate.h"
+#include "coding.h"
+#include "db_options.h"
+#include "keys.h"
+#include "record_batch_impl.h"
+#include "values.h"
+
+namespace vigil {
+
+using storage::CfIndex;
+
+namespace {
+
+std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+// Converts a RocksDB status, keeping the retry semantics of our codes.
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::Ok();
+  std::string m = std::string(context) + ": " + s.ToString();
+  switch (s.code()) {
+    case rocksdb::Status::kNotFound: return Status::NotFound(std::move(m));
+    case rocksdb::Status::kCorruption: return Status::Corruption(std::move(m));
+    case rocksdb::Status::kInvalidArgument: return Status::InvalidArgument(std::move(m));
+    case rocksdb::Status::kIOError: return Status::IoError(std::move(m));
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTimedOut:
+    case rocksdb::Status::kTryAgain: return Status::Unavailable(std::move(m));
+    case rocksdb::Status::kAborted:
+    case rocksdb::Status::kIncomplete: return Status::Aborted(std::move(m));
+    case rocksdb::Status::kNotSupported: return Status::Unimplemented(std::move(m));
+    default: return Status::Internal(std::move(m));
+  }
+}
+
+std::string PersonUpperBound(uint64_t person_key) {
+  // The smallest key of the next person; empty for the last possible person (no bound).
+  if (person_key == UINT64_MAX) return {};
+  return storage::PersonPrefix(person_key + 1);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Snapshot
+
+struct Snapshot::Impl {
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Snapshot* snapshot = nullptr;
+};
+
+Snapshot::Snapshot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Snapshot::~Snapshot() {
+  if (impl_->snapshot != nullptr) impl_->db->ReleaseSnapshot(impl_->snapshot);
+}
+
+// ---------------------------------------------------------------- EventView
+
+namespace {
+template <typename T>
+Result<T> CheckKind(const EventView& v, EventKind want, Result<T> (*decode)(std::string_view)) {
+  if (v.kind != want) {
+    return Status::InvalidArgument("event is a " + std::string(EventKindName(v.kind)) + ", not a " +
+                                   std::string(EventKindName(want)));
+  }
+  return decode(v.value);
+}
+}  // namespace
+
+Result<ContributionRecord> EventView::AsContribution() const {
+  return CheckKind(*this, EventKind::kContribution, &storage::DecodeContribution);
+}
+Result<PaymentRecord> EventView::AsPayment() const {
+  return CheckKind(*this, EventKind::kPayment, &storage::DecodePayment);
+}
+Result<SignalRecord> EventView::AsSignal() const {
+  return CheckKind(*this, EventKind::kSignal, &storage::DecodeSignal);
+}
+Result<RegistryRecord> EventView::AsRegistry() const {
+  return CheckKind(*this, EventKind::kRegistry, &storage::DecodeRegistry);
+}
+Result<AppraisalRecord> EventView::AsAppraisal() const {
+  return CheckKind(*this, EventKind::kAppraisal, &storage::DecodeAppraisal);
+}
+Result<AnyRecord> EventView::Decode() const { return storage::DecodeEvent(kind, value); }
+
+// ---------------------------------------------------------------- Store::Impl
+
+struct Store::Impl {
+  StoreOptions options;
+  storage::DbConfig config;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by CfIndex, then unknown CFs
+  std::unique_ptr<std::mutex[]> stripes;
+  std::mutex audit_mu;
+  uint64_t next_audit = 1;  // guarded by audit_mu
+  std::atomic<uint64_t> bulk_files{0};
+
+  ~Impl() {
+    if (db) {
+      for (auto* h : handles) {
+        if (h != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      }
+      db->Close().PermitUncheckedError();
+    }
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(CfIndex i) const { return handles[i]; }
+
+  static rocksdb::ReadOptions Read(const Snapshot* snapshot) {
+    rocksdb::ReadOptions ro;
+    if (snapshot != nullptr) ro.snapshot = snapshot->impl().snapshot;
+    return ro;
+  }
+
+  rocksdb::WriteOptions WriteOpts() const {
+    rocksdb::WriteOptions wo;
+    wo.sync = options.sync_writes;
+    wo.disableWAL = false;
+    return wo;
+  }
+
+  Status CheckWritable() const {
+    if (options.mode != OpenMode::kReadWrite) {
+      return Status::FailedPrecondition("store is open read-only: writes need OpenMode::kReadWrite");
+    }
+    return Status::Ok();
+  }
+
+  size_t Stripe(uint64_t hash) const { return hash % options.lock_stripes; }
+
+  // Outcome of one locked attempt: either done, or the stripes it still needs.
+  struct Attempt {
+    Status status;
+    WriteCounts counts;
+    std::vector<size_t> missing;
+  };
+  Attempt WriteLocked(const std::vector<RecordBatch::Impl::Row>& rows,
+                      const std::vector<size_t>& locked);
+  Status RecomputeBuckets(const std::set<std::string>& buckets,
+                          const std::unordered_map<std::string_view, std::optional<std::string_view>>&
+                              events,
+                          std::map<std::string, MonthAggregate>* out);
+};
+
+namespace {
+
+// Locks a sorted, unique set of stripes in ascending order (so two writers never deadlock) and
+// unlocks them on destruction.
+class StripeGuard {
+ public:
+  StripeGuard(std::mutex* stripes, const std::vector<size_t>& which)
+      : stripes_(stripes), which_(which) {
+    for (size_t i : which_) stripes_[i].lock();
+  }
+  ~StripeGuard() {
+    for (auto it = which_.rbegin(); it != which_.rend(); ++it) stripes_[*it].unlock();
+  }
+  StripeGuard(const StripeGuard&) = delete;
+  StripeGuard& operator=(const StripeGuard&) = delete;
+
+ private:
+  std::mutex* stripes_;
+  const std::vector<size_t>& which_;
+};
+
+// Reads many keys of one column family with one batched MultiGet.
+struct BatchLookup {
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+
+  Status Run(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& ro,
+             std::string_view what) {
+    values.resize(keys.size());
+    statuses.resize(keys.size());
+    if (keys.empty()) return Status::Ok();
+    db->MultiGet(ro, cf, keys.size(), keys.data(), values.data(), statuses.data());
+    for (const auto& s : statuses) {
+      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, what);
+    }
+    return Status::Ok();
+  }
+  std::optional<std::string_view> Value(size_t i) const {
+    if (statuses[i].IsNotFound()) return std::nullopt;
+    return View(values[i]);
+  }
+};
+
+}  // namespace
+
+Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Impl::Row>& rows,
+                                              const std::vector<size_t>& locked) {
+  Attempt out;
+  const rocksdb::ReadOptions ro;
+
+  // 1. Where are the payments of this batch stored now? A correction may have moved one to
+  //    another person, whose stripe we must then hold too (its aggregates change).
+  BatchLookup pay;
+  std::vector<size_t> pay_row_of;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].payment_id.empty()) {
+      pay.keys.emplace_back(ToSlice(rows[i].payment_id));
+      pay_row_of.push_back(i);
+    }
+  }
+  out.status = pay.Run(db.get(), cf(storage::kPaymentIdsIdx), ro, "payment index read");
+  if (!out.status.ok()) return out;
+  // payment_id -> events key currently stored (or nullopt).
+  std::unordered_map<std::string_view, std::optional<std::string_view>> pay_state;
+  pay_state.reserve(pay.keys.size());
+  for (size_t j = 0; j < pay.keys.size(); ++j) {
+    auto old_key = pay.Value(j);
+    if (old_key && old_key->size() != storage::kEventKeySize) {
+      out.status = Status::Corruption("payment index value has " +
+                                      std::to_string(old_key->size()) + " bytes");
+      return out;
+    }
+    if (old_key) {
+      const size_t s = Stripe(storage::PersonKeyOf(*old_key));
+      if (!std::binary_search(locked.begin(), locked.end(), s)) out.missing.push_back(s);
+    }
+    pay_state.emplace(View(pay.keys[j]), old_key);
+  }
+  if (!out.missing.empty()) return out;
+
+  // 2. Current values of every key this batch touches, in two batched reads.
+  BatchLookup persons_read;
+  BatchLookup events_read;
+  for (const auto& row : rows) {
+    (row.is_person ? persons_read : events_read).keys.emplace_back(ToSlice(row.key));
+  }
+  for (const auto& [pid, old_key] : pay_state) {
+    if (old_key) events_read.keys.emplace_back(ToSlice(*old_key));
+  }
+  out.status = persons_read.Run(db.get(), cf(storage::kPersonsIdx), ro, "persons read");
+  if (!out.status.ok()) return out;
+  out.status = events_read.Run(db.get(), cf(storage::kEventsIdx), ro, "events read");
+  if (!out.status.ok()) return out;
+
+  // Key -> current value (nullopt = absent or deleted), overlaid by this batch as it goes, so a
+  // later row sees an earlier row of the same batch exactly as if it had been written before.
+  using State = std::unordered_map<std::string_view, std::optional<std::string_view>>;
+  State persons;
+  State events;
+  persons.reserve(persons_read.keys.size());
+  events.reserve(events_read.keys.size());
+  for (size_t i = 0; i < persons_read.keys.size(); ++i) {
+    persons.emplace(View(persons_read.keys[i]), persons_read.Value(i));
+  }
+  for (size_t i = 0; i < events_read.keys.size(); ++i) {
+    events.emplace(View(events_read.keys[i]), events_read.Value(i));
+  }
+  std::vector<std::string_view> dirty_persons;
+  std::vector<std::string_view> dirty_events;
+  std::vector<std::string_view> dirty_payments;
+
+  std::map<std::string, MonthAggregate> deltas;  // bucket key -> delta
+  std::set<std::string> recompute;               // buckets to rebuild from their events
+
+  // Takes an old event's contribution out of the aggregates. Counts and sums subtract; a
+  // latest/earliest field cannot, unless the replacement lands in the same bucket with the
+  // same extremes, so its bucket is rebuilt from the events instead.
+  auto remove_old = [&](EventKind kind, std::string_view old_key, std::string_view old_value,
+                        const RecordBatch::Impl::Row& row) -> Status {
+    auto old_agg = MonthAggregate::OfEvent(kind, old_value);
+    if (!old_agg.ok()) return old_agg.status().WithContext("stored event");
+    int64_t known = 0;
+    if (!storage::PeekKnownAt(old_value, &known)) return Status::Corruption("stored event header");
+    const uint64_t old_person = storage::PersonKeyOf(old_key);
+    std::string bucket =
+        storage::AggregateKey(old_person, storage::MonthNumberOfSeconds(known));
+    const bool same_bucket =
+        old_person == row.person_key && storage::MonthNumberOfSeconds(known) == row.known_month;
+    if (!storage::HasExtremes(*old_agg) ||
+        (same_bucket && storage::SameExtremes(*old_agg, row.delta))) {
+      storage::SubtractSums(*old_agg, &deltas[bucket]);
+      return Status::Ok();
+    }
+    if (!std::binary_search(locked.begin(), locked.end(), Stripe(old_person))) {
+      return Status::Internal("bucket rebuild for a person whose stripe is not held");
+    }
+    recompute.insert(std::move(bucket));
+    return Status::Ok();
+  };
+
+  for (const auto& row : rows) {
+    if (row.is_person) {
+      auto& cur = persons[row.key];
+      if (cur && *cur == row.value) {
+        ++out.counts.unchanged;
+        continue;
+      }
+      ++(cur ? out.counts.replaced : out.counts.inserted);
+      cur = row.value;
+      dirty_persons.push_back(row.key);
+      continue;
+    }
+    auto& cur = events[row.key];
+    std::optional<std::string_view>* moved_from = nullptr;
+    std::string_view moved_key;
+    if (!row.payment_id.empty()) {
+      auto& idx = pay_state[row.payment_id];
+      if (idx && *idx != row.key) {
+        moved_key = *idx;
+        moved_from = &events[moved_key];
+      }
+    }
+    if (cur && *cur == row.value && moved_from == nullptr) {
+      ++out.counts.unchanged;
+      continue;
+    }
+    bool existed = false;
+    if (cur) {
+      existed = true;
+      out.status = remove_old(row.kind, row.key, *cur, row);
+      if (!out.status.ok()) return out;
+    }
+    if (moved_from != nullptr && *moved_from) {
+      existed = true;
+      out.status = remove_old(row.kind, moved_key, **moved_from, row);
+      if (!out.status.ok()) return out;
+      *moved_from = std::nullopt;
+      dirty_events.push_back(moved_key);
+    }
+    ++(existed ? out.counts.replaced : out.counts.inserted);
+    deltas[storage::AggregateKey(row.person_key, row.known_month)].Merge(row.delta);
+    cur = row.value;
+    dirty_events.push_back(row.key);
+    if (!row.payment_id.empty()) {
+      pay_state[row.payment_id] = row.key;
+      dirty_payments.push_back(row.payment_id);
+    }
+  }
+
+  std::map<std::string, MonthAggregate> rebuilt;
+  if (!recompute.empty()) {
+    out.status = RecomputeBuckets(recompute, events, &rebuilt);
+    if (!out.status.ok()) return out;
+  }
+
+  // 3. One WriteBatch: rows, indexes and aggregates land together or not at all.
+  rocksdb::WriteBatch wb;
+  auto check = [&out](const rocksdb::Status& s) {
+    if (!s.ok() && out.status.ok()) out.status = FromRocks(s, "write batch");
+  };
+  for (std::string_view k : dirty_persons) {
+    check(wb.Put(cf(storage::kPersonsIdx), ToSlice(k), ToSlice(*persons[k])));
+  }
+  // A key can be dirtied twice in one batch; writing its final state twice is harmless.
+  for (std::string_view k : dirty_events) {
+    const auto& v = events[k];
+    if (v) {
+      check(wb.Put(cf(storage::kEventsIdx), ToSlice(k), ToSlice(*v)));
+    } else {
+      check(wb.Delete(cf(storage::kEventsIdx), ToSlice(k)));
+    }
+  }
+  for (std::string_view pid : dirty_payments) {
+    check(wb.Put(cf(storage::kPaymentIdsIdx), ToSlice(pid), ToSlice(*pay_state[pid])));
+  }
+  for (const auto& [bucket, delta] : deltas) {
+    if (recompute.count(bucket) != 0 || delta.empty()) continue;
+    check(wb.Merge(cf(storage::kAggregatesIdx), bucket, EncodeAggregate(delta)));
+  }
+  for (const auto& bucket : recompute) {
+    const MonthAggregate& agg = rebuilt[bucket];
+    if (agg.empty()) {
+      check(wb.Delete(cf(storage::kAggregatesIdx), bucket));
+    } else {
+      check(wb.Put(cf(storage::kAggregatesIdx), bucket, EncodeAggregate(agg)));
+    }
+  }
+  if (!out.status.ok()) return out;
+  if (wb.Count() == 0) return out;
+  out.status = FromRocks(db->Write(WriteOpts(), &wb), "write");
+  return out;
+}
+
+Status Store::Impl::RecomputeBuckets(
+    const std::set<std::string>& buckets,
+    const std::unordered_map<std::string_view, std::optional<std::string_view>>& events,
+    std::map<std::string, MonthAggregate>* out) {
+  // Persons whose buckets need rebuilding, with the months wanted.
+  std::map<uint64_t, std::set<int32_t>> wanted;
+  for (const auto& b : buckets) {
+    uint64_t pk = 0;
+    int32_t month = 0;
+    storage::ParseAggregateKey(b, &pk, &month);
+    wanted[pk].insert(month);
+    (*out)[b] = MonthAggregate();
+  }
+  auto add = [&](uint64_t pk, EventKind kind, std::string_view value) -> Status {
+    int64_t known = 0;
+    if (!storage::PeekKnownAt(value, &known)) return Status::Corruption("event header");
+    const int32_t month = storage::MonthNumberOfSeconds(known);
+    if (wanted[pk].count(month) == 0) return Status::Ok();
+    auto agg = MonthAggregate::OfEvent(kind, value);
+    if (!agg.ok()) return agg.status();
+    (*out)[storage::AggregateKey(pk, month)].Merge(*agg);
+    return Status::Ok();
+  };
+  for (const auto& [pk, months] : wanted) {
+    // Stored events of this person, with this batch's pending changes applied on top.
+    rocksdb::ReadOptions ro;
+    ro.prefix_same_as_start = true;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(storage::kEventsIdx)));
+    const std::string prefix = storage::PersonPrefix(pk);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string_view key = View(it->key());
+      if (events.count(key) != 0) continue;  // pending state wins, added below
+      storage::ParsedEventKey parsed;
+      if (!storage::ParseEventKey(key, &parsed)) return Status::Corruption("events key");
+      VIGIL_RETURN_IF_ERROR(add(pk, parsed.kind, View(it->value())));
+    }
+    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "events scan"));
+  }
+  for (const auto& [key, value] : events) {
+    if (!value) continue;
+    storage::ParsedEventKey parsed;
+    if (!storage::ParseEventKey(key, &parsed)) return Status::Corruption("events key");
+    if (wanted.count(parsed.person_key) == 0) continue;
+    VIGIL_RETURN_IF_ERROR(add(parsed.person_key, parsed.kind, *value));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Store
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+const StoreOptions& Store::options() const { return impl_->options; }
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("StoreOptions.path is empty");
+  if (options.lock_stripes == 0) return Status::InvalidArgument("StoreOptions.lock_stripes is 0");
+  if (options.bloom_bits_per_key < 0) {
+    return Status::InvalidArgument("StoreOptions.bloom_bits_per_key is negative");
+  }
+  if (options.background_jobs < 1) {
+    return Status::InvalidArgument("StoreOptions.background_jobs must be >= 1");
+  }
+  if (options.write_buffer_bytes < (size_t{1} << 20)) {
+    return Status::InvalidArgument("StoreOptions.write_buffer_bytes must be >= 1 MiB");
+  }
+  if (options.mode == OpenMode::kSecondary &&
+      (options.secondary_path.empty() || options.secondary_path == options.path)) {
+    return Status::InvalidArgument(
+        "StoreOptions.secondary_path must be set and differ from path for OpenMode::kSecondary");
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->config = storage::MakeDbConfig(options);
+  const bool writable = options.mode == OpenMode::kReadWrite;
+  if (!writable) {
+    impl->config.db.create_if_missing = false;
+    impl->config.db.create_missing_column_families = false;
+  }
+
+  std::vector<std::string> existing;
+  const rocksdb::Status listed =
+      rocksdb::DB::ListColumnFamilies(impl->config.db, options.path, &existing);
+  if (!listed.ok() && (!writable || !options.create_if_missing)) {
+    return Status::NotFound("no vigil store at " + options.path + " (" + listed.ToString() + ")");
+  }
+
+  // Open every family the directory holds (RocksDB requires it), ours with our options.
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<int> our_index;  // family position -> CfIndex or -1
+  for (size_t i = 0; i < impl->config.families.size(); ++i) {
+    const auto& d = impl->config.families[i];
+    const bool present = std::find(existing.begin(), existing.end(), d.name) != existing.end();
+    if (present || writable) {
+      families.push_back(d);
+      our_index.push_back(static_cast<int>(i));
+    }
+  }
+  for (const auto& name : existing) {
+    const bool ours = std::any_of(impl->config.families.begin(), impl->config.families.end(),
+                                  [&](const auto& d) { return d.name == name; });
+    if (!ours) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      our_index.push_back(-1);
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  switch (options.mode) {
+    case OpenMode::kReadWrite:
+      s = rocksdb::DB::Open(impl->config.db, options.path, families, &handles, &raw);
+      break;
+    case OpenMode::kReadOnly:
+      s = rocksdb::DB::OpenForReadOnly(impl->config.db, options.path, families, &handles, &raw);
+      break;
+    case OpenMode::kSecondary:
+      s = rocksdb::DB::OpenAsSecondary(impl->config.db, options.path, options.secondary_path,
+                                       families, &handles, &raw);
+      break;
+  }
+  if (!s.ok()) return FromRocks(s, "open " + options.path);
+  impl->db.reset(raw);
+  impl->handles.assign(storage::kCfCount, nullptr);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (our_index[i] >= 0) {
+      impl->handles[static_cast<size_t>(our_index[i])] = handles[i];
+    } else {
+      impl->handles.push_back(handles[i]);  // kept only to be destroyed at close
+    }
+  }
+
+  // Schema check before anything else looks at the data.
+  std::optional<uint32_t> stored_version;
+  if (impl->handles[storage::kMetaIdx] != nullptr) {
+    std::string v;
+    s = impl->db->Get(rocksdb::ReadOptions(), impl->handles[storage::kMetaIdx],
+                      storage::kMetaSchemaVersion, &v);
+    if (s.ok()) {
+      if (v.size() != 4) return Status::Corruption("meta schema_version is not 4 bytes");
+      stored_version = storage::DecodeFixed32BE(v.data());
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "read schema version");
+    }
+  }
+  if (stored_version && *stored_version > kStoreSchemaVersion) {
+    return Status::FailedPrecondition(
+        "store at " + options.path + " was written by schema version " +
+        std::to_string(*stored_version) + ", newer than this build's schema version " +
+        std::to_string(kStoreSchemaVersion) + ": open it with a newer vigil");
+  }
+  for (size_t i = 1; i < storage::kCfCount; ++i) {
+    if (impl->handles[i] == nullptr) {
+      return Status::FailedPrecondition("store at " + options.path +
+                                        " lacks column family " +
+                                        impl->config.families[i].name);
+    }
+  }
+  if (writable && !stored_version) {
+    std::string v;
+    storage::PutFixed32BE(&v, kStoreSchemaVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = impl->db->Put(wo, impl->handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v);
+    if (!s.ok()) return FromRocks(s, "write schema version");
+  }
+
+  // The next audit sequence follows the last one stored.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl->db->NewIterator(rocksdb::ReadOptions(), impl->handles[storage::kAuditIdx]));
+    it->SeekToLast();
+    if (it->Valid()) {
+      if (it->key().size() != storage::kAuditKeySize) return Status::Corruption("audit key size");
+      impl->next_audit = storage::DecodeFixed64BE(it->key().data()) + 1;
+    }
+    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "audit scan"));
+  }
+
+  impl->stripes = std::make_unique<std::mutex[]>(options.lock_stripes);
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<WriteCounts> Store::Write(const RecordBatch& batch) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  const auto& rows = batch.impl().rows;
+  if (rows.empty()) return WriteCounts{};
+  std::vector<size_t> stripes;
+  stripes.reserve(rows.size() + 8);
+  for (const auto& row : rows) {
+    stripes.push_back(impl_->Stripe(row.person_key));
+    if (!row.payment_id.empty()) stripes.push_back(impl_->Stripe(row.payment_hash));
+  }
+  // A moved payment reveals, only once read, another person to lock: retry with that stripe
+  // added. Each retry adds at least one stripe, so this ends; a few rounds at most in practice.
+  for (int round = 0; round < 64; ++round) {
+    std::sort(stripes.begin(), stripes.end());
+    stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    Impl::Attempt attempt;
+    {
+      StripeGuard guard(impl_->stripes.get(), stripes);
+      attempt = impl_->WriteLocked(rows, stripes);
+    }
+    if (attempt.missing.empty()) {
+      if (!attempt.status.ok()) return attempt.status;
+      return attempt.counts;
+    }
+    stripes.insert(stripes.end(), attempt.missing.begin(), attempt.missing.end());
+  }
+  return Status::Aborted("payments kept moving between persons during the write: retry");
+}
+
+Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  // Hold every stripe: no Write may interleave with the emptiness check and the ingestion.
+  std::vector<size_t> all(impl_->options.lock_stripes);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  StripeGuard guard(impl_->stripes.get(), all);
+
+  for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx, storage::kAggregatesIdx,
+                    storage::kPaymentIdsIdx}) {
+    rocksdb::ReadOptions ro;
+    ro.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(i)));
+    it->SeekToFirst();
+    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "bulk load emptiness check"));
+    if (it->Valid()) {
+      return Status::FailedPrecondition("bulk load needs an empty store; use Write instead");
+    }
+  }
+
+  WriteCounts counts;
+  const auto& rows = batch.impl().rows;
+  std::map<std::string_view, size_t> persons;  // key -> row (last wins)
+  std::map<std::string_view, size_t> events;
+  std::map<std::string_view, std::string_view> payments;  // payment_id -> events key
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    auto& target = row.is_person ? persons : events;
+    auto [it, fresh] = target.insert_or_assign(row.key, i);
+    bool replaced = !fresh;
+    if (!row.payment_id.empty()) {
+      auto [pit, pfresh] = payments.insert_or_assign(row.payment_id, row.key);
+      if (!pfresh) replaced = true;
+      (void)pit;
+    }
+    ++(replaced ? counts.replaced : counts.inserted);
+  }
+  // A payment corrected within the batch to another key: only its last key survives.
+  for (auto it = events.begin(); it != events.end();) {
+    const auto& row = rows[it->second];
+    if (!row.payment_id.empty() && payments[row.payment_id] != it->first) {
+      it = events.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::map<std::string, MonthAggregate> aggregates;
+  for (const auto& [key, i] : events) {
+    aggregates[storage::AggregateKey(rows[i].person_key, rows[i].known_month)].Merge(rows[i].delta);
+  }
+
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  auto write_sst = [&](CfIndex cf, auto&& put_all) -> Status {
+    const std::string file = impl_->options.path + "/bulk-" +
+                             std::to_string(impl_->bulk_files.fetch_add(1)) + ".sst";
+    rocksdb::Options opts(impl_->config.db, impl_->config.families[cf].options);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, impl_->cf(cf));
+    VIGIL_RETURN_IF_ERROR(FromRocks(writer.Open(file), "bulk load sst open"));
+    const Status filled = put_all(writer);
+    if (!filled.ok()) return filled;
+    VIGIL_RETURN_IF_ERROR(FromRocks(writer.Finish(), "bulk load sst finish"));
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = impl_->cf(cf);
+    arg.external_files = {file};
+    arg.options.move_files = true;
+    args.push_back(std::move(arg));
+    return Status::Ok();
+  };
+  auto put_persons = [&](rocksdb::SstFileWriter& w) -> Status {
+    for (const auto& [key, i] : persons) {
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), rows[i].value), "bulk put"));
+    }
+    return Status::Ok();
+  };
+  auto put_events = [&](rocksdb::SstFileWriter& w) -> Status {
+    for (const auto& [key, i] : events) {
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), rows[i].value), "bulk put"));
+    }
+    return Status::Ok();
+  };
+  auto put_aggregates = [&](rocksdb::SstFileWriter& w) -> Status {
+    for (const auto& [key, agg] : aggregates) {
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(key, EncodeAggregate(agg)), "bulk put"));
+    }
+    return Status::Ok();
+  };
+  auto put_payments = [&](rocksdb::SstFileWriter& w) -> Status {
+    for (const auto& [pid, key] : payments) {
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(pid), ToSlice(key)), "bulk put"));
+    }
+    return Status::Ok();
+  };
+  Status st;
+  if (!persons.empty()) st = write_sst(storage::kPersonsIdx, put_persons);
+  if (st.ok() && !events.empty()) st = write_sst(storage::kEventsIdx, put_events);
+  if (st.ok() && !aggregates.empty()) st = write_sst(storage::kAggregatesIdx, put_aggregates);
+  if (st.ok() && !payments.empty()) st = write_sst(storage::kPaymentIdsIdx, put_payments);
+  if (!st.ok()) return st;
+  if (!args.empty()) {
+    VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->IngestExternalFiles(args), "bulk ingest"));
+  }
+  return counts;
+}
+
+Status Store::PutCase(std::string_view key, std::string_view value) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  return FromRocks(
+      impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kCasesIdx), ToSlice(key),
+                     ToSlice(value)),
+      "put case");
+}
+
+Status Store::PutMeta(std::string_view name, std::string_view value) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (name == storage::kMetaSchemaVersion) {
+    return Status::InvalidArgument("meta name 'schema_version' is reserved for the store");
+  }
+  return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kMetaIdx),
+                                  ToSlice(name), ToSlice(value)),
+                   "put meta");
+}
+
+Result<uint64_t> Store::AppendAudit(std::string_view entry) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  std::lock_guard<std::mutex> lock(impl_->audit_mu);
+  const uint64_t seq = impl_->next_audit;
+  VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kAuditIdx),
+                                                 storage::AuditKey(seq), ToSlice(entry)),
+                                  "append audit"));
+  impl_->next_audit = seq + 1;
+  return seq;
+}
+
+std::unique_ptr<Snapshot> Store::GetSnapshot() const {
+  auto s = std::make_unique<Snapshot::Impl>();
+  s->db = impl_->db.get();
+  s->snapshot = impl_->db->GetSnapshot();
+  return std::unique_ptr<Snapshot>(new Snapshot(std::move(s)));
+}
+
+Result<PersonRecord> Store::GetPerson(std::string_view person_id, uint16_t region,
+                                      const Snapshot* snapshot) const {
+  const uint64_t pk = PersonKey(person_id);
+  rocksdb::PinnableSlice v;
+  const rocksdb::Status s =
+      impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kPersonsIdx),
+                     storage::PersonsKey(pk, region), &v);
+  if (s.IsNotFound()) {
+    return Status::NotFound("no persons row for person key " + std::to_string(pk) + " region " +
+                            std::to_string(region));
+  }
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "get person"));
+  return storage::DecodePerson(View(v));
+}
+
+Result<std::vector<PersonRecord>> Store::GetPersonRows(uint64_t person_key,
+                                                        const Snapshot* snapshot) const {
+  std::vector<PersonRecord> out;
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
+  const std::string prefix = storage::PersonPrefix(person_key);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto r = storage::DecodePerson(View(it->value()));
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(r).value());
+  }
+  VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "persons scan"));
+  return out;
+}
+
+Status Store::ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.total_order_seek = true;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto r = storage::DecodePerson(View(it->value()));
+    if (!r.ok()) return r.status();
+    if (!visit(*r)) break;
+  }
+  return FromRocks(it->status(), "persons scan");
+}
+
+Status Store::VisitHistory(uint64_t person_key, const HistoryFilter& filter,
+                           const EventVisitor& visit, const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.prefix_same_as_start = true;
+  const std::string upper = PersonUpperBound(person_key);
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kEventsIdx)));
+
+  std::string start = storage::PersonPrefix(person_key);
+  storage::PutFixed64BE(&start, storage::FlipSign64(Seconds(filter.from)));
+  const int64_t to = Seconds(filter.to);
+  const int64_t known_by =
+      filter.known_by ? Seconds(*filter.known_by) : std::numeric_limits<int64_t>::max();
+  uint8_t kind_mask = 0;  // bit per EventKind; 0 = all
+  for (EventKind k : filter.kinds) kind_mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(k));
+
+  EventView view;
+  view.person_key = person_key;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
+    const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
+    if (time > to) break;
+    const auto kind = static_cast<uint8_t>(key[16]);
+    if (!storage::IsValidEventKind(kind)) return Status::Corruption("events key kind");
+    if (kind_mask != 0 && (kind_mask & (1u << kind)) == 0) continue;
+    const rocksdb::Slice value = it->value();
+    int64_t known = 0;
+    if (!storage::PeekKnownAt(View(value), &known)) {
+      return Status::Corruption("events value header of person key " + std::to_string(person_key));
+    }
+    if (known > known_by) continue;
+    view.kind = static_cast<EventKind>(kind);
+    view.time = TimestampFromSeconds(time);
+    view.known_at = TimestampFromSeconds(known);
+    view.natural_key_hash = storage::DecodeFixed64BE(key.data() + 17);
+    view.key = View(key);
+    view.value = View(value);
+    if (!visit(view)) break;
+  }
+  return FromRocks(it->status(), "history scan");
+}
+
+Status Store::MultiGetAggregates(std::span<const uint64_t> person_keys, Month as_of,
+                                 std::vector<MonthAggregate>* out,
+                                 const Snapshot* snapshot) const {
+  out->assign(person_keys.size(), MonthAggregate());
+  // Visiting persons in key order makes successive seeks move forward through the same blocks.
+  std::vector<uint32_t> order(person_keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return person_keys[a] < person_keys[b]; });
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->cf(storage::kAggregatesIdx)));
+  const uint32_t last = storage::FlipSign32(MonthNumber(as_of));
+  std::string start;
+  for (uint32_t i : order) {
+    const uint64_t pk = person_keys[i];
+    start.clear();
+    storage::PutFixed64BE(&start, pk);
+    MonthAggregate& sum = (*out)[i];
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() != storage::kAggregateKeySize || storage::DecodeFixed64BE(key.data()) != pk) {
+        break;
+      }
+      if (storage::DecodeFixed32BE(key.data() + 8) > last) break;
+      auto bucket = DecodeAggregate(View(it->value()));
+      if (!bucket.ok()) return bucket.status().WithContext("person key " + std::to_string(pk));
+      sum.Merge(*bucket);
+    }
+    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "aggregates scan"));
+  }
+  return Status::Ok();
+}
+
+Status Store::GetAggregateBuckets(uint64_t person_key,
+                                  std::vector<std::pair<Month, MonthAggregate>>* out,
+                                  const Snapshot* snapshot) const {
+  out->clear();
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->cf(storage::kAggregatesIdx)));
+  const std::string prefix = storage::PersonPrefix(person_key);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t pk = 0;
+    int32_t month = 0;
+    if (!storage::ParseAggregateKey(View(it->key()), &pk, &month)) {
+      return Status::Corruption("aggregates key size");
+    }
+    auto bucket = DecodeAggregate(View(it->value()));
+    if (!bucket.ok()) return bucket.status();
+    out->emplace_back(MonthFromNumber(month), *bucket);
+  }
+  return FromRocks(it->status(), "aggregates scan");
+}
+
+Result<std::string> Store::GetPaymentEventKey(std::string_view payment_id,
+                                              const Snapshot* snapshot) const {
+  std::string v;
+  const rocksdb::Status s = impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kPaymentIdsIdx),
+                                           ToSlice(payment_id), &v);
+  if (s.IsNotFound()) return Status::NotFound("unknown payment id");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "payment index"));
+  return v;
+}
+
+Result<std::string> Store::GetCase(std::string_view key, const Snapshot* snapshot) const {
+  std::string v;
+  const rocksdb::Status s =
+      impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kCasesIdx), ToSlice(key), &v);
+  if (s.IsNotFound()) return Status::NotFound("no case under that key");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "get case"));
+  return v;
+}
+
+Status Store::ScanCases(const BytesVisitor& visit, const Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(Impl::Read(snapshot), impl_->cf(storage::kCasesIdx)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!visit(View(it->key()), View(it->value()))) break;
+  }
+  return FromRocks(it->status(), "cases scan");
+}
+
+Result<std::string> Store::GetMeta(std::string_view name, const Snapshot* snapshot) const {
+  std::string v;
+  const rocksdb::Status s =
+      impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kMetaIdx), ToSlice(name), &v);
+  if (s.IsNotFound()) return Status::NotFound("no meta value '" + std::string(name) + "'");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "get meta"));
+  return v;
+}
+
+Status Store::ScanAudit(uint64_t from, const AuditVisitor& visit, const Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(Impl::Read(snapshot), impl_->cf(storage::kAuditIdx)));
+  for (it->Seek(storage::AuditKey(from)); it->Valid(); it->Next()) {
+    if (it->key().size() != storage::kAuditKeySize) return Status::Corruption("audit key size");
+    if (!visit(storage::DecodeFixed64BE(it->key().data()), View(it->value()))) break;
+  }
+  return FromRocks(it->status(), "audit scan");
+}
+
+Status Store::CreateCheckpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  VIGIL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), "checkpoint " + dir);
+}
+
+Status Store::CreateBackup(const std::string& backup_dir) const {
+  rocksdb::BackupEngine* raw = nullptr;
+  VIGIL_RETURN_IF_ERROR(FromRocks(
+      rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(),
+                                  &raw),
+      "open backup " + backup_dir));
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+  rocksdb::CreateBackupOptions opts;
+  opts.flush_before_backup = true;
+  return FromRocks(engine->CreateNewBackup(opts, impl_->db.get()), "backup " + backup_dir);
+}
+
+Status Store::RestoreLatestBackup(const std::string& backup_dir, const std::string& db_dir) {
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  VIGIL_RETURN_IF_ERROR(FromRocks(
+      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                          rocksdb::Env::Default(), &raw),
+      "open backup " + backup_dir));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+  return FromRocks(engine->RestoreDBFromLatestBackup(db_dir, db_dir), "restore " + db_dir);
+}
+
+Status Store::Flush() {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  std::vector<rocksdb::ColumnFamilyHandle*> ours(impl_->handles.begin(),
+                                                 impl_->handles.begin() + storage::kCfCount);
+  return FromRocks(impl_->db->Flush(rocksdb::FlushOptions(), ours), "flush");
+}
+
+Status Store::CompactAll() {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  for (size_t i = 1; i < storage::kCfCount; ++i) {
+    rocksdb::CompactRangeOptions opts;
+    opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    VIGIL_RETURN_IF_ERROR(
+        FromRocks(impl_->db->CompactRange(opts, impl_->handles[i], nullptr, nullptr), "compact"));
+  }
+  return Status::Ok();
+}
+
+Status Store::CatchUp() {
+  if (impl_->options.mode != OpenMode::kSecondary) {
+    return Status::FailedPrecondition("CatchUp needs OpenMode::kSecondary");
+  }
+  return FromRocks(impl_->db->TryCatchUpWithPrimary(), "catch up with primary");
+}
+
+}  // namespace vigil

@@ -1,0 +1,380 @@
+#include "values.h"
+
+#include <string>
+
+#include "coding.h"
+#include "keys.h"
+
+namespace vigil::storage {
+namespace {
+
+int64_t MonthStartSeconds(Month m) {
+  return Seconds(StartOfDay(Date(m.year(), m.month(), std::chrono::day(1))));
+}
+
+void PutHeader(std::string* out, int64_t known_at) {
+  out->push_back(static_cast<char>(kValueFormat));
+  PutFixed64BE(out, static_cast<uint64_t>(known_at));
+}
+
+void PutCode(std::string* out, auto code) { out->push_back(static_cast<char>(code)); }
+void PutDate(std::string* out, Date d) { PutSigned(out, DayNumber(d)); }
+void PutMonth(std::string* out, Month m) { PutSigned(out, MonthNumber(m)); }
+
+// Decoding cursor that remembers the first failure, so decoders read straight through and
+// check once at the end.
+class Decoder {
+ public:
+  Decoder(std::string_view value, std::string_view what) : reader_(value), what_(what) {}
+
+  void Header(bool event) {
+    uint8_t format = 0;
+    if (!reader_.Byte(&format)) return Fail("empty value");
+    if (format != kValueFormat) {
+      return Fail("unknown value format " + std::to_string(format) + " (this build reads " +
+                  std::to_string(kValueFormat) + ")");
+    }
+    if (event) {
+      uint64_t known = 0;
+      if (!reader_.Fixed64BE(&known)) return Fail("truncated header");
+      known_at_ = static_cast<int64_t>(known);
+    }
+  }
+  std::string Str() {
+    std::string_view s;
+    if (ok_ && !reader_.String(&s)) Fail("truncated string");
+    return ok_ ? std::string(s) : std::string();
+  }
+  int64_t Int() {
+    int64_t v = 0;
+    if (ok_ && !reader_.Signed(&v)) Fail("truncated integer");
+    return v;
+  }
+  uint64_t UInt() {
+    uint64_t v = 0;
+    if (ok_ && !reader_.Varint(&v)) Fail("truncated integer");
+    return v;
+  }
+  template <typename E>
+  E Code() {
+    uint8_t b = 0;
+    if (ok_ && !reader_.Byte(&b)) Fail("truncated code");
+    if (ok_ && b >= CodeCount<E>()) Fail("bad " + std::string(CodeNames<E>::kWhat) + " code");
+    return static_cast<E>(ok_ ? b : 0);
+  }
+  bool Bool() {
+    uint8_t b = 0;
+    if (ok_ && !reader_.Byte(&b)) Fail("truncated flag");
+    if (ok_ && b > 1) Fail("bad flag");
+    return b == 1;
+  }
+  uint16_t Region() {
+    const uint64_t v = UInt();
+    if (ok_ && v > 0xffff) Fail("bad region");
+    return static_cast<uint16_t>(v);
+  }
+  Date DateField() {
+    const int64_t v = Int();
+    if (ok_ && (v < INT32_MIN || v > INT32_MAX)) Fail("bad date");
+    return DateFromDayNumber(static_cast<int32_t>(v));
+  }
+  Month MonthField() {
+    const int64_t v = Int();
+    if (ok_ && (v < -12 * 100000 || v > 12 * 100000)) Fail("bad month");
+    return MonthFromNumber(static_cast<int32_t>(v));
+  }
+  Timestamp Time() { return TimestampFromSeconds(Int()); }
+  void Check(bool condition, const char* why) {
+    if (ok_ && !condition) Fail(why);
+  }
+  int64_t known_at() const { return known_at_; }
+
+  template <typename T>
+  Result<T> Finish(T value) {
+    if (ok_ && !reader_.done()) Fail("trailing bytes");
+    if (!ok_) return Status::Corruption(std::string(what_) + " value: " + error_);
+    return value;
+  }
+
+ private:
+  void Fail(std::string why) {
+    if (!ok_) return;
+    ok_ = false;
+    error_ = std::move(why) + " at byte " + std::to_string(reader_.offset());
+  }
+
+  Reader reader_;
+  std::string_view what_;
+  bool ok_ = true;
+  std::string error_;
+  int64_t known_at_ = 0;
+};
+
+}  // namespace
+
+int32_t MonthNumberOfSeconds(int64_t seconds) {
+  return MonthNumber(MonthOf(DateOf(TimestampFromSeconds(seconds))));
+}
+
+EncodedEvent EncodeEvent(const ContributionRecord& r) {
+  EncodedEvent e;
+  e.person_key = PersonKey(r.person_id);
+  e.kind = EventKind::kContribution;
+  e.time_seconds = MonthStartSeconds(r.start_month);
+  e.known_at_seconds = Seconds(r.recorded_at);
+  e.natural_key_hash = NaturalKey()
+                           .Text(r.person_id)
+                           .Int(r.region)
+                           .Text(r.employer_id)
+                           .Int(MonthNumber(r.start_month))
+                           .Int(static_cast<int64_t>(r.kind))
+                           .Hash();
+  std::string& v = e.value;
+  PutHeader(&v, e.known_at_seconds);
+  PutString(&v, r.person_id);
+  PutVarint64(&v, r.region);
+  PutString(&v, r.employer_id);
+  PutString(&v, r.industry);
+  PutCode(&v, r.job_type);
+  PutMonth(&v, r.start_month);
+  PutMonth(&v, r.end_month);
+  PutSigned(&v, r.monthly_base.fen());
+  PutCode(&v, r.kind);
+  PutDate(&v, r.paid_date);
+  PutCode(&v, r.id_checksum_ok);
+  return e;
+}
+
+EncodedEvent EncodeEvent(const PaymentRecord& r) {
+  EncodedEvent e;
+  e.person_key = PersonKey(r.person_id);
+  e.kind = EventKind::kPayment;
+  e.time_seconds = Seconds(StartOfDay(r.paid_date));
+  e.known_at_seconds = e.time_seconds;
+  e.natural_key_hash = NaturalKey().Text(r.payment_id).Hash();
+  std::string& v = e.value;
+  PutHeader(&v, e.known_at_seconds);
+  PutString(&v, r.payment_id);
+  PutString(&v, r.person_id);
+  PutVarint64(&v, r.region);
+  PutCode(&v, r.benefit);
+  PutMonth(&v, r.period);
+  PutSigned(&v, r.amount.fen());
+  PutString(&v, r.bank_account);
+  PutCode(&v, r.channel);
+  PutDate(&v, r.paid_date);
+  PutCode(&v, r.id_checksum_ok);
+  return e;
+}
+
+EncodedEvent EncodeEvent(const SignalRecord& r) {
+  EncodedEvent e;
+  e.person_key = PersonKey(r.person_id);
+  e.kind = EventKind::kSignal;
+  e.time_seconds = Seconds(r.occurred_at);
+  e.known_at_seconds = e.time_seconds;
+  e.natural_key_hash = NaturalKey()
+                           .Text(r.person_id)
+                           .Int(static_cast<int64_t>(r.source))
+                           .Int(Seconds(r.occurred_at))
+                           .Text(r.place)
+                           .Hash();
+  std::string& v = e.value;
+  PutHeader(&v, e.known_at_seconds);
+  PutString(&v, r.person_id);
+  PutCode(&v, r.source);
+  PutSigned(&v, Seconds(r.occurred_at));
+  PutString(&v, r.place);
+  PutString(&v, r.detail);
+  return e;
+}
+
+EncodedEvent EncodeEvent(const RegistryRecord& r) {
+  EncodedEvent e;
+  e.person_key = PersonKey(r.person_id);
+  e.kind = EventKind::kRegistry;
+  e.time_seconds = Seconds(StartOfDay(r.event_date));
+  e.known_at_seconds = Seconds(StartOfDay(r.reported_date));
+  e.natural_key_hash = NaturalKey()
+                           .Text(r.person_id)
+                           .Int(static_cast<int64_t>(r.event))
+                           .Int(DayNumber(r.event_date))
+                           .Hash();
+  std::string& v = e.value;
+  PutHeader(&v, e.known_at_seconds);
+  PutString(&v, r.person_id);
+  PutCode(&v, r.event);
+  PutDate(&v, r.event_date);
+  PutDate(&v, r.reported_date);
+  PutString(&v, r.detail);
+  return e;
+}
+
+EncodedEvent EncodeEvent(const AppraisalRecord& r) {
+  EncodedEvent e;
+  e.person_key = PersonKey(r.person_id);
+  e.kind = EventKind::kAppraisal;
+  e.time_seconds = Seconds(StartOfDay(r.appraisal_date));
+  e.known_at_seconds = e.time_seconds;
+  e.natural_key_hash = NaturalKey().Text(r.person_id).Int(DayNumber(r.appraisal_date)).Hash();
+  std::string& v = e.value;
+  PutHeader(&v, e.known_at_seconds);
+  PutString(&v, r.person_id);
+  PutDate(&v, r.appraisal_date);
+  PutString(&v, r.hospital_id);
+  PutString(&v, r.doctor_id);
+  PutVarint64(&v, r.grade);
+  PutCode(&v, r.conclusion);
+  return e;
+}
+
+std::string EncodePerson(const PersonRecord& r) {
+  std::string v;
+  v.push_back(static_cast<char>(kValueFormat));
+  PutString(&v, r.person_id);
+  PutVarint64(&v, r.region);
+  PutString(&v, r.name);
+  PutDate(&v, r.birth_date);
+  PutCode(&v, r.sex);
+  PutVarint64(&v, r.district);
+  PutCode(&v, r.scheme);
+  PutCode(&v, r.category);
+  PutDate(&v, r.retirement_date);
+  PutCode(&v, r.retirement_type);
+  PutSigned(&v, r.monthly_benefit.fen());
+  PutString(&v, r.bank_account);
+  PutString(&v, r.phone);
+  PutString(&v, r.address);
+  PutCode(&v, r.status);
+  PutCode(&v, r.id_checksum_ok);
+  return v;
+}
+
+Result<PersonRecord> DecodePerson(std::string_view value) {
+  Decoder d(value, "persons");
+  d.Header(/*event=*/false);
+  PersonRecord r;
+  r.person_id = d.Str();
+  r.region = d.Region();
+  r.name = d.Str();
+  r.birth_date = d.DateField();
+  r.sex = d.Code<Sex>();
+  const uint64_t district = d.UInt();
+  r.district = static_cast<uint32_t>(district);
+  r.scheme = d.Code<Scheme>();
+  r.category = d.Code<Category>();
+  r.retirement_date = d.DateField();
+  r.retirement_type = d.Code<RetirementType>();
+  r.monthly_benefit = Money::FromFen(d.Int());
+  r.bank_account = d.Str();
+  r.phone = d.Str();
+  r.address = d.Str();
+  r.status = d.Code<PersonStatus>();
+  r.id_checksum_ok = d.Bool();
+  d.Check(district <= UINT32_MAX, "bad district");
+  return d.Finish(std::move(r));
+}
+
+Result<ContributionRecord> DecodeContribution(std::string_view value) {
+  Decoder d(value, "contribution");
+  d.Header(/*event=*/true);
+  ContributionRecord r;
+  r.person_id = d.Str();
+  r.region = d.Region();
+  r.employer_id = d.Str();
+  r.industry = d.Str();
+  r.job_type = d.Code<JobType>();
+  r.start_month = d.MonthField();
+  r.end_month = d.MonthField();
+  r.monthly_base = Money::FromFen(d.Int());
+  r.kind = d.Code<ContributionKind>();
+  r.paid_date = d.DateField();
+  r.recorded_at = TimestampFromSeconds(d.known_at());
+  r.id_checksum_ok = d.Bool();
+  return d.Finish(std::move(r));
+}
+
+Result<PaymentRecord> DecodePayment(std::string_view value) {
+  Decoder d(value, "payment");
+  d.Header(/*event=*/true);
+  PaymentRecord r;
+  r.payment_id = d.Str();
+  r.person_id = d.Str();
+  r.region = d.Region();
+  r.benefit = d.Code<Benefit>();
+  r.period = d.MonthField();
+  r.amount = Money::FromFen(d.Int());
+  r.bank_account = d.Str();
+  r.channel = d.Code<Channel>();
+  r.paid_date = d.DateField();
+  r.id_checksum_ok = d.Bool();
+  return d.Finish(std::move(r));
+}
+
+Result<SignalRecord> DecodeSignal(std::string_view value) {
+  Decoder d(value, "signal");
+  d.Header(/*event=*/true);
+  SignalRecord r;
+  r.person_id = d.Str();
+  r.source = d.Code<SignalSource>();
+  r.occurred_at = d.Time();
+  r.place = d.Str();
+  r.detail = d.Str();
+  return d.Finish(std::move(r));
+}
+
+Result<RegistryRecord> DecodeRegistry(std::string_view value) {
+  Decoder d(value, "registry");
+  d.Header(/*event=*/true);
+  RegistryRecord r;
+  r.person_id = d.Str();
+  r.event = d.Code<RegistryEvent>();
+  r.event_date = d.DateField();
+  r.reported_date = d.DateField();
+  r.detail = d.Str();
+  return d.Finish(std::move(r));
+}
+
+Result<AppraisalRecord> DecodeAppraisal(std::string_view value) {
+  Decoder d(value, "appraisal");
+  d.Header(/*event=*/true);
+  AppraisalRecord r;
+  r.person_id = d.Str();
+  r.appraisal_date = d.DateField();
+  r.hospital_id = d.Str();
+  r.doctor_id = d.Str();
+  const uint64_t grade = d.UInt();
+  d.Check(grade >= 1 && grade <= 10, "bad grade");
+  r.grade = static_cast<uint8_t>(grade);
+  r.conclusion = d.Code<Conclusion>();
+  return d.Finish(std::move(r));
+}
+
+namespace {
+template <typename T>
+Result<AnyRecord> Widen(Result<T> r) {
+  if (!r.ok()) return r.status();
+  return AnyRecord(std::move(r).value());
+}
+}  // namespace
+
+Result<AnyRecord> DecodeEvent(EventKind kind, std::string_view value) {
+  switch (kind) {
+    case EventKind::kContribution: return Widen(DecodeContribution(value));
+    case EventKind::kPayment: return Widen(DecodePayment(value));
+    case EventKind::kSignal: return Widen(DecodeSignal(value));
+    case EventKind::kRegistry: return Widen(DecodeRegistry(value));
+    case EventKind::kAppraisal: return Widen(DecodeAppraisal(value));
+  }
+  return Status::Corruption("events value: unknown kind");
+}
+
+bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds) {
+  if (value.size() < kEventValueHeaderSize || static_cast<uint8_t>(value[0]) != kValueFormat) {
+    return false;
+  }
+  *known_at_seconds = static_cast<int64_t>(DecodeFixed64BE(value.data() + 1));
+  return true;
+}
+
+}  // namespace vigil::storage

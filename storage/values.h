@@ -1,0 +1,63 @@
+// Value formats of the persons and events column families (docs/storage.md).
+//
+// Every value starts with a format version byte (kValueFormat) so the format can evolve
+// without rewriting the database. Events values then carry their known-at time as 8 fixed
+// big-endian bytes (two's complement seconds) at offset 1, so scans can filter "as of" without
+// decoding the rest; then the record's fields as varints, zigzag varints, single bytes (codes)
+// and length-prefixed strings. Decoders check every length, code and trailing byte and answer
+// Corruption on bad bytes (never personal data in the message).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "vigil/records.h"
+#include "vigil/status.h"
+#include "vigil/store.h"
+
+namespace vigil::storage {
+
+inline constexpr uint8_t kValueFormat = 1;
+inline constexpr size_t kEventValueHeaderSize = 9;  // format byte + known-at
+
+// An event ready to store: its key parts, known-at and encoded value.
+struct EncodedEvent {
+  uint64_t person_key = 0;
+  int64_t time_seconds = 0;
+  EventKind kind = EventKind::kSignal;
+  uint64_t natural_key_hash = 0;
+  int64_t known_at_seconds = 0;
+  std::string value;
+};
+
+// Where each kind sits in time and when it becomes known (docs/storage.md):
+//   contribution: time = first day of start_month,  known-at = recorded_at
+//   payment:      time = paid_date,                 known-at = paid_date
+//   signal:       time = occurred_at,               known-at = occurred_at
+//   registry:     time = event_date,                known-at = reported_date
+//   appraisal:    time = appraisal_date,            known-at = appraisal_date
+EncodedEvent EncodeEvent(const ContributionRecord& r);
+EncodedEvent EncodeEvent(const PaymentRecord& r);
+EncodedEvent EncodeEvent(const SignalRecord& r);
+EncodedEvent EncodeEvent(const RegistryRecord& r);
+EncodedEvent EncodeEvent(const AppraisalRecord& r);
+
+std::string EncodePerson(const PersonRecord& r);
+Result<PersonRecord> DecodePerson(std::string_view value);
+
+Result<ContributionRecord> DecodeContribution(std::string_view value);
+Result<PaymentRecord> DecodePayment(std::string_view value);
+Result<SignalRecord> DecodeSignal(std::string_view value);
+Result<RegistryRecord> DecodeRegistry(std::string_view value);
+Result<AppraisalRecord> DecodeAppraisal(std::string_view value);
+Result<AnyRecord> DecodeEvent(EventKind kind, std::string_view value);
+
+// Known-at seconds of an events value, read from its fixed header. False on bad bytes.
+bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds);
+
+// Month number (vigil::MonthNumber) of a seconds timestamp.
+int32_t MonthNumberOfSeconds(int64_t seconds);
+
+}  // namespace vigil::storage

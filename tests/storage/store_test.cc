@@ -1,0 +1,527 @@
+// Store behaviour: writes and their outcomes, corrections, reads, snapshots, schema, copies.
+#include <rocksdb/db.h>
+
+#include <gtest/gtest.h>
+
+#include "storage/coding.h"
+#include "storage/db_options.h"
+#include "storage/keys.h"
+#include "tests/storage/test_util.h"
+
+namespace vigil {
+namespace {
+
+using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
+
+std::vector<std::pair<Month, MonthAggregate>> StoredBuckets(const Store& store, uint64_t pk,
+                                                            const Snapshot* snap = nullptr) {
+  std::vector<std::pair<Month, MonthAggregate>> buckets;
+  EXPECT_TRUE(store.GetAggregateBuckets(pk, &buckets, snap).ok());
+  // Buckets whose deltas cancelled out hold nothing; the recomputation has no such month.
+  std::erase_if(buckets, [](const auto& b) { return b.second.empty(); });
+  return buckets;
+}
+
+std::vector<Timestamp> HistoryTimes(const Store& store, uint64_t pk, const HistoryFilter& f = {},
+                                    const Snapshot* snap = nullptr) {
+  std::vector<Timestamp> times;
+  Status s = store.VisitHistory(pk, f, [&](const EventView& e) {
+    times.push_back(e.time);
+    return true;
+  }, snap);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return times;
+}
+
+MonthAggregate AggregateAsOf(const Store& store, uint64_t pk, Month as_of,
+                             const Snapshot* snap = nullptr) {
+  std::vector<MonthAggregate> out;
+  const uint64_t keys[] = {pk};
+  EXPECT_TRUE(store.MultiGetAggregates(keys, as_of, &out, snap).ok());
+  return out.at(0);
+}
+
+TEST(StoreTest, HistoryComesBackInTimeOrderWhateverTheWriteOrder) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  RecordBatch b;
+  // Written out of order, including times before 1970.
+  for (int y : {2021, 1968, 2003, 1999, 2024, 1969, 1970}) {
+    b.Add(MakeSignal(id, SignalSource::kTelecom, T(y, 6, 1)));
+  }
+  b.Add(MakeSignal(PersonId(2), SignalSource::kTelecom, T(2000, 1, 1)));  // another person
+  auto w = store->Write(b);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->inserted, 8u);
+  const auto times = HistoryTimes(*store, PersonKey(id));
+  ASSERT_EQ(times.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(times.begin(), times.end()));
+  EXPECT_EQ(times.front(), T(1968, 6, 1));
+
+  // Survives a flush to SST files and a reopen.
+  ASSERT_TRUE(store->Flush().ok());
+  store.reset();
+  store = OpenStore(dir.path());
+  EXPECT_EQ(HistoryTimes(*store, PersonKey(id)), times);
+}
+
+TEST(StoreTest, RewritingIdenticalRowsChangesNothing) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::mt19937_64 rng(11);
+  RecordBatch b;
+  b.Add(MakePerson(PersonId(1)));
+  b.Add(MakePerson(PersonId(1), 3703));
+  b.Add(MakeSignal(PersonId(1), SignalSource::kFaceCert, T(2022, 1, 1)));
+  b.Add(MakePayment("P1", PersonId(1), D(2022, 1, 10), 1000));
+  b.Add(MakeRegistry(PersonId(1), RegistryEvent::kPrisonIn, D(2021, 5, 5), D(2021, 9, 9)));
+  b.Add(MakeContribution(PersonId(1), M(2000, 1), M(2009, 12), T(2021, 1, 1)));
+  b.Add(MakeAppraisal(PersonId(1), D(2015, 2, 2), 2));
+  auto first = store->Write(b);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, (WriteCounts{.inserted = 7, .replaced = 0, .unchanged = 0}));
+  const auto buckets = StoredBuckets(*store, PersonKey(PersonId(1)));
+  auto again = store->Write(b);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (WriteCounts{.inserted = 0, .replaced = 0, .unchanged = 7}));
+  EXPECT_EQ(StoredBuckets(*store, PersonKey(PersonId(1))), buckets);
+  EXPECT_EQ(HistoryTimes(*store, PersonKey(PersonId(1))).size(), 5u);
+  EXPECT_EQ(buckets, RecomputeBuckets(*store, PersonKey(PersonId(1))));
+}
+
+TEST(StoreTest, DuplicateRowsWithinOneBatchBehaveLikeSuccessiveBatches) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  RecordBatch b;
+  b.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 1), "A", "FAIL"));
+  b.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 1), "A", "FAIL"));
+  b.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 1), "A", "PASS"));
+  auto w = store->Write(b);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w, (WriteCounts{.inserted = 1, .replaced = 1, .unchanged = 1}));
+  const auto agg = AggregateAsOf(*store, PersonKey(id), M(2030, 1));
+  EXPECT_EQ(agg.signal_count[0], 1);
+  EXPECT_EQ(agg.face_cert_failed, 0);
+  EXPECT_EQ(StoredBuckets(*store, PersonKey(id)), RecomputeBuckets(*store, PersonKey(id)));
+}
+
+TEST(StoreTest, SignalCorrectionReplacesTheRowAndFixesTheAggregate) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  RecordBatch b;
+  b.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 1), "A", "FAIL"));
+  ASSERT_TRUE(store->Write(b).ok());
+  EXPECT_EQ(AggregateAsOf(*store, PersonKey(id), M(2022, 1)).face_cert_failed, 1);
+  RecordBatch fix;
+  fix.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 1), "A", "PASS"));
+  auto w = store->Write(fix);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->replaced, 1u);
+  const auto agg = AggregateAsOf(*store, PersonKey(id), M(2022, 1));
+  EXPECT_EQ(agg.face_cert_failed, 0);
+  EXPECT_EQ(agg.signal_count[0], 1);
+  EXPECT_EQ(agg.signal_latest[0], Seconds(T(2022, 1, 1)));
+  std::vector<std::string> details;
+  ASSERT_TRUE(store->VisitHistory(PersonKey(id), {}, [&](const EventView& e) {
+    details.push_back(e.AsSignal()->detail);
+    return true;
+  }).ok());
+  EXPECT_EQ(details, std::vector<std::string>{"PASS"});
+}
+
+TEST(StoreTest, RegistryCorrectionMovingKnownAtRebuildsTheOldMonth) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  const uint64_t pk = PersonKey(id);
+  RecordBatch b;
+  b.Add(MakeRegistry(id, RegistryEvent::kDeath, D(2022, 1, 5), D(2022, 2, 1)));
+  b.Add(MakeRegistry(id, RegistryEvent::kCremation, D(2022, 1, 7), D(2022, 2, 3)));
+  ASSERT_TRUE(store->Write(b).ok());
+  EXPECT_EQ(AggregateAsOf(*store, pk, M(2022, 2)).registry_earliest_day[0], DayNumber(D(2022, 1, 5)));
+
+  // The death was in fact reported only in May: as of February nothing says so any more.
+  RecordBatch fix;
+  fix.Add(MakeRegistry(id, RegistryEvent::kDeath, D(2022, 1, 5), D(2022, 5, 20)));
+  auto w = store->Write(fix);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->replaced, 1u);
+  const auto feb = AggregateAsOf(*store, pk, M(2022, 2));
+  EXPECT_EQ(feb.registry_count[0], 0);
+  EXPECT_EQ(feb.registry_earliest_day[0], MonthAggregate::kNoDay);
+  EXPECT_EQ(feb.registry_count[1], 1);  // the cremation, same old month, untouched
+  const auto may = AggregateAsOf(*store, pk, M(2022, 5));
+  EXPECT_EQ(may.registry_count[0], 1);
+  EXPECT_EQ(may.registry_earliest_day[0], DayNumber(D(2022, 1, 5)));
+  EXPECT_EQ(StoredBuckets(*store, pk), RecomputeBuckets(*store, pk));
+
+  // The day-exact as-of view over the history agrees.
+  HistoryFilter f;
+  f.known_by = T(2022, 3, 1);
+  EXPECT_EQ(HistoryTimes(*store, pk, f).size(), 1u);
+}
+
+TEST(StoreTest, PaymentCorrectionMovesItToAnotherPersonAndDate) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string a = PersonId(1);
+  const std::string b = PersonId(2);
+  RecordBatch first;
+  first.Add(MakePayment("PAY-9", a, D(2022, 3, 10), 100000));
+  first.Add(MakePayment("PAY-10", a, D(2022, 3, 11), 5000));
+  ASSERT_TRUE(store->Write(first).ok());
+  EXPECT_EQ(AggregateAsOf(*store, PersonKey(a), M(2022, 12)).payment_fen[0], 105000);
+
+  RecordBatch fix;
+  fix.Add(MakePayment("PAY-9", b, D(2022, 4, 10), 120000, Benefit::kSurvivor));
+  auto w = store->Write(fix);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w, (WriteCounts{.inserted = 0, .replaced = 1, .unchanged = 0}));
+  const auto agg_a = AggregateAsOf(*store, PersonKey(a), M(2022, 12));
+  EXPECT_EQ(agg_a.payment_count[0], 1);
+  EXPECT_EQ(agg_a.payment_fen[0], 5000);
+  const auto agg_b = AggregateAsOf(*store, PersonKey(b), M(2022, 12));
+  EXPECT_EQ(agg_b.payment_count[3], 1);
+  EXPECT_EQ(agg_b.payment_fen[3], 120000);
+  EXPECT_EQ(HistoryTimes(*store, PersonKey(a)).size(), 1u);
+  EXPECT_EQ(HistoryTimes(*store, PersonKey(b)), std::vector<Timestamp>{T(2022, 4, 10)});
+  auto where = store->GetPaymentEventKey("PAY-9");
+  ASSERT_TRUE(where.ok());
+  EXPECT_EQ(storage::PersonKeyOf(*where), PersonKey(b));
+  EXPECT_EQ(StoredBuckets(*store, PersonKey(a)), RecomputeBuckets(*store, PersonKey(a)));
+  EXPECT_EQ(StoredBuckets(*store, PersonKey(b)), RecomputeBuckets(*store, PersonKey(b)));
+  // And writing the corrected row again is a no-op.
+  EXPECT_EQ(store->Write(fix)->unchanged, 1u);
+}
+
+TEST(StoreTest, AggregatesAsOfSumOnlyBucketsUpToThatMonth) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(5);
+  RecordBatch b;
+  for (unsigned m = 1; m <= 12; ++m) {
+    b.Add(MakePayment(Tag("P", m), id, D(2022, m, 10), 100));
+  }
+  // A contribution spell recorded in June about months long ago counts in June.
+  b.Add(MakeContribution(id, M(1990, 1), M(1999, 12), T(2022, 6, 15), JobType::kUnderground));
+  ASSERT_TRUE(store->Write(b).ok());
+  const auto may = AggregateAsOf(*store, PersonKey(id), M(2022, 5));
+  EXPECT_EQ(may.payment_count[0], 5);
+  EXPECT_EQ(may.contribution_rows, 0);
+  const auto june = AggregateAsOf(*store, PersonKey(id), M(2022, 6));
+  EXPECT_EQ(june.payment_fen[0], 600);
+  EXPECT_EQ(june.contribution_months, 120);
+  EXPECT_EQ(june.special_job_months, 120);
+  EXPECT_EQ(june.contribution_base_fen, 120 * 500000);
+  // Unknown persons come back empty, in input order.
+  std::vector<MonthAggregate> out;
+  const uint64_t keys[] = {PersonKey("nobody"), PersonKey(id), PersonKey("nobody either")};
+  ASSERT_TRUE(store->MultiGetAggregates(keys, M(2030, 1), &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].empty());
+  EXPECT_EQ(out[1].payment_count[0], 12);
+  EXPECT_TRUE(out[2].empty());
+}
+
+TEST(StoreTest, HistoryFilterSelectsTimeRangeKindsAndKnownBy) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  RecordBatch b;
+  b.Add(MakeSignal(id, SignalSource::kTravel, T(2020, 1, 1)));
+  b.Add(MakePayment("P", id, D(2020, 2, 1), 1));
+  b.Add(MakeRegistry(id, RegistryEvent::kDeath, D(2020, 3, 1), D(2021, 1, 1)));
+  b.Add(MakeSignal(id, SignalSource::kTravel, T(2020, 4, 1)));
+  ASSERT_TRUE(store->Write(b).ok());
+  const uint64_t pk = PersonKey(id);
+  HistoryFilter range;
+  range.from = T(2020, 2, 1);
+  range.to = T(2020, 3, 1);
+  EXPECT_EQ(HistoryTimes(*store, pk, range), (std::vector<Timestamp>{T(2020, 2, 1), T(2020, 3, 1)}));
+  HistoryFilter kinds;
+  kinds.kinds = {EventKind::kSignal};
+  EXPECT_EQ(HistoryTimes(*store, pk, kinds), (std::vector<Timestamp>{T(2020, 1, 1), T(2020, 4, 1)}));
+  HistoryFilter asof;
+  asof.known_by = T(2020, 12, 31);  // the death is reported only in 2021
+  EXPECT_EQ(HistoryTimes(*store, pk, asof).size(), 3u);
+  // Early stop is not an error.
+  int seen = 0;
+  EXPECT_TRUE(store->VisitHistory(pk, {}, [&](const EventView&) { return ++seen < 2; }).ok());
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(StoreTest, PersonsLookupRowsAndFullScan) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  RecordBatch b;
+  for (int i = 0; i < 50; ++i) b.Add(MakePerson(PersonId(i)));
+  b.Add(MakePerson(PersonId(7), 3703));  // the same person paid by a second city
+  ASSERT_TRUE(store->Write(b).ok());
+  auto p = store->GetPerson(PersonId(7), 3703);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->region, 3703);
+  EXPECT_EQ(store->GetPerson(PersonId(7), 3799).status().code(), StatusCode::kNotFound);
+  auto rows = store->GetPersonRows(PersonKey(PersonId(7)));
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 2u);
+  int n = 0;
+  uint64_t last = 0;
+  ASSERT_TRUE(store->ScanPersons([&](const PersonRecord& r) {
+    EXPECT_GE(PersonKey(r.person_id), last);
+    last = PersonKey(r.person_id);
+    ++n;
+    return true;
+  }).ok());
+  EXPECT_EQ(n, 51);
+  // A changed person row is a replacement.
+  PersonRecord moved = MakePerson(PersonId(7), 3703);
+  moved.status = PersonStatus::kSuspended;
+  RecordBatch fix;
+  fix.Add(moved);
+  EXPECT_EQ(store->Write(fix)->replaced, 1u);
+  EXPECT_EQ(store->GetPerson(PersonId(7), 3703)->status, PersonStatus::kSuspended);
+}
+
+TEST(StoreTest, SnapshotSeesOnePointInTimeWhileWritesContinue) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string id = PersonId(1);
+  const uint64_t pk = PersonKey(id);
+  RecordBatch b;
+  b.Add(MakePerson(id));
+  b.Add(MakePayment("P1", id, D(2022, 1, 10), 100));
+  b.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 2), "A", "FAIL"));
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->PutCase("case-1", "v1").ok());
+  auto snap = store->GetSnapshot();
+
+  RecordBatch later;
+  PersonRecord changed = MakePerson(id);
+  changed.status = PersonStatus::kTerminated;
+  later.Add(changed);
+  later.Add(MakePayment("P2", id, D(2022, 1, 11), 200));
+  later.Add(MakeSignal(id, SignalSource::kFaceCert, T(2022, 1, 2), "A", "PASS"));
+  ASSERT_TRUE(store->Write(later).ok());
+  ASSERT_TRUE(store->PutCase("case-1", "v2").ok());
+  ASSERT_TRUE(store->Flush().ok());  // isolation holds across flushes too
+
+  EXPECT_EQ(store->GetPerson(id, 3702, snap.get())->status, PersonStatus::kActive);
+  EXPECT_EQ(store->GetPerson(id, 3702)->status, PersonStatus::kTerminated);
+  EXPECT_EQ(HistoryTimes(*store, pk, {}, snap.get()).size(), 2u);
+  EXPECT_EQ(HistoryTimes(*store, pk).size(), 3u);
+  const auto then = AggregateAsOf(*store, pk, M(2022, 1), snap.get());
+  EXPECT_EQ(then.payment_fen[0], 100);
+  EXPECT_EQ(then.face_cert_failed, 1);
+  const auto now = AggregateAsOf(*store, pk, M(2022, 1));
+  EXPECT_EQ(now.payment_fen[0], 300);
+  EXPECT_EQ(now.face_cert_failed, 0);
+  EXPECT_EQ(*store->GetCase("case-1", snap.get()), "v1");
+  EXPECT_EQ(*store->GetCase("case-1"), "v2");
+  int persons = 0;
+  ASSERT_TRUE(store->ScanPersons([&](const PersonRecord& r) {
+    EXPECT_EQ(r.status, PersonStatus::kActive);
+    ++persons;
+    return true;
+  }, snap.get()).ok());
+  EXPECT_EQ(persons, 1);
+}
+
+TEST(StoreTest, RefusesADatabaseWrittenByANewerSchema) {
+  TempDir dir;
+  { auto store = OpenStore(dir.path()); }
+  {
+    // Forge what a future vigil would leave behind.
+    StoreOptions o;
+    o.path = dir.path();
+    auto config = storage::MakeDbConfig(o);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(config.db, dir.path(), config.families, &handles, &raw).ok());
+    std::string v;
+    storage::PutFixed32BE(&v, kStoreSchemaVersion + 1);
+    ASSERT_TRUE(raw->Put({}, handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v).ok());
+    rocksdb::ColumnFamilyHandle* extra = nullptr;
+    ASSERT_TRUE(raw->CreateColumnFamily({}, "future_index", &extra).ok());
+    handles.push_back(extra);
+    for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
+  StoreOptions o;
+  o.path = dir.path();
+  auto reopened = Store::Open(o);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
+  const std::string m = reopened.status().message();
+  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion + 1)), std::string::npos) << m;
+  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion)), std::string::npos) << m;
+  o.mode = OpenMode::kReadOnly;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(StoreTest, OptionsAreValidatedAndMissingStoreIsNotFound) {
+  TempDir dir;
+  EXPECT_EQ(Store::Open(StoreOptions{}).status().code(), StatusCode::kInvalidArgument);
+  StoreOptions o;
+  o.path = dir.path();
+  o.lock_stripes = 0;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.lock_stripes = 16;
+  o.mode = OpenMode::kSecondary;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.mode = OpenMode::kReadOnly;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kNotFound);
+  o.mode = OpenMode::kReadWrite;
+  o.create_if_missing = false;
+  EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kNotFound);
+}
+
+TEST(StoreTest, ReadOnlyAndSecondaryReadersFollowTheWriter) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  RecordBatch b;
+  b.Add(MakePayment("P1", PersonId(1), D(2022, 1, 10), 100));
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->Flush().ok());
+
+  StoreOptions ro;
+  ro.path = dir.path();
+  ro.mode = OpenMode::kReadOnly;
+  auto reader = Store::Open(ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->Write(b).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*reader)->PutCase("k", "v").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AggregateAsOf(**reader, PersonKey(PersonId(1)), M(2022, 1)).payment_fen[0], 100);
+
+  StoreOptions so;
+  so.path = dir.path();
+  so.mode = OpenMode::kSecondary;
+  so.secondary_path = dir.path("secondary");
+  auto follower = Store::Open(so);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  RecordBatch more;
+  more.Add(MakePayment("P2", PersonId(1), D(2022, 1, 11), 50));
+  ASSERT_TRUE(store->Write(more).ok());
+  ASSERT_TRUE((*follower)->CatchUp().ok());
+  EXPECT_EQ(AggregateAsOf(**follower, PersonKey(PersonId(1)), M(2022, 1)).payment_fen[0], 150);
+  EXPECT_EQ(store->CatchUp().code(), StatusCode::kFailedPrecondition);
+}
+
+void ExpectSameContent(const Store& a, const Store& b, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const uint64_t pk = PersonKey(id);
+    std::vector<std::string> ka;
+    std::vector<std::string> kb;
+    ASSERT_TRUE(a.VisitHistory(pk, {}, [&](const EventView& e) {
+      ka.push_back(std::string(e.key) + std::string(e.value));
+      return true;
+    }).ok());
+    ASSERT_TRUE(b.VisitHistory(pk, {}, [&](const EventView& e) {
+      kb.push_back(std::string(e.key) + std::string(e.value));
+      return true;
+    }).ok());
+    EXPECT_EQ(ka, kb);
+    EXPECT_EQ(StoredBuckets(a, pk), StoredBuckets(b, pk));
+    EXPECT_EQ(a.GetPersonRows(pk)->size(), b.GetPersonRows(pk)->size());
+  }
+}
+
+TEST(StoreTest, CheckpointAndBackupOpenWithTheSameContent) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::mt19937_64 rng(99);
+  std::vector<std::string> ids;
+  RecordBatch b;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(PersonId(i));
+    b.Add(MakePerson(PersonId(i)));
+  }
+  for (int i = 0; i < 400; ++i) b.Add(RandomEvent(rng, 20));
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->PutMeta("last_load", "2024-06-01").ok());
+  ASSERT_TRUE(store->AppendAudit("loaded").ok());
+
+  ASSERT_TRUE(store->CreateCheckpoint(dir.path("checkpoint")).ok());
+  ASSERT_TRUE(store->CreateBackup(dir.path("backups")).ok());
+  // Writes after the copies are not in them.
+  RecordBatch after;
+  after.Add(MakePerson(PersonId(999)));
+  ASSERT_TRUE(store->Write(after).ok());
+  ASSERT_TRUE(Store::RestoreLatestBackup(dir.path("backups"), dir.path("restored")).ok());
+
+  for (const char* copy : {"checkpoint", "restored"}) {
+    SCOPED_TRACE(copy);
+    auto other = OpenStore(dir.path(copy));
+    ASSERT_NE(other, nullptr);
+    ExpectSameContent(*store, *other, ids);
+    EXPECT_EQ(*other->GetMeta("last_load"), "2024-06-01");
+    EXPECT_EQ(other->GetPersonRows(PersonKey(PersonId(999)))->size(), 0u);
+    // The audit sequence continues after the copied entries.
+    EXPECT_EQ(*other->AppendAudit("next"), 2u);
+  }
+}
+
+TEST(StoreTest, AuditIsAppendOnlyAndContinuesAfterReopen) {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    EXPECT_EQ(*store->AppendAudit("a"), 1u);
+    EXPECT_EQ(*store->AppendAudit("b"), 2u);
+  }
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(*store->AppendAudit("c"), 3u);
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  ASSERT_TRUE(store->ScanAudit(2, [&](uint64_t seq, std::string_view e) {
+    seen.emplace_back(seq, std::string(e));
+    return true;
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{{2, "b"}, {3, "c"}}));
+}
+
+TEST(StoreTest, MetaAndCases) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(store->PutMeta("schema_version", "9").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store->PutMeta("policy_version", "3").ok());
+  EXPECT_EQ(*store->GetMeta("policy_version"), "3");
+  EXPECT_EQ(store->GetMeta("nothing").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store->GetMeta("schema_version").ok());
+  ASSERT_TRUE(store->PutCase("b", "2").ok());
+  ASSERT_TRUE(store->PutCase("a", "1").ok());
+  std::string all;
+  ASSERT_TRUE(store->ScanCases([&](std::string_view k, std::string_view v) {
+    all += std::string(k) + "=" + std::string(v) + ";";
+    return true;
+  }).ok());
+  EXPECT_EQ(all, "a=1;b=2;");
+}
+
+TEST(StoreTest, BulkLoadEqualsWritesAndNeedsAnEmptyStore) {
+  TempDir dir;
+  std::mt19937_64 rng(5);
+  RecordBatch b;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(PersonId(i));
+    b.Add(MakePerson(PersonId(i)));
+  }
+  for (int i = 0; i < 1500; ++i) b.Add(RandomEvent(rng, 30));
+  auto written = OpenStore(dir.path("written"));
+  ASSERT_TRUE(written->Write(b).ok());
+  auto bulk = OpenStore(dir.path("bulk"));
+  auto loaded = bulk->BulkLoad(b);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->total(), b.size());
+  ExpectSameContent(*written, *bulk, ids);
+  for (const auto& id : ids) {
+    EXPECT_EQ(StoredBuckets(*bulk, PersonKey(id)), RecomputeBuckets(*bulk, PersonKey(id)));
+  }
+  EXPECT_EQ(bulk->BulkLoad(b).status().code(), StatusCode::kFailedPrecondition);
+  // Normal writes carry on on top of a bulk-loaded store.
+  EXPECT_EQ(bulk->Write(b)->unchanged, written->Write(b)->unchanged);
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,212 @@
+// Shared helpers of the storage tests: temp directories and record factories.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "vigil/records.h"
+#include "vigil/store.h"
+
+namespace vigil::testing {
+
+// A fresh directory under the test's TMPDIR, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("vigil_storage_test_" + std::to_string(::getpid()) + "_" +
+             std::to_string(counter.fetch_add(1)));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string path(const std::string& leaf = "db") const { return (path_ / leaf).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline Date D(int y, unsigned m, unsigned d) {
+  return Date(std::chrono::year(y), std::chrono::month(m), std::chrono::day(d));
+}
+inline Month M(int y, unsigned m) { return Month(std::chrono::year(y), std::chrono::month(m)); }
+inline Timestamp T(int y, unsigned m, unsigned d, int hour = 0) {
+  return StartOfDay(D(y, m, d)) + std::chrono::hours(hour);
+}
+
+// prefix + decimal n. (GCC 12 warns falsely, -Wrestrict, on "literal" + std::to_string(n).)
+inline std::string Tag(const char* prefix, long long n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%lld", prefix, n);
+  return buf;
+}
+
+inline std::string PersonId(int i) {
+  // Shape of a resident id; the store does not validate ids (ingest does).
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "370202%08d%04d", 19500101 + (i % 28), i % 10000);
+  return std::string(buf) + std::to_string(i);
+}
+
+inline PersonRecord MakePerson(const std::string& id, uint16_t region = 3702) {
+  PersonRecord p;
+  p.person_id = id;
+  p.region = region;
+  p.name = "张三";
+  p.birth_date = D(1950, 1, 1);
+  p.sex = Sex::kFemale;
+  p.district = 370202;
+  p.scheme = Scheme::kEmployee;
+  p.category = Category::kCadre;
+  p.retirement_date = D(2005, 1, 1);
+  p.retirement_type = RetirementType::kSpecialJob;
+  p.monthly_benefit = Money::FromFen(342150);
+  p.bank_account = "6222020200112233";
+  p.phone = "13800000000";
+  p.address = "青岛市市南区";
+  p.status = PersonStatus::kActive;
+  return p;
+}
+
+inline SignalRecord MakeSignal(const std::string& id, SignalSource source, Timestamp at,
+                               std::string place = "P1", std::string detail = "PASS") {
+  SignalRecord s;
+  s.person_id = id;
+  s.source = source;
+  s.occurred_at = at;
+  s.place = std::move(place);
+  s.detail = std::move(detail);
+  return s;
+}
+
+inline PaymentRecord MakePayment(const std::string& payment_id, const std::string& id, Date paid,
+                                 int64_t fen, Benefit benefit = Benefit::kPension) {
+  PaymentRecord p;
+  p.payment_id = payment_id;
+  p.person_id = id;
+  p.region = 3702;
+  p.benefit = benefit;
+  p.period = MonthOf(paid);
+  p.amount = Money::FromFen(fen);
+  p.bank_account = "6222020200112233";
+  p.channel = Channel::kBank;
+  p.paid_date = paid;
+  return p;
+}
+
+inline RegistryRecord MakeRegistry(const std::string& id, RegistryEvent event, Date happened,
+                                   Date reported, std::string detail = "") {
+  RegistryRecord r;
+  r.person_id = id;
+  r.event = event;
+  r.event_date = happened;
+  r.reported_date = reported;
+  r.detail = std::move(detail);
+  return r;
+}
+
+inline ContributionRecord MakeContribution(const std::string& id, Month start, Month end,
+                                           Timestamp recorded,
+                                           JobType job = JobType::kNormal) {
+  ContributionRecord c;
+  c.person_id = id;
+  c.region = 3702;
+  c.employer_id = "91370200MA3C000000";
+  c.industry = "B06";
+  c.job_type = job;
+  c.start_month = start;
+  c.end_month = end;
+  c.monthly_base = Money::FromFen(500000);
+  c.kind = ContributionKind::kRegular;
+  c.paid_date = D(2001, 1, 15);
+  c.recorded_at = recorded;
+  return c;
+}
+
+inline AppraisalRecord MakeAppraisal(const std::string& id, Date date, uint8_t grade) {
+  AppraisalRecord a;
+  a.person_id = id;
+  a.appraisal_date = date;
+  a.hospital_id = "H001";
+  a.doctor_id = "D042";
+  a.grade = grade;
+  a.conclusion = grade <= 4 ? Conclusion::kCompleteLoss : Conclusion::kPartialLoss;
+  return a;
+}
+
+// A random event of one of `persons` persons. Natural keys are drawn from a small space and
+// contents vary, so re-writes and corrections happen often.
+inline AnyRecord RandomEvent(std::mt19937_64& rng, int persons) {
+  std::uniform_int_distribution<int> person(0, persons - 1);
+  std::uniform_int_distribution<int> kind(0, 4);
+  std::uniform_int_distribution<int> small(0, 5);
+  std::uniform_int_distribution<int> day(1, 28);
+  std::uniform_int_distribution<int> month(1, 12);
+  const std::string id = PersonId(person(rng));
+  const int year = 2019 + small(rng) % 3;
+  switch (kind(rng)) {
+    case 0: {
+      const auto src = static_cast<SignalSource>(small(rng) * 2 % 12);
+      return MakeSignal(id, src, T(year, static_cast<unsigned>(month(rng)), 1, small(rng)),
+                        Tag("P", small(rng) % 2),
+                        small(rng) % 2 == 0 ? "PASS" : "FAIL");
+    }
+    case 1: {
+      // Payment ids are global: a correction may move one to another person or date.
+      const std::string pid = Tag("PAY", std::uniform_int_distribution<int>(0, 60)(rng));
+      return MakePayment(pid, id, D(year, static_cast<unsigned>(month(rng)), 10),
+                         100000 + small(rng) * 100, static_cast<Benefit>(small(rng) % 4));
+    }
+    case 2: {
+      const auto ev = static_cast<RegistryEvent>(small(rng) % 3);
+      return MakeRegistry(id, ev, D(2020, 1 + static_cast<unsigned>(small(rng)), 5),
+                          D(2020, 3 + static_cast<unsigned>(small(rng)), 1 + small(rng)));
+    }
+    case 3: {
+      const Month start = M(2000 + small(rng), 1);
+      return MakeContribution(id, start, M(2000 + small(rng) + 5, 12),
+                              T(2021, 1 + static_cast<unsigned>(small(rng)), 2),
+                              small(rng) % 2 == 0 ? JobType::kNormal : JobType::kUnderground);
+    }
+    default:
+      return MakeAppraisal(id, D(2018, 1 + static_cast<unsigned>(small(rng)), 3),
+                           static_cast<uint8_t>(1 + small(rng)));
+  }
+}
+
+inline std::unique_ptr<Store> OpenStore(const std::string& path) {
+  StoreOptions o;
+  o.path = path;
+  o.block_cache_bytes = 8 << 20;
+  o.write_buffer_bytes = 4 << 20;
+  auto s = Store::Open(o);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+// Sums every event's contribution per (known-at month), from the raw history: the truth the
+// merge-operator aggregates must equal.
+inline std::vector<std::pair<Month, MonthAggregate>> RecomputeBuckets(const Store& store,
+                                                                      uint64_t person_key) {
+  std::map<int32_t, MonthAggregate> by_month;
+  Status s = store.VisitHistory(person_key, HistoryFilter{}, [&](const EventView& e) {
+    auto agg = MonthAggregate::OfEvent(e.kind, e.value);
+    EXPECT_TRUE(agg.ok()) << agg.status().ToString();
+    by_month[MonthNumber(MonthOf(DateOf(e.known_at)))].Merge(*agg);
+    return true;
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::pair<Month, MonthAggregate>> out;
+  for (const auto& [m, a] : by_month) out.emplace_back(MonthFromNumber(m), a);
+  return out;
+}
+
+}  // namespace vigil::testing
