@@ -1,0 +1,150 @@
+#include "person_features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace vigil {
+namespace {
+
+constexpr std::array<std::string_view, 12> kOwnFeatureNames = {
+    "pension_months_paid_12m", "max_paid_to_benefit_ratio", "payment_accounts",
+    "persons_on_account",      "regions_registered",        "contribution_years",
+    "special_job_years",       "back_payment_years",        "age",
+    "retirement_age",          "rule_hits",                 "strongest_rule",
+};
+
+float Finite(double v) { return std::isfinite(v) ? static_cast<float>(v) : 0.0f; }
+
+}  // namespace
+
+const std::array<std::string_view, kPersonFeatureCount>& PersonFeatureNames() {
+  static const auto names = [] {
+    std::array<std::string_view, kPersonFeatureCount> all{};
+    const auto& cert = CertificationFeatures::Names();
+    std::copy(cert.begin(), cert.end(), all.begin());
+    std::copy(kOwnFeatureNames.begin(), kOwnFeatureNames.end(), all.begin() + cert.size());
+    return all;
+  }();
+  return names;
+}
+
+void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome) {
+  for (const PersonRecord& r : history.registrations) {
+    if (r.monthly_benefit > outcome->monthly_benefit || outcome->primary_region == 0) {
+      outcome->monthly_benefit = std::max(outcome->monthly_benefit, r.monthly_benefit);
+    }
+    if (outcome->primary_region == 0) outcome->primary_region = r.region;
+  }
+}
+
+void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts& facts,
+                           const CertificationResult& certification,
+                           const std::vector<RuleHit>& hits, const Policy& policy, Date as_of,
+                           float* out) {
+  const auto cert = certification.features.ToArray();
+  for (size_t i = 0; i < cert.size(); ++i) out[i] = Finite(cert[i]);
+  float* own = out + cert.size();
+
+  const Month as_of_month = MonthOf(as_of);
+  Money benefit;
+  for (const PersonRecord& r : history.registrations) benefit = std::max(benefit, r.monthly_benefit);
+  std::set<int32_t> months_paid;
+  std::set<std::string_view> accounts;
+  double max_ratio = 0;
+  for (const PaymentRecord& p : history.payments) {
+    if (p.benefit != Benefit::kPension) continue;
+    const int age_months = MonthsBetween(p.period, as_of_month);
+    if (age_months >= 0 && age_months < 12) months_paid.insert(MonthNumber(p.period));
+    accounts.insert(p.bank_account);
+    if (benefit.fen() > 0) max_ratio = std::max(max_ratio, p.amount.yuan() / benefit.yuan());
+  }
+  uint32_t on_account = 0;
+  for (const PersonRecord& r : history.registrations) {
+    auto it = facts.persons_per_account.find(r.bank_account);
+    if (it != facts.persons_per_account.end()) on_account = std::max(on_account, it->second);
+  }
+  double contribution_months = 0, special_months = 0, back_months = 0;
+  for (const ContributionRecord& c : history.contributions) {
+    const double months = MonthsBetween(c.start_month, c.end_month) + 1;
+    contribution_months += months;
+    if (c.job_type != JobType::kNormal) special_months += months;
+    if (c.kind == ContributionKind::kBackPayment) back_months += months;
+  }
+  double age = 0, retirement_age = 0;
+  if (!history.registrations.empty()) {
+    const PersonRecord& r = history.registrations.front();
+    age = WholeYearsBetween(r.birth_date, as_of);
+    retirement_age = WholeYearsBetween(r.birth_date, r.retirement_date);
+  }
+  double strongest = 0;
+  for (const RuleHit& h : hits) strongest = std::max(strongest, h.strength);
+  (void)policy;
+
+  own[0] = Finite(static_cast<double>(months_paid.size()));
+  own[1] = Finite(max_ratio);
+  own[2] = Finite(static_cast<double>(accounts.size()));
+  own[3] = Finite(on_account);
+  own[4] = Finite(static_cast<double>(history.registrations.size()));
+  own[5] = Finite(contribution_months / 12.0);
+  own[6] = Finite(special_months / 12.0);
+  own[7] = Finite(back_months / 12.0);
+  own[8] = Finite(age);
+  own[9] = Finite(retirement_age);
+  own[10] = Finite(static_cast<double>(hits.size()));
+  own[11] = Finite(strongest);
+}
+
+void FusePerson(const Policy& policy, float anomaly,
+                const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome) {
+  outcome->anomaly = anomaly;
+  double keep = 1.0;  // probability that none of the independent signals is a real problem
+  outcome->patterns.clear();
+  outcome->reasons.clear();
+  outcome->overpaid = Money();
+  outcome->case_region = outcome->primary_region;
+  std::vector<const RuleHit*> hits;
+  for (const RuleHit& h : outcome->hits) {
+    if (h.strength >= policy.rules.pattern_min_strength) hits.push_back(&h);
+  }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const RuleHit* a, const RuleHit* b) { return a->strength > b->strength; });
+  for (const RuleHit* h : hits) {
+    keep *= 1.0 - std::clamp(h->strength, 0.0, 1.0);
+    if (std::find(outcome->patterns.begin(), outcome->patterns.end(), h->pattern) ==
+        outcome->patterns.end()) {
+      outcome->patterns.push_back(h->pattern);
+    }
+    outcome->reasons.push_back(h->reason);
+    outcome->overpaid = std::max(outcome->overpaid, h->overpaid);
+    if (h == hits.front() && h->region != 0) outcome->case_region = h->region;
+  }
+  const double flag = policy.rules.anomaly_flag_score;
+  if (hits.empty() && anomaly >= flag) {
+    // Unexplained outlier: worth a look, never a block on its own.
+    const double strength = 0.5 + 0.5 * (anomaly - flag) / std::max(1e-6, 1.0 - flag);
+    keep *= 1.0 - std::min(strength, policy.rules.block_risk - 0.01);
+    outcome->patterns.push_back(Pattern::kAnomaly);
+    std::string reason = "unusual profile (anomaly score " + std::to_string(anomaly).substr(0, 4) +
+                         "), driven by ";
+    for (size_t k = 0; k < top_features.size(); ++k) {
+      if (k > 0) reason += ", ";
+      reason += PersonFeatureNames()[top_features[k].feature];
+    }
+    if (top_features.empty()) reason += "its combination of features";
+    outcome->reasons.push_back(std::move(reason));
+  }
+  outcome->risk = 1.0 - keep;
+  if (outcome->certification.outcome == Certification::kSuspend && !hits.empty()) {
+    outcome->risk = std::max(outcome->risk, policy.rules.block_risk);
+  }
+  if (outcome->risk >= policy.rules.block_risk) {
+    outcome->action = Action::kBlock;
+  } else if (outcome->risk >= policy.rules.hold_risk) {
+    outcome->action = Action::kHold;
+  } else {
+    outcome->action = Action::kPay;
+  }
+}
+
+}  // namespace vigil

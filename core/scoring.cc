@@ -1,0 +1,304 @@
+#include "vigil/scoring.h"
+
+#include <tbb/combinable.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "case_output.h"
+#include "person_features.h"
+#include "vigil/certification.h"
+#include "vigil/isolation_forest.h"
+#include "vigil/rules.h"
+#include "vigil/store.h"
+
+namespace vigil {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Accumulates a stage's time over all threads (nanoseconds).
+struct StageClock {
+  std::atomic<int64_t> nanos{0};
+  void Add(Clock::time_point start) {
+    nanos += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  }
+  double seconds() const { return static_cast<double>(nanos.load()) * 1e-9; }
+};
+
+// A person's registrations, one row per region, consecutive in the persons scan.
+struct PersonGroup {
+  size_t first = 0;
+  size_t count = 0;
+};
+
+// Reads one person's history as known at the end of `as_of` (the snapshot fixes the state).
+Status LoadHistory(const Store& store, const Snapshot* snapshot, std::span<const PersonRecord> rows,
+                   Date as_of, PersonHistory* history, uint64_t* rows_read) {
+  history->person_key = PersonKey(rows.front().person_id);
+  history->person_id = rows.front().person_id;
+  history->registrations.assign(rows.begin(), rows.end());
+  history->contributions.clear();
+  history->payments.clear();
+  history->signals.clear();
+  history->registry.clear();
+  history->appraisals.clear();
+  HistoryFilter filter;
+  filter.known_by = StartOfDay(as_of) + std::chrono::hours(24) - std::chrono::seconds(1);
+  Status decode_error;
+  Status visited = store.VisitHistory(
+      history->person_key, filter,
+      [&](const EventView& event) {
+        ++*rows_read;
+        Status s;
+        switch (event.kind) {
+          case EventKind::kContribution: {
+            auto r = event.AsContribution();
+            if (r.ok()) history->contributions.push_back(std::move(*r)); else s = r.status();
+            break;
+          }
+          case EventKind::kPayment: {
+            auto r = event.AsPayment();
+            if (r.ok()) history->payments.push_back(std::move(*r)); else s = r.status();
+            break;
+          }
+          case EventKind::kSignal: {
+            auto r = event.AsSignal();
+            if (r.ok()) history->signals.push_back(std::move(*r)); else s = r.status();
+            break;
+          }
+          case EventKind::kRegistry: {
+            auto r = event.AsRegistry();
+            if (r.ok()) history->registry.push_back(std::move(*r)); else s = r.status();
+            break;
+          }
+          case EventKind::kAppraisal: {
+            auto r = event.AsAppraisal();
+            if (r.ok()) history->appraisals.push_back(std::move(*r)); else s = r.status();
+            break;
+          }
+        }
+        if (!s.ok()) {
+          decode_error = s;
+          return false;
+        }
+        return true;
+      },
+      snapshot);
+  VIGIL_RETURN_IF_ERROR(visited);
+  VIGIL_RETURN_IF_ERROR(decode_error);
+  // The events key orders by event time; the history contract wants these orders per kind.
+  std::stable_sort(history->contributions.begin(), history->contributions.end(),
+                   [](const auto& a, const auto& b) { return a.start_month < b.start_month; });
+  std::stable_sort(history->payments.begin(), history->payments.end(), [](const auto& a,
+                                                                          const auto& b) {
+    return a.period != b.period ? a.period < b.period : Days(a.paid_date) < Days(b.paid_date);
+  });
+  std::stable_sort(history->signals.begin(), history->signals.end(),
+                   [](const auto& a, const auto& b) { return a.occurred_at < b.occurred_at; });
+  std::stable_sort(history->registry.begin(), history->registry.end(), [](const auto& a,
+                                                                          const auto& b) {
+    return Days(a.event_date) < Days(b.event_date);
+  });
+  std::stable_sort(history->appraisals.begin(), history->appraisals.end(), [](const auto& a,
+                                                                              const auto& b) {
+    return Days(a.appraisal_date) < Days(b.appraisal_date);
+  });
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options) {
+  if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
+  if (options.out_dir.empty()) return Status::InvalidArgument("score: --out is required");
+  if (options.batch_persons == 0) return Status::InvalidArgument("score: batch_persons must be > 0");
+  const auto wall_start = Clock::now();
+  ScoreSummary summary;
+  summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
+  std::error_code fs_error;
+  std::filesystem::create_directories(options.out_dir, fs_error);
+  if (fs_error) {
+    return Status::IoError(options.out_dir + ": cannot create folder: " + fs_error.message());
+  }
+
+  const std::unique_ptr<Snapshot> snapshot = store.GetSnapshot();
+
+  // The registry of persons (all regions), grouped by person key.
+  auto start = Clock::now();
+  std::vector<PersonRecord> registrations;
+  VIGIL_RETURN_IF_ERROR(store.ScanPersons(
+      [&](const PersonRecord& row) {
+        registrations.push_back(row);
+        return true;
+      },
+      snapshot.get()));
+  std::vector<PersonGroup> groups;
+  for (size_t i = 0; i < registrations.size(); ++i) {
+    if (i == 0 || registrations[i].person_id != registrations[i - 1].person_id) {
+      groups.push_back({i, 0});
+    }
+    ++groups.back().count;
+  }
+  summary.persons = groups.size();
+  summary.registrations = registrations.size();
+  summary.stages.push_back({"read persons", SecondsSince(start)});
+  auto rows_of = [&](const PersonGroup& g) {
+    return std::span<const PersonRecord>(registrations.data() + g.first, g.count);
+  };
+
+  // Pass 1: population facts.
+  start = Clock::now();
+  tbb::combinable<CrossPersonFactsBuilder> builders;
+  tbb::combinable<uint64_t> rows_pass1([] { return uint64_t{0}; });
+  std::atomic<bool> failed{false};
+  Status first_error;
+  std::mutex error_mutex;
+  auto fail = [&](const Status& s) {
+    std::lock_guard lock(error_mutex);
+    if (!failed.exchange(true)) first_error = s;
+  };
+  std::atomic<uint64_t> done{0};
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, groups.size(), options.batch_persons),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      if (failed) return;
+                      PersonHistory history;
+                      auto& builder = builders.local();
+                      uint64_t& rows = rows_pass1.local();
+                      for (size_t i = range.begin(); i != range.end(); ++i) {
+                        Status s = LoadHistory(store, snapshot.get(), rows_of(groups[i]),
+                                               options.as_of, &history, &rows);
+                        if (!s.ok()) {
+                          fail(s);
+                          return;
+                        }
+                        builder.Add(history, policy, options.as_of);
+                      }
+                      const uint64_t now = done += range.size();
+                      if (options.progress) options.progress(now, groups.size(), "facts");
+                    });
+  if (failed) return first_error;
+  CrossPersonFactsBuilder merged;
+  builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
+  const CrossPersonFacts facts = merged.Finish();
+  summary.stages.push_back({"pass 1: cross-person facts", SecondsSince(start)});
+
+  // Pass 2: certification, rules and features per person, in batches through a TBB pipeline;
+  // the last stage keeps the per-person outcomes in person-key order.
+  start = Clock::now();
+  StageClock load_clock, certify_clock, rules_clock, features_clock;
+  std::vector<PersonOutcome> outcomes(groups.size());
+  std::vector<float> feature_matrix(groups.size() * kPersonFeatureCount);
+  tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
+  size_t next_batch = 0;
+  done = 0;
+  const size_t tokens = 4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+  tbb::parallel_pipeline(
+      tokens,
+      tbb::make_filter<void, std::pair<size_t, size_t>>(
+          tbb::filter_mode::serial_in_order,
+          [&](tbb::flow_control& fc) -> std::pair<size_t, size_t> {
+            if (next_batch >= groups.size() || failed) {
+              fc.stop();
+              return {0, 0};
+            }
+            const size_t begin = next_batch;
+            next_batch = std::min(groups.size(), begin + options.batch_persons);
+            return {begin, next_batch};
+          }) &
+          tbb::make_filter<std::pair<size_t, size_t>, size_t>(
+              tbb::filter_mode::parallel,
+              [&](std::pair<size_t, size_t> batch) -> size_t {
+                PersonHistory history;
+                uint64_t& rows = rows_pass2.local();
+                for (size_t i = batch.first; i < batch.second && !failed; ++i) {
+                  auto t = Clock::now();
+                  Status s = LoadHistory(store, snapshot.get(), rows_of(groups[i]), options.as_of,
+                                         &history, &rows);
+                  load_clock.Add(t);
+                  if (!s.ok()) {
+                    fail(s);
+                    break;
+                  }
+                  PersonOutcome& out = outcomes[i];
+                  t = Clock::now();
+                  out.certification = Certify(history, policy, options.as_of, &facts);
+                  certify_clock.Add(t);
+                  t = Clock::now();
+                  out.hits = ApplyRules(history, facts, out.certification, policy, options.as_of);
+                  rules_clock.Add(t);
+                  t = Clock::now();
+                  ComputePersonFeatures(history, facts, out.certification, out.hits, policy,
+                                        options.as_of,
+                                        &feature_matrix[i * kPersonFeatureCount]);
+                  SummarisePerson(history, &out);
+                  features_clock.Add(t);
+                }
+                return batch.second - batch.first;
+              }) &
+          tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t n) {
+            const uint64_t now = done += n;
+            if (options.progress) options.progress(now, groups.size(), "score");
+          }));
+  if (failed) return first_error;
+  rows_pass1.combine_each([&](uint64_t n) { summary.history_rows += n; });
+  summary.stages.push_back({"pass 2: load histories (thread time)", load_clock.seconds()});
+  summary.stages.push_back({"pass 2: certification (thread time)", certify_clock.seconds()});
+  summary.stages.push_back({"pass 2: rules (thread time)", rules_clock.seconds()});
+  summary.stages.push_back({"pass 2: features (thread time)", features_clock.seconds()});
+  summary.stages.push_back({"pass 2 (wall)", SecondsSince(start)});
+
+  // Anomaly model, fitted on the population at hand.
+  start = Clock::now();
+  std::vector<float> anomaly(groups.size(), 0.0f);
+  std::optional<IsolationForest> forest;
+  if (groups.size() >= 2) {
+    IsolationForestOptions forest_options;
+    forest_options.trees = options.forest_trees;
+    forest_options.samples = options.forest_samples;
+    forest_options.seed = options.forest_seed;
+    auto fitted = IsolationForest::Fit(feature_matrix.data(), groups.size(), kPersonFeatureCount,
+                                       forest_options);
+    if (!fitted.ok()) return fitted.status().WithContext("isolation forest");
+    forest = std::move(*fitted);
+    forest->Score(feature_matrix.data(), groups.size(), anomaly.data());
+    summary.model_id = forest->model_id();
+  }
+  summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
+
+  // Fusion and outputs.
+  start = Clock::now();
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t i) {
+    FusePerson(policy, anomaly[i],
+               forest ? forest->Explain(&feature_matrix[i * kPersonFeatureCount], 3)
+                      : std::vector<FeatureContribution>{},
+               &outcomes[i]);
+  });
+  summary.stages.push_back({"fusion", SecondsSince(start)});
+
+  start = Clock::now();
+  CaseWriterOptions writer_options;
+  writer_options.out_dir = options.out_dir;
+  writer_options.as_of = options.as_of;
+  writer_options.policy_version = policy.version;
+  writer_options.model_id = summary.model_id;
+  VIGIL_RETURN_IF_ERROR(WriteOutputs(writer_options, registrations, groups.size(),
+                                     [&](size_t i) { return rows_of(groups[i]); }, outcomes,
+                                     options.store_cases ? &store : nullptr, &summary));
+  summary.stages.push_back({"write outputs", SecondsSince(start)});
+  summary.wall_seconds = SecondsSince(wall_start);
+  return summary;
+}
+
+}  // namespace vigil

@@ -1,0 +1,70 @@
+// `vigil score`: certify and score everyone in the store as of one date.
+//
+// The run reads one snapshot of the store, so ingest may keep writing. It makes two passes over
+// the population with oneTBB: the first gathers the cross-person facts (accounts, phones,
+// employers, doctors, face places), the second certifies each person, applies the rules and
+// computes the model features; then the isolation forest is fitted on the population's features
+// and a fusion step turns rule hits, anomaly score and certification into a calibrated risk,
+// an action and ordered reasons. Outputs (the data contract's "What vigil writes"):
+//   OUT/cases.csv, OUT/cases.jsonl, OUT/certification.csv, and the cases in the store.
+// Output files are written under temporary names and renamed when complete, so a reader never
+// sees half a file and a killed run leaves the previous outputs intact.
+//
+// Thread-safety: ScoreAll may run concurrently with writers to the same Store; two ScoreAll
+// runs on one Store at once are not supported (they would both rewrite the cases).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vigil/policy.h"
+#include "vigil/status.h"
+#include "vigil/time.h"
+
+namespace vigil {
+
+class Store;
+
+struct ScoreOptions {
+  // Rows reported or recorded after this date are not used. Required.
+  Date as_of{};
+  // Folder for cases.csv, cases.jsonl and certification.csv (created if missing). Required.
+  std::string out_dir;
+  // Persons per pipeline batch. Default: 256.
+  size_t batch_persons = 256;
+  // Isolation forest: trees, samples per tree and seed. Defaults: 100, 256, 1.
+  int forest_trees = 100;
+  int forest_samples = 256;
+  uint64_t forest_seed = 1;
+  // Write the cases into the store as well. Default: true.
+  bool store_cases = true;
+  // Called now and then with (persons done, persons in all, pass name); may be empty.
+  std::function<void(uint64_t, uint64_t, const char*)> progress;
+};
+
+struct StageTiming {
+  std::string stage;
+  double seconds = 0;  // summed over threads for parallel stages
+};
+
+struct ScoreSummary {
+  uint64_t persons = 0;
+  uint64_t registrations = 0;
+  uint64_t certified = 0;
+  uint64_t needs_active = 0;
+  uint64_t suspended = 0;
+  uint64_t cases = 0;
+  uint64_t history_rows = 0;
+  std::vector<uint64_t> cases_per_pattern;  // indexed by Pattern
+  std::string model_id;
+  double wall_seconds = 0;
+  std::vector<StageTiming> stages;
+};
+
+// Scores everyone. Errors: InvalidArgument for bad options, IoError when an output cannot be
+// written, Corruption when stored rows cannot be decoded.
+Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options);
+
+}  // namespace vigil
