@@ -63,6 +63,7 @@ const std::vector<Field>& Fields() {
     add_int("retirement.disability_age.female", Member(&R::disability_age_female), 30, 80);
     add_int("retirement.disability_max_grade", Member(&R::disability_max_grade), 1, 10);
     add_int("retirement.min_contribution_years", Member(&R::min_contribution_years), 1, 45);
+    add_int("retirement.resident_age", Member(&R::resident_age), 40, 80);
 
     add_int("certification.window_months", Member(&C::window_months), 1, 60);
     for (SignalSource source : AllCodes<SignalSource>()) {
@@ -75,6 +76,16 @@ const std::vector<Field>& Fields() {
     add_double("certification.certify_threshold", Member(&C::certify_threshold), 0.01, 100);
     add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1, 240);
     add_double("certification.card_only_cap", Member(&C::card_only_cap), 0, 100);
+    add_int("certification.recent_months", Member(&C::recent_months), 1, 24);
+    add_int("certification.habit_min_signals", Member(&C::habit_min_signals), 1, 1000);
+    add_double("certification.habit_max_place_overlap", Member(&C::habit_max_place_overlap), 0, 1);
+    add_double("certification.habit_min_hour_shift", Member(&C::habit_min_hour_shift), 0, 12);
+    add_int("certification.card_tail_months", Member(&C::card_tail_months), 1, 60);
+    add_double("certification.body_gap_factor", Member(&C::body_gap_factor), 1, 20);
+    add_int("certification.medical_break_months", Member(&C::medical_break_months), 1, 24);
+    add_int("certification.medical_min_baseline", Member(&C::medical_min_baseline), 1, 365);
+    add_int("certification.silence_min_days", Member(&C::silence_min_days), 7, 730);
+    add_double("certification.silence_gap_factor", Member(&C::silence_gap_factor), 1, 100);
 
     add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
     add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);
@@ -89,6 +100,13 @@ const std::vector<Field>& Fields() {
     add_double("rules.hold_risk", Member(&U::hold_risk), 0, 1);
     add_double("rules.block_risk", Member(&U::block_risk), 0, 1);
     add_double("rules.anomaly_flag_score", Member(&U::anomaly_flag_score), 0, 1);
+    add_double("rules.appraisal_doctor_baseline_ratio",
+               Member(&U::appraisal_doctor_baseline_ratio), 1, 100);
+    add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
+    add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);
+    add_int("rules.unemployment_overlap_grace_months",
+            Member(&U::unemployment_overlap_grace_months), 0, 12);
+    add_double("rules.pattern_min_strength", Member(&U::pattern_min_strength), 0, 1);
     return f;
   }();
   return fields;

@@ -28,6 +28,8 @@ struct RetirementPolicy {
   int disability_age_female = 45;
   int disability_max_grade = 4;  // grades 1..4 mean complete loss of labour capacity
   int min_contribution_years = 15;
+  // Age for the residents' scheme (RESIDENT_AGE retirement): 60 for men and women. Default 60.
+  int resident_age = 60;
 };
 
 struct CertificationPolicy {
@@ -54,6 +56,34 @@ struct CertificationPolicy {
   // is not certified on card activity alone (relatives keep using cards after a death).
   int in_person_max_gap_months = 24;
   double card_only_cap = 0.9;  // max evidence from sources that are not in person
+
+  // Doubt detectors (docs/certification.md). Each compares the person with their own past, so
+  // the thresholds describe behaviour, not a population.
+  // Recent period compared against the 12 months before it. Default 3.
+  int recent_months = 3;
+  // Card-use signals needed in each period before hours and places are compared. Default 6.
+  int habit_min_signals = 6;
+  // Card use moved: at most this share of recent card-use places seen before... Default 0.25.
+  double habit_max_place_overlap = 0.25;
+  // ...and the mean hour of card use moved by at least this many hours. Default 4.
+  double habit_min_hour_shift = 4.0;
+  // Card-only tail: months since the last body sign (in person, hospital, care home, travel)
+  // while card use goes on, at least this long... Default 6.
+  int card_tail_months = 6;
+  // ...and at least this many times the person's longest earlier gap between body signs.
+  // Default 2.
+  double body_gap_factor = 2.0;
+  // Medical break: no body sign and no medical use this many months after a hospital stay,
+  // while cards go on... Default 3.
+  int medical_break_months = 3;
+  // ...for a person with at least this many MEDICAL_SETTLEMENT in the year before the stay.
+  // Default 3.
+  int medical_min_baseline = 3;
+  // Silence: no signal at all for at least this many days... Default 60.
+  int silence_min_days = 60;
+  // ...and at least this many times the person's median gap between signals (over the 12
+  // months before), for a person with at least habit_min_signals signals then. Default 8.
+  double silence_gap_factor = 8.0;
 };
 
 struct RulePolicy {
@@ -70,6 +100,22 @@ struct RulePolicy {
   double hold_risk = 0.5;                // fused risk at or above: HOLD
   double block_risk = 0.85;              // fused risk at or above: BLOCK
   double anomaly_flag_score = 0.65;      // isolation-forest score to flag ANOMALY
+
+  // A doctor is a hotspot when the complete-loss share is also at least this many times the
+  // population baseline (population_complete_loss_share). Default 2.
+  double appraisal_doctor_baseline_ratio = 2.0;
+  // Persons of one household who may share a phone for face certification (a couple): a face
+  // place with at most this many persons is a weak hit only. Default 2.
+  int face_reuse_household_size = 2;
+  // A payee-account switch with an in-person sign (counter, service, visit) within this many
+  // days before the first payment to the new account was made by the person. Default 90.
+  int hijack_in_person_days = 90;
+  // Unemployment months overlapping contribution spells tolerated (the month of changing
+  // job). Default 1.
+  int unemployment_overlap_grace_months = 1;
+  // Hits at or above this strength are reported as patterns; weaker ones are context.
+  // Default 0.5.
+  double pattern_min_strength = 0.5;
 };
 
 struct Policy {

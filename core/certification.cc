@@ -1,0 +1,480 @@
+#include "vigil/certification.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certification_text.h"
+
+namespace vigil {
+namespace {
+
+// Months are measured in days for decay and gaps: the calendar month length does not matter
+// to how fresh a sign of life is.
+constexpr double kDaysPerMonth = 365.25 / 12.0;
+constexpr int kBaselineDays = 365;
+// Below this resultant length the hours of card use are spread over the day and have no mean
+// worth comparing (e.g. a phone active at all hours).
+constexpr double kMinHourConcentration = 0.3;
+
+int DayOf(Timestamp ts) {
+  return static_cast<int>(std::chrono::floor<std::chrono::days>(ts).time_since_epoch().count());
+}
+double HourOf(Timestamp ts) {
+  const auto day = std::chrono::floor<std::chrono::days>(ts);
+  return static_cast<double>((ts - day).count()) / 3600.0;
+}
+Date DateFromDay(int day) { return DateFromDayNumber(day); }
+
+bool IsFacePass(const SignalRecord& s) {
+  return s.source == SignalSource::kFaceCert && s.detail == "PASS";
+}
+
+// A FACE_CERT PASS proves life only when its place (device or face template) is not shared
+// beyond one household: one face certifying many pensioners proves nothing about any of them.
+bool TrustedInPerson(const SignalRecord& s, const Policy& policy, const CrossPersonFacts* facts) {
+  if (!IsInPerson(s.source)) return false;
+  if (s.source != SignalSource::kFaceCert) return true;
+  if (!IsFacePass(s)) return false;
+  if (facts == nullptr || s.place.empty()) return true;
+  const auto it = facts->persons_per_face_place.find(s.place);
+  return it == facts->persons_per_face_place.end() ||
+         static_cast<int>(it->second) <= policy.rules.face_reuse_household_size;
+}
+
+// Whether a signal is evidence of life at all (FACE_CERT FAIL is not; a DIED discharge is not).
+bool IsLifeSign(const SignalRecord& s, const Policy& policy, const CrossPersonFacts* facts) {
+  if (IsInPerson(s.source)) return TrustedInPerson(s, policy, facts);
+  if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") return false;
+  return true;
+}
+
+// Circular mean of hours of day; `concentration` is the mean resultant length (0..1).
+struct HourMean {
+  double x = 0, y = 0;
+  int n = 0;
+  void Add(double hour) {
+    const double a = hour / 24.0 * 2.0 * std::numbers::pi;
+    x += std::cos(a);
+    y += std::sin(a);
+    ++n;
+  }
+  double concentration() const { return n == 0 ? 0.0 : std::hypot(x, y) / n; }
+  double mean_hour() const {
+    double h = std::atan2(y, x) / (2.0 * std::numbers::pi) * 24.0;
+    return h < 0 ? h + 24.0 : h;
+  }
+};
+
+double HourDistance(double a, double b) {
+  const double d = std::fabs(a - b);
+  return std::min(d, 24.0 - d);
+}
+
+struct HabitComparison {
+  int before_signals = 0;
+  int after_signals = 0;
+  double hour_shift = 0;     // 0 when either period has no clear mean hour
+  double place_overlap = 1;  // 1 when too few places to tell
+  double hour_before = 0, hour_after = 0;
+  bool changed = false;
+};
+
+// Compares card use in [after_from, after_to] with all signals in [before_from, before_to):
+// the hours of card use, and whether the places of card use were places the person went before.
+HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int before_from,
+                              int before_to, int after_from, int after_to, const Policy& policy,
+                              const CrossPersonFacts* facts, std::vector<std::string_view>& places) {
+  const CertificationPolicy& cp = policy.certification;
+  HabitComparison c;
+  HourMean before, after;
+  places.clear();
+  bool in_person_after = false;
+  for (const SignalRecord& s : signals) {
+    const int day = DayOf(s.occurred_at);
+    if (day >= before_from && day < before_to) {
+      if (!s.place.empty()) places.push_back(s.place);
+      if (IsCardUsable(s.source)) before.Add(HourOf(s.occurred_at));
+    } else if (day >= after_from && day <= after_to) {
+      if (TrustedInPerson(s, policy, facts)) in_person_after = true;
+    }
+  }
+  std::sort(places.begin(), places.end());
+  places.erase(std::unique(places.begin(), places.end()), places.end());
+  int with_place = 0, seen = 0;
+  for (const SignalRecord& s : signals) {
+    const int day = DayOf(s.occurred_at);
+    if (day < after_from || day > after_to || !IsCardUsable(s.source)) continue;
+    after.Add(HourOf(s.occurred_at));
+    if (!s.place.empty()) {
+      ++with_place;
+      if (std::binary_search(places.begin(), places.end(), std::string_view(s.place))) ++seen;
+    }
+  }
+  c.before_signals = before.n;
+  c.after_signals = after.n;
+  if (before.concentration() >= kMinHourConcentration &&
+      after.concentration() >= kMinHourConcentration) {
+    c.hour_before = before.mean_hour();
+    c.hour_after = after.mean_hour();
+    c.hour_shift = HourDistance(c.hour_before, c.hour_after);
+  }
+  if (with_place >= cp.habit_min_signals && !places.empty()) {
+    c.place_overlap = static_cast<double>(seen) / with_place;
+  }
+  c.changed = !in_person_after && before.n >= cp.habit_min_signals &&
+              after.n >= cp.habit_min_signals && c.place_overlap <= cp.habit_max_place_overlap &&
+              c.hour_shift >= cp.habit_min_hour_shift;
+  return c;
+}
+
+struct Authoritative {
+  const RegistryRecord* death = nullptr;
+  const RegistryRecord* cremation = nullptr;
+  const SignalRecord* died_discharge = nullptr;
+  const RegistryRecord* prison = nullptr;  // an entry with no release after it
+  const RegistryRecord* missing = nullptr;
+  const RegistryRecord* emigrated = nullptr;
+};
+
+// Newest of each kind of authoritative record known by as_of.
+Authoritative FindAuthoritative(const PersonHistory& h, Date as_of, int end_day) {
+  Authoritative a;
+  auto earliest = [](const RegistryRecord*& slot, const RegistryRecord& r) {
+    if (slot == nullptr || Days(r.event_date) < Days(slot->event_date)) slot = &r;
+  };
+  auto latest = [](const RegistryRecord*& slot, const RegistryRecord& r) {
+    if (slot == nullptr || Days(r.event_date) > Days(slot->event_date)) slot = &r;
+  };
+  const RegistryRecord* last_in = nullptr;
+  const RegistryRecord* last_out = nullptr;
+  for (const RegistryRecord& r : h.registry) {
+    if (Days(r.reported_date) > Days(as_of)) continue;  // not known yet
+    switch (r.event) {
+      case RegistryEvent::kDeath: earliest(a.death, r); break;
+      case RegistryEvent::kCremation: earliest(a.cremation, r); break;
+      case RegistryEvent::kPrisonIn: latest(last_in, r); break;
+      case RegistryEvent::kPrisonOut: latest(last_out, r); break;
+      case RegistryEvent::kMissing: latest(a.missing, r); break;
+      case RegistryEvent::kEmigrated: latest(a.emigrated, r); break;
+      case RegistryEvent::kIdChange: break;
+    }
+  }
+  if (last_in != nullptr &&
+      (last_out == nullptr || Days(last_out->event_date) < Days(last_in->event_date))) {
+    a.prison = last_in;
+  }
+  for (const SignalRecord& s : h.signals) {
+    if (DayOf(s.occurred_at) >= end_day) break;
+    if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") {
+      a.died_discharge = &s;
+      break;
+    }
+  }
+  return a;
+}
+
+Evidence RegistryEvidence(const RegistryRecord& r) {
+  return {std::string(CodeName(r.event)), r.event_date, "reported " + FormatDate(r.reported_date)};
+}
+
+}  // namespace
+
+const std::array<std::string_view, CertificationFeatures::kCount>& CertificationFeatures::Names() {
+  static const std::array<std::string_view, kCount> names = {
+      "months_since_in_person", "months_since_body_sign", "months_since_any_signal",
+      "evidence_in_person",     "evidence_other",         "sources_recent",
+      "sources_baseline",       "card_share_recent",      "hour_shift_hours",
+      "place_overlap",          "medical_break",          "card_tail_months",
+      "silence_ratio",          "face_fail_recent"};
+  return names;
+}
+
+std::array<double, CertificationFeatures::kCount> CertificationFeatures::ToArray() const {
+  return {months_since_in_person, months_since_body_sign, months_since_any_signal,
+          evidence_in_person,     evidence_other,         sources_recent,
+          sources_baseline,       card_share_recent,      hour_shift_hours,
+          place_overlap,          medical_break,          card_tail_months,
+          silence_ratio,          face_fail_recent};
+}
+
+CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date as_of,
+                            const CrossPersonFacts* facts) {
+  const CertificationPolicy& cp = policy.certification;
+  CertificationResult r;
+  const int today = DayNumber(as_of);
+  const int end_day = today + 1;  // signals on the as-of day count
+  CertificationFeatures& f = r.features;
+
+  // ---- 1. Authoritative records (policy: certification, registry events suspend payment).
+  const Authoritative auth = FindAuthoritative(h, as_of, end_day);
+  {
+    std::optional<Date> death;
+    auto consider = [&death](Date d) {
+      if (!death || Days(d) < Days(*death)) death = d;
+    };
+    if (auth.death) consider(auth.death->event_date);
+    if (auth.cremation) consider(auth.cremation->event_date);
+    if (auth.died_discharge) consider(DateOf(auth.died_discharge->occurred_at));
+    r.death_date = death;
+  }
+
+  // ---- 2. One pass over the signals: last signs, per-source best decayed weight, counts.
+  const double window_days = cp.window_months * kDaysPerMonth;
+  const int recent_from = today - static_cast<int>(std::lround(cp.recent_months * kDaysPerMonth));
+  std::array<double, CodeCount<SignalSource>()> best{};
+  std::array<const SignalRecord*, CodeCount<SignalSource>()> best_signal{};
+  std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
+  int last_in_person = INT32_MIN, last_body = INT32_MIN, last_any = INT32_MIN;
+  int last_card = INT32_MIN;
+  int recent_signals = 0, recent_card = 0;
+  int last_hospital = INT32_MIN;
+  int longest_body_gap = 0;
+  for (const SignalRecord& s : h.signals) {
+    const int day = DayOf(s.occurred_at);
+    if (day >= end_day) break;  // sorted by time: the rest is not known yet
+    const auto index = static_cast<size_t>(s.source);
+    const int age = today - day;
+    if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= window_days) {
+      f.face_fail_recent += 1;
+    }
+    if (!IsLifeSign(s, policy, facts)) continue;
+    last_any = day;
+    if (IsInPerson(s.source)) last_in_person = day;
+    if (IsBodySign(s.source)) {
+      if (last_body != INT32_MIN) longest_body_gap = std::max(longest_body_gap, day - last_body);
+      last_body = day;
+    } else {
+      last_card = day;
+    }
+    if (s.source == SignalSource::kHospitalAdmission ||
+        s.source == SignalSource::kHospitalDischarge) {
+      last_hospital = day;
+    }
+    if (day >= recent_from) {
+      seen_recent[index] = true;
+      ++recent_signals;
+      if (IsCardUsable(s.source)) ++recent_card;
+    } else if (day >= recent_from - kBaselineDays) {
+      seen_baseline[index] = true;
+    }
+    if (age <= window_days) {
+      const double w = cp.source_weight[index] * std::exp2(-age / cp.half_life_days);
+      if (w > best[index]) {
+        best[index] = w;
+        best_signal[index] = &s;
+      }
+    }
+  }
+  auto months_since = [today](int day) {
+    return day == INT32_MIN
+               ? CertificationFeatures::kNeverMonths
+               : std::min(CertificationFeatures::kNeverMonths, (today - day) / kDaysPerMonth);
+  };
+  f.months_since_in_person = months_since(last_in_person);
+  f.months_since_body_sign = months_since(last_body);
+  f.months_since_any_signal = months_since(last_any);
+  if (last_in_person != INT32_MIN) r.last_in_person = DateFromDay(last_in_person);
+  if (last_body != INT32_MIN) r.last_body_sign = DateFromDay(last_body);
+  for (size_t i = 0; i < best.size(); ++i) {
+    f.sources_recent += seen_recent[i] ? 1 : 0;
+    f.sources_baseline += seen_baseline[i] ? 1 : 0;
+    if (IsInPerson(static_cast<SignalSource>(i))) {
+      f.evidence_in_person += best[i];
+    } else {
+      f.evidence_other += best[i];
+    }
+  }
+  f.card_share_recent =
+      recent_signals == 0 ? 0.0 : static_cast<double>(recent_card) / recent_signals;
+  // Card-only evidence is capped (policy: certification.in_person_max_gap_months,
+  // certification.card_only_cap): relatives keep using cards after a death.
+  const bool card_only = f.months_since_in_person > cp.in_person_max_gap_months;
+  if (card_only) f.evidence_other = std::min(f.evidence_other, cp.card_only_cap);
+  r.score = f.evidence_in_person + f.evidence_other;
+
+  // ---- 3. Doubt detectors: each compares the person with their own past behaviour.
+  LifeDoubts& d = r.doubts;
+  d.cremation_without_death =
+      auth.cremation != nullptr && auth.death == nullptr && auth.died_discharge == nullptr;
+  const bool cards_go_on = last_card != INT32_MIN && last_card >= recent_from;
+  // Card-only tail (policy: certification.card_tail_months, body_gap_factor).
+  if (cards_go_on) {
+    if (last_body != INT32_MIN && last_card > last_body) {
+      const int tail = today - last_body;
+      f.card_tail_months = tail / kDaysPerMonth;
+      d.card_only_tail = tail >= cp.card_tail_months * kDaysPerMonth &&
+                         tail >= cp.body_gap_factor * longest_body_gap;
+    } else if (last_body == INT32_MIN) {
+      // Never seen in body in the whole history while the cards are in regular use: the
+      // annual certification alone would have produced a body sign.
+      int card_year = 0;
+      for (const SignalRecord& s : h.signals) {
+        const int day = DayOf(s.occurred_at);
+        if (day >= end_day) break;
+        if (IsCardUsable(s.source) && day > today - kBaselineDays) ++card_year;
+      }
+      f.card_tail_months = months_since(h.signals.empty() ? INT32_MIN
+                                                          : DayOf(h.signals.front().occurred_at));
+      d.card_only_tail = card_year >= cp.habit_min_signals &&
+                         f.card_tail_months >= cp.card_tail_months;
+    }
+  }
+  // Habit change (policy: certification.habit_*): card use in the recent period (after the
+  // last body sign) against the year up to the last body sign, when the person was surely the
+  // one using the cards. Without any body sign, against the year before the recent period.
+  {
+    std::vector<std::string_view> places;
+    places.reserve(64);
+    const bool anchored = last_body != INT32_MIN;
+    const int before_to = anchored ? last_body + 1 : recent_from;
+    const int after_from = anchored ? std::max(last_body + 1, recent_from) : recent_from;
+    const HabitComparison habits = CompareHabits(h.signals, before_to - kBaselineDays, before_to,
+                                                 after_from, today, policy, facts, places);
+    f.hour_shift_hours = habits.hour_shift;
+    f.place_overlap = habits.place_overlap;
+    d.habit_change = habits.changed;
+    if (d.habit_change) {
+      r.evidence.push_back({"CARD_USE", DateFromDay(after_from),
+                            HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
+    }
+  }
+  // Medical break after a hospital stay (policy: certification.medical_break_months,
+  // medical_min_baseline): the stay was the last body sign, medical use stopped, cards go on.
+  if (last_hospital != INT32_MIN && last_hospital == last_body && cards_go_on &&
+      today - last_hospital >= cp.medical_break_months * kDaysPerMonth) {
+    int medical_before = 0;
+    bool medical_after = false;
+    bool card_after = false;
+    for (const SignalRecord& s : h.signals) {
+      const int day = DayOf(s.occurred_at);
+      if (day >= end_day) break;
+      if (s.source == SignalSource::kMedicalSettlement) {
+        if (day > last_hospital) medical_after = true;
+        if (day < last_hospital && day >= last_hospital - kBaselineDays) ++medical_before;
+      } else if (IsCardUsable(s.source) && day > last_hospital) {
+        card_after = true;
+      }
+    }
+    d.medical_break = !medical_after && card_after && medical_before >= cp.medical_min_baseline;
+    f.medical_break = d.medical_break ? 1.0 : 0.0;
+  }
+  // Silence (policy: certification.silence_min_days, silence_gap_factor).
+  if (last_any != INT32_MIN) {
+    std::vector<int> gaps;
+    gaps.reserve(128);
+    int previous = INT32_MIN;
+    for (const SignalRecord& s : h.signals) {
+      const int day = DayOf(s.occurred_at);
+      if (day > last_any) break;
+      if (day < last_any - kBaselineDays || !IsLifeSign(s, policy, facts)) continue;
+      if (previous != INT32_MIN) gaps.push_back(day - previous);
+      previous = day;
+    }
+    const int silent = today - last_any;
+    if (static_cast<int>(gaps.size()) + 1 >= cp.habit_min_signals) {
+      std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2),
+                       gaps.end());
+      const double median = std::max(1, gaps[gaps.size() / 2]);
+      f.silence_ratio = silent / median;
+      d.silence = silent >= cp.silence_min_days && f.silence_ratio >= cp.silence_gap_factor;
+    }
+  }
+
+  // ---- 4. Decision.
+  if (auth.death || auth.died_discharge || auth.cremation) {
+    r.outcome = Certification::kSuspend;
+    if (auth.death) r.evidence.insert(r.evidence.begin(), RegistryEvidence(*auth.death));
+    if (auth.cremation) r.evidence.push_back(RegistryEvidence(*auth.cremation));
+    if (auth.died_discharge) {
+      r.evidence.push_back({"HOSPITAL_DISCHARGE", DateOf(auth.died_discharge->occurred_at),
+                            "DIED"});
+    }
+    r.reason = DeathReason(auth.death, auth.cremation, auth.died_discharge, d);
+    return r;
+  }
+  if (auth.prison) {
+    r.outcome = Certification::kSuspend;
+    r.evidence.insert(r.evidence.begin(), RegistryEvidence(*auth.prison));
+    r.reason = "in prison since " + FormatDate(auth.prison->event_date) +
+               " (no release recorded): payment suspended";
+    return r;
+  }
+  // Missing or emigrated suspends until the person is seen in person again after the event.
+  for (const RegistryRecord* gone : {auth.missing, auth.emigrated}) {
+    if (gone == nullptr) continue;
+    if (last_in_person != INT32_MIN && last_in_person > DayNumber(gone->event_date)) continue;
+    r.outcome = Certification::kSuspend;
+    r.evidence.insert(r.evidence.begin(), RegistryEvidence(*gone));
+    r.reason = std::string(gone->event == RegistryEvent::kMissing ? "reported missing"
+                                                                   : "emigrated") +
+               " on " + FormatDate(gone->event_date) + " and not seen in person since";
+    return r;
+  }
+
+  AppendSourceEvidence(best, best_signal, r.evidence);
+  const bool evidence_certifies = r.score >= cp.certify_threshold;
+
+  // Suspend-and-restore: a registration suspended for missing evidence (no registry event
+  // holds it, checked above) is restored by new in-person evidence after the suspension.
+  uint16_t suspended_region = 0;
+  for (const PersonRecord& reg : h.registrations) {
+    if (reg.status != PersonStatus::kSuspended) continue;
+    int last_paid = INT32_MIN;
+    for (const PaymentRecord& p : h.payments) {
+      if (p.region != reg.region || p.benefit != Benefit::kPension ||
+          Days(p.paid_date) > Days(as_of)) {
+        continue;
+      }
+      last_paid = std::max(last_paid, MonthNumber(p.period));
+    }
+    const Month since = last_paid == INT32_MIN ? MonthOf(reg.retirement_date)
+                                               : MonthFromNumber(last_paid + 1);
+    if (!r.suspended_since || MonthNumber(since) < MonthNumber(*r.suspended_since)) {
+      r.suspended_since = since;
+      suspended_region = reg.region;
+    }
+  }
+  if (r.suspended_since) {
+    const int since_day = DayNumber(Date(r.suspended_since->year(), r.suspended_since->month(),
+                                         std::chrono::day(1)));
+    if (last_in_person != INT32_MIN && last_in_person >= since_day && !d.any()) {
+      r.outcome = Certification::kCertified;
+      r.restore = true;
+      r.months_owed = MonthsOwed(h, suspended_region, *r.suspended_since, as_of);
+      r.reason = "suspended since " + FormatMonth(*r.suspended_since) + "; seen in person on " +
+                 FormatDate(DateFromDay(last_in_person)) + ": restore, " +
+                 std::to_string(r.months_owed) + " months owed";
+    } else {
+      r.outcome = Certification::kNeedsActive;
+      r.reason = "suspended since " + FormatMonth(*r.suspended_since) +
+                 "; no in-person sign since: certify by face or visit to restore";
+      if (d.any()) r.reason += "; " + DoubtReason(d, f, r.last_body_sign);
+    }
+    return r;
+  }
+
+  if (d.any()) {
+    r.outcome = Certification::kNeedsActive;
+    r.reason = DoubtReason(d, f, r.last_body_sign);
+    if (r.last_body_sign) {
+      r.evidence.insert(r.evidence.begin(),
+                        Evidence{"LAST_BODY_SIGN", *r.last_body_sign, "last sign needing the body"});
+    }
+    return r;
+  }
+  if (evidence_certifies) {
+    r.outcome = Certification::kCertified;
+    r.reason = ScoreReason(r.score, cp.certify_threshold, true, card_only, f, r.last_in_person);
+  } else {
+    r.outcome = Certification::kNeedsActive;
+    r.reason = ScoreReason(r.score, cp.certify_threshold, false, card_only, f, r.last_in_person);
+  }
+  return r;
+}
+
+}  // namespace vigil

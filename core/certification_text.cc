@@ -1,0 +1,141 @@
+#include "certification_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+namespace vigil {
+
+std::string FormatFixed(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+namespace {
+
+std::string Hour(double h) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02dh", static_cast<int>(std::lround(h)) % 24);
+  return buf;
+}
+
+std::string Percent(double share) {
+  return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
+}
+
+}  // namespace
+
+std::string HabitNote(double hour_before, double hour_after, double place_overlap) {
+  return "card use moved from about " + Hour(hour_before) + " to about " + Hour(hour_after) +
+         "; " + Percent(place_overlap) + " of its places seen before";
+}
+
+std::string DeathReason(const RegistryRecord* death, const RegistryRecord* cremation,
+                        const SignalRecord* died_discharge, const LifeDoubts& doubts) {
+  if (death != nullptr) {
+    return "death registered: died " + FormatDate(death->event_date) + " (reported " +
+           FormatDate(death->reported_date) + ")";
+  }
+  if (died_discharge != nullptr) {
+    return "died in hospital on " + FormatDate(DateOf(died_discharge->occurred_at)) +
+           " (discharge record)";
+  }
+  std::string m = "cremated on " + FormatDate(cremation->event_date) + " (reported " +
+                  FormatDate(cremation->reported_date) + ")";
+  if (doubts.cremation_without_death) m += " with no death registration: concealed death";
+  return m;
+}
+
+std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
+                        const std::optional<Date>& last_body_sign) {
+  std::string m;
+  auto add = [&m](const std::string& part) {
+    if (!m.empty()) m += "; ";
+    m += part;
+  };
+  const std::string seen =
+      last_body_sign ? "last seen in body on " + FormatDate(*last_body_sign) : "never seen in body";
+  if (d.card_only_tail) {
+    add("only card use for " + FormatFixed(f.card_tail_months, 1) + " months (" + seen + ")");
+  }
+  if (d.medical_break) {
+    add("regular medical use stopped after a hospital stay (" + seen + ") while cards go on");
+  }
+  if (d.habit_change) {
+    add("card use moved by " + FormatFixed(f.hour_shift_hours, 1) + " hours to places " +
+        Percent(1.0 - f.place_overlap) + " new");
+  }
+  if (d.silence) {
+    add("no signal for " + FormatFixed(f.months_since_any_signal, 1) + " months (" +
+        FormatFixed(f.silence_ratio, 0) + "x the usual gap)");
+  }
+  return "evidence of life doubtful: " + m + ": certify by face or visit";
+}
+
+std::string ScoreReason(double score, double threshold, bool certified, bool card_only,
+                        const CertificationFeatures& f, const std::optional<Date>& last_in_person) {
+  std::string m = "evidence " + FormatFixed(score) + (certified ? " >= " : " < ") +
+                  FormatFixed(threshold);
+  if (certified) return m;
+  if (card_only) {
+    m += "; no in-person sign for " +
+         (last_in_person ? FormatFixed(f.months_since_in_person, 1) + " months"
+                         : std::string("the whole history")) +
+         ": card activity alone does not certify";
+  } else if (last_in_person) {
+    m += "; last in-person sign " + FormatDate(*last_in_person);
+  }
+  return m + ": certify by face or visit";
+}
+
+void AppendSourceEvidence(const std::array<double, CodeCount<SignalSource>()>& best,
+                          const std::array<const SignalRecord*, CodeCount<SignalSource>()>& signal,
+                          std::vector<Evidence>& out) {
+  std::array<size_t, CodeCount<SignalSource>()> order{};
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&best](size_t a, size_t b) { return best[a] > best[b]; });
+  for (size_t k = 0; k < order.size() && k < 4; ++k) {
+    const size_t i = order[k];
+    if (signal[i] == nullptr || best[i] <= 0) break;
+    std::string note = "weight " + FormatFixed(best[i]);
+    if (!signal[i]->detail.empty() && signal[i]->source == SignalSource::kFaceCert) {
+      note = signal[i]->detail + ", " + note;
+    }
+    out.push_back({std::string(CodeName(signal[i]->source)), DateOf(signal[i]->occurred_at),
+                   std::move(note)});
+  }
+}
+
+int MonthsOwed(const PersonHistory& h, uint16_t region, Month since, Date as_of) {
+  const int from = MonthNumber(since);
+  const int to = MonthNumber(MonthOf(as_of));
+  if (to < from) return 0;
+  std::vector<bool> owed(static_cast<size_t>(to - from + 1), true);
+  for (const PaymentRecord& p : h.payments) {
+    if (p.region != region || p.benefit != Benefit::kPension || Days(p.paid_date) > Days(as_of)) {
+      continue;
+    }
+    const int m = MonthNumber(p.period);
+    if (m >= from && m <= to) owed[static_cast<size_t>(m - from)] = false;
+  }
+  // Months in prison are not owed: entry month paid, release month paid, the months between not.
+  for (const RegistryRecord& in : h.registry) {
+    if (in.event != RegistryEvent::kPrisonIn || Days(in.reported_date) > Days(as_of)) continue;
+    int out_month = to + 1;
+    for (const RegistryRecord& out : h.registry) {
+      if (out.event == RegistryEvent::kPrisonOut && Days(out.reported_date) <= Days(as_of) &&
+          Days(out.event_date) >= Days(in.event_date)) {
+        out_month = std::min(out_month, MonthNumber(MonthOf(out.event_date)));
+      }
+    }
+    for (int m = MonthNumber(MonthOf(in.event_date)) + 1; m < out_month; ++m) {
+      if (m >= from && m <= to) owed[static_cast<size_t>(m - from)] = false;
+    }
+  }
+  return static_cast<int>(std::count(owed.begin(), owed.end(), true));
+}
+
+}  // namespace vigil

@@ -1,0 +1,141 @@
+// Population facts: counts of distinct persons per shared attribute, built per thread and merged.
+//
+// Each key keeps the person keys seen with it (a person contributes each key once, so the lists
+// stay short except for the rings we are looking for); Finish() sorts and counts distinct keys,
+// which makes the result independent of how persons were split between threads.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "vigil/rules.h"
+
+namespace vigil {
+
+namespace {
+// Key -> person keys seen with it.
+using Members = std::unordered_map<std::string, std::vector<uint64_t>>;
+}  // namespace
+
+struct CrossPersonFactsBuilder::Impl {
+  Members account, name_birth, phone, face_place, special_employer;
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
+};
+
+namespace {
+
+void Note(Members& map, const std::string& key, uint64_t person) {
+  if (key.empty()) return;
+  auto& list = map[key];
+  if (list.empty() || list.back() != person) list.push_back(person);
+}
+
+template <typename Map>
+void MergeInto(Map& into, Map& from) {
+  for (auto& [key, list] : from) {
+    auto& target = into[key];
+    target.insert(target.end(), list.begin(), list.end());
+  }
+  from.clear();
+}
+
+std::unordered_map<std::string, uint32_t> Count(Members& map) {
+  std::unordered_map<std::string, uint32_t> out;
+  out.reserve(map.size());
+  for (auto& [key, list] : map) {
+    std::sort(list.begin(), list.end());
+    const auto distinct = std::unique(list.begin(), list.end()) - list.begin();
+    out.emplace(key, static_cast<uint32_t>(distinct));
+  }
+  map.clear();
+  return out;
+}
+
+// The person key identifies a person for counting; ledgers with a bad id still have a key.
+uint64_t KeyOf(const PersonHistory& h) {
+  if (h.person_key != 0) return h.person_key;
+  // Hand-made histories may leave the key unset: fall back to a hash of the id text.
+  return std::hash<std::string>{}(h.person_id);
+}
+
+}  // namespace
+
+CrossPersonFactsBuilder::CrossPersonFactsBuilder() : impl_(std::make_unique<Impl>()) {}
+CrossPersonFactsBuilder::~CrossPersonFactsBuilder() = default;
+CrossPersonFactsBuilder::CrossPersonFactsBuilder(CrossPersonFactsBuilder&&) noexcept = default;
+CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuilder&&) noexcept =
+    default;
+
+void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
+  const uint64_t key = KeyOf(h);
+  const auto known_by = Days(as_of);
+  for (const PersonRecord& reg : h.registrations) {
+    Note(impl_->account, reg.bank_account, key);
+    Note(impl_->name_birth, reg.name + "|" + FormatDate(reg.birth_date), key);
+    Note(impl_->phone, reg.phone, key);
+    if (reg.retirement_type == RetirementType::kSpecialJob) {
+      // The employer of the special-job spells behind this retirement.
+      for (const ContributionRecord& c : h.contributions) {
+        if (c.job_type != JobType::kNormal && c.region == reg.region) {
+          Note(impl_->special_employer, c.employer_id, key);
+        }
+      }
+    }
+  }
+  for (const PaymentRecord& p : h.payments) {
+    if (Days(p.paid_date) <= known_by) Note(impl_->account, p.bank_account, key);
+  }
+  for (const SignalRecord& s : h.signals) {
+    if (DateOf(s.occurred_at) > as_of) break;
+    if (s.source == SignalSource::kFaceCert && s.detail == "PASS") {
+      Note(impl_->face_place, s.place, key);
+    }
+  }
+  for (const AppraisalRecord& a : h.appraisals) {
+    if (Days(a.appraisal_date) > known_by || a.doctor_id.empty()) continue;
+    impl_->doctor[a.doctor_id].emplace_back(
+        key, a.grade >= 1 && a.grade <= policy.retirement.disability_max_grade);
+  }
+}
+
+void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
+  if (other.impl_ == nullptr || other.impl_ == impl_) return;
+  MergeInto(impl_->account, other.impl_->account);
+  MergeInto(impl_->name_birth, other.impl_->name_birth);
+  MergeInto(impl_->phone, other.impl_->phone);
+  MergeInto(impl_->face_place, other.impl_->face_place);
+  MergeInto(impl_->special_employer, other.impl_->special_employer);
+  MergeInto(impl_->doctor, other.impl_->doctor);
+}
+
+CrossPersonFacts CrossPersonFactsBuilder::Finish() {
+  CrossPersonFacts facts;
+  facts.persons_per_account = Count(impl_->account);
+  facts.ids_per_name_birth = Count(impl_->name_birth);
+  facts.ids_per_phone = Count(impl_->phone);
+  facts.persons_per_face_place = Count(impl_->face_place);
+  facts.special_retirements_per_employer = Count(impl_->special_employer);
+  double share_sum = 0;
+  size_t doctors = 0;
+  for (auto& [doctor, list] : impl_->doctor) {
+    // One appraisal per (person, date) is the natural key; a person appraised twice by the same
+    // doctor counts twice (two signatures).
+    CrossPersonFacts::DoctorStats stats;
+    for (const auto& [person, complete] : list) {
+      ++stats.appraisals;
+      if (complete) ++stats.complete_loss;
+    }
+    if (stats.appraisals > 0) {
+      share_sum += static_cast<double>(stats.complete_loss) / stats.appraisals;
+      ++doctors;
+    }
+    facts.appraisals_per_doctor.emplace(doctor, stats);
+  }
+  impl_->doctor.clear();
+  facts.population_complete_loss_share = doctors == 0 ? 0.0 : share_sum / doctors;
+  return facts;
+}
+
+}  // namespace vigil

@@ -1,0 +1,219 @@
+// Rules on who is paid and where: shared and hijacked accounts, forged identities, reused faces.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certification_text.h"
+#include "rules_internal.h"
+#include "vigil/resident_id.h"
+
+namespace vigil::rules {
+namespace {
+
+// Accounts in reasons show their last four characters only.
+std::string Mask(const std::string& account) {
+  return account.size() <= 4 ? account : "****" + account.substr(account.size() - 4);
+}
+
+uint32_t Lookup(const std::unordered_map<std::string, uint32_t>& map, const std::string& key) {
+  const auto it = map.find(key);
+  return it == map.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+// One household (a couple) may share an account; more persons on one account is a ring
+// (policy: rules.shared_account_max_persons).
+void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
+  const int limit = c.policy.rules.shared_account_max_persons;
+  std::string worst;
+  uint32_t most = 0;
+  auto consider = [&](const std::string& account) {
+    const uint32_t n = Lookup(c.facts.persons_per_account, account);
+    if (n > most) {
+      most = n;
+      worst = account;
+    }
+  };
+  for (const PersonRecord& reg : c.h.registrations) consider(reg.bank_account);
+  for (const PaymentRecord& p : c.h.payments) {
+    if (c.Known(p)) consider(p.bank_account);
+  }
+  if (static_cast<int>(most) <= limit) return;
+  RuleHit hit;
+  hit.pattern = Pattern::kSharedAccount;
+  hit.clause = "policy: rules.shared_account_max_persons";
+  hit.strength = Grow(0.7, (static_cast<double>(most) - limit - 1) / 2.0);
+  hit.reason = "account " + Mask(worst) + " receives the benefits of " + std::to_string(most) +
+               " persons (more than " + std::to_string(limit) + ")";
+  hit.evidence.push_back({"payments", c.as_of, "account " + Mask(worst)});
+  out.push_back(std::move(hit));
+}
+
+// The pension goes to the registered account. Payments into another account after the last one
+// into the registered account are diverted; a switch of account made without the person being
+// seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
+// account shared with other persons.
+void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
+  for (const PersonRecord& reg : c.h.registrations) {
+    std::vector<const PaymentRecord*> paid;
+    for (const PaymentRecord& p : c.h.payments) {
+      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p) &&
+          !p.bank_account.empty()) {
+        paid.push_back(&p);
+      }
+    }
+    if (paid.empty() || reg.bank_account.empty()) continue;
+    std::stable_sort(paid.begin(), paid.end(), [](const PaymentRecord* a, const PaymentRecord* b) {
+      return Days(a->paid_date) < Days(b->paid_date);
+    });
+    RuleHit hit;
+    hit.pattern = Pattern::kAccountHijack;
+    hit.region = reg.region;
+    hit.clause = "policy: rules.hijack_in_person_days";
+    // Diversion: the newest payments do not go to the registered account.
+    if (paid.back()->bank_account != reg.bank_account) {
+      size_t from = paid.size();
+      while (from > 0 && paid[from - 1]->bank_account != reg.bank_account) --from;
+      const bool ever_registered = from > 0;
+      Money sum;
+      for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
+      const size_t count = paid.size() - from;
+      // Paid into one unregistered account from the start is a stale registry row, not a hijack.
+      if (!ever_registered && Lookup(c.facts.persons_per_account, paid.back()->bank_account) <= 1) {
+        continue;
+      }
+      hit.strength = ever_registered ? 0.85 : 0.6;
+      hit.overpaid = sum;
+      hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") + " since " +
+                   FormatDate(paid[from]->paid_date) + " into " + Mask(paid.back()->bank_account) +
+                   ", not the registered account " + Mask(reg.bank_account) + ": " +
+                   FormatMoneyGrouped(sum) + " diverted";
+      hit.evidence.push_back({"payments", paid[from]->paid_date,
+                              "into " + Mask(paid.back()->bank_account)});
+      out.push_back(std::move(hit));
+      continue;
+    }
+    // Switch: the latest account differs from an earlier one.
+    size_t first_new = paid.size() - 1;
+    while (first_new > 0 && paid[first_new - 1]->bank_account == reg.bank_account) --first_new;
+    if (first_new == 0) continue;  // always paid into the registered account
+    const Date switched = paid[first_new]->paid_date;
+    const int switch_day = DayNumber(switched);
+    const int window = c.policy.rules.hijack_in_person_days;
+    bool seen = false;
+    for (const SignalRecord& s : c.h.signals) {
+      const int day = DayNumber(DateOf(s.occurred_at));
+      if (day > switch_day) break;
+      if (IsInPerson(s.source) && day >= switch_day - window &&
+          (s.source != SignalSource::kFaceCert || s.detail == "PASS")) {
+        seen = true;
+      }
+    }
+    if (seen) continue;  // the person changed their own account
+    const uint32_t sharing = Lookup(c.facts.persons_per_account, reg.bank_account);
+    const bool to_ecny = paid[first_new]->channel == Channel::kEcny &&
+                         paid[first_new - 1]->channel == Channel::kBank;
+    Money sum;
+    for (size_t i = first_new; i < paid.size(); ++i) sum += paid[i]->amount;
+    hit.strength = 0.55 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+    hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) +
+                 " to " + Mask(reg.bank_account) + " on " + FormatDate(switched) +
+                 " with no in-person sign in the " + std::to_string(window) + " days before";
+    if (sharing >= 2) {
+      hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
+    }
+    if (to_ecny) hit.reason += "; moved to an e-CNY wallet";
+    hit.reason += "; " + FormatMoneyGrouped(sum) + " paid into it since";
+    hit.evidence.push_back({"payments", switched, "first into " + Mask(reg.bank_account)});
+    out.push_back(std::move(hit));
+  }
+}
+
+// An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
+// it is recovered. Two ids sharing name, birth date and phone are one person twice.
+void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
+  bool bad = !ResidentId::ParseLenient(c.h.person_id).ok() ||
+             !ResidentId::ParseLenient(c.h.person_id)->checksum_ok();
+  for (const PersonRecord& r : c.h.registrations) bad = bad || !r.id_checksum_ok;
+  for (const ContributionRecord& k : c.h.contributions) bad = bad || !k.id_checksum_ok;
+  for (const PaymentRecord& p : c.h.payments) bad = bad || !p.id_checksum_ok;
+  if (bad) {
+    Money sum;
+    int count = 0;
+    for (const PaymentRecord& p : c.h.payments) {
+      if (c.Known(p)) {
+        sum += p.amount;
+        ++count;
+      }
+    }
+    RuleHit hit;
+    hit.pattern = Pattern::kForgedIdentity;
+    hit.clause = "policy: resident id check character (GB 11643-1999)";
+    hit.strength = 0.95;
+    hit.overpaid = sum;
+    hit.reason = "resident id fails its check character in the fund's ledgers: " +
+                 std::to_string(count) + " payments, " + FormatMoneyGrouped(sum) +
+                 " paid to an identity that cannot have been issued";
+    hit.evidence.push_back({"persons", c.as_of, "id check character fails"});
+    out.push_back(std::move(hit));
+    return;
+  }
+  for (const PersonRecord& reg : c.h.registrations) {
+    if (reg.phone.empty()) continue;
+    const uint32_t twins =
+        Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
+    const uint32_t phones = Lookup(c.facts.ids_per_phone, reg.phone);
+    if (twins <= 1 || phones <= 1) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kForgedIdentity;
+    hit.clause = "policy: one person, one resident id";
+    // The identity seen in person recently is more likely the real one of the pair.
+    hit.strength = c.cert.last_in_person && c.cert.outcome == Certification::kCertified ? 0.5 : 0.75;
+    hit.region = reg.region;
+    hit.reason = std::to_string(twins) + " ids share this name and birth date " +
+                 FormatDate(reg.birth_date) + ", and " + std::to_string(phones) +
+                 " ids share the phone: one person registered twice";
+    hit.evidence.push_back({"persons", reg.retirement_date, "name, birth date and phone shared"});
+    out.push_back(std::move(hit));
+    return;
+  }
+}
+
+// One face (a device or face template) certifying persons of more than one household proves
+// life for none of them (policy: rules.face_reuse_min_persons, face_reuse_household_size).
+void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
+  const RulePolicy& up = c.policy.rules;
+  const SignalRecord* worst = nullptr;
+  uint32_t most = 0;
+  int passes = 0;
+  for (const SignalRecord& s : c.h.signals) {
+    if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.source != SignalSource::kFaceCert || s.detail != "PASS" || s.place.empty()) continue;
+    const uint32_t n = Lookup(c.facts.persons_per_face_place, s.place);
+    if (n >= most) {
+      if (n > most) passes = 0;
+      most = n;
+      worst = &s;
+      ++passes;
+    }
+  }
+  if (worst == nullptr || static_cast<int>(most) < up.face_reuse_min_persons) return;
+  RuleHit hit;
+  hit.pattern = Pattern::kFaceReuse;
+  hit.clause = "policy: rules.face_reuse_min_persons, face_reuse_household_size";
+  const int household = up.face_reuse_household_size;
+  // A couple certifying on one phone is normal: within one household the hit is context only.
+  hit.strength = static_cast<int>(most) <= household
+                     ? 0.25
+                     : Grow(0.75, (static_cast<double>(most) - household - 1) / 2.0);
+  hit.reason = "face place " + worst->place + " certified " + std::to_string(most) +
+               " persons (" + std::to_string(passes) + " passes for this one" +
+               (static_cast<int>(most) <= household ? "; one household may share a phone)"
+                                                     : "; more than one household)");
+  hit.evidence.push_back({"FACE_CERT", DateOf(worst->occurred_at), "PASS at " + worst->place});
+  out.push_back(std::move(hit));
+}
+
+}  // namespace vigil::rules

@@ -1,0 +1,374 @@
+// Rules on what was paid: to the dead, in prison, twice, too much, or while working.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certification_text.h"
+#include "rules_internal.h"
+
+namespace vigil::rules {
+namespace {
+
+std::string Span(Month first, Month last) {
+  return first == last ? FormatMonth(first) : FormatMonth(first) + ".." + FormatMonth(last);
+}
+
+// Known non-SURVIVOR payments for periods after `month`: SURVIVOR benefits are paid to the
+// survivors under the deceased's id, so they are not payments to the dead (feeds.md).
+struct PaidAfter {
+  int count = 0;
+  int after_report = 0;  // paid on or after `reported`
+  Money sum;
+  Month first{}, last{};
+  uint16_t region = 0;
+};
+PaidAfter PaymentsAfter(const Context& c, int after_month, std::optional<Date> reported) {
+  PaidAfter r;
+  for (const PaymentRecord& p : c.h.payments) {
+    if (!c.Known(p) || p.benefit == Benefit::kSurvivor || MonthNumber(p.period) <= after_month) {
+      continue;
+    }
+    if (r.count == 0) {
+      r.first = p.period;
+      r.region = p.region;
+    } else if (r.region != p.region) {
+      r.region = 0;
+    }
+    if (MonthNumber(p.period) < MonthNumber(r.first)) r.first = p.period;
+    if (r.count == 0 || MonthNumber(p.period) > MonthNumber(r.last)) r.last = p.period;
+    ++r.count;
+    r.sum += p.amount;
+    if (reported && Days(p.paid_date) >= Days(*reported)) ++r.after_report;
+  }
+  return r;
+}
+
+}  // namespace
+
+// Benefits for periods after the death month belong to nobody (policy:
+// rules.deceased_grace_months). Paying after the death was reported is the fund ignoring it.
+void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
+  const RegistryRecord* death = nullptr;
+  for (const RegistryRecord& r : c.h.registry) {
+    if (r.event == RegistryEvent::kDeath && c.Known(r) &&
+        (death == nullptr || Days(r.event_date) < Days(death->event_date))) {
+      death = &r;
+    }
+  }
+  std::optional<Date> died, reported;
+  std::string source;
+  if (death != nullptr) {
+    died = death->event_date;
+    reported = death->reported_date;
+    source = "DEATH";
+  }
+  for (const SignalRecord& s : c.h.signals) {
+    if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED" &&
+        (!died || Days(DateOf(s.occurred_at)) < Days(*died))) {
+      died = DateOf(s.occurred_at);
+      reported = died;
+      source = "HOSPITAL_DISCHARGE";
+    }
+  }
+  if (!died) return;
+  const int after = MonthNumber(MonthOf(*died)) + c.policy.rules.deceased_grace_months;
+  const PaidAfter paid = PaymentsAfter(c, after, reported);
+  if (paid.count == 0) return;
+  RuleHit hit;
+  hit.pattern = Pattern::kDeceasedPaid;
+  hit.clause = "policy: rules.deceased_grace_months";
+  hit.strength = paid.after_report > 0 ? 0.95 : 0.8;
+  hit.overpaid = paid.sum;
+  hit.region = paid.region;
+  hit.reason = "paid " + Months(paid.count) + " (" + Span(paid.first, paid.last) +
+               ") after death on " + FormatDate(*died) + " (reported " + FormatDate(*reported) +
+               "): " + FormatMoneyGrouped(paid.sum) + " overpaid";
+  if (paid.after_report > 0) {
+    hit.reason += "; " + std::to_string(paid.after_report) + " paid after the report";
+  }
+  hit.evidence.push_back({source, *died, "reported " + FormatDate(*reported)});
+  hit.evidence.push_back({"payments", Date(paid.first.year(), paid.first.month(),
+                                           std::chrono::day(1)),
+                          std::to_string(paid.count) + " periods after the death month"});
+  out.push_back(std::move(hit));
+}
+
+// From certification: a cremation without a death registration, or evidence of life that
+// looks like someone else using the cards (policy: certification doubt detectors).
+void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
+  const LifeDoubts& d = c.cert.doubts;
+  if (d.cremation_without_death) {
+    const RegistryRecord* cremation = nullptr;
+    for (const RegistryRecord& r : c.h.registry) {
+      if (r.event == RegistryEvent::kCremation && c.Known(r)) {
+        if (cremation == nullptr || Days(r.event_date) < Days(cremation->event_date)) {
+          cremation = &r;
+        }
+      }
+    }
+    if (cremation == nullptr) return;
+    const PaidAfter paid = PaymentsAfter(c, MonthNumber(MonthOf(cremation->event_date)), {});
+    RuleHit hit;
+    hit.pattern = Pattern::kConcealedDeath;
+    hit.clause = "policy: certification (registry CREMATION without DEATH)";
+    hit.strength = 0.95;
+    hit.overpaid = paid.sum;
+    hit.region = paid.region;
+    hit.reason = "cremated on " + FormatDate(cremation->event_date) +
+                 " with no death registration";
+    if (paid.count > 0) {
+      hit.reason += "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) +
+                    " overpaid";
+    }
+    hit.evidence.push_back({"CREMATION", cremation->event_date,
+                            "reported " + FormatDate(cremation->reported_date)});
+    out.push_back(std::move(hit));
+    return;
+  }
+  if (c.cert.death_date || !d.concealment()) return;
+  const int doubts = (d.card_only_tail ? 1 : 0) + (d.habit_change ? 1 : 0) +
+                     (d.medical_break ? 1 : 0);
+  RuleHit hit;
+  hit.pattern = Pattern::kConcealedDeath;
+  hit.clause = "policy: certification.card_tail_months, habit_*, medical_break_months";
+  // Never seen in body at all is weaker: it also describes a person who avoids certifying.
+  hit.strength = !c.cert.last_body_sign ? 0.5 : (doubts >= 3 ? 0.9 : doubts == 2 ? 0.8 : 0.65);
+  const int since = c.cert.last_body_sign ? MonthNumber(MonthOf(*c.cert.last_body_sign))
+                                          : MonthNumber(MonthOf(c.as_of)) - 1200;
+  const PaidAfter paid = PaymentsAfter(c, since, {});
+  hit.reason = c.cert.reason;
+  if (paid.count > 0 && c.cert.last_body_sign) {
+    hit.reason += "; at risk: " + FormatMoneyGrouped(paid.sum) + " paid for " +
+                  Months(paid.count) + " since last seen in body";
+  }
+  hit.region = paid.region;
+  hit.evidence = c.cert.evidence;
+  out.push_back(std::move(hit));
+}
+
+// The pension is suspended from the month after the prison entry until release.
+void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
+  for (const RegistryRecord& in : c.h.registry) {
+    if (in.event != RegistryEvent::kPrisonIn || !c.Known(in)) continue;
+    const RegistryRecord* release = nullptr;
+    for (const RegistryRecord& r : c.h.registry) {
+      if (r.event == RegistryEvent::kPrisonOut && c.Known(r) &&
+          Days(r.event_date) >= Days(in.event_date) &&
+          (release == nullptr || Days(r.event_date) < Days(release->event_date))) {
+        release = &r;
+      }
+    }
+    const int from = MonthNumber(MonthOf(in.event_date));
+    const int to = release ? MonthNumber(MonthOf(release->event_date)) : INT32_MAX;
+    int count = 0;
+    Money sum;
+    std::optional<Month> first, last;
+    uint16_t region = 0;
+    for (const PaymentRecord& p : c.h.payments) {
+      const int m = MonthNumber(p.period);
+      if (!c.Known(p) || p.benefit != Benefit::kPension || m <= from || m >= to) continue;
+      ++count;
+      sum += p.amount;
+      if (!first || m < MonthNumber(*first)) first = p.period;
+      if (!last || m > MonthNumber(*last)) last = p.period;
+      region = p.region;
+    }
+    if (count == 0) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kPrisonPaid;
+    hit.clause = "policy: pension suspended in prison (registry PRISON_IN/PRISON_OUT)";
+    hit.strength = 0.9;
+    hit.overpaid = sum;
+    hit.region = region;
+    hit.reason = "paid " + Months(count) + " (" + Span(*first, *last) + ") in prison (entered " +
+                 FormatDate(in.event_date) +
+                 (release ? ", released " + FormatDate(release->event_date) : std::string()) +
+                 "): " + FormatMoneyGrouped(sum) + " overpaid";
+    hit.evidence.push_back({"PRISON_IN", in.event_date, "reported " + FormatDate(in.reported_date)});
+    if (release) {
+      hit.evidence.push_back(
+          {"PRISON_OUT", release->event_date, "reported " + FormatDate(release->reported_date)});
+    }
+    out.push_back(std::move(hit));
+  }
+}
+
+// One pension per period: payments of the same period by several regions are duplicates; the
+// largest region's payment is kept, the rest is overpaid (policy: rules.duplicate_min_regions).
+void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
+  struct Row {
+    int month;
+    uint16_t region;
+    Money amount;
+  };
+  std::vector<Row> rows;
+  rows.reserve(c.h.payments.size());
+  for (const PaymentRecord& p : c.h.payments) {
+    if (c.Known(p) && p.benefit == Benefit::kPension) {
+      rows.push_back({MonthNumber(p.period), p.region, p.amount});
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.month != b.month ? a.month < b.month : a.region < b.region;
+  });
+  int months = 0;
+  Money overpaid;
+  std::optional<int> first, last;
+  std::vector<uint16_t> regions;
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i;
+    int distinct = 0;
+    Money total, largest;
+    while (j < rows.size() && rows[j].month == rows[i].month) {
+      Money region_sum;
+      const uint16_t region = rows[j].region;
+      while (j < rows.size() && rows[j].month == rows[i].month && rows[j].region == region) {
+        region_sum += rows[j].amount;
+        ++j;
+      }
+      ++distinct;
+      total += region_sum;
+      largest = std::max(largest, region_sum);
+      if (std::find(regions.begin(), regions.end(), region) == regions.end()) {
+        regions.push_back(region);
+      }
+    }
+    if (distinct >= c.policy.rules.duplicate_min_regions) {
+      ++months;
+      overpaid += total - largest;
+      if (!first) first = rows[i].month;
+      last = rows[i].month;
+    }
+    i = j;
+  }
+  if (months == 0) return;
+  RuleHit hit;
+  hit.pattern = Pattern::kDuplicateReceipt;
+  hit.clause = "policy: rules.duplicate_min_regions";
+  hit.strength = Grow(0.8, (months - 1) / 3.0);
+  hit.overpaid = overpaid;
+  std::string region_list;
+  for (uint16_t r : regions) region_list += (region_list.empty() ? "" : ", ") + std::to_string(r);
+  hit.reason = "pension for " + Months(months) + " (" +
+               Span(MonthFromNumber(*first), MonthFromNumber(*last)) +
+               ") paid by several regions (" + region_list + "): " +
+               FormatMoneyGrouped(overpaid) + " overpaid";
+  hit.evidence.push_back({"payments", Date(MonthFromNumber(*first).year(),
+                                           MonthFromNumber(*first).month(), std::chrono::day(1)),
+                          std::to_string(months) + " periods paid by >= " +
+                              std::to_string(c.policy.rules.duplicate_min_regions) + " regions"});
+  out.push_back(std::move(hit));
+}
+
+// A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). Arrears
+// paid after a restore come as whole multiples of the benefit for months that had no payment:
+// those are legitimate and skipped.
+void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
+  const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
+  for (const PersonRecord& reg : c.h.registrations) {
+    if (reg.monthly_benefit.fen() <= 0) continue;
+    const double approved = static_cast<double>(reg.monthly_benefit.fen());
+    int count = 0, high = 0;
+    Money overpaid;
+    double worst = 1.0;
+    const PaymentRecord* worst_payment = nullptr;
+    std::vector<int> paid_months;
+    for (const PaymentRecord& p : c.h.payments) {
+      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
+        paid_months.push_back(MonthNumber(p.period));
+      }
+    }
+    std::sort(paid_months.begin(), paid_months.end());
+    for (const PaymentRecord& p : c.h.payments) {
+      if (p.region != reg.region || p.benefit != Benefit::kPension || !c.Known(p)) continue;
+      const double ratio = static_cast<double>(p.amount.fen()) / approved;
+      if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
+      const long k = std::lround(ratio);
+      if (k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k)) {
+        // Arrears: k-1 earlier months without a payment make it k months' benefit.
+        const int month = MonthNumber(p.period);
+        int missing = 0;
+        for (int m = month - 1; m >= month - 60 && missing < k - 1; --m) {
+          if (!std::binary_search(paid_months.begin(), paid_months.end(), m)) ++missing;
+        }
+        if (missing >= k - 1) continue;
+      }
+      ++count;
+      if (ratio > 1.0) {
+        ++high;
+        overpaid += p.amount - reg.monthly_benefit;
+      }
+      const double severity = ratio > 1.0 ? ratio : 1.0 / ratio;
+      if (severity > (worst_payment ? (worst > 1.0 ? worst : 1.0 / worst) : 0.0)) {
+        worst = ratio;
+        worst_payment = &p;
+      }
+    }
+    if (count == 0) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kAmountAnomaly;
+    hit.clause = "policy: rules.amount_anomaly_ratio";
+    const double severity = worst > 1.0 ? worst : 1.0 / worst;
+    hit.strength = high > 0 ? Grow(0.7, severity / ratio_limit - 1.0 + (count - 1) / 3.0) : 0.4;
+    hit.overpaid = overpaid;
+    hit.region = reg.region;
+    hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") +
+                 " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) +
+                 " (worst " + FormatMoneyGrouped(worst_payment->amount) + " for " +
+                 FormatMonth(worst_payment->period) + ", x" + FormatFixed(worst) + ", limit x" +
+                 FormatFixed(ratio_limit) + ")";
+    if (high > 0) hit.reason += ": " + FormatMoneyGrouped(overpaid) + " overpaid";
+    hit.evidence.push_back({"payments", worst_payment->paid_date,
+                            FormatMonth(worst_payment->period) + " " +
+                                FormatMoney(worst_payment->amount)});
+    out.push_back(std::move(hit));
+  }
+}
+
+// Unemployment benefit replaces a wage: a month with a REGULAR contribution was a month at work
+// (policy: rules.unemployment_overlap_grace_months tolerates the month of changing job).
+void UnemployedWhileEmployed(const Context& c, std::vector<RuleHit>& out) {
+  int count = 0;
+  Money sum;
+  const PaymentRecord* first = nullptr;
+  const ContributionRecord* spell = nullptr;
+  for (const PaymentRecord& p : c.h.payments) {
+    if (p.benefit != Benefit::kUnemployment || !c.Known(p)) continue;
+    const int m = MonthNumber(p.period);
+    for (const ContributionRecord& k : c.h.contributions) {
+      if (k.kind != ContributionKind::kRegular || !c.Known(k)) continue;
+      if (m >= MonthNumber(k.start_month) && m <= MonthNumber(k.end_month)) {
+        ++count;
+        sum += p.amount;
+        if (first == nullptr) {
+          first = &p;
+          spell = &k;
+        }
+        break;
+      }
+    }
+  }
+  const int grace = c.policy.rules.unemployment_overlap_grace_months;
+  if (count <= grace) return;
+  RuleHit hit;
+  hit.pattern = Pattern::kUnemployedWhileEmployed;
+  hit.clause = "policy: rules.unemployment_overlap_grace_months";
+  hit.strength = Grow(0.75, (count - grace - 1) / 3.0);
+  hit.overpaid = sum;
+  hit.region = first->region;
+  hit.reason = "unemployment benefit for " + Months(count) + " covered by regular contributions" +
+               " (first " + FormatMonth(first->period) + ", employer " + spell->employer_id +
+               " " + FormatMonth(spell->start_month) + ".." + FormatMonth(spell->end_month) +
+               "; tolerated " + std::to_string(grace) + "): " + FormatMoneyGrouped(sum) +
+               " overpaid";
+  hit.evidence.push_back({"payments", first->paid_date, "UNEMPLOYMENT " + FormatMonth(first->period)});
+  hit.evidence.push_back({"contributions", spell->paid_date,
+                          "REGULAR " + FormatMonth(spell->start_month) + ".." +
+                              FormatMonth(spell->end_month)});
+  out.push_back(std::move(hit));
+}
+
+}  // namespace vigil::rules

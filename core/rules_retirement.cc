@@ -1,0 +1,388 @@
+// Rules on how a person came to be retired: special job, disability, birth date, back-payment.
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certification_text.h"
+#include "rules_internal.h"
+#include "vigil/resident_id.h"
+
+namespace vigil {
+namespace {
+
+// Where each special (hazardous) job type exists, as GB/T 4754-2017 codes: a section letter
+// ("B": all mining) or a division ("C31"). docs/rules.md explains each row.
+struct Fit {
+  JobType job;
+  std::array<std::string_view, 12> industries;
+};
+constexpr std::array<Fit, 5> kFits = {{
+    // Underground: mining (B06..B12) and tunnelling in civil engineering (E48).
+    {JobType::kUnderground, {"B", "E48"}},
+    // Work at height: building and installation (E47..E50), power lines (D44), telecom towers
+    // (I63).
+    {JobType::kHighAltitude, {"E", "D44", "I63"}},
+    // Furnaces: coking and refining (C25), chemicals (C26), glass and cement kilns (C30), smelting
+    // (C31, C32), forging and casting (C33), thermal power (D44).
+    {JobType::kHighTemperature, {"C25", "C26", "C30", "C31", "C32", "C33", "D44"}},
+    // Heavy manual work: forestry (A02), mining (B), building (E), heavy materials (C30..C32),
+    // rail and water transport and handling (G53, G55, G59).
+    {JobType::kHeavyLabour, {"A02", "B", "C30", "C31", "C32", "E", "G53", "G55", "G59"}},
+    // Toxic and harmful: mining (B), refining and chemicals (C25..C29), smelting (C31, C32),
+    // batteries and electronics (C38, C39), gas production (D45), waste treatment (N77).
+    {JobType::kToxic,
+     {"B", "C25", "C26", "C27", "C28", "C29", "C31", "C32", "C38", "C39", "D45", "N77"}},
+}};
+
+}  // namespace
+
+bool SpecialJobFitsIndustry(JobType job, std::string_view industry) {
+  if (job == JobType::kNormal) return true;
+  for (const Fit& fit : kFits) {
+    if (fit.job != job) continue;
+    for (std::string_view prefix : fit.industries) {
+      if (!prefix.empty() && industry.substr(0, prefix.size()) == prefix) return true;
+    }
+  }
+  return false;
+}
+
+namespace rules {
+namespace {
+
+// Distinct months covered by a set of spells (spells may overlap).
+int CountMonths(std::vector<int>& months) {
+  std::sort(months.begin(), months.end());
+  return static_cast<int>(std::unique(months.begin(), months.end()) - months.begin());
+}
+
+void AddMonths(const ContributionRecord& k, int until, std::vector<int>& months) {
+  for (int m = MonthNumber(k.start_month); m <= MonthNumber(k.end_month) && m <= until; ++m) {
+    months.push_back(m);
+  }
+}
+
+std::string Years(int months) { return FormatFixed(months / 12.0, 1) + " years"; }
+
+}  // namespace
+
+// Special-job early retirement needs the minimum years in that job type, at an employer whose
+// industry has such work, and the special-job age (policy: retirement.special_job_min_years,
+// retirement.special_job_age).
+void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
+  const RetirementPolicy& rp = c.policy.retirement;
+  for (const PersonRecord& reg : c.h.registrations) {
+    if (reg.retirement_type != RetirementType::kSpecialJob) continue;
+    const int until = MonthNumber(MonthOf(reg.retirement_date));
+    std::array<std::vector<int>, CodeCount<JobType>()> all, fitting;
+    const ContributionRecord* misfit = nullptr;
+    for (const ContributionRecord& k : c.h.contributions) {
+      if (k.job_type == JobType::kNormal || !c.Known(k)) continue;
+      const auto j = static_cast<size_t>(k.job_type);
+      AddMonths(k, until, all[j]);
+      if (SpecialJobFitsIndustry(k.job_type, k.industry)) {
+        AddMonths(k, until, fitting[j]);
+      } else if (misfit == nullptr) {
+        misfit = &k;
+      }
+    }
+    size_t claimed = 0;
+    int claimed_months = 0;
+    std::array<int, CodeCount<JobType>()> fit_months{};
+    for (size_t j = 1; j < all.size(); ++j) {
+      const int m = CountMonths(all[j]);
+      fit_months[j] = CountMonths(fitting[j]);
+      if (m > claimed_months) {
+        claimed_months = m;
+        claimed = j;
+      }
+    }
+    std::vector<std::string> problems;
+    std::string clause;
+    double strength = 0;
+    if (claimed == 0) {
+      problems.push_back("no special-job contribution spell");
+      clause = "policy: retirement.special_job_min_years";
+      strength = 0.85;
+    } else {
+      const auto job = static_cast<JobType>(claimed);
+      const int need = rp.special_job_min_years[claimed] * 12;
+      clause = "policy: retirement.special_job_min_years." + std::string(CodeName(job));
+      if (fit_months[claimed] < need) {
+        if (claimed_months >= need && misfit != nullptr) {
+          std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
+                          misfit->employer_id + " (industry " + misfit->industry +
+                          ") where that job does not exist";
+          const auto it = c.facts.special_retirements_per_employer.find(misfit->employer_id);
+          const uint32_t peers =
+              it == c.facts.special_retirements_per_employer.end() ? 0 : it->second;
+          if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
+          problems.push_back(m);
+          strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
+        } else {
+          problems.push_back(Years(fit_months[claimed]) + " " + std::string(CodeName(job)) +
+                             " < " + std::to_string(rp.special_job_min_years[claimed]) +
+                             " required");
+          strength = std::max(strength, Grow(0.75, 1.0 - fit_months[claimed] / double(need)));
+        }
+      }
+    }
+    const int age_need = reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
+    const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
+    if (age < age_need) {
+      problems.push_back("retired at " + std::to_string(age) + " < special-job age " +
+                         std::to_string(age_need));
+      if (clause.empty() || strength == 0) {
+        clause = std::string("policy: retirement.special_job_age.") +
+                 (reg.sex == Sex::kMale ? "male" : "female");
+      }
+      strength = std::max(strength, 0.8);
+    }
+    if (problems.empty()) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kFakeSpecialJob;
+    hit.clause = clause;
+    hit.strength = strength;
+    hit.region = reg.region;
+    // Without the special job the person retires at the normal age: earlier pension is owed back.
+    const Month normal = MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex,
+                                                                                     reg.category));
+    hit.overpaid = PensionBefore(c, reg.region, normal);
+    hit.reason = "special-job retirement on " + FormatDate(reg.retirement_date) + ": ";
+    for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
+    if (hit.overpaid.fen() > 0) {
+      hit.reason += "; " + FormatMoneyGrouped(hit.overpaid) + " paid before normal age (" +
+                    FormatMonth(normal) + ")";
+    }
+    hit.evidence.push_back({"persons", reg.retirement_date, "SPECIAL_JOB retirement"});
+    if (misfit != nullptr) {
+      hit.evidence.push_back({"contributions", misfit->paid_date,
+                              std::string(CodeName(misfit->job_type)) + " at " + misfit->industry});
+    }
+    out.push_back(std::move(hit));
+  }
+}
+
+// Disability retirement needs an appraisal graded 1..disability_max_grade before retirement, by
+// a doctor who is not a hotspot, and the disability age (policy: retirement.disability_max_grade,
+// retirement.disability_age, rules.appraisal_doctor_*).
+void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
+  const RetirementPolicy& rp = c.policy.retirement;
+  const RulePolicy& up = c.policy.rules;
+  for (const PersonRecord& reg : c.h.registrations) {
+    if (reg.retirement_type != RetirementType::kDisability) continue;
+    const AppraisalRecord* qualifying = nullptr;
+    for (const AppraisalRecord& a : c.h.appraisals) {
+      if (c.Known(a) && Days(a.appraisal_date) <= Days(reg.retirement_date) && a.grade >= 1 &&
+          a.grade <= rp.disability_max_grade) {
+        qualifying = &a;  // sorted by date: the latest before retirement
+      }
+    }
+    std::vector<std::string> problems;
+    std::string clause;
+    double strength = 0;
+    if (qualifying == nullptr) {
+      problems.push_back("no appraisal graded 1-" + std::to_string(rp.disability_max_grade) +
+                         " before retirement");
+      clause = "policy: retirement.disability_max_grade";
+      strength = 0.85;
+    } else {
+      const auto it = c.facts.appraisals_per_doctor.find(qualifying->doctor_id);
+      if (it != c.facts.appraisals_per_doctor.end() &&
+          static_cast<int>(it->second.appraisals) >= up.appraisal_doctor_min_cases) {
+        const double share =
+            static_cast<double>(it->second.complete_loss) / it->second.appraisals;
+        const double baseline = c.facts.population_complete_loss_share;
+        if (share >= up.appraisal_doctor_share && share >= up.appraisal_doctor_baseline_ratio * baseline) {
+          problems.push_back("appraised grade " + std::to_string(qualifying->grade) +
+                             " by doctor " + qualifying->doctor_id + ": " +
+                             std::to_string(it->second.complete_loss) + " of " +
+                             std::to_string(it->second.appraisals) +
+                             " appraisals complete loss (" + FormatFixed(share * 100, 0) +
+                             "%) vs " + FormatFixed(baseline * 100, 0) + "% across doctors");
+          clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_share";
+          strength = Grow(0.7, baseline > 0 ? share / baseline / up.appraisal_doctor_baseline_ratio - 1
+                                            : 1.0);
+        }
+      }
+    }
+    const int age_need = reg.sex == Sex::kMale ? rp.disability_age_male : rp.disability_age_female;
+    const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
+    if (age < age_need) {
+      problems.push_back("retired at " + std::to_string(age) + " < disability age " +
+                         std::to_string(age_need));
+      if (clause.empty()) {
+        clause = std::string("policy: retirement.disability_age.") +
+                 (reg.sex == Sex::kMale ? "male" : "female");
+      }
+      strength = std::max(strength, 0.8);
+    }
+    if (problems.empty()) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kFakeDisability;
+    hit.clause = clause;
+    hit.strength = strength;
+    hit.region = reg.region;
+    const Month normal = MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex,
+                                                                                     reg.category));
+    hit.overpaid = PensionBefore(c, reg.region, normal);
+    hit.reason = "disability retirement on " + FormatDate(reg.retirement_date) + ": ";
+    for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
+    if (hit.overpaid.fen() > 0) {
+      hit.reason += "; " + FormatMoneyGrouped(hit.overpaid) + " paid before normal age (" +
+                    FormatMonth(normal) + ")";
+    }
+    hit.evidence.push_back({"persons", reg.retirement_date, "DISABILITY retirement"});
+    if (qualifying != nullptr) {
+      hit.evidence.push_back({"appraisals", qualifying->appraisal_date,
+                              "grade " + std::to_string(qualifying->grade) + " by " +
+                                  qualifying->doctor_id});
+    }
+    out.push_back(std::move(hit));
+  }
+}
+
+namespace {
+
+// Parses "birth_date:1962-03-01->1960-03-01".
+struct BirthChange {
+  Date from, to;
+};
+std::optional<BirthChange> ParseBirthChange(std::string_view detail) {
+  constexpr std::string_view kField = "birth_date:";
+  if (detail.substr(0, kField.size()) != kField) return std::nullopt;
+  detail.remove_prefix(kField.size());
+  const size_t arrow = detail.find("->");
+  if (arrow == std::string_view::npos) return std::nullopt;
+  auto from = ParseDate(detail.substr(0, arrow));
+  auto to = ParseDate(detail.substr(arrow + 2));
+  if (!from.ok() || !to.ok()) return std::nullopt;
+  return BirthChange{*from, *to};
+}
+
+}  // namespace
+
+// A birth date made earlier shortly before retirement, or a fund birth date that differs from
+// the id's, such that the person reached retirement age only on paper (policy:
+// rules.age_change_window_months, retirement ages).
+void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
+  const int window = c.policy.rules.age_change_window_months;
+  std::optional<Date> id_birth;
+  if (auto id = ResidentId::ParseLenient(c.h.person_id); id.ok()) id_birth = id->birth_date();
+  for (const PersonRecord& reg : c.h.registrations) {
+    const int need = RequiredAge(c.policy, reg);
+    if (WholeYearsBetween(reg.birth_date, reg.retirement_date) < need) continue;  // other rules
+    std::optional<Date> true_birth;
+    std::string why, clause;
+    Date when{};
+    bool explained = false;  // a timely official correction explains a differing id date
+    for (const RegistryRecord& r : c.h.registry) {
+      if (r.event != RegistryEvent::kIdChange || !c.Known(r)) continue;
+      const auto change = ParseBirthChange(r.detail);
+      if (!change) continue;
+      const int before = MonthsBetween(MonthOf(r.event_date), MonthOf(reg.retirement_date));
+      const bool close = before >= 0 && before <= window;
+      if (!close) {
+        if (change->to == reg.birth_date) explained = true;
+        continue;
+      }
+      if (Days(change->to) < Days(change->from) &&
+          WholeYearsBetween(change->from, reg.retirement_date) < need) {
+        true_birth = change->from;
+        when = r.event_date;
+        clause = "policy: rules.age_change_window_months";
+        why = "birth date changed " + FormatDate(change->from) + " -> " + FormatDate(change->to) +
+              " on " + FormatDate(r.event_date) + ", " + Months(before) +
+              " before retirement; with the old date the person was " +
+              std::to_string(WholeYearsBetween(change->from, reg.retirement_date)) + " < " +
+              std::to_string(need) + " at retirement on " + FormatDate(reg.retirement_date);
+      }
+    }
+    if (!true_birth && !explained && id_birth && *id_birth != reg.birth_date &&
+        WholeYearsBetween(*id_birth, reg.retirement_date) < need) {
+      true_birth = *id_birth;
+      when = reg.retirement_date;
+      clause = "policy: retirement age (birth date inside the resident id, GB 11643-1999)";
+      why = "fund birth date " + FormatDate(reg.birth_date) + " differs from the id's " +
+            FormatDate(*id_birth) + "; by the id the person was " +
+            std::to_string(WholeYearsBetween(*id_birth, reg.retirement_date)) + " < " +
+            std::to_string(need) + " at retirement on " + FormatDate(reg.retirement_date);
+    }
+    if (!true_birth) continue;
+    RuleHit hit;
+    hit.pattern = Pattern::kAgeFalsified;
+    hit.clause = clause;
+    hit.strength = when == reg.retirement_date ? 0.8 : 0.9;
+    hit.region = reg.region;
+    const Month due = MonthReaching(*true_birth, need);
+    hit.overpaid = PensionBefore(c, reg.region, due);
+    hit.reason = why;
+    if (hit.overpaid.fen() > 0) {
+      hit.reason += ": " + FormatMoneyGrouped(hit.overpaid) + " paid before " + FormatMonth(due);
+    }
+    hit.evidence.push_back({"ID_CHANGE", when, FormatDate(*true_birth) + " -> " +
+                                                   FormatDate(reg.birth_date)});
+    out.push_back(std::move(hit));
+  }
+}
+
+// Back-payments made shortly before retirement that are what brings the contribution years to
+// the minimum (policy: retirement.min_contribution_years, rules.backpay_window_months,
+// rules.backpay_share_threshold). Back-paying a small gap is common and legal: it is context.
+void BackpayAbuse(const Context& c, std::vector<RuleHit>& out) {
+  const RulePolicy& up = c.policy.rules;
+  const int need = c.policy.retirement.min_contribution_years * 12;
+  std::optional<Date> retired;
+  uint16_t region = 0;
+  for (const PersonRecord& reg : c.h.registrations) {
+    if (reg.scheme == Scheme::kResident) continue;
+    if (!retired || Days(reg.retirement_date) < Days(*retired)) {
+      retired = reg.retirement_date;
+      region = reg.region;
+    }
+  }
+  if (!retired) return;
+  const int until = MonthNumber(MonthOf(*retired));
+  const auto late_from = Days(*retired) - std::chrono::days(
+                                              static_cast<int>(up.backpay_window_months * 30.44));
+  std::vector<int> base, all;
+  const ContributionRecord* late_spell = nullptr;
+  for (const ContributionRecord& k : c.h.contributions) {
+    if (!c.Known(k)) continue;
+    const bool late = k.kind == ContributionKind::kBackPayment && Days(k.paid_date) >= late_from;
+    AddMonths(k, until, all);
+    if (!late) {
+      AddMonths(k, until, base);
+    } else if (late_spell == nullptr) {
+      late_spell = &k;
+    }
+  }
+  const int base_months = CountMonths(base);
+  const int all_months = CountMonths(all);
+  if (late_spell == nullptr || base_months >= need || all_months < need) return;
+  const int added = all_months - base_months;
+  const double share = static_cast<double>(added) / need;
+  RuleHit hit;
+  hit.pattern = Pattern::kBackpayAbuse;
+  hit.clause = "policy: retirement.min_contribution_years, rules.backpay_share_threshold";
+  hit.strength = share >= up.backpay_share_threshold
+                     ? Grow(0.75, share / std::max(0.01, up.backpay_share_threshold) - 1.0)
+                     : 0.3;
+  hit.region = region;
+  hit.reason = "retired " + FormatDate(*retired) + " with " + Years(all_months) + "; " +
+               Years(added) + " back-paid within " + Months(up.backpay_window_months) +
+               " before (first on " + FormatDate(late_spell->paid_date) + ", " +
+               FormatFixed(share * 100, 0) + "% of the minimum); without them " +
+               Years(base_months) + " < " + std::to_string(need / 12);
+  hit.evidence.push_back({"contributions", late_spell->paid_date,
+                          "BACK_PAYMENT " + FormatMonth(late_spell->start_month) + ".." +
+                              FormatMonth(late_spell->end_month)});
+  hit.evidence.push_back({"persons", *retired, "retirement"});
+  out.push_back(std::move(hit));
+}
+
+}  // namespace rules
+}  // namespace vigil

@@ -1,0 +1,105 @@
+// Proof of life: is this person alive as of a date, and how sure are we?
+//
+// Certify() reads one person's history (every row known by the as-of date) and decides:
+//  - SUSPEND: an authoritative record says the person cannot be paid (death, cremation, a
+//    hospital discharge "DIED", prison without release, missing, emigrated);
+//  - CERTIFIED: enough recent, graded evidence of life and nothing that casts doubt on it;
+//  - NEEDS_ACTIVE: the person is asked to certify by face or a visit (thin evidence, or the
+//    evidence looks like someone else using the person's cards).
+// docs/certification.md explains the scoring, the doubt detectors and their policy defaults.
+//
+// Thread-safety: pure functions of const inputs; call from any number of threads.
+// Cost: one pass over the signals plus small sorts of place ids; no shared state.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/codes.h"
+#include "vigil/history.h"
+#include "vigil/policy.h"
+#include "vigil/time.h"
+
+namespace vigil {
+
+// Numeric description of a person's life signals, for the caseworker and the anomaly model.
+// Every value is finite; "never" is expressed as kNeverMonths.
+struct CertificationFeatures {
+  static constexpr double kNeverMonths = 120.0;
+
+  double months_since_in_person = kNeverMonths;  // last FACE_CERT PASS / visit / counter / service
+  double months_since_body_sign = kNeverMonths;  // in person, hospital, care home or travel
+  double months_since_any_signal = kNeverMonths;
+  double evidence_in_person = 0;   // decayed evidence from in-person sources
+  double evidence_other = 0;       // decayed evidence from the other sources (after any cap)
+  double sources_recent = 0;       // distinct sources in the recent period
+  double sources_baseline = 0;     // distinct sources in the 12 months before it
+  double card_share_recent = 0;    // share of recent signals from card-usable sources
+  double hour_shift_hours = 0;     // shift of the mean hour of card use, 0..12
+  double place_overlap = 1;        // share of recent card-use places seen before, 0..1
+  double medical_break = 0;        // 1 when medical use stopped after a hospital stay
+  double card_tail_months = 0;     // months of card-only activity since the last body sign
+  double silence_ratio = 0;        // days without any signal / usual gap between signals
+  double face_fail_recent = 0;     // FACE_CERT FAIL in the window
+
+  static constexpr size_t kCount = 14;
+  static const std::array<std::string_view, kCount>& Names();
+  std::array<double, kCount> ToArray() const;
+};
+
+// Why evidence of life is not trusted even though it exists (any one blocks CERTIFIED).
+struct LifeDoubts {
+  bool cremation_without_death = false;  // a cremation record with no death registration
+  bool card_only_tail = false;   // body signs stopped long ago (for this person) while cards go on
+  bool habit_change = false;     // card use moved to other hours and other places
+  bool medical_break = false;    // regular medical use stopped after a hospital stay, cards go on
+  bool silence = false;          // every signal stopped, far beyond the person's usual gaps
+  bool any() const {
+    return cremation_without_death || card_only_tail || habit_change || medical_break || silence;
+  }
+  // True when the doubts point at someone else using the person's cards after a death.
+  bool concealment() const {
+    return cremation_without_death || card_only_tail || habit_change || medical_break;
+  }
+};
+
+struct CertificationResult {
+  Certification outcome = Certification::kNeedsActive;
+  double score = 0;    // decayed evidence of life (policy.certification.certify_threshold certifies)
+  std::string reason;  // one sentence for the caseworker, with the numbers
+  std::vector<Evidence> evidence;  // what decided it, most important first
+  LifeDoubts doubts;
+  // Set when a record proves death: DEATH, CREMATION or a HOSPITAL_DISCHARGE "DIED".
+  std::optional<Date> death_date;
+  std::optional<Date> last_in_person;  // last trusted in-person sign
+  std::optional<Date> last_body_sign;  // last sign that needs the body (in person, hospital, ...)
+  // Suspend-and-restore: a SUSPENDED registration with new in-person evidence after the
+  // suspension. months_owed counts months without a pension payment since suspended_since up to
+  // the as-of month (months in prison excluded).
+  bool restore = false;
+  std::optional<Month> suspended_since;
+  int months_owed = 0;
+  CertificationFeatures features;
+};
+
+// Certifies one person as of `as_of`. Rows not known by `as_of` (registry rows reported later,
+// signals after it) are ignored, so a past date replays history. When `facts` is given, a
+// FACE_CERT PASS at a place that certified more persons than one household
+// (rules.face_reuse_household_size) is not taken as proof of life.
+CertificationResult Certify(const PersonHistory& history, const Policy& policy, Date as_of,
+                            const CrossPersonFacts* facts = nullptr);
+
+// Classes of signal sources used by certification and the rules.
+// Card-usable: produced by whoever holds the card or phone (TRANSIT, BANK_ACTIVITY, TELECOM,
+// MEDICAL_SETTLEMENT). Body signs: need the person there (the four in-person sources,
+// hospital admission and discharge, care-home attendance, real-name travel).
+constexpr bool IsCardUsable(SignalSource s) {
+  return s == SignalSource::kTransit || s == SignalSource::kBankActivity ||
+         s == SignalSource::kTelecom || s == SignalSource::kMedicalSettlement;
+}
+constexpr bool IsBodySign(SignalSource s) { return !IsCardUsable(s); }
+
+}  // namespace vigil

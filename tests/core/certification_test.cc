@@ -1,0 +1,287 @@
+#include "vigil/certification.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "history_builder.h"
+
+namespace vigil {
+namespace {
+
+using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
+
+const Date kAsOf = D("2026-10-31");
+
+TEST(CertificationTest, OrdinaryPensionerIsCertifiedOnRecentFaceAndDailyLife) {
+  PersonHistory h = Pensioner();
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.doubts.any());
+  EXPECT_GE(r.score, 1.0);
+  ASSERT_FALSE(r.evidence.empty());
+  EXPECT_EQ(r.evidence[0].source, "FACE_CERT");
+  EXPECT_EQ(r.evidence[0].date, D("2026-06-10"));
+  EXPECT_EQ(r.reason.substr(0, 9), "evidence ");
+  ASSERT_TRUE(r.last_in_person.has_value());
+  EXPECT_EQ(*r.last_in_person, D("2026-06-10"));
+}
+
+TEST(CertificationTest, RegisteredDeathSuspendsWithTheRecord) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-03-01"));
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-02"), D("2026-04-10")));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  ASSERT_TRUE(r.death_date.has_value());
+  EXPECT_EQ(*r.death_date, D("2026-03-02"));
+  EXPECT_EQ(r.reason, "death registered: died 2026-03-02 (reported 2026-04-10)");
+  ASSERT_FALSE(r.evidence.empty());
+  EXPECT_EQ(r.evidence[0].source, "DEATH");
+  EXPECT_EQ(r.evidence[0].note, "reported 2026-04-10");
+}
+
+TEST(CertificationTest, DeathReportedAfterAsOfIsNotKnownYet) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-10-20"), D("2026-11-15")));
+  Finish(h);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf).outcome, Certification::kCertified);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), D("2026-11-15")).outcome, Certification::kSuspend);
+}
+
+TEST(CertificationTest, HospitalDischargeDiedSuspends) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-08-01"));
+  h.signals.push_back(Signal(SignalSource::kHospitalDischarge, "2026-08-03T14:00:00", "H01", "DIED"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_EQ(*r.death_date, D("2026-08-03"));
+  EXPECT_EQ(r.reason, "died in hospital on 2026-08-03 (discharge record)");
+}
+
+TEST(CertificationTest, CremationWithoutDeathSuspendsAsConcealedDeath) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kCremation, D("2026-05-04"), D("2026-05-20")));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_TRUE(r.doubts.cremation_without_death);
+  EXPECT_EQ(r.reason,
+            "cremated on 2026-05-04 (reported 2026-05-20) with no death registration: concealed "
+            "death");
+}
+
+TEST(CertificationTest, PrisonWithoutReleaseSuspendsAndReleaseLifts) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_EQ(r.reason, "in prison since 2025-12-10 (no release recorded): payment suspended");
+  h.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-05-20"), D("2026-05-25")));
+  Finish(h);
+  r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+}
+
+TEST(CertificationTest, MissingSuspendsUntilSeenInPersonAgain) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kMissing, D("2026-07-01"), D("2026-07-05")));
+  Finish(h);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf).outcome, Certification::kSuspend);
+  h.signals.push_back(Signal(SignalSource::kFieldVisit, "2026-09-15T11:00:00", "community-3"));
+  Finish(h);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf).outcome, Certification::kCertified);
+}
+
+// A relative keeps the phone alive and withdraws money after the death: only card activity,
+// at other hours and other places. The decayed face certification alone would still certify.
+TEST(CertificationTest, ConcealedDeathWithCardActivityContinuingIsNotCertified) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-07-15"));
+  Repeat(h, SignalSource::kBankActivity, D("2026-07-20"), kAsOf, 7, 20, "atm-99");
+  Repeat(h, SignalSource::kTelecom, D("2026-07-16"), kAsOf, 3, 21, "cell-55");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.habit_change);
+  EXPECT_TRUE(r.doubts.concealment());
+  EXPECT_GE(r.features.hour_shift_hours, 10.0);
+  EXPECT_DOUBLE_EQ(r.features.place_overlap, 0.0);
+  EXPECT_NE(r.reason.find("card use moved by"), std::string::npos) << r.reason;
+}
+
+TEST(CertificationTest, MovingHouseWithTheSameHoursIsNotAHabitChange) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-07-15"));
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-09-01T10:00:00", "dev-A", "PASS"));
+  Repeat(h, SignalSource::kBankActivity, D("2026-07-20"), kAsOf, 14, 10, "atm-new");
+  Repeat(h, SignalSource::kTelecom, D("2026-07-16"), kAsOf, 3, 9, "cell-new");
+  Repeat(h, SignalSource::kMedicalSettlement, D("2026-07-20"), kAsOf, 30, 9, "pharm-new");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.doubts.habit_change);
+}
+
+TEST(CertificationTest, MedicalUseBreakingOffAfterAHospitalStayIsDoubtful) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-05-01"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01", ""));
+  // The phone and the pension card go on as before: same hours, same places.
+  Repeat(h, SignalSource::kTelecom, D("2026-05-04"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2026-05-06"), kAsOf, 14, 10, "atm-3");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.medical_break);
+  EXPECT_FALSE(r.doubts.habit_change);
+  EXPECT_DOUBLE_EQ(r.features.medical_break, 1.0);
+}
+
+TEST(CertificationTest, ShortStayFollowedByPharmacyVisitsIsNoBreak) {
+  PersonHistory h = Pensioner();
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01"));
+  h.signals.push_back(Signal(SignalSource::kHospitalDischarge, "2026-05-09T10:00:00", "H01", "CURED"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.doubts.medical_break);
+}
+
+TEST(CertificationTest, CardOnlyTailFarBeyondThePersonsRhythmIsDoubtful) {
+  PersonHistory h = Pensioner();
+  // A person seen at the pharmacy and in hospital every month stops, cards go on for 7 months.
+  std::erase_if(h.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kFaceCert || s.source == SignalSource::kMedicalSettlement;
+  });
+  Repeat(h, SignalSource::kCareHome, D("2024-11-01"), D("2026-03-31"), 20, 14, "care-1");
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-03-20T10:00:00", "dev-A", "PASS"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_NEAR(r.features.card_tail_months, 7.4, 0.1);  // since 2026-03-20
+}
+
+TEST(CertificationTest, ThinSignalPersonIsAskedNotAccused) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kFemale, D("2000-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  PayMonthly(h, 3702, M("2024-11"), M("2026-10"), "2100.00", "6222000099990000");
+  h.signals.push_back(Signal(SignalSource::kTelecom, "2026-02-11T19:00:00", "cell-1"));
+  h.signals.push_back(Signal(SignalSource::kTelecom, "2026-08-30T08:00:00", "cell-1"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(r.doubts.any());
+  EXPECT_NE(r.reason.find("card activity alone does not certify"), std::string::npos) << r.reason;
+}
+
+TEST(CertificationTest, ManyWeakSwipesDoNotAddUpToProof) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-01"), kAsOf, 1, 10, "atm-1");
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 1, 11, "cell-1");
+  Repeat(h, SignalSource::kTransit, D("2024-11-01"), kAsOf, 1, 8, "bus-1");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_NEAR(r.score, 0.35, 0.01);  // best of each source only: 0.1 + 0.1 + 0.15
+}
+
+TEST(CertificationTest, FaceCertFailIsNotProof) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kFaceCert; });
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-10-01T10:00:00", "dev-A", "FAIL"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(r.last_in_person.has_value());
+  EXPECT_DOUBLE_EQ(r.features.face_fail_recent, 1.0);
+}
+
+TEST(CertificationTest, FaceAtAPlaceCertifyingManyPersonsIsNotProof) {
+  PersonHistory h = Pensioner();
+  Finish(h);
+  CrossPersonFacts facts;
+  facts.persons_per_face_place["dev-A"] = 5;
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf, &facts);
+  EXPECT_FALSE(r.last_in_person.has_value());
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  facts.persons_per_face_place["dev-A"] = 2;  // a couple on one phone
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
+}
+
+TEST(CertificationTest, SuspendedPersonSeenInPersonIsRestoredWithMonthsOwed) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].status = PersonStatus::kSuspended;
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-03"));
+  });
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-09-20T10:00:00", "branch-2"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_TRUE(r.restore);
+  EXPECT_EQ(*r.suspended_since, M("2026-04"));
+  EXPECT_EQ(r.months_owed, 7);
+  EXPECT_EQ(r.reason,
+            "suspended since 2026-04; seen in person on 2026-09-20: restore, 7 months owed");
+}
+
+TEST(CertificationTest, SuspendedPersonWithoutInPersonSignStaysAsked) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].status = PersonStatus::kSuspended;
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-06"));
+  });
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(r.restore);
+  EXPECT_EQ(r.months_owed, 0);
+}
+
+TEST(CertificationTest, SilenceFarBeyondUsualGapsIsDoubtful) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-08-20"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.silence);
+  EXPECT_FALSE(r.doubts.concealment());
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+}
+
+TEST(CertificationTest, BoundaryCertifyThresholdIsInclusive) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  h.signals.push_back(Signal(SignalSource::kFieldVisit, "2026-10-31T10:00:00", "community-1"));
+  Finish(h);
+  Policy p = Policy::Defaults();
+  EXPECT_DOUBLE_EQ(Certify(h, p, kAsOf).score, 1.0);
+  EXPECT_EQ(Certify(h, p, kAsOf).outcome, Certification::kCertified);
+  p.certification.certify_threshold = 1.01;
+  EXPECT_EQ(Certify(h, p, kAsOf).outcome, Certification::kNeedsActive);
+}
+
+TEST(CertificationTest, FeaturesHaveNamesAndFiniteValues) {
+  PersonHistory h = Pensioner();
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  const auto values = r.features.ToArray();
+  ASSERT_EQ(values.size(), CertificationFeatures::Names().size());
+  for (double v : values) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_EQ(CertificationFeatures::Names()[0], "months_since_in_person");
+  EXPECT_NEAR(r.features.months_since_in_person, 4.7, 0.1);
+}
+
+}  // namespace
+}  // namespace vigil
