@@ -1,0 +1,416 @@
+// The synthetic city checked against the data contract by an independent strict reader, plus
+// determinism across thread counts, injected prevalences and the presence of honest look-alikes.
+#include <gtest/gtest.h>
+#include <tbb/global_control.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "vigil/codes.h"
+#include "vigil/generator.h"
+#include "vigil/money.h"
+#include "vigil/resident_id.h"
+#include "vigil/time.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Gunzip(const fs::path& path) {
+  gzFile f = gzopen(path.string().c_str(), "rb");
+  std::string out;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  gzclose(f);
+  return out;
+}
+
+std::vector<std::string> Split(const std::string& line) {
+  std::vector<std::string> cols;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    cols.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return cols;
+}
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table ReadCsv(const fs::path& path) {
+  Table t;
+  std::istringstream in(ReadFile(path));
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (first) {
+      t.header = Split(line);
+      first = false;
+    } else {
+      t.rows.push_back(Split(line));
+    }
+  }
+  return t;
+}
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+bool MoneyOk(const std::string& text) {
+  const auto dot = text.find('.');
+  if (dot != std::string::npos && text.size() - dot - 1 > 2) return false;
+  return ParseMoney(text).ok();
+}
+
+GeneratorOptions Options(const fs::path& dir, uint64_t persons, uint64_t seed) {
+  GeneratorOptions o;
+  o.out_dir = dir.string();
+  o.persons = persons;
+  o.seed = seed;
+  return o;
+}
+
+class GeneratorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("vigil_sim_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+const std::vector<std::string> kPersons = {"person_id", "region", "name", "birth_date", "sex",
+                                           "district", "scheme", "category", "retirement_date",
+                                           "retirement_type", "monthly_benefit", "bank_account",
+                                           "phone", "address", "status"};
+
+TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
+  const uint64_t seed = 7;
+  auto stats = GenerateCity(Options(dir_, 3000, seed));
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+
+  // Truth first: forged identities are the only ids allowed a failing check character.
+  Table truth = ReadCsv(dir_ / "truth" / "persons.csv");
+  ASSERT_EQ(truth.header, (std::vector<std::string>{"person_id", "region", "alive", "death_date", "patterns", "role"}));
+  std::unordered_set<std::string> forged;
+  for (const auto& r : truth.rows) {
+    ASSERT_EQ(r.size(), 6u);
+    EXPECT_TRUE(r[2] == "1" || r[2] == "0");
+    if (!r[3].empty()) {
+      EXPECT_TRUE(ParseDate(r[3]).ok()) << r[3];
+    }
+    if (r[2] == "1") {
+      EXPECT_TRUE(r[3].empty());
+    }
+    std::stringstream ps(r[4]);
+    std::string code;
+    while (std::getline(ps, code, ';')) {
+      EXPECT_TRUE(ParseCode<Pattern>(code).ok()) << code;
+      if (code == "FORGED_IDENTITY") forged.insert(r[0]);
+    }
+  }
+  auto check_id = [&](const std::string& id, bool ledger) {
+    if (ledger && forged.count(id) > 0) {
+      EXPECT_TRUE(ResidentId::ParseLenient(id).ok()) << id;
+    } else {
+      auto parsed = ResidentId::Parse(id);
+      EXPECT_TRUE(parsed.ok()) << id << ": " << parsed.status().ToString();
+    }
+  };
+  const std::set<std::string> regions = {"3702", "3706", "3707", "3710", "3711"};
+
+  Table persons = ReadCsv(dir_ / "persons.csv");
+  ASSERT_EQ(persons.header, kPersons);
+  ASSERT_EQ(persons.rows.size(), stats->rows[0]);
+  for (const auto& r : persons.rows) {
+    ASSERT_EQ(r.size(), 15u);
+    check_id(r[0], true);
+    EXPECT_TRUE(regions.count(r[1])) << r[1];
+    EXPECT_TRUE(ValidUtf8(r[2]) && !r[2].empty());
+    EXPECT_TRUE(ParseDate(r[3]).ok()) << r[3];
+    auto sex = ParseCode<Sex>(r[4]);
+    ASSERT_TRUE(sex.ok());
+    // The sex inside the id agrees with the registered sex.
+    EXPECT_EQ(((r[0][16] - '0') % 2 == 1) ? Sex::kMale : Sex::kFemale, *sex) << r[0];
+    EXPECT_EQ(r[5].size(), 6u);
+    EXPECT_EQ(r[5].substr(0, 4), r[1]) << "district outside its region";
+    EXPECT_TRUE(ParseCode<Scheme>(r[6]).ok());
+    EXPECT_TRUE(ParseCode<Category>(r[7]).ok());
+    EXPECT_TRUE(ParseDate(r[8]).ok());
+    EXPECT_TRUE(ParseCode<RetirementType>(r[9]).ok());
+    EXPECT_TRUE(MoneyOk(r[10])) << r[10];
+    EXPECT_FALSE(r[11].empty());
+    EXPECT_TRUE(r[12].empty() || r[12].size() == 11u);
+    EXPECT_TRUE(ValidUtf8(r[13]));
+    EXPECT_TRUE(ParseCode<PersonStatus>(r[14]).ok());
+  }
+
+  Table contributions = ReadCsv(dir_ / "contributions.csv");
+  ASSERT_EQ(contributions.header, (std::vector<std::string>{"person_id", "region", "employer_id", "industry", "job_type", "start_month", "end_month", "monthly_base", "kind", "paid_date", "recorded_at"}));
+  std::set<std::string> contribution_keys;
+  for (const auto& r : contributions.rows) {
+    ASSERT_EQ(r.size(), 11u);
+    check_id(r[0], true);
+    EXPECT_TRUE(regions.count(r[1]));
+    EXPECT_EQ(r[2].size(), 18u);
+    EXPECT_EQ(r[3].size(), 3u);
+    EXPECT_TRUE(r[3][0] >= 'A' && r[3][0] <= 'T');
+    EXPECT_TRUE(ParseCode<JobType>(r[4]).ok());
+    auto start = ParseMonth(r[5]);
+    auto end = ParseMonth(r[6]);
+    ASSERT_TRUE(start.ok() && end.ok());
+    EXPECT_LE(MonthNumber(*start), MonthNumber(*end));
+    EXPECT_TRUE(MoneyOk(r[7]));
+    EXPECT_TRUE(ParseCode<ContributionKind>(r[8]).ok());
+    EXPECT_TRUE(ParseDate(r[9]).ok());
+    EXPECT_TRUE(ParseTimestamp(r[10]).ok());
+    EXPECT_TRUE(contribution_keys.insert(r[0] + r[1] + r[2] + r[5] + r[8]).second) << "duplicate natural key";
+  }
+
+  Table payments = ReadCsv(dir_ / "payments.csv");
+  ASSERT_EQ(payments.header, (std::vector<std::string>{"payment_id", "person_id", "region", "benefit", "period", "amount", "bank_account", "channel", "paid_date"}));
+  std::unordered_set<std::string> payment_ids;
+  const Date as_of = Date(std::chrono::year(2026), std::chrono::month(10), std::chrono::day(31));
+  for (const auto& r : payments.rows) {
+    ASSERT_EQ(r.size(), 9u);
+    EXPECT_TRUE(payment_ids.insert(r[0]).second) << "duplicate payment_id " << r[0];
+    check_id(r[1], true);
+    EXPECT_TRUE(regions.count(r[2]));
+    EXPECT_TRUE(ParseCode<Benefit>(r[3]).ok());
+    EXPECT_TRUE(ParseMonth(r[4]).ok());
+    EXPECT_TRUE(MoneyOk(r[5])) << r[5];
+    EXPECT_FALSE(r[6].empty());
+    EXPECT_TRUE(ParseCode<Channel>(r[7]).ok());
+    auto paid = ParseDate(r[8]);
+    ASSERT_TRUE(paid.ok());
+    EXPECT_LE(DayNumber(*paid), DayNumber(as_of));
+  }
+
+  Table signals = ReadCsv(dir_ / "signals.csv");
+  ASSERT_EQ(signals.header, (std::vector<std::string>{"person_id", "source", "occurred_at", "place", "detail"}));
+  std::unordered_set<std::string> signal_keys;
+  for (const auto& r : signals.rows) {
+    ASSERT_EQ(r.size(), 5u);
+    check_id(r[0], false);
+    auto source = ParseCode<SignalSource>(r[1]);
+    ASSERT_TRUE(source.ok()) << r[1];
+    auto ts = ParseTimestamp(r[2]);
+    ASSERT_TRUE(ts.ok()) << r[2];
+    EXPECT_LE(DayNumber(DateOf(*ts)), DayNumber(as_of));
+    if (*source == SignalSource::kFaceCert) {
+      EXPECT_TRUE(r[4] == "PASS" || r[4] == "FAIL");
+    }
+    if (*source == SignalSource::kHospitalDischarge) {
+      EXPECT_TRUE(r[4] == "CURED" || r[4] == "TRANSFERRED" || r[4] == "DIED") << r[4];
+    }
+    EXPECT_TRUE(signal_keys.insert(r[0] + r[1] + r[2] + r[3]).second) << "duplicate signal key";
+  }
+
+  Table registry = ReadCsv(dir_ / "registry.csv");
+  ASSERT_EQ(registry.header, (std::vector<std::string>{"person_id", "event", "event_date", "reported_date", "detail"}));
+  for (const auto& r : registry.rows) {
+    ASSERT_EQ(r.size(), 5u);
+    check_id(r[0], false);
+    auto ev = ParseCode<RegistryEvent>(r[1]);
+    ASSERT_TRUE(ev.ok());
+    auto d = ParseDate(r[2]);
+    auto rep = ParseDate(r[3]);
+    ASSERT_TRUE(d.ok() && rep.ok());
+    EXPECT_LE(DayNumber(*d), DayNumber(*rep));
+    EXPECT_LE(DayNumber(*rep), DayNumber(as_of));
+    if (*ev == RegistryEvent::kIdChange) {
+      EXPECT_EQ(r[4].rfind("birth_date:", 0), 0u) << r[4];
+    }
+  }
+
+  Table appraisals = ReadCsv(dir_ / "appraisals.csv");
+  ASSERT_EQ(appraisals.header, (std::vector<std::string>{"person_id", "appraisal_date", "hospital_id", "doctor_id", "grade", "conclusion"}));
+  for (const auto& r : appraisals.rows) {
+    ASSERT_EQ(r.size(), 6u);
+    check_id(r[0], false);
+    EXPECT_TRUE(ParseDate(r[1]).ok());
+    const int grade = std::stoi(r[4]);
+    EXPECT_GE(grade, 1);
+    EXPECT_LE(grade, 10);
+    auto conclusion = ParseCode<Conclusion>(r[5]);
+    ASSERT_TRUE(conclusion.ok());
+    EXPECT_EQ(grade <= 4, *conclusion == Conclusion::kCompleteLoss);
+  }
+  // Bad check characters exist only where the contract keeps them.
+  size_t bad = 0;
+  for (const auto& r : persons.rows) bad += ResidentId::Parse(r[0]).ok() ? 0 : 1;
+  EXPECT_LE(bad, forged.size());
+}
+
+TEST_F(GeneratorTest, SameSeedSameBytesWhateverTheThreadCount) {
+  std::map<std::string, std::string> runs[2];
+  for (int threads = 1; threads <= 2; ++threads) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+    const fs::path d = dir_ / std::to_string(threads);
+    auto stats = GenerateCity(Options(d, 2500, 42));
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    for (const char* f : {"persons.csv", "contributions.csv", "payments.csv", "signals.csv",
+                          "registry.csv", "appraisals.csv", "truth/persons.csv"}) {
+      runs[threads - 1][f] = ReadFile(d / f);
+    }
+  }
+  for (const auto& [name, bytes] : runs[0]) {
+    EXPECT_FALSE(bytes.empty()) << name;
+    EXPECT_TRUE(bytes == runs[1][name]) << name << " differs between 1 and 2 threads (seed 42)";
+  }
+}
+
+TEST_F(GeneratorTest, GzipOutputHoldsTheSameRows) {
+  auto plain = GenerateCity(Options(dir_ / "plain", 600, 3));
+  ASSERT_TRUE(plain.ok());
+  GeneratorOptions o = Options(dir_ / "gz", 600, 3);
+  o.gzip = true;
+  auto gz = GenerateCity(o);
+  ASSERT_TRUE(gz.ok());
+  for (const char* f : {"persons.csv", "signals.csv", "truth/persons.csv"}) {
+    EXPECT_EQ(Gunzip(dir_ / "gz" / (std::string(f) + ".gz")), ReadFile(dir_ / "plain" / f)) << f;
+  }
+}
+
+TEST_F(GeneratorTest, PatternPrevalencesFollowTheConfiguredRates) {
+  GeneratorOptions o = Options(dir_, 8000, 11);
+  // Ten times the defaults, so a small city has enough positives to measure.
+  PatternRates& r = o.rates;
+  for (double* x : {&r.deceased_paid, &r.concealed_death, &r.prison_paid, &r.duplicate_receipt,
+                    &r.shared_account, &r.account_hijack, &r.fake_special_job, &r.fake_disability,
+                    &r.age_falsified, &r.backpay_abuse, &r.unemployed_while_employed,
+                    &r.forged_identity, &r.amount_anomaly, &r.face_reuse, &r.anomaly}) {
+    *x *= 10;
+  }
+  auto stats = GenerateCity(o);
+  ASSERT_TRUE(stats.ok());
+  Table truth = ReadCsv(dir_ / "truth" / "persons.csv");
+  std::map<std::string, std::set<std::string>> positives;  // pattern -> person ids
+  for (const auto& row : truth.rows) {
+    std::stringstream ps(row[4]);
+    std::string code;
+    while (std::getline(ps, code, ';')) positives[code].insert(row[0]);
+  }
+  const std::map<std::string, double> rates = {
+      {"CONCEALED_DEATH", r.concealed_death}, {"PRISON_PAID", r.prison_paid},
+      {"DUPLICATE_RECEIPT", r.duplicate_receipt}, {"SHARED_ACCOUNT", r.shared_account},
+      {"ACCOUNT_HIJACK", r.account_hijack}, {"FAKE_SPECIAL_JOB", r.fake_special_job},
+      {"FAKE_DISABILITY", r.fake_disability}, {"AGE_FALSIFIED", r.age_falsified},
+      {"BACKPAY_ABUSE", r.backpay_abuse}, {"UNEMPLOYED_WHILE_EMPLOYED", r.unemployed_while_employed},
+      {"FORGED_IDENTITY", r.forged_identity}, {"AMOUNT_ANOMALY", r.amount_anomaly},
+      {"FACE_REUSE", r.face_reuse}, {"ANOMALY", r.anomaly}};
+  for (const auto& [code, rate] : rates) {
+    const double expected = rate * static_cast<double>(o.persons);
+    const double got = static_cast<double>(positives[code].size());
+    // Binomial noise plus a few injections dropped when a case cannot be built (e.g. a
+    // falsified birth date that would start the pension after as-of).
+    EXPECT_GT(got, expected * 0.6) << code << " (seed 11)";
+    EXPECT_LT(got, expected * 1.4 + 5) << code << " (seed 11)";
+  }
+  // DECEASED_PAID also arises honestly from late death reports, so it is at least the rate.
+  EXPECT_GT(static_cast<double>(positives["DECEASED_PAID"].size()), r.deceased_paid * 8000 * 0.6);
+}
+
+TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
+  auto stats = GenerateCity(Options(dir_, 6000, 5));
+  ASSERT_TRUE(stats.ok());
+  Table truth = ReadCsv(dir_ / "truth" / "persons.csv");
+  std::unordered_map<std::string, std::string> patterns;
+  std::unordered_map<std::string, bool> alive;
+  for (const auto& row : truth.rows) {
+    patterns[row[0]] += row[4];
+    alive[row[0]] = row[2] == "1";
+  }
+  Table persons = ReadCsv(dir_ / "persons.csv");
+  // Spouses sharing one account: exactly two honest pensioners on an account.
+  std::map<std::string, std::vector<std::string>> by_account;
+  std::map<std::string, int> rows_per_id;
+  for (const auto& r : persons.rows) {
+    by_account[r[11]].push_back(r[0]);
+    ++rows_per_id[r[0]];
+  }
+  int couples = 0;
+  for (const auto& [acct, ids] : by_account) {
+    if (ids.size() == 2 && ids[0] != ids[1] && patterns[ids[0]].empty() && patterns[ids[1]].empty()) ++couples;
+  }
+  EXPECT_GT(couples, 100);
+  // Honest movers: two regions, no DUPLICATE_RECEIPT.
+  int movers = 0;
+  for (const auto& [id, n] : rows_per_id) {
+    if (n == 2 && patterns[id].empty()) ++movers;
+  }
+  EXPECT_GT(movers, 10);
+  // Real miners: honest underground spells in mining.
+  Table contributions = ReadCsv(dir_ / "contributions.csv");
+  int miners = 0;
+  for (const auto& r : contributions.rows) {
+    if (r[4] == "UNDERGROUND" && (r[3] == "B06" || r[3] == "B09") && patterns[r[0]].empty()) ++miners;
+  }
+  EXPECT_GT(miners, 5);
+  // Honest living people with no signal at all.
+  Table signals = ReadCsv(dir_ / "signals.csv");
+  std::unordered_set<std::string> with_signals;
+  for (const auto& r : signals.rows) with_signals.insert(r[0]);
+  int silent = 0;
+  int living = 0;
+  for (const auto& [id, is_alive] : alive) {
+    if (!is_alive || !patterns[id].empty()) continue;
+    ++living;
+    if (with_signals.count(id) == 0) ++silent;
+  }
+  EXPECT_GT(silent, living / 100) << "thin-signal honest people";
+  EXPECT_LT(silent, living / 10);
+}
+
+TEST(GeneratorOptionsTest, RejectsBadOptions) {
+  GeneratorOptions o;
+  auto r = GenerateCity(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "generator: out_dir is required");
+  o.out_dir = "unused";
+  o.months = 0;
+  r = GenerateCity(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "generator: months must be within [1, 120]");
+}
+
+}  // namespace
+}  // namespace vigil
