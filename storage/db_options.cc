@@ -47,7 +47,12 @@ rocksdb::ColumnFamilyOptions BaseFamily(const StoreOptions& o,
   }
   if (per_person) {
     cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kPersonPrefixSize));
-    cf.memtable_prefix_bloom_size_ratio = o.bloom_bits_per_key > 0 ? 0.05 : 0.0;
+  }
+  // A memtable bloom on whole keys: the write path's idempotence check looks up every new key
+  // first, and most are absent; without it each miss walks the memtable skiplist.
+  if (o.bloom_bits_per_key > 0) {
+    cf.memtable_prefix_bloom_size_ratio = 0.05;
+    cf.memtable_whole_key_filtering = true;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
