@@ -134,3 +134,65 @@ inline std::string RowLine(Feed feed, const std::map<std::string, std::string>& 
 }
 
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+
+// The i-th synthetic valid resident id (unique for i < 10,000,000).
+inline std::string SyntheticId(uint64_t i) {
+  const Date birth = DateFromDayNumber(static_cast<int32_t>(-10000 + static_cast<int64_t>(i / 1000)));
+  std::string first17 = "370202" + FormatDate(birth).substr(0, 4) + FormatDate(birth).substr(5, 2) +
+                        FormatDate(birth).substr(8, 2);
+  const std::string seq = std::to_string(1000 + i % 1000).substr(1);
+  first17 += seq;
+  return Id(first17);
+}
+
+// A feed folder with `persons` persons, each with payments and `signals_per_person` signals,
+// a few registry events, one bad row per feed and one correction inside the signals.
+inline void WriteSampleFeeds(const std::string& dir, uint64_t persons, uint64_t signals_per_person) {
+  std::string p = HeaderLine(Feed::kPersons);
+  std::string pay = HeaderLine(Feed::kPayments);
+  std::string sig = HeaderLine(Feed::kSignals);
+  std::string reg = HeaderLine(Feed::kRegistry);
+  for (uint64_t i = 0; i < persons; ++i) {
+    const std::string id = SyntheticId(i);
+    p += RowLine(Feed::kPersons, {{"person_id", id}, {"name", "\"王, " + std::to_string(i) + "\""}});
+    for (int m = 1; m <= 3; ++m) {
+      pay += RowLine(Feed::kPayments,
+                     {{"payment_id", "P" + std::to_string(i) + "-" + std::to_string(m)},
+                      {"person_id", id},
+                      {"period", "2024-0" + std::to_string(m)},
+                      {"paid_date", "2024-0" + std::to_string(m) + "-10"}});
+    }
+    for (uint64_t k = 0; k < signals_per_person; ++k) {
+      char ts[32];
+      std::snprintf(ts, sizeof ts, "2024-%02d-%02dT%02d:%02d:00", static_cast<int>(1 + k % 6),
+                    static_cast<int>(1 + k % 28), static_cast<int>(k % 24),
+                    static_cast<int>(i % 60));
+      std::string place = "S";
+      place += std::to_string(k);
+      sig += RowLine(Feed::kSignals, {{"person_id", id},
+                                      {"source", k % 2 ? "TRANSIT" : "FACE_CERT"},
+                                      {"occurred_at", ts},
+                                      {"place", place},
+                                      {"detail", k % 2 ? "bus 5" : "PASS"}});
+    }
+    if (i % 50 == 0) reg += RowLine(Feed::kRegistry, {{"person_id", id}});
+  }
+  p += RowLine(Feed::kPersons, {{"region", "37"}});
+  pay += RowLine(Feed::kPayments, {{"amount", "1.234"}});
+  sig += RowLine(Feed::kSignals, {{"source", "SELFIE"}});
+  // A correction: same natural key as the first signal of person 0, other detail.
+  sig += RowLine(Feed::kSignals, {{"person_id", SyntheticId(0)},
+                                  {"source", "FACE_CERT"},
+                                  {"occurred_at", "2024-01-01T00:00:00"},
+                                  {"place", "S0"},
+                                  {"detail", "FAIL"}});
+  reg += RowLine(Feed::kRegistry, {{"reported_date", "2023-01-01"}});
+  WriteFile(dir + "/persons.csv", p);
+  WriteFile(dir + "/payments.csv", pay);
+  WriteGzip(dir + "/signals.csv.gz", sig);
+  WriteFile(dir + "/registry.csv", reg);
+}
+
+}  // namespace vigil::testing

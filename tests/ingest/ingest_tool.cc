@@ -1,0 +1,33 @@
+// Helper process for the kill -9 test: `ingest_tool DB FEED_DIR THREADS` runs one load (as
+// `vigil ingest` does) so the test can kill it at a random moment and run it again. Kept
+// separate from the test binary so that fork+exec starts a clean process (TBB and RocksDB
+// threads do not survive a bare fork).
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "vigil/ingest.h"
+#include "vigil/store.h"
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS\n");
+    return 2;
+  }
+  vigil::StoreOptions store_options;
+  store_options.path = argv[1];
+  auto store = vigil::Store::Open(store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  vigil::IngestOptions options;
+  options.threads = std::atoi(argv[3]);
+  options.chunk_bytes = 64 * 1024;  // many small batches: more distinct kill points
+  auto summary = vigil::IngestFolder(**store, argv[2], std::string(argv[1]) + "/rejects", options);
+  if (!summary.ok()) {
+    std::fprintf(stderr, "%s\n", summary.status().ToString().c_str());
+    return 1;
+  }
+  return summary->any_file_failed() ? 1 : 0;
+}

@@ -1,0 +1,315 @@
+// The loader: summaries, rejects file, idempotence, corrections, parts, health, kill -9.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "content_checksum.h"
+#include "test_util.h"
+#include "vigil/csv.h"
+#include "vigil/ingest.h"
+#include "vigil/store.h"
+
+namespace vigil {
+namespace {
+
+using testing::HeaderLine;
+using testing::RowLine;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::unique_ptr<Store> OpenStore(const std::string& path) {
+  StoreOptions options;
+  options.path = path;
+  auto store = Store::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+IngestSummary Load(Store& store, const std::string& db, const std::string& feeds,
+                   IngestOptions options = {}) {
+  auto summary = IngestFolder(store, feeds, db + "/rejects", options);
+  EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+  return summary.ok() ? std::move(*summary) : IngestSummary{};
+}
+
+const FileSummary& FindFile(const IngestSummary& s, const std::string& name) {
+  for (const auto& f : s.files) {
+    if (f.file == name) return f;
+  }
+  ADD_FAILURE() << "no summary for " << name;
+  static const FileSummary kNone;
+  return kNone;
+}
+
+const FeedHealth& FindHealth(const IngestSummary& s, Feed feed) {
+  for (const auto& h : s.health) {
+    if (h.feed == feed) return h;
+  }
+  ADD_FAILURE() << "no health for " << CodeName(feed);
+  static const FeedHealth kNone;
+  return kNone;
+}
+
+TEST(LoaderTest, LoadsEveryFeedAndWritesRejectsWithFileLineColumnReasonRaw) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "feeds", 100, 4);
+  auto store = OpenStore(dir / "db");
+  const IngestSummary s = Load(*store, dir / "db", dir / "feeds");
+  ASSERT_EQ(s.files.size(), 4u);
+  const FileSummary* sig = &FindFile(s, "signals.csv.gz");
+  EXPECT_EQ(sig->rows_read, 100u * 4 + 2);
+  EXPECT_EQ(sig->rejected, 1u);
+  EXPECT_EQ(sig->loaded, 100u * 4 + 1);
+  EXPECT_EQ(sig->replaced, 1u);  // the correction inside the file
+  EXPECT_EQ(sig->inserted, 400u);
+  EXPECT_EQ(FindFile(s, "persons.csv").loaded, 100u);
+  EXPECT_EQ(FindFile(s, "payments.csv").loaded, 300u);
+  EXPECT_FALSE(s.any_file_failed());
+
+  auto person = store->GetPerson(testing::SyntheticId(7), 3702);
+  ASSERT_TRUE(person.ok());
+  EXPECT_EQ(person->name, "王, 7");
+
+  const std::string rejects = testing::ReadAll(s.rejects_path);
+  EXPECT_EQ(s.rejects_path, dir / "db" + "/rejects/" + s.load_id + ".csv");
+  EXPECT_TRUE(rejects.starts_with("file,line,column,reason,raw\n"));
+  EXPECT_NE(rejects.find("persons.csv,102,region,BAD_REGION: region '37' is not 4 digits,"),
+            std::string::npos)
+      << rejects;
+  EXPECT_NE(rejects.find("signals.csv.gz,402,source,\"UNKNOWN_CODE"), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("payments.csv,302,amount,BAD_MONEY"), std::string::npos);
+  EXPECT_NE(rejects.find("registry.csv,4,reported_date,REPORTED_BEFORE_EVENT"), std::string::npos);
+  // The raw row is quoted CSV: the rejects file is itself readable by our reader.
+  auto reread = CsvReader::Open(s.rejects_path);
+  ASSERT_TRUE(reread.ok());
+  CsvRow row;
+  int n = 0;
+  while (*(*reread)->Next(&row)) {
+    EXPECT_EQ(row.fields.size(), 5u);
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
+}
+
+TEST(LoaderTest, LoadingTheSameFolderTwiceChangesNothing) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "feeds", 50, 3);
+  {
+    auto store = OpenStore(dir / "db");
+    Load(*store, dir / "db", dir / "feeds");
+  }
+  const std::string before = testing::ContentChecksum(dir / "db");
+  const std::string rejects_before = testing::ReadAll(dir / "db" + "/rejects/" +
+                                                      Load(*OpenStore(dir / "db2"), dir / "db2",
+                                                           dir / "feeds").load_id + ".csv");
+  IngestSummary again;
+  {
+    auto store = OpenStore(dir / "db");
+    again = Load(*store, dir / "db", dir / "feeds");
+  }
+  for (const auto& f : again.files) {
+    EXPECT_EQ(f.inserted, 0u) << f.file;
+    // The in-file correction pair flips the row twice: back to the original, then corrected.
+    EXPECT_EQ(f.replaced, f.file == "signals.csv.gz" ? 2u : 0u) << f.file;
+  }
+  EXPECT_EQ(testing::ContentChecksum(dir / "db"), before);
+  // One rejects file per load id, not duplicated by the rerun.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "db" + "/rejects")) {
+    ++files;
+    EXPECT_EQ(e.path().extension(), ".csv");
+  }
+  EXPECT_EQ(files, 1u);
+  EXPECT_EQ(testing::ReadAll(again.rejects_path), rejects_before);
+}
+
+TEST(LoaderTest, ALaterLoadCorrectsRowsWithTheSameNaturalKey) {
+  TempDir dir;
+  const std::string id = testing::kId1;
+  WriteFile(dir / "a/persons.csv", HeaderLine(Feed::kPersons) + RowLine(Feed::kPersons));
+  WriteFile(dir / "b/persons.csv",
+            HeaderLine(Feed::kPersons) + RowLine(Feed::kPersons, {{"name", "李四"}}));
+  auto store = OpenStore(dir / "db");
+  Load(*store, dir / "db", dir / "a");
+  const IngestSummary s = Load(*store, dir / "db", dir / "b");
+  EXPECT_EQ(s.files[0].replaced, 1u);
+  EXPECT_EQ(store->GetPerson(id, 3702)->name, "李四");
+}
+
+TEST(LoaderTest, LaterPartsCorrectEarlierPartsOfTheSameFeed) {
+  TempDir dir;
+  WriteFile(dir / "f/payments.csv", HeaderLine(Feed::kPayments) + RowLine(Feed::kPayments));
+  testing::WriteGzip(dir / "f/payments.0001.csv.gz",
+                     HeaderLine(Feed::kPayments) +
+                         RowLine(Feed::kPayments, {{"amount", "100.00"}}));
+  auto store = OpenStore(dir / "db");
+  const IngestSummary s = Load(*store, dir / "db", dir / "f");
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_EQ(s.files[0].file, "payments.csv");
+  EXPECT_EQ(s.files[1].replaced, 1u);
+  auto key = store->GetPaymentEventKey("P0001");
+  ASSERT_TRUE(key.ok());
+  bool seen = false;
+  ASSERT_TRUE(store
+                  ->VisitHistory(PersonKey(testing::kId1), {},
+                                 [&](const EventView& e) {
+                                   auto p = e.AsPayment();
+                                   EXPECT_TRUE(p.ok());
+                                   EXPECT_EQ(p->amount, Money::FromYuan(100));
+                                   seen = true;
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_TRUE(seen);
+}
+
+TEST(LoaderTest, AFileWithAMissingColumnIsRefusedAndTheOthersLoad) {
+  TempDir dir;
+  WriteFile(dir / "f/payments.csv", "payment_id,person_id\nP1," + testing::kId1 + "\n");
+  WriteFile(dir / "f/signals.csv", HeaderLine(Feed::kSignals) + RowLine(Feed::kSignals));
+  WriteFile(dir / "f/notes.txt", "hello");
+  auto store = OpenStore(dir / "db");
+  const IngestSummary s = Load(*store, dir / "db", dir / "f");
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_TRUE(s.any_file_failed());
+  EXPECT_NE(FindFile(s, "payments.csv").error.find("missing required column 'region'"),
+            std::string::npos);
+  EXPECT_EQ(FindFile(s, "signals.csv").loaded, 1u);
+  EXPECT_EQ(s.ignored, (std::vector<std::string>{"notes.txt"}));
+  EXPECT_NE(FormatIngestSummary(s).find("ERROR: payments.csv: missing required column"),
+            std::string::npos);
+}
+
+TEST(LoaderTest, OneThreadAndManyThreadsLoadTheSameContent) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "feeds", 300, 5);
+  for (int threads : {1, 4}) {
+    auto store = OpenStore(dir / ("db" + std::to_string(threads)));
+    IngestOptions options;
+    options.threads = threads;
+    options.chunk_bytes = 4096;  // many chunks, rows crossing chunk ends
+    Load(*store, dir / ("db" + std::to_string(threads)), dir / "feeds", options);
+  }
+  EXPECT_EQ(testing::ContentChecksum(dir / "db1"), testing::ContentChecksum(dir / "db4"));
+}
+
+std::string SignalsWithDates(int n, const std::string& day) {
+  std::string out = HeaderLine(Feed::kSignals);
+  for (int i = 0; i < n; ++i) {
+    out += RowLine(Feed::kSignals, {{"person_id", testing::SyntheticId(static_cast<uint64_t>(i))},
+                                    {"occurred_at", day + "T10:00:00"}});
+  }
+  return out;
+}
+
+TEST(LoaderTest, FeedHealthWarnsOnVolumeChangeAndStalenessAndIsStored) {
+  TempDir dir;
+  WriteFile(dir / "a/signals.csv", SignalsWithDates(10, "2024-03-01"));
+  WriteFile(dir / "b/signals.csv", SignalsWithDates(20, "2024-01-01"));
+  WriteFile(dir / "b/payments.csv", HeaderLine(Feed::kPayments) +
+                                        RowLine(Feed::kPayments, {{"paid_date", "2024-06-01"}}));
+  auto store = OpenStore(dir / "db");
+  const IngestSummary first = Load(*store, dir / "db", dir / "a");
+  EXPECT_TRUE(FindHealth(first, Feed::kSignals).warnings.empty());
+
+  const IngestSummary second = Load(*store, dir / "db", dir / "b");
+  const FeedHealth* h = &FindHealth(second, Feed::kSignals);
+  EXPECT_EQ(h->rows, 20u);
+  EXPECT_EQ(h->previous_rows, 10u);
+  ASSERT_EQ(h->warnings.size(), 2u);
+  EXPECT_EQ(h->warnings[0], "volume +100.0% vs previous load (10 -> 20 rows)");
+  EXPECT_EQ(h->warnings[1],
+            "stale: newest row 2024-01-01 is 152 days before 2024-06-01 (limit 45)");
+  EXPECT_TRUE(FindHealth(second, Feed::kPayments).warnings.empty());
+  EXPECT_NE(FormatIngestSummary(second).find("WARNING signals: stale"), std::string::npos);
+
+  auto meta = store->GetMeta("ingest.health.signals");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_NE(meta->find("\"previous_rows\":10"), std::string::npos) << *meta;
+  EXPECT_NE(meta->find("\"last\":\"2024-01-01\""), std::string::npos) << *meta;
+  EXPECT_NE(meta->find("stale"), std::string::npos);
+
+  // Reloading the same folder compares with the load before it, not with itself.
+  const IngestSummary third = Load(*store, dir / "db", dir / "b");
+  EXPECT_EQ(FindHealth(third, Feed::kSignals).previous_rows, 10u);
+
+  // A configured reference date and limit.
+  IngestOptions options;
+  options.as_of = Date(std::chrono::year(2024), std::chrono::month(1), std::chrono::day(20));
+  options.staleness_days = 30;
+  const IngestSummary fourth = Load(*store, dir / "db", dir / "b", options);
+  for (const auto& w : FindHealth(fourth, Feed::kSignals).warnings) {
+    EXPECT_EQ(w.find("stale"), std::string::npos) << w;
+  }
+}
+
+// Runs the loader in a fresh process; kills it after `kill_after` (if set). Returns the exit
+// status (or -SIGKILL when killed).
+int RunTool(const std::string& db, const std::string& feeds, int threads,
+            std::optional<std::chrono::microseconds> kill_after) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string t = std::to_string(threads);
+    ::execl(VIGIL_INGEST_TOOL, VIGIL_INGEST_TOOL, db.c_str(), feeds.c_str(), t.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  if (kill_after) {
+    std::this_thread::sleep_for(*kill_after);
+    ::kill(pid, SIGKILL);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+TEST(LoaderTest, KilledAtAnyPointAndRerunEndsInTheSameContent) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "feeds", 2000, 10);
+  const std::string reference_db = dir / "reference";
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(RunTool(reference_db, dir / "feeds", 2, std::nullopt), 0);
+  const auto full = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - t0);
+  RecordProperty("full_load_us", std::to_string(full.count()));
+  const std::string expected = testing::ContentChecksum(reference_db);
+  const std::string rejects_dir = reference_db + "/rejects";
+  std::string expected_rejects;
+  for (const auto& e : std::filesystem::directory_iterator(rejects_dir)) {
+    expected_rejects = testing::ReadAll(e.path().string());
+  }
+
+  const unsigned seed = 20240611;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int64_t> when(0, full.count());
+  int killed = 0;
+  for (int round = 0; round < 6; ++round) {
+    const std::string db = dir / ("db" + std::to_string(round));
+    // Up to two kills in a row, then a run to completion.
+    for (int k = 0; k < 2; ++k) {
+      const auto at = std::chrono::microseconds(when(rng));
+      if (RunTool(db, dir / "feeds", 2, at) == -SIGKILL) ++killed;
+    }
+    ASSERT_EQ(RunTool(db, dir / "feeds", 2, std::nullopt), 0) << "seed " << seed;
+    EXPECT_EQ(testing::ContentChecksum(db), expected) << "round " << round << " seed " << seed;
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(db + "/rejects")) {
+      ++n;
+      EXPECT_EQ(testing::ReadAll(e.path().string()), expected_rejects) << e.path();
+    }
+    EXPECT_EQ(n, 1u) << "round " << round;
+  }
+  EXPECT_GT(killed, 0) << "no run was actually interrupted; full load took " << full.count()
+                       << " us";
+}
+
+}  // namespace
+}  // namespace vigil
