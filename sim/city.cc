@@ -1487,6 +1487,15 @@ struct City::Impl {
         if (p.id.back() == ResidentId::ComputeCheckChar(std::string_view(p.id).substr(0, 17))) p.id.back() = '2';
       }
     }
+    for (auto& p : ps) {
+      // A registered death still paid for later months is DECEASED_PAID whatever the cause
+      // (a fund that ignored the registry, or a report that came after the next pay day):
+      // either way the overpayment has to be recovered.
+      if (p.role == Role::kPensioner && p.death_day != kNever && p.death_report_day != kNever &&
+          LastPaidMonth(p) > MonthOfDay(p.death_day)) {
+        AddPattern(p, Pattern::kDeceasedPaid);
+      }
+    }
     std::vector<Signal> signals;
     signals.reserve(512);
     for (auto& p : ps) {
