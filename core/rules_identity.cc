@@ -106,8 +106,10 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     for (const SignalRecord& s : c.h.signals) {
       const int day = DayNumber(DateOf(s.occurred_at));
       if (day > switch_day) break;
-      if (IsInPerson(s.source) && day >= switch_day - window &&
-          (s.source != SignalSource::kFaceCert || s.detail == "PASS")) {
+      // A payee account is changed at a counter or a service desk with an id check (or on a
+      // community worker's visit), not by self-service face certification.
+      if (IsInPerson(s.source) && s.source != SignalSource::kFaceCert &&
+          day >= switch_day - window) {
         seen = true;
       }
     }

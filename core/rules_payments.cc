@@ -291,7 +291,8 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
         // Arrears: k-1 earlier months without a payment make it k months' benefit.
         const int month = MonthNumber(p.period);
         int missing = 0;
-        for (int m = month - 1; m >= month - 60 && missing < k - 1; --m) {
+        // Only months since payments began can be owed (the data may start later).
+        for (int m = month - 1; m >= paid_months.front() && missing < k - 1; --m) {
           if (!std::binary_search(paid_months.begin(), paid_months.end(), m)) ++missing;
         }
         if (missing >= k - 1) continue;

@@ -1,0 +1,528 @@
+#include "vigil/rules.h"
+
+#include <gtest/gtest.h>
+
+#include "history_builder.h"
+
+namespace vigil {
+namespace {
+
+using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
+
+const Date kAsOf = D("2026-10-31");
+
+struct Outcome {
+  CertificationResult cert;
+  std::vector<RuleHit> hits;
+  const RuleHit* Find(Pattern p) const {
+    for (const RuleHit& h : hits) {
+      if (h.pattern == p) return &h;
+    }
+    return nullptr;
+  }
+};
+
+Outcome Apply(PersonHistory& h, const CrossPersonFacts& facts = {},
+          const Policy& policy = Policy::Defaults(), Date as_of = kAsOf) {
+  Finish(h);
+  Outcome r;
+  r.cert = Certify(h, policy, as_of, &facts);
+  r.hits = ApplyRules(h, facts, r.cert, policy, as_of);
+  return r;
+}
+
+TEST(RuleTest, CatalogHasOneRulePerPatternExceptAnomaly) {
+  const auto catalog = RuleCatalog();
+  ASSERT_EQ(catalog.size(), CodeCount<Pattern>() - 1);
+  for (size_t i = 0; i < catalog.size(); ++i) {
+    EXPECT_EQ(catalog[i].pattern, static_cast<Pattern>(i));
+    EXPECT_EQ(catalog[i].clause.substr(0, 8), "policy: ");
+  }
+}
+
+TEST(RuleTest, HonestPensionerTriggersNothing) {
+  PersonHistory h = Pensioner();
+  const Outcome r = Apply(h);
+  EXPECT_TRUE(r.hits.empty()) << r.hits[0].reason;
+}
+
+// ---- DECEASED_PAID
+
+TEST(RuleTest, PaysNothingAfterRegisteredDeath) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-03-01"));
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-07"));
+  });
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-02"), D("2026-04-10")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kDeceasedPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("13684.00"));
+  EXPECT_EQ(hit->reason,
+            "paid 4 months (2026-04..2026-07) after death on 2026-03-02 (reported 2026-04-10): "
+            "13,684.00 overpaid; 4 paid after the report");
+  EXPECT_DOUBLE_EQ(hit->strength, 0.95);
+  EXPECT_EQ(hit->clause, "policy: rules.deceased_grace_months");
+}
+
+TEST(RuleTest, SurvivorBenefitAfterDeathIsNotPaidToTheDead) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-03"));
+  });
+  PayMonthly(h, 3702, M("2026-04"), M("2026-10"), "1200.00", "6222000055556666", Benefit::kSurvivor);
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-02"), D("2026-04-10")));
+  const Outcome r = Apply(h);
+  EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
+}
+
+TEST(RuleTest, DeathMonthItselfIsPaidAndGraceExtendsIt) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-04"));
+  });
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-30"), D("2026-04-10")));
+  Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kDeceasedPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+  Policy p = Policy::Defaults();
+  p.rules.deceased_grace_months = 1;
+  r = Apply(h, {}, p);
+  EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
+}
+
+// ---- CONCEALED_DEATH
+
+TEST(RuleTest, CremationWithoutDeathIsConcealedDeathWithOverpayment) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kCremation, D("2026-05-04"), D("2026-05-20")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 5);  // 2026-06..2026-10
+  EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
+}
+
+TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-07-15"));
+  Repeat(h, SignalSource::kBankActivity, D("2026-07-20"), kAsOf, 7, 20, "atm-99");
+  Repeat(h, SignalSource::kTelecom, D("2026-07-16"), kAsOf, 3, 21, "cell-55");
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->strength, 0.5);
+  EXPECT_EQ(hit->overpaid, Money());
+  EXPECT_NE(hit->reason.find("at risk: "), std::string::npos) << hit->reason;
+}
+
+TEST(RuleTest, ThinSignalPersonIsNotConcealedDeath) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kFemale, D("2000-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  PayMonthly(h, 3702, M("2024-11"), M("2026-10"), "2100.00", "6222000099990000");
+  h.signals.push_back(Signal(SignalSource::kTelecom, "2026-08-30T08:00:00", "cell-1"));
+  const Outcome r = Apply(h);
+  EXPECT_EQ(r.cert.outcome, Certification::kNeedsActive);
+  EXPECT_TRUE(r.hits.empty());
+}
+
+// ---- PRISON_PAID
+
+TEST(RuleTest, PaysNothingBetweenPrisonEntryAndRelease) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  h.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-05-20"), D("2026-05-25")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 4);  // 2026-01..2026-04
+  EXPECT_EQ(hit->reason,
+            "paid 4 months (2026-01..2026-04) in prison (entered 2025-12-10, released "
+            "2026-05-20): 13,684.00 overpaid");
+}
+
+TEST(RuleTest, CorrectlySuspendedPrisonerIsNotFlagged) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) >= MonthNumber(M("2026-01")) &&
+           MonthNumber(p.period) <= MonthNumber(M("2026-04"));
+  });
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  h.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-05-20"), D("2026-05-25")));
+  EXPECT_EQ(Apply(h).Find(Pattern::kPrisonPaid), nullptr);
+}
+
+// ---- DUPLICATE_RECEIPT
+
+TEST(RuleTest, PensionPaidByTwoRegionsForTheSamePeriodsIsDuplicate) {
+  PersonHistory h = Pensioner();
+  h.registrations.push_back(Registration(3706, D("1955-05-10"), Sex::kMale, D("2015-06-01"),
+                                         RetirementType::kNormal, "3000.00", "6222000011112222"));
+  PayMonthly(h, 3706, M("2026-05"), M("2026-10"), "3000.00", "6222000011112222");
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kDuplicateReceipt);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3000.00") * 6);  // the larger region's payment is kept
+  EXPECT_EQ(hit->reason,
+            "pension for 6 months (2026-05..2026-10) paid by several regions (3702, 3706): "
+            "18,000.00 overpaid");
+}
+
+TEST(RuleTest, HonestMoverPaidByOneRegionAtATimeIsNotDuplicate) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-04"));
+  });
+  h.registrations[0].status = PersonStatus::kTerminated;
+  h.registrations.push_back(Registration(3706, D("1955-05-10"), Sex::kMale, D("2015-06-01"),
+                                         RetirementType::kNormal, "3421.00", "6222000011112222"));
+  PayMonthly(h, 3706, M("2026-05"), M("2026-10"), "3421.00", "6222000011112222");
+  const Outcome r = Apply(h);
+  EXPECT_EQ(r.Find(Pattern::kDuplicateReceipt), nullptr);
+}
+
+// ---- SHARED_ACCOUNT
+
+TEST(RuleTest, AccountOfARingIsSharedButACoupleIsNot) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  facts.persons_per_account["6222000011112222"] = 2;
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kSharedAccount), nullptr);
+  facts.persons_per_account["6222000011112222"] = 3;  // boundary: one more than the limit
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kSharedAccount);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.7);
+  EXPECT_EQ(hit->reason, "account ****2222 receives the benefits of 3 persons (more than 2)");
+}
+
+// ---- ACCOUNT_HIJACK
+
+TEST(RuleTest, PaymentsDivertedFromTheRegisteredAccountAreHijack) {
+  PersonHistory h = Pensioner();
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-08"))) p.bank_account = "6217999900001111";
+  }
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 3);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.85);
+}
+
+TEST(RuleTest, AccountChangedInPersonIsNotHijack) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].bank_account = "6217999900001111";
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-08"))) p.bank_account = "6217999900001111";
+  }
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-07-28T10:00:00", "branch-1"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
+  // Without the visit, and into an account two other persons are paid into: suspect.
+  std::erase_if(h.signals, [](const SignalRecord& s) { return s.source == SignalSource::kBankCounter; });
+  CrossPersonFacts facts;
+  facts.persons_per_account["6217999900001111"] = 3;
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.8);
+  EXPECT_EQ(hit->reason.substr(0, 60), "payee account switched from ****2222 to ****1111 on 2026-08-");
+}
+
+// ---- FAKE_SPECIAL_JOB
+
+PersonHistory SpecialJobRetiree(const std::string& industry, Month from, Month to) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1968-04-02"), Sex::kMale, D("2023-05-01"),
+                                         RetirementType::kSpecialJob, "4200.00",
+                                         "6222000011113333"));
+  h.contributions.push_back(
+      Spell("E1", "C18", JobType::kNormal, M("1988-01"), MonthFromNumber(MonthNumber(from) - 1)));
+  h.contributions.push_back(Spell("E2", industry, JobType::kUnderground, from, to));
+  PayMonthly(h, 3702, M("2024-11"), M("2026-10"), "4200.00", "6222000011113333");
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-09-01T10:00:00", "dev-9", "PASS"));
+  return h;
+}
+
+TEST(RuleTest, RealMinerRetiringUndergroundIsHonest) {
+  PersonHistory h = SpecialJobRetiree("B06", M("2010-01"), M("2023-04"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kFakeSpecialJob), nullptr);
+}
+
+TEST(RuleTest, UndergroundAtABankIsFakeSpecialJob) {
+  PersonHistory h = SpecialJobRetiree("J66", M("2010-01"), M("2023-04"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: retirement.special_job_min_years.UNDERGROUND");
+  EXPECT_NE(hit->reason.find("(industry J66) where that job does not exist"), std::string::npos)
+      << hit->reason;
+  // Retired at 55 instead of 60: every payment so far is before the normal age (2028-04).
+  EXPECT_EQ(hit->overpaid, Y("4200.00") * 24);
+}
+
+TEST(RuleTest, SpecialJobYearsBoundaryIsTheMinimum) {
+  // 9 years underground exactly (108 months) is enough; one month less is not.
+  PersonHistory ok = SpecialJobRetiree("B06", M("2014-05"), M("2023-04"));
+  EXPECT_EQ(Apply(ok).Find(Pattern::kFakeSpecialJob), nullptr);
+  PersonHistory short_h = SpecialJobRetiree("B06", M("2014-06"), M("2023-04"));
+  const Outcome r = Apply(short_h);
+  const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("8.9 years UNDERGROUND < 9 required"), std::string::npos)
+      << hit->reason;
+}
+
+TEST(RuleTest, IndustryTableKnowsWhereHazardousJobsExist) {
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kUnderground, "B06"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kUnderground, "B09"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kUnderground, "E48"));
+  EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kUnderground, "J66"));
+  EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kHighTemperature, "F51"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kHighTemperature, "C31"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kNormal, "J66"));
+}
+
+// ---- FAKE_DISABILITY
+
+PersonHistory DisabilityRetiree(const std::string& doctor, int grade) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1971-02-02"), Sex::kMale, D("2022-03-01"),
+                                         RetirementType::kDisability, "2800.00",
+                                         "6222000011114444"));
+  h.appraisals.push_back(Appraisal(D("2022-01-10"), doctor, grade));
+  PayMonthly(h, 3702, M("2024-11"), M("2026-10"), "2800.00", "6222000011114444");
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-09-01T10:00:00", "dev-8", "PASS"));
+  return h;
+}
+
+CrossPersonFacts DoctorFacts() {
+  CrossPersonFacts facts;
+  facts.appraisals_per_doctor["DR-OK"] = {40, 8};
+  facts.appraisals_per_doctor["DR-HOT"] = {16, 14};
+  facts.population_complete_loss_share = 0.2;
+  return facts;
+}
+
+TEST(RuleTest, DisabilityAppraisedByAnOrdinaryDoctorIsHonest) {
+  PersonHistory h = DisabilityRetiree("DR-OK", 3);
+  EXPECT_EQ(Apply(h, DoctorFacts()).Find(Pattern::kFakeDisability), nullptr);
+}
+
+TEST(RuleTest, DisabilitySignedByAHotspotDoctorIsFlagged) {
+  PersonHistory h = DisabilityRetiree("DR-HOT", 2);
+  const Outcome r = Apply(h, DoctorFacts());
+  const RuleHit* hit = r.Find(Pattern::kFakeDisability);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("14 of 16 appraisals complete loss (88%) vs 20% across doctors"),
+            std::string::npos)
+      << hit->reason;
+  EXPECT_GE(hit->strength, 0.7);
+}
+
+TEST(RuleTest, DisabilityWithoutQualifyingGradeIsFlagged) {
+  PersonHistory h = DisabilityRetiree("DR-OK", 6);
+  const Outcome r = Apply(h, DoctorFacts());
+  const RuleHit* hit = r.Find(Pattern::kFakeDisability);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: retirement.disability_max_grade");
+}
+
+// ---- AGE_FALSIFIED
+
+TEST(RuleTest, BirthDateMadeEarlierJustBeforeRetirementIsAgeFalsified) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].birth_date = D("1960-03-01");
+  h.registrations[0].retirement_date = D("2020-03-01");
+  h.person_id = MakeId(D("1960-03-01"));
+  h.registry.push_back(Event(RegistryEvent::kIdChange, D("2019-06-01"), D("2019-06-05"),
+                             "birth_date:1962-03-01->1960-03-01"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAgeFalsified);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: rules.age_change_window_months");
+  // By the old date the person reaches 60 in 2022-03: nothing paid in the data before that.
+  EXPECT_EQ(hit->overpaid, Money());
+}
+
+TEST(RuleTest, BirthDateCorrectedLongBeforeRetirementIsHonest) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].birth_date = D("1955-05-10");
+  h.registry.push_back(Event(RegistryEvent::kIdChange, D("2001-06-01"), D("2001-06-05"),
+                             "birth_date:1957-05-10->1955-05-10"));
+  h.person_id = MakeId(D("1957-05-10"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kAgeFalsified), nullptr);
+}
+
+TEST(RuleTest, FundBirthDateOlderThanTheIdsIsAgeFalsified) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].retirement_date = D("2024-01-01");
+  h.registrations[0].birth_date = D("1963-12-01");
+  h.person_id = MakeId(D("1966-12-01"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAgeFalsified);
+  ASSERT_NE(hit, nullptr);
+  // By the id the person reaches 60 in 2026-12: all 24 payments are before that.
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 24);
+}
+
+// ---- BACKPAY_ABUSE
+
+PersonHistory BackpayRetiree(Month backpay_from, Month backpay_to, Date paid) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].retirement_date = D("2015-06-01");
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2005-06"), M("2015-05")));
+  h.contributions.push_back(Spell("E0", "C18", JobType::kNormal, backpay_from, backpay_to,
+                                  ContributionKind::kBackPayment, paid));
+  return h;
+}
+
+TEST(RuleTest, LumpBackPaymentThatReachesTheMinimumIsAbuse) {
+  // 10 years regular + 5 years back-paid four months before retirement.
+  PersonHistory h = BackpayRetiree(M("2000-06"), M("2005-05"), D("2015-02-01"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->strength, 0.75);
+  EXPECT_NE(hit->reason.find("without them 10.0 years < 15"), std::string::npos) << hit->reason;
+}
+
+TEST(RuleTest, SmallBackPaymentOfAGapIsOnlyContext) {
+  // 14.5 years regular + 6 months back-paid: needed, but far below the share threshold.
+  PersonHistory h = BackpayRetiree(M("2000-06"), M("2000-11"), D("2015-02-01"));
+  h.contributions.push_back(Spell("E2", "C18", JobType::kNormal, M("2000-12"), M("2005-05")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_LT(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+}
+
+TEST(RuleTest, BackPaymentLongBeforeRetirementIsHonest) {
+  PersonHistory h = BackpayRetiree(M("2000-06"), M("2005-05"), D("2008-02-01"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kBackpayAbuse), nullptr);
+}
+
+// ---- UNEMPLOYED_WHILE_EMPLOYED
+
+TEST(RuleTest, UnemploymentWhileContributingIsFlaggedBeyondTheJobChangeMonth) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1980-01-01"), Sex::kMale, D("2045-01-01"),
+                                         RetirementType::kNormal, "0.00", "6222000011115555"));
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2020-01"), M("2025-12")));
+  h.contributions.push_back(Spell("E2", "C18", JobType::kNormal, M("2026-06"), M("2026-10")));
+  PayMonthly(h, 3702, M("2026-01"), M("2026-06"), "1800.00", "6222000011115555",
+             Benefit::kUnemployment);
+  EXPECT_EQ(Apply(h).Find(Pattern::kUnemployedWhileEmployed), nullptr);  // 1 month: grace
+  PayMonthly(h, 3702, M("2026-07"), M("2026-08"), "1800.00", "6222000011115555",
+             Benefit::kUnemployment);
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kUnemployedWhileEmployed);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("5400.00"));
+}
+
+// ---- FORGED_IDENTITY
+
+TEST(RuleTest, BadCheckCharacterInLedgersIsForgedAndAllPaymentsAreRecovered) {
+  PersonHistory h = Pensioner();
+  for (PaymentRecord& p : h.payments) p.id_checksum_ok = false;
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 24);
+}
+
+TEST(RuleTest, SameNameAndBirthAloneIsNotForgedButWithThePhoneItIs) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  facts.ids_per_name_birth["张伟|1955-05-10"] = 2;
+  facts.ids_per_phone["13800000001"] = 1;
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+  facts.ids_per_phone["13800000001"] = 2;
+  EXPECT_NE(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+}
+
+// ---- AMOUNT_ANOMALY
+
+TEST(RuleTest, PaymentFarAboveTheApprovedBenefitIsAnomalous) {
+  PersonHistory h = Pensioner();
+  h.payments.back().amount = Y("6842.00");  // x2.0
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+  // Boundary: exactly x1.5 is within policy.
+  h.payments.back().amount = Y("5131.50");
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
+TEST(RuleTest, ArrearsAfterARestoreAreNotAnomalous) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) >= MonthNumber(M("2026-06")) &&
+           MonthNumber(p.period) <= MonthNumber(M("2026-08"));
+  });
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-09")) p.amount = Y("3421.00") * 4;  // 3 months owed + September
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
+// ---- FACE_REUSE
+
+TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  facts.persons_per_face_place["dev-A"] = 2;
+  const Outcome couple = Apply(h, facts);
+  const RuleHit* weak = couple.Find(Pattern::kFaceReuse);
+  ASSERT_NE(weak, nullptr);
+  EXPECT_LT(weak->strength, Policy::Defaults().rules.pattern_min_strength);
+  facts.persons_per_face_place["dev-A"] = 4;
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kFaceReuse);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->strength, 0.75);
+  EXPECT_EQ(r.cert.outcome, Certification::kNeedsActive);  // the face proves nothing
+}
+
+// ---- CrossPersonFactsBuilder
+
+TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
+  const Policy policy = Policy::Defaults();
+  std::vector<PersonHistory> people;
+  for (int i = 0; i < 6; ++i) {
+    PersonHistory h = Pensioner();
+    h.person_key = 100 + i;
+    h.person_id = MakeId(D("1955-05-10"), 101 + 2 * i);
+    if (i < 3) h.registrations[0].bank_account = "RING";
+    h.appraisals.push_back(Appraisal(D("2020-01-01"), i < 4 ? "DR-1" : "DR-2", i < 4 ? 2 : 7));
+    Finish(h);
+    people.push_back(std::move(h));
+  }
+  CrossPersonFactsBuilder one;
+  for (const auto& h : people) one.Add(h, policy, kAsOf);
+  CrossPersonFactsBuilder a, b;
+  for (size_t i = 0; i < people.size(); ++i) (i % 2 ? a : b).Add(people[i], policy, kAsOf);
+  a.Merge(std::move(b));
+  const CrossPersonFacts x = one.Finish();
+  const CrossPersonFacts y = a.Finish();
+  EXPECT_EQ(x.persons_per_account.at("RING"), 3u);
+  EXPECT_EQ(x.persons_per_account.at("6222000011112222"), 6u);  // all are paid into it
+  EXPECT_EQ(x.ids_per_name_birth.at("张伟|1955-05-10"), 6u);
+  EXPECT_EQ(x.ids_per_phone.at("13800000001"), 6u);
+  EXPECT_EQ(x.persons_per_face_place.at("dev-A"), 6u);
+  EXPECT_EQ(x.appraisals_per_doctor.at("DR-1").appraisals, 4u);
+  EXPECT_EQ(x.appraisals_per_doctor.at("DR-1").complete_loss, 4u);
+  EXPECT_DOUBLE_EQ(x.population_complete_loss_share, 0.5);
+  EXPECT_EQ(x.persons_per_account, y.persons_per_account);
+  EXPECT_EQ(x.ids_per_phone, y.ids_per_phone);
+  EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
+  EXPECT_DOUBLE_EQ(x.population_complete_loss_share, y.population_complete_loss_share);
+}
+
+}  // namespace
+}  // namespace vigil
