@@ -116,8 +116,12 @@ GrownTree GrowTree(const float* rows, size_t n_rows, size_t n_cols, uint32_t psi
           hi = std::max(hi, col[order[i]]);
         }
         if (!(hi > lo)) continue;
-        float threshold = static_cast<float>(lo + rng.Unit() * (static_cast<double>(hi) - lo));
-        // Rounding to float can land on hi, which would send every row left.
+        // The cut is drawn in double, as scikit-learn does, and stored as the largest float not
+        // above it: for float x, x <= that float exactly when x <= the double cut, so the split
+        // is the same one. A cut at hi would send every row left; it moves to lo instead.
+        const double cut = lo + rng.Unit() * (static_cast<double>(hi) - lo);
+        float threshold = static_cast<float>(cut);
+        if (static_cast<double>(threshold) > cut) threshold = std::nextafter(threshold, lo);
         if (!(threshold < hi)) threshold = lo;
         const auto mid = static_cast<uint32_t>(
             std::partition(order.begin() + at.begin, order.begin() + at.end,
@@ -162,25 +166,34 @@ void AccumulateLockstep(const Model& model, const float* const* rows, float* acc
   }
 }
 
-// Compiled-layout version of the above over a block of kBlockRows rows stored feature-major
-// (`block[f * kBlockRows + r]`), kLanes rows at a time starting at row `first`. The next slot
-// is computed, not loaded, and each lane's value sits at a constant offset from the split's
-// pre-multiplied column, which keeps the inner loop to two loads, a compare and an add.
+// Compiled-layout version of the above for kLanes rows of a feature-major block
+// (`lanes[f * kBlockRows + k]` is feature f of lane k). The next slot is computed, not loaded,
+// and each lane's value sits at a constant offset from the split's pre-multiplied column, so
+// the inner loop is two loads, a compare and an address computation. The walk is kept out of
+// line: inlined into the block loop, GCC spills the lane offsets and runs a third slower.
 template <size_t kLanes>
-void AccumulateCompiled(const Model& model, const float* block, size_t first, float* acc) {
-  const float* lanes = block + first;
-  for (size_t t = 0; t < model.n_trees(); ++t) {
-    const Model::Split* splits = model.splits.data() + model.split_begin[t];
-    const uint32_t depth = model.tree_depth[t];
-    uint32_t at[kLanes] = {};
-    for (uint32_t step = 0; step < depth; ++step) {
-      for (size_t k = 0; k < kLanes; ++k) {
-        const Model::Split& split = splits[at[k]];
-        at[k] = 2 * at[k] + 1 + static_cast<uint32_t>(lanes[split.column + k] > split.threshold);
-      }
+[[gnu::noinline]] void WalkCompiledTree(const Model::Split* splits, const float* leaves,
+                                        uint32_t depth, const float* lanes, float* acc) {
+  // 64-bit slots and a per-call tree pointer let each split load be one base + 8 * slot
+  // addressing mode; with the pointer computed inline GCC splits it into two adds per lane.
+  uint64_t at[kLanes] = {};
+  for (uint32_t step = 0; step < depth; ++step) {
+    for (size_t k = 0; k < kLanes; ++k) {
+      const Model::Split& split = splits[at[k]];
+      const float value = (lanes + k)[split.column];
+      at[k] = 2 * at[k] + 1 + static_cast<uint64_t>(value > split.threshold);
     }
-    const float* leaves = model.leaf_paths.data() + model.leaf_begin[t] - ((1U << depth) - 1);
-    for (size_t k = 0; k < kLanes; ++k) acc[first + k] += leaves[at[k]];
+  }
+  leaves -= (uint64_t{1} << depth) - 1;
+  for (size_t k = 0; k < kLanes; ++k) acc[k] += leaves[at[k]];
+}
+
+template <size_t kLanes>
+void AccumulateCompiled(const Model& model, const float* lanes, float* acc) {
+  for (size_t t = 0; t < model.n_trees(); ++t) {
+    WalkCompiledTree<kLanes>(model.splits.data() + model.split_begin[t],
+                             model.leaf_paths.data() + model.leaf_begin[t], model.tree_depth[t],
+                             lanes, acc);
   }
 }
 
@@ -438,7 +451,7 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
   // A block of rows goes through one tree at a time, so the tree stays in L1 while the whole
   // block uses it; within the block, kLanes rows walk in lockstep so that their loads overlap.
   constexpr size_t kBlock = Model::kBlockRows;
-  constexpr size_t kLanes = 16;
+  constexpr size_t kLanes = 8;
   static_assert(kBlock % kLanes == 0);
   const size_t n_blocks = (n_rows + kBlock - 1) / kBlock;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_blocks, 4), [&](const tbb::blocked_range<
@@ -458,7 +471,7 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
         columns.topRows(rows_here) = x.middleRows(static_cast<Eigen::Index>(first), rows_here);
         if (n < kBlock) columns.bottomRows(static_cast<Eigen::Index>(kBlock) - rows_here).setZero();
         for (size_t k = 0; k < kBlock; k += kLanes) {
-          AccumulateCompiled<kLanes>(model, block.data(), k, acc);
+          AccumulateCompiled<kLanes>(model, block.data() + k, acc + k);
         }
       } else {
         const float* row_ptrs[kBlock];
