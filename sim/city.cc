@@ -622,6 +622,11 @@ struct City::Impl {
     if (forced_death) {
       const int32_t last = as_of_day - 60;
       p.death_day = std::min(last, live_from + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(std::max(1, last - live_from)))));
+    } else if (p.injected < 0 && p.retire_day < window_start_day - 90 &&
+               rng.Chance(o.look_alikes.historic_death)) {
+      // Died before the window: the registry keeps the terminated row, its death and cremation.
+      const int32_t span = std::min<int32_t>(1500, window_start_day - 60 - p.retire_day);
+      p.death_day = window_start_day - 30 - static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(span)));
     } else {
       for (const auto& m : c.window_) {
         if (m.first_day + m.days <= live_from) continue;
@@ -799,7 +804,8 @@ struct City::Impl {
     DrawBenefit(p);
     DrawAppraisals(p);
     DrawLife(p);
-    if ((injected && inj == Pattern::kPrisonPaid) || rng.Chance(la.prison_suspended)) {
+    const bool historic = p.death_day < window_start_day;
+    if ((injected && inj == Pattern::kPrisonPaid) || (!historic && rng.Chance(la.prison_suspended))) {
       p.look_prison = !(injected && inj == Pattern::kPrisonPaid);
       DrawPrison(p);
       if (!p.look_prison && p.prison_in != kNever) AddPattern(p, Pattern::kPrisonPaid);
@@ -813,7 +819,7 @@ struct City::Impl {
       p.account = MakeAccount(rng, rng.Chance(0.3));
       if (rng.Chance(0.5)) p.channel = Channel::kEcny;
       AddPattern(p, Pattern::kAccountHijack);
-    } else if (rng.Chance(la.account_change)) {
+    } else if (!historic && rng.Chance(la.account_change)) {
       p.look_account_change = true;
       p.account_change_month = static_cast<int32_t>(rng.Int(change_lo, change_hi));
       p.old_account = p.account;
@@ -827,7 +833,7 @@ struct City::Impl {
       p.second_account = MakeAccount(rng, false);
       p.duplicate_start_month = std::max(MonthOfDay(p.retire_day), as_of_month - static_cast<int32_t>(rng.Int(6, 60)));
       AddPattern(p, Pattern::kDuplicateReceipt);
-    } else if (rng.Chance(la.mover) && p.retire_day < window_start_day) {
+    } else if (rng.Chance(la.mover) && p.retire_day < window_start_day && p.death_day == kNever) {
       p.look_mover = true;
       p.second_region = (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) % n_regions;
       p.second_district = static_cast<int>(Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
@@ -952,7 +958,7 @@ struct City::Impl {
 
   void PaymentRow(const Person& p, int region, char kind, int32_t period, int64_t amount,
                   std::string_view account, Channel channel, int32_t paid_day, int row_no) {
-    if (paid_day > as_of_day) return;
+    if (paid_day > as_of_day || paid_day < window_start_day) return;
     std::string& s = out.text[static_cast<int>(OutFile::kPayments)];
     Out w(s);
     // payment_id: region, period, kind letter, person index and ledger row: unique by design.
@@ -1236,7 +1242,7 @@ struct City::Impl {
       const int32_t d = FirstDayOfMonth(p.job_loss_month + 1) + static_cast<int32_t>(rng.Int(0, 20));
       if (d <= as_of_day) sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8, "COUNTER");
     }
-    if (p.death_day != kNever && p.in_hospital_death) {
+    if (p.death_day != kNever && p.death_day >= window_start_day && p.in_hospital_death) {
       const uint64_t h = dcode * 100 + rng.Bounded(3) + 1;
       const int32_t in_day = std::max(window_start_day, p.death_day - static_cast<int32_t>(rng.Int(0, 20)));
       sink.Add(in_day, Sec(rng, 0, 24), SignalSource::kHospitalAdmission, "H", h, 8, "INPATIENT");
@@ -1492,7 +1498,8 @@ struct City::Impl {
       // (a fund that ignored the registry, or a report that came after the next pay day):
       // either way the overpayment has to be recovered.
       if (p.role == Role::kPensioner && p.death_day != kNever && p.death_report_day != kNever &&
-          LastPaidMonth(p) > MonthOfDay(p.death_day)) {
+          LastPaidMonth(p) > MonthOfDay(p.death_day) &&
+          LastPaidMonth(p) >= c.window_.front().number) {
         AddPattern(p, Pattern::kDeceasedPaid);
       }
     }

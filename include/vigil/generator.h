@@ -58,6 +58,7 @@ struct LookAlikeRates {
   double small_backpay = 0.04;         // back-paid a few months of a gap. Default 0.04
   double id_correction = 0.005;        // birth date corrected long before retirement. Default 0.005
   double unemployment_claimant = 0.03; // working-age people drawing unemployment (not pensioners). Default 0.03
+  double historic_death = 0.03;        // died before the window: TERMINATED rows kept. Default 0.03
 };
 
 // Progress report, delivered from the writer thread about twice a second.

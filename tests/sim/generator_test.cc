@@ -16,6 +16,7 @@
 
 #include "vigil/codes.h"
 #include "vigil/generator.h"
+#include "vigil/ingest.h"
 #include "vigil/money.h"
 #include "vigil/resident_id.h"
 #include "vigil/time.h"
@@ -397,6 +398,26 @@ TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
   }
   EXPECT_GT(silent, living / 100) << "thin-signal honest people";
   EXPECT_LT(silent, living / 10);
+}
+
+// Cross-check with ingest's own validator: it must accept every row the generator writes.
+TEST_F(GeneratorTest, IngestValidationRejectsNothing) {
+  auto stats = GenerateCity(Options(dir_, 1500, 9));
+  ASSERT_TRUE(stats.ok());
+  const std::pair<const char*, Feed> feeds[] = {
+      {"persons.csv", Feed::kPersons},       {"contributions.csv", Feed::kContributions},
+      {"payments.csv", Feed::kPayments},     {"signals.csv", Feed::kSignals},
+      {"registry.csv", Feed::kRegistry},     {"appraisals.csv", Feed::kAppraisals}};
+  for (size_t i = 0; i < std::size(feeds); ++i) {
+    auto contents = ReadFeedFile((dir_ / feeds[i].first).string(), feeds[i].second);
+    ASSERT_TRUE(contents.ok()) << feeds[i].first << ": " << contents.status().ToString();
+    EXPECT_EQ(contents->rows_read, stats->rows[i]) << feeds[i].first;
+    EXPECT_EQ(contents->records.size(), stats->rows[i]) << feeds[i].first;
+    for (size_t k = 0; k < contents->rejects.size() && k < 5; ++k) {
+      ADD_FAILURE() << feeds[i].first << " line " << contents->rejects[k].line << ": "
+                    << contents->rejects[k].ReasonText();
+    }
+  }
 }
 
 TEST(GeneratorOptionsTest, RejectsBadOptions) {
