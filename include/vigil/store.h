@@ -73,6 +73,7 @@ enum class OpenMode : uint8_t {
 };
 
 // Options for Store::Open. Plain struct; Open() validates it. None can change after Open.
+// Thread-safety: value type.
 struct StoreOptions {
   // Directory of the database. Required.
   std::string path;
@@ -103,7 +104,7 @@ struct StoreOptions {
   size_t lock_stripes = 1024;
 };
 
-// Per-row outcome counts of one Store::Write.
+// Per-row outcome counts of one Store::Write. Thread-safety: value type.
 struct WriteCounts {
   uint64_t inserted = 0;   // natural key not stored before
   uint64_t replaced = 0;   // stored before with different content: corrected
@@ -120,7 +121,8 @@ struct WriteCounts {
 
 // A batch of typed feed rows to be written atomically by Store::Write. Rows are encoded as
 // they are added (so callers can build batches on several threads and keep the store's critical
-// section short). Within one batch a later row with the same natural key as an earlier one
+// section short). Batches whose rows are grouped by person write faster: the aggregate deltas
+// of one person-month combine into one merge (docs/storage.md, benchmarks). Within one batch a later row with the same natural key as an earlier one
 // replaces it, exactly as in two successive batches.
 // Thread-safety: thread-compatible (one builder per thread; const methods may be shared).
 class RecordBatch {
@@ -239,6 +241,7 @@ struct EventView {
 };
 
 // Which events a history visit returns. Times are inclusive; known_by filters on known-at.
+// Thread-safety: value type.
 struct HistoryFilter {
   // Events with time >= from. Default: the beginning of time.
   Timestamp from = TimestampFromSeconds(std::numeric_limits<int64_t>::min());
