@@ -5,6 +5,7 @@
 // Every benchmark checks its answer (row and person counts) and fails on a wrong one.
 //
 // Run: vigil_storage_bench --benchmark_min_time=1   (TMPDIR chooses where databases go)
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -338,6 +339,10 @@ const ReadFixture& GetReadFixture() {
     auto* fx = new ReadFixture;
     const Data& data = GetData();
     fx->dir = FreshDir("read");
+    // The fixture lives until exit; its directory goes with it.
+    static std::string dir_to_remove;
+    dir_to_remove = fx->dir;
+    std::atexit([] { std::filesystem::remove_all(dir_to_remove); });
     {
       auto store = Store::Open(BenchOptions(fx->dir));
       if (!store.ok()) std::abort();
