@@ -1,10 +1,119 @@
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
 #include "commands.h"
-#include "not_built.h"
+#include "progress.h"
+#include "vigil/csv.h"
+#include "vigil/policy.h"
+#include "vigil/scoring.h"
+#include "vigil/store.h"
 
 namespace vigil::cli {
+namespace {
+
+struct TrainArgs {
+  std::string db;
+  std::string as_of;
+  std::string truth;
+  std::string policy;
+};
+
+// Labels from a ground-truth folder: a person listing any pattern is a positive.
+Result<FusionLabels> ReadTruthLabels(const std::string& truth_dir) {
+  const std::string path = truth_dir + "/persons.csv";
+  VIGIL_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(path));
+  const auto& header = reader->header();
+  size_t id_col = header.size(), patterns_col = header.size();
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "person_id") id_col = i;
+    if (header[i] == "patterns") patterns_col = i;
+  }
+  if (id_col == header.size() || patterns_col == header.size()) {
+    return Status::InvalidArgument(path + ": needs columns person_id and patterns");
+  }
+  FusionLabels labels;
+  CsvRow row;
+  while (true) {
+    VIGIL_ASSIGN_OR_RETURN(bool more, reader->Next(&row));
+    if (!more) break;
+    if (row.problem != CsvProblem::kNone || row.fields.size() != header.size()) {
+      return Status::InvalidArgument(path + " line " + std::to_string(row.line) + ": malformed row");
+    }
+    uint8_t& label = labels[std::string(row.fields[id_col])];
+    label = static_cast<uint8_t>(label | (row.fields[patterns_col].empty() ? 0 : 1));
+  }
+  return labels;
+}
+
+int RunTrain(const TrainArgs& args) {
+  auto as_of = ParseDate(args.as_of);
+  if (!as_of.ok()) {
+    std::cerr << "vigil train: --as-of: " << as_of.status().message() << "\n";
+    return kExitUsage;
+  }
+  Policy policy = Policy::Defaults();
+  if (!args.policy.empty()) {
+    auto loaded = Policy::LoadFile(args.policy);
+    if (!loaded.ok()) {
+      std::cerr << "vigil train: " << loaded.status().message() << "\n";
+      return kExitFailure;
+    }
+    policy = std::move(*loaded);
+  }
+  auto labels = ReadTruthLabels(args.truth);
+  if (!labels.ok()) {
+    std::cerr << "vigil train: " << labels.status().message() << "\n";
+    return kExitFailure;
+  }
+  StoreOptions store_options;
+  store_options.path = args.db;
+  store_options.create_if_missing = false;
+  auto store = Store::Open(store_options);
+  if (!store.ok()) {
+    std::cerr << "vigil train: cannot open " << args.db << ": " << store.status().ToString()
+              << "\n";
+    return kExitFailure;
+  }
+  ProgressLine progress("train");
+  ScoreOptions options;
+  options.as_of = *as_of;
+  if (progress.enabled()) {
+    options.progress = [&progress](uint64_t done, uint64_t total, const char* phase) {
+      progress.Update(done, total, "persons", phase);
+    };
+  }
+  auto summary = TrainFusion(**store, policy, options, *labels);
+  progress.Finish();
+  if (!summary.ok()) {
+    std::cerr << "vigil train: " << summary.status().ToString() << "\n";
+    return kExitFailure;
+  }
+  std::printf("fitted the fusion model on %llu labelled persons (%llu positive) of %llu scored "
+              "in %d iterations; training log-loss %.4f; stored in %s\n",
+              static_cast<unsigned long long>(summary->labelled),
+              static_cast<unsigned long long>(summary->positives),
+              static_cast<unsigned long long>(summary->persons), summary->iterations,
+              summary->train_log_loss, args.db.c_str());
+  for (const auto& [name, weight] : summary->weights) {
+    std::printf("  %-32s %+9.4f\n", name.c_str(), weight);
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 void AddTrainCommand(CLI::App& app, int& exit_code) {
-  AddNotBuiltCommand(app, "train", "Fit the fusion model from labels", exit_code);
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Fit the fusion model from labels and store it; later score runs use it");
+  cmd->add_option("--db", args->db, "Store folder")->required();
+  cmd->add_option("--as-of", args->as_of, "Date YYYY-MM-DD the labels refer to")->required();
+  cmd->add_option("--truth", args->truth,
+                  "Ground-truth folder (persons.csv with person_id, patterns)")
+      ->required();
+  cmd->add_option("--policy", args->policy, "policy.json (defaults of the contract if absent)");
+  cmd->callback([args, &exit_code] { exit_code = RunTrain(*args); });
 }
 
 }  // namespace vigil::cli

@@ -148,3 +148,89 @@ void FusePerson(const Policy& policy, float anomaly,
 }
 
 }  // namespace vigil
+
+namespace vigil {
+
+const std::array<std::string, kFusionInputCount>& FusionInputs() {
+  static const auto names = [] {
+    std::array<std::string, kFusionInputCount> all;
+    size_t k = 0;
+    for (Pattern p : AllCodes<Pattern>()) {
+      if (p != Pattern::kAnomaly) all[k++] = "hit:" + std::string(CodeName(p));
+    }
+    all[k++] = "anomaly";
+    all[k++] = "certification:NEEDS_ACTIVE";
+    all[k++] = "certification:SUSPEND";
+    all[k++] = "doubt:concealment";
+    all[k++] = "log_overpaid";
+    return all;
+  }();
+  return names;
+}
+
+void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out) {
+  std::fill(out, out + kFusionInputCount, 0.0f);
+  double overpaid = 0;
+  for (const RuleHit& h : outcome.hits) {
+    if (h.pattern == Pattern::kAnomaly) continue;
+    // Patterns before kAnomaly keep their index; none come after it.
+    const auto index = static_cast<size_t>(h.pattern);
+    out[index] = std::max(out[index], static_cast<float>(h.strength));
+    overpaid = std::max(overpaid, h.overpaid.yuan());
+  }
+  const size_t base = CodeCount<Pattern>() - 1;
+  out[base] = anomaly;
+  out[base + 1] = outcome.certification.outcome == Certification::kNeedsActive ? 1.0f : 0.0f;
+  out[base + 2] = outcome.certification.outcome == Certification::kSuspend ? 1.0f : 0.0f;
+  out[base + 3] = outcome.certification.doubts.concealment() ? 1.0f : 0.0f;
+  out[base + 4] = static_cast<float>(std::log1p(std::max(0.0, overpaid)));
+}
+
+void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly,
+                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome) {
+  std::array<float, kFusionInputCount> x{};
+  ComputeFusionInputs(*outcome, anomaly, x.data());
+  // Start from the default fusion for patterns, reasons and overpaid; then let the model decide
+  // the risk, whether it is a case, and the order of the reasons.
+  FusePerson(policy, anomaly, top_features, outcome);
+  outcome->risk = model.Predict(x.data());
+  if (outcome->risk < policy.rules.hold_risk) {
+    outcome->patterns.clear();
+    outcome->reasons.clear();
+    outcome->action = Action::kPay;
+    return;
+  }
+  if (outcome->patterns.empty()) {
+    outcome->patterns.push_back(Pattern::kAnomaly);
+    outcome->reasons.push_back("the fitted fusion model rates this profile as risky");
+  }
+  // Reasons in the order of each pattern's contribution to the log-odds, strongest hit first
+  // within a pattern; an ANOMALY reason (no rule hit) stays as the default fusion wrote it.
+  const std::vector<double> terms = model.Contributions(x.data());
+  std::vector<const RuleHit*> hits;
+  for (const RuleHit& h : outcome->hits) {
+    if (h.strength >= policy.rules.pattern_min_strength) hits.push_back(&h);
+  }
+  if (!hits.empty()) {
+    std::stable_sort(hits.begin(), hits.end(), [&](const RuleHit* a, const RuleHit* b) {
+      const double ta = terms[static_cast<size_t>(a->pattern)];
+      const double tb = terms[static_cast<size_t>(b->pattern)];
+      return ta != tb ? ta > tb : a->strength > b->strength;
+    });
+    outcome->patterns.clear();
+    outcome->reasons.clear();
+    for (const RuleHit* h : hits) {
+      if (std::find(outcome->patterns.begin(), outcome->patterns.end(), h->pattern) ==
+          outcome->patterns.end()) {
+        outcome->patterns.push_back(h->pattern);
+      }
+      outcome->reasons.push_back(h->reason);
+    }
+  }
+  if (outcome->certification.outcome == Certification::kSuspend) {
+    outcome->risk = std::max(outcome->risk, policy.rules.block_risk);
+  }
+  outcome->action = outcome->risk >= policy.rules.block_risk ? Action::kBlock : Action::kHold;
+}
+
+}  // namespace vigil

@@ -10,6 +10,7 @@
 #include "vigil/certification.h"
 #include "vigil/history.h"
 #include "vigil/isolation_forest.h"
+#include "vigil/logistic_model.h"
 #include "vigil/policy.h"
 #include "vigil/rules.h"
 
@@ -51,5 +52,17 @@ void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);
 // its top features as the reason; SUSPEND with money at stake blocks.
 void FusePerson(const Policy& policy, float anomaly,
                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome);
+
+// Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score and the
+// certification outcome and doubts.
+inline constexpr size_t kFusionInputCount = CodeCount<Pattern>() - 1 + 5;
+const std::array<std::string, kFusionInputCount>& FusionInputs();
+void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out);
+
+// The learned fusion: risk from the fitted model; a person is a case when the risk reaches
+// rules.hold_risk, explained by the patterns of their hits (or ANOMALY) and reasons ordered by
+// each input's contribution to the log-odds.
+void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly,
+                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome);
 
 }  // namespace vigil

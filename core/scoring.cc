@@ -118,33 +118,42 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, std::span<const
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options) {
-  if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
-  if (options.out_dir.empty()) return Status::InvalidArgument("score: --out is required");
-  if (options.batch_persons == 0) return Status::InvalidArgument("score: batch_persons must be > 0");
-  const auto wall_start = Clock::now();
+// Everything the passes produce, before fusion and outputs.
+struct ScoringState {
+  std::vector<PersonRecord> registrations;
+  std::vector<PersonGroup> groups;
+  std::vector<PersonOutcome> outcomes;
+  std::vector<float> feature_matrix;  // groups.size() x kPersonFeatureCount
+  std::vector<float> anomaly;
+  std::optional<IsolationForest> forest;
   ScoreSummary summary;
-  summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
-  std::error_code fs_error;
-  std::filesystem::create_directories(options.out_dir, fs_error);
-  if (fs_error) {
-    return Status::IoError(options.out_dir + ": cannot create folder: " + fs_error.message());
-  }
+  Clock::time_point wall_start = Clock::now();
 
+  std::span<const PersonRecord> rows_of(size_t i) const {
+    return {registrations.data() + groups[i].first, groups[i].count};
+  }
+};
+
+// Reads the persons, gathers the population facts, certifies and applies the rules to
+// everyone, and scores the anomaly model: all from one snapshot.
+Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options,
+                 ScoringState& state) {
+  if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
+  if (options.batch_persons == 0) return Status::InvalidArgument("score: batch_persons must be > 0");
+  ScoreSummary& summary = state.summary;
+  summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
+  std::vector<PersonRecord>& registrations = state.registrations;
+  std::vector<PersonGroup>& groups = state.groups;
   const std::unique_ptr<Snapshot> snapshot = store.GetSnapshot();
 
   // The registry of persons (all regions), grouped by person key.
   auto start = Clock::now();
-  std::vector<PersonRecord> registrations;
   VIGIL_RETURN_IF_ERROR(store.ScanPersons(
       [&](const PersonRecord& row) {
         registrations.push_back(row);
         return true;
       },
       snapshot.get()));
-  std::vector<PersonGroup> groups;
   for (size_t i = 0; i < registrations.size(); ++i) {
     if (i == 0 || registrations[i].person_id != registrations[i - 1].person_id) {
       groups.push_back({i, 0});
@@ -157,6 +166,8 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   auto rows_of = [&](const PersonGroup& g) {
     return std::span<const PersonRecord>(registrations.data() + g.first, g.count);
   };
+  std::vector<PersonOutcome>& outcomes = state.outcomes;
+  std::vector<float>& feature_matrix = state.feature_matrix;
 
   // Pass 1: population facts.
   start = Clock::now();
@@ -198,8 +209,8 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   // the last stage keeps the per-person outcomes in person-key order.
   start = Clock::now();
   StageClock load_clock, certify_clock, rules_clock, features_clock;
-  std::vector<PersonOutcome> outcomes(groups.size());
-  std::vector<float> feature_matrix(groups.size() * kPersonFeatureCount);
+  outcomes.assign(groups.size(), PersonOutcome{});
+  feature_matrix.assign(groups.size() * kPersonFeatureCount, 0.0f);
   tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
   size_t next_batch = 0;
   done = 0;
@@ -261,8 +272,9 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
 
   // Anomaly model, fitted on the population at hand.
   start = Clock::now();
-  std::vector<float> anomaly(groups.size(), 0.0f);
-  std::optional<IsolationForest> forest;
+  std::vector<float>& anomaly = state.anomaly;
+  anomaly.assign(groups.size(), 0.0f);
+  std::optional<IsolationForest>& forest = state.forest;
   if (groups.size() >= 2) {
     IsolationForestOptions forest_options;
     forest_options.trees = options.forest_trees;
@@ -277,15 +289,59 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
 
-  // Fusion and outputs.
-  start = Clock::now();
-  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t i) {
-    FusePerson(policy, anomaly[i],
-               forest ? forest->Explain(&feature_matrix[i * kPersonFeatureCount], 3)
-                      : std::vector<FeatureContribution>{},
-               &outcomes[i]);
+  summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
+  return Status::Ok();
+}
+
+// Loads the fitted fusion model from the store, if one was trained.
+Result<std::optional<LogisticModel>> LoadFusionModel(const Store& store) {
+  auto text = store.GetMeta("fusion_model");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<LogisticModel>();
+    return text.status();
+  }
+  VIGIL_ASSIGN_OR_RETURN(LogisticModel model, LogisticModel::Deserialize(*text));
+  if (model.num_features() != kFusionInputCount) {
+    return Status::FailedPrecondition(
+        "the stored fusion model has " + std::to_string(model.num_features()) +
+        " inputs, this build uses " + std::to_string(kFusionInputCount) + ": run vigil train again");
+  }
+  return std::optional<LogisticModel>(std::move(model));
+}
+
+}  // namespace
+
+std::vector<std::string> FusionInputNames() {
+  return {FusionInputs().begin(), FusionInputs().end()};
+}
+
+Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options) {
+  if (options.out_dir.empty()) return Status::InvalidArgument("score: --out is required");
+  std::error_code fs_error;
+  std::filesystem::create_directories(options.out_dir, fs_error);
+  if (fs_error) {
+    return Status::IoError(options.out_dir + ": cannot create folder: " + fs_error.message());
+  }
+  VIGIL_ASSIGN_OR_RETURN(std::optional<LogisticModel> fusion, LoadFusionModel(store));
+  ScoringState state;
+  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, state));
+  ScoreSummary& summary = state.summary;
+  const auto& feature_matrix = state.feature_matrix;
+  const auto& forest = state.forest;
+  const size_t persons = state.groups.size();
+
+  auto start = Clock::now();
+  tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
+    const auto top = forest ? forest->Explain(&feature_matrix[i * kPersonFeatureCount], 3)
+                            : std::vector<FeatureContribution>{};
+    if (fusion) {
+      FuseLearned(policy, *fusion, state.anomaly[i], top, &state.outcomes[i]);
+    } else {
+      FusePerson(policy, state.anomaly[i], top, &state.outcomes[i]);
+    }
   });
-  summary.stages.push_back({"fusion", SecondsSince(start)});
+  summary.stages.push_back({fusion ? "fusion (learned)" : "fusion (policy default)",
+                            SecondsSince(start)});
 
   start = Clock::now();
   CaseWriterOptions writer_options;
@@ -293,12 +349,46 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   writer_options.as_of = options.as_of;
   writer_options.policy_version = policy.version;
   writer_options.model_id = summary.model_id;
-  VIGIL_RETURN_IF_ERROR(WriteOutputs(writer_options, registrations, groups.size(),
-                                     [&](size_t i) { return rows_of(groups[i]); }, outcomes,
+  VIGIL_RETURN_IF_ERROR(WriteOutputs(writer_options, state.registrations, persons,
+                                     [&](size_t i) { return state.rows_of(i); }, state.outcomes,
                                      options.store_cases ? &store : nullptr, &summary));
   summary.stages.push_back({"write outputs", SecondsSince(start)});
-  summary.wall_seconds = SecondsSince(wall_start);
+  summary.wall_seconds = SecondsSince(state.wall_start);
   return summary;
+}
+
+Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
+                                 const FusionLabels& labels) {
+  ScoringState state;
+  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, state));
+  TrainSummary train;
+  train.persons = state.groups.size();
+  std::vector<float> inputs;
+  std::vector<uint8_t> y;
+  for (size_t i = 0; i < state.groups.size(); ++i) {
+    auto it = labels.find(state.registrations[state.groups[i].first].person_id);
+    if (it == labels.end()) continue;
+    const size_t row = inputs.size();
+    inputs.resize(row + kFusionInputCount);
+    ComputeFusionInputs(state.outcomes[i], state.anomaly[i], &inputs[row]);
+    y.push_back(it->second);
+    train.positives += it->second;
+  }
+  train.labelled = y.size();
+  VIGIL_ASSIGN_OR_RETURN(LogisticModel model,
+                         LogisticModel::Fit(inputs.data(), y.size(), kFusionInputCount, y.data()));
+  double loss = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double p = std::clamp(model.Predict(&inputs[i * kFusionInputCount]), 1e-12, 1 - 1e-12);
+    loss -= y[i] ? std::log(p) : std::log(1 - p);
+  }
+  train.train_log_loss = y.empty() ? 0 : loss / static_cast<double>(y.size());
+  train.iterations = model.iterations();
+  for (size_t j = 0; j < kFusionInputCount; ++j) {
+    train.weights.emplace_back(FusionInputs()[j], model.weights()[j]);
+  }
+  VIGIL_RETURN_IF_ERROR(store.PutMeta("fusion_model", model.Serialize()));
+  return train;
 }
 
 }  // namespace vigil

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "vigil/policy.h"
@@ -63,8 +64,32 @@ struct ScoreSummary {
   std::vector<StageTiming> stages;
 };
 
-// Scores everyone. Errors: InvalidArgument for bad options, IoError when an output cannot be
-// written, Corruption when stored rows cannot be decoded.
+// Scores everyone. When the store holds a fitted fusion model (meta "fusion_model", written by
+// TrainFusion) it turns the evidence into the risk; otherwise the policy's default fusion does.
+// Errors: InvalidArgument for bad options, IoError when an output cannot be written,
+// Corruption when stored rows cannot be decoded.
 Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options);
+
+// Labels for TrainFusion: person id -> 1 (confirmed problem) or 0 (cleared / honest).
+using FusionLabels = std::unordered_map<std::string, uint8_t>;
+
+struct TrainSummary {
+  uint64_t persons = 0;   // persons scored
+  uint64_t labelled = 0;  // of which had a label
+  uint64_t positives = 0;
+  int iterations = 0;
+  double train_log_loss = 0;
+  // Weight of each fusion input on its raw scale, with its name.
+  std::vector<std::pair<std::string, double>> weights;
+};
+
+// Runs the scoring passes (no outputs), fits the learned fusion on the labelled persons and
+// stores it in the store's meta as "fusion_model". InvalidArgument when the labels hold only
+// one class among the scored persons.
+Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
+                                 const FusionLabels& labels);
+
+// Names of the learned fusion's inputs, in order.
+std::vector<std::string> FusionInputNames();
 
 }  // namespace vigil
