@@ -263,7 +263,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       seen_baseline[index] = true;
     }
     if (age <= window_days) {
-      const double w = cp.source_weight[index] * std::exp2(-age / cp.half_life_days);
+      const double half_life =
+          IsInPerson(s.source) ? cp.in_person_half_life_days : cp.half_life_days;
+      const double w = cp.source_weight[index] * std::exp2(-age / half_life);
       if (w > best[index]) {
         best[index] = w;
         best_signal[index] = &s;

@@ -76,6 +76,8 @@ const std::vector<Field>& Fields() {
     add_double("certification.certify_threshold", Member(&C::certify_threshold), 0.01, 100);
     add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1, 240);
     add_double("certification.card_only_cap", Member(&C::card_only_cap), 0, 100);
+    add_double("certification.in_person_half_life_days", Member(&C::in_person_half_life_days), 1,
+               3650);
     add_int("certification.recent_months", Member(&C::recent_months), 1, 24);
     add_int("certification.habit_min_signals", Member(&C::habit_min_signals), 1, 1000);
     add_double("certification.habit_max_place_overlap", Member(&C::habit_max_place_overlap), 0, 1);

@@ -56,6 +56,11 @@ struct CertificationPolicy {
   // is not certified on card activity alone (relatives keep using cards after a death).
   int in_person_max_gap_months = 24;
   double card_only_cap = 0.9;  // max evidence from sources that are not in person
+  // Recency decay of in-person signs (FACE_CERT PASS, FIELD_VISIT, BANK_COUNTER, GOV_SERVICE).
+  // Seeing the person is direct proof whose value fades over the yearly certification cycle,
+  // while card-usable signals say little about who used the card and fade with half_life_days.
+  // Default 365.
+  double in_person_half_life_days = 365.0;
 
   // Doubt detectors (docs/certification.md). Each compares the person with their own past, so
   // the thresholds describe behaviour, not a population.
