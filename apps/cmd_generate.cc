@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "vigil/codes.h"
 #include "vigil/generator.h"
 #include "vigil/time.h"
 
@@ -65,6 +66,14 @@ int RunGenerate(const GenerateArgs& args) {
                 static_cast<unsigned long long>(stats->rows[i]),
                 static_cast<unsigned long long>(stats->bytes[i]));
   }
+  // Truth rows per pattern: what an evaluation of this city can measure.
+  std::printf("  truth patterns:");
+  for (size_t k = 0; k < CodeCount<Pattern>(); ++k) {
+    const std::string_view code = CodeName(static_cast<Pattern>(k));
+    std::printf(" %.*s=%llu", static_cast<int>(code.size()), code.data(),
+                static_cast<unsigned long long>(stats->injected[k]));
+  }
+  std::printf("\n");
   return kExitOk;
 }
 

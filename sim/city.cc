@@ -691,8 +691,18 @@ struct City::Impl {
       change_day = p.retire_day - static_cast<int32_t>(rng.Int(60, 900));
       AddPattern(p, Pattern::kAgeFalsified);
     } else {
-      // Honest corrections (a lunar-calendar date, a clerical error) long before retirement.
+      // Honest corrections (a lunar-calendar date, a clerical error) long before retirement;
+      // the fund then retires the person on the corrected date.
       p.fund_birth_day = p.birth_day + static_cast<int32_t>(rng.Int(-200, 200));
+      if (p.rtype == RetirementType::kNormal || p.rtype == RetirementType::kResidentAge) {
+        const int32_t corrected = StatutoryRetirement(p, p.fund_birth_day);
+        if (corrected <= as_of_day) {
+          p.retire_day = corrected;
+        } else {
+          p.fund_birth_day = p.birth_day - static_cast<int32_t>(rng.Int(1, 200));
+          p.retire_day = StatutoryRetirement(p, p.fund_birth_day);
+        }
+      }
       change_day = p.retire_day - static_cast<int32_t>(rng.Int(3650, 9000));
       if (change_day < DayOf(1990, 1, 1)) change_day = DayOf(1990, 1, 1) + static_cast<int32_t>(rng.Bounded(3000));
     }
@@ -786,7 +796,7 @@ struct City::Impl {
     const bool injected = p.injected >= 0;
     if (injected && inj == Pattern::kAgeFalsified) {
       DrawIdChange(p, true);
-      if (p.retire_day > as_of_day || p.retire_day < window_start_day - 3650) {
+      if (p.retire_day > as_of_day) {
         // The falsified date must give a pension already in payment; retry as honest.
         p.patterns = 0;
         p.registry.clear();
@@ -844,7 +854,7 @@ struct City::Impl {
       p.anomaly_from = std::max(p.anomaly_from, MonthOfDay(p.retire_day) + 1);
       p.anomaly_to = std::min(as_of_month, p.anomaly_from + static_cast<int32_t>(rng.Int(0, 8)));
       p.anomaly_factor_pct = rng.Chance(0.8) ? static_cast<int>(rng.Int(180, 400)) : static_cast<int>(rng.Int(15, 50));
-      if (p.anomaly_from <= as_of_month && (p.death_day == kNever)) AddPattern(p, Pattern::kAmountAnomaly);
+      if (p.anomaly_from <= LastPaidMonth(p)) AddPattern(p, Pattern::kAmountAnomaly);
     }
     if (injected && inj == Pattern::kAnomaly) AddPattern(p, Pattern::kAnomaly);
     if (!p.thin && rng.Chance(0.0005)) {
@@ -882,14 +892,16 @@ struct City::Impl {
     p.transit = p.urban && rng.Chance(0.5);
     p.lively = true;
     p.account = MakeAccount(rng, !p.urban);
-    p.job_loss_month = static_cast<int32_t>(rng.Int(c.window_.front().number - 10, as_of_month - 3));
+    const bool fraud = p.injected == static_cast<int>(Pattern::kUnemployedWhileEmployed);
+    // A fraudster's new job must start inside the window for the overlap to be visible.
+    p.job_loss_month = static_cast<int32_t>(
+        rng.Int(c.window_.front().number - (fraud ? 4 : 10), as_of_month - (fraud ? 9 : 3)));
     const int32_t career_from = MonthOfDay(AddYears(p.birth_day, static_cast<int>(rng.Int(18, 24))));
     AddCareer(p, career_from, p.job_loss_month, static_cast<int>(rng.Int(1, 4)), false);
     // Benefit duration by years contributed (unemployment insurance regulations: 12/18/24).
     const int32_t months = p.job_loss_month - career_from + 1;
     const int32_t duration = months < 60 ? 12 : months < 120 ? 18 : 24;
     p.benefit_end_month = std::min(as_of_month, p.job_loss_month + duration);
-    const bool fraud = p.injected == static_cast<int>(Pattern::kUnemployedWhileEmployed);
     if (fraud) {
       p.new_job_month = p.job_loss_month + static_cast<int32_t>(rng.Int(2, 5));
       if (p.benefit_end_month - p.new_job_month < 2) p.benefit_end_month = std::min(as_of_month, p.new_job_month + 3);
