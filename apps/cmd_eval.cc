@@ -8,8 +8,9 @@ namespace vigil::cli {
 
 void AddEvalCommand(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
-      "eval", "Print per-pattern precision and recall and the certification rates of a scoring "
-              "run against a generator's ground truth");
+      "eval",
+      "Print per-pattern precision and recall and the certification rates of a scoring "
+      "run against a generator's ground truth");
   auto truth = std::make_shared<std::string>();
   auto cases = std::make_shared<std::string>();
   cmd->add_option("--truth", *truth, "Ground-truth folder (holds persons.csv)")->required();

@@ -59,12 +59,12 @@ int RunScore(const ScoreArgs& args) {
     return kExitFailure;
   }
   const ScoreSummary& s = *summary;
-  std::printf("scored %llu persons (%llu registrations, %llu history rows) as of %s in %.1f s: "
-              "%.0f persons/s\n",
-              static_cast<unsigned long long>(s.persons),
-              static_cast<unsigned long long>(s.registrations),
-              static_cast<unsigned long long>(s.history_rows), args.as_of.c_str(), s.wall_seconds,
-              s.wall_seconds > 0 ? static_cast<double>(s.persons) / s.wall_seconds : 0.0);
+  std::printf(
+      "scored %llu persons (%llu registrations, %llu history rows) as of %s in %.1f s: "
+      "%.0f persons/s\n",
+      static_cast<unsigned long long>(s.persons), static_cast<unsigned long long>(s.registrations),
+      static_cast<unsigned long long>(s.history_rows), args.as_of.c_str(), s.wall_seconds,
+      s.wall_seconds > 0 ? static_cast<double>(s.persons) / s.wall_seconds : 0.0);
   std::printf("certification: %llu CERTIFIED, %llu NEEDS_ACTIVE, %llu SUSPEND\n",
               static_cast<unsigned long long>(s.certified),
               static_cast<unsigned long long>(s.needs_active),
@@ -91,9 +91,10 @@ int RunScore(const ScoreArgs& args) {
 
 void AddScoreCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ScoreArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "score", "Certify and score everyone as things stood on a date; write cases.csv, "
-               "cases.jsonl and certification.csv and store the cases");
+  CLI::App* cmd =
+      app.add_subcommand("score",
+                         "Certify and score everyone as things stood on a date; write cases.csv, "
+                         "cases.jsonl and certification.csv and store the cases");
   cmd->add_option("--db", args->db, "Store folder (written by vigil ingest)")->required();
   cmd->add_option("--as-of", args->as_of, "Date YYYY-MM-DD; rows known later are not used")
       ->required();

@@ -38,7 +38,8 @@ Result<FusionLabels> ReadTruthLabels(const std::string& truth_dir) {
     VIGIL_ASSIGN_OR_RETURN(bool more, reader->Next(&row));
     if (!more) break;
     if (row.problem != CsvProblem::kNone || row.fields.size() != header.size()) {
-      return Status::InvalidArgument(path + " line " + std::to_string(row.line) + ": malformed row");
+      return Status::InvalidArgument(path + " line " + std::to_string(row.line) +
+                                     ": malformed row");
     }
     uint8_t& label = labels[std::string(row.fields[id_col])];
     label = static_cast<uint8_t>(label | (row.fields[patterns_col].empty() ? 0 : 1));
@@ -89,12 +90,13 @@ int RunTrain(const TrainArgs& args) {
     std::cerr << "vigil train: " << summary.status().ToString() << "\n";
     return kExitFailure;
   }
-  std::printf("fitted the fusion model on %llu labelled persons (%llu positive) of %llu scored "
-              "in %d iterations; training log-loss %.4f; stored in %s\n",
-              static_cast<unsigned long long>(summary->labelled),
-              static_cast<unsigned long long>(summary->positives),
-              static_cast<unsigned long long>(summary->persons), summary->iterations,
-              summary->train_log_loss, args.db.c_str());
+  std::printf(
+      "fitted the fusion model on %llu labelled persons (%llu positive) of %llu scored "
+      "in %d iterations; training log-loss %.4f; stored in %s\n",
+      static_cast<unsigned long long>(summary->labelled),
+      static_cast<unsigned long long>(summary->positives),
+      static_cast<unsigned long long>(summary->persons), summary->iterations,
+      summary->train_log_loss, args.db.c_str());
   for (const auto& [name, weight] : summary->weights) {
     std::printf("  %-32s %+9.4f\n", name.c_str(), weight);
   }

@@ -180,17 +180,16 @@ std::string FormatReport(const EvaluationReport& report) {
   for (Pattern p : AllCodes<Pattern>()) row(CodeName(p), report.patterns[static_cast<size_t>(p)]);
   row("(any pattern)", report.any);
   const CertificationRates& c = report.certification;
-  std::snprintf(line, sizeof line,
-                "certification: living certified %.2f%% (%llu of %llu), needs active %llu; "
-                "dead certified %.2f%% (%llu of %llu), suspended %llu; rows without outcome %llu\n",
-                100.0 * c.living_certified_share(),
-                static_cast<unsigned long long>(c.living_certified),
-                static_cast<unsigned long long>(c.living),
-                static_cast<unsigned long long>(c.living_needs_active),
-                100.0 * c.dead_certified_share(), static_cast<unsigned long long>(c.dead_certified),
-                static_cast<unsigned long long>(c.dead),
-                static_cast<unsigned long long>(c.dead_suspended),
-                static_cast<unsigned long long>(c.missing));
+  std::snprintf(
+      line, sizeof line,
+      "certification: living certified %.2f%% (%llu of %llu), needs active %llu; "
+      "dead certified %.2f%% (%llu of %llu), suspended %llu; rows without outcome %llu\n",
+      100.0 * c.living_certified_share(), static_cast<unsigned long long>(c.living_certified),
+      static_cast<unsigned long long>(c.living),
+      static_cast<unsigned long long>(c.living_needs_active), 100.0 * c.dead_certified_share(),
+      static_cast<unsigned long long>(c.dead_certified), static_cast<unsigned long long>(c.dead),
+      static_cast<unsigned long long>(c.dead_suspended),
+      static_cast<unsigned long long>(c.missing));
   out += line;
   return out;
 }

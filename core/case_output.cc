@@ -89,8 +89,8 @@ void AppendCsvField(std::string& out, std::string_view field) {
   out += '"';
 }
 
-Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRecord>& registrations,
-                    size_t persons,
+Status WriteOutputs(const CaseWriterOptions& options,
+                    const std::vector<PersonRecord>& registrations, size_t persons,
                     const std::function<std::span<const PersonRecord>(size_t)>& rows_of,
                     const std::vector<PersonOutcome>& outcomes, Store* store,
                     ScoreSummary* summary) {
@@ -105,18 +105,27 @@ Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRe
       << "person_id,region,risk,action,certification,patterns,reasons,overpaid,evidence\n";
   certification_csv.stream()
       << "person_id,region,certification,evidence,score,reason,restore,months_owed\n";
-  const std::string run_id = FormatDate(options.as_of) + "/" + options.policy_version + "/" +
-                             options.model_id;
+  const std::string run_id =
+      FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
   std::string line;
   for (size_t i = 0; i < persons; ++i) {
     const PersonOutcome& o = outcomes[i];
     const auto rows = rows_of(i);
     const CertificationResult& c = o.certification;
     const std::string evidence = FormatEvidence(c.evidence, 6);
-    switch (c.outcome) {
-      case Certification::kCertified: ++summary->certified; break;
-      case Certification::kNeedsActive: ++summary->needs_active; break;
-      case Certification::kSuspend: ++summary->suspended; break;
+    // Certification is for pensioners: persons in the registry.
+    if (!rows.empty()) {
+      switch (c.outcome) {
+        case Certification::kCertified:
+          ++summary->certified;
+          break;
+        case Certification::kNeedsActive:
+          ++summary->needs_active;
+          break;
+        case Certification::kSuspend:
+          ++summary->suspended;
+          break;
+      }
     }
     for (const PersonRecord& r : rows) {
       line.clear();
@@ -152,7 +161,7 @@ Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRe
     }
     case_evidence.insert(case_evidence.end(), c.evidence.begin(), c.evidence.end());
     const std::string case_evidence_text = FormatEvidence(case_evidence, 8);
-    const std::string& person_id = rows.front().person_id;
+    const std::string& person_id = o.person_id;
     line.clear();
     AppendCsvField(line, person_id);
     line += ',';
@@ -198,12 +207,14 @@ Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRe
     }
     j["evidence"] = nlohmann::json::array();
     for (const Evidence& e : case_evidence) {
-      j["evidence"].push_back({{"source", e.source}, {"date", FormatDate(e.date)}, {"note", e.note}});
+      j["evidence"].push_back(
+          {{"source", e.source}, {"date", FormatDate(e.date)}, {"note", e.note}});
     }
     const std::string json_line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     cases_jsonl.stream() << json_line << '\n';
     if (store != nullptr) {
-      VIGIL_RETURN_IF_ERROR(store->PutCase(CaseKey(PersonKey(person_id), o.case_region), json_line));
+      VIGIL_RETURN_IF_ERROR(
+          store->PutCase(CaseKey(PersonKey(person_id), o.case_region), json_line));
     }
   }
   VIGIL_RETURN_IF_ERROR(cases_csv.Commit());

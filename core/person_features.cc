@@ -8,10 +8,18 @@ namespace vigil {
 namespace {
 
 constexpr std::array<std::string_view, 12> kOwnFeatureNames = {
-    "pension_months_paid_12m", "max_paid_to_benefit_ratio", "payment_accounts",
-    "persons_on_account",      "regions_registered",        "contribution_years",
-    "special_job_years",       "back_payment_years",        "age",
-    "retirement_age",          "rule_hits",                 "strongest_rule",
+    "pension_months_paid_12m",
+    "max_paid_to_benefit_ratio",
+    "payment_accounts",
+    "persons_on_account",
+    "regions_registered",
+    "contribution_years",
+    "special_job_years",
+    "back_payment_years",
+    "age",
+    "retirement_age",
+    "rule_hits",
+    "strongest_rule",
 };
 
 float Finite(double v) { return std::isfinite(v) ? static_cast<float>(v) : 0.0f; }
@@ -36,6 +44,10 @@ void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome) {
     }
     if (outcome->primary_region == 0) outcome->primary_region = r.region;
   }
+  // Not in the pension registry: the region that pays them.
+  if (outcome->primary_region == 0 && !history.payments.empty()) {
+    outcome->primary_region = history.payments.front().region;
+  }
 }
 
 void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts& facts,
@@ -48,7 +60,8 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
 
   const Month as_of_month = MonthOf(as_of);
   Money benefit;
-  for (const PersonRecord& r : history.registrations) benefit = std::max(benefit, r.monthly_benefit);
+  for (const PersonRecord& r : history.registrations)
+    benefit = std::max(benefit, r.monthly_benefit);
   std::set<int32_t> months_paid;
   std::set<std::string_view> accounts;
   double max_ratio = 0;
@@ -125,8 +138,8 @@ void FusePerson(const Policy& policy, float anomaly,
     const double strength = 0.5 + 0.5 * (anomaly - flag) / std::max(1e-6, 1.0 - flag);
     keep *= 1.0 - std::min(strength, policy.rules.block_risk - 0.01);
     outcome->patterns.push_back(Pattern::kAnomaly);
-    std::string reason = "unusual profile (anomaly score " + std::to_string(anomaly).substr(0, 4) +
-                         "), driven by ";
+    std::string reason =
+        "unusual profile (anomaly score " + std::to_string(anomaly).substr(0, 4) + "), driven by ";
     for (size_t k = 0; k < top_features.size(); ++k) {
       if (k > 0) reason += ", ";
       reason += PersonFeatureNames()[top_features[k].feature];

@@ -18,16 +18,17 @@ namespace vigil {
 
 // What the run keeps per person between the pass and the outputs.
 struct PersonOutcome {
+  std::string person_id;
   CertificationResult certification;
   std::vector<RuleHit> hits;
-  Money monthly_benefit;      // largest approved benefit over the person's registrations
+  Money monthly_benefit;  // largest approved benefit over the person's registrations
   uint16_t primary_region = 0;
   // Fusion outputs.
-  float anomaly = 0;          // isolation-forest score, 0..1 (0.5 is ordinary)
-  double risk = 0;            // 0..1
+  float anomaly = 0;  // isolation-forest score, 0..1 (0.5 is ordinary)
+  double risk = 0;    // 0..1
   Action action = Action::kPay;
-  std::vector<Pattern> patterns;      // strongest first
-  std::vector<std::string> reasons;   // most important first
+  std::vector<Pattern> patterns;     // strongest first
+  std::vector<std::string> reasons;  // most important first
   Money overpaid;
   uint16_t case_region = 0;
   bool flagged() const { return !patterns.empty(); }

@@ -37,17 +37,21 @@ struct StageClock {
   double seconds() const { return static_cast<double>(nanos.load()) * 1e-9; }
 };
 
-// A person's registrations, one row per region, consecutive in the persons scan.
+// A person's registrations, one row per region, consecutive in the persons scan. People who
+// receive benefits without being in the pension registry (unemployment, survivors) have events
+// but no registration: count 0.
 struct PersonGroup {
   size_t first = 0;
   size_t count = 0;
+  uint64_t person_key = 0;
 };
 
 // Reads one person's history as known at the end of `as_of` (the snapshot fixes the state).
-Status LoadHistory(const Store& store, const Snapshot* snapshot, std::span<const PersonRecord> rows,
-                   Date as_of, PersonHistory* history, uint64_t* rows_read) {
-  history->person_key = PersonKey(rows.front().person_id);
-  history->person_id = rows.front().person_id;
+Status LoadHistory(const Store& store, const Snapshot* snapshot, uint64_t person_key,
+                   std::span<const PersonRecord> rows, Date as_of, PersonHistory* history,
+                   uint64_t* rows_read) {
+  history->person_key = person_key;
+  history->person_id = rows.empty() ? std::string() : rows.front().person_id;
   history->registrations.assign(rows.begin(), rows.end());
   history->contributions.clear();
   history->payments.clear();
@@ -65,27 +69,42 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, std::span<const
         switch (event.kind) {
           case EventKind::kContribution: {
             auto r = event.AsContribution();
-            if (r.ok()) history->contributions.push_back(std::move(*r)); else s = r.status();
+            if (r.ok())
+              history->contributions.push_back(std::move(*r));
+            else
+              s = r.status();
             break;
           }
           case EventKind::kPayment: {
             auto r = event.AsPayment();
-            if (r.ok()) history->payments.push_back(std::move(*r)); else s = r.status();
+            if (r.ok())
+              history->payments.push_back(std::move(*r));
+            else
+              s = r.status();
             break;
           }
           case EventKind::kSignal: {
             auto r = event.AsSignal();
-            if (r.ok()) history->signals.push_back(std::move(*r)); else s = r.status();
+            if (r.ok())
+              history->signals.push_back(std::move(*r));
+            else
+              s = r.status();
             break;
           }
           case EventKind::kRegistry: {
             auto r = event.AsRegistry();
-            if (r.ok()) history->registry.push_back(std::move(*r)); else s = r.status();
+            if (r.ok())
+              history->registry.push_back(std::move(*r));
+            else
+              s = r.status();
             break;
           }
           case EventKind::kAppraisal: {
             auto r = event.AsAppraisal();
-            if (r.ok()) history->appraisals.push_back(std::move(*r)); else s = r.status();
+            if (r.ok())
+              history->appraisals.push_back(std::move(*r));
+            else
+              s = r.status();
             break;
           }
         }
@@ -98,23 +117,34 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, std::span<const
       snapshot);
   VIGIL_RETURN_IF_ERROR(visited);
   VIGIL_RETURN_IF_ERROR(decode_error);
+  if (history->person_id.empty()) {
+    for (const auto* id :
+         {history->payments.empty() ? nullptr : &history->payments[0].person_id,
+          history->contributions.empty() ? nullptr : &history->contributions[0].person_id,
+          history->signals.empty() ? nullptr : &history->signals[0].person_id,
+          history->registry.empty() ? nullptr : &history->registry[0].person_id,
+          history->appraisals.empty() ? nullptr : &history->appraisals[0].person_id}) {
+      if (id != nullptr) {
+        history->person_id = *id;
+        break;
+      }
+    }
+  }
   // The events key orders by event time; the history contract wants these orders per kind.
   std::stable_sort(history->contributions.begin(), history->contributions.end(),
                    [](const auto& a, const auto& b) { return a.start_month < b.start_month; });
-  std::stable_sort(history->payments.begin(), history->payments.end(), [](const auto& a,
-                                                                          const auto& b) {
-    return a.period != b.period ? a.period < b.period : Days(a.paid_date) < Days(b.paid_date);
-  });
+  std::stable_sort(
+      history->payments.begin(), history->payments.end(), [](const auto& a, const auto& b) {
+        return a.period != b.period ? a.period < b.period : Days(a.paid_date) < Days(b.paid_date);
+      });
   std::stable_sort(history->signals.begin(), history->signals.end(),
                    [](const auto& a, const auto& b) { return a.occurred_at < b.occurred_at; });
-  std::stable_sort(history->registry.begin(), history->registry.end(), [](const auto& a,
-                                                                          const auto& b) {
-    return Days(a.event_date) < Days(b.event_date);
-  });
-  std::stable_sort(history->appraisals.begin(), history->appraisals.end(), [](const auto& a,
-                                                                              const auto& b) {
-    return Days(a.appraisal_date) < Days(b.appraisal_date);
-  });
+  std::stable_sort(
+      history->registry.begin(), history->registry.end(),
+      [](const auto& a, const auto& b) { return Days(a.event_date) < Days(b.event_date); });
+  std::stable_sort(
+      history->appraisals.begin(), history->appraisals.end(),
+      [](const auto& a, const auto& b) { return Days(a.appraisal_date) < Days(b.appraisal_date); });
   return Status::Ok();
 }
 
@@ -139,7 +169,8 @@ struct ScoringState {
 Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options,
                  ScoringState& state) {
   if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
-  if (options.batch_persons == 0) return Status::InvalidArgument("score: batch_persons must be > 0");
+  if (options.batch_persons == 0)
+    return Status::InvalidArgument("score: batch_persons must be > 0");
   ScoreSummary& summary = state.summary;
   summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
   std::vector<PersonRecord>& registrations = state.registrations;
@@ -154,12 +185,30 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
         return true;
       },
       snapshot.get()));
+  std::vector<PersonGroup> registered;
   for (size_t i = 0; i < registrations.size(); ++i) {
     if (i == 0 || registrations[i].person_id != registrations[i - 1].person_id) {
-      groups.push_back({i, 0});
+      registered.push_back({i, 0, PersonKey(registrations[i].person_id)});
     }
-    ++groups.back().count;
+    ++registered.back().count;
   }
+  // Merge with everyone who has events (both lists are in person-key order).
+  size_t next_registered = 0;
+  VIGIL_RETURN_IF_ERROR(store.ScanEventPersonKeys(
+      [&](uint64_t key) {
+        while (next_registered < registered.size() &&
+               registered[next_registered].person_key < key) {
+          groups.push_back(registered[next_registered++]);
+        }
+        if (next_registered < registered.size() && registered[next_registered].person_key == key) {
+          groups.push_back(registered[next_registered++]);
+        } else {
+          groups.push_back({0, 0, key});
+        }
+        return true;
+      },
+      snapshot.get()));
+  while (next_registered < registered.size()) groups.push_back(registered[next_registered++]);
   summary.persons = groups.size();
   summary.registrations = registrations.size();
   summary.stages.push_back({"read persons", SecondsSince(start)});
@@ -188,8 +237,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                       auto& builder = builders.local();
                       uint64_t& rows = rows_pass1.local();
                       for (size_t i = range.begin(); i != range.end(); ++i) {
-                        Status s = LoadHistory(store, snapshot.get(), rows_of(groups[i]),
-                                               options.as_of, &history, &rows);
+                        Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
+                                               rows_of(groups[i]), options.as_of, &history, &rows);
                         if (!s.ok()) {
                           fail(s);
                           return;
@@ -214,7 +263,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
   size_t next_batch = 0;
   done = 0;
-  const size_t tokens = 4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+  const size_t tokens =
+      4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<void, std::pair<size_t, size_t>>(
@@ -235,8 +285,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                 uint64_t& rows = rows_pass2.local();
                 for (size_t i = batch.first; i < batch.second && !failed; ++i) {
                   auto t = Clock::now();
-                  Status s = LoadHistory(store, snapshot.get(), rows_of(groups[i]), options.as_of,
-                                         &history, &rows);
+                  Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
+                                         rows_of(groups[i]), options.as_of, &history, &rows);
                   load_clock.Add(t);
                   if (!s.ok()) {
                     fail(s);
@@ -251,9 +301,9 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                   rules_clock.Add(t);
                   t = Clock::now();
                   ComputePersonFeatures(history, facts, out.certification, out.hits, policy,
-                                        options.as_of,
-                                        &feature_matrix[i * kPersonFeatureCount]);
+                                        options.as_of, &feature_matrix[i * kPersonFeatureCount]);
                   SummarisePerson(history, &out);
+                  out.person_id = history.person_id;
                   features_clock.Add(t);
                 }
                 return batch.second - batch.first;
@@ -304,7 +354,8 @@ Result<std::optional<LogisticModel>> LoadFusionModel(const Store& store) {
   if (model.num_features() != kFusionInputCount) {
     return Status::FailedPrecondition(
         "the stored fusion model has " + std::to_string(model.num_features()) +
-        " inputs, this build uses " + std::to_string(kFusionInputCount) + ": run vigil train again");
+        " inputs, this build uses " + std::to_string(kFusionInputCount) +
+        ": run vigil train again");
   }
   return std::optional<LogisticModel>(std::move(model));
 }
@@ -340,8 +391,8 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
       FusePerson(policy, state.anomaly[i], top, &state.outcomes[i]);
     }
   });
-  summary.stages.push_back({fusion ? "fusion (learned)" : "fusion (policy default)",
-                            SecondsSince(start)});
+  summary.stages.push_back(
+      {fusion ? "fusion (learned)" : "fusion (policy default)", SecondsSince(start)});
 
   start = Clock::now();
   CaseWriterOptions writer_options;
@@ -349,9 +400,9 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   writer_options.as_of = options.as_of;
   writer_options.policy_version = policy.version;
   writer_options.model_id = summary.model_id;
-  VIGIL_RETURN_IF_ERROR(WriteOutputs(writer_options, state.registrations, persons,
-                                     [&](size_t i) { return state.rows_of(i); }, state.outcomes,
-                                     options.store_cases ? &store : nullptr, &summary));
+  VIGIL_RETURN_IF_ERROR(WriteOutputs(
+      writer_options, state.registrations, persons, [&](size_t i) { return state.rows_of(i); },
+      state.outcomes, options.store_cases ? &store : nullptr, &summary));
   summary.stages.push_back({"write outputs", SecondsSince(start)});
   summary.wall_seconds = SecondsSince(state.wall_start);
   return summary;
@@ -366,7 +417,7 @@ Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const Score
   std::vector<float> inputs;
   std::vector<uint8_t> y;
   for (size_t i = 0; i < state.groups.size(); ++i) {
-    auto it = labels.find(state.registrations[state.groups[i].first].person_id);
+    auto it = labels.find(state.outcomes[i].person_id);
     if (it == labels.end()) continue;
     const size_t row = inputs.size();
     inputs.resize(row + kFusionInputCount);

@@ -802,6 +802,24 @@ Status Store::ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot) 
   return FromRocks(it->status(), "persons scan");
 }
 
+Status Store::ScanEventPersonKeys(const std::function<bool(uint64_t)>& visit,
+                                  const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kEventsIdx)));
+  it->SeekToFirst();
+  while (it->Valid()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
+    const uint64_t person_key = storage::DecodeFixed64BE(key.data());
+    if (!visit(person_key)) break;
+    // Jump past this person's events: one seek per person, not one step per event.
+    if (person_key == std::numeric_limits<uint64_t>::max()) break;
+    it->Seek(storage::PersonPrefix(person_key + 1));
+  }
+  return FromRocks(it->status(), "events person-key scan");
+}
+
 Status Store::VisitHistory(uint64_t person_key, const HistoryFilter& filter,
                            const EventVisitor& visit, const Snapshot* snapshot) const {
   rocksdb::ReadOptions ro = Impl::Read(snapshot);

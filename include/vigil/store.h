@@ -331,6 +331,12 @@ class Store {
   // Visits every persons row in key order (person key, then region).
   Status ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot = nullptr) const;
 
+  // Visits, in key order, every person key that has at least one event (whether or not the
+  // person has a persons row: benefits such as unemployment are paid to people who are not in
+  // the pension registry). One seek per person.
+  Status ScanEventPersonKeys(const std::function<bool(uint64_t)>& visit,
+                             const Snapshot* snapshot = nullptr) const;
+
   // Visits one person's history in (time, kind, natural key) order, zero-copy.
   Status VisitHistory(uint64_t person_key, const HistoryFilter& filter, const EventVisitor& visit,
                       const Snapshot* snapshot = nullptr) const;
