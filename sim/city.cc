@@ -742,10 +742,10 @@ struct City::Impl {
         add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))), grade);
       }
     }
-    if (p.scheme == Scheme::kEmployee && rng.Chance(0.07)) {
+    if (p.scheme == Scheme::kEmployee && rng.Chance(0.12)) {
       // Work-injury and refused disability appraisals, mostly mild grades, during the career.
-      const int age = static_cast<int>(rng.Int(35, 58));
-      const int32_t day = AddYears(p.birth_day, age) + static_cast<int32_t>(rng.Bounded(365));
+      const int32_t from = AddYears(p.birth_day, 30);
+      const int32_t day = from + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(std::max(1, p.retire_day - from - 30))));
       if (day < p.retire_day) add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))), static_cast<int>(rng.Int(5, 10)));
     }
   }
@@ -1157,7 +1157,10 @@ struct City::Impl {
         for (int k = 0; k < n; ++k) {
           const int32_t d = std::min(m.first_day + m.days - 1, pay_day + static_cast<int32_t>(rng.Int(0, 20)));
           const bool hijacked = p.hijack && m.number >= p.account_change_month;
-          if (d <= card_to && !hijacked && (!in_prison(d) || HasPattern(p, Pattern::kPrisonPaid))) {
+          // Families often draw the last pension for the funeral within weeks of a death.
+          const bool funeral = !concealed && p.death_day != kNever && d >= p.death_day &&
+                               d <= p.death_day + 30 && (habit & 8);
+          if ((d <= card_to || funeral) && !hijacked && (!in_prison(d) || HasPattern(p, Pattern::kPrisonPaid))) {
             static constexpr std::string_view kWhat[] = {"WITHDRAWAL", "POS", "APP_TRANSFER"};
             sink.Add(d, Sec(rng, 6, 22), SignalSource::kBankActivity, "ATM", dcode * 1000 + (habit >> 8) % 40, 9, kWhat[rng.Bounded(3)]);
           }
