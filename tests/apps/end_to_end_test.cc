@@ -1,0 +1,125 @@
+// The main job on a small city: generate -> ingest -> score -> eval, through the real program.
+// Bounds are floors that catch regressions, not the product targets (those are measured on
+// 100,000+ persons and reported in docs/scoring.md).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "evaluation.h"
+
+namespace vigil::cli {
+namespace {
+
+int RunVigilCommand(const std::string& args, std::string* output = nullptr) {
+  const std::string command = std::string(VIGIL_EXE) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  size_t n = 0;
+  std::string text;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+  const int status = pclose(pipe);
+  if (output != nullptr) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  size_t lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines;
+}
+
+class EndToEndTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(testing::TempDir() + "/vigil_e2e_" + std::to_string(getpid()));
+    std::filesystem::remove_all(*dir_);
+    std::string out;
+    ASSERT_EQ(RunVigilCommand("generate --out " + *dir_ + "/city --persons 3000 --seed 11", &out), 0) << out;
+    ASSERT_EQ(RunVigilCommand("ingest --db " + *dir_ + "/db " + *dir_ + "/city", &out), 0) << out;
+    *ingest_output_ = out;
+    ASSERT_EQ(RunVigilCommand("score --db " + *dir_ + "/db --as-of 2026-10-31 --out " + *dir_ + "/cases",
+                  &out),
+              0)
+        << out;
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string* dir_;
+  static inline std::string* ingest_output_ = new std::string;
+};
+std::string* EndToEndTest::dir_ = nullptr;
+
+TEST_F(EndToEndTest, IngestLoadsEveryGeneratedRowAndRejectsNone) {
+  for (const char* feed : {"persons", "contributions", "payments", "signals", "registry",
+                           "appraisals"}) {
+    const size_t generated = CountLines(*dir_ + "/city/" + feed + ".csv") - 1;
+    const std::string needle = std::string(feed) + ".csv";
+    const size_t at = ingest_output_->find(needle);
+    ASSERT_NE(at, std::string::npos) << *ingest_output_;
+    unsigned long long read = 0, loaded = 0, rejected = 0;
+    ASSERT_EQ(std::sscanf(ingest_output_->c_str() + at + needle.size(), "%llu %llu %llu", &read,
+                          &loaded, &rejected),
+              3);
+    EXPECT_EQ(read, generated) << feed;
+    EXPECT_EQ(loaded, generated) << feed;
+    EXPECT_EQ(rejected, 0u) << feed;
+  }
+}
+
+TEST_F(EndToEndTest, ReloadingTheSameFeedsChangesNothing) {
+  std::string out;
+  ASSERT_EQ(RunVigilCommand("ingest --db " + *dir_ + "/db " + *dir_ + "/city", &out), 0) << out;
+  const size_t at = out.find("signals.csv");
+  ASSERT_NE(at, std::string::npos);
+  unsigned long long read = 0, loaded = 0, rejected = 0, replaced = 0, unchanged = 0;
+  ASSERT_EQ(std::sscanf(out.c_str() + at + 11, "%llu %llu %llu %llu %llu", &read, &loaded,
+                        &rejected, &replaced, &unchanged),
+            5);
+  EXPECT_EQ(replaced, 0u);
+  EXPECT_EQ(unchanged, read);
+}
+
+TEST_F(EndToEndTest, ScoringFindsTheDeadAndTheFraudsAndCertifiesTheLiving) {
+  auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto& r = *report;
+  const auto& deceased = r.patterns[static_cast<size_t>(Pattern::kDeceasedPaid)];
+  EXPECT_GE(deceased.recall(), 0.9);
+  EXPECT_GE(deceased.precision(), 0.8);
+  EXPECT_GE(r.any.recall(), 0.85);
+  EXPECT_LE(r.certification.dead_certified_share(), 0.05);
+  EXPECT_GE(r.certification.living_certified_share(), 0.6);
+  EXPECT_GT(r.certification.living, 2000u);
+}
+
+TEST_F(EndToEndTest, OutputsFollowTheContract) {
+  std::ifstream cases(*dir_ + "/cases/cases.csv");
+  std::string header;
+  std::getline(cases, header);
+  EXPECT_EQ(header, "person_id,region,risk,action,certification,patterns,reasons,overpaid,evidence");
+  std::ifstream certification(*dir_ + "/cases/certification.csv");
+  std::getline(certification, header);
+  EXPECT_EQ(header.rfind("person_id,region,certification,evidence", 0), 0u) << header;
+  EXPECT_TRUE(std::filesystem::exists(*dir_ + "/cases/cases.jsonl"));
+  EXPECT_EQ(CountLines(*dir_ + "/cases/cases.jsonl") + 1, CountLines(*dir_ + "/cases/cases.csv"));
+}
+
+TEST_F(EndToEndTest, EvalPrintsThePerPatternTableAndRates) {
+  std::string out;
+  ASSERT_EQ(RunVigilCommand("eval --truth " + *dir_ + "/city/truth --cases " + *dir_ + "/cases", &out), 0);
+  EXPECT_NE(out.find("DECEASED_PAID"), std::string::npos);
+  EXPECT_NE(out.find("living certified"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::cli
