@@ -234,6 +234,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
   int longest_body_gap = 0;
+  int body_signs = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;  // sorted by time: the rest is not known yet
@@ -248,6 +249,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (IsBodySign(s.source)) {
       if (last_body != INT32_MIN) longest_body_gap = std::max(longest_body_gap, day - last_body);
       last_body = day;
+      ++body_signs;
     } else {
       last_card = day;
     }
@@ -309,6 +311,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (last_body != INT32_MIN && last_card > last_body) {
       const int tail = today - last_body;
       f.card_tail_months = tail / kDaysPerMonth;
+      // With fewer than 3 body signs the person's rhythm is unknown: assume the yearly
+      // certification cycle, the rhythm the policy itself asks of everyone.
+      if (body_signs < 3) {
+        longest_body_gap = std::max(longest_body_gap, static_cast<int>(window_days));
+      }
       d.card_only_tail = tail >= cp.card_tail_months * kDaysPerMonth &&
                          tail >= cp.body_gap_factor * longest_body_gap;
     } else if (last_body == INT32_MIN) {
