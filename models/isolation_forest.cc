@@ -166,34 +166,59 @@ void AccumulateLockstep(const Model& model, const float* const* rows, float* acc
   }
 }
 
-// Compiled-layout version of the above for kLanes rows of a feature-major block
-// (`lanes[f * kBlockRows + k]` is feature f of lane k). The next slot is computed, not loaded,
-// and each lane's value sits at a constant offset from the split's pre-multiplied column, so
-// the inner loop is two loads, a compare and an address computation. The walk is kept out of
-// line: inlined into the block loop, GCC spills the lane offsets and runs a third slower.
-template <size_t kLanes>
+// Compiled-layout walk of one tree by a block of kBlockRows rows stored feature-major
+// (`block[f * kBlockRows + r]` is feature f of row r), adding each row's path length to acc.
+//
+// The first kVectorLevels levels hold only 2^kVectorLevels - 1 splits, so every row is
+// compared with all of them at once: each comparison is a contiguous column against one
+// threshold, which the compiler turns into SIMD compares, and each row's slot after those
+// levels is assembled from the comparison masks with selects, without any per-row load. The
+// deeper levels, where rows scatter over many splits, are walked per row, kLanes rows in
+// lockstep: the next slot is computed (2s+1 or 2s+2), not loaded, and each lane's value sits at
+// a constant offset from the split's pre-multiplied column, so a step is two loads, a compare
+// and an address computation. Both phases take the same decisions a plain walk would, so the
+// result is bit-identical to ScoreOne. Out of line on purpose: inlined into the block loop,
+// GCC spills the lane offsets and the walk runs a third slower.
+constexpr uint32_t kVectorLevels = 3;
+
 [[gnu::noinline]] void WalkCompiledTree(const Model::Split* splits, const float* leaves,
-                                        uint32_t depth, const float* lanes, float* acc) {
-  // 64-bit slots and a per-call tree pointer let each split load be one base + 8 * slot
-  // addressing mode; with the pointer computed inline GCC splits it into two adds per lane.
-  uint64_t at[kLanes] = {};
-  for (uint32_t step = 0; step < depth; ++step) {
-    for (size_t k = 0; k < kLanes; ++k) {
-      const Model::Split& split = splits[at[k]];
-      const float value = (lanes + k)[split.column];
-      at[k] = 2 * at[k] + 1 + static_cast<uint64_t>(value > split.threshold);
+                                        uint32_t depth, const float* block, float* acc) {
+  constexpr size_t kRows = Model::kBlockRows;
+  constexpr size_t kLanes = 8;
+  // Slot of each row after the vectorised levels; 64-bit so a split load is one addressing mode.
+  alignas(64) uint64_t start[kRows] = {};
+  uint32_t levels = 0;
+  if (depth >= kVectorLevels) {
+    levels = kVectorLevels;
+    // right[s][r] is all ones when row r goes right at slot s (0 to 6).
+    alignas(64) int32_t right[7][kRows];
+    for (size_t s = 0; s < 7; ++s) {
+      const float* column = block + splits[s].column;
+      const float threshold = splits[s].threshold;
+      for (size_t r = 0; r < kRows; ++r) right[s][r] = -static_cast<int32_t>(column[r] > threshold);
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      const int32_t d0 = right[0][r];                                      // at slot 0
+      const int32_t d1 = (d0 & right[2][r]) | (~d0 & right[1][r]);         // at slot 1 + d0
+      const int32_t low = (d1 & right[4][r]) | (~d1 & right[3][r]);        // slots 3, 4
+      const int32_t high = (d1 & right[6][r]) | (~d1 & right[5][r]);       // slots 5, 6
+      const int32_t d2 = (d0 & high) | (~d0 & low);
+      start[r] = 7 + static_cast<uint64_t>((d0 & 4) | (d1 & 2) | (d2 & 1));
     }
   }
   leaves -= (uint64_t{1} << depth) - 1;
-  for (size_t k = 0; k < kLanes; ++k) acc[k] += leaves[at[k]];
-}
-
-template <size_t kLanes>
-void AccumulateCompiled(const Model& model, const float* lanes, float* acc) {
-  for (size_t t = 0; t < model.n_trees(); ++t) {
-    WalkCompiledTree<kLanes>(model.splits.data() + model.split_begin[t],
-                             model.leaf_paths.data() + model.leaf_begin[t], model.tree_depth[t],
-                             lanes, acc);
+  for (size_t first = 0; first < kRows; first += kLanes) {
+    const float* lanes = block + first;
+    uint64_t at[kLanes];
+    for (size_t k = 0; k < kLanes; ++k) at[k] = start[first + k];
+    for (uint32_t step = levels; step < depth; ++step) {
+      for (size_t k = 0; k < kLanes; ++k) {
+        const Model::Split& split = splits[at[k]];
+        const float value = (lanes + k)[split.column];
+        at[k] = 2 * at[k] + 1 + static_cast<uint64_t>(value > split.threshold);
+      }
+    }
+    for (size_t k = 0; k < kLanes; ++k) acc[first + k] += leaves[at[k]];
   }
 }
 
@@ -449,10 +474,8 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
   const Eigen::Map<const RowMajor> x(rows, static_cast<Eigen::Index>(n_rows),
                                      static_cast<Eigen::Index>(model.n_features));
   // A block of rows goes through one tree at a time, so the tree stays in L1 while the whole
-  // block uses it; within the block, kLanes rows walk in lockstep so that their loads overlap.
+  // block uses it (see WalkCompiledTree for the walk itself).
   constexpr size_t kBlock = Model::kBlockRows;
-  constexpr size_t kLanes = 8;
-  static_assert(kBlock % kLanes == 0);
   const size_t n_blocks = (n_rows + kBlock - 1) / kBlock;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_blocks, 4), [&](const tbb::blocked_range<
                                                                      size_t>& range) {
@@ -470,8 +493,10 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
         const auto rows_here = static_cast<Eigen::Index>(n);
         columns.topRows(rows_here) = x.middleRows(static_cast<Eigen::Index>(first), rows_here);
         if (n < kBlock) columns.bottomRows(static_cast<Eigen::Index>(kBlock) - rows_here).setZero();
-        for (size_t k = 0; k < kBlock; k += kLanes) {
-          AccumulateCompiled<kLanes>(model, block.data() + k, acc + k);
+        for (size_t t = 0; t < model.n_trees(); ++t) {
+          WalkCompiledTree(model.splits.data() + model.split_begin[t],
+                           model.leaf_paths.data() + model.leaf_begin[t], model.tree_depth[t],
+                           block.data(), acc);
         }
       } else {
         const float* row_ptrs[kBlock];
