@@ -751,6 +751,56 @@ Result<uint64_t> Store::AppendAudit(std::string_view entry) {
   return seq;
 }
 
+namespace {
+constexpr std::string_view kAuditIndexPrefix = "audit_index/";
+std::string AuditIndexName(std::string_view index_key) {
+  std::string name(kAuditIndexPrefix);
+  name += index_key;
+  return name;
+}
+}  // namespace
+
+Result<uint64_t> Store::AppendAuditBatch(std::span<const AuditAppend> entries) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (entries.empty()) return uint64_t{0};
+  // The sequence lock is held across the write so that sequences land in the order they are
+  // handed out (a reader scanning from its last sequence never skips an entry written late).
+  std::lock_guard<std::mutex> lock(impl_->audit_mu);
+  const uint64_t first = impl_->next_audit;
+  rocksdb::WriteBatch wb;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string key = storage::AuditKey(first + i);
+    VIGIL_RETURN_IF_ERROR(
+        FromRocks(wb.Put(impl_->cf(storage::kAuditIdx), key, ToSlice(entries[i].entry)),
+                  "append audit"));
+    if (!entries[i].index_key.empty()) {
+      VIGIL_RETURN_IF_ERROR(FromRocks(wb.Put(impl_->cf(storage::kMetaIdx),
+                                             AuditIndexName(entries[i].index_key), key),
+                                      "append audit index"));
+    }
+  }
+  VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->WriteOpts(), &wb), "append audit"));
+  impl_->next_audit = first + entries.size();
+  return first;
+}
+
+Result<std::pair<uint64_t, std::string>> Store::FindAudit(std::string_view index_key,
+                                                          const Snapshot* snapshot) const {
+  std::string key;
+  rocksdb::Status s = impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kMetaIdx),
+                                     AuditIndexName(index_key), &key);
+  if (s.IsNotFound()) return Status::NotFound("no audit entry under that index key");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "find audit"));
+  if (key.size() != storage::kAuditKeySize) return Status::Corruption("audit index value size");
+  std::string entry;
+  s = impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kAuditIdx), key, &entry);
+  if (s.IsNotFound()) return Status::Corruption("audit index points at a missing entry");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "find audit"));
+  return std::make_pair(storage::DecodeFixed64BE(key.data()), std::move(entry));
+}
+
+uint64_t Store::LatestSequence() const { return impl_->db->GetLatestSequenceNumber(); }
+
 std::unique_ptr<Snapshot> Store::GetSnapshot() const {
   auto s = std::make_unique<Snapshot::Impl>();
   s->db = impl_->db.get();

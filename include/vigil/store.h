@@ -317,6 +317,19 @@ class Store {
   // Appends an audit entry; returns its sequence number (1, 2, ...; never reused).
   Result<uint64_t> AppendAudit(std::string_view entry);
 
+  // One entry of AppendAuditBatch: the entry bytes and an optional lookup key.
+  struct AuditAppend {
+    std::string_view entry;
+    // When not empty, FindAudit(index_key) returns this entry afterwards (the latest entry
+    // appended with a key wins). Stored in meta under "audit_index/" + index_key, which is
+    // therefore a reserved meta prefix.
+    std::string_view index_key;
+  };
+  // Appends `entries` in one atomic write (consecutive sequence numbers, index keys in the same
+  // write) and returns the first sequence; 0 when `entries` is empty. Much cheaper per entry
+  // than AppendAudit when a caller decides many things at once (screening).
+  Result<uint64_t> AppendAuditBatch(std::span<const AuditAppend> entries);
+
   // ---- reads ----
 
   // Takes a snapshot of the current state. Never fails on an open store.
@@ -363,6 +376,16 @@ class Store {
   // Visits audit entries with sequence >= from, in order.
   Status ScanAudit(uint64_t from, const AuditVisitor& visit,
                    const Snapshot* snapshot = nullptr) const;
+  // The audit entry last appended with `index_key` (AppendAuditBatch): its sequence and bytes.
+  // NotFound when none.
+  Result<std::pair<uint64_t, std::string>> FindAudit(std::string_view index_key,
+                                                     const Snapshot* snapshot = nullptr) const;
+
+  // A number that grows with every acknowledged write to the store (RocksDB's last sequence
+  // number; for kSecondary, as of the last CatchUp). Equal values mean nothing was written in
+  // between, which lets a cache built from the store check it is still current with one
+  // atomic load. Thread-safe, never fails.
+  uint64_t LatestSequence() const;
 
   // ---- maintenance ----
 
