@@ -1518,6 +1518,19 @@ struct City::Impl {
         AddPattern(p, Pattern::kDeceasedPaid);
       }
     }
+    for (auto& p : ps) {
+      // Likewise a pension paid for a month after imprisonment began, before the suspension
+      // took effect, is PRISON_PAID (an overpayment to recover).
+      if (p.role != Role::kPensioner || !p.look_prison || p.prison_in == kNever) continue;
+      const int32_t out_month = p.prison_out == kNever ? as_of_month : MonthOfDay(p.prison_out);
+      const int32_t last = std::min(out_month, LastPaidMonth(p));
+      for (int32_t m = std::max(MonthOfDay(p.prison_in) + 1, c.window_.front().number); m <= last; ++m) {
+        if (m >= MonthOfDay(p.retire_day) && !SuspendedForPrison(p, m)) {
+          AddPattern(p, Pattern::kPrisonPaid);
+          break;
+        }
+      }
+    }
     std::vector<Signal> signals;
     signals.reserve(512);
     for (auto& p : ps) {

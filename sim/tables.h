@@ -37,7 +37,7 @@ struct Industry {
   std::string_view name;
   double employee_weight;  // share among enterprise employees' careers
   double public_weight;    // share among public-institution careers
-  uint8_t special_mask;    // bit (1 << JobType) for each hazardous job type it has
+  uint8_t special_mask = 0;  // bit (1 << JobType) per hazardous job type; set from the policy table
 };
 
 struct NameEntry {
