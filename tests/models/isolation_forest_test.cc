@@ -137,6 +137,23 @@ TEST(IsolationForestTest, ScoreOneMatchesBatchScore) {
   }
 }
 
+TEST(IsolationForestTest, TreesDeeperThanTheCompiledLayoutScoreLikeScoreOne) {
+  // A depth limit of 30 on 4000 rows grows trees deeper than the perfect-tree scoring layout
+  // takes (12 levels), so Score falls back to walking the node array.
+  const std::vector<float> rows = ClusterWithOutlier(4000, 21);
+  IsolationForestOptions deep;
+  deep.samples = 4096;
+  deep.max_depth = 30;
+  deep.trees = 20;
+  const IsolationForest forest = FitOrDie(rows, 2, deep);
+  const std::vector<float> scores = ScoreAll(forest, rows);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    ASSERT_EQ(forest.ScoreOne(rows.data() + 2 * i), scores[i]) << "row " << i;
+  }
+  EXPECT_EQ(std::max_element(scores.begin(), scores.end()) - scores.begin(),
+            static_cast<std::ptrdiff_t>(scores.size() - 1));
+}
+
 TEST(IsolationForestTest, DepthLimitOfOneLeavesAtMostTwoScoresPerTree) {
   // With a depth limit of 1 every path is 1 + c(leaf size): far fewer distinct scores.
   const std::vector<float> rows = ClusterWithOutlier(1000, 2);
