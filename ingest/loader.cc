@@ -160,6 +160,7 @@ struct Work {
 
 struct LoadContext {
   Store* store = nullptr;
+  BulkWriter* bulk = nullptr;  // set for an initial load into an empty store
   RejectsFile* rejects = nullptr;
   const IngestOptions* options = nullptr;
   size_t tokens = 0;
@@ -277,7 +278,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
   auto write_stage = [&](std::shared_ptr<Work> work) {
     if (work == nullptr || !fatal_error.ok()) return;
     if (!work->batch.empty()) {
-      auto counts = ctx.store->Write(work->batch);
+      auto counts = ctx.bulk != nullptr ? ctx.bulk->Add(work->batch) : ctx.store->Write(work->batch);
       if (!counts.ok()) {
         fatal_error = counts.status().WithContext(file.name);
         stop = true;
@@ -470,6 +471,20 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
   ctx.start = start;
   for (const FeedFile& f : files) ctx.bytes_total += f.size;
 
+  // An initial load streams sorted runs into the store instead of read-check-write batches.
+  std::unique_ptr<BulkWriter> bulk;
+  if (options.bulk_initial_load) {
+    BulkLoadOptions bo;
+    bo.run_bytes = options.bulk_run_bytes;
+    auto started = store.StartBulkLoad(bo);
+    if (started.ok()) {
+      bulk = std::move(started).value();
+      ctx.bulk = bulk.get();
+    } else if (started.status().code() != StatusCode::kFailedPrecondition) {
+      return started.status();
+    }
+  }
+
   std::map<Feed, FeedTally> tallies;
   Status status;
   tbb::task_arena arena(threads);
@@ -492,6 +507,10 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
     return Status::Internal(std::string("load failed: ") + e.what());
   }
   VIGIL_RETURN_IF_ERROR(status);
+  if (bulk != nullptr) {
+    VIGIL_RETURN_IF_ERROR(bulk->Finish());
+    bulk.reset();
+  }
   VIGIL_RETURN_IF_ERROR(rejects.Commit());
 
   std::optional<Date> reference = options.as_of;

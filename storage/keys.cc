@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <cstring>
+
 #include "coding.h"
 
 namespace vigil {
@@ -23,14 +25,40 @@ namespace storage {
 
 uint64_t Hash64(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
+void NaturalKey::Append(const char* p, size_t n) {
+  if (overflow_.empty() && size_ + n <= kInline) {
+    std::memcpy(inline_ + size_, p, n);
+    size_ += n;
+    return;
+  }
+  if (overflow_.empty()) overflow_.assign(inline_, size_);
+  overflow_.append(p, n);
+}
+
 NaturalKey& NaturalKey::Text(std::string_view s) {
-  PutString(&buf_, s);
+  char len[10];
+  size_t n = 0;
+  uint64_t v = s.size();
+  while (v >= 0x80) {
+    len[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  len[n++] = static_cast<char>(v);
+  Append(len, n);
+  Append(s.data(), s.size());
   return *this;
 }
 
 NaturalKey& NaturalKey::Int(int64_t v) {
-  PutFixed64BE(&buf_, static_cast<uint64_t>(v));
+  char b[8];
+  const auto u = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(u >> (56 - 8 * i));
+  Append(b, 8);
   return *this;
+}
+
+uint64_t NaturalKey::Hash() const {
+  return overflow_.empty() ? XXH3_64bits(inline_, size_) : Hash64(overflow_);
 }
 
 std::string PersonPrefix(uint64_t person_key) {

@@ -27,14 +27,19 @@ uint64_t Hash64(std::string_view bytes);
 
 // Builds the canonical bytes of a natural key (each field length-prefixed, so ("ab","c") and
 // ("a","bc") differ) and hashes them.
+// The bytes stay in an inline buffer (no allocation per row) unless they outgrow it.
 class NaturalKey {
  public:
   NaturalKey& Text(std::string_view s);
   NaturalKey& Int(int64_t v);
-  uint64_t Hash() const { return Hash64(buf_); }
+  uint64_t Hash() const;
 
  private:
-  std::string buf_;
+  void Append(const char* p, size_t n);
+  static constexpr size_t kInline = 256;
+  char inline_[kInline];
+  size_t size_ = 0;
+  std::string overflow_;  // used once the bytes exceed kInline
 };
 
 std::string PersonPrefix(uint64_t person_key);

@@ -17,6 +17,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "aggregate.h"
+#include "bulk_writer_impl.h"
 #include "coding.h"
 #include "db_options.h"
 #include "keys.h"
@@ -113,6 +114,10 @@ struct Store::Impl {
   std::mutex audit_mu;
   uint64_t next_audit = 1;  // guarded by audit_mu
   std::atomic<uint64_t> bulk_files{0};
+  // A bulk load was started and not finished (mirrors meta kMetaBulkPending); a BulkWriter
+  // exists.
+  std::atomic<bool> bulk_pending{false};
+  std::atomic<bool> bulk_active{false};
 
   ~Impl() {
     if (db) {
@@ -144,6 +149,16 @@ struct Store::Impl {
     }
     return Status::Ok();
   }
+  // Rows may not be written around a pending bulk load: its aggregates are built at its end.
+  Status CheckNoBulkLoad() const {
+    if (bulk_pending.load() || bulk_active.load()) {
+      return Status::FailedPrecondition(
+          "a bulk load is in progress or was interrupted: run the load again to finish it");
+    }
+    return Status::Ok();
+  }
+  // Deletes every key of one column family (range tombstone + the last key).
+  Status Wipe(CfIndex i);
 
   size_t Stripe(uint64_t hash) const { return hash % options.lock_stripes; }
 
@@ -280,7 +295,8 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
   // latest/earliest field cannot, unless the replacement lands in the same bucket with the
   // same extremes, so its bucket is rebuilt from the events instead.
   auto remove_old = [&](EventKind kind, std::string_view old_key, std::string_view old_value,
-                        const RecordBatch::Impl::Row& row) -> Status {
+                        const RecordBatch::Impl::Row& row,
+                        const MonthAggregate& row_delta) -> Status {
     auto old_agg = MonthAggregate::OfEvent(kind, old_value);
     if (!old_agg.ok()) return old_agg.status().WithContext("stored event");
     int64_t known = 0;
@@ -291,7 +307,7 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
     const bool same_bucket =
         old_person == row.person_key && storage::MonthNumberOfSeconds(known) == row.known_month;
     if (!storage::HasExtremes(*old_agg) ||
-        (same_bucket && storage::SameExtremes(*old_agg, row.delta))) {
+        (same_bucket && storage::SameExtremes(*old_agg, row_delta))) {
       storage::SubtractSums(*old_agg, &deltas[bucket]);
       return Status::Ok();
     }
@@ -328,21 +344,28 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
       ++out.counts.unchanged;
       continue;
     }
+    // This row's contribution to its bucket, from the encoded value (the batch keeps no
+    // decoded copy: that would cost ~400 bytes a row for rows that are mostly unchanged).
+    auto row_delta = MonthAggregate::OfEvent(row.kind, row.value);
+    if (!row_delta.ok()) {
+      out.status = row_delta.status().WithContext("batch row");
+      return out;
+    }
     bool existed = false;
     if (cur) {
       existed = true;
-      out.status = remove_old(row.kind, row.key, *cur, row);
+      out.status = remove_old(row.kind, row.key, *cur, row, *row_delta);
       if (!out.status.ok()) return out;
     }
     if (moved_from != nullptr && *moved_from) {
       existed = true;
-      out.status = remove_old(row.kind, moved_key, **moved_from, row);
+      out.status = remove_old(row.kind, moved_key, **moved_from, row, *row_delta);
       if (!out.status.ok()) return out;
       *moved_from = std::nullopt;
       dirty_events.push_back(moved_key);
     }
     ++(existed ? out.counts.replaced : out.counts.inserted);
-    deltas[storage::AggregateKey(row.person_key, row.known_month)].Merge(row.delta);
+    deltas[storage::AggregateKey(row.person_key, row.known_month)].Merge(*row_delta);
     cur = row.value;
     dirty_events.push_back(row.key);
     if (!row.payment_id.empty()) {
@@ -574,6 +597,17 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (!s.ok()) return FromRocks(s, "write schema version");
   }
 
+  {
+    std::string v;
+    s = impl->db->Get(rocksdb::ReadOptions(), impl->handles[storage::kMetaIdx],
+                      storage::kMetaBulkPending, &v);
+    if (s.ok()) {
+      impl->bulk_pending = true;
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "read bulk load mark");
+    }
+  }
+
   // The next audit sequence follows the last one stored.
   {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -592,6 +626,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 Result<WriteCounts> Store::Write(const RecordBatch& batch) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
   const auto& rows = batch.impl().rows;
   if (rows.empty()) return WriteCounts{};
   std::vector<size_t> stripes;
@@ -621,6 +656,7 @@ Result<WriteCounts> Store::Write(const RecordBatch& batch) {
 
 Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
   // Hold every stripe: no Write may interleave with the emptiness check and the ingestion.
   std::vector<size_t> all(impl_->options.lock_stripes);
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -666,7 +702,9 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   }
   std::map<std::string, MonthAggregate> aggregates;
   for (const auto& [key, i] : events) {
-    aggregates[storage::AggregateKey(rows[i].person_key, rows[i].known_month)].Merge(rows[i].delta);
+    auto delta = MonthAggregate::OfEvent(rows[i].kind, rows[i].value);
+    if (!delta.ok()) return delta.status().WithContext("batch row");
+    aggregates[storage::AggregateKey(rows[i].person_key, rows[i].known_month)].Merge(*delta);
   }
 
   std::vector<rocksdb::IngestExternalFileArg> args;
@@ -688,13 +726,13 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   };
   auto put_persons = [&](rocksdb::SstFileWriter& w) -> Status {
     for (const auto& [key, i] : persons) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), rows[i].value), "bulk put"));
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), ToSlice(rows[i].value)), "bulk put"));
     }
     return Status::Ok();
   };
   auto put_events = [&](rocksdb::SstFileWriter& w) -> Status {
     for (const auto& [key, i] : events) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), rows[i].value), "bulk put"));
+      VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(key), ToSlice(rows[i].value)), "bulk put"));
     }
     return Status::Ok();
   };
@@ -722,6 +760,88 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   return counts;
 }
 
+Status Store::Impl::Wipe(CfIndex i) {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(i)));
+  it->SeekToFirst();
+  if (!it->Valid()) return FromRocks(it->status(), "wipe scan");
+  const std::string first = it->key().ToString();
+  it->SeekToLast();
+  if (!it->Valid()) return FromRocks(it->status(), "wipe scan");
+  const std::string last = it->key().ToString();
+  rocksdb::WriteBatch wb;
+  rocksdb::Status s = wb.DeleteRange(cf(i), first, last);
+  if (s.ok()) s = wb.Delete(cf(i), last);
+  if (s.ok()) s = db->Write(WriteOpts(), &wb);
+  return FromRocks(s, "wipe");
+}
+
+bool Store::BulkLoadPending() const { return impl_->bulk_pending.load(); }
+
+Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& options) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (options.run_bytes < (size_t{64} << 10) || options.run_bytes > (size_t{1} << 30)) {
+    return Status::InvalidArgument("BulkLoadOptions.run_bytes must be in [64 KiB, 1 GiB]");
+  }
+  bool expected = false;
+  if (!impl_->bulk_active.compare_exchange_strong(expected, true)) {
+    return Status::FailedPrecondition("another bulk load is in progress");
+  }
+  // Every stripe: no Write may interleave with the emptiness check and the mark.
+  std::vector<size_t> all(impl_->options.lock_stripes);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  StripeGuard guard(impl_->stripes.get(), all);
+  auto fail = [this](Status s) {
+    impl_->bulk_active = false;
+    return s;
+  };
+  constexpr CfIndex kRowFamilies[] = {storage::kPersonsIdx, storage::kEventsIdx,
+                                      storage::kAggregatesIdx, storage::kPaymentIdsIdx};
+  if (impl_->bulk_pending.load()) {
+    // An interrupted bulk load began from an empty store: undo it, then start again.
+    for (CfIndex i : kRowFamilies) {
+      Status s = impl_->Wipe(i);
+      if (!s.ok()) return fail(s);
+    }
+  } else {
+    for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx}) {
+      rocksdb::ReadOptions ro;
+      ro.total_order_seek = true;
+      std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(i)));
+      it->SeekToFirst();
+      Status s = FromRocks(it->status(), "bulk load emptiness check");
+      if (!s.ok()) return fail(s);
+      if (it->Valid()) {
+        return fail(Status::FailedPrecondition(
+            "bulk load needs a store without persons and events; use Write instead"));
+      }
+    }
+    // Leftovers without any row (only possible after a wipe by hand) would break the
+    // aggregates built at the end.
+    for (CfIndex i : {storage::kAggregatesIdx, storage::kPaymentIdsIdx}) {
+      Status s = impl_->Wipe(i);
+      if (!s.ok()) return fail(s);
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    Status s = FromRocks(impl_->db->Put(wo, impl_->cf(storage::kMetaIdx),
+                                        storage::kMetaBulkPending, "1"),
+                         "bulk load: pending mark");
+    if (!s.ok()) return fail(s);
+    impl_->bulk_pending = true;
+  }
+  storage::BulkContext ctx;
+  ctx.db = impl_->db.get();
+  ctx.handles.assign(impl_->handles.begin(), impl_->handles.begin() + storage::kCfCount);
+  ctx.config = &impl_->config;
+  ctx.path = impl_->options.path;
+  ctx.file_counter = &impl_->bulk_files;
+  ctx.pending = &impl_->bulk_pending;
+  ctx.active = &impl_->bulk_active;
+  return storage::MakeBulkWriter(std::move(ctx), options);
+}
+
 Status Store::PutCase(std::string_view key, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   return FromRocks(
@@ -732,8 +852,9 @@ Status Store::PutCase(std::string_view key, std::string_view value) {
 
 Status Store::PutMeta(std::string_view name, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
-  if (name == storage::kMetaSchemaVersion) {
-    return Status::InvalidArgument("meta name 'schema_version' is reserved for the store");
+  if (name == storage::kMetaSchemaVersion || name == storage::kMetaBulkPending) {
+    return Status::InvalidArgument("meta name '" + std::string(name) +
+                                   "' is reserved for the store");
   }
   return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kMetaIdx),
                                   ToSlice(name), ToSlice(value)),

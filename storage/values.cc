@@ -118,6 +118,12 @@ int32_t MonthNumberOfSeconds(int64_t seconds) {
 
 EncodedEvent EncodeEvent(const ContributionRecord& r) {
   EncodedEvent e;
+  EncodeEvent(r, &e, &e.value);
+  return e;
+}
+
+void EncodeEvent(const ContributionRecord& r, EncodedEvent* out, std::string* value) {
+  EncodedEvent& e = *out;
   e.person_key = PersonKey(r.person_id);
   e.kind = EventKind::kContribution;
   e.time_seconds = MonthStartSeconds(r.start_month);
@@ -129,7 +135,7 @@ EncodedEvent EncodeEvent(const ContributionRecord& r) {
                            .Int(MonthNumber(r.start_month))
                            .Int(static_cast<int64_t>(r.kind))
                            .Hash();
-  std::string& v = e.value;
+  std::string& v = *value;
   PutHeader(&v, e.known_at_seconds);
   PutString(&v, r.person_id);
   PutVarint64(&v, r.region);
@@ -142,17 +148,22 @@ EncodedEvent EncodeEvent(const ContributionRecord& r) {
   PutCode(&v, r.kind);
   PutDate(&v, r.paid_date);
   PutCode(&v, r.id_checksum_ok);
-  return e;
 }
 
 EncodedEvent EncodeEvent(const PaymentRecord& r) {
   EncodedEvent e;
+  EncodeEvent(r, &e, &e.value);
+  return e;
+}
+
+void EncodeEvent(const PaymentRecord& r, EncodedEvent* out, std::string* value) {
+  EncodedEvent& e = *out;
   e.person_key = PersonKey(r.person_id);
   e.kind = EventKind::kPayment;
   e.time_seconds = Seconds(StartOfDay(r.paid_date));
   e.known_at_seconds = e.time_seconds;
   e.natural_key_hash = NaturalKey().Text(r.payment_id).Hash();
-  std::string& v = e.value;
+  std::string& v = *value;
   PutHeader(&v, e.known_at_seconds);
   PutString(&v, r.payment_id);
   PutString(&v, r.person_id);
@@ -164,11 +175,16 @@ EncodedEvent EncodeEvent(const PaymentRecord& r) {
   PutCode(&v, r.channel);
   PutDate(&v, r.paid_date);
   PutCode(&v, r.id_checksum_ok);
-  return e;
 }
 
 EncodedEvent EncodeEvent(const SignalRecord& r) {
   EncodedEvent e;
+  EncodeEvent(r, &e, &e.value);
+  return e;
+}
+
+void EncodeEvent(const SignalRecord& r, EncodedEvent* out, std::string* value) {
+  EncodedEvent& e = *out;
   e.person_key = PersonKey(r.person_id);
   e.kind = EventKind::kSignal;
   e.time_seconds = Seconds(r.occurred_at);
@@ -179,18 +195,23 @@ EncodedEvent EncodeEvent(const SignalRecord& r) {
                            .Int(Seconds(r.occurred_at))
                            .Text(r.place)
                            .Hash();
-  std::string& v = e.value;
+  std::string& v = *value;
   PutHeader(&v, e.known_at_seconds);
   PutString(&v, r.person_id);
   PutCode(&v, r.source);
   PutSigned(&v, Seconds(r.occurred_at));
   PutString(&v, r.place);
   PutString(&v, r.detail);
-  return e;
 }
 
 EncodedEvent EncodeEvent(const RegistryRecord& r) {
   EncodedEvent e;
+  EncodeEvent(r, &e, &e.value);
+  return e;
+}
+
+void EncodeEvent(const RegistryRecord& r, EncodedEvent* out, std::string* value) {
+  EncodedEvent& e = *out;
   e.person_key = PersonKey(r.person_id);
   e.kind = EventKind::kRegistry;
   e.time_seconds = Seconds(StartOfDay(r.event_date));
@@ -200,24 +221,29 @@ EncodedEvent EncodeEvent(const RegistryRecord& r) {
                            .Int(static_cast<int64_t>(r.event))
                            .Int(DayNumber(r.event_date))
                            .Hash();
-  std::string& v = e.value;
+  std::string& v = *value;
   PutHeader(&v, e.known_at_seconds);
   PutString(&v, r.person_id);
   PutCode(&v, r.event);
   PutDate(&v, r.event_date);
   PutDate(&v, r.reported_date);
   PutString(&v, r.detail);
-  return e;
 }
 
 EncodedEvent EncodeEvent(const AppraisalRecord& r) {
   EncodedEvent e;
+  EncodeEvent(r, &e, &e.value);
+  return e;
+}
+
+void EncodeEvent(const AppraisalRecord& r, EncodedEvent* out, std::string* value) {
+  EncodedEvent& e = *out;
   e.person_key = PersonKey(r.person_id);
   e.kind = EventKind::kAppraisal;
   e.time_seconds = Seconds(StartOfDay(r.appraisal_date));
   e.known_at_seconds = e.time_seconds;
   e.natural_key_hash = NaturalKey().Text(r.person_id).Int(DayNumber(r.appraisal_date)).Hash();
-  std::string& v = e.value;
+  std::string& v = *value;
   PutHeader(&v, e.known_at_seconds);
   PutString(&v, r.person_id);
   PutDate(&v, r.appraisal_date);
@@ -225,7 +251,6 @@ EncodedEvent EncodeEvent(const AppraisalRecord& r) {
   PutString(&v, r.doctor_id);
   PutVarint64(&v, r.grade);
   PutCode(&v, r.conclusion);
-  return e;
 }
 
 std::string EncodePerson(const PersonRecord& r) {

@@ -43,6 +43,12 @@ EncodedEvent EncodeEvent(const PaymentRecord& r);
 EncodedEvent EncodeEvent(const SignalRecord& r);
 EncodedEvent EncodeEvent(const RegistryRecord& r);
 EncodedEvent EncodeEvent(const AppraisalRecord& r);
+// Same, appending the value to `*value` (left empty in `*out`): lets a caller reuse one buffer.
+void EncodeEvent(const ContributionRecord& r, EncodedEvent* out, std::string* value);
+void EncodeEvent(const PaymentRecord& r, EncodedEvent* out, std::string* value);
+void EncodeEvent(const SignalRecord& r, EncodedEvent* out, std::string* value);
+void EncodeEvent(const RegistryRecord& r, EncodedEvent* out, std::string* value);
+void EncodeEvent(const AppraisalRecord& r, EncodedEvent* out, std::string* value);
 
 std::string EncodePerson(const PersonRecord& r);
 Result<PersonRecord> DecodePerson(std::string_view value);

@@ -135,7 +135,8 @@ void BM_RawRocksDbSignals(benchmark::State& state) {
     state.ResumeTiming();
     for (const RecordBatch& batch : batches) {
       rocksdb::WriteBatch wb;
-      for (const auto& row : batch.impl().rows) wb.Put(row.key, row.value);
+      for (const auto& row : batch.impl().rows) wb.Put(rocksdb::Slice(row.key.data(), row.key.size()),
+                                                     rocksdb::Slice(row.value.data(), row.value.size()));
       if (!db->Write(rocksdb::WriteOptions(), &wb).ok()) {
         state.SkipWithError("write failed");
         return;

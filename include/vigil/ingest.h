@@ -198,6 +198,13 @@ struct IngestOptions {
   // A feed whose row count moves more than this fraction from its previous load is reported.
   // Default: 0.20.
   double volume_change_warn = 0.20;
+  // Initial load: when the store holds no persons and no events (or a bulk load that was
+  // interrupted), rows go through Store::StartBulkLoad (sorted SST files, aggregates built at
+  // the end) instead of Store::Write. Same final content; much faster. Default: true.
+  bool bulk_initial_load = true;
+  // Rows buffered per sorted run of the bulk load (BulkLoadOptions::run_bytes). Memory is
+  // about 2.5x this. Default: 128 MiB.
+  size_t bulk_run_bytes = size_t{128} << 20;
   // Called from the writing thread about every `progress_interval_rows` rows. May be empty.
   std::function<void(const IngestProgress&)> progress;
   uint64_t progress_interval_rows = 1'000'000;

@@ -155,6 +155,51 @@ class RecordBatch {
   std::unique_ptr<Impl> impl_;
 };
 
+// Options of a bulk load (Store::StartBulkLoad). Thread-safety: value type.
+struct BulkLoadOptions {
+  // Encoded bytes of rows (keys + values) buffered before they are sorted and written as one
+  // run of SST files. Two runs may be in memory at once (one filling, one being written), so
+  // memory is about 2.5x this. Default: 128 MiB. Must be >= 64 KiB.
+  size_t run_bytes = size_t{128} << 20;
+};
+
+// Writes rows into a store that held no persons and no events (an initial load), much faster
+// than Store::Write: rows are buffered, sorted and written as SST files that RocksDB ingests
+// (no WAL, no memtable, no read-before-write), and the aggregates are built once at the end
+// from the stored events.
+//
+// Semantics are those of Write for the final content: a later row with the same natural key
+// replaces an earlier one (in the same or a later Add), a payment corrected to another person
+// or date leaves only its last event. Counts: a row is `replaced` when an earlier row of the
+// same run (about run_bytes of rows) had its natural key, `inserted` otherwise (a correction
+// across runs is counted as inserted; the content is still right).
+//
+// Crash safety: from StartBulkLoad until Finish returns, the store carries a "bulk load
+// pending" mark. A process killed in between leaves it; the next StartBulkLoad discards what
+// the interrupted load wrote (it began from an empty store) and the load is simply run again.
+// Store::Write refuses rows while the mark is there (the aggregates are not maintained).
+// Destroying a writer without Finish leaves the mark too.
+// Thread-safety: thread-compatible (one caller at a time); it writes runs on a background
+// thread of its own.
+class BulkWriter {
+ public:
+  ~BulkWriter();
+  BulkWriter(const BulkWriter&) = delete;
+  BulkWriter& operator=(const BulkWriter&) = delete;
+
+  // Buffers the rows of `batch` (copied). Errors come from writing an earlier run (IoError,
+  // Corruption from RocksDB); after an error the writer refuses everything.
+  Result<WriteCounts> Add(const RecordBatch& batch);
+  // Writes the last run, builds the aggregates from the stored events and removes the mark.
+  Status Finish();
+
+  struct Impl;
+  explicit BulkWriter(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 namespace store_detail {
 template <typename T, size_t N>
 constexpr std::array<T, N> Filled(T v) {
@@ -309,6 +354,13 @@ class Store {
   // store already holds persons or events. Counts are all `inserted` (duplicates within the
   // batch: last one wins and counts as `replaced`).
   Result<WriteCounts> BulkLoad(const RecordBatch& batch);
+
+  // Starts a streaming bulk load (see BulkWriter). Allowed when the store holds no persons and
+  // no events, or when a bulk load was started and never finished (its partial content is
+  // then discarded first). FailedPrecondition otherwise, and while another BulkWriter exists.
+  Result<std::unique_ptr<BulkWriter>> StartBulkLoad(const BulkLoadOptions& options = {});
+  // True from StartBulkLoad until BulkWriter::Finish, also across a crash in between.
+  bool BulkLoadPending() const;
 
   // Cases: opaque bytes under a caller-chosen key (scoring owns the format).
   Status PutCase(std::string_view key, std::string_view value);

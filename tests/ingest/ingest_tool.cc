@@ -1,5 +1,7 @@
 // Helper process for the kill -9 test: `ingest_tool DB FEED_DIR THREADS` runs one load (as
-// `vigil ingest` does) so the test can kill it at a random moment and run it again. Kept
+// `vigil ingest` does) so the test can kill it at a random moment and run it again.
+// `ingest_tool DB FEED_DIR THREADS default` loads with the default chunk and run sizes and
+// prints the summary (for profiling the loader alone). Kept
 // separate from the test binary so that fork+exec starts a clean process (TBB and RocksDB
 // threads do not survive a bare fork).
 #include <cstdio>
@@ -10,8 +12,8 @@
 #include "vigil/store.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS [default]\n");
     return 2;
   }
   vigil::StoreOptions store_options;
@@ -23,11 +25,16 @@ int main(int argc, char** argv) {
   }
   vigil::IngestOptions options;
   options.threads = std::atoi(argv[3]);
-  options.chunk_bytes = 64 * 1024;  // many small batches: more distinct kill points
+  const bool defaults = argc == 5 && std::string(argv[4]) == "default";
+  if (!defaults) {
+    options.chunk_bytes = 64 * 1024;     // many small batches: more distinct kill points
+    options.bulk_run_bytes = 64 * 1024;  // an initial load of many runs: more kill points too
+  }
   auto summary = vigil::IngestFolder(**store, argv[2], std::string(argv[1]) + "/rejects", options);
   if (!summary.ok()) {
     std::fprintf(stderr, "%s\n", summary.status().ToString().c_str());
     return 1;
   }
+  if (defaults) std::fputs(vigil::FormatIngestSummary(*summary).c_str(), stdout);
   return summary->any_file_failed() ? 1 : 0;
 }
