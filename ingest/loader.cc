@@ -278,7 +278,8 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
   auto write_stage = [&](std::shared_ptr<Work> work) {
     if (work == nullptr || !fatal_error.ok()) return;
     if (!work->batch.empty()) {
-      auto counts = ctx.bulk != nullptr ? ctx.bulk->Add(work->batch) : ctx.store->Write(work->batch);
+      auto counts = ctx.bulk != nullptr ? ctx.bulk->Add(std::move(work->batch))
+                                        : ctx.store->Write(work->batch);
       if (!counts.ok()) {
         fatal_error = counts.status().WithContext(file.name);
         stop = true;

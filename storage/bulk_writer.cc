@@ -1,7 +1,7 @@
 // The streaming bulk load (vigil::BulkWriter, docs/storage.md "Bulk load").
 //
-// Rows are copied into a run: one arena of bytes plus a small fixed-size entry per row. A
-// hash index over the run's keys (and payment ids) makes a later row replace an earlier one
+// A run keeps the batches it is given (their rows are encoded already) plus a small entry
+// per row. A hash index over the run's keys (and payment ids) makes a later row replace an earlier one
 // as it is added, so counts are known at Add time. A full run is handed to a background
 // thread that sorts it, looks up where its payments are stored by earlier runs (a correction
 // may have moved one), writes one SST per column family and ingests them atomically; the next
@@ -48,15 +48,12 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   return Status::Internal(std::move(m));
 }
 
-// One buffered row. The key, then the value, then the payment id (payments only) lie
-// back to back in the run's arena from `offset`.
+// One buffered row: a view of a row of one of the run's batches (which the run owns, so the
+// bytes stay put), with the first 16 key bytes as integers for the sort's fast path.
 struct RunRow {
-  uint64_t prefix = 0;  // first 8 key bytes as an integer: the sort's fast path
-  uint32_t offset = 0;
-  uint32_t value_size = 0;
-  uint16_t payment_size = 0;
-  uint8_t key_size = 0;
-  bool is_person = false;
+  const RecordBatch::Impl::Row* row = nullptr;
+  uint64_t k0 = 0;  // key bytes 0..7 (person key)
+  uint64_t k1 = 0;  // key bytes 8..15 (events: time; persons: region, zero-padded)
   bool dead = false;  // replaced by a later row of the same run
 };
 
@@ -86,8 +83,15 @@ class RowIndex {
     s->row = row;
     ++used_;
   }
-  void Clear() {
-    slots_.clear();
+  // Empties the index, keeping (or making) room for `rows` entries without growing.
+  void Reset(size_t rows) {
+    size_t want = 1024;
+    while (want < rows * 2) want *= 2;
+    if (slots_.size() < want) {
+      slots_.assign(want, Slot());
+    } else {
+      std::fill(slots_.begin(), slots_.end(), Slot());
+    }
     used_ = 0;
   }
 
@@ -108,30 +112,47 @@ class RowIndex {
 };
 
 struct Run {
-  std::string arena;
+  std::vector<RecordBatch> batches;
   std::vector<RunRow> rows;
   RowIndex keys;
   RowIndex payments;
+  size_t bytes = 0;  // what the run holds in memory, about
 
-  std::string_view Key(const RunRow& r) const { return {arena.data() + r.offset, r.key_size}; }
-  std::string_view Value(const RunRow& r) const {
-    return {arena.data() + r.offset + r.key_size, r.value_size};
-  }
-  std::string_view PaymentId(const RunRow& r) const {
-    return {arena.data() + r.offset + r.key_size + r.value_size, r.payment_size};
-  }
+  std::string_view Key(const RunRow& r) const { return r.row->key; }
+  std::string_view Value(const RunRow& r) const { return r.row->value; }
+  std::string_view PaymentId(const RunRow& r) const { return r.row->payment_id; }
   bool empty() const { return rows.empty(); }
+  // Frees the rows; keeps the index's and the entries' memory for the next run.
   void Clear() {
-    arena.clear();
+    batches.clear();
     rows.clear();
-    keys.Clear();
-    payments.Clear();
+    bytes = 0;
+    prepared = false;
   }
+  // Sizes the indexes for a run of about `expected_rows` rows.
+  void Prepare(size_t expected_rows) {
+    if (prepared) return;
+    rows.reserve(expected_rows);
+    keys.Reset(expected_rows);
+    payments.Reset(0);
+    prepared = true;
+  }
+  bool prepared = false;
 };
 
-bool KeyLess(const Run& run, const RunRow& a, const RunRow& b) {
-  if (a.prefix != b.prefix) return a.prefix < b.prefix;
-  return run.Key(a) < run.Key(b);
+// Memory per row as counted in Run::bytes, for a short row (a signal): sizes the indexes.
+constexpr size_t kRowBytesEstimate = 220;
+
+bool KeyLess(const RunRow& a, const RunRow& b) {
+  if (a.k0 != b.k0) return a.k0 < b.k0;
+  if (a.k1 != b.k1) return a.k1 < b.k1;
+  return a.row->key < b.row->key;
+}
+
+uint64_t Word(std::string_view key, size_t at) {
+  char b[8] = {};
+  if (key.size() > at) std::memcpy(b, key.data() + at, std::min<size_t>(8, key.size() - at));
+  return storage::DecodeFixed64BE(b);
 }
 
 }  // namespace
@@ -164,11 +185,20 @@ struct BulkWriter::Impl {
 
 namespace {
 
+// The family's options, but with its light compression even for the bottom level: these files
+// are rewritten by compaction anyway (which then applies zstd), and zstd here cost a third of
+// the bulk writer's time.
+rocksdb::Options BulkFileOptions(const storage::BulkContext& ctx, CfIndex cf) {
+  rocksdb::Options o(ctx.config->db, ctx.config->families[cf].options);
+  o.bottommost_compression = rocksdb::kDisableCompressionOption;
+  return o;
+}
+
 // Writes sorted entries of one column family into a new SST file and describes its ingestion.
 class SstOut {
  public:
   SstOut(const storage::BulkContext& ctx, CfIndex cf, std::string path)
-      : options_(ctx.config->db, ctx.config->families[cf].options),
+      : options_(BulkFileOptions(ctx, cf)),
         writer_(rocksdb::EnvOptions(), options_, ctx.handles[cf]),
         handle_(ctx.handles[cf]),
         path_(std::move(path)) {}
@@ -228,26 +258,21 @@ void BulkWriter::Impl::AddRow(const RecordBatch::Impl::Row& src, WriteCounts* co
   Run& run = *filling;
   const auto row_no = static_cast<uint32_t>(run.rows.size());
   RunRow r;
-  r.offset = static_cast<uint32_t>(run.arena.size());
-  r.key_size = static_cast<uint8_t>(src.key.size());
-  r.value_size = static_cast<uint32_t>(src.value.size());
-  r.payment_size = static_cast<uint16_t>(src.payment_id.size());
-  r.is_person = src.is_person;
-  r.prefix = storage::DecodeFixed64BE(src.key.data());
-  run.arena.append(src.key);
-  run.arena.append(src.value);
-  run.arena.append(src.payment_id);
+  r.row = &src;
+  r.k0 = Word(src.key, 0);
+  r.k1 = Word(src.key, 8);
   run.rows.push_back(r);
+  // Bytes of the row plus its share of the batch's row table, this entry and the indexes.
+  run.bytes += src.key.size() + src.value.size() + src.payment_id.size() + 144;
 
   bool replaced = false;
   const std::string_view key = src.key;
-  const uint64_t kh = XXH3_64bits(key.data(), key.size());
-  RowIndex::Slot* slot = run.keys.Find(kh, [&](uint32_t other) {
+  RowIndex::Slot* slot = run.keys.Find(src.key_hash, [&](uint32_t other) {
     const RunRow& o = run.rows[other];
-    return o.is_person == src.is_person && run.Key(o) == key;
+    return o.row->is_person == src.is_person && o.row->key == key;
   });
   if (slot->row == RowIndex::kEmpty) {
-    run.keys.Fill(slot, kh, row_no);
+    run.keys.Fill(slot, src.key_hash, row_no);
   } else {
     replaced = true;
     run.rows[slot->row].dead = true;
@@ -256,7 +281,7 @@ void BulkWriter::Impl::AddRow(const RecordBatch::Impl::Row& src, WriteCounts* co
   if (!src.payment_id.empty()) {
     const std::string_view pid = src.payment_id;
     RowIndex::Slot* ps = run.payments.Find(src.payment_hash, [&](uint32_t other) {
-      return run.PaymentId(run.rows[other]) == pid;
+      return run.rows[other].row->payment_id == pid;
     });
     if (ps->row == RowIndex::kEmpty) {
       run.payments.Fill(ps, src.payment_hash, row_no);
@@ -274,21 +299,21 @@ void BulkWriter::Impl::AddRow(const RecordBatch::Impl::Row& src, WriteCounts* co
 }
 
 Status BulkWriter::Impl::Spill(Run& run) {
-  std::vector<uint32_t> persons;
-  std::vector<uint32_t> events;
-  std::vector<uint32_t> payments;
-  for (uint32_t i = 0; i < run.rows.size(); ++i) {
-    const RunRow& r = run.rows[i];
+  // Entries are sorted by value (not as indices into run.rows): most comparisons then read
+  // only the two key words inside the entry, not the row's bytes elsewhere in memory.
+  std::vector<RunRow> persons;
+  std::vector<RunRow> events;
+  std::vector<const RecordBatch::Impl::Row*> payments;
+  events.reserve(run.rows.size());
+  for (const RunRow& r : run.rows) {
     if (r.dead) continue;
-    (r.is_person ? persons : events).push_back(i);
-    if (r.payment_size > 0) payments.push_back(i);
+    (r.row->is_person ? persons : events).push_back(r);
+    if (!r.row->payment_id.empty()) payments.push_back(r.row);
   }
-  auto by_key = [&run](uint32_t a, uint32_t b) { return KeyLess(run, run.rows[a], run.rows[b]); };
-  std::sort(persons.begin(), persons.end(), by_key);
-  std::sort(events.begin(), events.end(), by_key);
-  std::sort(payments.begin(), payments.end(), [&run](uint32_t a, uint32_t b) {
-    return run.PaymentId(run.rows[a]) < run.PaymentId(run.rows[b]);
-  });
+  std::sort(persons.begin(), persons.end(), KeyLess);
+  std::sort(events.begin(), events.end(), KeyLess);
+  std::sort(payments.begin(), payments.end(),
+            [](const auto* a, const auto* b) { return a->payment_id < b->payment_id; });
 
   // Payments stored by an earlier run under another events key (a correction moved them):
   // their old events are deleted in this run's events file.
@@ -296,7 +321,7 @@ Status BulkWriter::Impl::Spill(Run& run) {
   if (!payments.empty()) {
     std::vector<rocksdb::Slice> keys;
     keys.reserve(payments.size());
-    for (uint32_t i : payments) keys.push_back(ToSlice(run.PaymentId(run.rows[i])));
+    for (const auto* p : payments) keys.push_back(ToSlice(p->payment_id));
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
     ctx.db->MultiGet(rocksdb::ReadOptions(), cf(storage::kPaymentIdsIdx), keys.size(), keys.data(),
@@ -309,11 +334,11 @@ Status BulkWriter::Impl::Spill(Run& run) {
         return Status::Corruption("payment index value has " + std::to_string(old_key.size()) +
                                   " bytes");
       }
-      if (old_key == run.Key(run.rows[payments[j]])) continue;
-      const uint64_t h = XXH3_64bits(old_key.data(), old_key.size());
+      if (old_key == payments[j]->key) continue;
+      const uint64_t h = storage::Hash64(old_key);
       RowIndex::Slot* s = run.keys.Find(h, [&](uint32_t other) {
         const RunRow& o = run.rows[other];
-        return !o.is_person && run.Key(o) == old_key;
+        return !o.row->is_person && run.Key(o) == old_key;
       });
       if (s->row != RowIndex::kEmpty && !run.rows[s->row].dead) continue;  // rewritten here
       deletes.emplace_back(old_key);
@@ -326,22 +351,20 @@ Status BulkWriter::Impl::Spill(Run& run) {
   if (!persons.empty()) {
     SstOut out(ctx, storage::kPersonsIdx, NewSstPath());
     VIGIL_RETURN_IF_ERROR(out.Open());
-    for (uint32_t i : persons) {
-      VIGIL_RETURN_IF_ERROR(out.Put(run.Key(run.rows[i]), run.Value(run.rows[i])));
-    }
+    for (const RunRow& r : persons) VIGIL_RETURN_IF_ERROR(out.Put(r.row->key, r.row->value));
     VIGIL_RETURN_IF_ERROR(out.Finish(&args));
   }
   if (!events.empty() || !deletes.empty()) {
     SstOut out(ctx, storage::kEventsIdx, NewSstPath());
     VIGIL_RETURN_IF_ERROR(out.Open());
     size_t d = 0;
-    for (uint32_t i : events) {
-      const std::string_view key = run.Key(run.rows[i]);
+    for (const RunRow& r : events) {
+      const std::string_view key = r.row->key;
       for (; d < deletes.size() && deletes[d] < key; ++d) {
         VIGIL_RETURN_IF_ERROR(out.Delete(deletes[d]));
       }
       if (d < deletes.size() && deletes[d] == key) ++d;
-      VIGIL_RETURN_IF_ERROR(out.Put(key, run.Value(run.rows[i])));
+      VIGIL_RETURN_IF_ERROR(out.Put(key, r.row->value));
     }
     for (; d < deletes.size(); ++d) VIGIL_RETURN_IF_ERROR(out.Delete(deletes[d]));
     VIGIL_RETURN_IF_ERROR(out.Finish(&args));
@@ -349,9 +372,7 @@ Status BulkWriter::Impl::Spill(Run& run) {
   if (!payments.empty()) {
     SstOut out(ctx, storage::kPaymentIdsIdx, NewSstPath());
     VIGIL_RETURN_IF_ERROR(out.Open());
-    for (uint32_t i : payments) {
-      VIGIL_RETURN_IF_ERROR(out.Put(run.PaymentId(run.rows[i]), run.Key(run.rows[i])));
-    }
+    for (const auto* p : payments) VIGIL_RETURN_IF_ERROR(out.Put(p->payment_id, p->key));
     VIGIL_RETURN_IF_ERROR(out.Finish(&args));
   }
   return Ingest(ctx.db, args);
@@ -453,23 +474,28 @@ BulkWriter::~BulkWriter() {
   impl_->ctx.active->store(false);
 }
 
-Result<WriteCounts> BulkWriter::Add(const RecordBatch& batch) {
+Result<WriteCounts> BulkWriter::Add(RecordBatch batch) {
   Impl& im = *impl_;
   if (!im.failed.ok()) return im.failed;
   if (im.finished) return Status::FailedPrecondition("bulk load already finished");
   WriteCounts counts;
-  for (const auto& row : batch.impl().rows) {
-    im.AddRow(row, &counts);
-    if (im.filling->arena.size() >= im.options.run_bytes) {
-      // Hand the full run to the spill thread (after the previous one is done).
-      im.failed = im.JoinSpill();
-      if (!im.failed.ok()) return im.failed;
-      std::swap(im.filling, im.spare);  // spare: the run written last time, now free
-      im.filling->Clear();
-      Run* full = im.spare.get();
-      im.spill_status = Status::Ok();
-      im.spiller = std::thread([&im, full] { im.spill_status = im.Spill(*full); });
-    }
+  if (batch.empty()) return counts;
+  // The run keeps the batch itself: its rows are indexed in place, never copied.
+  im.filling->Prepare(im.options.run_bytes / kRowBytesEstimate);
+  im.filling->batches.push_back(std::move(batch));
+  for (const auto& row : im.filling->batches.back().impl().rows) im.AddRow(row, &counts);
+  if (im.filling->bytes >= im.options.run_bytes) {
+    // Hand the full run to the spill thread (after the previous one is done).
+    im.failed = im.JoinSpill();
+    if (!im.failed.ok()) return im.failed;
+    std::swap(im.filling, im.spare);  // spare: the run written last time, now free
+    im.filling->Clear();
+    Run* full = im.spare.get();
+    im.spill_status = Status::Ok();
+    im.spiller = std::thread([&im, full] {
+      im.spill_status = im.Spill(*full);
+      full->Clear();  // give the memory back while the next run fills
+    });
   }
   return counts;
 }

@@ -47,6 +47,7 @@ void AddEvent(RecordBatch::Impl* impl, const R& record) {
   const std::string_view both = impl->Keep(impl->scratch);
   row.value = both.substr(0, value_size);
   row.key = both.substr(value_size);
+  row.key_hash = storage::Hash64(row.key);
   if constexpr (std::is_same_v<R, PaymentRecord>) {
     row.payment_id = impl->Keep(record.payment_id);
     row.payment_hash = storage::Hash64(record.payment_id);
@@ -72,6 +73,7 @@ void RecordBatch::Add(const PersonRecord& record) {
   row.person_key = PersonKey(record.person_id);
   row.key = impl_->Keep(storage::PersonsKey(row.person_key, record.region));
   row.value = impl_->Keep(storage::EncodePerson(record));
+  row.key_hash = storage::Hash64(row.key);
   impl_->bytes += row.key.size() + row.value.size();
   impl_->rows.push_back(row);
 }

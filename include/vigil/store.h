@@ -187,9 +187,10 @@ class BulkWriter {
   BulkWriter(const BulkWriter&) = delete;
   BulkWriter& operator=(const BulkWriter&) = delete;
 
-  // Buffers the rows of `batch` (copied). Errors come from writing an earlier run (IoError,
-  // Corruption from RocksDB); after an error the writer refuses everything.
-  Result<WriteCounts> Add(const RecordBatch& batch);
+  // Buffers the rows of `batch` (the writer keeps the batch: no copy). Errors come from
+  // writing an earlier run (IoError, Corruption from RocksDB); after an error the writer
+  // refuses everything.
+  Result<WriteCounts> Add(RecordBatch batch);
   // Writes the last run, builds the aggregates from the stored events and removes the mark.
   Status Finish();
 
