@@ -48,6 +48,11 @@ RecordBatch CrashBatch(uint32_t id) {
 }
 
 TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartialOne) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer cannot follow a child forked from a multi-threaded process (RocksDB's
+  // background threads); the release and ASan runs cover this test.
+  GTEST_SKIP() << "fork of a multi-threaded process is not supported under ThreadSanitizer";
+#endif
   TempDir dir;
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
