@@ -132,6 +132,42 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
   return c;
 }
 
+// Streams of life signs tested for a stop (docs/certification.md, "stopped stream").
+enum class Stream : uint8_t { kBody, kInPerson, kCareHome, kTransit, kMedical, kLife, kCount };
+constexpr std::array<std::string_view, static_cast<size_t>(Stream::kCount)> kStreamNames = {
+    "signs needing the body", "in-person signs", "care-home attendance", "bus-card use",
+    "medical-card use", "all signs of life"};
+
+// Life signs: every source but the phone and the pension account, which run on their own (or
+// in a relative's hands) without saying anything about the person's day.
+bool IsLifeSource(SignalSource s) {
+  return s != SignalSource::kTelecom && s != SignalSource::kBankActivity;
+}
+
+struct StreamTrack {
+  int months = 0;            // distinct calendar months with the stream
+  int last_month = INT32_MIN;
+  int last_day = INT32_MIN;
+  void Add(int day, int month) {
+    if (month != last_month) ++months;
+    last_month = month;
+    last_day = day;
+  }
+};
+
+// Probability that all `n` active months of a stream fall in the first `span - gap` of `span`
+// observed months, were they placed at random (the person's rhythm unchanged): the exact
+// hypergeometric tail C(span - gap, n) / C(span, n). Needs no rate and no population figure.
+double StopProbability(int span, int gap, int n) {
+  if (n <= 0 || gap <= 0) return 1.0;
+  if (span - gap < n) return 0.0;
+  double p = 1.0;
+  for (int i = 0; i < n; ++i) {
+    p *= static_cast<double>(span - gap - i) / static_cast<double>(span - i);
+  }
+  return p;
+}
+
 struct Authoritative {
   const RegistryRecord* death = nullptr;
   const RegistryRecord* cremation = nullptr;
@@ -233,8 +269,6 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   int last_card = INT32_MIN;
   int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
-  int longest_body_gap = 0;
-  int body_signs = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;  // sorted by time: the rest is not known yet
@@ -247,9 +281,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     last_any = day;
     if (IsInPerson(s.source)) last_in_person = day;
     if (IsBodySign(s.source)) {
-      if (last_body != INT32_MIN) longest_body_gap = std::max(longest_body_gap, day - last_body);
       last_body = day;
-      ++body_signs;
     } else {
       last_card = day;
     }
@@ -295,44 +327,104 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   f.card_share_recent =
       recent_signals == 0 ? 0.0 : static_cast<double>(recent_card) / recent_signals;
-  // Card-only evidence is capped (policy: certification.in_person_max_gap_months,
-  // certification.card_only_cap): relatives keep using cards after a death.
-  const bool card_only = f.months_since_in_person > cp.in_person_max_gap_months;
-  if (card_only) f.evidence_other = std::min(f.evidence_other, cp.card_only_cap);
   r.score = f.evidence_in_person + f.evidence_other;
 
   // ---- 3. Doubt detectors: each compares the person with their own past behaviour.
   LifeDoubts& d = r.doubts;
-  d.cremation_without_death =
-      auth.cremation != nullptr && auth.death == nullptr && auth.died_discharge == nullptr;
+  // A cremation without a death registration is concealment when the cards go on being used
+  // for months after it (policy: certification.cremation_card_months): the registration
+  // itself often lags by weeks, while the last card use of an honest household ends at the
+  // funeral.
+  if (auth.cremation != nullptr && auth.death == nullptr && auth.died_discharge == nullptr) {
+    const int cremation_month = MonthNumber(MonthOf(auth.cremation->event_date));
+    int months_after = 0, last_counted = cremation_month;
+    for (const SignalRecord& s : h.signals) {
+      const int day = DayOf(s.occurred_at);
+      if (day >= end_day) break;
+      const int month = MonthNumber(MonthOf(DateFromDay(day)));
+      if (month > last_counted) {
+        ++months_after;
+        last_counted = month;
+      }
+    }
+    d.cremation_without_death = months_after >= cp.cremation_card_months;
+  }
   const bool cards_go_on = last_card != INT32_MIN && last_card >= recent_from;
-  // Card-only tail (policy: certification.card_tail_months, body_gap_factor).
-  if (cards_go_on) {
-    if (last_body != INT32_MIN && last_card > last_body) {
-      const int tail = today - last_body;
-      f.card_tail_months = tail / kDaysPerMonth;
-      // With fewer than 3 body signs the person's rhythm is unknown: assume the yearly
-      // certification cycle, the rhythm the policy itself asks of everyone.
-      if (body_signs < 3) {
-        longest_body_gap = std::max(longest_body_gap, static_cast<int>(window_days));
-      }
-      d.card_only_tail = tail >= cp.card_tail_months * kDaysPerMonth &&
-                         tail >= cp.body_gap_factor * longest_body_gap;
-    } else if (last_body == INT32_MIN) {
-      // Never seen in body in the whole history while the cards are in regular use: the
-      // annual certification alone would have produced a body sign.
-      int card_year = 0;
-      for (const SignalRecord& s : h.signals) {
-        const int day = DayOf(s.occurred_at);
-        if (day >= end_day) break;
-        if (IsCardUsable(s.source) && day > today - kBaselineDays) ++card_year;
-      }
-      f.card_tail_months = months_since(h.signals.empty() ? INT32_MIN
-                                                          : DayOf(h.signals.front().occurred_at));
-      d.card_only_tail = card_year >= cp.habit_min_signals &&
-                         f.card_tail_months >= cp.card_tail_months;
+  if (last_body != INT32_MIN && last_card > last_body) {
+    f.card_tail_months = (today - last_body) / kDaysPerMonth;
+  }
+  // Stopped streams (policy: certification.stop_alpha): a stream of life signs whose active
+  // months all lie before a trailing gap, improbably so for this person's own rhythm, while
+  // other signals go on. Months are counted from the person's first signal, so a short history
+  // has little power and never fires on its own.
+  std::array<StreamTrack, static_cast<size_t>(Stream::kCount)> streams{};
+  // Window periods of recent_months with a life sign, the latest first.
+  std::vector<bool> life_periods(static_cast<size_t>(
+      std::max(1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)));
+  int first_month = INT32_MIN;
+  int last_month_any = INT32_MIN;
+  for (const SignalRecord& s : h.signals) {
+    const int day = DayOf(s.occurred_at);
+    if (day >= end_day) break;
+    const int month = MonthNumber(MonthOf(DateFromDay(day)));
+    if (first_month == INT32_MIN) first_month = month;
+    if (IsLifeSign(s, policy, facts)) last_month_any = month;
+    if (!IsLifeSign(s, policy, facts) || !IsLifeSource(s.source)) continue;
+    auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
+    track(Stream::kLife);
+    if (IsBodySign(s.source)) track(Stream::kBody);
+    if (IsInPerson(s.source)) track(Stream::kInPerson);
+    if (s.source == SignalSource::kCareHome) track(Stream::kCareHome);
+    if (s.source == SignalSource::kTransit) track(Stream::kTransit);
+    if (s.source == SignalSource::kMedicalSettlement) track(Stream::kMedical);
+    const int age = today - day;
+    const double period_days = cp.recent_months * kDaysPerMonth;
+    if (age <= window_days) {
+      const auto period = static_cast<size_t>(age / period_days);
+      if (period < life_periods.size()) life_periods[period] = true;
     }
   }
+  double stop_p = 1.0;
+  size_t stopped = streams.size();
+  if (first_month != INT32_MIN) {
+    const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
+    for (size_t k = 0; k < streams.size(); ++k) {
+      const StreamTrack& t = streams[k];
+      // Other signals went on in a later month than the stream's last sign (the cards are
+      // still in use), and nobody saw the person after it (a visit explains any stop).
+      if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
+          (last_in_person != INT32_MIN && last_in_person > t.last_day)) {
+        continue;
+      }
+      const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
+      const double p = StopProbability(span, gap, t.months);
+      if (p < stop_p) {
+        stop_p = p;
+        stopped = k;
+      }
+    }
+  }
+  if (stop_p < cp.stop_alpha) {
+    d.stopped_stream = std::string(kStreamNames[stopped]);
+    d.stop_probability = stop_p;
+    const auto kind = static_cast<Stream>(stopped);
+    if (kind == Stream::kBody || kind == Stream::kInPerson || kind == Stream::kCareHome) {
+      d.card_only_tail = true;
+    } else if (kind == Stream::kMedical && last_hospital != INT32_MIN &&
+               last_hospital == last_body) {
+      d.medical_break = true;
+    } else {
+      d.life_stopped = true;
+    }
+    const StreamTrack& t = streams[stopped];
+    r.evidence.push_back({"STOPPED", DateFromDay(t.last_day),
+                          std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
+                              " months active, none since"});
+  }
+  f.medical_break = d.medical_break ? 1.0 : 0.0;
+  int life_period_count = 0;
+  for (const bool active : life_periods) life_period_count += active ? 1 : 0;
+  const bool card_life = life_periods[0] && life_period_count >= cp.life_min_periods;
   // Habit change (policy: certification.habit_*): card use in the recent period (after the
   // last body sign) against the year up to the last body sign, when the person was surely the
   // one using the cards. Without any body sign, against the year before the recent period.
@@ -351,26 +443,6 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       r.evidence.push_back({"CARD_USE", DateFromDay(after_from),
                             HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
     }
-  }
-  // Medical break after a hospital stay (policy: certification.medical_break_months,
-  // medical_min_baseline): the stay was the last body sign, medical use stopped, cards go on.
-  if (last_hospital != INT32_MIN && last_hospital == last_body && cards_go_on &&
-      today - last_hospital >= cp.medical_break_months * kDaysPerMonth) {
-    int medical_before = 0;
-    bool medical_after = false;
-    bool card_after = false;
-    for (const SignalRecord& s : h.signals) {
-      const int day = DayOf(s.occurred_at);
-      if (day >= end_day) break;
-      if (s.source == SignalSource::kMedicalSettlement) {
-        if (day > last_hospital) medical_after = true;
-        if (day < last_hospital && day >= last_hospital - kBaselineDays) ++medical_before;
-      } else if (IsCardUsable(s.source) && day > last_hospital) {
-        card_after = true;
-      }
-    }
-    d.medical_break = !medical_after && card_after && medical_before >= cp.medical_min_baseline;
-    f.medical_break = d.medical_break ? 1.0 : 0.0;
   }
   // Silence (policy: certification.silence_min_days, silence_gap_factor).
   if (last_any != INT32_MIN) {
@@ -392,6 +464,14 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       f.silence_ratio = silent / median;
       d.silence = silent >= cp.silence_min_days && f.silence_ratio >= cp.silence_gap_factor;
     }
+  }
+
+  // Everything fell silent: not someone else using the cards (nobody does), so no stream stop.
+  if (d.silence) {
+    d.card_only_tail = d.medical_break = d.life_stopped = false;
+    d.stopped_stream.clear();
+    d.stop_probability = 1.0;
+    std::erase_if(r.evidence, [](const Evidence& e) { return e.source == "STOPPED"; });
   }
 
   // ---- 4. Decision.
@@ -476,11 +556,27 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     }
     return r;
   }
+  // Seen in person within the window: the yearly certification the policy asks of everyone,
+  // and nothing since says the person stopped living their life.
+  const bool in_person_window =
+      last_in_person != INT32_MIN && today - last_in_person <= window_days;
   if (evidence_certifies) {
     r.outcome = Certification::kCertified;
-    r.reason = ScoreReason(r.score, cp.certify_threshold, true, card_only, f, r.last_in_person);
+    r.reason = ScoreReason(r.score, cp.certify_threshold, true, false, f, r.last_in_person);
+  } else if (in_person_window) {
+    r.outcome = Certification::kCertified;
+    r.reason = "seen in person on " + FormatDate(DateFromDay(last_in_person)) +
+               ", within the " + std::to_string(cp.window_months) +
+               "-month window, and no change since (evidence " + FormatFixed(r.score) + ")";
+  } else if (card_life) {
+    r.outcome = Certification::kCertified;
+    r.reason = "life signs (medical, transit, travel, care) in " +
+               std::to_string(life_period_count) + " of the window's " +
+               std::to_string(life_periods.size()) + " periods including the latest, consistent " +
+               "with the person's own past (evidence " + FormatFixed(r.score) + ")";
   } else {
     r.outcome = Certification::kNeedsActive;
+    const bool card_only = last_in_person == INT32_MIN || !in_person_window;
     r.reason = ScoreReason(r.score, cp.certify_threshold, false, card_only, f, r.last_in_person);
   }
   return r;

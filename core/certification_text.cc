@@ -44,7 +44,9 @@ std::string DeathReason(const RegistryRecord* death, const RegistryRecord* crema
   }
   std::string m = "cremated on " + FormatDate(cremation->event_date) + " (reported " +
                   FormatDate(cremation->reported_date) + ")";
-  if (doubts.cremation_without_death) m += " with no death registration: concealed death";
+  m += doubts.cremation_without_death
+           ? " with no death registration: concealed death"
+           : "; death registration not received yet";
   return m;
 }
 
@@ -57,11 +59,17 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
   };
   const std::string seen =
       last_body_sign ? "last seen in body on " + FormatDate(*last_body_sign) : "never seen in body";
-  if (d.card_only_tail) {
-    add("only card use for " + FormatFixed(f.card_tail_months, 1) + " months (" + seen + ")");
-  }
-  if (d.medical_break) {
-    add("regular medical use stopped after a hospital stay (" + seen + ") while cards go on");
+  if (d.card_only_tail || d.medical_break || d.life_stopped) {
+    char p[32];
+    std::snprintf(p, sizeof p, "%.1g", d.stop_probability);
+    std::string part = d.stopped_stream + " stopped";
+    if (d.medical_break) part += " after a hospital stay";
+    part += " while other signals go on (" + seen + "; so long a stop has probability " + p +
+            " for this person's own rhythm)";
+    if (d.card_only_tail && f.card_tail_months > 0) {
+      part += ", only card use for " + FormatFixed(f.card_tail_months, 1) + " months";
+    }
+    add(part);
   }
   if (d.habit_change) {
     add("card use moved by " + FormatFixed(f.hour_shift_hours, 1) + " hours to places " +

@@ -74,18 +74,15 @@ const std::vector<Field>& Fields() {
     }
     add_double("certification.half_life_days", Member(&C::half_life_days), 1, 3650);
     add_double("certification.certify_threshold", Member(&C::certify_threshold), 0.01, 100);
-    add_int("certification.in_person_max_gap_months", Member(&C::in_person_max_gap_months), 1, 240);
-    add_double("certification.card_only_cap", Member(&C::card_only_cap), 0, 100);
     add_double("certification.in_person_half_life_days", Member(&C::in_person_half_life_days), 1,
                3650);
     add_int("certification.recent_months", Member(&C::recent_months), 1, 24);
     add_int("certification.habit_min_signals", Member(&C::habit_min_signals), 1, 1000);
     add_double("certification.habit_max_place_overlap", Member(&C::habit_max_place_overlap), 0, 1);
     add_double("certification.habit_min_hour_shift", Member(&C::habit_min_hour_shift), 0, 12);
-    add_int("certification.card_tail_months", Member(&C::card_tail_months), 1, 60);
-    add_double("certification.body_gap_factor", Member(&C::body_gap_factor), 1, 20);
-    add_int("certification.medical_break_months", Member(&C::medical_break_months), 1, 24);
-    add_int("certification.medical_min_baseline", Member(&C::medical_min_baseline), 1, 365);
+    add_double("certification.stop_alpha", Member(&C::stop_alpha), 1e-12, 0.5);
+    add_int("certification.life_min_periods", Member(&C::life_min_periods), 1, 60);
+    add_int("certification.cremation_card_months", Member(&C::cremation_card_months), 1, 60);
     add_int("certification.silence_min_days", Member(&C::silence_min_days), 7, 730);
     add_double("certification.silence_gap_factor", Member(&C::silence_gap_factor), 1, 100);
 

@@ -129,13 +129,21 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     return;
   }
   if (c.cert.death_date || !d.concealment()) return;
-  const int doubts = (d.card_only_tail ? 1 : 0) + (d.habit_change ? 1 : 0) +
-                     (d.medical_break ? 1 : 0);
+  // Independent indicators: a stream of life signs stopped (how improbably, for the person's
+  // own rhythm) and card use moved in hours and places.
+  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped;
+  const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
-  hit.clause = "policy: certification.card_tail_months, habit_*, medical_break_months";
-  // Never seen in body at all is weaker: it also describes a person who avoids certifying.
-  hit.strength = !c.cert.last_body_sign ? 0.5 : (doubts >= 3 ? 0.9 : doubts == 2 ? 0.8 : 0.65);
+  hit.clause = "policy: certification.stop_alpha, habit_*";
+  if (stopped && d.habit_change) {
+    hit.strength = 0.9;
+  } else if (stopped) {
+    // Ten times below the level is a stop the person's own past makes very unlikely.
+    hit.strength = d.stop_probability < alpha / 10 ? 0.8 : 0.65;
+  } else {
+    hit.strength = 0.65;
+  }
   const int since = c.cert.last_body_sign ? MonthNumber(MonthOf(*c.cert.last_body_sign))
                                           : MonthNumber(MonthOf(c.as_of)) - 1200;
   const PaidAfter paid = PaymentsAfter(c, since, {});

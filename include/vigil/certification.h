@@ -53,16 +53,20 @@ struct CertificationFeatures {
 // Why evidence of life is not trusted even though it exists (any one blocks CERTIFIED).
 struct LifeDoubts {
   bool cremation_without_death = false;  // a cremation record with no death registration
-  bool card_only_tail = false;   // body signs stopped long ago (for this person) while cards go on
+  // A stream of life signs stopped, improbably for the person's own rhythm, while other
+  // signals go on (policy: certification.stop_alpha). One of three flags says which kind:
+  bool card_only_tail = false;   // signs needing the body (in person, care home, ...) stopped
+  bool medical_break = false;    // medical-card use stopped after a hospital stay
+  bool life_stopped = false;     // another life stream (bus card, medical card, all) stopped
   bool habit_change = false;     // card use moved to other hours and other places
-  bool medical_break = false;    // regular medical use stopped after a hospital stay, cards go on
   bool silence = false;          // every signal stopped, far beyond the person's usual gaps
-  bool any() const {
-    return cremation_without_death || card_only_tail || habit_change || medical_break || silence;
-  }
+  std::string stopped_stream;    // which stream stopped, for the reason ("bus-card use")
+  double stop_probability = 1;   // chance of so long a stop were the rhythm unchanged
+  bool any() const { return concealment() || silence; }
   // True when the doubts point at someone else using the person's cards after a death.
   bool concealment() const {
-    return cremation_without_death || card_only_tail || habit_change || medical_break;
+    return cremation_without_death || card_only_tail || medical_break || life_stopped ||
+           habit_change;
   }
 };
 

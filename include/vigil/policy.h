@@ -52,10 +52,6 @@ struct CertificationPolicy {
   };
   double half_life_days = 180.0;   // recency decay of a signal's weight
   double certify_threshold = 1.0;  // decayed evidence needed to certify without asking
-  // Card-only evidence is capped: without any in-person sign in this many months, a person
-  // is not certified on card activity alone (relatives keep using cards after a death).
-  int in_person_max_gap_months = 24;
-  double card_only_cap = 0.9;  // max evidence from sources that are not in person
   // Recency decay of in-person signs (FACE_CERT PASS, FIELD_VISIT, BANK_COUNTER, GOV_SERVICE).
   // Seeing the person is direct proof whose value fades over the yearly certification cycle,
   // while card-usable signals say little about who used the card and fade with half_life_days.
@@ -72,18 +68,21 @@ struct CertificationPolicy {
   double habit_max_place_overlap = 0.25;
   // ...and the mean hour of card use moved by at least this many hours. Default 4.
   double habit_min_hour_shift = 4.0;
-  // Card-only tail: months since the last body sign (in person, hospital, care home, travel)
-  // while card use goes on, at least this long... Default 6.
-  int card_tail_months = 6;
-  // ...and at least this many times the person's longest earlier gap between body signs.
-  // Default 2.
-  double body_gap_factor = 2.0;
-  // Medical break: no body sign and no medical use this many months after a hospital stay,
-  // while cards go on... Default 3.
-  int medical_break_months = 3;
-  // ...for a person with at least this many MEDICAL_SETTLEMENT in the year before the stay.
+  // Stopped stream: a stream of life signs (in person, any body sign, care home, bus card,
+  // medical card, or all life signs together) whose months of activity all fall before a
+  // trailing gap with probability below this, were the person's own rhythm unchanged (the
+  // months of activity placed at random over the months observed), while other signals go on.
+  // A test against the person's own past, not a population threshold. Default 0.001.
+  double stop_alpha = 0.001;
+  // Card life certifies (without an in-person sign in the window) when life signs (sources
+  // other than TELECOM and BANK_ACTIVITY, which run without the person) fall in the latest
+  // recent_months period and in at least this many of the window's periods of recent_months
+  // (the window's 4 quarters with the defaults): a life that goes on over the whole window.
   // Default 3.
-  int medical_min_baseline = 3;
+  int life_min_periods = 3;
+  // A cremation with no death registration is taken as a concealed death when signals go on
+  // in at least this many calendar months after the cremation month. Default 2.
+  int cremation_card_months = 2;
   // Silence: no signal at all for at least this many days... Default 60.
   int silence_min_days = 60;
   // ...and at least this many times the person's median gap between signals (over the 12

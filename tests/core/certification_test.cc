@@ -138,9 +138,11 @@ TEST(CertificationTest, MedicalUseBreakingOffAfterAHospitalStayIsDoubtful) {
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
-  EXPECT_TRUE(r.doubts.medical_break);
+  // Pharmacy and bus card stopped together at the stay; the least probable stop is named.
+  EXPECT_TRUE(r.doubts.life_stopped || r.doubts.medical_break) << r.reason;
+  EXPECT_TRUE(r.doubts.concealment());
   EXPECT_FALSE(r.doubts.habit_change);
-  EXPECT_DOUBLE_EQ(r.features.medical_break, 1.0);
+  EXPECT_LT(r.doubts.stop_probability, Policy::Defaults().certification.stop_alpha);
 }
 
 TEST(CertificationTest, ShortStayFollowedByPharmacyVisitsIsNoBreak) {
@@ -182,23 +184,124 @@ TEST(CertificationTest, ThinSignalPersonIsAskedNotAccused) {
   EXPECT_NE(r.reason.find("card activity alone does not certify"), std::string::npos) << r.reason;
 }
 
-TEST(CertificationTest, ManyWeakSwipesDoNotAddUpToProof) {
+// The phone and the pension account run on without the person (or in a relative's hands):
+// however many, they never prove life.
+TEST(CertificationTest, PhoneAndBankAloneNeverProveLife) {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
                                          RetirementType::kNormal, "2100.00", "6222000099990000"));
   Repeat(h, SignalSource::kBankActivity, D("2024-11-01"), kAsOf, 1, 10, "atm-1");
   Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 1, 11, "cell-1");
-  Repeat(h, SignalSource::kTransit, D("2024-11-01"), kAsOf, 1, 8, "bus-1");
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kNeedsActive);
-  EXPECT_NEAR(r.score, 0.35, 0.01);  // best of each source only: 0.1 + 0.1 + 0.15
+  EXPECT_FALSE(r.doubts.any());
+  EXPECT_NEAR(r.score, 0.2, 0.01);  // best of each source only: 0.1 + 0.1
+}
+
+// A life lived on the cards over the whole window (bus every few days, a pharmacy every month)
+// is the big-data proof of life: certified without an in-person sign.
+TEST(CertificationTest, CardLifeOverTheWholeWindowCertifiesWithoutInPersonSign) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kFaceCert; });
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.last_in_person.has_value());
+  EXPECT_LT(r.score, 1.0);
+  EXPECT_NE(r.reason.find("life signs"), std::string::npos) << r.reason;
+}
+
+// Look-alike: the same signals, but life signs only in the latest quarter of the window (the
+// year before was phone and bank only) are not yet a life consistent over the window.
+TEST(CertificationTest, CardLifeOnlyInTheLatestQuarterIsAsked) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  Repeat(h, SignalSource::kMedicalSettlement, D("2026-08-15"), kAsOf, 20, 9, "pharm-1");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_FALSE(r.doubts.any());
+}
+
+// A bus card used every few days for 16 months stops; phone and bank go on for 8 months:
+// improbable for this person's own rhythm.
+TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  Repeat(h, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.life_stopped);
+  EXPECT_EQ(r.doubts.stopped_stream, "bus-card use");
+  EXPECT_LT(r.doubts.stop_probability, 1e-4);
+  EXPECT_NE(r.reason.find("bus-card use stopped"), std::string::npos) << r.reason;
+}
+
+// Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
+// seen in person after the stop (moved away, no bus any more) is explained.
+TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  h.signals.push_back(Signal(SignalSource::kTransit, "2024-12-03T08:00:00", "bus-1"));
+  h.signals.push_back(Signal(SignalSource::kTransit, "2025-03-03T08:00:00", "bus-1"));
+  h.signals.push_back(Signal(SignalSource::kTransit, "2025-07-03T08:00:00", "bus-1"));
+  Finish(h);
+  EXPECT_FALSE(Certify(h, Policy::Defaults(), kAsOf).doubts.any());
+
+  // Moved away in February: no bus card any more, a new pharmacy, seen at the service hall.
+  PersonHistory moved;
+  moved.registrations = h.registrations;
+  Repeat(moved, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(moved, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
+  Repeat(moved, SignalSource::kMedicalSettlement, D("2024-11-05"), kAsOf, 30, 9, "pharm-1");
+  moved.signals.push_back(Signal(SignalSource::kGovService, "2026-04-03T10:00:00", "hall-2"));
+  Finish(moved);
+  const CertificationResult r = Certify(moved, Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.any()) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;  // seen within the window
+}
+
+// The death registration often lags the cremation by weeks: the card use of an honest
+// household ends at the funeral; a concealing one goes on using the cards for months.
+TEST(CertificationTest, CremationIsConcealmentOnlyWhenCardsGoOnForMonths) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-09-20"));
+  h.registry.push_back(Event(RegistryEvent::kCremation, D("2026-09-24"), D("2026-10-02")));
+  h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-10-03T10:00:00", "atm-3"));
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_FALSE(r.doubts.cremation_without_death) << r.reason;
+  EXPECT_NE(r.reason.find("death registration not received yet"), std::string::npos);
+
+  PersonHistory c = Pensioner();
+  StopSignalsAfter(c, D("2026-03-20"));
+  c.registry.push_back(Event(RegistryEvent::kCremation, D("2026-03-24"), D("2026-04-02")));
+  Repeat(c, SignalSource::kBankActivity, D("2026-04-05"), kAsOf, 14, 10, "atm-3");
+  Finish(c);
+  r = Certify(c, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_TRUE(r.doubts.cremation_without_death);
 }
 
 TEST(CertificationTest, FaceCertFailIsNotProof) {
   PersonHistory h = Pensioner();
-  std::erase_if(h.signals,
-                [](const SignalRecord& s) { return s.source == SignalSource::kFaceCert; });
+  std::erase_if(h.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kFaceCert || s.source == SignalSource::kTransit ||
+           s.source == SignalSource::kMedicalSettlement;
+  });
   h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-10-01T10:00:00", "dev-A", "FAIL"));
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
@@ -209,6 +312,10 @@ TEST(CertificationTest, FaceCertFailIsNotProof) {
 
 TEST(CertificationTest, FaceAtAPlaceCertifyingManyPersonsIsNotProof) {
   PersonHistory h = Pensioner();
+  // Without a card life of their own, so that the face is the only possible proof.
+  std::erase_if(h.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kTransit || s.source == SignalSource::kMedicalSettlement;
+  });
   Finish(h);
   CrossPersonFacts facts;
   facts.persons_per_face_place["dev-A"] = 5;
@@ -259,17 +366,37 @@ TEST(CertificationTest, SilenceFarBeyondUsualGapsIsDoubtful) {
   EXPECT_EQ(r.outcome, Certification::kNeedsActive);
 }
 
+// Without an in-person sign in the window and without a card life over it, the score decides.
 TEST(CertificationTest, BoundaryCertifyThresholdIsInclusive) {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
                                          RetirementType::kNormal, "2100.00", "6222000099990000"));
-  h.signals.push_back(Signal(SignalSource::kFieldVisit, "2026-10-31T10:00:00", "community-1"));
+  h.signals.push_back(Signal(SignalSource::kCareHome, "2026-10-31T10:00:00", "care-1"));
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-10-31T12:00:00", "H01"));
   Finish(h);
   Policy p = Policy::Defaults();
-  EXPECT_DOUBLE_EQ(Certify(h, p, kAsOf).score, 1.0);
+  const double score = Certify(h, p, kAsOf).score;
+  EXPECT_NEAR(score, 1.2, 1e-9);
+  p.certification.certify_threshold = score;
   EXPECT_EQ(Certify(h, p, kAsOf).outcome, Certification::kCertified);
-  p.certification.certify_threshold = 1.01;
+  p.certification.certify_threshold = score + 0.01;
   EXPECT_EQ(Certify(h, p, kAsOf).outcome, Certification::kNeedsActive);
+}
+
+// The yearly certification: seen in person within the window, and nothing changed since.
+TEST(CertificationTest, SeenInPersonWithinTheWindowCertifies) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2025-01-10T10:00:00", "branch-1"));
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-01-10T10:00:00", "branch-1"));
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_LT(r.score, 1.0);
+  // Thirteen months later the visit is outside the window: asked.
+  r = Certify(h, Policy::Defaults(), D("2027-02-15"));
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
 }
 
 TEST(CertificationTest, FeaturesHaveNamesAndFiniteValues) {
