@@ -180,6 +180,7 @@ void ParseBlock(const FeedParser& parser, const std::string& file_name, Work* wo
   R record;
   RowReject reject;
   const auto& records = work->block.records;
+  work->batch.Reserve(records.size());
   for (size_t i = work->first_record; i < records.size(); ++i) {
     const auto& span = records[i];
     const std::string_view text = work->block.record_text(span);
@@ -495,7 +496,10 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
         FileSummary fs;
         fs.file = file.name;
         fs.feed = file.feed;
+        const auto file_start = std::chrono::steady_clock::now();
         status = LoadOneFile(file, ctx, &fs, &tallies[file.feed]);
+        fs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - file_start)
+                         .count();
         ctx.rows_before += fs.rows_read;
         ctx.bytes_before += file.size;
         summary.files.push_back(std::move(fs));
@@ -509,8 +513,12 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
   }
   VIGIL_RETURN_IF_ERROR(status);
   if (bulk != nullptr) {
+    const auto finish_start = std::chrono::steady_clock::now();
     VIGIL_RETURN_IF_ERROR(bulk->Finish());
     bulk.reset();
+    summary.bulk = true;
+    summary.bulk_finish_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - finish_start).count();
   }
   VIGIL_RETURN_IF_ERROR(rejects.Commit());
 
@@ -552,18 +560,25 @@ std::string FormatIngestSummary(const IngestSummary& s) {
                 s.load_id.c_str(), s.files.size(), static_cast<unsigned long long>(s.total_rows()),
                 s.seconds, s.seconds > 0 ? static_cast<double>(s.total_rows()) / s.seconds : 0.0);
   out += line;
-  std::snprintf(line, sizeof line, "%-28s %10s %10s %9s %9s %10s\n", "file", "read", "loaded",
-                "rejected", "replaced", "unchanged");
+  std::snprintf(line, sizeof line, "%-28s %10s %10s %9s %9s %10s %10s\n", "file", "read",
+                "loaded", "rejected", "replaced", "unchanged", "rows/s");
   out += line;
   for (const FileSummary& f : s.files) {
-    std::snprintf(line, sizeof line, "%-28s %10llu %10llu %9llu %9llu %10llu\n", f.file.c_str(),
-                  static_cast<unsigned long long>(f.rows_read),
+    std::snprintf(line, sizeof line, "%-28s %10llu %10llu %9llu %9llu %10llu %10.0f\n",
+                  f.file.c_str(), static_cast<unsigned long long>(f.rows_read),
                   static_cast<unsigned long long>(f.loaded),
                   static_cast<unsigned long long>(f.rejected),
                   static_cast<unsigned long long>(f.replaced),
-                  static_cast<unsigned long long>(f.unchanged));
+                  static_cast<unsigned long long>(f.unchanged),
+                  f.seconds > 0 ? static_cast<double>(f.rows_read) / f.seconds : 0.0);
     out += line;
     if (!f.error.empty()) out += "  ERROR: " + f.error + "\n";
+  }
+  if (s.bulk) {
+    std::snprintf(line, sizeof line,
+                  "initial load written as sorted files; last run and aggregates took %.2f s\n",
+                  s.bulk_finish_seconds);
+    out += line;
   }
   for (const FeedHealth& h : s.health) {
     std::snprintf(line, sizeof line, "feed %-13s rows %llu, %s..%s, reject rate %.2f%%\n",

@@ -1,26 +1,32 @@
-// The streaming bulk load (vigil::BulkWriter, docs/storage.md "Bulk load").
+// The streaming bulk load (vigil::BulkWriter, docs/storage.md "Bulk load"): an external
+// merge sort whose output RocksDB ingests as finished, non-overlapping bottom-level files.
 //
-// A run keeps the batches it is given (their rows are encoded already) plus a small entry
-// per row. A hash index over the run's keys (and payment ids) makes a later row replace an earlier one
-// as it is added, so counts are known at Add time. A full run is handed to a background
-// thread that sorts it, looks up where its payments are stored by earlier runs (a correction
-// may have moved one), writes one SST per column family and ingests them atomically; the next
-// run fills meanwhile. Later runs get newer sequence numbers, so they win over earlier ones.
+// A run keeps the batches it is given (their rows are encoded already) plus a small entry per
+// row. A hash index over the run's keys (and payment ids) makes a later row replace an earlier
+// one as it is added, so counts are known at Add time. A full run is handed to a background
+// thread that sorts it and writes one sorted SST file per column family into DB/bulk/; the
+// next run fills meanwhile.
 //
-// Aggregates are not written per run: a correction across runs would count twice. Finish
-// builds them once from the stored events (a sequential scan, split between threads by person
-// key range) and ingests them; only then is the pending mark removed.
+// Finish merges the runs per column family (for a key in several runs the latest run wins;
+// a payment whose latest run stores it under another events key drops its older event), builds
+// the aggregates from the merged events as they stream by (each person's events arrive
+// together), and ingests everything in one atomic IngestExternalFiles. Only then is the
+// pending mark removed. Nothing is visible in the store before that ingestion.
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <unordered_set>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
 
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
@@ -157,100 +163,165 @@ uint64_t Word(std::string_view key, size_t at) {
 
 }  // namespace
 
+// Sorted files of one run, one per column family (empty name: the run had no such rows).
+struct RunFiles {
+  std::string persons;
+  std::string events;
+  std::string payments;
+};
+
 struct BulkWriter::Impl {
   storage::BulkContext ctx;
   BulkLoadOptions options;
   std::unique_ptr<Run> filling = std::make_unique<Run>();
   std::unique_ptr<Run> spare = std::make_unique<Run>();  // reused after its spill
   std::thread spiller;
-  Status spill_status;  // written by the spill thread, read after join
-  Status failed;        // sticky: the writer refuses everything after an error
+  Status spill_status;     // written by the spill thread, read after join
+  RunFiles spill_files;    // likewise
+  std::vector<RunFiles> runs;  // written runs, oldest first
+  Status failed;           // sticky: the writer refuses everything after an error
   bool finished = false;
 
   rocksdb::ColumnFamilyHandle* cf(CfIndex i) const { return ctx.handles[i]; }
 
+  std::string Dir() const { return storage::BulkDir(ctx.path); }
   std::string NewSstPath() {
-    return ctx.path + "/bulk-" + std::to_string(ctx.file_counter->fetch_add(1)) + ".sst";
+    return Dir() + "/" + std::to_string(ctx.file_counter->fetch_add(1)) + ".sst";
   }
 
+  // Waits for the spill thread and records the files it wrote.
   Status JoinSpill() {
-    if (spiller.joinable()) spiller.join();
+    if (!spiller.joinable()) return Status::Ok();
+    spiller.join();
+    if (spill_status.ok()) runs.push_back(std::move(spill_files));
+    spill_files = RunFiles();
     return spill_status;
   }
 
   void AddRow(const RecordBatch::Impl::Row& src, WriteCounts* counts);
-  Status Spill(Run& run);
-  Status BuildAggregates();
+  Status Spill(Run& run, RunFiles* files);
+  Status MergeAndIngest();
 };
 
 namespace {
 
-// The family's options, but with its light compression even for the bottom level: these files
-// are rewritten by compaction anyway (which then applies zstd), and zstd here cost a third of
-// the bulk writer's time.
+// The family's options, but with its light compression for every file: run files are read
+// once by the merge, and zstd here cost a third of the bulk writer's time. Compaction applies
+// the bottom level's zstd when it rewrites the merged files.
 rocksdb::Options BulkFileOptions(const storage::BulkContext& ctx, CfIndex cf) {
   rocksdb::Options o(ctx.config->db, ctx.config->families[cf].options);
   o.bottommost_compression = rocksdb::kDisableCompressionOption;
   return o;
 }
 
-// Writes sorted entries of one column family into a new SST file and describes its ingestion.
+// Writes sorted entries of one column family into SST files of about `file_bytes` each
+// (so that later compactions touch a slice of the key space, not all of it).
 class SstOut {
  public:
-  SstOut(const storage::BulkContext& ctx, CfIndex cf, std::string path)
-      : options_(BulkFileOptions(ctx, cf)),
-        writer_(rocksdb::EnvOptions(), options_, ctx.handles[cf]),
-        handle_(ctx.handles[cf]),
-        path_(std::move(path)) {}
+  SstOut(BulkWriter::Impl* im, CfIndex cf, uint64_t file_bytes = UINT64_MAX)
+      : im_(im), options_(BulkFileOptions(im->ctx, cf)), cf_(cf), file_bytes_(file_bytes) {}
 
-  Status Open() {
-    open_ = true;
-    return FromRocks(writer_.Open(path_), "bulk load: open " + path_);
-  }
   Status Put(std::string_view key, std::string_view value) {
-    ++entries_;
-    return FromRocks(writer_.Put(ToSlice(key), ToSlice(value)), "bulk load: put");
+    if (writer_ == nullptr || bytes_ >= file_bytes_) VIGIL_RETURN_IF_ERROR(Next());
+    bytes_ += key.size() + value.size();
+    return FromRocks(writer_->Put(ToSlice(key), ToSlice(value)), "bulk load: put");
   }
   Status Delete(std::string_view key) {
-    ++entries_;
-    return FromRocks(writer_.Delete(ToSlice(key)), "bulk load: delete");
+    if (writer_ == nullptr) VIGIL_RETURN_IF_ERROR(Next());
+    bytes_ += key.size();
+    return FromRocks(writer_->Delete(ToSlice(key)), "bulk load: delete");
   }
-  // Finishes the file; adds it to `args` when it holds anything (an empty file is removed).
-  Status Finish(std::vector<rocksdb::IngestExternalFileArg>* args) {
-    if (!open_) return Status::Ok();
-    if (entries_ == 0) {
-      writer_.Finish().PermitUncheckedError();
-      std::remove(path_.c_str());
-      return Status::Ok();
+  // Finishes the last file. `files()` then lists every file written, in key order.
+  Status Finish() {
+    if (writer_ == nullptr) return Status::Ok();
+    auto w = std::move(writer_);
+    return FromRocks(w->Finish(), "bulk load: finish " + files_.back());
+  }
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  Status Next() {
+    VIGIL_RETURN_IF_ERROR(Finish());
+    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options_,
+                                                       im_->cf(cf_));
+    files_.push_back(im_->NewSstPath());
+    bytes_ = 0;
+    return FromRocks(writer_->Open(files_.back()), "bulk load: open " + files_.back());
+  }
+
+  BulkWriter::Impl* im_;
+  rocksdb::Options options_;
+  CfIndex cf_;
+  uint64_t file_bytes_;
+  uint64_t bytes_ = 0;
+  std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  std::vector<std::string> files_;
+};
+
+// Reads the sorted run files of one column family together, in key order. A key present in
+// several runs is passed once to `emit` with the value of the latest run; the older values go
+// to `shadowed` (if set).
+class RunMerger {
+ public:
+  using Visit = std::function<Status(std::string_view key, std::string_view value)>;
+
+  RunMerger(BulkWriter::Impl* im, CfIndex cf) : options_(BulkFileOptions(im->ctx, cf)) {}
+
+  Status Merge(const std::vector<std::string>& files, const Visit& emit, const Visit& shadowed) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = size_t{512} << 10;  // bounds memory: one buffer per run file
+    ro.verify_checksums = true;
+    std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    for (const std::string& f : files) {
+      readers.push_back(std::make_unique<rocksdb::SstFileReader>(options_));
+      VIGIL_RETURN_IF_ERROR(FromRocks(readers.back()->Open(f), "bulk load: open run " + f));
+      its.emplace_back(readers.back()->NewIterator(ro));
+      its.back()->SeekToFirst();
     }
-    VIGIL_RETURN_IF_ERROR(FromRocks(writer_.Finish(), "bulk load: finish " + path_));
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = handle_;
-    arg.external_files = {path_};
-    arg.options.move_files = true;
-    args->push_back(std::move(arg));
+    // Min-heap on key; for equal keys the latest run (highest index) comes first.
+    auto after = [&its](size_t a, size_t b) {
+      const int c = its[a]->key().compare(its[b]->key());
+      return c != 0 ? c > 0 : a < b;
+    };
+    std::vector<size_t> heap;
+    for (size_t i = 0; i < its.size(); ++i) {
+      if (its[i]->Valid()) heap.push_back(i);
+      VIGIL_RETURN_IF_ERROR(FromRocks(its[i]->status(), "bulk load: read run"));
+    }
+    std::make_heap(heap.begin(), heap.end(), after);
+    std::string key;
+    auto advance = [&](size_t i) -> Status {
+      its[i]->Next();
+      VIGIL_RETURN_IF_ERROR(FromRocks(its[i]->status(), "bulk load: read run"));
+      if (its[i]->Valid()) {
+        heap.push_back(i);
+        std::push_heap(heap.begin(), heap.end(), after);
+      }
+      return Status::Ok();
+    };
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), after);
+      const size_t top = heap.back();
+      heap.pop_back();
+      key.assign(its[top]->key().data(), its[top]->key().size());
+      VIGIL_RETURN_IF_ERROR(emit(key, View(its[top]->value())));
+      while (!heap.empty() && View(its[heap.front()]->key()) == key) {
+        std::pop_heap(heap.begin(), heap.end(), after);
+        const size_t older = heap.back();
+        heap.pop_back();
+        if (shadowed) VIGIL_RETURN_IF_ERROR(shadowed(key, View(its[older]->value())));
+        VIGIL_RETURN_IF_ERROR(advance(older));
+      }
+      VIGIL_RETURN_IF_ERROR(advance(top));
+    }
     return Status::Ok();
   }
 
  private:
   rocksdb::Options options_;
-  rocksdb::SstFileWriter writer_;
-  rocksdb::ColumnFamilyHandle* handle_;
-  std::string path_;
-  uint64_t entries_ = 0;
-  bool open_ = false;
 };
-
-Status Ingest(rocksdb::DB* db, std::vector<rocksdb::IngestExternalFileArg>& args) {
-  if (args.empty()) return Status::Ok();
-  const rocksdb::Status s = db->IngestExternalFiles(args);
-  if (!s.ok()) {
-    for (const auto& a : args) {
-      for (const auto& f : a.external_files) std::remove(f.c_str());
-    }
-  }
-  return FromRocks(s, "bulk load: ingest");
-}
 
 }  // namespace
 
@@ -298,7 +369,7 @@ void BulkWriter::Impl::AddRow(const RecordBatch::Impl::Row& src, WriteCounts* co
   ++(replaced ? counts->replaced : counts->inserted);
 }
 
-Status BulkWriter::Impl::Spill(Run& run) {
+Status BulkWriter::Impl::Spill(Run& run, RunFiles* files) {
   // Entries are sorted by value (not as indices into run.rows): most comparisons then read
   // only the two key words inside the entry, not the row's bytes elsewhere in memory.
   std::vector<RunRow> persons;
@@ -315,156 +386,121 @@ Status BulkWriter::Impl::Spill(Run& run) {
   std::sort(payments.begin(), payments.end(),
             [](const auto* a, const auto* b) { return a->payment_id < b->payment_id; });
 
-  // Payments stored by an earlier run under another events key (a correction moved them):
-  // their old events are deleted in this run's events file.
-  std::vector<std::string> deletes;
-  if (!payments.empty()) {
-    std::vector<rocksdb::Slice> keys;
-    keys.reserve(payments.size());
-    for (const auto* p : payments) keys.push_back(ToSlice(p->payment_id));
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    ctx.db->MultiGet(rocksdb::ReadOptions(), cf(storage::kPaymentIdsIdx), keys.size(), keys.data(),
-                     values.data(), statuses.data(), /*sorted_input=*/true);
-    for (size_t j = 0; j < keys.size(); ++j) {
-      if (statuses[j].IsNotFound()) continue;
-      VIGIL_RETURN_IF_ERROR(FromRocks(statuses[j], "bulk load: payment index read"));
-      const std::string_view old_key = View(values[j]);
-      if (old_key.size() != storage::kEventKeySize) {
-        return Status::Corruption("payment index value has " + std::to_string(old_key.size()) +
-                                  " bytes");
-      }
-      if (old_key == payments[j]->key) continue;
-      const uint64_t h = storage::Hash64(old_key);
-      RowIndex::Slot* s = run.keys.Find(h, [&](uint32_t other) {
-        const RunRow& o = run.rows[other];
-        return !o.row->is_person && run.Key(o) == old_key;
-      });
-      if (s->row != RowIndex::kEmpty && !run.rows[s->row].dead) continue;  // rewritten here
-      deletes.emplace_back(old_key);
-    }
-    std::sort(deletes.begin(), deletes.end());
-    deletes.erase(std::unique(deletes.begin(), deletes.end()), deletes.end());
-  }
-
-  std::vector<rocksdb::IngestExternalFileArg> args;
   if (!persons.empty()) {
-    SstOut out(ctx, storage::kPersonsIdx, NewSstPath());
-    VIGIL_RETURN_IF_ERROR(out.Open());
+    SstOut out(this, storage::kPersonsIdx);
     for (const RunRow& r : persons) VIGIL_RETURN_IF_ERROR(out.Put(r.row->key, r.row->value));
-    VIGIL_RETURN_IF_ERROR(out.Finish(&args));
+    VIGIL_RETURN_IF_ERROR(out.Finish());
+    files->persons = out.files().front();
   }
-  if (!events.empty() || !deletes.empty()) {
-    SstOut out(ctx, storage::kEventsIdx, NewSstPath());
-    VIGIL_RETURN_IF_ERROR(out.Open());
-    size_t d = 0;
-    for (const RunRow& r : events) {
-      const std::string_view key = r.row->key;
-      for (; d < deletes.size() && deletes[d] < key; ++d) {
-        VIGIL_RETURN_IF_ERROR(out.Delete(deletes[d]));
-      }
-      if (d < deletes.size() && deletes[d] == key) ++d;
-      VIGIL_RETURN_IF_ERROR(out.Put(key, r.row->value));
-    }
-    for (; d < deletes.size(); ++d) VIGIL_RETURN_IF_ERROR(out.Delete(deletes[d]));
-    VIGIL_RETURN_IF_ERROR(out.Finish(&args));
+  if (!events.empty()) {
+    SstOut out(this, storage::kEventsIdx);
+    for (const RunRow& r : events) VIGIL_RETURN_IF_ERROR(out.Put(r.row->key, r.row->value));
+    VIGIL_RETURN_IF_ERROR(out.Finish());
+    files->events = out.files().front();
   }
   if (!payments.empty()) {
-    SstOut out(ctx, storage::kPaymentIdsIdx, NewSstPath());
-    VIGIL_RETURN_IF_ERROR(out.Open());
+    SstOut out(this, storage::kPaymentIdsIdx);
     for (const auto* p : payments) VIGIL_RETURN_IF_ERROR(out.Put(p->payment_id, p->key));
-    VIGIL_RETURN_IF_ERROR(out.Finish(&args));
+    VIGIL_RETURN_IF_ERROR(out.Finish());
+    files->payments = out.files().front();
   }
-  return Ingest(ctx.db, args);
+  return Status::Ok();
 }
 
-Status BulkWriter::Impl::BuildAggregates() {
-  // Person keys are uniform hashes, so equal slices of the key space hold about equal work.
-  const unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-  std::vector<std::string> bounds;  // parts - 1 split points
-  for (unsigned p = 1; p < parts; ++p) {
-    bounds.push_back(storage::PersonPrefix(UINT64_MAX / parts * p));
-  }
-  std::vector<Status> statuses(parts);
-  std::vector<std::vector<rocksdb::IngestExternalFileArg>> part_args(parts);
-  auto work = [&](unsigned p) {
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    ro.fill_cache = false;
-    ro.readahead_size = size_t{2} << 20;
-    rocksdb::Slice upper;
-    if (p + 1 < parts) {
-      upper = bounds[p];
-      ro.iterate_upper_bound = &upper;
+Status BulkWriter::Impl::MergeAndIngest() {
+  const uint64_t file_bytes =
+      ctx.config->families[storage::kEventsIdx].options.target_file_size_base;
+  auto list = [this](std::string RunFiles::*member) {
+    std::vector<std::string> out;
+    for (const RunFiles& r : runs) {
+      if (!(r.*member).empty()) out.push_back(r.*member);
     }
-    std::unique_ptr<rocksdb::Iterator> it(ctx.db->NewIterator(ro, cf(storage::kEventsIdx)));
-    SstOut out(ctx, storage::kAggregatesIdx, NewSstPath());
-    Status st = out.Open();
+    return out;
+  };
+
+  // 1. Payment index: the latest run's events key wins. An older, different key is the event
+  //    a correction moved away from: it must not survive the events merge.
+  std::unordered_set<std::string> dead;
+  SstOut payments(this, storage::kPaymentIdsIdx, file_bytes);
+  {
+    std::string winner;
+    RunMerger merger(this, storage::kPaymentIdsIdx);
+    auto emit = [&](std::string_view key, std::string_view value) {
+      winner.assign(value);
+      return payments.Put(key, value);
+    };
+    auto shadowed = [&](std::string_view, std::string_view older) {
+      if (older != winner) dead.emplace(older);
+      return Status::Ok();
+    };
+    VIGIL_RETURN_IF_ERROR(merger.Merge(list(&RunFiles::payments), emit, shadowed));
+    VIGIL_RETURN_IF_ERROR(payments.Finish());
+  }
+
+  // 2. Events, and the aggregates from them: the merge yields each person's events together.
+  SstOut events(this, storage::kEventsIdx, file_bytes);
+  SstOut aggregates(this, storage::kAggregatesIdx, file_bytes);
+  {
     std::map<int32_t, MonthAggregate> buckets;  // one person's, by month
     uint64_t person = 0;
     auto flush = [&]() -> Status {
       for (const auto& [month, agg] : buckets) {
-        VIGIL_RETURN_IF_ERROR(out.Put(storage::AggregateKey(person, month), EncodeAggregate(agg)));
+        VIGIL_RETURN_IF_ERROR(
+            aggregates.Put(storage::AggregateKey(person, month), EncodeAggregate(agg)));
       }
       buckets.clear();
       return Status::Ok();
     };
-    if (p == 0) {
-      it->SeekToFirst();
-    } else {
-      it->Seek(bounds[p - 1]);
-    }
-    for (; st.ok() && it->Valid(); it->Next()) {
+    RunMerger merger(this, storage::kEventsIdx);
+    auto emit = [&](std::string_view key, std::string_view value) -> Status {
+      if (!dead.empty() && dead.count(std::string(key)) != 0) return Status::Ok();
       storage::ParsedEventKey parsed;
-      if (!storage::ParseEventKey(View(it->key()), &parsed)) {
-        st = Status::Corruption("events key");
-        break;
+      if (!storage::ParseEventKey(key, &parsed)) return Status::Corruption("events key");
+      if (parsed.person_key != person && !buckets.empty()) {
+        Status flushed = flush();
+        if (!flushed.ok()) return flushed;
       }
-      if (parsed.person_key != person && !buckets.empty()) st = flush();
       person = parsed.person_key;
-      const std::string_view value = View(it->value());
       int64_t known = 0;
-      if (!storage::PeekKnownAt(value, &known)) {
-        st = Status::Corruption("events value header");
-        break;
-      }
+      if (!storage::PeekKnownAt(value, &known)) return Status::Corruption("events value header");
       auto agg = MonthAggregate::OfEvent(parsed.kind, value);
-      if (!agg.ok()) {
-        st = agg.status().WithContext("bulk load aggregates");
-        break;
-      }
+      if (!agg.ok()) return agg.status().WithContext("bulk load aggregates");
       buckets[storage::MonthNumberOfSeconds(known)].Merge(*agg);
-    }
-    if (st.ok()) st = FromRocks(it->status(), "bulk load: events scan");
-    if (st.ok() && !buckets.empty()) st = flush();
-    if (st.ok()) st = out.Finish(&part_args[p]);
-    statuses[p] = st;
-  };
-  std::vector<std::thread> threads;
-  for (unsigned p = 1; p < parts; ++p) threads.emplace_back(work, p);
-  work(0);
-  for (auto& t : threads) t.join();
+      return events.Put(key, value);
+    };
+    VIGIL_RETURN_IF_ERROR(merger.Merge(list(&RunFiles::events), emit, nullptr));
+    if (!buckets.empty()) VIGIL_RETURN_IF_ERROR(flush());
+    VIGIL_RETURN_IF_ERROR(events.Finish());
+    VIGIL_RETURN_IF_ERROR(aggregates.Finish());
+  }
+
+  // 3. Persons.
+  SstOut persons(this, storage::kPersonsIdx, file_bytes);
+  {
+    RunMerger merger(this, storage::kPersonsIdx);
+    auto emit = [&](std::string_view key, std::string_view value) {
+      return persons.Put(key, value);
+    };
+    VIGIL_RETURN_IF_ERROR(merger.Merge(list(&RunFiles::persons), emit, nullptr));
+    VIGIL_RETURN_IF_ERROR(persons.Finish());
+  }
+
+  // 4. One atomic ingestion of non-overlapping files into the empty families: they go
+  //    straight to the bottom level, nothing for compaction to merge.
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (unsigned p = 0; p < parts; ++p) {
-    if (!statuses[p].ok()) {
-      for (const auto& a : part_args[p]) std::remove(a.external_files[0].c_str());
-    }
+  for (auto [cf_index, out] : {std::pair{storage::kPersonsIdx, &persons},
+                               std::pair{storage::kEventsIdx, &events},
+                               std::pair{storage::kAggregatesIdx, &aggregates},
+                               std::pair{storage::kPaymentIdsIdx, &payments}}) {
+    if (out->files().empty()) continue;
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = cf(cf_index);
+    arg.external_files = out->files();
+    arg.options.move_files = true;
+    args.push_back(std::move(arg));
   }
-  for (unsigned p = 0; p < parts; ++p) {
-    VIGIL_RETURN_IF_ERROR(statuses[p]);
-  }
-  // One ingestion per column family: the files of the parts do not overlap.
-  rocksdb::IngestExternalFileArg all;
-  for (auto& pa : part_args) {
-    for (auto& a : pa) {
-      all.column_family = a.column_family;
-      all.options = a.options;
-      all.external_files.push_back(a.external_files[0]);
-    }
-  }
-  if (all.external_files.empty()) return Status::Ok();
-  args.push_back(std::move(all));
-  return Ingest(ctx.db, args);
+  if (args.empty()) return Status::Ok();
+  return FromRocks(ctx.db->IngestExternalFiles(args), "bulk load: ingest");
 }
 
 BulkWriter::BulkWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -480,8 +516,8 @@ Result<WriteCounts> BulkWriter::Add(RecordBatch batch) {
   if (im.finished) return Status::FailedPrecondition("bulk load already finished");
   WriteCounts counts;
   if (batch.empty()) return counts;
-  // The run keeps the batch itself: its rows are indexed in place, never copied.
   im.filling->Prepare(im.options.run_bytes / kRowBytesEstimate);
+  // The run keeps the batch itself: its rows are indexed in place, never copied.
   im.filling->batches.push_back(std::move(batch));
   for (const auto& row : im.filling->batches.back().impl().rows) im.AddRow(row, &counts);
   if (im.filling->bytes >= im.options.run_bytes) {
@@ -493,7 +529,7 @@ Result<WriteCounts> BulkWriter::Add(RecordBatch batch) {
     Run* full = im.spare.get();
     im.spill_status = Status::Ok();
     im.spiller = std::thread([&im, full] {
-      im.spill_status = im.Spill(*full);
+      im.spill_status = im.Spill(*full, &im.spill_files);
       full->Clear();  // give the memory back while the next run fills
     });
   }
@@ -505,10 +541,14 @@ Status BulkWriter::Finish() {
   if (!im.failed.ok()) return im.failed;
   if (im.finished) return Status::Ok();
   im.failed = im.JoinSpill();
-  if (im.failed.ok() && !im.filling->empty()) im.failed = im.Spill(*im.filling);
+  if (im.failed.ok() && !im.filling->empty()) {
+    RunFiles last;
+    im.failed = im.Spill(*im.filling, &last);
+    if (im.failed.ok()) im.runs.push_back(std::move(last));
+  }
   im.filling->Clear();
   im.spare->Clear();
-  if (im.failed.ok()) im.failed = im.BuildAggregates();
+  if (im.failed.ok()) im.failed = im.MergeAndIngest();
   if (im.failed.ok()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -517,6 +557,8 @@ Status BulkWriter::Finish() {
         "bulk load: clear pending mark");
   }
   if (!im.failed.ok()) return im.failed;
+  std::error_code ec;
+  std::filesystem::remove_all(im.Dir(), ec);  // the run files; a leftover is removed next time
   im.ctx.pending->store(false);
   im.finished = true;
   return Status::Ok();
@@ -524,10 +566,18 @@ Status BulkWriter::Finish() {
 
 namespace storage {
 
-std::unique_ptr<BulkWriter> MakeBulkWriter(BulkContext context, const BulkLoadOptions& options) {
+std::string BulkDir(const std::string& db_path) { return db_path + "/bulk"; }
+
+Result<std::unique_ptr<BulkWriter>> MakeBulkWriter(BulkContext context,
+                                                   const BulkLoadOptions& options) {
   auto impl = std::make_unique<BulkWriter::Impl>();
   impl->ctx = std::move(context);
   impl->options = options;
+  // Run files of an earlier, interrupted load are of no use: start with an empty folder.
+  std::error_code ec;
+  std::filesystem::remove_all(impl->Dir(), ec);
+  std::filesystem::create_directories(impl->Dir(), ec);
+  if (ec) return Status::IoError(impl->Dir() + ": cannot create: " + ec.message());
   return std::make_unique<BulkWriter>(std::move(impl));
 }
 

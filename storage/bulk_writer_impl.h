@@ -32,6 +32,10 @@ struct BulkContext {
   std::atomic<bool>* active;            // a BulkWriter exists
 };
 
-std::unique_ptr<BulkWriter> MakeBulkWriter(BulkContext context, const BulkLoadOptions& options);
+// Folder of the run files of a bulk load, inside the database directory.
+std::string BulkDir(const std::string& db_path);
+
+Result<std::unique_ptr<BulkWriter>> MakeBulkWriter(BulkContext context,
+                                                   const BulkLoadOptions& options);
 
 }  // namespace vigil::storage

@@ -84,6 +84,7 @@ void RecordBatch::Add(const SignalRecord& record) { AddEvent(impl_.get(), record
 void RecordBatch::Add(const RegistryRecord& record) { AddEvent(impl_.get(), record); }
 void RecordBatch::Add(const AppraisalRecord& record) { AddEvent(impl_.get(), record); }
 
+void RecordBatch::Reserve(size_t rows) { impl_->rows.reserve(impl_->rows.size() + rows); }
 size_t RecordBatch::size() const { return impl_->rows.size(); }
 size_t RecordBatch::ByteSize() const { return impl_->bytes; }
 void RecordBatch::Clear() {

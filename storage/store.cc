@@ -839,7 +839,9 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
   ctx.file_counter = &impl_->bulk_files;
   ctx.pending = &impl_->bulk_pending;
   ctx.active = &impl_->bulk_active;
-  return storage::MakeBulkWriter(std::move(ctx), options);
+  auto writer = storage::MakeBulkWriter(std::move(ctx), options);
+  if (!writer.ok()) return fail(writer.status());
+  return writer;
 }
 
 Status Store::PutCase(std::string_view key, std::string_view value) {

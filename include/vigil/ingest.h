@@ -219,6 +219,7 @@ struct FileSummary {
   uint64_t inserted = 0;
   uint64_t replaced = 0;
   uint64_t unchanged = 0;
+  double seconds = 0;  // wall time this file took (reading, checking and writing)
   // Non-empty when the file could not be read at all (refused header, I/O error); its rows,
   // if any were read before an I/O error, stay loaded.
   std::string error;
@@ -245,6 +246,11 @@ struct IngestSummary {
   std::vector<FeedHealth> health;
   std::vector<std::string> ignored;  // names in the folder that are not feed files
   double seconds = 0;
+  // The load went through the bulk writer (an initial load, IngestOptions::bulk_initial_load).
+  bool bulk = false;
+  // Bulk load only: seconds spent after the last file on writing the last run and building
+  // the aggregates (not part of any file's `seconds`).
+  double bulk_finish_seconds = 0;
   bool any_file_failed() const;
   uint64_t total_rows() const;
 };

@@ -142,6 +142,8 @@ class RecordBatch {
   void Add(const RegistryRecord& record);
   void Add(const AppraisalRecord& record);
 
+  // Makes room for `rows` more rows (avoids regrowing the row table while adding).
+  void Reserve(size_t rows);
   size_t size() const;
   bool empty() const { return size() == 0; }
   // Total encoded bytes (keys + values), for sizing batches.

@@ -523,5 +523,77 @@ TEST(StoreTest, BulkLoadEqualsWritesAndNeedsAnEmptyStore) {
   EXPECT_EQ(bulk->Write(b)->unchanged, written->Write(b)->unchanged);
 }
 
+
+// The streaming bulk writer over many small runs: rows corrected and payments moved across
+// runs end as after the same batches through Write, aggregates included; the pending mark
+// blocks Write until Finish, and a writer dropped unfinished is discarded by the next one.
+TEST(StoreTest, BulkWriterOverManyRunsEqualsWrites) {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::vector<std::string> ids;
+  std::vector<RecordBatch> batches(40);
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(PersonId(i));
+    batches[static_cast<size_t>(i) % batches.size()].Add(MakePerson(PersonId(i)));
+  }
+  for (auto& b : batches) {
+    for (int i = 0; i < 100; ++i) b.Add(RandomEvent(rng, 30));
+  }
+  auto written = OpenStore(dir.path("written"));
+  for (const auto& b : batches) ASSERT_TRUE(written->Write(b).ok());
+
+  auto bulk = OpenStore(dir.path("bulk"));
+  BulkLoadOptions options;
+  options.run_bytes = 64 << 10;  // a few batches a run: many runs
+  {
+    // Interrupted: never finished. Its rows must not survive the next bulk load.
+    auto first = bulk->StartBulkLoad(options);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    RecordBatch stray;
+    stray.Add(MakePerson(PersonId(99)));
+    ASSERT_TRUE((*first)->Add(std::move(stray)).ok());
+    EXPECT_EQ(bulk->StartBulkLoad(options).status().code(), StatusCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(bulk->BulkLoadPending());
+  EXPECT_EQ(bulk->Write(batches[0]).status().code(), StatusCode::kFailedPrecondition);
+  auto writer = bulk->StartBulkLoad(options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  uint64_t rows = 0;
+  for (const auto& b : batches) rows += b.size();
+  // The writer takes its batches: build the same ones again (same seed) to hand over.
+  std::mt19937_64 again(11);
+  std::vector<RecordBatch> fresh(batches.size());
+  for (int i = 0; i < 30; ++i) {
+    fresh[static_cast<size_t>(i) % fresh.size()].Add(MakePerson(PersonId(i)));
+  }
+  for (auto& b : fresh) {
+    for (int i = 0; i < 100; ++i) b.Add(RandomEvent(again, 30));
+  }
+  uint64_t counted = 0;
+  for (auto& b : fresh) {
+    auto counts = (*writer)->Add(std::move(b));
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    counted += counts->total();
+  }
+  EXPECT_EQ(counted, rows);
+  ASSERT_TRUE((*writer)->Finish().ok());
+  EXPECT_FALSE(bulk->BulkLoadPending());
+  ExpectSameContent(*written, *bulk, ids);
+  EXPECT_FALSE(bulk->GetPerson(PersonId(99), 3702).ok());
+  for (const auto& id : ids) {
+    EXPECT_EQ(StoredBuckets(*bulk, PersonKey(id)), StoredBuckets(*written, PersonKey(id)));
+    EXPECT_EQ(StoredBuckets(*bulk, PersonKey(id)), RecomputeBuckets(*bulk, PersonKey(id)));
+  }
+  // Not empty any more: the next load goes through Write, and changes nothing.
+  writer->reset();
+  EXPECT_EQ(bulk->StartBulkLoad(options).status().code(), StatusCode::kFailedPrecondition);
+  for (const auto& b : batches) {
+    auto counts = bulk->Write(b);
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(counts->inserted, 0u);
+  }
+  ExpectSameContent(*written, *bulk, ids);
+}
+
 }  // namespace
 }  // namespace vigil
