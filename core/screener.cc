@@ -1,0 +1,814 @@
+// vigil::Screener (include/vigil/screener.h): decisions, freshness, idempotence and the audit
+// writer. The state itself is built in screener_state.cc; docs/screening.md explains the design.
+#include "vigil/screener.h"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <numeric>
+#include <shared_mutex>
+#include <thread>
+
+#include "screener_internal.h"
+#include "vigil/resident_id.h"
+#include "vigil/store.h"
+
+namespace vigil {
+
+using screen::AuditFacts;
+using screen::PersonState;
+using screen::Registration;
+using screen::ScreeningState;
+
+namespace {
+
+constexpr size_t kIdShards = 64;
+
+double Round4(double x) { return std::round(x * 1e4) / 1e4; }
+
+// One payment id already decided: enough to answer a repeat exactly. Clean PAY decisions keep
+// no detail; others point at their full Decision.
+struct IdEntry {
+  uint64_t check = 0;         // second hash of the payment id (collisions of the first)
+  uint64_t request_hash = 0;  // every field of the request
+  Action action = Action::kPay;
+  double risk = 0;
+  int32_t detail = -1;
+};
+
+struct IdShard {
+  std::mutex mu;
+  std::unordered_map<uint64_t, IdEntry> map;
+  std::vector<std::unique_ptr<Decision>> details;
+};
+
+uint64_t IdCheck(std::string_view payment_id) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a: independent of the XXH3 key
+  for (char c : payment_id) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+Status Validate(const PaymentRequest& r) {
+  if (r.payment_id.empty()) return Status::InvalidArgument("payment_id is empty");
+  if (r.payment_id.size() > 128) return Status::InvalidArgument("payment_id longer than 128");
+  if (r.person_id.size() != ResidentId::kLength) {
+    return Status::InvalidArgument("person_id has " + std::to_string(r.person_id.size()) +
+                                   " characters, expected 18");
+  }
+  if (!r.period.ok()) return Status::InvalidArgument("period is not a real month");
+  if (r.amount.fen() < 0) return Status::InvalidArgument("amount is negative");
+  if (r.region < 1000 || r.region > 9999) {
+    return Status::InvalidArgument("region " + std::to_string(r.region) +
+                                   " is not a 4-digit city code");
+  }
+  if (static_cast<size_t>(r.benefit) >= CodeCount<Benefit>()) {
+    return Status::InvalidArgument("unknown benefit");
+  }
+  return Status::Ok();
+}
+
+Pattern PatternOf(ScreenCheck check, bool* has) {
+  *has = true;
+  switch (check) {
+    case ScreenCheck::kDeath:
+      return Pattern::kDeceasedPaid;
+    case ScreenCheck::kPrison:
+      return Pattern::kPrisonPaid;
+    case ScreenCheck::kDuplicatePeriod:
+      return Pattern::kDuplicateReceipt;
+    case ScreenCheck::kAmount:
+      return Pattern::kAmountAnomaly;
+    case ScreenCheck::kAccount:
+      return Pattern::kAccountHijack;
+    case ScreenCheck::kIdentity:
+      return Pattern::kForgedIdentity;
+    default:
+      *has = false;
+      return Pattern::kAnomaly;
+  }
+}
+
+std::string Ratio(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", r);
+  return buf;
+}
+
+}  // namespace
+
+struct Screener::Impl {
+  Policy policy;
+  ScreenerOptions options;
+  std::unique_ptr<Store> owned_store;
+  std::unique_ptr<Store> owned_audit;
+  Store* store = nullptr;  // the data
+  Store* audit = nullptr;  // where the audit log goes (== store unless secondary)
+
+  std::shared_mutex state_mu;  // exclusive for Rebuild
+  std::unique_ptr<ScreeningState> state;
+
+  // Sequence numbers our audit writes consumed in the data store: started before the write,
+  // done after it (see DataVersion).
+  std::atomic<uint64_t> audit_started{0};
+  std::atomic<uint64_t> audit_done{0};
+
+  std::array<IdShard, kIdShards> ids;
+
+  // Audit queue with group commit: tickets 1, 2, ... in queue order.
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::vector<std::pair<std::string, std::string>> queue;  // (entry, index key)
+  uint64_t last_ticket = 0;
+  uint64_t committed = 0;
+  bool writing = false;
+  uint64_t failed_from = 1, failed_to = 0;
+  Status audit_error;
+  bool stopping = false;
+  std::thread flusher;
+  std::thread catcher;
+
+  std::atomic<uint64_t> screened{0}, repeated{0}, refreshed{0}, audit_written{0};
+
+  ~Impl() {
+    {
+      std::lock_guard lock(q_mu);
+      stopping = true;
+    }
+    q_cv.notify_all();
+    if (flusher.joinable()) flusher.join();
+    if (catcher.joinable()) catcher.join();
+    // The destructor writes what is queued; an error here has no one left to tell.
+    (void)Flush();
+  }
+
+  // A number that changes whenever anything but our own audit writes changed the data store;
+  // nullopt while one of our audit writes is in flight (then the caller refreshes).
+  std::optional<uint64_t> DataVersion() const {
+    if (audit != store) return store->LatestSequence();
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      const uint64_t done = audit_done.load();
+      const uint64_t seq = store->LatestSequence();
+      const uint64_t started = audit_started.load();
+      if (started == done) return seq - done;
+      std::this_thread::yield();
+    }
+    return std::nullopt;
+  }
+
+  Status WriteAudit(const std::vector<std::pair<std::string, std::string>>& batch) {
+    std::vector<Store::AuditAppend> appends;
+    appends.reserve(batch.size());
+    uint64_t puts = 0;
+    for (const auto& [entry, key] : batch) {
+      appends.push_back({entry, key});
+      puts += key.empty() ? 1 : 2;
+    }
+    const bool shared = audit == store;
+    if (shared) audit_started += puts;
+    auto first = audit->AppendAuditBatch(appends);
+    if (shared) audit_done += puts;
+    if (!first.ok()) return first.status();
+    audit_written += batch.size();
+    return Status::Ok();
+  }
+
+  uint64_t Enqueue(std::string entry, std::string index_key) {
+    std::lock_guard lock(q_mu);
+    queue.emplace_back(std::move(entry), std::move(index_key));
+    return ++last_ticket;
+  }
+
+  // Waits until `ticket` is written; the first waiter finding no write in progress writes
+  // everything queued (group commit).
+  Status WaitCommitted(uint64_t ticket) {
+    std::unique_lock lock(q_mu);
+    while (committed < ticket) {
+      if (!writing) {
+        writing = true;
+        std::vector<std::pair<std::string, std::string>> batch;
+        batch.swap(queue);
+        const uint64_t end = last_ticket;
+        lock.unlock();
+        Status s = batch.empty() ? Status::Ok() : WriteAudit(batch);
+        lock.lock();
+        writing = false;
+        if (!s.ok()) {
+          failed_from = committed + 1;
+          failed_to = end;
+          audit_error = s;
+        }
+        committed = end;
+        q_cv.notify_all();
+      } else {
+        q_cv.wait(lock);
+      }
+    }
+    if (ticket >= failed_from && ticket <= failed_to) return audit_error;
+    return Status::Ok();
+  }
+
+  Status Flush() {
+    uint64_t ticket = 0;
+    {
+      std::lock_guard lock(q_mu);
+      ticket = last_ticket;
+    }
+    return WaitCommitted(ticket);
+  }
+
+  void StartThreads() {
+    if (options.audit_mode == AuditMode::kDeferred) {
+      flusher = std::thread([this] {
+        std::unique_lock lock(q_mu);
+        while (!stopping) {
+          q_cv.wait_for(lock, std::chrono::milliseconds(options.audit_flush_interval_ms));
+          if (stopping) break;
+          const uint64_t ticket = last_ticket;
+          if (ticket <= committed) continue;
+          lock.unlock();
+          (void)WaitCommitted(ticket);  // errors reach the callers of Flush via audit_error
+          lock.lock();
+        }
+      });
+    }
+    if (store->options().mode == OpenMode::kSecondary) {
+      catcher = std::thread([this] {
+        std::unique_lock lock(q_mu);
+        while (!stopping) {
+          q_cv.wait_for(lock, std::chrono::milliseconds(options.catch_up_interval_ms));
+          if (stopping) break;
+          lock.unlock();
+          (void)store->CatchUp();  // a failed catch-up is retried at the next interval
+          lock.lock();
+        }
+      });
+    }
+  }
+
+  // ---- idempotence ----
+
+  IdShard& ShardOf(uint64_t id_hash) { return ids[id_hash % kIdShards]; }
+
+  std::optional<Decision> FindDecided(const PaymentRequest& r, uint64_t id_hash, uint64_t check,
+                                      uint64_t request_hash, bool* reused) {
+    IdShard& shard = ShardOf(id_hash);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.map.find(id_hash);
+    if (it == shard.map.end() || it->second.check != check) return std::nullopt;
+    if (it->second.request_hash != request_hash) {
+      *reused = true;
+      return std::nullopt;
+    }
+    Decision d;
+    if (it->second.detail >= 0) {
+      d = *shard.details[static_cast<size_t>(it->second.detail)];
+    } else {
+      d.payment_id = r.payment_id;
+      d.action = it->second.action;
+      d.risk = it->second.risk;
+      d.person_key = PersonKey(r.person_id);
+      d.policy_version = policy.version;
+      d.score_run = state->score_run;
+    }
+    d.repeated = true;
+    return d;
+  }
+
+  // Records a decision; false when another thread recorded this id first.
+  bool Remember(uint64_t id_hash, uint64_t check, uint64_t request_hash, const Decision& d) {
+    IdShard& shard = ShardOf(id_hash);
+    std::lock_guard lock(shard.mu);
+    auto [it, inserted] = shard.map.try_emplace(id_hash);
+    if (!inserted) return false;
+    it->second.check = check;
+    it->second.request_hash = request_hash;
+    it->second.action = d.action;
+    it->second.risk = d.risk;
+    if (d.action != Action::kPay || !d.patterns.empty() || !d.reasons.empty()) {
+      it->second.detail = static_cast<int32_t>(shard.details.size());
+      shard.details.push_back(std::make_unique<Decision>(d));
+    }
+    return true;
+  }
+
+  void Forget(uint64_t id_hash) {
+    IdShard& shard = ShardOf(id_hash);
+    std::lock_guard lock(shard.mu);
+    shard.map.erase(id_hash);
+  }
+
+  // ---- deciding ----
+
+  // Decides `r` for the person `p` (its stripe lock held, state current). Fills the audit facts.
+  Decision Decide(const ScreeningState& st, const PaymentRequest& r, uint64_t person_key,
+                  PersonState* p, AuditFacts* facts) {
+    const RulePolicy& rules = policy.rules;
+    Decision d;
+    d.payment_id = r.payment_id;
+    d.person_key = person_key;
+    d.policy_version = policy.version;
+    d.score_run = st.score_run;
+    double fact_risk = 0;
+    auto add = [&](ScreenCheck check, Action action, std::string text) {
+      d.reasons.push_back({check, action, std::move(text)});
+      fact_risk = std::max(fact_risk, action == Action::kBlock  ? 1.0
+                                      : action == Action::kHold ? rules.hold_risk
+                                                                : 0.0);
+    };
+    const size_t b = static_cast<size_t>(r.benefit);
+    const std::string period = FormatMonth(r.period);
+    facts->known = p->known();
+    facts->state_version = p->checked_version;
+
+    if (!ResidentId::Parse(r.person_id).ok()) {
+      add(ScreenCheck::kIdentity, Action::kHold,
+          "the resident id fails its check character (GB 11643-1999)");
+    }
+    if (!p->known()) {
+      add(ScreenCheck::kUnknownPerson, Action::kHold,
+          "the fund has no registration and no history for this person");
+    }
+
+    // Authoritative registry facts (policy: rules.deceased_grace_months). Survivor benefits are
+    // paid after a death under the deceased's id, so they are checked the other way round.
+    const bool dead = (p->flags & PersonState::kDead) != 0;
+    facts->dead = dead;
+    facts->death_day = p->death_day;
+    if (r.benefit == Benefit::kSurvivor) {
+      if (!dead && p->known()) {
+        add(ScreenCheck::kDeath, Action::kHold,
+            "survivor benefit for " + period + " but no death is registered for this person");
+      }
+    } else if (dead) {
+      const Month death_month = MonthOf(DateFromDayNumber(p->death_day));
+      if (MonthsBetween(death_month, r.period) > rules.deceased_grace_months) {
+        add(ScreenCheck::kDeath, Action::kBlock,
+            "death on " + FormatDate(DateFromDayNumber(p->death_day)) + " (reported " +
+                FormatDate(DateFromDayNumber(p->death_reported)) + "): no " +
+                std::string(CodeName(r.benefit)) + " for " + period + ", after the death month");
+      }
+    }
+    const bool in_prison = (p->flags & PersonState::kInPrison) != 0;
+    facts->in_prison = in_prison;
+    if (in_prison && r.benefit != Benefit::kSurvivor &&
+        MonthNumber(r.period) >= p->prison_month) {
+      add(ScreenCheck::kPrison, Action::kBlock,
+          "in prison since " + FormatMonth(MonthFromNumber(p->prison_month)) +
+              " (PRISON_IN with no PRISON_OUT after it): benefits are suspended during a sentence");
+    }
+    if ((p->flags & PersonState::kMissing) != 0 && r.benefit != Benefit::kSurvivor) {
+      add(ScreenCheck::kMissing, Action::kHold, "registered MISSING or EMIGRATED");
+    }
+
+    // The pension registration of the paying region: status, approved benefit, account.
+    const Registration* reg = p->FindRegistration(r.region);
+    facts->registered = reg != nullptr;
+    if (r.benefit == Benefit::kPension && p->known()) {
+      if (reg == nullptr) {
+        std::string where;
+        const Registration* all = p->registrations();
+        for (size_t i = 0; i < p->registration_count; ++i) {
+          where += where.empty() ? " (registered in " : ", ";
+          where += std::to_string(all[i].region);
+        }
+        if (!where.empty()) where += ')';
+        add(ScreenCheck::kNotRegistered, Action::kHold,
+            "no pension registration in region " + std::to_string(r.region) + where);
+      } else if (reg->status != PersonStatus::kActive) {
+        add(ScreenCheck::kRegistrationStatus,
+            reg->status == PersonStatus::kTerminated ? Action::kBlock : Action::kHold,
+            "the registration in region " + std::to_string(r.region) + " is " +
+                std::string(CodeName(reg->status)));
+      }
+    }
+
+    // A second payment of one benefit for one period (any region): DUPLICATE_RECEIPT.
+    if (auto bit = st.PeriodBit(r.period)) {
+      const uint64_t mask = uint64_t{1} << *bit;
+      if ((p->passed[b] & mask) != 0) {
+        facts->period_paid = true;
+        add(ScreenCheck::kDuplicatePeriod, Action::kBlock,
+            std::string(CodeName(r.benefit)) + " for " + period +
+                " was already passed for payment by this screener (another payment_id)");
+      } else if ((p->stored_paid[b] & mask) != 0) {
+        // The stored payment may be this very payment, ingested after it was made.
+        auto stored = store->GetPaymentEventKey(r.payment_id);
+        uint64_t stored_person = 0;
+        if (stored.ok() && stored->size() >= 8) {
+          for (size_t i = 0; i < 8; ++i) {
+            stored_person = (stored_person << 8) | static_cast<uint8_t>((*stored)[i]);
+          }
+        }
+        const bool same = stored.ok() && stored->size() >= 8;
+        if (!(same && stored_person == person_key)) {
+          facts->period_paid = true;
+          add(ScreenCheck::kDuplicatePeriod, Action::kBlock,
+              std::string(CodeName(r.benefit)) + " for " + period +
+                  " is already paid (a payment in the fund's ledger)");
+        }
+      }
+    } else {
+      const Month first = MonthFromNumber(MonthNumber(st.anchor) - st.window_months + 1);
+      const Month last = MonthFromNumber(MonthNumber(st.anchor) + screen::kMonthsAhead);
+      add(ScreenCheck::kPeriodOutOfWindow, Action::kHold,
+          "period " + period + " is outside the screening window " + FormatMonth(first) + ".." +
+              FormatMonth(last) + ": earlier payments for it are not checked");
+    }
+
+    // Amount against the approved benefit (policy: rules.amount_anomaly_ratio). For benefits
+    // without an approved amount in the registry, the person's own mean payment is the
+    // reference, which is weaker evidence: HOLD instead of BLOCK.
+    const double limit = rules.amount_anomaly_ratio;
+    int64_t reference = -1;
+    bool approved = false;
+    if (r.benefit == Benefit::kPension && reg != nullptr && reg->benefit_fen > 0) {
+      reference = reg->benefit_fen;
+      approved = true;
+    } else if (p->payments[b] >= 3 && p->mean_fen[b] > 0) {
+      reference = p->mean_fen[b];
+    }
+    facts->approved_fen = approved ? reference : -1;
+    if (reference > 0) {
+      const double ratio =
+          static_cast<double>(r.amount.fen()) / static_cast<double>(reference);
+      if (ratio > limit || ratio < 1.0 / limit) {
+        add(ScreenCheck::kAmount, approved ? Action::kBlock : Action::kHold,
+            "amount " + FormatMoneyGrouped(r.amount) + " is " + Ratio(ratio) + " the " +
+                (approved ? "approved benefit " : "mean of earlier payments ") +
+                FormatMoneyGrouped(Money::FromFen(reference)) + " (limit " + Ratio(limit) +
+                ")");
+      }
+    }
+
+    // Account: the registered one for a pension, else the one earlier payments went to.
+    const uint64_t account = screen::AccountHash(r.bank_account);
+    uint64_t expected = 0;
+    if (r.benefit == Benefit::kPension && reg != nullptr) {
+      expected = reg->account_hash;
+    } else if (r.benefit != Benefit::kPension) {
+      expected = p->last_account[b];
+    }
+    facts->account_match = expected == 0 || expected == account;
+    if (!facts->account_match) {
+      add(ScreenCheck::kAccount, Action::kHold,
+          r.benefit == Benefit::kPension
+              ? "account is not the one registered for region " + std::to_string(r.region)
+              : "account differs from the one earlier " + std::string(CodeName(r.benefit)) +
+                    " payments went to");
+    }
+
+    // The last score run's verdict on this person.
+    double case_risk = 0;
+    const screen::LastRunCase* last_case =
+        p->case_index >= 0 ? &st.cases[static_cast<size_t>(p->case_index)] : nullptr;
+    if (last_case != nullptr) {
+      facts->case_action = static_cast<int>(last_case->action);
+      facts->case_risk = last_case->risk;
+      case_risk = last_case->risk;
+      if (last_case->action != Action::kPay) {
+        const std::string run_date = st.score_run.substr(0, std::min<size_t>(10, st.score_run.size()));
+        for (size_t i = 0; i < last_case->reasons.size() && i < 2; ++i) {
+          d.reasons.push_back({ScreenCheck::kLastRun, last_case->action,
+                               "score run " + run_date + ": " + last_case->reasons[i]});
+        }
+        if (last_case->reasons.empty()) {
+          d.reasons.push_back({ScreenCheck::kLastRun, last_case->action,
+                               "score run " + run_date + ": " +
+                                   std::string(CodeName(last_case->action))});
+        }
+      }
+    }
+
+    // The decision: the most severe reason; risk the larger of the run's and the facts'.
+    std::stable_sort(d.reasons.begin(), d.reasons.end(), [](const auto& a, const auto& c) {
+      return static_cast<int>(a.action) > static_cast<int>(c.action);
+    });
+    d.action = d.reasons.empty() ? Action::kPay : d.reasons.front().action;
+    d.risk = Round4(std::clamp(std::max(case_risk, fact_risk), 0.0, 1.0));
+    for (const ScreenReason& reason : d.reasons) {
+      bool has = false;
+      const Pattern pattern = PatternOf(reason.check, &has);
+      if (has && std::find(d.patterns.begin(), d.patterns.end(), pattern) == d.patterns.end()) {
+        d.patterns.push_back(pattern);
+      }
+    }
+    if (last_case != nullptr && last_case->action != Action::kPay) {
+      for (Pattern pattern : last_case->patterns) {
+        if (std::find(d.patterns.begin(), d.patterns.end(), pattern) == d.patterns.end()) {
+          d.patterns.push_back(pattern);
+        }
+      }
+    }
+    // A passed payment makes the next one for this period a duplicate (held ones do not: a
+    // held payment may be replaced by a corrected one).
+    if (d.action == Action::kPay) {
+      if (auto bit = st.PeriodBit(r.period)) p->passed[b] |= uint64_t{1} << *bit;
+    }
+    return d;
+  }
+
+  struct Prepared {
+    std::string entry;
+    std::string index_key;
+    uint64_t id_hash = 0;
+    bool remembered = false;
+  };
+
+  // Decides one request with the state lock held (shared); returns the decision and the audit
+  // entry to append. Thread-safe.
+  Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared) {
+    VIGIL_RETURN_IF_ERROR(Validate(in));
+    PaymentRequest r = in;
+    // The store keys persons by the id with an upper-case X (feeds accept a lower-case x).
+    if (r.person_id.back() == 'x') r.person_id.back() = 'X';
+    const uint64_t person_key = PersonKey(r.person_id);
+    const uint64_t id_hash = PersonKey(r.payment_id);
+    const uint64_t check = IdCheck(r.payment_id);
+    const uint64_t request_hash = screen::RequestHash(r);
+    ScreeningState& st = *state;
+    AuditFacts facts;
+
+    std::lock_guard person_lock(st.stripe(person_key));
+    ++screened;
+    bool reused = false;
+    std::optional<Decision> earlier = FindDecided(r, id_hash, check, request_hash, &reused);
+    if (!earlier && !reused && options.persistent_idempotence) {
+      auto found = audit->FindAudit(r.payment_id);
+      if (found.ok()) {
+        uint64_t stored_hash = 0;
+        VIGIL_ASSIGN_OR_RETURN(Decision d, screen::ParseAuditEntry(found->second, &stored_hash));
+        if (stored_hash == request_hash) {
+          Remember(id_hash, check, request_hash, d);
+          d.repeated = true;
+          earlier = std::move(d);
+        } else {
+          reused = true;
+        }
+      } else if (found.status().code() != StatusCode::kNotFound) {
+        return found.status();
+      }
+    }
+    if (earlier) {
+      ++repeated;
+      prepared->entry = screen::FormatAuditEntry(r, request_hash, *earlier, facts);
+      return *earlier;
+    }
+
+    PersonState* p = st.Find(person_key);
+    if (p == nullptr) p = st.Overflow(person_key);
+    const std::optional<uint64_t> version = DataVersion();
+    if (!version || *version != p->checked_version) {
+      VIGIL_RETURN_IF_ERROR(screen::RefreshPerson(*store, st, p));
+      p->checked_version = version.value_or(screen::kNeverChecked);
+      ++refreshed;
+    }
+    Decision d;
+    if (reused) {
+      d.payment_id = r.payment_id;
+      d.person_key = person_key;
+      d.policy_version = policy.version;
+      d.score_run = st.score_run;
+      d.action = Action::kBlock;
+      d.risk = 1.0;
+      d.reasons.push_back({ScreenCheck::kPaymentIdReused, Action::kBlock,
+                           "this payment_id was screened before with other content (period, "
+                           "amount, account or payee differ)"});
+      facts.known = p->known();
+      facts.state_version = p->checked_version;
+    } else {
+      d = Decide(st, r, person_key, p, &facts);
+      prepared->remembered = Remember(id_hash, check, request_hash, d);
+      if (!prepared->remembered) {
+        // Another thread decided this payment id (for another person's stripe) meanwhile.
+        bool again = false;
+        if (auto first = FindDecided(r, id_hash, check, request_hash, &again)) {
+          ++repeated;
+          prepared->entry = screen::FormatAuditEntry(r, request_hash, *first, facts);
+          return *first;
+        }
+      }
+    }
+    prepared->id_hash = id_hash;
+    prepared->entry = screen::FormatAuditEntry(r, request_hash, d, facts);
+    if (prepared->remembered) prepared->index_key = r.payment_id;
+    return d;
+  }
+};
+
+Screener::Screener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Screener::~Screener() = default;
+
+namespace {
+Status ValidateOptions(const ScreenerOptions& o) {
+  if (o.window_months < 1 || o.window_months > 64 - screen::kMonthsAhead - 1) {
+    return Status::InvalidArgument("ScreenerOptions.window_months " +
+                                   std::to_string(o.window_months) + " is out of range [1, 57]");
+  }
+  if (o.audit_flush_interval_ms < 1) {
+    return Status::InvalidArgument("ScreenerOptions.audit_flush_interval_ms must be >= 1");
+  }
+  if (o.catch_up_interval_ms < 1) {
+    return Status::InvalidArgument("ScreenerOptions.catch_up_interval_ms must be >= 1");
+  }
+  if (o.threads < 0) return Status::InvalidArgument("ScreenerOptions.threads must be >= 0");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl) {
+  impl->state = std::make_unique<ScreeningState>();
+  const std::optional<uint64_t> version = impl->DataVersion();
+  VIGIL_RETURN_IF_ERROR(screen::BuildState(*impl->store, impl->options,
+                                           version.value_or(screen::kNeverChecked),
+                                           impl->state.get()));
+  impl->StartThreads();
+  return impl;
+}
+}  // namespace
+
+Result<std::unique_ptr<Screener>> Screener::Open(Store& store, const Policy& policy,
+                                                 const ScreenerOptions& options) {
+  VIGIL_RETURN_IF_ERROR(ValidateOptions(options));
+  if (store.options().mode != OpenMode::kReadWrite) {
+    return Status::FailedPrecondition(
+        "screening on a shared store needs it read-write (the audit log is written into it)");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->policy = policy;
+  impl->options = options;
+  impl->store = &store;
+  impl->audit = &store;
+  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl)));
+  return std::unique_ptr<Screener>(new Screener(std::move(impl)));
+}
+
+Result<std::unique_ptr<Screener>> Screener::Open(const ScreenerStoreOptions& store_options,
+                                                 const Policy& policy,
+                                                 const ScreenerOptions& options) {
+  VIGIL_RETURN_IF_ERROR(ValidateOptions(options));
+  if (store_options.db_path.empty()) {
+    return Status::InvalidArgument("ScreenerStoreOptions.db_path is required");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->policy = policy;
+  impl->options = options;
+  StoreOptions so;
+  so.path = store_options.db_path;
+  so.create_if_missing = false;
+  if (store_options.secondary_path.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(impl->owned_store, Store::Open(so));
+    impl->audit = impl->owned_store.get();
+  } else {
+    if (store_options.audit_path.empty()) {
+      return Status::InvalidArgument(
+          "ScreenerStoreOptions.audit_path is required with secondary_path (a secondary cannot "
+          "write the audit log)");
+    }
+    so.mode = OpenMode::kSecondary;
+    so.secondary_path = store_options.secondary_path;
+    VIGIL_ASSIGN_OR_RETURN(impl->owned_store, Store::Open(so));
+    StoreOptions ao;
+    ao.path = store_options.audit_path;
+    ao.block_cache_bytes = size_t{8} << 20;
+    ao.write_buffer_bytes = size_t{16} << 20;
+    VIGIL_ASSIGN_OR_RETURN(impl->owned_audit, Store::Open(ao));
+    impl->audit = impl->owned_audit.get();
+  }
+  impl->store = impl->owned_store.get();
+  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl)));
+  return std::unique_ptr<Screener>(new Screener(std::move(impl)));
+}
+
+Result<Decision> Screener::Screen(const PaymentRequest& request) {
+  Impl::Prepared prepared;
+  Result<Decision> decision = [&]() -> Result<Decision> {
+    std::shared_lock lock(impl_->state_mu);
+    return impl_->DecideOne(request, &prepared);
+  }();
+  if (!decision.ok()) return decision;
+  const uint64_t ticket =
+      impl_->Enqueue(std::move(prepared.entry), std::move(prepared.index_key));
+  if (impl_->options.audit_mode == AuditMode::kDurable) {
+    Status s = impl_->WaitCommitted(ticket);
+    if (!s.ok()) {
+      if (prepared.remembered) impl_->Forget(prepared.id_hash);
+      return s.WithContext("audit");
+    }
+  }
+  return decision;
+}
+
+Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
+                             std::vector<Result<Decision>>* out) {
+  out->assign(requests.size(), Result<Decision>(Status::Internal("not decided")));
+  std::vector<Impl::Prepared> prepared(requests.size());
+  {
+    std::shared_lock lock(impl_->state_mu);
+    // Requests of one person are decided in input order by one task, so the outcome (which of
+    // two payments for one period passes) does not depend on the number of threads.
+    std::vector<uint64_t> keys(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      std::string id = requests[i].person_id;
+      if (!id.empty() && id.back() == 'x') id.back() = 'X';
+      keys[i] = PersonKey(id);
+    }
+    std::vector<uint32_t> order(requests.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
+    });
+    std::vector<uint32_t> group_starts;
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (i == 0 || keys[order[i]] != keys[order[i - 1]]) {
+        group_starts.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    group_starts.push_back(static_cast<uint32_t>(order.size()));
+    const int threads =
+        impl_->options.threads > 0 ? impl_->options.threads : tbb::task_arena::automatic;
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
+                        [&](const tbb::blocked_range<size_t>& range) {
+                          for (size_t g = range.begin(); g != range.end(); ++g) {
+                            for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
+                              const uint32_t i = order[k];
+                              (*out)[i] = impl_->DecideOne(requests[i], &prepared[i]);
+                            }
+                          }
+                        });
+    });
+  }
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(impl_->q_mu);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (!(*out)[i].ok()) continue;
+      impl_->queue.emplace_back(std::move(prepared[i].entry), std::move(prepared[i].index_key));
+      ticket = ++impl_->last_ticket;
+    }
+  }
+  if (ticket == 0) return Status::Ok();
+  Status s = impl_->WaitCommitted(ticket);
+  if (!s.ok()) {
+    for (const Impl::Prepared& p : prepared) {
+      if (p.remembered) impl_->Forget(p.id_hash);
+    }
+    return s.WithContext("audit");
+  }
+  return Status::Ok();
+}
+
+Status Screener::Flush() { return impl_->Flush(); }
+
+Status Screener::Rebuild() {
+  auto fresh = std::make_unique<ScreeningState>();
+  const std::optional<uint64_t> version = impl_->DataVersion();
+  VIGIL_RETURN_IF_ERROR(screen::BuildState(*impl_->store, impl_->options,
+                                           version.value_or(screen::kNeverChecked),
+                                           fresh.get()));
+  std::unique_lock lock(impl_->state_mu);
+  // Passes decided since the first build still count against the new state's periods.
+  for (PersonState& p : fresh->persons) {
+    const PersonState* old = impl_->state->Find(p.person_key);
+    if (old == nullptr) continue;
+    const int shift = MonthNumber(fresh->anchor) - MonthNumber(impl_->state->anchor);
+    for (size_t b = 0; b < screen::kBenefits; ++b) {
+      const uint64_t passed = old->passed[b];
+      p.passed[b] = shift >= 64 || shift <= -64 ? 0
+                    : shift >= 0                ? passed >> shift
+                                                : passed << -shift;
+    }
+  }
+  impl_->state = std::move(fresh);
+  return Status::Ok();
+}
+
+ScreenerStats Screener::stats() const {
+  ScreenerStats s;
+  std::shared_lock lock(impl_->state_mu);
+  s.persons = impl_->state->persons.size();
+  s.build_seconds = impl_->state->build_seconds;
+  s.state_bytes = impl_->state->Bytes();
+  s.screened = impl_->screened.load();
+  s.repeated = impl_->repeated.load();
+  s.refreshed = impl_->refreshed.load();
+  s.audit_written = impl_->audit_written.load();
+  return s;
+}
+
+const Policy& Screener::policy() const { return impl_->policy; }
+
+const std::string& Screener::score_run() const {
+  std::shared_lock lock(impl_->state_mu);
+  return impl_->state->score_run;
+}
+
+}  // namespace vigil

@@ -1,0 +1,562 @@
+#include "vigil/screener.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "screen_test_util.h"
+#include "vigil/scoring.h"
+
+namespace vigil {
+namespace {
+
+using testing::CaseKey;
+using testing::Id;
+using testing::M;
+using testing::Payment;
+using testing::Person;
+using testing::Registry;
+using testing::Request;
+using testing::TempDir;
+
+const std::string kAlive = Id("37020219500301101");
+const std::string kDead = Id("37020319520815103");
+const std::string kPrisoner = Id("37021119480102105");
+const std::string kTwoRegions = Id("37020219490505107");
+const std::string kTerminated = Id("37020219470707109");
+const std::string kSuspended = Id("37020219460606111");
+const std::string kCaseBlock = Id("37020219450404113");
+const std::string kCaseHold = Id("37020219440303115");
+const std::string kOldCase = Id("37020219430202117");
+const std::string kUnemployed = Id("37020219800101119");
+const std::string kStranger = Id("37020219550505121");
+const char* kAccount = "6222000011112222";
+constexpr int64_t kBenefit = 342150;
+const char* kRun = "2024-06-30/default-1/test-model";
+
+std::string CaseJson(const std::string& run, const std::string& id, const char* action,
+                     double risk, const char* pattern, const char* reason) {
+  std::string j = "{\"v\":1,\"run\":\"";
+  j += run;
+  j += "\",\"person_id\":\"";
+  j += id;
+  j += "\",\"region\":3702,\"risk\":";
+  j += std::to_string(risk);
+  j += ",\"action\":\"";
+  j += action;
+  j += "\",\"certification\":\"NEEDS_ACTIVE\",\"patterns\":[\"";
+  j += pattern;
+  j += "\"],\"reasons\":[\"";
+  j += reason;
+  j += "\"]}";
+  return j;
+}
+
+void Populate(Store& store) {
+  RecordBatch batch;
+  for (const std::string* id : {&kAlive, &kDead, &kPrisoner, &kCaseBlock, &kCaseHold, &kOldCase}) {
+    batch.Add(Person(*id, 3702, kBenefit, kAccount));
+  }
+  batch.Add(Person(kTwoRegions, 3702, kBenefit, kAccount));
+  batch.Add(Person(kTwoRegions, 3706, 200000, "6222000099990000"));
+  batch.Add(Person(kTerminated, 3702, kBenefit, kAccount, PersonStatus::kTerminated));
+  batch.Add(Person(kSuspended, 3702, kBenefit, kAccount, PersonStatus::kSuspended));
+  int n = 0;
+  for (const char* period : {"2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"}) {
+    for (const std::string* id : {&kAlive, &kDead, &kPrisoner, &kTwoRegions, &kCaseBlock}) {
+      batch.Add(Payment(testing::Name("P", ++n), *id, 3702, period, kBenefit, kAccount));
+    }
+    batch.Add(Payment(testing::Name("U", ++n), kUnemployed, 3702, period, 150000, "U-ACC",
+                      Benefit::kUnemployment));
+  }
+  batch.Add(Registry(kDead, RegistryEvent::kDeath, "2024-02-10", "2024-03-01"));
+  batch.Add(Registry(kPrisoner, RegistryEvent::kPrisonIn, "2024-04-01", "2024-04-20"));
+  ASSERT_TRUE(store.Write(batch).ok());
+  ASSERT_TRUE(store
+                  .PutCase(CaseKey(kCaseBlock, 3702),
+                           CaseJson(kRun, kCaseBlock, "BLOCK", 0.93, "CONCEALED_DEATH",
+                                    "card use only for 14 months"))
+                  .ok());
+  ASSERT_TRUE(store
+                  .PutCase(CaseKey(kCaseHold, 3702),
+                           CaseJson(kRun, kCaseHold, "HOLD", 0.61, "SHARED_ACCOUNT",
+                                    "account shared by 4 pensioners"))
+                  .ok());
+  ASSERT_TRUE(store
+                  .PutCase(CaseKey(kOldCase, 3702),
+                           CaseJson("2023-12-31/default-1/old", kOldCase, "BLOCK", 0.99,
+                                    "DECEASED_PAID", "an old run"))
+                  .ok());
+  ASSERT_TRUE(store.PutMeta("last_score_run", kRun).ok());
+}
+
+class ScreenerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open(testing::StoreAt(dir_ / "db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    Populate(*store_);
+    OpenScreener();
+  }
+  void OpenScreener(ScreenerOptions options = {}) {
+    screener_.reset();
+    auto s = Screener::Open(*store_, Policy::Defaults(), options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    screener_ = std::move(*s);
+  }
+  Decision Screen(const PaymentRequest& r) {
+    auto d = screener_->Screen(r);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? *d : Decision{};
+  }
+  static bool HasCheck(const Decision& d, ScreenCheck check) {
+    for (const auto& r : d.reasons) {
+      if (r.check == check) return true;
+    }
+    return false;
+  }
+  static bool HasPattern(const Decision& d, Pattern p) {
+    return std::find(d.patterns.begin(), d.patterns.end(), p) != d.patterns.end();
+  }
+  void Write(const AnyRecord& record) {
+    RecordBatch batch;
+    batch.Add(record);
+    ASSERT_TRUE(store_->Write(batch).ok());
+  }
+  uint64_t AuditCount() {
+    uint64_t n = 0;
+    EXPECT_TRUE(store_->ScanAudit(1, [&](uint64_t, std::string_view) { return ++n > 0; }).ok());
+    return n;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Screener> screener_;
+};
+
+TEST_F(ScreenerTest, PaysARegisteredLivingPensionerTheApprovedAmount) {
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kPay);
+  EXPECT_EQ(d.risk, 0.0);
+  EXPECT_TRUE(d.reasons.empty());
+  EXPECT_TRUE(d.patterns.empty());
+  EXPECT_FALSE(d.repeated);
+  EXPECT_EQ(d.person_key, PersonKey(kAlive));
+  EXPECT_EQ(d.policy_version, "default-1");
+  EXPECT_EQ(d.score_run, kRun);
+}
+
+TEST_F(ScreenerTest, BlocksAPensionAfterARegisteredDeath) {
+  const Decision d = Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.risk, 1.0);
+  ASSERT_FALSE(d.reasons.empty());
+  EXPECT_EQ(d.reasons[0].check, ScreenCheck::kDeath);
+  EXPECT_EQ(d.reasons[0].text,
+            "death on 2024-02-10 (reported 2024-03-01): no PENSION for 2024-07, after the death "
+            "month");
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kDeceasedPaid});
+}
+
+TEST_F(ScreenerTest, PaysArrearsForTheMonthOfDeath) {
+  // Grace 0: the month of death is still due (policy: rules.deceased_grace_months).
+  const Decision d = Screen(Request("N1", kDead, 3702, "2024-02", kBenefit, kAccount));
+  EXPECT_FALSE(HasCheck(d, ScreenCheck::kDeath));
+}
+
+TEST_F(ScreenerTest, DeathIngestedAfterOpenBlocksTheVeryNextRequest) {
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+  Write(Registry(kAlive, RegistryEvent::kDeath, "2024-07-20", "2024-07-25"));
+  const Decision d = Screen(Request("N2", kAlive, 3702, "2024-08", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kDeath));
+  EXPECT_TRUE(HasPattern(d, Pattern::kDeceasedPaid));
+}
+
+TEST_F(ScreenerTest, CremationIngestedAfterOpenBlocks) {
+  Write(Registry(kAlive, RegistryEvent::kCremation, "2024-06-02", "2024-07-01"));
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kDeath));
+}
+
+TEST_F(ScreenerTest, PrisonBlocksAndReleaseIngestedLaterLiftsIt) {
+  Decision d = Screen(Request("N1", kPrisoner, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kPrisonPaid});
+  Write(Registry(kPrisoner, RegistryEvent::kPrisonOut, "2024-07-05", "2024-07-06"));
+  d = Screen(Request("N2", kPrisoner, 3702, "2024-08", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kPay);
+}
+
+TEST_F(ScreenerTest, PrisonIngestedAfterOpenBlocks) {
+  Write(Registry(kAlive, RegistryEvent::kPrisonIn, "2024-07-01", "2024-07-03"));
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kPrison));
+}
+
+TEST_F(ScreenerTest, BlocksAPeriodAlreadyPaidInTheLedger) {
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-06", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kDuplicateReceipt});
+  EXPECT_EQ(d.reasons[0].text, "PENSION for 2024-06 is already paid (a payment in the fund's ledger)");
+}
+
+TEST_F(ScreenerTest, AStoredPaymentIsNotADuplicateOfItself) {
+  // P1 is kAlive's payment for 2024-01, already in the ledger.
+  const Decision d = Screen(Request("P1", kAlive, 3702, "2024-01", kBenefit, kAccount));
+  EXPECT_FALSE(HasCheck(d, ScreenCheck::kDuplicatePeriod));
+}
+
+TEST_F(ScreenerTest, BlocksASecondPaymentForAPeriodPassedByTheScreener) {
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+  const Decision d = Screen(Request("N2", kAlive, 3706, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kDuplicatePeriod));
+}
+
+TEST_F(ScreenerTest, PaymentIngestedAfterOpenMakesTheNextOneADuplicate) {
+  Write(Payment("X1", kAlive, 3706, "2024-07", kBenefit, kAccount));
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kDuplicatePeriod));
+}
+
+TEST_F(ScreenerTest, BlocksAnAmountFarFromTheApprovedBenefit) {
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", 900000, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kAmountAnomaly});
+  EXPECT_EQ(d.reasons[0].text,
+            "amount 9,000.00 is 2.63x the approved benefit 3,421.50 (limit 1.50x)");
+  // Within the ratio: paid.
+  EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-08", 400000, kAccount)).action,
+            Action::kPay);
+}
+
+TEST_F(ScreenerTest, HoldsAnAccountOtherThanTheRegisteredOne) {
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, "6222999988887777"));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_EQ(d.risk, 0.5);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kAccountHijack});
+  EXPECT_EQ(d.reasons[0].text, "account is not the one registered for region 3702");
+}
+
+TEST_F(ScreenerTest, AnAccountChangeIngestedAfterOpenIsTheNewRegisteredOne) {
+  Write(Person(kAlive, 3702, kBenefit, "6222999988887777"));
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, "6222999988887777")).action,
+            Action::kPay);
+}
+
+TEST_F(ScreenerTest, CarriesTheLastRunsBlockAndHold) {
+  Decision d = Screen(Request("N1", kCaseBlock, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_DOUBLE_EQ(d.risk, 0.93);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kConcealedDeath});
+  EXPECT_EQ(d.reasons[0].check, ScreenCheck::kLastRun);
+  EXPECT_EQ(d.reasons[0].text, "score run 2024-06-30: card use only for 14 months");
+  d = Screen(Request("N2", kCaseHold, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kSharedAccount});
+}
+
+TEST_F(ScreenerTest, IgnoresCasesOfEarlierRuns) {
+  EXPECT_EQ(Screen(Request("N1", kOldCase, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+}
+
+TEST_F(ScreenerTest, RegistrationChecks) {
+  Decision d = Screen(Request("N1", kTerminated, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.reasons[0].text, "the registration in region 3702 is TERMINATED");
+  d = Screen(Request("N2", kSuspended, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kRegistrationStatus));
+  d = Screen(Request("N3", kAlive, 3710, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_EQ(d.reasons[0].text, "no pension registration in region 3710 (registered in 3702)");
+  d = Screen(Request("N4", kStranger, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kUnknownPerson));
+}
+
+TEST_F(ScreenerTest, APersonRegisteredAfterOpenIsKnown) {
+  Write(Person(kStranger, 3702, kBenefit, kAccount));
+  EXPECT_EQ(Screen(Request("N1", kStranger, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+}
+
+TEST_F(ScreenerTest, SurvivorBenefitsFollowADeathNotPrecedeIt) {
+  EXPECT_EQ(Screen(Request("N1", kDead, 3702, "2024-07", 100000, "S-ACC", Benefit::kSurvivor))
+                .action,
+            Action::kPay);
+  const Decision d =
+      Screen(Request("N2", kAlive, 3702, "2024-07", 100000, "S-ACC", Benefit::kSurvivor));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kDeath));
+}
+
+TEST_F(ScreenerTest, OtherBenefitsAreComparedWithThePersonsEarlierPayments) {
+  EXPECT_EQ(Screen(Request("N1", kUnemployed, 3702, "2024-07", 150000, "U-ACC",
+                           Benefit::kUnemployment))
+                .action,
+            Action::kPay);
+  Decision d =
+      Screen(Request("N2", kUnemployed, 3702, "2024-08", 600000, "U-ACC", Benefit::kUnemployment));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kAmount));
+  d = Screen(Request("N3", kUnemployed, 3702, "2024-09", 150000, "OTHER", Benefit::kUnemployment));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(d, ScreenCheck::kAccount));
+}
+
+TEST_F(ScreenerTest, HoldsAPeriodOutsideTheWindowAndABadCheckCharacter) {
+  Decision d = Screen(Request("N1", kAlive, 3702, "2019-01", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_EQ(d.reasons[0].text,
+            "period 2019-01 is outside the screening window 2022-07..2024-12: earlier payments "
+            "for it are not checked");
+  std::string forged = kAlive;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  d = Screen(Request("N2", forged, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_TRUE(HasPattern(d, Pattern::kForgedIdentity));
+}
+
+TEST_F(ScreenerTest, RefusesMalformedRequests) {
+  PaymentRequest r = Request("", kAlive, 3702, "2024-07", kBenefit, kAccount);
+  EXPECT_EQ(screener_->Screen(r).status().code(), StatusCode::kInvalidArgument);
+  r = Request("N1", "123", 3702, "2024-07", kBenefit, kAccount);
+  EXPECT_EQ(screener_->Screen(r).status(),
+            Status::InvalidArgument("person_id has 3 characters, expected 18"));
+  r = Request("N1", kAlive, 3702, "2024-07", -1, kAccount);
+  EXPECT_EQ(screener_->Screen(r).status(), Status::InvalidArgument("amount is negative"));
+  EXPECT_EQ(AuditCount(), 0u);
+}
+
+TEST_F(ScreenerTest, TheSamePaymentIdGetsTheSameDecision) {
+  const PaymentRequest r = Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount);
+  const Decision first = Screen(r);
+  const Decision again = Screen(r);
+  EXPECT_EQ(first.action, Action::kPay);
+  EXPECT_TRUE(again.repeated);
+  EXPECT_EQ(again.action, first.action);
+  EXPECT_EQ(again.risk, first.risk);
+  // Not a duplicate of itself, although its period is now passed.
+  EXPECT_TRUE(again.reasons.empty());
+  // Held decisions repeat with their reasons.
+  const PaymentRequest held = Request("N2", kAlive, 3702, "2024-08", kBenefit, "OTHER");
+  const Decision h1 = Screen(held);
+  const Decision h2 = Screen(held);
+  EXPECT_EQ(h2.action, Action::kHold);
+  EXPECT_EQ(h2.reasons.size(), h1.reasons.size());
+  EXPECT_EQ(h2.reasons[0].text, h1.reasons[0].text);
+  EXPECT_EQ(h2.patterns, h1.patterns);
+}
+
+TEST_F(ScreenerTest, APaymentIdReusedWithOtherContentIsBlocked) {
+  Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-07", 500000, kAccount));
+  EXPECT_EQ(d.action, Action::kBlock);
+  EXPECT_EQ(d.reasons[0].check, ScreenCheck::kPaymentIdReused);
+}
+
+TEST_F(ScreenerTest, DecisionsSurviveARestartThroughTheAuditIndex) {
+  const PaymentRequest r = Request("N1", kAlive, 3702, "2024-07", kBenefit, "OTHER");
+  const Decision first = Screen(r);
+  OpenScreener();  // a new process would see only the store
+  const Decision again = Screen(r);
+  EXPECT_TRUE(again.repeated);
+  EXPECT_EQ(again.action, first.action);
+  EXPECT_EQ(again.risk, first.risk);
+  ASSERT_EQ(again.reasons.size(), first.reasons.size());
+  EXPECT_EQ(again.reasons[0].text, first.reasons[0].text);
+  EXPECT_EQ(again.patterns, first.patterns);
+}
+
+TEST_F(ScreenerTest, EveryDecisionIsAuditedWithItsInputs) {
+  Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
+  Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
+  std::vector<std::string> entries;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](uint64_t, std::string_view e) {
+                                entries.emplace_back(e);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(entries.size(), 2u);
+  for (const std::string& e : entries) {
+    EXPECT_NE(e.find("\"payment_id\":\"N1\""), std::string::npos) << e;
+    EXPECT_NE(e.find("\"period\":\"2024-07\""), std::string::npos) << e;
+    EXPECT_NE(e.find("\"amount\":\"3421.50\""), std::string::npos) << e;
+    EXPECT_NE(e.find("\"action\":\"BLOCK\""), std::string::npos) << e;
+    EXPECT_NE(e.find("\"policy\":\"default-1\""), std::string::npos) << e;
+    EXPECT_NE(e.find(std::string("\"score_run\":\"") + kRun + "\""), std::string::npos) << e;
+    EXPECT_EQ(e.find(kAccount), std::string::npos) << "the account is kept as a fingerprint";
+  }
+  EXPECT_NE(entries[0].find("\"death_date\":\"2024-02-10\""), std::string::npos);
+  EXPECT_NE(entries[1].find("\"repeated\":true"), std::string::npos);
+  auto indexed = store_->FindAudit("N1");
+  ASSERT_TRUE(indexed.ok());
+  EXPECT_EQ(indexed->first, 1u);
+}
+
+TEST_F(ScreenerTest, DeferredAuditIsWrittenByFlush) {
+  ScreenerOptions options;
+  options.audit_mode = AuditMode::kDeferred;
+  options.audit_flush_interval_ms = 60'000;
+  OpenScreener(options);
+  Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_TRUE(screener_->Flush().ok());
+  EXPECT_EQ(AuditCount(), 1u);
+  EXPECT_EQ(screener_->stats().audit_written, 1u);
+}
+
+TEST_F(ScreenerTest, BatchDecidesLikeSingleRequestsInInputOrder) {
+  std::vector<PaymentRequest> batch = {
+      Request("B1", kAlive, 3702, "2024-07", kBenefit, kAccount),
+      Request("B2", kDead, 3702, "2024-07", kBenefit, kAccount),
+      Request("B3", kAlive, 3706, "2024-07", kBenefit, kAccount),  // second for 2024-07
+      Request("B4", kAlive, 3702, "2024-07", 900000, kAccount),
+      Request("", kAlive, 3702, "2024-07", kBenefit, kAccount),
+      Request("B1", kAlive, 3702, "2024-07", kBenefit, kAccount),  // repeat of B1
+  };
+  std::vector<Result<Decision>> out;
+  ASSERT_TRUE(screener_->ScreenBatch(batch, &out).ok());
+  ASSERT_EQ(out.size(), batch.size());
+  EXPECT_EQ(out[0]->action, Action::kPay);
+  EXPECT_EQ(out[1]->action, Action::kBlock);
+  EXPECT_EQ(out[2]->action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(*out[2], ScreenCheck::kDuplicatePeriod));
+  EXPECT_EQ(out[3]->action, Action::kBlock);
+  EXPECT_EQ(out[4].status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(out[5]->repeated);
+  EXPECT_EQ(AuditCount(), 5u);
+}
+
+TEST_F(ScreenerTest, BatchOutcomeDoesNotDependOnThreads) {
+  std::vector<PaymentRequest> batch;
+  for (int i = 0; i < 400; ++i) {
+    const std::string* who[] = {&kAlive, &kDead, &kPrisoner, &kTwoRegions, &kCaseHold};
+    batch.push_back(Request(testing::Name("T", i), *who[i % 5], i % 3 == 0 ? 3706 : 3702,
+                            i % 2 ? "2024-07" : "2024-08", kBenefit + (i % 7) * 1000, kAccount));
+  }
+  auto run = [&](int threads) {
+    TempDir dir;
+    auto store = Store::Open(testing::StoreAt(dir / "db"));
+    Populate(**store);
+    ScreenerOptions options;
+    options.threads = threads;
+    auto screener = Screener::Open(**store, Policy::Defaults(), options);
+    std::vector<Result<Decision>> out;
+    EXPECT_TRUE((*screener)->ScreenBatch(batch, &out).ok());
+    std::vector<std::string> summary;
+    for (const auto& d : out) {
+      summary.push_back(std::string(CodeName(d->action)) + JoinPatternNames(d->patterns) +
+                        JoinReasonTexts(d->reasons, "|"));
+    }
+    return summary;
+  };
+  EXPECT_EQ(run(1), run(4));
+}
+
+TEST_F(ScreenerTest, ConcurrentScreeningWhileIngestWrites) {
+  // Several platform threads screen while an ingest thread writes payments and, at some point,
+  // a death. Run under -DVIGIL_SANITIZE=thread too.
+  std::atomic<bool> death_written{false};
+  std::atomic<bool> stop{false};
+  std::thread ingest([&] {
+    for (int i = 0; i < 60 && !stop; ++i) {
+      RecordBatch batch;
+      batch.Add(Payment(testing::Name("I", i), kTwoRegions, 3706, "2023-01", 200000,
+                        "6222000099990000"));
+      if (i == 30) batch.Add(Registry(kAlive, RegistryEvent::kDeath, "2024-07-01", "2024-07-02"));
+      ASSERT_TRUE(store_->Write(batch).ok());
+      if (i == 30) death_written = true;
+    }
+  });
+  std::vector<std::thread> platform;
+  std::atomic<int> blocked_after_death{0}, paid_after_death{0};
+  for (int t = 0; t < 4; ++t) {
+    platform.emplace_back([&, t] {
+      for (int i = 0; i < 150; ++i) {
+        const bool after = death_written.load();
+        auto d = screener_->Screen(Request(testing::Name(testing::Name("C", t) + "-", i),
+                                           kAlive, 3702, i % 2 ? "2024-09" : "2024-10",
+                                           kBenefit, kAccount));
+        ASSERT_TRUE(d.ok()) << d.status().ToString();
+        if (after) {
+          (d->action == Action::kBlock ? blocked_after_death : paid_after_death)++;
+          EXPECT_TRUE(HasCheck(*d, ScreenCheck::kDeath));
+        }
+      }
+    });
+  }
+  for (auto& t : platform) t.join();
+  stop = true;
+  ingest.join();
+  EXPECT_EQ(paid_after_death.load(), 0);
+  EXPECT_EQ(AuditCount(), 600u);
+}
+
+TEST(ScreenerSecondaryTest, FollowsARunningIngestAndAuditsToItsOwnStore) {
+  TempDir dir;
+  auto primary = Store::Open(testing::StoreAt(dir / "db"));
+  ASSERT_TRUE(primary.ok());
+  Populate(**primary);
+  ASSERT_TRUE((*primary)->Flush().ok());
+  ScreenerStoreOptions where{dir / "db", dir / "secondary", dir / "audit"};
+  ScreenerOptions options;
+  options.catch_up_interval_ms = 10;
+  auto screener = Screener::Open(where, Policy::Defaults(), options);
+  ASSERT_TRUE(screener.ok()) << screener.status().ToString();
+  auto d = (*screener)->Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->action, Action::kPay);
+  RecordBatch batch;
+  batch.Add(Registry(kAlive, RegistryEvent::kDeath, "2024-07-20", "2024-07-25"));
+  ASSERT_TRUE((*primary)->Write(batch).ok());
+  // The secondary sees the primary's writes after its next catch-up (catch_up_interval_ms).
+  Action action = Action::kPay;
+  for (int i = 0; i < 200 && action != Action::kBlock; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto again = (*screener)->Screen(
+        Request(testing::Name("N", i + 2), kAlive, 3702, "2024-08", kBenefit, kAccount));
+    ASSERT_TRUE(again.ok());
+    action = again->action;
+  }
+  EXPECT_EQ(action, Action::kBlock);
+  screener->reset();
+  auto audit = Store::Open(testing::StoreAt(dir / "audit"));
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE((*audit)->FindAudit("N1").ok());
+}
+
+TEST(ScreenerScoreRunTest, ReadsTheCasesAScoreRunWrites) {
+  TempDir dir;
+  auto store = Store::Open(testing::StoreAt(dir / "db"));
+  ASSERT_TRUE(store.ok());
+  Populate(**store);
+  // A pension paid on after a registered death: the run flags it DECEASED_PAID.
+  ScoreOptions score;
+  score.as_of = testing::D("2024-06-30");
+  score.out_dir = dir / "out";
+  auto summary = ScoreAll(**store, Policy::Defaults(), score);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  auto screener = Screener::Open(**store, Policy::Defaults());
+  ASSERT_TRUE(screener.ok());
+  EXPECT_EQ((*screener)->score_run().substr(0, 10), "2024-06-30");
+  auto d = (*screener)->Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->action, Action::kBlock);
+  EXPECT_TRUE(std::find(d->patterns.begin(), d->patterns.end(), Pattern::kDeceasedPaid) !=
+              d->patterns.end());
+}
+
+}  // namespace
+}  // namespace vigil
