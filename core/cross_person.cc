@@ -117,8 +117,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   facts.ids_per_phone = Count(impl_->phone);
   facts.persons_per_face_place = Count(impl_->face_place);
   facts.special_retirements_per_employer = Count(impl_->special_employer);
-  double share_sum = 0;
-  size_t doctors = 0;
+  uint64_t all_appraisals = 0, all_complete = 0;
   for (auto& [doctor, list] : impl_->doctor) {
     // One appraisal per (person, date) is the natural key; a person appraised twice by the same
     // doctor counts twice (two signatures).
@@ -127,14 +126,14 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
       ++stats.appraisals;
       if (complete) ++stats.complete_loss;
     }
-    if (stats.appraisals > 0) {
-      share_sum += static_cast<double>(stats.complete_loss) / stats.appraisals;
-      ++doctors;
-    }
+    all_appraisals += stats.appraisals;
+    all_complete += stats.complete_loss;
     facts.appraisals_per_doctor.emplace(doctor, stats);
   }
   impl_->doctor.clear();
-  facts.population_complete_loss_share = doctors == 0 ? 0.0 : share_sum / doctors;
+  facts.population_complete_loss_share =
+      all_appraisals == 0 ? 0.0
+                          : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);
   return facts;
 }
 

@@ -93,14 +93,12 @@ const std::vector<Field>& Fields() {
     add_int("rules.backpay_window_months", Member(&U::backpay_window_months), 1, 240);
     add_double("rules.backpay_share_threshold", Member(&U::backpay_share_threshold), 0, 1);
     add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1, 100000);
-    add_double("rules.appraisal_doctor_share", Member(&U::appraisal_doctor_share), 0, 1);
     add_int("rules.age_change_window_months", Member(&U::age_change_window_months), 1, 240);
     add_int("rules.face_reuse_min_persons", Member(&U::face_reuse_min_persons), 2, 100);
     add_double("rules.hold_risk", Member(&U::hold_risk), 0, 1);
     add_double("rules.block_risk", Member(&U::block_risk), 0, 1);
     add_double("rules.anomaly_flag_score", Member(&U::anomaly_flag_score), 0, 1);
-    add_double("rules.appraisal_doctor_baseline_ratio",
-               Member(&U::appraisal_doctor_baseline_ratio), 1, 100);
+    add_double("rules.appraisal_doctor_alpha", Member(&U::appraisal_doctor_alpha), 1e-12, 0.5);
     add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
     add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);
     add_int("rules.unemployment_overlap_grace_months",

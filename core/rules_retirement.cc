@@ -1,5 +1,6 @@
 // Rules on how a person came to be retired: special job, disability, birth date, back-payment.
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <optional>
 #include <string>
@@ -52,6 +53,20 @@ bool SpecialJobFitsIndustry(JobType job, std::string_view industry) {
 
 namespace rules {
 namespace {
+
+// P(X >= k) for X ~ Binomial(n, p): the chance that a doctor signing at the population rate
+// signs at least k complete-loss grades in n appraisals. Summed in log space (n may be large).
+double BinomialUpperTail(int n, int k, double p) {
+  if (k <= 0) return 1.0;
+  if (k > n || p <= 0.0) return 0.0;
+  if (p >= 1.0) return 1.0;
+  double tail = 0.0;
+  for (int i = k; i <= n; ++i) {
+    tail += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                     i * std::log(p) + (n - i) * std::log1p(-p));
+  }
+  return std::min(1.0, tail);
+}
 
 // Distinct months covered by a set of spells (spells may overlap).
 int CountMonths(std::vector<int>& months) {
@@ -196,16 +211,21 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
         const double share =
             static_cast<double>(it->second.complete_loss) / it->second.appraisals;
         const double baseline = c.facts.population_complete_loss_share;
-        if (share >= up.appraisal_doctor_share && share >= up.appraisal_doctor_baseline_ratio * baseline) {
+        const double tail =
+            BinomialUpperTail(static_cast<int>(it->second.appraisals),
+                              static_cast<int>(it->second.complete_loss), baseline);
+        if (share > baseline && tail < up.appraisal_doctor_alpha) {
           problems.push_back("appraised grade " + std::to_string(qualifying->grade) +
                              " by doctor " + qualifying->doctor_id + ": " +
                              std::to_string(it->second.complete_loss) + " of " +
                              std::to_string(it->second.appraisals) +
                              " appraisals complete loss (" + FormatFixed(share * 100, 0) +
-                             "%) vs " + FormatFixed(baseline * 100, 0) + "% across doctors");
-          clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_share";
-          strength = Grow(0.7, baseline > 0 ? share / baseline / up.appraisal_doctor_baseline_ratio - 1
-                                            : 1.0);
+                             "%) vs " + FormatFixed(baseline * 100, 0) +
+                             "% across doctors (chance " + FormatFixed(tail, 4) +
+                             " at the population rate)");
+          clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
+          // Stronger the further below the level the doctor's tail lies.
+          strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
         }
       }
     }

@@ -51,8 +51,8 @@ struct CrossPersonFacts {
   std::unordered_map<std::string, DoctorStats> appraisals_per_doctor;
   // Distinct persons certified by FACE_CERT at each place (a device or face template id).
   std::unordered_map<std::string, uint32_t> persons_per_face_place;
-  // Mean complete-loss share over all doctors with appraisals: the baseline hotspots are
-  // compared against (fitted on the data at hand, not a constant).
+  // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
+  // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
 };
 

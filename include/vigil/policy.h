@@ -97,17 +97,17 @@ struct RulePolicy {
   double amount_anomaly_ratio = 1.5;     // paid / approved benefit beyond this (or 1/this)
   int backpay_window_months = 24;        // back-payment made within this before retirement
   double backpay_share_threshold = 0.3;  // share of the 15 years bought back
-  int appraisal_doctor_min_cases = 10;   // doctor's disability appraisals to be a hotspot
-  double appraisal_doctor_share = 0.5;   // share of grades 1-4 at a hotspot doctor
+  int appraisal_doctor_min_cases = 4;    // doctor's appraisals before a hotspot is judged
   int age_change_window_months = 36;     // birth-date change this close to retirement
   int face_reuse_min_persons = 2;        // persons certified by one face
   double hold_risk = 0.5;                // fused risk at or above: HOLD
   double block_risk = 0.85;              // fused risk at or above: BLOCK
   double anomaly_flag_score = 0.65;      // isolation-forest score to flag ANOMALY
 
-  // A doctor is a hotspot when the complete-loss share is also at least this many times the
-  // population baseline (population_complete_loss_share). Default 2.
-  double appraisal_doctor_baseline_ratio = 2.0;
+  // A doctor is a hotspot when signing at least their count of complete-loss grades would have
+  // probability below this for a doctor signing at the population rate
+  // (population_complete_loss_share): the binomial upper tail. Default 0.005.
+  double appraisal_doctor_alpha = 0.005;
   // Persons of one household who may share a phone for face certification (a couple): a face
   // place with at most this many persons is a weak hit only. Default 2.
   int face_reuse_household_size = 2;

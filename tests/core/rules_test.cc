@@ -317,10 +317,27 @@ TEST(RuleTest, DisabilitySignedByAHotspotDoctorIsFlagged) {
   const Outcome r = Apply(h, DoctorFacts());
   const RuleHit* hit = r.Find(Pattern::kFakeDisability);
   ASSERT_NE(hit, nullptr);
-  EXPECT_NE(hit->reason.find("14 of 16 appraisals complete loss (88%) vs 20% across doctors"),
+  EXPECT_NE(hit->reason.find("14 of 16 appraisals complete loss (88%) vs 20% across doctors (chance"),
             std::string::npos)
       << hit->reason;
   EXPECT_GE(hit->strength, 0.7);
+}
+
+// The binomial tail judges small volumes honestly: 5 complete-loss grades in 6 appraisals at a
+// population rate of 24% (chance 0.004) is a hotspot; 3 of 3 (chance 0.014) is an ordinary
+// doctor who happened to see three severe cases.
+TEST(RuleTest, HotspotDoctorIsJudgedByTheBinomialTailNotAShare) {
+  CrossPersonFacts facts;
+  facts.appraisals_per_doctor["DR-SMALL-HOT"] = {6, 5};
+  facts.appraisals_per_doctor["DR-THREE"] = {3, 3};
+  facts.appraisals_per_doctor["DR-BUSY"] = {200, 60};  // 30% over many: near the rate
+  facts.population_complete_loss_share = 0.24;
+  PersonHistory hot = DisabilityRetiree("DR-SMALL-HOT", 2);
+  PersonHistory three = DisabilityRetiree("DR-THREE", 2);
+  PersonHistory busy = DisabilityRetiree("DR-BUSY", 2);
+  EXPECT_NE(Apply(hot, facts).Find(Pattern::kFakeDisability), nullptr);
+  EXPECT_EQ(Apply(three, facts).Find(Pattern::kFakeDisability), nullptr);
+  EXPECT_EQ(Apply(busy, facts).Find(Pattern::kFakeDisability), nullptr);
 }
 
 TEST(RuleTest, DisabilityWithoutQualifyingGradeIsFlagged) {
@@ -517,7 +534,7 @@ TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   EXPECT_EQ(x.persons_per_face_place.at("dev-A"), 6u);
   EXPECT_EQ(x.appraisals_per_doctor.at("DR-1").appraisals, 4u);
   EXPECT_EQ(x.appraisals_per_doctor.at("DR-1").complete_loss, 4u);
-  EXPECT_DOUBLE_EQ(x.population_complete_loss_share, 0.5);
+  EXPECT_DOUBLE_EQ(x.population_complete_loss_share, 4.0 / 6.0);  // pooled over appraisals
   EXPECT_EQ(x.persons_per_account, y.persons_per_account);
   EXPECT_EQ(x.ids_per_phone, y.ids_per_phone);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
