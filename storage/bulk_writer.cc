@@ -267,18 +267,29 @@ class RunMerger {
 
   RunMerger(BulkWriter::Impl* im, CfIndex cf) : options_(BulkFileOptions(im->ctx, cf)) {}
 
-  Status Merge(const std::vector<std::string>& files, const Visit& emit, const Visit& shadowed) {
+  // Keys in [lower, upper) only (empty: unbounded), so that key ranges can merge in parallel.
+  Status Merge(const std::vector<std::string>& files, const Visit& emit, const Visit& shadowed,
+               const std::string& lower = {}, const std::string& upper = {}) {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
     ro.readahead_size = size_t{512} << 10;  // bounds memory: one buffer per run file
     ro.verify_checksums = true;
+    // Events files carry a per-person prefix extractor: without this, Seek would only look
+    // within the prefix of `lower`.
+    ro.total_order_seek = true;
+    rocksdb::Slice upper_slice(upper);
+    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
     std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
     for (const std::string& f : files) {
       readers.push_back(std::make_unique<rocksdb::SstFileReader>(options_));
       VIGIL_RETURN_IF_ERROR(FromRocks(readers.back()->Open(f), "bulk load: open run " + f));
       its.emplace_back(readers.back()->NewIterator(ro));
-      its.back()->SeekToFirst();
+      if (lower.empty()) {
+        its.back()->SeekToFirst();
+      } else {
+        its.back()->Seek(lower);
+      }
     }
     // Min-heap on key; for equal keys the latest run (highest index) comes first.
     auto after = [&its](size_t a, size_t b) {
@@ -438,9 +449,22 @@ Status BulkWriter::Impl::MergeAndIngest() {
   }
 
   // 2. Events, and the aggregates from them: the merge yields each person's events together.
-  SstOut events(this, storage::kEventsIdx, file_bytes);
-  SstOut aggregates(this, storage::kAggregatesIdx, file_bytes);
-  {
+  //    Person keys are uniform hashes, so equal slices of the key space are about equal work:
+  //    one slice per core, each with its own output files (the slices do not overlap).
+  const unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<std::string> bounds(parts + 1);  // bounds[0] and bounds[parts] empty: open
+  for (unsigned p = 1; p < parts; ++p) bounds[p] = storage::PersonPrefix(UINT64_MAX / parts * p);
+  std::vector<std::unique_ptr<SstOut>> event_outs;
+  std::vector<std::unique_ptr<SstOut>> aggregate_outs;
+  for (unsigned p = 0; p < parts; ++p) {
+    event_outs.push_back(std::make_unique<SstOut>(this, storage::kEventsIdx, file_bytes));
+    aggregate_outs.push_back(std::make_unique<SstOut>(this, storage::kAggregatesIdx, file_bytes));
+  }
+  const std::vector<std::string> event_runs = list(&RunFiles::events);
+  std::vector<Status> part_status(parts);
+  auto merge_part = [&](unsigned p) {
+    SstOut& events = *event_outs[p];
+    SstOut& aggregates = *aggregate_outs[p];
     std::map<int32_t, MonthAggregate> buckets;  // one person's, by month
     uint64_t person = 0;
     auto flush = [&]() -> Status {
@@ -468,10 +492,24 @@ Status BulkWriter::Impl::MergeAndIngest() {
       buckets[storage::MonthNumberOfSeconds(known)].Merge(*agg);
       return events.Put(key, value);
     };
-    VIGIL_RETURN_IF_ERROR(merger.Merge(list(&RunFiles::events), emit, nullptr));
-    if (!buckets.empty()) VIGIL_RETURN_IF_ERROR(flush());
-    VIGIL_RETURN_IF_ERROR(events.Finish());
-    VIGIL_RETURN_IF_ERROR(aggregates.Finish());
+    Status st = merger.Merge(event_runs, emit, nullptr, bounds[p], bounds[p + 1]);
+    if (st.ok() && !buckets.empty()) st = flush();
+    if (st.ok()) st = events.Finish();
+    if (st.ok()) st = aggregates.Finish();
+    part_status[p] = st;
+  };
+  {
+    std::vector<std::thread> threads;
+    for (unsigned p = 1; p < parts; ++p) threads.emplace_back(merge_part, p);
+    merge_part(0);
+    for (auto& t : threads) t.join();
+  }
+  for (const Status& st : part_status) VIGIL_RETURN_IF_ERROR(st);
+  std::vector<std::string> event_files;
+  std::vector<std::string> aggregate_files;
+  for (unsigned p = 0; p < parts; ++p) {
+    for (const auto& f : event_outs[p]->files()) event_files.push_back(f);
+    for (const auto& f : aggregate_outs[p]->files()) aggregate_files.push_back(f);
   }
 
   // 3. Persons.
@@ -488,14 +526,14 @@ Status BulkWriter::Impl::MergeAndIngest() {
   // 4. One atomic ingestion of non-overlapping files into the empty families: they go
   //    straight to the bottom level, nothing for compaction to merge.
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (auto [cf_index, out] : {std::pair{storage::kPersonsIdx, &persons},
-                               std::pair{storage::kEventsIdx, &events},
-                               std::pair{storage::kAggregatesIdx, &aggregates},
-                               std::pair{storage::kPaymentIdsIdx, &payments}}) {
-    if (out->files().empty()) continue;
+  for (auto [cf_index, files] : {std::pair{storage::kPersonsIdx, &persons.files()},
+                                 std::pair{storage::kEventsIdx, &std::as_const(event_files)},
+                                 std::pair{storage::kAggregatesIdx, &std::as_const(aggregate_files)},
+                                 std::pair{storage::kPaymentIdsIdx, &payments.files()}}) {
+    if (files->empty()) continue;
     rocksdb::IngestExternalFileArg arg;
     arg.column_family = cf(cf_index);
-    arg.external_files = out->files();
+    arg.external_files = *files;
     arg.options.move_files = true;
     args.push_back(std::move(arg));
   }

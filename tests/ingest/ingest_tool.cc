@@ -1,7 +1,8 @@
 // Helper process for the kill -9 test: `ingest_tool DB FEED_DIR THREADS` runs one load (as
 // `vigil ingest` does) so the test can kill it at a random moment and run it again.
 // `ingest_tool DB FEED_DIR THREADS default` loads with the default chunk and run sizes and
-// prints the summary (for profiling the loader alone). Kept
+// prints the summary (for profiling the loader alone); `write` likewise, but an initial load
+// goes through Store::Write instead of the bulk writer (the comparison in docs/ingest.md). Kept
 // separate from the test binary so that fork+exec starts a clean process (TBB and RocksDB
 // threads do not survive a bare fork).
 #include <cstdio>
@@ -13,7 +14,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 4 && argc != 5) {
-    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS [default]\n");
+    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS [default|write]\n");
     return 2;
   }
   vigil::StoreOptions store_options;
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   }
   vigil::IngestOptions options;
   options.threads = std::atoi(argv[3]);
-  const bool defaults = argc == 5 && std::string(argv[4]) == "default";
+  const std::string mode = argc == 5 ? argv[4] : "";
+  const bool defaults = mode == "default" || mode == "write";
+  options.bulk_initial_load = mode != "write";
   if (!defaults) {
     options.chunk_bytes = 64 * 1024;     // many small batches: more distinct kill points
     options.bulk_run_bytes = 64 * 1024;  // an initial load of many runs: more kill points too
