@@ -16,3 +16,10 @@ endif()
 if(VIGIL_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)
 endif()
+
+# Review console (apps/console): HTTP server, password hashing, audit hash chain.
+# Debian builds cpp-httplib as a shared library; its pkg-config file carries the feature defines
+# (OpenSSL, zlib, brotli) that the header must see identically in every translation unit.
+find_package(OpenSSL REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

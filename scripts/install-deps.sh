@@ -15,7 +15,12 @@ packages=(
   libopenmpi-dev openmpi-bin
   # benchmark comparison and test helpers
   python3 python3-sklearn python3-numpy
+  # review console: front-end packages (npm) and the browser test (headless chromium, CJK fonts)
+  nodejs chromium fonts-noto-cjk
 )
+
+# npm: Debian's package, unless a Node.js build that bundles npm is installed already.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,261 @@
+#include "case_index.h"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+#include "vigil/money.h"
+#include "vigil/store.h"
+
+namespace vigil::console {
+namespace {
+
+constexpr std::array<std::string_view, 5> kStatusNames = {"OPEN", "CONFIRMED_FRAUD", "CLEARED",
+                                                          "NEEDS_ACTIVE", "RESTORED"};
+constexpr std::array<std::string_view, 4> kDecisionNames = {"CONFIRM_FRAUD", "CLEAR",
+                                                            "NEEDS_ACTIVE", "RESTORE"};
+
+int64_t FenOf(const nlohmann::json& j, const char* field) {
+  if (!j.contains(field) || !j[field].is_string()) return 0;
+  auto m = ParseMoney(j[field].get<std::string>());
+  return m.ok() ? m->fen() : 0;
+}
+
+template <typename E>
+std::optional<E> CodeOf(const nlohmann::json& j, const char* field) {
+  if (!j.contains(field) || !j[field].is_string()) return std::nullopt;
+  auto c = ParseCode<E>(j[field].get<std::string>());
+  if (!c.ok()) return std::nullopt;
+  return *c;
+}
+
+}  // namespace
+
+std::string_view CaseStatusName(CaseStatus status) {
+  return kStatusNames[static_cast<size_t>(status)];
+}
+
+std::optional<CaseStatus> ParseCaseStatus(std::string_view text) {
+  for (size_t i = 0; i < kStatusNames.size(); ++i) {
+    if (kStatusNames[i] == text) return static_cast<CaseStatus>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view DecisionName(Decision decision) {
+  return kDecisionNames[static_cast<size_t>(decision)];
+}
+
+std::optional<Decision> ParseDecision(std::string_view text) {
+  for (size_t i = 0; i < kDecisionNames.size(); ++i) {
+    if (kDecisionNames[i] == text) return static_cast<Decision>(i);
+  }
+  return std::nullopt;
+}
+
+CaseStatus StatusAfter(Decision decision) {
+  switch (decision) {
+    case Decision::kConfirmFraud:
+      return CaseStatus::kConfirmedFraud;
+    case Decision::kClear:
+      return CaseStatus::kCleared;
+    case Decision::kNeedsActive:
+      return CaseStatus::kNeedsActive;
+    case Decision::kRestore:
+      return CaseStatus::kRestored;
+  }
+  return CaseStatus::kOpen;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+std::string AsciiUpper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+Status CaseIndex::Load(const Store& store,
+                       const std::vector<nlohmann::json>& review_entries) {
+  auto snapshot = store.GetSnapshot();
+  std::vector<CaseRow> rows;
+  Status bad = Status::Ok();
+  VIGIL_RETURN_IF_ERROR(store.ScanCases(
+      [&](std::string_view key, std::string_view value) {
+        if (key.size() != 10) return true;  // not a case row of the documented layout
+        auto j = nlohmann::json::parse(value, nullptr, false);
+        if (!j.is_object() || !j.contains("person_id") || !j["person_id"].is_string()) {
+          bad = Status::Corruption("case " + ToHex(key) + " is not a case JSON object");
+          return false;
+        }
+        CaseRow r;
+        r.key = std::string(key);
+        r.ref = ToHex(key);
+        r.person_id = j["person_id"].get<std::string>();
+        for (int i = 0; i < 8; ++i) {
+          r.person_key = (r.person_key << 8) | static_cast<unsigned char>(key[i]);
+        }
+        r.region = static_cast<uint16_t>((static_cast<unsigned char>(key[8]) << 8) |
+                                         static_cast<unsigned char>(key[9]));
+        r.risk = j.value("risk", 0.0);
+        r.anomaly = j.value("anomaly", 0.0);
+        r.action = CodeOf<Action>(j, "action").value_or(Action::kPay);
+        r.certification =
+            CodeOf<Certification>(j, "certification").value_or(Certification::kCertified);
+        if (j.contains("patterns") && j["patterns"].is_array()) {
+          for (const auto& p : j["patterns"]) {
+            if (!p.is_string()) continue;
+            auto code = ParseCode<Pattern>(p.get<std::string>());
+            if (code.ok()) r.patterns |= 1u << static_cast<unsigned>(*code);
+          }
+        }
+        r.overpaid_fen = FenOf(j, "overpaid");
+        r.monthly_fen = FenOf(j, "monthly_benefit");
+        r.run = j.value("run", "");
+        rows.push_back(std::move(r));
+        return true;
+      },
+      snapshot.get()));
+  VIGIL_RETURN_IF_ERROR(bad);
+  std::string last_run;
+  if (auto run = store.GetMeta("last_score_run", snapshot.get()); run.ok()) last_run = *run;
+  for (CaseRow& r : rows) {
+    auto person = store.GetPerson(r.person_id, r.region, snapshot.get());
+    if (person.ok()) {
+      r.name = person->name;
+      r.district = person->district;
+      if (r.monthly_fen == 0) r.monthly_fen = person->monthly_benefit.fen();
+    }
+    const double at_stake = static_cast<double>(r.monthly_fen) * options_.horizon_months +
+                            static_cast<double>(std::max<int64_t>(0, r.overpaid_fen));
+    r.expected_loss_fen = static_cast<int64_t>(r.risk * at_stake + 0.5);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const CaseRow& a, const CaseRow& b) {
+    if (a.expected_loss_fen != b.expected_loss_fen) return a.expected_loss_fen > b.expected_loss_fen;
+    if (a.risk != b.risk) return a.risk > b.risk;
+    return a.key < b.key;
+  });
+  {
+    std::unique_lock lock(mu_);
+    rows_ = std::move(rows);
+    by_ref_.clear();
+    by_person_.clear();
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      by_ref_.emplace(rows_[i].ref, i);
+      by_person_.emplace(rows_[i].person_id, i);
+    }
+    last_run_ = last_run;
+  }
+  for (const nlohmann::json& entry : review_entries) Apply(entry);
+  return Status::Ok();
+}
+
+void CaseIndex::Apply(const nlohmann::json& entry) {
+  const std::string type = entry.value("type", "");
+  if (type != "decision" && type != "assign") return;
+  const std::string ref = entry.value("case", "");
+  std::unique_lock lock(mu_);
+  auto it = by_ref_.find(ref);
+  if (it == by_ref_.end()) return;  // a case of an older run no longer flagged
+  CaseRow& row = rows_[it->second];
+  if (type == "assign") {
+    row.assignee = entry.value("assignee", "");
+    return;
+  }
+  auto decision = ParseDecision(entry.value("decision", ""));
+  if (!decision) return;
+  row.status = StatusAfter(*decision);
+  row.decided_by = entry.value("user", "");
+  row.decided_at = entry.value("time", "");
+}
+
+bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f) const {
+  if (f.pattern && (r.patterns & (1u << static_cast<unsigned>(*f.pattern))) == 0) return false;
+  if (f.region && r.region != *f.region) return false;
+  if (f.district && r.district != *f.district) return false;
+  if (f.action && r.action != *f.action) return false;
+  if (f.status && r.status != *f.status) return false;
+  if (f.certification && r.certification != *f.certification) return false;
+  if (!f.assignee.empty()) {
+    if (f.assignee == "-" ? !r.assignee.empty() : r.assignee != f.assignee) return false;
+  }
+  if (!f.query.empty()) {
+    const bool by_name = r.name.find(f.query) != std::string::npos;
+    const bool by_id =
+        f.query_ids && r.person_id.find(AsciiUpper(f.query)) != std::string::npos;
+    const bool by_ref = r.ref == f.query;
+    if (!by_name && !by_id && !by_ref) return false;
+  }
+  return true;
+}
+
+std::vector<CaseRow> CaseIndex::Query(const CaseFilter& filter, size_t offset, size_t limit,
+                                      size_t* total) const {
+  std::shared_lock lock(mu_);
+  std::vector<CaseRow> out;
+  size_t matched = 0;
+  for (const CaseRow& r : rows_) {
+    if (!Matches(r, filter)) continue;
+    if (matched >= offset && out.size() < limit) out.push_back(r);
+    ++matched;
+  }
+  if (total != nullptr) *total = matched;
+  return out;
+}
+
+void CaseIndex::ForEach(const CaseFilter& filter,
+                        const std::function<void(const CaseRow&)>& visit) const {
+  std::shared_lock lock(mu_);
+  for (const CaseRow& r : rows_) {
+    if (Matches(r, filter)) visit(r);
+  }
+}
+
+std::optional<CaseRow> CaseIndex::Find(std::string_view id) const {
+  std::shared_lock lock(mu_);
+  if (auto it = by_ref_.find(std::string(id)); it != by_ref_.end()) return rows_[it->second];
+  if (auto it = by_person_.find(AsciiUpper(id)); it != by_person_.end()) {
+    return rows_[it->second];
+  }
+  return std::nullopt;
+}
+
+size_t CaseIndex::size() const {
+  std::shared_lock lock(mu_);
+  return rows_.size();
+}
+
+std::string CaseIndex::last_run() const {
+  std::shared_lock lock(mu_);
+  return last_run_;
+}
+
+}  // namespace vigil::console

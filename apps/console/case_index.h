@@ -1,0 +1,137 @@
+// The review queue: every stored case, held in memory and ordered by expected loss, with the
+// review state (decision, assignee) replayed from the audit log.
+//
+// Loaded once at start (and on refresh) from the store's `cases` column family (the format
+// written by `vigil score`, core/case_output.cc) joined with the persons rows for name and
+// district. A query is a linear filter over rows already in expected-loss order, which stays
+// well under a millisecond per 100,000 cases, so no secondary indexes are needed.
+//
+// Expected loss = risk x monthly benefit x months at stake, where months at stake are the
+// horizon (policy of the console: the next 12 months of payments, --horizon-months) plus the
+// months already overpaid (overpaid / monthly benefit), i.e.
+// risk x (monthly_benefit x horizon + overpaid). A person without a pension (monthly benefit 0)
+// still ranks by risk x overpaid.
+//
+// Thread-safety: thread-safe. Queries take a shared lock; decisions, assignments and Reload take
+// an exclusive one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vigil/codes.h"
+#include "vigil/status.h"
+
+namespace vigil {
+class Store;
+}
+
+namespace vigil::console {
+
+// Where a case stands in review. Stable text: stored in audit entries.
+enum class CaseStatus : uint8_t { kOpen, kConfirmedFraud, kCleared, kNeedsActive, kRestored };
+std::string_view CaseStatusName(CaseStatus status);
+std::optional<CaseStatus> ParseCaseStatus(std::string_view text);
+
+// A reviewer's decision and the status it leads to.
+enum class Decision : uint8_t { kConfirmFraud, kClear, kNeedsActive, kRestore };
+std::string_view DecisionName(Decision decision);
+std::optional<Decision> ParseDecision(std::string_view text);
+CaseStatus StatusAfter(Decision decision);
+
+struct CaseRow {
+  std::string key;  // the cases CF key: 8-byte big-endian person key + 2-byte region
+  std::string ref;  // hex of `key`: the case's id in URLs (does not reveal the resident id)
+  std::string person_id;
+  std::string name;
+  uint64_t person_key = 0;
+  uint16_t region = 0;
+  uint32_t district = 0;
+  double risk = 0;
+  double anomaly = 0;
+  Action action = Action::kPay;
+  Certification certification = Certification::kCertified;
+  uint32_t patterns = 0;  // bit i = Pattern(i)
+  int64_t overpaid_fen = 0;
+  int64_t monthly_fen = 0;
+  int64_t expected_loss_fen = 0;
+  CaseStatus status = CaseStatus::kOpen;
+  std::string assignee;
+  std::string decided_by;
+  std::string decided_at;
+  std::string run;
+};
+
+struct CaseFilter {
+  std::optional<Pattern> pattern;
+  std::optional<uint16_t> region;
+  std::optional<uint32_t> district;
+  std::optional<Action> action;
+  std::optional<CaseStatus> status;
+  std::optional<Certification> certification;
+  // Exact account name; "-" = unassigned; empty = any.
+  std::string assignee;
+  // Case-insensitive substring of the resident id or the name (UTF-8 bytes), or a case ref.
+  std::string query;
+  // When false the query does not match resident ids (auditors see them masked).
+  bool query_ids = true;
+};
+
+struct CaseIndexOptions {
+  // Months of future payments at stake in the expected loss. Default: 12.
+  int horizon_months = 12;
+};
+
+class CaseIndex {
+ public:
+  explicit CaseIndex(CaseIndexOptions options = {}) : options_(options) {}
+
+  // Replaces the index with the cases now in `store` and their persons rows, then replays
+  // `review_entries` (the console's audit entries, oldest first) for the review state.
+  // Corruption when a stored case is not the documented JSON.
+  Status Load(const Store& store, const std::vector<nlohmann::json>& review_entries);
+
+  // Rows matching `filter` in queue order (expected loss, then risk, descending), as copies,
+  // starting at `offset`, at most `limit`; `total` receives the number of matches.
+  std::vector<CaseRow> Query(const CaseFilter& filter, size_t offset, size_t limit,
+                             size_t* total) const;
+  // Calls `visit` for every matching row in queue order under the shared lock (for
+  // aggregates and export; `visit` must not call back into the index).
+  void ForEach(const CaseFilter& filter, const std::function<void(const CaseRow&)>& visit) const;
+
+  // A case by ref (20 hex digits) or resident id (its highest-ranked case).
+  std::optional<CaseRow> Find(std::string_view id) const;
+
+  // Applies one audit entry of type "decision" or "assign" (others are ignored). Used by Load
+  // to replay history and by the server after appending a new entry.
+  void Apply(const nlohmann::json& entry);
+
+  size_t size() const;
+  std::string last_run() const;
+
+ private:
+  bool Matches(const CaseRow& row, const CaseFilter& filter) const;
+  CaseIndexOptions options_;
+  mutable std::shared_mutex mu_;
+  std::vector<CaseRow> rows_;  // queue order
+  std::unordered_map<std::string, size_t> by_ref_;
+  std::unordered_map<std::string, size_t> by_person_;  // first (highest) row of a person
+  std::string last_run_;
+};
+
+// Hex of bytes and back (case refs).
+std::string ToHex(std::string_view bytes);
+std::optional<std::string> FromHex(std::string_view hex);
+
+// Upper-cases ASCII letters (resident ids end in X; searches ignore case).
+std::string AsciiUpper(std::string_view text);
+
+}  // namespace vigil::console

@@ -1,0 +1,948 @@
+#include "server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "audit_log.h"
+#include "case_index.h"
+#include "links.h"
+#include "vigil/money.h"
+#include "vigil/policy.h"
+#include "vigil/store.h"
+#include "vigil/time.h"
+
+namespace vigil::console {
+
+using nlohmann::json;
+
+std::string MaskTail(std::string_view text) {
+  if (text.size() <= 4) return std::string(text.size(), '*');
+  return std::string(text.size() - 4, '*') + std::string(text.substr(text.size() - 4));
+}
+
+namespace {
+
+constexpr std::string_view kCookieName = "vigil_session";
+constexpr std::string_view kLabelsMeta = "console.labels";
+constexpr std::string_view kPolicyMeta = "console.policy";
+constexpr size_t kMaxPerPage = 200;
+constexpr size_t kMaxComment = 2000;
+constexpr size_t kLinksPerKind = 12;
+constexpr int kTimelineMonths = 24;
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(Dump(body), "application/json; charset=utf-8");
+}
+
+void SendError(httplib::Response& res, int status, std::string_view message) {
+  SendJson(res, status, json{{"error", message}});
+}
+
+std::string CookieValue(const httplib::Request& req, std::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string_view part(header.data() + pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' ||
+                        s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+std::string PatternList(uint32_t mask) {
+  std::string out;
+  for (Pattern p : AllCodes<Pattern>()) {
+    if ((mask & (1u << static_cast<unsigned>(p))) == 0) continue;
+    if (!out.empty()) out += ';';
+    out += CodeName(p);
+  }
+  return out;
+}
+
+json PatternArray(uint32_t mask) {
+  json a = json::array();
+  for (Pattern p : AllCodes<Pattern>()) {
+    if ((mask & (1u << static_cast<unsigned>(p))) != 0) a.push_back(CodeName(p));
+  }
+  return a;
+}
+
+std::string Yuan(int64_t fen) { return FormatMoney(Money::FromFen(fen)); }
+
+// Keeps CSV cells from being read as formulas by spreadsheets (names come from feeds).
+std::string CsvCell(std::string_view text) {
+  std::string cell(text);
+  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' ||
+                        cell[0] == '\t' || cell[0] == '\r')) {
+    cell.insert(cell.begin(), '\'');
+  }
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string out = "\"";
+  for (char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+struct Access {
+  bool reviewer = false;
+  bool supervisor = false;
+  bool auditor = false;
+  bool Allows(Role r) const {
+    return (r == Role::kReviewer && reviewer) || (r == Role::kSupervisor && supervisor) ||
+           (r == Role::kAuditor && auditor);
+  }
+};
+constexpr Access kEveryone{true, true, true};
+constexpr Access kDeciders{true, true, false};
+constexpr Access kSupervisors{false, true, false};
+constexpr Access kOversight{false, true, true};
+
+}  // namespace
+
+struct ConsoleServer::Impl {
+  Store& store;
+  ServerOptions options;
+  Accounts accounts;
+  Sessions sessions;
+  LoginLimiter limiter;
+  std::unique_ptr<AuditLog> audit;
+  CaseIndex index;
+  LinkIndex links;
+  httplib::Server http;
+  int port = 0;
+
+  std::mutex labels_mu;
+  json labels = json::object();
+  std::mutex history_mu;
+  std::unordered_map<std::string, std::vector<json>> case_history;  // ref -> audit entries
+
+  Impl(Store& s, ServerOptions o)
+      : store(s),
+        options(std::move(o)),
+        accounts(s),
+        sessions(options.session),
+        limiter(options.login_max_failures, options.login_window),
+        index(CaseIndexOptions{options.horizon_months}) {}
+
+  Status Load() {
+    VIGIL_ASSIGN_OR_RETURN(audit, AuditLog::Open(store));
+    VIGIL_RETURN_IF_ERROR(index.Load(store, audit->Entries()));
+    {
+      std::lock_guard lock(history_mu);
+      case_history.clear();
+      for (json& j : audit->Entries()) {
+        if (j.contains("case")) case_history[j.value("case", "")].push_back(std::move(j));
+      }
+    }
+    auto stored = store.GetMeta(kLabelsMeta);
+    if (stored.ok()) {
+      auto j = json::parse(*stored, nullptr, false);
+      if (j.is_object()) labels = std::move(j);
+    }
+    return links.BuildPersons(store);
+  }
+
+  // ---- authorisation ----
+
+  // The session of the request when it may use a route with `access`; otherwise answers
+  // 401/403 and returns nullopt. `changes_state` also demands the CSRF header.
+  std::optional<Session> Guard(const httplib::Request& req, httplib::Response& res,
+                               Access access, bool changes_state) {
+    auto session = sessions.Find(CookieValue(req, kCookieName));
+    if (!session) {
+      SendError(res, 401, "login required (no session or the session expired)");
+      return std::nullopt;
+    }
+    if (changes_state && !SecureEquals(req.get_header_value("X-CSRF-Token"), session->csrf)) {
+      SendError(res, 403, "missing or wrong CSRF token (X-CSRF-Token header)");
+      return std::nullopt;
+    }
+    if (!access.Allows(session->role)) {
+      SendError(res, 403, std::string("not allowed for role ") +
+                              std::string(RoleName(session->role)));
+      return std::nullopt;
+    }
+    return session;
+  }
+
+  static bool Masked(const Session& s) { return s.role == Role::kAuditor; }
+  static std::string Id(const Session& s, std::string_view id) {
+    return Masked(s) ? MaskTail(id) : std::string(id);
+  }
+
+  Result<json> Audit(const Session& s, json fields) {
+    fields["user"] = s.user;
+    fields["role"] = RoleName(s.role);
+    return audit->Append(std::move(fields));
+  }
+
+  // ---- rendering ----
+
+  json RowJson(const CaseRow& r, const Session& s) const {
+    return json{{"ref", r.ref},
+                {"person_id", Id(s, r.person_id)},
+                {"name", r.name},
+                {"region", r.region},
+                {"district", r.district},
+                {"risk", r.risk},
+                {"anomaly", r.anomaly},
+                {"action", CodeName(r.action)},
+                {"certification", CodeName(r.certification)},
+                {"patterns", PatternArray(r.patterns)},
+                {"overpaid", Yuan(r.overpaid_fen)},
+                {"monthly_benefit", Yuan(r.monthly_fen)},
+                {"expected_loss", Yuan(r.expected_loss_fen)},
+                {"status", CaseStatusName(r.status)},
+                {"assignee", r.assignee},
+                {"decided_by", r.decided_by},
+                {"decided_at", r.decided_at}};
+  }
+
+  // Parses the queue filters from query parameters; answers 400 and returns nullopt on a bad one.
+  std::optional<CaseFilter> ParseFilter(const httplib::Request& req, httplib::Response& res,
+                                        const Session& s) {
+    CaseFilter f;
+    auto param = [&](const char* name) {
+      return req.has_param(name) ? Trim(req.get_param_value(name)) : std::string();
+    };
+    auto bad = [&](const std::string& what) {
+      SendError(res, 400, "bad filter " + what);
+      return std::nullopt;
+    };
+    if (auto v = param("pattern"); !v.empty()) {
+      auto p = ParseCode<Pattern>(v);
+      if (!p.ok()) return bad("pattern: " + p.status().message());
+      f.pattern = *p;
+    }
+    if (auto v = param("action"); !v.empty()) {
+      auto a = ParseCode<Action>(v);
+      if (!a.ok()) return bad("action: " + a.status().message());
+      f.action = *a;
+    }
+    if (auto v = param("certification"); !v.empty()) {
+      auto c = ParseCode<Certification>(v);
+      if (!c.ok()) return bad("certification: " + c.status().message());
+      f.certification = *c;
+    }
+    if (auto v = param("status"); !v.empty()) {
+      f.status = ParseCaseStatus(v);
+      if (!f.status) return bad("status: '" + v + "'");
+    }
+    auto number = [](const std::string& v, uint64_t max) -> std::optional<uint64_t> {
+      if (v.empty() || v.size() > 9) return std::nullopt;
+      uint64_t n = 0;
+      for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (n > max) return std::nullopt;
+      return n;
+    };
+    if (auto v = param("region"); !v.empty()) {
+      auto n = number(v, 65535);
+      if (!n) return bad("region: '" + v + "'");
+      f.region = static_cast<uint16_t>(*n);
+    }
+    if (auto v = param("district"); !v.empty()) {
+      auto n = number(v, 999999);
+      if (!n) return bad("district: '" + v + "'");
+      f.district = static_cast<uint32_t>(*n);
+    }
+    f.assignee = param("assignee");
+    f.query = param("q");
+    f.query_ids = !Masked(s);
+    return f;
+  }
+
+  json Timeline(uint64_t person_key, const std::string& run, bool masked) const {
+    // The window ends at the as-of date of the score run that made the case.
+    Date end = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(
+        std::chrono::system_clock::now())};
+    if (auto d = ParseDate(run.substr(0, std::min<size_t>(10, run.size()))); d.ok()) end = *d;
+    const Month last = MonthOf(end);
+    const Month first = last - std::chrono::months(kTimelineMonths - 1);
+    std::vector<std::string> months;
+    for (Month m = first; m <= last; m += std::chrono::months(1)) months.push_back(FormatMonth(m));
+    auto month_index = [&](Timestamp t) -> int {
+      const Month m = MonthOf(DateOf(t));
+      const int diff = (static_cast<int>(m.year()) - static_cast<int>(first.year())) * 12 +
+                       static_cast<int>(static_cast<unsigned>(m.month())) -
+                       static_cast<int>(static_cast<unsigned>(first.month()));
+      return diff >= 0 && diff < kTimelineMonths ? diff : -1;
+    };
+    std::map<std::string, std::vector<int64_t>> payments_fen, signals;
+    json events = json::array();
+    HistoryFilter filter;
+    filter.from = StartOfDay(Date(first / std::chrono::day(1)));
+    filter.to = StartOfDay(Date(std::chrono::sys_days(end) + std::chrono::days(1))) -
+                std::chrono::seconds(1);
+    (void)store.VisitHistory(person_key, filter, [&](const EventView& e) {
+      const int i = month_index(e.time);
+      if (i < 0) return true;
+      switch (e.kind) {
+        case EventKind::kPayment: {
+          auto p = e.AsPayment();
+          if (!p.ok()) break;
+          auto& v = payments_fen[std::string(CodeName(p->benefit))];
+          v.resize(kTimelineMonths);
+          v[static_cast<size_t>(i)] += p->amount.fen();
+          break;
+        }
+        case EventKind::kSignal: {
+          auto sg = e.AsSignal();
+          if (!sg.ok()) break;
+          auto& v = signals[std::string(CodeName(sg->source))];
+          v.resize(kTimelineMonths);
+          ++v[static_cast<size_t>(i)];
+          if (sg->source == SignalSource::kFaceCert || sg->source == SignalSource::kFieldVisit ||
+              sg->source == SignalSource::kHospitalDischarge) {
+            events.push_back({{"date", FormatDate(DateOf(e.time))},
+                              {"kind", "SIGNAL"},
+                              {"what", CodeName(sg->source)},
+                              {"detail", sg->detail + (sg->place.empty() ? "" : " @ " + sg->place)}});
+          }
+          break;
+        }
+        case EventKind::kRegistry: {
+          auto r = e.AsRegistry();
+          if (!r.ok()) break;
+          events.push_back({{"date", FormatDate(r->event_date)},
+                            {"kind", "REGISTRY"},
+                            {"what", CodeName(r->event)},
+                            {"detail", masked && r->event == RegistryEvent::kIdChange
+                                           ? std::string("(masked)")
+                                           : r->detail + " (reported " +
+                                                 FormatDate(r->reported_date) + ")"}});
+          break;
+        }
+        case EventKind::kAppraisal: {
+          auto a = e.AsAppraisal();
+          if (!a.ok()) break;
+          events.push_back({{"date", FormatDate(a->appraisal_date)},
+                            {"kind", "APPRAISAL"},
+                            {"what", CodeName(a->conclusion)},
+                            {"detail", "grade " + std::to_string(a->grade) + ", doctor " +
+                                           a->doctor_id + ", hospital " + a->hospital_id}});
+          break;
+        }
+        case EventKind::kContribution: {
+          auto c = e.AsContribution();
+          if (!c.ok()) break;
+          events.push_back({{"date", FormatDate(c->paid_date)},
+                            {"kind", "CONTRIBUTION"},
+                            {"what", CodeName(c->kind)},
+                            {"detail", FormatMonth(c->start_month) + ".." +
+                                           FormatMonth(c->end_month) + " " + c->employer_id +
+                                           " " + std::string(CodeName(c->job_type))}});
+          break;
+        }
+      }
+      return true;
+    });
+    json pay = json::object();
+    for (auto& [k, v] : payments_fen) {
+      json a = json::array();
+      for (int64_t fen : v) a.push_back(static_cast<double>(fen) / 100.0);
+      pay[k] = a;
+    }
+    json sig = json::object();
+    for (auto& [k, v] : signals) sig[k] = v;
+    // Keep the newest 200 dated events: a page, not a data dump.
+    if (events.size() > 200) events.erase(events.begin(), events.end() - 200);
+    return json{{"months", months},
+                {"payments_yuan", pay},
+                {"signals", sig},
+                {"events", events},
+                {"as_of", FormatDate(end)}};
+  }
+
+  json PersonJson(const PersonRecord& p, const Session& s) const {
+    return json{{"person_id", Id(s, p.person_id)},
+                {"region", p.region},
+                {"name", p.name},
+                {"birth_date", FormatDate(p.birth_date)},
+                {"sex", CodeName(p.sex)},
+                {"district", p.district},
+                {"scheme", CodeName(p.scheme)},
+                {"category", CodeName(p.category)},
+                {"retirement_date", FormatDate(p.retirement_date)},
+                {"retirement_type", CodeName(p.retirement_type)},
+                {"monthly_benefit", FormatMoney(p.monthly_benefit)},
+                {"bank_account", Masked(s) ? MaskTail(p.bank_account) : p.bank_account},
+                {"phone", Masked(s) ? MaskTail(p.phone) : p.phone},
+                {"address", p.address},
+                {"status", CodeName(p.status)},
+                {"id_checksum_ok", p.id_checksum_ok}};
+  }
+
+  json LinksJson(uint64_t person_key, const Session& s) const {
+    json out = json{{"events_ready", links.events_ready()}, {"links", json::array()}};
+    auto found = links.LinksOf(store, person_key, kLinksPerKind);
+    if (!found.ok()) return out;
+    out["events_ready"] = found->events_ready;
+    for (const Link& l : found->links) {
+      json item{{"via", l.via}, {"group_size", l.group_size}};
+      std::string value = l.value;
+      if (Masked(s) && (l.via == "ACCOUNT" || l.via == "PHONE")) value = MaskTail(value);
+      item["value"] = value;
+      auto rows = store.GetPersonRows(l.person_key);
+      if (rows.ok() && !rows->empty()) {
+        item["person_id"] = Id(s, rows->front().person_id);
+        item["name"] = rows->front().name;
+        // Linked persons that are cases themselves can be opened from the graph.
+        if (auto c = index.Find(rows->front().person_id); c) item["ref"] = c->ref;
+      } else {
+        // Not in the pension registry (e.g. paid unemployment only): show the person key.
+        char key[24];
+        std::snprintf(key, sizeof key, "key %016llx",
+                      static_cast<unsigned long long>(l.person_key));
+        item["person_id"] = key;
+        item["name"] = "";
+      }
+      out["links"].push_back(std::move(item));
+    }
+    return out;
+  }
+
+  json MaskAuditEntry(json e, const Session& s) const {
+    if (Masked(s) && e.contains("person_id") && e["person_id"].is_string()) {
+      e["person_id"] = MaskTail(e["person_id"].get<std::string>());
+    }
+    return e;
+  }
+
+  // ---- handlers ----
+
+  void Login(const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("user") || !body["user"].is_string() ||
+        !body.contains("password") || !body["password"].is_string()) {
+      SendError(res, 400, "expected {\"user\": ..., \"password\": ...}");
+      return;
+    }
+    const std::string user = body["user"].get<std::string>();
+    const std::string password = body["password"].get<std::string>();
+    const std::string address = req.remote_addr;
+    if (const int64_t wait = limiter.RetryAfter(user, address); wait > 0) {
+      res.set_header("Retry-After", std::to_string(wait));
+      SendError(res, 429, "too many failed logins; try again later");
+      return;
+    }
+    auto checked = accounts.Check(user, password);
+    if (!checked.ok()) {
+      limiter.RecordFailure(user, address);
+      if (ValidUserName(user)) {
+        (void)audit->Append(json{{"type", "login_failed"}, {"user", user}, {"address", address}});
+      }
+      SendError(res, 401, "wrong user name or password");
+      return;
+    }
+    limiter.RecordSuccess(user);
+    const Session s = sessions.Create(*checked);
+    (void)audit->Append(json{{"type", "login"},
+                             {"user", s.user},
+                             {"role", RoleName(s.role)},
+                             {"address", address}});
+    res.set_header("Set-Cookie", std::string(kCookieName) + "=" + s.token +
+                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                     std::to_string(options.session.absolute.count()));
+    SendJson(res, 200,
+             json{{"csrf", s.csrf},
+                  {"user", s.user},
+                  {"role", RoleName(s.role)},
+                  {"idle_seconds", options.session.idle.count()}});
+  }
+
+  void Cases(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kEveryone, false);
+    if (!s) return;
+    const auto started = std::chrono::steady_clock::now();
+    auto filter = ParseFilter(req, res, *s);
+    if (!filter) return;
+    size_t page = 1, per_page = 50;
+    if (req.has_param("page")) page = std::max<size_t>(1, std::strtoul(req.get_param_value("page").c_str(), nullptr, 10));
+    if (req.has_param("per_page")) {
+      per_page = std::clamp<size_t>(
+          std::strtoul(req.get_param_value("per_page").c_str(), nullptr, 10), 1, kMaxPerPage);
+    }
+    size_t total = 0;
+    auto rows = index.Query(*filter, (page - 1) * per_page, per_page, &total);
+    json items = json::array();
+    for (const CaseRow& r : rows) items.push_back(RowJson(r, *s));
+    const double ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+    res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
+    SendJson(res, 200,
+             json{{"total", total},
+                  {"page", page},
+                  {"per_page", per_page},
+                  {"items", items},
+                  {"run", index.last_run()},
+                  {"server_ms", ms}});
+  }
+
+  void CaseDetail(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kEveryone, false);
+    if (!s) return;
+    auto row = index.Find(req.matches[1].str());
+    if (!row) {
+      SendError(res, 404, "no such case");
+      return;
+    }
+    json out;
+    out["case"] = RowJson(*row, *s);
+    auto stored = store.GetCase(row->key);
+    if (stored.ok()) {
+      auto j = json::parse(*stored, nullptr, false);
+      if (j.is_object()) {
+        if (j.contains("person_id")) j["person_id"] = Id(*s, j.value("person_id", ""));
+        out["scored"] = j;
+      }
+    }
+    out["persons"] = json::array();
+    if (auto rows = store.GetPersonRows(row->person_key); rows.ok()) {
+      for (const PersonRecord& p : *rows) out["persons"].push_back(PersonJson(p, *s));
+    }
+    out["timeline"] = Timeline(row->person_key, row->run, Masked(*s));
+    out["linked"] = LinksJson(row->person_key, *s);
+    json history = json::array();
+    {
+      std::lock_guard lock(history_mu);
+      if (auto it = case_history.find(row->ref); it != case_history.end()) {
+        for (const json& e : it->second) history.push_back(MaskAuditEntry(e, *s));
+      }
+    }
+    out["history"] = history;
+    out["can_decide"] = s->role != Role::kAuditor;
+    out["can_assign"] = s->role == Role::kSupervisor;
+    SendJson(res, 200, out);
+  }
+
+  void Decide(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kDeciders, true);
+    if (!s) return;
+    auto row = index.Find(req.matches[1].str());
+    if (!row) {
+      SendError(res, 404, "no such case");
+      return;
+    }
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
+      SendError(res, 400, "expected {\"decision\": ..., \"comment\": ...}");
+      return;
+    }
+    auto decision = ParseDecision(body["decision"].get<std::string>());
+    if (!decision) {
+      SendError(res, 400, "decision must be CONFIRM_FRAUD, CLEAR, NEEDS_ACTIVE or RESTORE");
+      return;
+    }
+    const std::string comment =
+        body.contains("comment") && body["comment"].is_string() ? Trim(body["comment"].get<std::string>()) : "";
+    if (comment.empty()) {
+      SendError(res, 400, "a comment is required with every decision");
+      return;
+    }
+    if (comment.size() > kMaxComment) {
+      SendError(res, 400, "comment longer than 2000 bytes");
+      return;
+    }
+    auto entry = Audit(*s, json{{"type", "decision"},
+                                {"case", row->ref},
+                                {"person_id", row->person_id},
+                                {"region", row->region},
+                                {"decision", DecisionName(*decision)},
+                                {"previous_status", CaseStatusName(row->status)},
+                                {"comment", comment},
+                                {"run", row->run}});
+    if (!entry.ok()) {
+      SendError(res, 500, "could not record the decision: " + entry.status().ToString());
+      return;
+    }
+    if (*decision == Decision::kConfirmFraud || *decision == Decision::kClear) {
+      std::lock_guard lock(labels_mu);
+      labels[row->person_id] = *decision == Decision::kConfirmFraud ? 1 : 0;
+      if (Status st = store.PutMeta(kLabelsMeta, Dump(labels)); !st.ok()) {
+        SendError(res, 500, "decision recorded but labels not saved: " + st.ToString());
+        return;
+      }
+    }
+    index.Apply(*entry);
+    {
+      std::lock_guard lock(history_mu);
+      case_history[row->ref].push_back(*entry);
+    }
+    auto updated = index.Find(row->ref);
+    SendJson(res, 200, json{{"case", RowJson(*updated, *s)}, {"audit_seq", (*entry)["seq"]}});
+  }
+
+  void Assign(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kSupervisors, true);
+    if (!s) return;
+    auto row = index.Find(req.matches[1].str());
+    if (!row) {
+      SendError(res, 404, "no such case");
+      return;
+    }
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("assignee") || !body["assignee"].is_string()) {
+      SendError(res, 400, "expected {\"assignee\": NAME} (\"\" to unassign)");
+      return;
+    }
+    const std::string assignee = body["assignee"].get<std::string>();
+    if (!assignee.empty()) {
+      auto user = accounts.Get(assignee);
+      if (!user.ok() || user->role == Role::kAuditor) {
+        SendError(res, 400, "assignee must be a reviewer or supervisor account");
+        return;
+      }
+    }
+    auto entry = Audit(*s, json{{"type", "assign"},
+                                {"case", row->ref},
+                                {"person_id", row->person_id},
+                                {"region", row->region},
+                                {"assignee", assignee}});
+    if (!entry.ok()) {
+      SendError(res, 500, "could not record the assignment: " + entry.status().ToString());
+      return;
+    }
+    index.Apply(*entry);
+    {
+      std::lock_guard lock(history_mu);
+      case_history[row->ref].push_back(*entry);
+    }
+    SendJson(res, 200, json{{"case", RowJson(*index.Find(row->ref), *s)}});
+  }
+
+  void Dashboard(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kEveryone, false);
+    if (!s) return;
+    auto filter = ParseFilter(req, res, *s);
+    if (!filter) return;
+    struct Sum {
+      int64_t cases = 0, overpaid = 0, expected = 0;
+    };
+    std::map<std::string, Sum> by_pattern, by_region, by_district, by_status, by_cert, by_action;
+    std::array<int64_t, 20> histogram{};
+    Sum total;
+    int64_t confirmed_overpaid = 0, confirmed_monthly = 0, cleared = 0, decided = 0;
+    index.ForEach(*filter, [&](const CaseRow& r) {
+      auto add = [&](Sum& x) {
+        ++x.cases;
+        x.overpaid += r.overpaid_fen;
+        x.expected += r.expected_loss_fen;
+      };
+      add(total);
+      for (Pattern p : AllCodes<Pattern>()) {
+        if (r.patterns & (1u << static_cast<unsigned>(p))) add(by_pattern[std::string(CodeName(p))]);
+      }
+      add(by_region[std::to_string(r.region)]);
+      add(by_district[std::to_string(r.district)]);
+      add(by_status[std::string(CaseStatusName(r.status))]);
+      add(by_cert[std::string(CodeName(r.certification))]);
+      add(by_action[std::string(CodeName(r.action))]);
+      ++histogram[std::min<size_t>(19, static_cast<size_t>(std::max(0.0, r.risk) * 20))];
+      if (r.status == CaseStatus::kConfirmedFraud) {
+        confirmed_overpaid += r.overpaid_fen;
+        confirmed_monthly += r.monthly_fen;
+      }
+      if (r.status == CaseStatus::kCleared) ++cleared;
+      if (r.status != CaseStatus::kOpen) ++decided;
+    });
+    auto table = [](const std::map<std::string, Sum>& m, size_t top) {
+      std::vector<std::pair<std::string, Sum>> v(m.begin(), m.end());
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        return a.second.cases != b.second.cases ? a.second.cases > b.second.cases
+                                                : a.first < b.first;
+      });
+      if (v.size() > top) v.resize(top);
+      json a = json::array();
+      for (const auto& [k, x] : v) {
+        a.push_back(json{{"key", k},
+                         {"cases", x.cases},
+                         {"overpaid", Yuan(x.overpaid)},
+                         {"expected_loss", Yuan(x.expected)}});
+      }
+      return a;
+    };
+    json hist = json::array();
+    for (size_t i = 0; i < histogram.size(); ++i) {
+      hist.push_back(json{{"from", static_cast<double>(i) / 20.0}, {"cases", histogram[i]}});
+    }
+    SendJson(res, 200,
+             json{{"cases", total.cases},
+                  {"overpaid", Yuan(total.overpaid)},
+                  {"expected_loss", Yuan(total.expected)},
+                  {"decided", decided},
+                  {"cleared", cleared},
+                  {"confirmed_overpaid", Yuan(confirmed_overpaid)},
+                  {"confirmed_monthly_stopped", Yuan(confirmed_monthly)},
+                  {"by_pattern", table(by_pattern, 32)},
+                  {"by_region", table(by_region, 32)},
+                  {"by_district", table(by_district, 20)},
+                  {"by_status", table(by_status, 8)},
+                  {"by_certification", table(by_cert, 8)},
+                  {"by_action", table(by_action, 8)},
+                  {"risk_histogram", hist},
+                  {"run", index.last_run()}});
+  }
+
+  void Export(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kSupervisors, false);
+    if (!s) return;
+    auto filter = ParseFilter(req, res, *s);
+    if (!filter) return;
+    // A UTF-8 byte order mark so spreadsheet programs read Chinese names correctly.
+    std::string csv = "\xEF\xBB\xBF";
+    csv +=
+        "person_id,region,name,district,risk,expected_loss,action,certification,patterns,"
+        "overpaid,monthly_benefit,status,assignee\n";
+    size_t rows = 0;
+    index.ForEach(*filter, [&](const CaseRow& r) {
+      char risk[16];
+      std::snprintf(risk, sizeof risk, "%.4f", r.risk);
+      csv += CsvCell(r.person_id) + ',' + std::to_string(r.region) + ',' + CsvCell(r.name) + ',' +
+             std::to_string(r.district) + ',' + risk + ',' + Yuan(r.expected_loss_fen) + ',' +
+             std::string(CodeName(r.action)) + ',' + std::string(CodeName(r.certification)) +
+             ',' + PatternList(r.patterns) + ',' + Yuan(r.overpaid_fen) + ',' +
+             Yuan(r.monthly_fen) + ',' + std::string(CaseStatusName(r.status)) + ',' +
+             CsvCell(r.assignee) + '\n';
+      ++rows;
+    });
+    json filters = json::object();
+    for (const auto& [k, v] : req.params) filters[k] = v;
+    auto entry = Audit(*s, json{{"type", "export"}, {"rows", rows}, {"filters", filters}});
+    if (!entry.ok()) {
+      SendError(res, 500, "could not record the export: " + entry.status().ToString());
+      return;
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"vigil-cases.csv\"");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(csv, "text/csv; charset=utf-8");
+  }
+
+  void AuditList(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kOversight, false);
+    if (!s) return;
+    size_t limit = 100;
+    if (req.has_param("limit")) {
+      limit = std::clamp<size_t>(std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10),
+                                 1, 1000);
+    }
+    const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
+    // Newest first: keep the last `limit` matching console entries.
+    std::deque<json> last;
+    uint64_t total = 0;
+    for (json& j : audit->Entries()) {
+      if (!type.empty() && j.value("type", "") != type) continue;
+      ++total;
+      last.push_back(std::move(j));
+      if (last.size() > limit) last.pop_front();
+    }
+    json items = json::array();
+    for (auto it = last.rbegin(); it != last.rend(); ++it) items.push_back(MaskAuditEntry(*it, *s));
+    SendJson(res, 200, json{{"total", total}, {"items", items}});
+  }
+
+  void PolicyGet(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kEveryone, false);
+    if (!s) return;
+    auto stored = store.GetMeta(kPolicyMeta);
+    std::string text = stored.ok() ? *stored : Policy::Defaults().ToJson();
+    auto j = json::parse(text, nullptr, false);
+    SendJson(res, 200,
+             json{{"policy", j}, {"source", stored.ok() ? "console" : "defaults"},
+                  {"can_edit", s->role == Role::kSupervisor}});
+  }
+
+  void PolicyPut(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kSupervisors, true);
+    if (!s) return;
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("policy") || !body["policy"].is_object()) {
+      SendError(res, 400, "expected {\"policy\": {...}, \"comment\": ...}");
+      return;
+    }
+    const std::string comment =
+        body.contains("comment") && body["comment"].is_string() ? Trim(body["comment"].get<std::string>()) : "";
+    if (comment.empty()) {
+      SendError(res, 400, "a comment is required with every policy change");
+      return;
+    }
+    const std::string text = Dump(body["policy"]);
+    auto parsed = Policy::FromJson(text, "policy");
+    if (!parsed.ok()) {
+      SendError(res, 400, parsed.status().message());
+      return;
+    }
+    const std::string canonical = parsed->ToJson();
+    auto entry = Audit(*s, json{{"type", "policy"},
+                                {"comment", comment},
+                                {"version", parsed->version},
+                                {"policy_sha256", Sha256Hex(canonical)}});
+    if (!entry.ok()) {
+      SendError(res, 500, "could not record the change: " + entry.status().ToString());
+      return;
+    }
+    if (Status st = store.PutMeta(kPolicyMeta, canonical); !st.ok()) {
+      SendError(res, 500, st.ToString());
+      return;
+    }
+    SendJson(res, 200, json{{"version", parsed->version}, {"audit_seq", (*entry)["seq"]}});
+  }
+
+  void Users(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kSupervisors, false);
+    if (!s) return;
+    auto users = accounts.List();
+    json a = json::array();
+    if (users.ok()) {
+      for (const User& u : *users) a.push_back(json{{"name", u.name}, {"role", RoleName(u.role)}});
+    }
+    SendJson(res, 200, json{{"users", a}});
+  }
+
+  void Refresh(const httplib::Request& req, httplib::Response& res) {
+    auto s = Guard(req, res, kSupervisors, true);
+    if (!s) return;
+    if (Status st = index.Load(store, audit->Entries()); !st.ok()) {
+      SendError(res, 500, st.ToString());
+      return;
+    }
+    SendJson(res, 200, json{{"cases", index.size()}, {"run", index.last_run()}});
+  }
+
+  void Routes() {
+    http.set_default_headers({
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Content-Security-Policy",
+         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+         "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+         "form-action 'self'"},
+    });
+    http.set_payload_max_length(size_t{1} << 20);
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                  std::exception_ptr) {
+      SendError(res, 500, "internal error");
+    });
+    http.Post("/api/login", [this](const auto& q, auto& r) { Login(q, r); });
+    http.Post("/api/logout", [this](const httplib::Request& q, httplib::Response& r) {
+      auto s = Guard(q, r, kEveryone, true);
+      if (!s) return;
+      sessions.Remove(s->token);
+      r.set_header("Set-Cookie", std::string(kCookieName) +
+                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      SendJson(r, 200, json{{"ok", true}});
+    });
+    http.Get("/api/me", [this](const httplib::Request& q, httplib::Response& r) {
+      auto s = Guard(q, r, kEveryone, false);
+      if (!s) return;
+      SendJson(r, 200, json{{"user", s->user}, {"role", RoleName(s->role)}, {"csrf", s->csrf}});
+    });
+    http.Get("/api/cases", [this](const auto& q, auto& r) { Cases(q, r); });
+    http.Get(R"(/api/cases/([0-9A-Za-z]{1,32}))",
+             [this](const auto& q, auto& r) { CaseDetail(q, r); });
+    http.Post(R"(/api/cases/([0-9A-Za-z]{1,32})/decision)",
+              [this](const auto& q, auto& r) { Decide(q, r); });
+    http.Post(R"(/api/cases/([0-9A-Za-z]{1,32})/assign)",
+              [this](const auto& q, auto& r) { Assign(q, r); });
+    http.Get("/api/dashboard", [this](const auto& q, auto& r) { Dashboard(q, r); });
+    http.Get("/api/export", [this](const auto& q, auto& r) { Export(q, r); });
+    http.Get("/api/audit", [this](const auto& q, auto& r) { AuditList(q, r); });
+    http.Get("/api/policy", [this](const auto& q, auto& r) { PolicyGet(q, r); });
+    http.Put("/api/policy", [this](const auto& q, auto& r) { PolicyPut(q, r); });
+    http.Get("/api/users", [this](const auto& q, auto& r) { Users(q, r); });
+    http.Post("/api/refresh", [this](const auto& q, auto& r) { Refresh(q, r); });
+    http.set_error_handler([](const httplib::Request& q, httplib::Response& r) {
+      if (q.path.rfind("/api/", 0) == 0 && r.status == 404) SendError(r, 404, "no such route");
+    });
+    const std::filesystem::path web(options.web_dir);
+    http.set_mount_point("/vendor/echarts", (web / "node_modules" / "echarts" / "dist").string());
+    http.set_mount_point("/", (web / "public").string());
+  }
+};
+
+ConsoleServer::ConsoleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConsoleServer::~ConsoleServer() { Stop(); }
+
+Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(Store& store, ServerOptions options) {
+  if (options.web_dir.empty() ||
+      !std::filesystem::exists(std::filesystem::path(options.web_dir) / "public" / "index.html")) {
+    return Status::InvalidArgument("web folder '" + options.web_dir +
+                                   "' has no public/index.html");
+  }
+  auto impl = std::make_unique<Impl>(store, std::move(options));
+  VIGIL_RETURN_IF_ERROR(impl->Load());
+  if (impl->options.index_events) impl->links.StartEventsBuild(store);
+  impl->Routes();
+  return std::unique_ptr<ConsoleServer>(new ConsoleServer(std::move(impl)));
+}
+
+Result<int> ConsoleServer::Bind() {
+  if (impl_->options.port == 0) {
+    impl_->port = impl_->http.bind_to_any_port(impl_->options.host);
+    if (impl_->port <= 0) return Status::IoError("cannot bind " + impl_->options.host);
+  } else {
+    if (!impl_->http.bind_to_port(impl_->options.host, impl_->options.port)) {
+      return Status::IoError("cannot bind " + impl_->options.host + ":" +
+                             std::to_string(impl_->options.port));
+    }
+    impl_->port = impl_->options.port;
+  }
+  return impl_->port;
+}
+
+Status ConsoleServer::Run() {
+  if (!impl_->http.listen_after_bind()) return Status::IoError("the server stopped with an error");
+  return Status::Ok();
+}
+
+void ConsoleServer::Stop() {
+  if (impl_) impl_->http.stop();
+}
+
+size_t ConsoleServer::cases() const { return impl_->index.size(); }
+
+}  // namespace vigil::console

@@ -1,0 +1,634 @@
+// The console's JSON API through the real server on an ephemeral loopback port: every endpoint
+// for every role (allowed and refused), 401 without a session, CSRF, session expiry, the login
+// rate limit, masking for auditors, decisions into the audit log and the labels, export, and
+// the hash chain's tamper detection.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
+
+#include "console/accounts.h"
+#include "console/audit_log.h"
+#include "console/server.h"
+#include "vigil/store.h"
+
+namespace vigil::console {
+namespace {
+
+using nlohmann::json;
+
+// Percent-encodes a query parameter value (UTF-8 bytes).
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+using ::testing::HasSubstr;
+
+std::string TempPath(const std::string& leaf) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vigil_console_test_" + std::to_string(::getpid()) + "_" +
+              std::to_string(counter.fetch_add(1)));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return (dir / leaf).string();
+}
+
+Date D(int y, unsigned m, unsigned d) {
+  return Date(std::chrono::year(y), std::chrono::month(m), std::chrono::day(d));
+}
+
+// Person i of the fixture. Person 0 has a hostile name (feeds are not trusted).
+PersonRecord Person(int i, const std::string& name) {
+  PersonRecord p;
+  char id[32];
+  std::snprintf(id, sizeof id, "37020219500101%04d", 1000 + i);
+  p.person_id = id;
+  p.region = 3702;
+  p.name = name;
+  p.birth_date = D(1950, 1, 1);
+  p.district = i % 2 == 0 ? 370202 : 370203;
+  p.retirement_date = D(2010, 1, 1);
+  p.monthly_benefit = Money::FromFen(300000 + i * 1000);
+  // Persons 1 and 2 share an account (a linked pair).
+  p.bank_account = i == 1 || i == 2 ? "6222000011112222" : "62220000" + std::to_string(30000000 + i);
+  p.phone = "1380000" + std::to_string(1000 + i);
+  p.address = "青岛市市南区";
+  return p;
+}
+
+std::string CaseKeyOf(const std::string& person_id, uint16_t region) {
+  const uint64_t k = PersonKey(person_id);
+  std::string key(10, '\0');
+  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(k >> (56 - 8 * i));
+  key[8] = static_cast<char>(region >> 8);
+  key[9] = static_cast<char>(region & 0xff);
+  return key;
+}
+
+json CaseJson(const PersonRecord& p, double risk, const char* pattern, const char* overpaid) {
+  return json{{"v", 1},
+              {"run", "2026-10-31/default-1/test"},
+              {"person_id", p.person_id},
+              {"region", p.region},
+              {"risk", risk},
+              {"anomaly", 0.3},
+              {"action", risk > 0.8 ? "BLOCK" : "HOLD"},
+              {"certification", "SUSPEND"},
+              {"patterns", {pattern}},
+              {"reasons", {"paid after death"}},
+              {"overpaid", overpaid},
+              {"monthly_benefit", FormatMoney(p.monthly_benefit)},
+              {"hits",
+               {{{"pattern", pattern},
+                 {"strength", risk},
+                 {"clause", "policy: rules.deceased_grace_months"},
+                 {"reason", "paid 3 months after death"},
+                 {"overpaid", overpaid}}}},
+              {"evidence", {{{"source", "DEATH"}, {"date", "2026-06-01"}, {"note", ""}}}}};
+}
+
+constexpr const char* kHostileName = "=HYPERLINK(\"http://x\")<img src=x onerror=alert(1)>";
+const std::map<std::string, std::string> kPasswords = {
+    {"rev", "reviewer-pass-1"}, {"sup", "supervisor-pass-1"}, {"aud", "auditor-pass-1"}};
+
+// A store with five cases and three accounts, and a server on it.
+class ConsoleApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_path_ = new std::string(TempPath("db"));
+    StoreOptions o;
+    o.path = *db_path_;
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = store->release();
+    RecordBatch batch;
+    const char* names[] = {kHostileName, "王秀英", "李建国", "张伟", "陈静"};
+    for (int i = 0; i < 5; ++i) persons_.push_back(Person(i, names[i]));
+    for (const auto& p : persons_) batch.Add(p);
+    ASSERT_TRUE(store_->Write(batch).ok());
+    const double risks[] = {0.5, 0.95, 0.9, 0.4, 0.85};
+    const char* patterns[] = {"DECEASED_PAID", "SHARED_ACCOUNT", "SHARED_ACCOUNT",
+                              "AMOUNT_ANOMALY", "DECEASED_PAID"};
+    const char* overpaid[] = {"100.00", "9000.00", "5000.00", "0.00", "20000.00"};
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(store_
+                      ->PutCase(CaseKeyOf(persons_[i].person_id, 3702),
+                                CaseJson(persons_[i], risks[i], patterns[i], overpaid[i]).dump())
+                      .ok());
+    }
+    Accounts accounts(*store_);
+    ASSERT_TRUE(accounts.Put("rev", Role::kReviewer, kPasswords.at("rev"), KdfStrength::kTestOnly).ok());
+    ASSERT_TRUE(accounts.Put("sup", Role::kSupervisor, kPasswords.at("sup"), KdfStrength::kTestOnly).ok());
+    ASSERT_TRUE(accounts.Put("aud", Role::kAuditor, kPasswords.at("aud"), KdfStrength::kTestOnly).ok());
+    ServerOptions so;
+    so.port = 0;
+    so.web_dir = std::string(VIGIL_SOURCE_DIR) + "/web";
+    so.login_max_failures = 3;
+    auto server = ConsoleServer::Create(*store_, so);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = server->release();
+    auto port = server_->Bind();
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    thread_ = new std::thread([] { (void)server_->Run(); });
+  }
+  static void TearDownTestSuite() {
+    server_->Stop();
+    thread_->join();
+    delete thread_;
+    delete server_;
+    delete store_;
+    std::filesystem::remove_all(std::filesystem::path(*db_path_).parent_path());
+    delete db_path_;
+  }
+
+  struct Login {
+    std::string cookie;
+    std::string csrf;
+  };
+  static httplib::Client Client() {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(10);
+    return c;
+  }
+  static Login LogIn(const std::string& user, int port = 0) {
+    httplib::Client c("127.0.0.1", port == 0 ? port_ : port);
+    auto r = c.Post("/api/login", json{{"user", user}, {"password", kPasswords.at(user)}}.dump(),
+                    "application/json");
+    EXPECT_TRUE(r);
+    if (!r) return {};
+    EXPECT_EQ(r->status, 200) << r->body;
+    const std::string set_cookie = r->get_header_value("Set-Cookie");
+    Login l;
+    l.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    const json j = json::parse(r->body);
+    if (auto it = j.find("csrf"); it != j.end() && it->is_string()) l.csrf = it->get<std::string>();
+    return l;
+  }
+  static httplib::Headers Auth(const Login& l, bool with_csrf = true) {
+    httplib::Headers h = {{"Cookie", l.cookie}};
+    if (with_csrf) h.emplace("X-CSRF-Token", l.csrf);
+    return h;
+  }
+  // Sends method/path/body for a login; returns the status.
+  static int Send(const std::string& method, const std::string& path, const std::string& body,
+                  const httplib::Headers& headers, std::string* out = nullptr) {
+    auto c = Client();
+    httplib::Result r = method == "GET"    ? c.Get(path.c_str(), headers)
+                        : method == "PUT"  ? c.Put(path.c_str(), headers, body, "application/json")
+                                           : c.Post(path.c_str(), headers, body, "application/json");
+    if (!r) return -1;
+    if (out != nullptr) *out = r->body;
+    return r->status;
+  }
+  static std::string RefOf(int i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : CaseKeyOf(persons_[i].person_id, 3702)) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  }
+
+  static inline std::string* db_path_ = nullptr;
+  static inline Store* store_ = nullptr;
+  static inline ConsoleServer* server_ = nullptr;
+  static inline std::thread* thread_ = nullptr;
+  static inline int port_ = 0;
+  static inline std::vector<PersonRecord> persons_;
+};
+
+struct Route {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::set<std::string> allowed;
+};
+
+std::vector<Route> Routes(const std::string& ref, const std::string& policy) {
+  return {
+      {"GET", "/api/me", "", {"rev", "sup", "aud"}},
+      {"GET", "/api/cases", "", {"rev", "sup", "aud"}},
+      {"GET", "/api/cases/" + ref, "", {"rev", "sup", "aud"}},
+      {"GET", "/api/dashboard", "", {"rev", "sup", "aud"}},
+      {"GET", "/api/policy", "", {"rev", "sup", "aud"}},
+      {"POST", "/api/cases/" + ref + "/decision",
+       R"({"decision":"NEEDS_ACTIVE","comment":"route check"})", {"rev", "sup"}},
+      {"POST", "/api/cases/" + ref + "/assign", R"({"assignee":"rev"})", {"sup"}},
+      {"GET", "/api/export", "", {"sup"}},
+      {"GET", "/api/users", "", {"sup"}},
+      {"PUT", "/api/policy", json{{"policy", json::parse(policy)}, {"comment", "same"}}.dump(),
+       {"sup"}},
+      {"POST", "/api/refresh", "", {"sup"}},
+      {"GET", "/api/audit", "", {"sup", "aud"}},
+      {"POST", "/api/logout", "", {"rev", "sup", "aud"}},
+  };
+}
+
+TEST_F(ConsoleApiTest, EveryRouteButLoginAnswers401WithoutASession) {
+  for (const Route& r : Routes(RefOf(1), "{}")) {
+    EXPECT_EQ(Send(r.method, r.path, r.body, {}), 401) << r.method << " " << r.path;
+    EXPECT_EQ(Send(r.method, r.path, r.body, {{"Cookie", "vigil_session=forged"}}), 401)
+        << r.method << " " << r.path;
+  }
+}
+
+TEST_F(ConsoleApiTest, EachRoleMayUseExactlyItsRoutes) {
+  std::string policy;
+  ASSERT_EQ(Send("GET", "/api/policy", "", Auth(LogIn("sup")), &policy), 200);
+  policy = json::parse(policy)["policy"].dump();
+  for (const std::string user : {"rev", "sup", "aud"}) {
+    for (const Route& r : Routes(RefOf(1), policy)) {
+      const Login l = LogIn(user);  // fresh: the route list ends with a logout
+      std::string body;
+      const int status = Send(r.method, r.path, r.body, Auth(l), &body);
+      if (r.allowed.count(user) != 0) {
+        EXPECT_EQ(status, 200) << user << " " << r.method << " " << r.path << ": " << body;
+      } else {
+        EXPECT_EQ(status, 403) << user << " " << r.method << " " << r.path << ": " << body;
+        EXPECT_THAT(body, HasSubstr("not allowed for role"));
+      }
+    }
+  }
+}
+
+TEST_F(ConsoleApiTest, StateChangesNeedTheSessionsCsrfToken) {
+  const Login l = LogIn("sup");
+  const std::string path = "/api/cases/" + RefOf(3) + "/decision";
+  const std::string body = R"({"decision":"CLEAR","comment":"csrf check"})";
+  std::string out;
+  EXPECT_EQ(Send("POST", path, body, Auth(l, false), &out), 403);
+  EXPECT_THAT(out, HasSubstr("CSRF"));
+  EXPECT_EQ(Send("POST", path, body, {{"Cookie", l.cookie}, {"X-CSRF-Token", "0000"}}), 403);
+  const Login other = LogIn("sup");
+  EXPECT_EQ(Send("POST", path, body, {{"Cookie", l.cookie}, {"X-CSRF-Token", other.csrf}}), 403)
+      << "another session's token is not this session's";
+  EXPECT_EQ(Send("POST", path, body, Auth(l)), 200);
+}
+
+TEST_F(ConsoleApiTest, LoginSetsAStrictHttpOnlyCookieAndReturnsTheCsrfToken) {
+  auto c = Client();
+  auto r = c.Post("/api/login", R"({"user":"rev","password":"reviewer-pass-1"})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const std::string cookie = r->get_header_value("Set-Cookie");
+  EXPECT_THAT(cookie, HasSubstr("vigil_session="));
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, HasSubstr("SameSite=Strict"));
+  const json j = json::parse(r->body);
+  EXPECT_EQ(j["csrf"].get<std::string>().size(), 64u);
+  EXPECT_EQ(j["role"], "reviewer");
+  EXPECT_EQ(r->body.find("reviewer-pass-1"), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, LogoutEndsTheSession) {
+  const Login l = LogIn("rev");
+  EXPECT_EQ(Send("POST", "/api/logout", "", Auth(l)), 200);
+  EXPECT_EQ(Send("GET", "/api/cases", "", Auth(l)), 401);
+}
+
+TEST_F(ConsoleApiTest, RepeatedWrongPasswordsAreRateLimited) {
+  Accounts accounts(*store_);
+  ASSERT_TRUE(accounts.Put("victim", Role::kReviewer, "victim-pass-1", KdfStrength::kTestOnly).ok());
+  auto c = Client();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/api/login", R"({"user":"victim","password":"guess-guess"})",
+                    "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+  }
+  auto r = c.Post("/api/login", R"({"user":"victim","password":"victim-pass-1"})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429) << "even the right password waits out the limit";
+  EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+}
+
+TEST_F(ConsoleApiTest, SessionsExpireAfterTheIdleLimit) {
+  // A second server on the same store with a one-second idle limit.
+  ServerOptions so;
+  so.port = 0;
+  so.web_dir = std::string(VIGIL_SOURCE_DIR) + "/web";
+  so.session.idle = std::chrono::seconds(1);
+  so.index_events = false;
+  auto server = ConsoleServer::Create(*store_, so);
+  ASSERT_TRUE(server.ok());
+  auto port = (*server)->Bind();
+  ASSERT_TRUE(port.ok());
+  std::thread t([&] { (void)(*server)->Run(); });
+  const Login l = LogIn("rev", *port);
+  httplib::Client c("127.0.0.1", *port);
+  auto fresh = c.Get("/api/cases", Auth(l));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto expired = c.Get("/api/cases", Auth(l));
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->status, 401);
+  (*server)->Stop();
+  t.join();
+}
+
+TEST_F(ConsoleApiTest, TheQueueIsOrderedByExpectedLossAndFilters) {
+  const Login l = LogIn("rev");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases?per_page=10", "", Auth(l), &out), 200);
+  json j = json::parse(out);
+  ASSERT_EQ(j["total"], 5);
+  // expected loss = risk x (monthly x 12 + overpaid)
+  double last = 1e18;
+  for (const auto& item : j["items"]) {
+    const double loss = std::stod(item["expected_loss"].get<std::string>());
+    EXPECT_LE(loss, last);
+    last = loss;
+  }
+  EXPECT_EQ(j["items"][0]["person_id"], persons_[4].person_id);  // 0.85 x (34400*12 + 20000)
+  ASSERT_EQ(Send("GET", "/api/cases?pattern=SHARED_ACCOUNT", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 2);
+  ASSERT_EQ(Send("GET", "/api/cases?district=370203", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 2);
+  ASSERT_EQ(Send("GET", "/api/cases?action=HOLD", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 2);
+  ASSERT_EQ(Send("GET", "/api/cases?q=" + UrlEncode("秀英"), "", Auth(l), &out),
+            200);
+  j = json::parse(out);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["items"][0]["name"], "王秀英");
+  ASSERT_EQ(Send("GET", "/api/cases?q=" + persons_[2].person_id, "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 1);
+  ASSERT_EQ(Send("GET", "/api/cases?per_page=2&page=3", "", Auth(l), &out), 200);
+  j = json::parse(out);
+  EXPECT_EQ(j["items"].size(), 1u);
+  EXPECT_EQ(Send("GET", "/api/cases?pattern=NOPE", "", Auth(l)), 400);
+  EXPECT_EQ(Send("GET", "/api/cases?region=abc", "", Auth(l)), 400);
+}
+
+TEST_F(ConsoleApiTest, HostileNamesComeBackAsPlainJsonStrings) {
+  const Login l = LogIn("rev");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(0), "", Auth(l), &out), 200);
+  const json j = json::parse(out);
+  EXPECT_EQ(j["case"]["name"], kHostileName);
+  EXPECT_EQ(j["persons"][0]["name"], kHostileName);
+}
+
+TEST_F(ConsoleApiTest, TheCasePageHasProfileReasonsTimelineAndLinkedPeople) {
+  const Login l = LogIn("rev");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases/" + persons_[1].person_id, "", Auth(l), &out), 200);
+  const json j = json::parse(out);
+  EXPECT_EQ(j["persons"][0]["bank_account"], "6222000011112222");
+  EXPECT_EQ(j["scored"]["hits"][0]["clause"], "policy: rules.deceased_grace_months");
+  EXPECT_EQ(j["timeline"]["months"].size(), 24u);
+  EXPECT_EQ(j["timeline"]["as_of"], "2026-10-31");
+  bool linked = false;
+  for (const auto& link : j["linked"]["links"]) {
+    if (link["via"] == "ACCOUNT" && link["person_id"] == persons_[2].person_id) linked = true;
+  }
+  EXPECT_TRUE(linked) << j["linked"].dump();
+  EXPECT_EQ(Send("GET", "/api/cases/00000000000000000000", "", Auth(l)), 404);
+}
+
+TEST_F(ConsoleApiTest, AuditorsSeeIdsAccountsAndPhonesMasked) {
+  const Login l = LogIn("aud");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases", "", Auth(l), &out), 200);
+  for (const auto& item : json::parse(out)["items"]) {
+    const std::string id = item["person_id"];
+    EXPECT_EQ(id.substr(0, 14), std::string(14, '*'));
+    EXPECT_EQ(id.size(), 18u);
+  }
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(l), &out), 200);
+  EXPECT_EQ(out.find(persons_[1].person_id), std::string::npos);
+  EXPECT_EQ(out.find("6222000011112222"), std::string::npos);
+  EXPECT_EQ(out.find(persons_[1].phone), std::string::npos);
+  const json j = json::parse(out);
+  EXPECT_EQ(j["persons"][0]["bank_account"], "************2222");
+  EXPECT_FALSE(j["can_decide"]);
+  // Searching by a full resident id does not let an auditor probe for it.
+  ASSERT_EQ(Send("GET", "/api/cases?q=" + persons_[1].person_id, "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 0);
+  ASSERT_EQ(Send("GET", "/api/audit", "", Auth(l), &out), 200);
+  for (const auto& p : persons_) EXPECT_EQ(out.find(p.person_id), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, ADecisionNeedsACommentAndLandsInTheAuditLogAndTheLabels) {
+  const Login l = LogIn("rev");
+  const std::string path = "/api/cases/" + RefOf(2) + "/decision";
+  std::string out;
+  EXPECT_EQ(Send("POST", path, R"({"decision":"CONFIRM_FRAUD","comment":"  "})", Auth(l), &out),
+            400);
+  EXPECT_THAT(out, HasSubstr("comment"));
+  EXPECT_EQ(Send("POST", path, R"({"decision":"MAYBE","comment":"x"})", Auth(l)), 400);
+  ASSERT_EQ(Send("POST", path,
+                 R"({"decision":"CONFIRM_FRAUD","comment":"account shared with a dead man"})",
+                 Auth(l), &out),
+            200)
+      << out;
+  EXPECT_EQ(json::parse(out)["case"]["status"], "CONFIRMED_FRAUD");
+  ASSERT_EQ(Send("GET", "/api/cases?status=CONFIRMED_FRAUD", "", Auth(l), &out), 200);
+  EXPECT_GE(json::parse(out)["total"], 1);
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision", "", Auth(LogIn("sup")), &out), 200);
+  const json audit = json::parse(out);
+  bool found = false;
+  for (const auto& e : audit["items"]) {
+    if (e["comment"] == "account shared with a dead man") {
+      found = true;
+      EXPECT_EQ(e["user"], "rev");
+      EXPECT_EQ(e["decision"], "CONFIRM_FRAUD");
+      EXPECT_EQ(e["person_id"], persons_[2].person_id);
+    }
+  }
+  EXPECT_TRUE(found) << out;
+  auto labels = store_->GetMeta("console.labels");
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(json::parse(*labels)[persons_[2].person_id], 1);
+  auto report = AuditLog::Verify(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problem;
+}
+
+TEST_F(ConsoleApiTest, SupervisorsAssignOnlyToReviewersAndSupervisors) {
+  const Login l = LogIn("sup");
+  const std::string path = "/api/cases/" + RefOf(3) + "/assign";
+  EXPECT_EQ(Send("POST", path, R"({"assignee":"aud"})", Auth(l)), 400);
+  EXPECT_EQ(Send("POST", path, R"({"assignee":"nobody-here"})", Auth(l)), 400);
+  std::string out;
+  ASSERT_EQ(Send("POST", path, R"({"assignee":"rev"})", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["case"]["assignee"], "rev");
+  ASSERT_EQ(Send("GET", "/api/cases?assignee=rev", "", Auth(l), &out), 200);
+  EXPECT_GE(json::parse(out)["total"], 1);
+}
+
+TEST_F(ConsoleApiTest, ExportIsUtf8CsvWithFormulasDefused) {
+  const Login l = LogIn("sup");
+  auto c = Client();
+  auto r = c.Get("/api/export?district=370202", Auth(l));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->get_header_value("Content-Type"), HasSubstr("text/csv"));
+  EXPECT_EQ(r->body.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_THAT(r->body, HasSubstr("李建国"));
+  EXPECT_EQ(r->body.find("张伟"), std::string::npos) << "district 370203 is filtered out";
+  // A name starting with '=' is quoted and prefixed with an apostrophe, so a spreadsheet shows
+  // it as text instead of running it as a formula.
+  EXPECT_THAT(r->body, HasSubstr(R"("'=HYPERLINK(""http://x"")<img src=x onerror=alert(1)>")"));
+  EXPECT_EQ(r->body.find(",=HYPERLINK"), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, PolicyEditsAreValidatedAndAudited) {
+  const Login l = LogIn("sup");
+  std::string out;
+  EXPECT_EQ(Send("PUT", "/api/policy", R"({"policy":{"version":3},"comment":"bad"})", Auth(l), &out),
+            400);
+  ASSERT_EQ(Send("GET", "/api/policy", "", Auth(l), &out), 200);
+  json policy = json::parse(out)["policy"];
+  policy["version"] = "console-test-2";
+  EXPECT_EQ(Send("PUT", "/api/policy", json{{"policy", policy}}.dump(), Auth(l)), 400)
+      << "a comment is required";
+  ASSERT_EQ(Send("PUT", "/api/policy", json{{"policy", policy}, {"comment", "raise"}}.dump(),
+                 Auth(l), &out),
+            200)
+      << out;
+  ASSERT_EQ(Send("GET", "/api/policy", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["policy"]["version"], "console-test-2");
+}
+
+TEST_F(ConsoleApiTest, TheDashboardCountsByPatternRegionAndDistrict) {
+  const Login l = LogIn("aud");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/dashboard", "", Auth(l), &out), 200);
+  const json j = json::parse(out);
+  EXPECT_EQ(j["cases"], 5);
+  EXPECT_EQ(j["overpaid"], "34100.00");
+  int64_t by_pattern = 0;
+  for (const auto& row : j["by_pattern"]) by_pattern += row["cases"].get<int64_t>();
+  EXPECT_EQ(by_pattern, 5);
+  EXPECT_EQ(j["by_region"][0]["key"], "3702");
+  EXPECT_EQ(j["by_district"].size(), 2u);
+  EXPECT_EQ(j["risk_histogram"].size(), 20u);
+}
+
+TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
+  auto c = Client();
+  auto r = c.Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->get_header_value("Content-Security-Policy"), HasSubstr("script-src 'self'"));
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(c.Get("/api/nothing-here")->status, 404);
+}
+
+// ---- the hash chain on its own ----
+
+TEST(AuditChainTest, DetectsAnEditedEntry) {
+  const std::string path = TempPath("db");
+  {
+    StoreOptions o;
+    o.path = path;
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok());
+    auto log = AuditLog::Open(**store);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE((*log)->Append(json{{"type", "decision"}, {"comment", "c" + std::to_string(i)}}).ok());
+      // Another writer (screening) interleaves its own entries; the chain skips them.
+      ASSERT_TRUE((*store)->AppendAudit(R"({"screen":"PAY"})").ok());
+    }
+    auto report = AuditLog::Verify(**store);
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok()) << report->problem;
+    EXPECT_EQ(report->entries, 3u);
+    EXPECT_EQ(report->other_entries, 3u);
+  }
+  {
+    // Tamper with console entry 2 (store sequence 3) behind the store's back.
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+    rocksdb::ColumnFamilyHandle* audit = nullptr;
+    for (auto* h : handles) {
+      if (h->GetName() == "audit") audit = h;
+    }
+    ASSERT_NE(audit, nullptr);
+    std::string key(8, '\0');
+    key[7] = 3;
+    std::string value;
+    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), audit, key, &value).ok());
+    const auto at = value.find("c1");
+    ASSERT_NE(at, std::string::npos);
+    value.replace(at, 2, "c9");
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), audit, key, value).ok());
+    for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
+  StoreOptions o;
+  o.path = path;
+  o.mode = OpenMode::kReadOnly;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto report = AuditLog::Verify(**store);
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok());
+  EXPECT_EQ(report->entries, 2u) << "entries 1 and 2 still chain; entry 3 points at the old 2";
+  EXPECT_THAT(report->problem, HasSubstr("prev hash"));
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(AccountsTest, StoresOnlyAnArgon2idHashAndChecksPasswords) {
+  const std::string path = TempPath("db");
+  StoreOptions o;
+  o.path = path;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok());
+  Accounts accounts(**store);
+  EXPECT_EQ(accounts.Put("x", Role::kReviewer, "short", KdfStrength::kTestOnly).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts.Put("bad name", Role::kReviewer, "long-enough-1", KdfStrength::kTestOnly).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(accounts.Put("kim", Role::kAuditor, "long-enough-1", KdfStrength::kTestOnly).ok());
+  auto stored = (*store)->GetMeta("console.user.kim");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->find("long-enough-1"), std::string::npos);
+  EXPECT_THAT(*stored, HasSubstr("$argon2id$"));
+  EXPECT_TRUE(accounts.Check("kim", "long-enough-1").ok());
+  EXPECT_EQ(accounts.Check("kim", "long-enough-2").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts.Check("lee", "long-enough-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(MaskTail("370202195001011234"), "**************1234");
+  store->reset();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+}  // namespace
+}  // namespace vigil::console

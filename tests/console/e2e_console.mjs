@@ -1,0 +1,173 @@
+// End-to-end test of the review console in a real browser (Debian chromium driven by
+// playwright-core): a small synthetic city is generated, ingested and scored by the vigil
+// program; `vigil serve` starts on a free loopback port; a supervisor logs in, opens the top
+// case of the queue, confirms it with a comment and finds the decision in the audit log; an
+// auditor sees the same entry with the resident id masked. Screenshots of the queue, a case
+// page, the dashboard and the audit log are saved in the output folder.
+//
+// Usage: node e2e_console.mjs --vigil PATH --web WEB_DIR --out OUT_DIR [--chromium PATH]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const vigil = args.vigil;
+const web = args.web;
+const out = args.out;
+const chromiumPath = args.chromium || '/usr/bin/chromium';
+if (!vigil || !web || !out) {
+  console.error('usage: node e2e_console.mjs --vigil PATH --web WEB_DIR --out OUT_DIR');
+  process.exit(2);
+}
+const require = createRequire(path.join(web, 'package.json'));
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.error(`playwright-core is not installed in ${web}/node_modules: run "npm ci" in web/`);
+  process.exit(1);
+}
+if (!existsSync(chromiumPath)) {
+  console.error(`${chromiumPath} not found: install the Debian package chromium (scripts/install-deps.sh)`);
+  process.exit(1);
+}
+
+let passed = 0, failed = 0;
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log(`ok - ${name}`); } else { failed++; console.log(`not ok - ${name}${detail ? ': ' + detail : ''}`); }
+}
+function run(cmdArgs, input) {
+  const r = spawnSync(vigil, cmdArgs, { input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vigil ${cmdArgs.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'vigil-console-e2e-'));
+mkdirSync(out, { recursive: true });
+const db = path.join(work, 'db');
+let server = null, context = null;
+try {
+  run(['generate', '--out', path.join(work, 'city'), '--persons', '3000', '--seed', '11']);
+  run(['ingest', '--db', db, path.join(work, 'city')]);
+  run(['score', '--db', db, '--as-of', '2026-10-31', '--out', path.join(work, 'cases')]);
+  run(['user', 'add', '--db', db, 'sup1', '--role', 'supervisor'], 'supervisor-secret-1\n');
+  run(['user', 'add', '--db', db, 'aud1', '--role', 'auditor'], 'auditor-secret-1\n');
+
+  server = spawn(vigil, ['serve', '--db', db, '--port', '0', '--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const base = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('vigil serve did not start: ' + text)), 60000);
+    server.stdout.on('data', (d) => {
+      text += d;
+      const m = text.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.stderr.on('data', (d) => { text += d; });
+    server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`vigil serve exited ${code}: ${text}`)); });
+  });
+  console.log(`# console at ${base}`);
+
+  const userDataDir = path.join(work, 'chromium-profile');
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1440, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // Nothing may be fetched from outside the console (no CDN at run time).
+  const foreign = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+
+  await page.goto(base + '/');
+  await page.fill('#login-user', 'sup1');
+  await page.fill('#login-password', 'wrong-password-x');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+  check('a wrong password is refused', (await page.textContent('#login-error')).includes('Wrong'));
+  await page.fill('#login-password', 'supervisor-secret-1');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#queue-table tbody tr.row');
+  const rows = await page.$$eval('#queue-table tbody tr.row', (trs) => trs.length);
+  check('the queue lists cases after login', rows > 0, `${rows} rows`);
+  const total = await page.textContent('#queue-total');
+  check('the queue shows its total', /\d+ cases/.test(total), total);
+  const names = await page.$$eval('#queue-table tbody tr.row td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+  check('Chinese names render as text', names.some((n) => /[\u4e00-\u9fff]/.test(n)), names.slice(0, 3).join(','));
+  await page.screenshot({ path: path.join(out, 'queue.png'), fullPage: false });
+
+  const topRef = await page.getAttribute('#queue-table tbody tr.row:first-child', 'data-ref');
+  await page.click('#queue-table tbody tr.row:first-child');
+  await page.waitForSelector('#reasons li');
+  await page.waitForSelector('#timeline-chart canvas');
+  await page.waitForSelector('#risk-chart canvas');
+  await page.waitForSelector('#links-chart canvas');
+  check('the case page opens with reasons citing the policy', (await page.textContent('#reasons')).includes('policy'));
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(out, 'case.png'), fullPage: true });
+
+  await page.click('#confirm-fraud');
+  check('a decision without a comment is refused', (await page.textContent('#decision-error')).includes('comment'));
+  const comment = 'Death registered by the hospital; payments continued. 已核实 <b>e2e</b>';
+  await page.fill('#decision-comment', comment);
+  await page.click('#confirm-fraud');
+  await page.waitForFunction(() => (document.getElementById('case-history') || {}).textContent?.includes('CONFIRM_FRAUD'));
+  check('the decision appears in the case history', (await page.textContent('#case-history')).includes(comment));
+  check('markup in a comment stays text', (await page.$$('#case-history b:text("e2e")')).length === 0);
+
+  await page.goto(base + '/#/audit');
+  await page.waitForSelector('#audit-table tbody tr');
+  const firstAudit = await page.textContent('#audit-table tbody tr:first-child');
+  check('the audit log shows the decision first', firstAudit.includes('CONFIRM_FRAUD') && firstAudit.includes(comment), firstAudit);
+  await page.screenshot({ path: path.join(out, 'audit.png'), fullPage: false });
+
+  await page.goto(base + '/#/dashboard');
+  await page.waitForSelector('#chart-pattern canvas');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(out, 'dashboard.png'), fullPage: true });
+  check('the dashboard counts the cases', (await page.textContent('#tiles')).includes('cases'));
+
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-user', 'aud1');
+  await page.fill('#login-password', 'auditor-secret-1');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#queue-table tbody tr.row');
+  const ids = await page.$$eval('#queue-table tbody tr.row td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+  check('auditors see resident ids masked', ids.length > 0 && ids.every((id) => /^\*+.{4}$/.test(id)), ids[0]);
+  await page.goto(base + '/#/case/' + topRef);
+  await page.waitForSelector('#decision-card');
+  check('auditors get no decision buttons', (await page.$$('#confirm-fraud')).length === 0);
+  await page.goto(base + '/#/audit');
+  await page.waitForSelector('#audit-table tbody tr');
+  const auditText = await page.textContent('#audit-table tbody');
+  check('auditors read the audit log', auditText.includes('CONFIRM_FRAUD'));
+  await page.screenshot({ path: path.join(out, 'audit-auditor.png'), fullPage: false });
+
+  check('no script errors on the pages', pageErrors.length === 0, pageErrors.join('; '));
+  check('nothing fetched from outside the console', foreign.length === 0, foreign.join(', '));
+
+  const verify = spawnSync(vigil, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
+  check('vigil audit verify accepts the chain', verify.status === 0 && verify.stdout.includes('intact'), verify.stdout + verify.stderr);
+} catch (e) {
+  failed++;
+  console.log(`not ok - e2e run: ${e.stack || e}`);
+} finally {
+  if (context) await context.close().catch(() => {});
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => { server.on('exit', r); setTimeout(r, 5000); });
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`screenshots in ${out}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
