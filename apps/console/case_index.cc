@@ -197,7 +197,8 @@ void CaseIndex::Apply(const nlohmann::json& entry) {
   row.decided_at = entry.value("time", "");
 }
 
-bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f) const {
+bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f,
+                        const std::string& query_upper) const {
   if (f.pattern && (r.patterns & (1u << static_cast<unsigned>(*f.pattern))) == 0) return false;
   if (f.region && r.region != *f.region) return false;
   if (f.district && r.district != *f.district) return false;
@@ -210,7 +211,7 @@ bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f) const {
   if (!f.query.empty()) {
     const bool by_name = r.name.find(f.query) != std::string::npos;
     const bool by_id =
-        f.query_ids && r.person_id.find(AsciiUpper(f.query)) != std::string::npos;
+        f.query_ids && r.person_id.find(query_upper) != std::string::npos;
     const bool by_ref = r.ref == f.query;
     if (!by_name && !by_id && !by_ref) return false;
   }
@@ -219,11 +220,12 @@ bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f) const {
 
 std::vector<CaseRow> CaseIndex::Query(const CaseFilter& filter, size_t offset, size_t limit,
                                       size_t* total) const {
+  const std::string query_upper = AsciiUpper(filter.query);
   std::shared_lock lock(mu_);
   std::vector<CaseRow> out;
   size_t matched = 0;
   for (const CaseRow& r : rows_) {
-    if (!Matches(r, filter)) continue;
+    if (!Matches(r, filter, query_upper)) continue;
     if (matched >= offset && out.size() < limit) out.push_back(r);
     ++matched;
   }
@@ -233,9 +235,10 @@ std::vector<CaseRow> CaseIndex::Query(const CaseFilter& filter, size_t offset, s
 
 void CaseIndex::ForEach(const CaseFilter& filter,
                         const std::function<void(const CaseRow&)>& visit) const {
+  const std::string query_upper = AsciiUpper(filter.query);
   std::shared_lock lock(mu_);
   for (const CaseRow& r : rows_) {
-    if (Matches(r, filter)) visit(r);
+    if (Matches(r, filter, query_upper)) visit(r);
   }
 }
 

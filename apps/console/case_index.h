@@ -118,7 +118,7 @@ class CaseIndex {
   std::string last_run() const;
 
  private:
-  bool Matches(const CaseRow& row, const CaseFilter& filter) const;
+  bool Matches(const CaseRow& row, const CaseFilter& filter, const std::string& query_upper) const;
   CaseIndexOptions options_;
   mutable std::shared_mutex mu_;
   std::vector<CaseRow> rows_;  // queue order
