@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include <nlohmann/json.hpp>
 #include "vigil/csv.h"
 #include "vigil/policy.h"
 #include "vigil/scoring.h"
@@ -47,6 +48,30 @@ Result<FusionLabels> ReadTruthLabels(const std::string& truth_dir) {
   return labels;
 }
 
+// Labels from the reviewers: the console keeps the latest CONFIRM_FRAUD (1) or CLEAR (0)
+// decision per person in meta "console.labels" (docs/api.md).
+Result<FusionLabels> ReadReviewerLabels(const Store& store) {
+  auto text = store.GetMeta("console.labels");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      return Status::FailedPrecondition(
+          "no reviewer decisions in the store yet: confirm or clear cases in the console, or "
+          "pass --truth");
+    }
+    return text.status();
+  }
+  FusionLabels labels;
+  try {
+    const auto json = nlohmann::json::parse(*text);
+    for (auto it = json.begin(); it != json.end(); ++it) {
+      labels[it.key()] = static_cast<uint8_t>(it.value().get<int>() != 0 ? 1 : 0);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("meta console.labels: ") + e.what());
+  }
+  return labels;
+}
+
 int RunTrain(const TrainArgs& args) {
   auto as_of = ParseDate(args.as_of);
   if (!as_of.ok()) {
@@ -62,11 +87,6 @@ int RunTrain(const TrainArgs& args) {
     }
     policy = std::move(*loaded);
   }
-  auto labels = ReadTruthLabels(args.truth);
-  if (!labels.ok()) {
-    std::cerr << "vigil train: " << labels.status().message() << "\n";
-    return kExitFailure;
-  }
   StoreOptions store_options;
   store_options.path = args.db;
   store_options.create_if_missing = false;
@@ -74,6 +94,11 @@ int RunTrain(const TrainArgs& args) {
   if (!store.ok()) {
     std::cerr << "vigil train: cannot open " << args.db << ": " << store.status().ToString()
               << "\n";
+    return kExitFailure;
+  }
+  auto labels = args.truth.empty() ? ReadReviewerLabels(**store) : ReadTruthLabels(args.truth);
+  if (!labels.ok()) {
+    std::cerr << "vigil train: " << labels.status().message() << "\n";
     return kExitFailure;
   }
   ProgressLine progress("train");
@@ -108,12 +133,13 @@ int RunTrain(const TrainArgs& args) {
 void AddTrainCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "Fit the fusion model from labels and store it; later score runs use it");
+      "train", "Fit the fusion model from labels (reviewers' decisions or a truth folder) and "
+                "store it; later score runs use it");
   cmd->add_option("--db", args->db, "Store folder")->required();
   cmd->add_option("--as-of", args->as_of, "Date YYYY-MM-DD the labels refer to")->required();
   cmd->add_option("--truth", args->truth,
-                  "Ground-truth folder (persons.csv with person_id, patterns)")
-      ->required();
+                  "Ground-truth folder (persons.csv with person_id, patterns); without it the "
+                  "reviewers' CONFIRM_FRAUD / CLEAR decisions from the console are the labels");
   cmd->add_option("--policy", args->policy, "policy.json (defaults of the contract if absent)");
   cmd->callback([args, &exit_code] { exit_code = RunTrain(*args); });
 }
