@@ -12,23 +12,18 @@
 // the aggregates from the merged events as they stream by (each person's events arrive
 // together), and ingests everything in one atomic IngestExternalFiles. Only then is the
 // pending mark removed. Nothing is visible in the store before that ingestion.
-#include <xxhash.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <unordered_set>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/sst_file_writer.h>
-#include <rocksdb/write_batch.h>
 
 #include "bulk_writer_impl.h"
 #include "coding.h"

@@ -166,9 +166,10 @@ struct BulkLoadOptions {
 };
 
 // Writes rows into a store that held no persons and no events (an initial load), much faster
-// than Store::Write: rows are buffered, sorted and written as SST files that RocksDB ingests
-// (no WAL, no memtable, no read-before-write), and the aggregates are built once at the end
-// from the stored events.
+// than Store::Write: rows are buffered and sorted in runs written to files beside the
+// database; Finish merges the runs, builds the aggregates from the merged events and has
+// RocksDB ingest the result at once (no WAL, no memtable, no read-before-write, nothing for
+// compaction to merge). Nothing is visible in the store before Finish.
 //
 // Semantics are those of Write for the final content: a later row with the same natural key
 // replaces an earlier one (in the same or a later Add), a payment corrected to another person
@@ -190,10 +191,11 @@ class BulkWriter {
   BulkWriter& operator=(const BulkWriter&) = delete;
 
   // Buffers the rows of `batch` (the writer keeps the batch: no copy). Errors come from
-  // writing an earlier run (IoError, Corruption from RocksDB); after an error the writer
-  // refuses everything.
+  // writing an earlier run (IoError from RocksDB); after an error the writer refuses
+  // everything.
   Result<WriteCounts> Add(RecordBatch batch);
-  // Writes the last run, builds the aggregates from the stored events and removes the mark.
+  // Writes the last run, merges all runs (aggregates included), ingests the result
+  // atomically and removes the mark. Errors: IoError, Corruption (a run file read back bad).
   Status Finish();
 
   struct Impl;
@@ -349,7 +351,8 @@ class Store {
 
   // Writes every row of `batch` atomically (one RocksDB WriteBatch: events, aggregate deltas and
   // indexes together): after a crash either all of it or none of it is there. Returns the
-  // per-row outcomes once the batch is in the WAL (acknowledged).
+  // per-row outcomes once the batch is in the WAL (acknowledged). FailedPrecondition while a
+  // bulk load is in progress or was interrupted (BulkLoadPending()): rerun that load first.
   Result<WriteCounts> Write(const RecordBatch& batch);
 
   // Bulk load into an empty store: sorts the batch, writes SST files beside the database and
