@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "scoring_inputs.h"
 #include "vigil/policy.h"
 #include "vigil/scoring.h"
 #include "vigil/store.h"
@@ -20,39 +21,21 @@ struct ScoreArgs {
 };
 
 int RunScore(const ScoreArgs& args) {
-  auto as_of = ParseDate(args.as_of);
-  if (!as_of.ok()) {
-    std::cerr << "vigil score: --as-of: " << as_of.status().message() << "\n";
-    return kExitUsage;
-  }
-  Policy policy = Policy::Defaults();
-  if (!args.policy.empty()) {
-    auto loaded = Policy::LoadFile(args.policy);
-    if (!loaded.ok()) {
-      std::cerr << "vigil score: " << loaded.status().message() << "\n";
-      return kExitFailure;
-    }
-    policy = std::move(*loaded);
-  }
-  StoreOptions store_options;
-  store_options.path = args.db;
-  store_options.create_if_missing = false;
-  auto store = Store::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "vigil score: cannot open " << args.db << ": " << store.status().ToString()
-              << "\n";
-    return kExitFailure;
-  }
+  int failure = kExitFailure;
+  auto inputs = OpenScoringInputs("score", args.db, args.as_of, args.policy, &failure);
+  if (!inputs) return failure;
+  const Policy& policy = inputs->policy;
+  Store& store = *inputs->store;
   ProgressLine progress("score");
   ScoreOptions options;
-  options.as_of = *as_of;
+  options.as_of = inputs->as_of;
   options.out_dir = args.out;
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t done, uint64_t total, const char* phase) {
       progress.Update(done, total, "persons", phase);
     };
   }
-  auto summary = ScoreAll(**store, policy, options);
+  auto summary = ScoreAll(store, policy, options);
   progress.Finish();
   if (!summary.ok()) {
     std::cerr << "vigil score: " << summary.status().ToString() << "\n";

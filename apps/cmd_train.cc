@@ -1,10 +1,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "progress.h"
-#include <nlohmann/json.hpp>
+#include "scoring_inputs.h"
 #include "vigil/csv.h"
 #include "vigil/policy.h"
 #include "vigil/scoring.h"
@@ -73,43 +74,25 @@ Result<FusionLabels> ReadReviewerLabels(const Store& store) {
 }
 
 int RunTrain(const TrainArgs& args) {
-  auto as_of = ParseDate(args.as_of);
-  if (!as_of.ok()) {
-    std::cerr << "vigil train: --as-of: " << as_of.status().message() << "\n";
-    return kExitUsage;
-  }
-  Policy policy = Policy::Defaults();
-  if (!args.policy.empty()) {
-    auto loaded = Policy::LoadFile(args.policy);
-    if (!loaded.ok()) {
-      std::cerr << "vigil train: " << loaded.status().message() << "\n";
-      return kExitFailure;
-    }
-    policy = std::move(*loaded);
-  }
-  StoreOptions store_options;
-  store_options.path = args.db;
-  store_options.create_if_missing = false;
-  auto store = Store::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "vigil train: cannot open " << args.db << ": " << store.status().ToString()
-              << "\n";
-    return kExitFailure;
-  }
-  auto labels = args.truth.empty() ? ReadReviewerLabels(**store) : ReadTruthLabels(args.truth);
+  int failure = kExitFailure;
+  auto inputs = OpenScoringInputs("train", args.db, args.as_of, args.policy, &failure);
+  if (!inputs) return failure;
+  const Policy& policy = inputs->policy;
+  Store& store = *inputs->store;
+  auto labels = args.truth.empty() ? ReadReviewerLabels(store) : ReadTruthLabels(args.truth);
   if (!labels.ok()) {
     std::cerr << "vigil train: " << labels.status().message() << "\n";
     return kExitFailure;
   }
   ProgressLine progress("train");
   ScoreOptions options;
-  options.as_of = *as_of;
+  options.as_of = inputs->as_of;
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t done, uint64_t total, const char* phase) {
       progress.Update(done, total, "persons", phase);
     };
   }
-  auto summary = TrainFusion(**store, policy, options, *labels);
+  auto summary = TrainFusion(store, policy, options, *labels);
   progress.Finish();
   if (!summary.ok()) {
     std::cerr << "vigil train: " << summary.status().ToString() << "\n";
@@ -133,8 +116,9 @@ int RunTrain(const TrainArgs& args) {
 void AddTrainCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "Fit the fusion model from labels (reviewers' decisions or a truth folder) and "
-                "store it; later score runs use it");
+      "train",
+      "Fit the fusion model from labels (reviewers' decisions or a truth folder) and "
+      "store it; later score runs use it");
   cmd->add_option("--db", args->db, "Store folder")->required();
   cmd->add_option("--as-of", args->as_of, "Date YYYY-MM-DD the labels refer to")->required();
   cmd->add_option("--truth", args->truth,
