@@ -82,6 +82,31 @@ void AddMonths(const ContributionRecord& k, int until, std::vector<int>& months)
 
 std::string Years(int months) { return FormatFixed(months / 12.0, 1) + " years"; }
 
+// The hit of an early retirement (special job, disability) whose grounds fail: the pension
+// paid before the normal retirement age is what would be recovered.
+RuleHit EarlyRetirementHit(const Context& c, const PersonRecord& reg, Pattern pattern,
+                           std::string clause, double strength,
+                           const std::vector<std::string>& problems, std::string_view label,
+                           std::string_view retirement_type) {
+  RuleHit hit;
+  hit.pattern = pattern;
+  hit.clause = std::move(clause);
+  hit.strength = strength;
+  hit.region = reg.region;
+  const Month normal =
+      MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex, reg.category));
+  hit.overpaid = PensionBefore(c, reg.region, normal);
+  hit.reason = std::string(label) + " retirement on " + FormatDate(reg.retirement_date) + ": ";
+  for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
+  if (hit.overpaid.fen() > 0) {
+    hit.reason += "; " + FormatMoneyGrouped(hit.overpaid) + " paid before normal age (" +
+                  FormatMonth(normal) + ")";
+  }
+  hit.evidence.push_back(
+      {"persons", reg.retirement_date, std::string(retirement_type) + " retirement"});
+  return hit;
+}
+
 }  // namespace
 
 // Special-job early retirement needs the minimum years in that job type, at an employer whose
@@ -157,22 +182,8 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
       strength = std::max(strength, 0.8);
     }
     if (problems.empty()) continue;
-    RuleHit hit;
-    hit.pattern = Pattern::kFakeSpecialJob;
-    hit.clause = clause;
-    hit.strength = strength;
-    hit.region = reg.region;
-    // Without the special job the person retires at the normal age: earlier pension is owed back.
-    const Month normal = MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex,
-                                                                                     reg.category));
-    hit.overpaid = PensionBefore(c, reg.region, normal);
-    hit.reason = "special-job retirement on " + FormatDate(reg.retirement_date) + ": ";
-    for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
-    if (hit.overpaid.fen() > 0) {
-      hit.reason += "; " + FormatMoneyGrouped(hit.overpaid) + " paid before normal age (" +
-                    FormatMonth(normal) + ")";
-    }
-    hit.evidence.push_back({"persons", reg.retirement_date, "SPECIAL_JOB retirement"});
+    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeSpecialJob, clause, strength, problems,
+                                     "special-job", "SPECIAL_JOB");
     if (misfit != nullptr) {
       hit.evidence.push_back({"contributions", misfit->paid_date,
                               std::string(CodeName(misfit->job_type)) + " at " + misfit->industry});
@@ -241,21 +252,8 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
       strength = std::max(strength, 0.8);
     }
     if (problems.empty()) continue;
-    RuleHit hit;
-    hit.pattern = Pattern::kFakeDisability;
-    hit.clause = clause;
-    hit.strength = strength;
-    hit.region = reg.region;
-    const Month normal = MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex,
-                                                                                     reg.category));
-    hit.overpaid = PensionBefore(c, reg.region, normal);
-    hit.reason = "disability retirement on " + FormatDate(reg.retirement_date) + ": ";
-    for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
-    if (hit.overpaid.fen() > 0) {
-      hit.reason += "; " + FormatMoneyGrouped(hit.overpaid) + " paid before normal age (" +
-                    FormatMonth(normal) + ")";
-    }
-    hit.evidence.push_back({"persons", reg.retirement_date, "DISABILITY retirement"});
+    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeDisability, clause, strength, problems,
+                                     "disability", "DISABILITY");
     if (qualifying != nullptr) {
       hit.evidence.push_back({"appraisals", qualifying->appraisal_date,
                               "grade " + std::to_string(qualifying->grade) + " by " +
