@@ -1,5 +1,6 @@
 // Rules on who is paid and where: shared and hijacked accounts, forged identities, reused faces.
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,8 +91,8 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
                    FormatDate(paid[from]->paid_date) + " into " + Mask(paid.back()->bank_account) +
                    ", not the registered account " + Mask(reg.bank_account) + ": " +
                    FormatMoneyGrouped(sum) + " diverted";
-      hit.evidence.push_back({"payments", paid[from]->paid_date,
-                              "into " + Mask(paid.back()->bank_account)});
+      hit.evidence.push_back(
+          {"payments", paid[from]->paid_date, "into " + Mask(paid.back()->bank_account)});
       out.push_back(std::move(hit));
       continue;
     }
@@ -102,27 +103,63 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const Date switched = paid[first_new]->paid_date;
     const int switch_day = DayNumber(switched);
     const int window = c.policy.rules.hijack_in_person_days;
-    bool seen = false;
+    bool at_counter = false;
+    // The person's own card use on the pension account, a year before and since the switch.
+    constexpr int kRateDays = 365;
+    int activity_before = 0, activity_after = 0, first_signal_day = switch_day;
     for (const SignalRecord& s : c.h.signals) {
       const int day = DayNumber(DateOf(s.occurred_at));
-      if (day > switch_day) break;
-      // A payee account is changed at a counter or a service desk with an id check (or on a
-      // community worker's visit), not by self-service face certification.
-      if (IsInPerson(s.source) && s.source != SignalSource::kFaceCert &&
-          day >= switch_day - window) {
-        seen = true;
+      if (DateOf(s.occurred_at) > c.as_of) break;
+      first_signal_day = std::min(first_signal_day, day);
+      if (s.source == SignalSource::kBankActivity) {
+        if (day > switch_day) {
+          ++activity_after;
+        } else if (day > switch_day - kRateDays) {
+          ++activity_before;
+        }
+      }
+      // A payee account is changed at a bank counter or a service desk with an id check: not by
+      // self-service face certification, nor on a community worker's visit, nor by a cash
+      // withdrawal at the counter (recorded as such in the signal's detail).
+      const bool cash = s.detail == "WITHDRAWAL" || s.detail == "DEPOSIT";
+      if ((s.source == SignalSource::kGovService ||
+           (s.source == SignalSource::kBankCounter && !cash)) &&
+          day <= switch_day && day >= switch_day - window) {
+        at_counter = true;
       }
     }
-    if (seen) continue;  // the person changed their own account
+    const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
+    const int days_since = DayNumber(c.as_of) - switch_day;
+    const double expected = static_cast<double>(activity_before) * days_since / rate_days;
+    const double stop_chance = std::exp(-expected);
+    const bool stopped = activity_after == 0 && stop_chance < c.policy.rules.hijack_stop_alpha;
+    if (at_counter && !stopped) continue;  // the person changed their own account
     const uint32_t sharing = Lookup(c.facts.persons_per_account, reg.bank_account);
     const bool to_ecny = paid[first_new]->channel == Channel::kEcny &&
                          paid[first_new - 1]->channel == Channel::kBank;
     Money sum;
     for (size_t i = first_new; i < paid.size(); ++i) sum += paid[i]->amount;
-    hit.strength = 0.55 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
-    hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) +
-                 " to " + Mask(reg.bank_account) + " on " + FormatDate(switched) +
-                 " with no in-person sign in the " + std::to_string(window) + " days before";
+    if (!at_counter) {
+      hit.strength = (stopped ? 0.85 : 0.55) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+    } else {
+      // Someone was at a counter, but the pensioner's own use of the account ended there: an
+      // honest change to an account the person uses less looks the same, so context alone.
+      hit.strength = 0.45 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+    }
+    hit.strength = std::min(hit.strength, 0.95);
+    hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";
+    hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
+                 Mask(reg.bank_account) + " on " + FormatDate(switched);
+    if (!at_counter) {
+      hit.reason += " with no bank counter or service desk visit in the " + std::to_string(window) +
+                    " days before";
+    }
+    if (stopped) {
+      hit.reason += "; the pensioner's own card use stopped there (" +
+                    std::to_string(activity_before) + " uses in the year before, none in " +
+                    std::to_string(days_since) + " days since; chance " +
+                    FormatFixed(stop_chance, 4) + ")";
+    }
     if (sharing >= 2) {
       hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
     }
@@ -155,29 +192,49 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     hit.clause = "policy: resident id check character (GB 11643-1999)";
     hit.strength = 0.95;
     hit.overpaid = sum;
-    hit.reason = "resident id fails its check character in the fund's ledgers: " +
-                 std::to_string(count) + " payments, " + FormatMoneyGrouped(sum) +
-                 " paid to an identity that cannot have been issued";
+    hit.reason =
+        "resident id fails its check character in the fund's ledgers: " + std::to_string(count) +
+        " payments, " + FormatMoneyGrouped(sum) +
+        " paid to an identity that cannot have been issued";
     hit.evidence.push_back({"persons", c.as_of, "id check character fails"});
     out.push_back(std::move(hit));
     return;
   }
+  // A second identity made from a real person's name and birth date lives only in the fund's
+  // ledgers: no hospital, bank, transit, phone or registry record has ever named it. The real
+  // person of the pair has such a footprint. A shared phone as well makes it one person twice.
+  bool footprint = false;
+  for (const SignalRecord& s : c.h.signals) {
+    if (DateOf(s.occurred_at) > c.as_of) break;
+    footprint = true;
+    break;
+  }
+  for (const RegistryRecord& r : c.h.registry) footprint = footprint || c.Known(r);
+  for (const AppraisalRecord& a : c.h.appraisals) footprint = footprint || c.Known(a);
   for (const PersonRecord& reg : c.h.registrations) {
-    if (reg.phone.empty()) continue;
     const uint32_t twins =
         Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
-    const uint32_t phones = Lookup(c.facts.ids_per_phone, reg.phone);
-    if (twins <= 1 || phones <= 1) continue;
+    const uint32_t phones = reg.phone.empty() ? 0 : Lookup(c.facts.ids_per_phone, reg.phone);
+    if (twins <= 1 || (footprint && phones <= 1)) continue;
     RuleHit hit;
     hit.pattern = Pattern::kForgedIdentity;
     hit.clause = "policy: one person, one resident id";
-    // The identity seen in person recently is more likely the real one of the pair.
-    hit.strength = c.cert.last_in_person && c.cert.outcome == Certification::kCertified ? 0.5 : 0.75;
     hit.region = reg.region;
-    hit.reason = std::to_string(twins) + " ids share this name and birth date " +
-                 FormatDate(reg.birth_date) + ", and " + std::to_string(phones) +
-                 " ids share the phone: one person registered twice";
-    hit.evidence.push_back({"persons", reg.retirement_date, "name, birth date and phone shared"});
+    hit.reason =
+        std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
+    if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
+    if (footprint) {
+      // The identity other agencies know is the real one of the pair: context for the
+      // caseworker looking at the other.
+      hit.strength = 0.3;
+      hit.reason += "; this id is known to other agencies (the other is the suspect)";
+    } else {
+      hit.strength = phones > 1 ? 0.85 : 0.75;
+      hit.reason += "; no other agency has any record of this id: a second identity";
+    }
+    hit.evidence.push_back(
+        {"persons", reg.retirement_date,
+         phones > 1 ? "name, birth date and phone shared" : "name and birth date shared"});
     out.push_back(std::move(hit));
     return;
   }
@@ -210,10 +267,10 @@ void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
   hit.strength = static_cast<int>(most) <= household
                      ? 0.25
                      : Grow(0.75, (static_cast<double>(most) - household - 1) / 2.0);
-  hit.reason = "face place " + worst->place + " certified " + std::to_string(most) +
-               " persons (" + std::to_string(passes) + " passes for this one" +
+  hit.reason = "face place " + worst->place + " certified " + std::to_string(most) + " persons (" +
+               std::to_string(passes) + " passes for this one" +
                (static_cast<int>(most) <= household ? "; one household may share a phone)"
-                                                     : "; more than one household)");
+                                                    : "; more than one household)");
   hit.evidence.push_back({"FACE_CERT", DateOf(worst->occurred_at), "PASS at " + worst->place});
   out.push_back(std::move(hit));
 }

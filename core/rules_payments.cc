@@ -90,8 +90,8 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
     hit.reason += "; " + std::to_string(paid.after_report) + " paid after the report";
   }
   hit.evidence.push_back({source, *died, "reported " + FormatDate(*reported)});
-  hit.evidence.push_back({"payments", Date(paid.first.year(), paid.first.month(),
-                                           std::chrono::day(1)),
+  hit.evidence.push_back({"payments",
+                          Date(paid.first.year(), paid.first.month(), std::chrono::day(1)),
                           std::to_string(paid.count) + " periods after the death month"});
   out.push_back(std::move(hit));
 }
@@ -117,14 +117,13 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     hit.strength = 0.95;
     hit.overpaid = paid.sum;
     hit.region = paid.region;
-    hit.reason = "cremated on " + FormatDate(cremation->event_date) +
-                 " with no death registration";
+    hit.reason = "cremated on " + FormatDate(cremation->event_date) + " with no death registration";
     if (paid.count > 0) {
-      hit.reason += "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) +
-                    " overpaid";
+      hit.reason +=
+          "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
     }
-    hit.evidence.push_back({"CREMATION", cremation->event_date,
-                            "reported " + FormatDate(cremation->reported_date)});
+    hit.evidence.push_back(
+        {"CREMATION", cremation->event_date, "reported " + FormatDate(cremation->reported_date)});
     out.push_back(std::move(hit));
     return;
   }
@@ -149,8 +148,8 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   const PaidAfter paid = PaymentsAfter(c, since, {});
   hit.reason = c.cert.reason;
   if (paid.count > 0 && c.cert.last_body_sign) {
-    hit.reason += "; at risk: " + FormatMoneyGrouped(paid.sum) + " paid for " +
-                  Months(paid.count) + " since last seen in body";
+    hit.reason += "; at risk: " + FormatMoneyGrouped(paid.sum) + " paid for " + Months(paid.count) +
+                  " since last seen in body";
   }
   hit.region = paid.region;
   hit.evidence = c.cert.evidence;
@@ -195,7 +194,8 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
                  FormatDate(in.event_date) +
                  (release ? ", released " + FormatDate(release->event_date) : std::string()) +
                  "): " + FormatMoneyGrouped(sum) + " overpaid";
-    hit.evidence.push_back({"PRISON_IN", in.event_date, "reported " + FormatDate(in.reported_date)});
+    hit.evidence.push_back(
+        {"PRISON_IN", in.event_date, "reported " + FormatDate(in.reported_date)});
     if (release) {
       hit.evidence.push_back(
           {"PRISON_OUT", release->event_date, "reported " + FormatDate(release->reported_date)});
@@ -262,42 +262,59 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
   for (uint16_t r : regions) region_list += (region_list.empty() ? "" : ", ") + std::to_string(r);
   hit.reason = "pension for " + Months(months) + " (" +
                Span(MonthFromNumber(*first), MonthFromNumber(*last)) +
-               ") paid by several regions (" + region_list + "): " +
-               FormatMoneyGrouped(overpaid) + " overpaid";
-  hit.evidence.push_back({"payments", Date(MonthFromNumber(*first).year(),
-                                           MonthFromNumber(*first).month(), std::chrono::day(1)),
-                          std::to_string(months) + " periods paid by >= " +
-                              std::to_string(c.policy.rules.duplicate_min_regions) + " regions"});
+               ") paid by several regions (" + region_list + "): " + FormatMoneyGrouped(overpaid) +
+               " overpaid";
+  hit.evidence.push_back(
+      {"payments",
+       Date(MonthFromNumber(*first).year(), MonthFromNumber(*first).month(), std::chrono::day(1)),
+       std::to_string(months) + " periods paid by >= " +
+           std::to_string(c.policy.rules.duplicate_min_regions) + " regions"});
   out.push_back(std::move(hit));
 }
 
-// A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). Arrears
-// paid after a restore come as whole multiples of the benefit for months that had no payment:
-// those are legitimate and skipped.
+// A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
+// payment judged for a period is its first one: a later row for the same period is a supplement
+// (the yearly adjustment back-dated to January and paid months later, a correction), not the
+// month's pension. Arrears paid after a restore come as whole multiples of the benefit for
+// months that had no payment: those are legitimate and skipped. Too much is an overpayment to
+// recover; too little is an error or a diversion of part of the pension, both for a caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.monthly_benefit.fen() <= 0) continue;
     const double approved = static_cast<double>(reg.monthly_benefit.fen());
+    // The month's own payment: the first paid for each period.
+    std::vector<const PaymentRecord*> monthly;
+    for (const PaymentRecord& p : c.h.payments) {
+      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
+        monthly.push_back(&p);
+      }
+    }
+    std::stable_sort(monthly.begin(), monthly.end(),
+                     [](const PaymentRecord* a, const PaymentRecord* b) {
+                       const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
+                       return ma != mb ? ma < mb : Days(a->paid_date) < Days(b->paid_date);
+                     });
+    monthly.erase(std::unique(monthly.begin(), monthly.end(),
+                              [](const PaymentRecord* a, const PaymentRecord* b) {
+                                return MonthNumber(a->period) == MonthNumber(b->period);
+                              }),
+                  monthly.end());
+    if (monthly.empty()) continue;
+    std::vector<int> paid_months;
+    paid_months.reserve(monthly.size());
+    for (const PaymentRecord* p : monthly) paid_months.push_back(MonthNumber(p->period));
     int count = 0, high = 0;
     Money overpaid;
     double worst = 1.0;
     const PaymentRecord* worst_payment = nullptr;
-    std::vector<int> paid_months;
-    for (const PaymentRecord& p : c.h.payments) {
-      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
-        paid_months.push_back(MonthNumber(p.period));
-      }
-    }
-    std::sort(paid_months.begin(), paid_months.end());
-    for (const PaymentRecord& p : c.h.payments) {
-      if (p.region != reg.region || p.benefit != Benefit::kPension || !c.Known(p)) continue;
-      const double ratio = static_cast<double>(p.amount.fen()) / approved;
+    for (const PaymentRecord* p : monthly) {
+      const double ratio = static_cast<double>(p->amount.fen()) / approved;
       if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
       const long k = std::lround(ratio);
       if (k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k)) {
         // Arrears: k-1 earlier months without a payment make it k months' benefit.
-        const int month = MonthNumber(p.period);
+        const int month = MonthNumber(p->period);
         int missing = 0;
         // Only months since payments began can be owed (the data may start later).
         for (int m = month - 1; m >= paid_months.front() && missing < k - 1; --m) {
@@ -308,12 +325,12 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
       ++count;
       if (ratio > 1.0) {
         ++high;
-        overpaid += p.amount - reg.monthly_benefit;
+        overpaid += p->amount - reg.monthly_benefit;
       }
       const double severity = ratio > 1.0 ? ratio : 1.0 / ratio;
       if (severity > (worst_payment ? (worst > 1.0 ? worst : 1.0 / worst) : 0.0)) {
         worst = ratio;
-        worst_payment = &p;
+        worst_payment = p;
       }
     }
     if (count == 0) continue;
@@ -321,18 +338,19 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     hit.pattern = Pattern::kAmountAnomaly;
     hit.clause = "policy: rules.amount_anomaly_ratio";
     const double severity = worst > 1.0 ? worst : 1.0 / worst;
-    hit.strength = high > 0 ? Grow(0.7, severity / ratio_limit - 1.0 + (count - 1) / 3.0) : 0.4;
+    // Underpayment alone recovers nothing but is still a payment the fund did not approve.
+    hit.strength = Grow(high > 0 ? 0.7 : 0.6, severity / ratio_limit - 1.0 + (count - 1) / 3.0);
     hit.overpaid = overpaid;
     hit.region = reg.region;
-    hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") +
-                 " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) +
-                 " (worst " + FormatMoneyGrouped(worst_payment->amount) + " for " +
+    hit.reason = std::to_string(count) + " monthly payment" + (count == 1 ? "" : "s") +
+                 " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) + " (worst " +
+                 FormatMoneyGrouped(worst_payment->amount) + " for " +
                  FormatMonth(worst_payment->period) + ", x" + FormatFixed(worst) + ", limit x" +
                  FormatFixed(ratio_limit) + ")";
-    if (high > 0) hit.reason += ": " + FormatMoneyGrouped(overpaid) + " overpaid";
-    hit.evidence.push_back({"payments", worst_payment->paid_date,
-                            FormatMonth(worst_payment->period) + " " +
-                                FormatMoney(worst_payment->amount)});
+    hit.reason += high > 0 ? ": " + FormatMoneyGrouped(overpaid) + " overpaid" : ": underpaid";
+    hit.evidence.push_back(
+        {"payments", worst_payment->paid_date,
+         FormatMonth(worst_payment->period) + " " + FormatMoney(worst_payment->amount)});
     out.push_back(std::move(hit));
   }
 }
@@ -369,14 +387,15 @@ void UnemployedWhileEmployed(const Context& c, std::vector<RuleHit>& out) {
   hit.overpaid = sum;
   hit.region = first->region;
   hit.reason = "unemployment benefit for " + Months(count) + " covered by regular contributions" +
-               " (first " + FormatMonth(first->period) + ", employer " + spell->employer_id +
-               " " + FormatMonth(spell->start_month) + ".." + FormatMonth(spell->end_month) +
+               " (first " + FormatMonth(first->period) + ", employer " + spell->employer_id + " " +
+               FormatMonth(spell->start_month) + ".." + FormatMonth(spell->end_month) +
                "; tolerated " + std::to_string(grace) + "): " + FormatMoneyGrouped(sum) +
                " overpaid";
-  hit.evidence.push_back({"payments", first->paid_date, "UNEMPLOYMENT " + FormatMonth(first->period)});
-  hit.evidence.push_back({"contributions", spell->paid_date,
-                          "REGULAR " + FormatMonth(spell->start_month) + ".." +
-                              FormatMonth(spell->end_month)});
+  hit.evidence.push_back(
+      {"payments", first->paid_date, "UNEMPLOYMENT " + FormatMonth(first->period)});
+  hit.evidence.push_back(
+      {"contributions", spell->paid_date,
+       "REGULAR " + FormatMonth(spell->start_month) + ".." + FormatMonth(spell->end_month)});
   out.push_back(std::move(hit));
 }
 

@@ -114,6 +114,10 @@ struct RulePolicy {
   // A payee-account switch with an in-person sign (counter, service, visit) within this many
   // days before the first payment to the new account was made by the person. Default 90.
   int hijack_in_person_days = 90;
+  // The person's own card use on the pension account (BANK_ACTIVITY) stopped at a payee-account
+  // switch: no activity since, where their rate over the year before makes that chance below
+  // this (Poisson). Default 0.01.
+  double hijack_stop_alpha = 0.01;
   // Unemployment months overlapping contribution spells tolerated (the month of changing
   // job). Default 1.
   int unemployment_overlap_grace_months = 1;

@@ -23,7 +23,7 @@ struct Outcome {
 };
 
 Outcome Apply(PersonHistory& h, const CrossPersonFacts& facts = {},
-          const Policy& policy = Policy::Defaults(), Date as_of = kAsOf) {
+              const Policy& policy = Policy::Defaults(), Date as_of = kAsOf) {
   Finish(h);
   Outcome r;
   r.cert = Certify(h, policy, as_of, &facts);
@@ -71,7 +71,8 @@ TEST(RuleTest, SurvivorBenefitAfterDeathIsNotPaidToTheDead) {
   std::erase_if(h.payments, [](const PaymentRecord& p) {
     return MonthNumber(p.period) > MonthNumber(M("2026-03"));
   });
-  PayMonthly(h, 3702, M("2026-04"), M("2026-10"), "1200.00", "6222000055556666", Benefit::kSurvivor);
+  PayMonthly(h, 3702, M("2026-04"), M("2026-10"), "1200.00", "6222000055556666",
+             Benefit::kSurvivor);
   h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-02"), D("2026-04-10")));
   const Outcome r = Apply(h);
   EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
@@ -222,14 +223,80 @@ TEST(RuleTest, AccountChangedInPersonIsNotHijack) {
   h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-07-28T10:00:00", "branch-1"));
   EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
   // Without the visit, and into an account two other persons are paid into: suspect.
-  std::erase_if(h.signals, [](const SignalRecord& s) { return s.source == SignalSource::kBankCounter; });
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kBankCounter; });
   CrossPersonFacts facts;
   facts.persons_per_account["6217999900001111"] = 3;
   const Outcome r = Apply(h, facts);
   const RuleHit* hit = r.Find(Pattern::kAccountHijack);
   ASSERT_NE(hit, nullptr);
   EXPECT_DOUBLE_EQ(hit->strength, 0.8);
-  EXPECT_EQ(hit->reason.substr(0, 60), "payee account switched from ****2222 to ****1111 on 2026-08-");
+  EXPECT_EQ(hit->reason.substr(0, 60),
+            "payee account switched from ****2222 to ****1111 on 2026-08-");
+}
+
+// The registered account switched to 6217999900001111 from August 2026.
+PersonHistory SwitchedAccount() {
+  PersonHistory h = Pensioner();
+  h.registrations[0].bank_account = "6217999900001111";
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-04"))) p.bank_account = "6217999900001111";
+  }
+  return h;
+}
+
+TEST(RuleTest, SwitchAfterWhichThePensionersOwnCardUseStoppedIsHijack) {
+  PersonHistory h = SwitchedAccount();
+  // The pensioner used the card every two weeks; nobody has since the switch.
+  std::erase_if(h.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kBankActivity && DateOf(s.occurred_at) > D("2026-04-01");
+  });
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.85);
+  EXPECT_NE(hit->reason.find("own card use stopped"), std::string::npos) << hit->reason;
+  // Made at a service desk, the switch itself is the person's: the stop alone is context.
+  h.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-25T10:00:00", "desk-1", "COUNTER"));
+  const Outcome with_desk = Apply(h);
+  const RuleHit* context = with_desk.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
+}
+
+TEST(RuleTest, SwitchAtTheServiceDeskWithCardUseGoingOnIsNotHijack) {
+  PersonHistory h = SwitchedAccount();
+  h.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-25T10:00:00", "desk-1", "COUNTER"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
+  // A cash withdrawal at a bank counter is not where the payee account was changed.
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kGovService; });
+  h.signals.push_back(
+      Signal(SignalSource::kBankCounter, "2026-03-25T10:00:00", "branch-1", "WITHDRAWAL"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.55);
+}
+
+TEST(RuleTest, CardStopIsJudgedAgainstThePersonsOwnRate) {
+  PersonHistory h = SwitchedAccount();
+  h.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-25T10:00:00", "desk-1", "COUNTER"));
+  // One card use a year: seven quiet months since the switch are no evidence of a stop.
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kBankActivity; });
+  h.signals.push_back(Signal(SignalSource::kBankActivity, "2025-09-01T10:00:00", "atm-3"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
+  // Boundary: the chance of those quiet months at this rate is about 0.58; a level above it
+  // calls them a stop (context only, the desk visit stands).
+  Policy loose = Policy::Defaults();
+  loose.rules.hijack_stop_alpha = 0.5;
+  EXPECT_EQ(Apply(h, {}, loose).Find(Pattern::kAccountHijack), nullptr);
+  loose.rules.hijack_stop_alpha = 0.6;
+  EXPECT_NE(Apply(h, {}, loose).Find(Pattern::kAccountHijack), nullptr);
 }
 
 // ---- FAKE_SPECIAL_JOB
@@ -317,8 +384,9 @@ TEST(RuleTest, DisabilitySignedByAHotspotDoctorIsFlagged) {
   const Outcome r = Apply(h, DoctorFacts());
   const RuleHit* hit = r.Find(Pattern::kFakeDisability);
   ASSERT_NE(hit, nullptr);
-  EXPECT_NE(hit->reason.find("14 of 16 appraisals complete loss (88%) vs 20% across doctors (chance"),
-            std::string::npos)
+  EXPECT_NE(
+      hit->reason.find("14 of 16 appraisals complete loss (88%) vs 20% across doctors (chance"),
+      std::string::npos)
       << hit->reason;
   EXPECT_GE(hit->strength, 0.7);
 }
@@ -452,14 +520,36 @@ TEST(RuleTest, BadCheckCharacterInLedgersIsForgedAndAllPaymentsAreRecovered) {
   EXPECT_EQ(hit->overpaid, Y("3421.00") * 24);
 }
 
-TEST(RuleTest, SameNameAndBirthAloneIsNotForgedButWithThePhoneItIs) {
+TEST(RuleTest, SameNameAndBirthWithAFootprintIsTheRealOneOfThePair) {
   PersonHistory h = Pensioner();
   CrossPersonFacts facts;
   facts.ids_per_name_birth["张伟|1955-05-10"] = 2;
   facts.ids_per_phone["13800000001"] = 1;
   EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+  // Sharing the phone too: one person twice, but this id is the one other agencies know.
   facts.ids_per_phone["13800000001"] = 2;
-  EXPECT_NE(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_LT(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+}
+
+TEST(RuleTest, NamesakeIdNoOtherAgencyKnowsIsForged) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  CrossPersonFacts facts;
+  facts.ids_per_name_birth["张伟|1955-05-10"] = 2;
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.75);
+  facts.ids_per_phone["13800000001"] = 2;
+  const Outcome shared = Apply(h, facts);
+  ASSERT_NE(shared.Find(Pattern::kForgedIdentity), nullptr);
+  EXPECT_DOUBLE_EQ(shared.Find(Pattern::kForgedIdentity)->strength, 0.85);
+  // Boundary: alone with its name and birth date, an id without signals is only thin.
+  facts.ids_per_name_birth["张伟|1955-05-10"] = 1;
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
 }
 
 // ---- AMOUNT_ANOMALY
@@ -485,6 +575,38 @@ TEST(RuleTest, ArrearsAfterARestoreAreNotAnomalous) {
   for (PaymentRecord& p : h.payments) {
     if (p.period == M("2026-09")) p.amount = Y("3421.00") * 4;  // 3 months owed + September
   }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
+TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
+  PersonHistory h = Pensioner();
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-03")) p.amount = Y("1200.00");  // x0.35
+  }
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_EQ(hit->overpaid, Money());
+  EXPECT_NE(hit->reason.find("underpaid"), std::string::npos) << hit->reason;
+  // Boundary: 1/1.5 of the benefit (2,280.67) is within policy, a fen less is not.
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-03")) p.amount = Y("2280.67");
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-03")) p.amount = Y("2280.00");
+  }
+  EXPECT_NE(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
+TEST(RuleTest, LaterSupplementForAPaidMonthIsNotTheMonthsPension) {
+  PersonHistory h = Pensioner();
+  // The yearly increase back-dated to January, paid in August for July: a second, small row.
+  PaymentRecord arrears = Payment(3702, M("2026-07"), "410.52", "6222000011112222");
+  arrears.payment_id += "-A";
+  arrears.paid_date = D("2026-08-08");
+  h.payments.push_back(arrears);
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
