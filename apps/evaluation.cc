@@ -1,5 +1,6 @@
 #include "evaluation.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
@@ -70,6 +71,7 @@ Result<EvaluationReport> Evaluate(const std::string& truth_dir, const std::strin
   EvaluationReport report;
   std::unordered_map<std::string, PatternSet> truth_patterns;  // by person id
   std::unordered_map<std::string, bool> alive_by_row;          // by person id|region
+  std::unordered_set<std::string> pensioner_rows;              // by person id|region, with role
   std::vector<size_t> col;
   CsvRow row;
 
@@ -77,11 +79,21 @@ Result<EvaluationReport> Evaluate(const std::string& truth_dir, const std::strin
     VIGIL_ASSIGN_OR_RETURN(auto reader,
                            OpenWithColumns(truth_dir + "/persons.csv",
                                            {"person_id", "region", "alive", "patterns"}, &col));
+    // `role` is not part of the contract's truth columns: read it when a generator writes it,
+    // to tell pensioners from benefit claimants among the rows without a certification row.
+    const auto& header = reader->header();
+    const auto role_it = std::find(header.begin(), header.end(), "role");
+    const bool has_role = role_it != header.end();
+    const auto role_col = static_cast<size_t>(role_it - header.begin());
+    report.certification.truth_has_role = has_role;
     while (true) {
       VIGIL_ASSIGN_OR_RETURN(bool more, reader->Next(&row));
       if (!more) break;
       if (row.problem != CsvProblem::kNone || row.fields.size() != reader->header().size()) {
         return RowError(row, "*", Status::InvalidArgument("malformed row"));
+      }
+      if (has_role && row.fields[role_col] == "PENSIONER") {
+        pensioner_rows.insert(RowKey(row.fields[col[0]], row.fields[col[1]]));
       }
       auto patterns = ParsePatterns(row.fields[col[3]]);
       if (!patterns.ok()) return RowError(row, "patterns", patterns.status());
@@ -158,7 +170,12 @@ Result<EvaluationReport> Evaluate(const std::string& truth_dir, const std::strin
         rates.dead_suspended += *outcome == Certification::kSuspend ? 1 : 0;
       }
     }
-    rates.missing = alive_by_row.size() - seen.size();
+    for (const auto& [key, alive] : alive_by_row) {
+      if (seen.contains(key)) continue;
+      ++rates.missing;
+      rates.missing_living += alive ? 1 : 0;
+      rates.missing_pensioners += pensioner_rows.contains(key) ? 1 : 0;
+    }
   }
   return report;
 }
@@ -183,14 +200,29 @@ std::string FormatReport(const EvaluationReport& report) {
   std::snprintf(
       line, sizeof line,
       "certification: living certified %.2f%% (%llu of %llu), needs active %llu; "
-      "dead certified %.2f%% (%llu of %llu), suspended %llu; rows without outcome %llu\n",
+      "dead certified %.2f%% (%llu of %llu), suspended %llu\n",
       100.0 * c.living_certified_share(), static_cast<unsigned long long>(c.living_certified),
       static_cast<unsigned long long>(c.living),
       static_cast<unsigned long long>(c.living_needs_active), 100.0 * c.dead_certified_share(),
       static_cast<unsigned long long>(c.dead_certified), static_cast<unsigned long long>(c.dead),
-      static_cast<unsigned long long>(c.dead_suspended),
-      static_cast<unsigned long long>(c.missing));
+      static_cast<unsigned long long>(c.dead_suspended));
   out += line;
+  if (c.missing > 0) {
+    // One certification row per pension registration (data contract): truth rows for people
+    // paid no pension have none and are not in the rates above. Pensioners without a row are
+    // a fault of the output, counted apart.
+    std::snprintf(
+        line, sizeof line,
+        "truth rows without a certification row: %llu (%llu living); %s; "
+        "counting them as not certified: living certified %.2f%%\n",
+        static_cast<unsigned long long>(c.missing),
+        static_cast<unsigned long long>(c.missing_living),
+        c.truth_has_role
+            ? (std::to_string(c.missing_pensioners) + " of them pensioners by role").c_str()
+            : "no role column to tell pensioners from benefit claimants",
+        100.0 * c.living_certified_share_strict());
+    out += line;
+  }
   return out;
 }
 

@@ -30,7 +30,20 @@ struct CertificationRates {
   uint64_t dead = 0;
   uint64_t dead_certified = 0;
   uint64_t dead_suspended = 0;
-  uint64_t missing = 0;  // truth rows without a certification row
+  // Truth rows with no certification row. certification.csv has one row per pension
+  // registration (data contract), so a truth row for someone the fund pays no pension (a
+  // benefit claimant) rightly has none; such rows are left out of the two rates above.
+  uint64_t missing = 0;
+  uint64_t missing_living = 0;
+  // Of `missing`, rows the truth marks as pensioners (optional `role` column = PENSIONER): a
+  // registration left without an outcome, a fault of the output. 0 without a role column.
+  uint64_t missing_pensioners = 0;
+  bool truth_has_role = false;
+  // The strict reading: every living truth row without a row counted as not certified.
+  double living_certified_share_strict() const {
+    const uint64_t all = living + missing_living;
+    return all == 0 ? 0.0 : double(living_certified) / double(all);
+  }
   double living_certified_share() const {
     return living == 0 ? 0.0 : double(living_certified) / double(living);
   }

@@ -88,7 +88,8 @@ struct HabitComparison {
 // the hours of card use, and whether the places of card use were places the person went before.
 HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int before_from,
                               int before_to, int after_from, int after_to, const Policy& policy,
-                              const CrossPersonFacts* facts, std::vector<std::string_view>& places) {
+                              const CrossPersonFacts* facts,
+                              std::vector<std::string_view>& places) {
   const CertificationPolicy& cp = policy.certification;
   HabitComparison c;
   HourMean before, after;
@@ -135,8 +136,8 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
 // Streams of life signs tested for a stop (docs/certification.md, "stopped stream").
 enum class Stream : uint8_t { kBody, kInPerson, kCareHome, kTransit, kMedical, kLife, kCount };
 constexpr std::array<std::string_view, static_cast<size_t>(Stream::kCount)> kStreamNames = {
-    "signs needing the body", "in-person signs", "care-home attendance", "bus-card use",
-    "medical-card use", "all signs of life"};
+    "signs needing the body", "in-person signs",  "care-home attendance",
+    "bus-card use",           "medical-card use", "all signs of life"};
 
 // Life signs: every source but the phone and the pension account, which run on their own (or
 // in a relative's hands) without saying anything about the person's day.
@@ -144,8 +145,18 @@ bool IsLifeSource(SignalSource s) {
   return s != SignalSource::kTelecom && s != SignalSource::kBankActivity;
 }
 
+// Episodic body signs: a trip (a ticket out and one back, in the holidays) or a hospital stay
+// comes in bursts, not in a monthly rhythm, so a run of trips early in the history followed by
+// none says nothing about who holds the cards. They stay life signs and body signs for the
+// evidence; they are only kept out of the body stream's stop test, whose months must be
+// exchangeable for the hypergeometric tail to mean anything.
+constexpr bool IsEpisodic(SignalSource s) {
+  return s == SignalSource::kTravel || s == SignalSource::kHospitalAdmission ||
+         s == SignalSource::kHospitalDischarge;
+}
+
 struct StreamTrack {
-  int months = 0;            // distinct calendar months with the stream
+  int months = 0;  // distinct calendar months with the stream
   int last_month = INT32_MIN;
   int last_day = INT32_MIN;
   void Add(int day, int month) {
@@ -191,13 +202,26 @@ Authoritative FindAuthoritative(const PersonHistory& h, Date as_of, int end_day)
   for (const RegistryRecord& r : h.registry) {
     if (Days(r.reported_date) > Days(as_of)) continue;  // not known yet
     switch (r.event) {
-      case RegistryEvent::kDeath: earliest(a.death, r); break;
-      case RegistryEvent::kCremation: earliest(a.cremation, r); break;
-      case RegistryEvent::kPrisonIn: latest(last_in, r); break;
-      case RegistryEvent::kPrisonOut: latest(last_out, r); break;
-      case RegistryEvent::kMissing: latest(a.missing, r); break;
-      case RegistryEvent::kEmigrated: latest(a.emigrated, r); break;
-      case RegistryEvent::kIdChange: break;
+      case RegistryEvent::kDeath:
+        earliest(a.death, r);
+        break;
+      case RegistryEvent::kCremation:
+        earliest(a.cremation, r);
+        break;
+      case RegistryEvent::kPrisonIn:
+        latest(last_in, r);
+        break;
+      case RegistryEvent::kPrisonOut:
+        latest(last_out, r);
+        break;
+      case RegistryEvent::kMissing:
+        latest(a.missing, r);
+        break;
+      case RegistryEvent::kEmigrated:
+        latest(a.emigrated, r);
+        break;
+      case RegistryEvent::kIdChange:
+        break;
     }
   }
   if (last_in != nullptr &&
@@ -372,7 +396,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (!IsLifeSign(s, policy, facts) || !IsLifeSource(s.source)) continue;
     auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
     track(Stream::kLife);
-    if (IsBodySign(s.source)) track(Stream::kBody);
+    if (IsBodySign(s.source) && !IsEpisodic(s.source)) track(Stream::kBody);
     if (IsInPerson(s.source)) track(Stream::kInPerson);
     if (s.source == SignalSource::kCareHome) track(Stream::kCareHome);
     if (s.source == SignalSource::kTransit) track(Stream::kTransit);
@@ -440,8 +464,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     f.place_overlap = habits.place_overlap;
     d.habit_change = habits.changed;
     if (d.habit_change) {
-      r.evidence.push_back({"CARD_USE", DateFromDay(after_from),
-                            HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
+      r.evidence.push_back(
+          {"CARD_USE", DateFromDay(after_from),
+           HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
     }
   }
   // Silence (policy: certification.silence_min_days, silence_gap_factor).
@@ -458,16 +483,28 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     }
     const int silent = today - last_any;
     if (static_cast<int>(gaps.size()) + 1 >= cp.habit_min_signals) {
-      std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2),
-                       gaps.end());
+      std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
       const double median = std::max(1, gaps[gaps.size() / 2]);
       f.silence_ratio = silent / median;
       d.silence = silent >= cp.silence_min_days && f.silence_ratio >= cp.silence_gap_factor;
     }
   }
 
+  // A prison entry, a missing-person report or an emigration known by as_of explains why the
+  // person's own signs stopped while the pension account goes on: the record suspends (section
+  // 4) and the stop is not read as someone else using the cards after a death.
+  auto still_gone = [last_in_person](const RegistryRecord* gone) {
+    return gone != nullptr &&
+           (last_in_person == INT32_MIN || last_in_person <= DayNumber(gone->event_date));
+  };
+  const bool record_explains_stop =
+      auth.prison != nullptr || still_gone(auth.missing) || still_gone(auth.emigrated);
+  if (record_explains_stop && d.habit_change) {
+    d.habit_change = false;
+    std::erase_if(r.evidence, [](const Evidence& e) { return e.source == "CARD_USE"; });
+  }
   // Everything fell silent: not someone else using the cards (nobody does), so no stream stop.
-  if (d.silence) {
+  if (d.silence || record_explains_stop) {
     d.card_only_tail = d.medical_break = d.life_stopped = false;
     d.stopped_stream.clear();
     d.stop_probability = 1.0;
@@ -480,8 +517,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (auth.death) r.evidence.insert(r.evidence.begin(), RegistryEvidence(*auth.death));
     if (auth.cremation) r.evidence.push_back(RegistryEvidence(*auth.cremation));
     if (auth.died_discharge) {
-      r.evidence.push_back({"HOSPITAL_DISCHARGE", DateOf(auth.died_discharge->occurred_at),
-                            "DIED"});
+      r.evidence.push_back(
+          {"HOSPITAL_DISCHARGE", DateOf(auth.died_discharge->occurred_at), "DIED"});
     }
     r.reason = DeathReason(auth.death, auth.cremation, auth.died_discharge, d);
     return r;
@@ -499,9 +536,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (last_in_person != INT32_MIN && last_in_person > DayNumber(gone->event_date)) continue;
     r.outcome = Certification::kSuspend;
     r.evidence.insert(r.evidence.begin(), RegistryEvidence(*gone));
-    r.reason = std::string(gone->event == RegistryEvent::kMissing ? "reported missing"
-                                                                   : "emigrated") +
-               " on " + FormatDate(gone->event_date) + " and not seen in person since";
+    r.reason =
+        std::string(gone->event == RegistryEvent::kMissing ? "reported missing" : "emigrated") +
+        " on " + FormatDate(gone->event_date) + " and not seen in person since";
     return r;
   }
 
@@ -521,16 +558,16 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       }
       last_paid = std::max(last_paid, MonthNumber(p.period));
     }
-    const Month since = last_paid == INT32_MIN ? MonthOf(reg.retirement_date)
-                                               : MonthFromNumber(last_paid + 1);
+    const Month since =
+        last_paid == INT32_MIN ? MonthOf(reg.retirement_date) : MonthFromNumber(last_paid + 1);
     if (!r.suspended_since || MonthNumber(since) < MonthNumber(*r.suspended_since)) {
       r.suspended_since = since;
       suspended_region = reg.region;
     }
   }
   if (r.suspended_since) {
-    const int since_day = DayNumber(Date(r.suspended_since->year(), r.suspended_since->month(),
-                                         std::chrono::day(1)));
+    const int since_day =
+        DayNumber(Date(r.suspended_since->year(), r.suspended_since->month(), std::chrono::day(1)));
     if (last_in_person != INT32_MIN && last_in_person >= since_day && !d.any()) {
       r.outcome = Certification::kCertified;
       r.restore = true;
@@ -551,8 +588,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     r.outcome = Certification::kNeedsActive;
     r.reason = DoubtReason(d, f, r.last_body_sign);
     if (r.last_body_sign) {
-      r.evidence.insert(r.evidence.begin(),
-                        Evidence{"LAST_BODY_SIGN", *r.last_body_sign, "last sign needing the body"});
+      r.evidence.insert(r.evidence.begin(), Evidence{"LAST_BODY_SIGN", *r.last_body_sign,
+                                                     "last sign needing the body"});
     }
     return r;
   }
@@ -565,9 +602,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     r.reason = ScoreReason(r.score, cp.certify_threshold, true, false, f, r.last_in_person);
   } else if (in_person_window) {
     r.outcome = Certification::kCertified;
-    r.reason = "seen in person on " + FormatDate(DateFromDay(last_in_person)) +
-               ", within the " + std::to_string(cp.window_months) +
-               "-month window, and no change since (evidence " + FormatFixed(r.score) + ")";
+    r.reason = "seen in person on " + FormatDate(DateFromDay(last_in_person)) + ", within the " +
+               std::to_string(cp.window_months) + "-month window, and no change since (evidence " +
+               FormatFixed(r.score) + ")";
   } else if (card_life) {
     r.outcome = Certification::kCertified;
     r.reason = "life signs (medical, transit, travel, care) in " +

@@ -13,6 +13,17 @@ using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
 
 const Date kAsOf = D("2026-10-31");
 
+// A pensioner whose phone is active every few days and whose pension account is used every
+// two weeks over the whole history: signals that run on in anyone's hands.
+PersonHistory PhoneAndBank() {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  return h;
+}
+
 TEST(CertificationTest, OrdinaryPensionerIsCertifiedOnRecentFaceAndDailyLife) {
   PersonHistory h = Pensioner();
   Finish(h);
@@ -54,7 +65,8 @@ TEST(CertificationTest, DeathReportedAfterAsOfIsNotKnownYet) {
 TEST(CertificationTest, HospitalDischargeDiedSuspends) {
   PersonHistory h = Pensioner();
   StopSignalsAfter(h, D("2026-08-01"));
-  h.signals.push_back(Signal(SignalSource::kHospitalDischarge, "2026-08-03T14:00:00", "H01", "DIED"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-08-03T14:00:00", "H01", "DIED"));
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kSuspend);
@@ -130,8 +142,7 @@ TEST(CertificationTest, MovingHouseWithTheSameHoursIsNotAHabitChange) {
 TEST(CertificationTest, MedicalUseBreakingOffAfterAHospitalStayIsDoubtful) {
   PersonHistory h = Pensioner();
   StopSignalsAfter(h, D("2026-05-01"));
-  h.signals.push_back(
-      Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01", ""));
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01", ""));
   // The phone and the pension card go on as before: same hours, same places.
   Repeat(h, SignalSource::kTelecom, D("2026-05-04"), kAsOf, 3, 9, "cell-7");
   Repeat(h, SignalSource::kBankActivity, D("2026-05-06"), kAsOf, 14, 10, "atm-3");
@@ -148,7 +159,8 @@ TEST(CertificationTest, MedicalUseBreakingOffAfterAHospitalStayIsDoubtful) {
 TEST(CertificationTest, ShortStayFollowedByPharmacyVisitsIsNoBreak) {
   PersonHistory h = Pensioner();
   h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01"));
-  h.signals.push_back(Signal(SignalSource::kHospitalDischarge, "2026-05-09T10:00:00", "H01", "CURED"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-05-09T10:00:00", "H01", "CURED"));
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
@@ -216,11 +228,7 @@ TEST(CertificationTest, CardLifeOverTheWholeWindowCertifiesWithoutInPersonSign) 
 // Look-alike: the same signals, but life signs only in the latest quarter of the window (the
 // year before was phone and bank only) are not yet a life consistent over the window.
 TEST(CertificationTest, CardLifeOnlyInTheLatestQuarterIsAsked) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
-  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  PersonHistory h = PhoneAndBank();
   Repeat(h, SignalSource::kMedicalSettlement, D("2026-08-15"), kAsOf, 20, 9, "pharm-1");
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
@@ -231,11 +239,7 @@ TEST(CertificationTest, CardLifeOnlyInTheLatestQuarterIsAsked) {
 // A bus card used every few days for 16 months stops; phone and bank go on for 8 months:
 // improbable for this person's own rhythm.
 TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
-  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  PersonHistory h = PhoneAndBank();
   Repeat(h, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
   Finish(h);
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
@@ -249,11 +253,7 @@ TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
-  Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+  PersonHistory h = PhoneAndBank();
   h.signals.push_back(Signal(SignalSource::kTransit, "2024-12-03T08:00:00", "bus-1"));
   h.signals.push_back(Signal(SignalSource::kTransit, "2025-03-03T08:00:00", "bus-1"));
   h.signals.push_back(Signal(SignalSource::kTransit, "2025-07-03T08:00:00", "bus-1"));
@@ -294,6 +294,55 @@ TEST(CertificationTest, CremationIsConcealmentOnlyWhenCardsGoOnForMonths) {
   r = Certify(c, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kSuspend);
   EXPECT_TRUE(r.doubts.cremation_without_death);
+}
+
+// Trips come in bursts (out and back, in the holidays): trips early in the history and none
+// since say nothing about who holds the cards, while a monthly counter visit that stops does.
+TEST(CertificationTest, EpisodicTripsThatStopAreNoBodyStop) {
+  PersonHistory h = PhoneAndBank();
+  Repeat(h, SignalSource::kMedicalSettlement, D("2024-11-05"), kAsOf, 30, 9, "pharm-1");
+  for (const char* at : {"2024-11-14T16:00:00", "2024-12-02T07:00:00", "2025-01-09T20:00:00",
+                         "2025-01-20T06:00:00"}) {
+    h.signals.push_back(Signal(SignalSource::kTravel, at, "station-1"));
+  }
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.card_only_tail) << r.reason;
+  EXPECT_FALSE(r.doubts.any()) << r.reason;
+
+  // Look-alike: the same months at the bank counter (a habit, not a trip), then none for
+  // 21 months while the cards go on, is a body stop.
+  PersonHistory counter = PhoneAndBank();
+  Repeat(counter, SignalSource::kBankCounter, D("2024-11-14"), D("2025-01-31"), 20, 10, "branch-1");
+  Finish(counter);
+  r = Certify(counter, Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+}
+
+// A prison entry explains why the person's own signs stopped while the pension account goes
+// on: the record suspends, and the stop is not read as a concealed death.
+TEST(CertificationTest, PrisonExplainsAStopOfTheCards) {
+  PersonHistory h = PhoneAndBank();
+  Repeat(h, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
+  PersonHistory jailed = h;
+  jailed.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2026-02-22"), D("2026-03-05")));
+  Finish(h);
+  Finish(jailed);
+  // Without the record: a stop (boundary of the explanation: nothing else explains it).
+  EXPECT_TRUE(Certify(h, Policy::Defaults(), kAsOf).doubts.life_stopped);
+  CertificationResult r = Certify(jailed, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_FALSE(r.doubts.concealment()) << r.reason;
+  // Known only once reported: the day before the report the stop still stands.
+  r = Certify(jailed, Policy::Defaults(), D("2026-03-04"));
+  EXPECT_NE(r.outcome, Certification::kSuspend);
+  // Released again: the record no longer explains anything after the release.
+  jailed.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-09-01"), D("2026-09-05")));
+  Finish(jailed);
+  r = Certify(jailed, Policy::Defaults(), kAsOf);
+  EXPECT_NE(r.outcome, Certification::kSuspend);
+  EXPECT_TRUE(r.doubts.life_stopped) << r.reason;
 }
 
 TEST(CertificationTest, FaceCertFailIsNotProof) {
