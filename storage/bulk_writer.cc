@@ -12,18 +12,21 @@
 // the aggregates from the merged events as they stream by (each person's events arrive
 // together), and ingests everything in one atomic IngestExternalFiles. Only then is the
 // pending mark removed. Nothing is visible in the store before that ingestion.
+#include <fcntl.h>
+#include <rocksdb/sst_file_writer.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
+#include <span>
 #include <thread>
 #include <unordered_set>
 #include <utility>
-
-#include <rocksdb/sst_file_reader.h>
-#include <rocksdb/sst_file_writer.h>
 
 #include "bulk_writer_impl.h"
 #include "coding.h"
@@ -37,7 +40,6 @@ using storage::CfIndex;
 
 namespace {
 
-std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
@@ -53,8 +55,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
 // bytes stay put), with the first 16 key bytes as integers for the sort's fast path.
 struct RunRow {
   const RecordBatch::Impl::Row* row = nullptr;
-  uint64_t k0 = 0;  // key bytes 0..7 (person key)
-  uint64_t k1 = 0;  // key bytes 8..15 (events: time; persons: region, zero-padded)
+  uint64_t k0 = 0;    // key bytes 0..7 (person key)
+  uint64_t k1 = 0;    // key bytes 8..15 (events: time; persons: region, zero-padded)
   bool dead = false;  // replaced by a later row of the same run
 };
 
@@ -77,6 +79,11 @@ class RowIndex {
       if (s.row == kEmpty) return &s;
       if (s.hash == hash && same(s.row)) return &s;
     }
+  }
+  // Starts loading the slot of `hash` into the cache: the index is far larger than the cache,
+  // so a lookup is a cache miss, and asking a few rows ahead overlaps those misses.
+  void Prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)], 1);
   }
   // Marks an empty slot returned by Find as used.
   void Fill(Slot* s, uint64_t hash, uint32_t row) {
@@ -156,12 +163,195 @@ uint64_t Word(std::string_view key, size_t at) {
   return storage::DecodeFixed64BE(b);
 }
 
+// ---- run files ----
+// A run file is read once, front to back, by the merge of the same process, and a killed load
+// discards it. So it is not an SST file: no blocks, index, filters, properties or compression
+// to build and undo (those were about half the bulk writer's CPU). It is a sequence of frames
+//   payload size (4, big-endian) | XXH3 of the payload (8) | payload
+// and a payload is entries `key size (4) | value size (4) | key | value`, an entry never
+// split across frames. The checksum keeps a damaged file from loading silently.
+constexpr size_t kFrameHeaderBytes = 12;
+constexpr size_t kFramePayloadBytes = size_t{256} << 10;
+
+Status Errno(std::string_view what, const std::string& path) {
+  return Status::IoError(std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+// Thread-compatible; one per file being written.
+class RunFileWriter {
+ public:
+  RunFileWriter() = default;
+  RunFileWriter(const RunFileWriter&) = delete;
+  RunFileWriter& operator=(const RunFileWriter&) = delete;
+  ~RunFileWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Open(std::string path) {
+    path_ = std::move(path);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Errno("bulk load: cannot create", path_);
+    buf_.reserve(kFrameHeaderBytes + kFramePayloadBytes + 4096);
+    buf_.assign(kFrameHeaderBytes, '\0');
+    return Status::Ok();
+  }
+  Status Put(std::string_view key, std::string_view value) {
+    const size_t entry = 8 + key.size() + value.size();
+    if (buf_.size() > kFrameHeaderBytes &&
+        buf_.size() + entry > kFrameHeaderBytes + kFramePayloadBytes) {
+      VIGIL_RETURN_IF_ERROR(Flush());
+    }
+    char sizes[8];
+    EncodeFixed32(sizes, static_cast<uint32_t>(key.size()));
+    EncodeFixed32(sizes + 4, static_cast<uint32_t>(value.size()));
+    buf_.append(sizes, 8);
+    buf_.append(key);
+    buf_.append(value);
+    return Status::Ok();
+  }
+  // Writes what is buffered and closes the file. No fsync: the file only has to outlive this
+  // process's merge; a crash restarts the whole load.
+  Status Finish() {
+    VIGIL_RETURN_IF_ERROR(Flush());
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return Errno("bulk load: cannot close", path_);
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+  static void EncodeFixed32(char* out, uint32_t v) {
+    out[0] = static_cast<char>(v >> 24);
+    out[1] = static_cast<char>(v >> 16);
+    out[2] = static_cast<char>(v >> 8);
+    out[3] = static_cast<char>(v);
+  }
+
+ private:
+  Status Flush() {
+    const size_t payload = buf_.size() - kFrameHeaderBytes;
+    if (payload == 0) return Status::Ok();
+    EncodeFixed32(buf_.data(), static_cast<uint32_t>(payload));
+    const uint64_t hash = storage::Hash64(std::string_view(buf_).substr(kFrameHeaderBytes));
+    for (int i = 0; i < 8; ++i) buf_[4 + i] = static_cast<char>(hash >> (56 - 8 * i));
+    std::string_view bytes = buf_;
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("bulk load: cannot write", path_);
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    buf_.resize(kFrameHeaderBytes);
+    return Status::Ok();
+  }
+
+  int fd_ = -1;
+  std::string path_;
+  std::string buf_;  // frame header room, then the payload being built
+};
+
+// Reads a run file front to back. key() and value() stay valid until the next Next().
+// Thread-compatible; one per file being read.
+class RunFileReader {
+ public:
+  RunFileReader() = default;
+  RunFileReader(const RunFileReader&) = delete;
+  RunFileReader& operator=(const RunFileReader&) = delete;
+  ~RunFileReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Opens the file and moves to its first entry.
+  Status Open(std::string path) {
+    path_ = std::move(path);
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return Errno("bulk load: cannot open run", path_);
+    (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return Next();
+  }
+  bool Valid() const { return valid_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+
+  Status Next() {
+    if (pos_ == frame_.size()) {
+      bool eof = false;
+      VIGIL_RETURN_IF_ERROR(ReadFrame(&eof));
+      if (eof) {
+        valid_ = false;
+        return Status::Ok();
+      }
+    }
+    if (frame_.size() - pos_ < 8) return Corrupt("truncated entry");
+    const uint32_t key_size = storage::DecodeFixed32BE(frame_.data() + pos_);
+    const uint32_t value_size = storage::DecodeFixed32BE(frame_.data() + pos_ + 4);
+    pos_ += 8;
+    if (frame_.size() - pos_ < size_t{key_size} + value_size) return Corrupt("truncated entry");
+    key_ = std::string_view(frame_).substr(pos_, key_size);
+    value_ = std::string_view(frame_).substr(pos_ + key_size, value_size);
+    pos_ += size_t{key_size} + value_size;
+    valid_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  Status Corrupt(std::string_view what) const {
+    return Status::Corruption("bulk load: run file " + path_ + ": " + std::string(what));
+  }
+  // Reads exactly `n` bytes; *got tells how many arrived before the end of the file.
+  Status ReadFully(char* out, size_t n, size_t* got) {
+    *got = 0;
+    while (*got < n) {
+      const ssize_t r = ::read(fd_, out + *got, n - *got);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Errno("bulk load: cannot read run", path_);
+      }
+      if (r == 0) break;
+      *got += static_cast<size_t>(r);
+    }
+    return Status::Ok();
+  }
+  Status ReadFrame(bool* eof) {
+    char header[kFrameHeaderBytes];
+    size_t got = 0;
+    VIGIL_RETURN_IF_ERROR(ReadFully(header, sizeof header, &got));
+    if (got == 0) {
+      *eof = true;
+      return Status::Ok();
+    }
+    if (got != sizeof header) return Corrupt("truncated frame header");
+    const uint32_t size = storage::DecodeFixed32BE(header);
+    const uint64_t hash = storage::DecodeFixed64BE(header + 4);
+    if (size == 0 || size > kFramePayloadBytes + (size_t{64} << 20))
+      return Corrupt("bad frame size");
+    frame_.resize(size);
+    VIGIL_RETURN_IF_ERROR(ReadFully(frame_.data(), size, &got));
+    if (got != size) return Corrupt("truncated frame");
+    if (storage::Hash64(frame_) != hash) return Corrupt("checksum mismatch");
+    pos_ = 0;
+    return Status::Ok();
+  }
+
+  int fd_ = -1;
+  std::string path_;
+  std::string frame_;
+  size_t pos_ = 0;
+  bool valid_ = false;
+  std::string_view key_;
+  std::string_view value_;
+};
+
 }  // namespace
 
-// Sorted files of one run, one per column family (empty name: the run had no such rows).
+// Sorted files of one run (empty name: the run had no such rows). Events are cut into one
+// file per slice of the person-key space (BulkWriter::Impl::slice_bounds), so that the slices
+// merge in parallel, each reading only its own files.
 struct RunFiles {
   std::string persons;
-  std::string events;
+  std::vector<std::string> events;  // one per slice
   std::string payments;
 };
 
@@ -171,17 +361,23 @@ struct BulkWriter::Impl {
   std::unique_ptr<Run> filling = std::make_unique<Run>();
   std::unique_ptr<Run> spare = std::make_unique<Run>();  // reused after its spill
   std::thread spiller;
-  Status spill_status;     // written by the spill thread, read after join
-  RunFiles spill_files;    // likewise
+  Status spill_status;         // written by the spill thread, read after join
+  RunFiles spill_files;        // likewise
   std::vector<RunFiles> runs;  // written runs, oldest first
-  Status failed;           // sticky: the writer refuses everything after an error
+  Status failed;               // sticky: the writer refuses everything after an error
   bool finished = false;
+  // Person-key slices merged in parallel: slice p holds keys with k0 in
+  // [slice_bounds[p], slice_bounds[p + 1]) (the last one up to the end of the key space).
+  std::vector<uint64_t> slice_bounds;
 
   rocksdb::ColumnFamilyHandle* cf(CfIndex i) const { return ctx.handles[i]; }
 
   std::string Dir() const { return storage::BulkDir(ctx.path); }
   std::string NewSstPath() {
     return Dir() + "/" + std::to_string(ctx.file_counter->fetch_add(1)) + ".sst";
+  }
+  std::string NewRunPath() {
+    return Dir() + "/" + std::to_string(ctx.file_counter->fetch_add(1)) + ".run";
   }
 
   // Waits for the spill thread and records the files it wrote.
@@ -237,8 +433,8 @@ class SstOut {
  private:
   Status Next() {
     VIGIL_RETURN_IF_ERROR(Finish());
-    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options_,
-                                                       im_->cf(cf_));
+    writer_ =
+        std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options_, im_->cf(cf_));
     files_.push_back(im_->NewSstPath());
     bytes_ = 0;
     return FromRocks(writer_->Open(files_.back()), "bulk load: open " + files_.back());
@@ -253,38 +449,18 @@ class SstOut {
   std::vector<std::string> files_;
 };
 
-// Reads the sorted run files of one column family together, in key order. A key present in
-// several runs is passed once to `emit` with the value of the latest run; the older values go
-// to `shadowed` (if set).
+// Reads sorted run files together, in key order. A key present in several runs is passed
+// once to `emit` with the value of the latest run (files are given oldest first); the older
+// values go to `shadowed` (if set).
 class RunMerger {
  public:
   using Visit = std::function<Status(std::string_view key, std::string_view value)>;
 
-  RunMerger(BulkWriter::Impl* im, CfIndex cf) : options_(BulkFileOptions(im->ctx, cf)) {}
-
-  // Keys in [lower, upper) only (empty: unbounded), so that key ranges can merge in parallel.
-  Status Merge(const std::vector<std::string>& files, const Visit& emit, const Visit& shadowed,
-               const std::string& lower = {}, const std::string& upper = {}) {
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    ro.readahead_size = size_t{512} << 10;  // bounds memory: one buffer per run file
-    ro.verify_checksums = true;
-    // Events files carry a per-person prefix extractor: without this, Seek would only look
-    // within the prefix of `lower`.
-    ro.total_order_seek = true;
-    rocksdb::Slice upper_slice(upper);
-    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-    std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
-    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+  Status Merge(const std::vector<std::string>& files, const Visit& emit, const Visit& shadowed) {
+    std::vector<std::unique_ptr<RunFileReader>> its;
     for (const std::string& f : files) {
-      readers.push_back(std::make_unique<rocksdb::SstFileReader>(options_));
-      VIGIL_RETURN_IF_ERROR(FromRocks(readers.back()->Open(f), "bulk load: open run " + f));
-      its.emplace_back(readers.back()->NewIterator(ro));
-      if (lower.empty()) {
-        its.back()->SeekToFirst();
-      } else {
-        its.back()->Seek(lower);
-      }
+      its.push_back(std::make_unique<RunFileReader>());
+      VIGIL_RETURN_IF_ERROR(its.back()->Open(f));
     }
     // Min-heap on key; for equal keys the latest run (highest index) comes first.
     auto after = [&its](size_t a, size_t b) {
@@ -294,13 +470,11 @@ class RunMerger {
     std::vector<size_t> heap;
     for (size_t i = 0; i < its.size(); ++i) {
       if (its[i]->Valid()) heap.push_back(i);
-      VIGIL_RETURN_IF_ERROR(FromRocks(its[i]->status(), "bulk load: read run"));
     }
     std::make_heap(heap.begin(), heap.end(), after);
     std::string key;
     auto advance = [&](size_t i) -> Status {
-      its[i]->Next();
-      VIGIL_RETURN_IF_ERROR(FromRocks(its[i]->status(), "bulk load: read run"));
+      VIGIL_RETURN_IF_ERROR(its[i]->Next());
       if (its[i]->Valid()) {
         heap.push_back(i);
         std::push_heap(heap.begin(), heap.end(), after);
@@ -311,22 +485,19 @@ class RunMerger {
       std::pop_heap(heap.begin(), heap.end(), after);
       const size_t top = heap.back();
       heap.pop_back();
-      key.assign(its[top]->key().data(), its[top]->key().size());
-      VIGIL_RETURN_IF_ERROR(emit(key, View(its[top]->value())));
-      while (!heap.empty() && View(its[heap.front()]->key()) == key) {
+      key.assign(its[top]->key());
+      VIGIL_RETURN_IF_ERROR(emit(key, its[top]->value()));
+      while (!heap.empty() && its[heap.front()]->key() == key) {
         std::pop_heap(heap.begin(), heap.end(), after);
         const size_t older = heap.back();
         heap.pop_back();
-        if (shadowed) VIGIL_RETURN_IF_ERROR(shadowed(key, View(its[older]->value())));
+        if (shadowed) VIGIL_RETURN_IF_ERROR(shadowed(key, its[older]->value()));
         VIGIL_RETURN_IF_ERROR(advance(older));
       }
       VIGIL_RETURN_IF_ERROR(advance(top));
     }
     return Status::Ok();
   }
-
- private:
-  rocksdb::Options options_;
 };
 
 }  // namespace
@@ -357,9 +528,8 @@ void BulkWriter::Impl::AddRow(const RecordBatch::Impl::Row& src, WriteCounts* co
   }
   if (!src.payment_id.empty()) {
     const std::string_view pid = src.payment_id;
-    RowIndex::Slot* ps = run.payments.Find(src.payment_hash, [&](uint32_t other) {
-      return run.rows[other].row->payment_id == pid;
-    });
+    RowIndex::Slot* ps = run.payments.Find(
+        src.payment_hash, [&](uint32_t other) { return run.rows[other].row->payment_id == pid; });
     if (ps->row == RowIndex::kEmpty) {
       run.payments.Fill(ps, src.payment_hash, row_no);
     } else {
@@ -392,23 +562,36 @@ Status BulkWriter::Impl::Spill(Run& run, RunFiles* files) {
   std::sort(payments.begin(), payments.end(),
             [](const auto* a, const auto* b) { return a->payment_id < b->payment_id; });
 
-  if (!persons.empty()) {
-    SstOut out(this, storage::kPersonsIdx);
-    for (const RunRow& r : persons) VIGIL_RETURN_IF_ERROR(out.Put(r.row->key, r.row->value));
+  auto write = [this](const auto& entries, auto&& key_of, auto&& value_of, std::string* path) {
+    RunFileWriter out;
+    VIGIL_RETURN_IF_ERROR(out.Open(NewRunPath()));
+    for (const auto& e : entries) VIGIL_RETURN_IF_ERROR(out.Put(key_of(e), value_of(e)));
     VIGIL_RETURN_IF_ERROR(out.Finish());
-    files->persons = out.files().front();
-  }
-  if (!events.empty()) {
-    SstOut out(this, storage::kEventsIdx);
-    for (const RunRow& r : events) VIGIL_RETURN_IF_ERROR(out.Put(r.row->key, r.row->value));
-    VIGIL_RETURN_IF_ERROR(out.Finish());
-    files->events = out.files().front();
+    *path = out.path();
+    return Status::Ok();
+  };
+  auto row_key = [](const RunRow& r) { return r.row->key; };
+  auto row_value = [](const RunRow& r) { return r.row->value; };
+  if (!persons.empty()) VIGIL_RETURN_IF_ERROR(write(persons, row_key, row_value, &files->persons));
+  // Events: one file per slice of the key space (the slices are contiguous in sorted order).
+  files->events.assign(slice_bounds.size(), std::string());
+  auto from = events.begin();
+  for (size_t p = 0; p < slice_bounds.size(); ++p) {
+    auto to =
+        p + 1 < slice_bounds.size()
+            ? std::partition_point(from, events.end(),
+                                   [&](const RunRow& r) { return r.k0 < slice_bounds[p + 1]; })
+            : events.end();
+    if (to != from) {
+      VIGIL_RETURN_IF_ERROR(write(std::span<const RunRow>(&*from, static_cast<size_t>(to - from)),
+                                  row_key, row_value, &files->events[p]));
+    }
+    from = to;
   }
   if (!payments.empty()) {
-    SstOut out(this, storage::kPaymentIdsIdx);
-    for (const auto* p : payments) VIGIL_RETURN_IF_ERROR(out.Put(p->payment_id, p->key));
-    VIGIL_RETURN_IF_ERROR(out.Finish());
-    files->payments = out.files().front();
+    VIGIL_RETURN_IF_ERROR(write(
+        payments, [](const auto* p) { return p->payment_id; }, [](const auto* p) { return p->key; },
+        &files->payments));
   }
   return Status::Ok();
 }
@@ -430,7 +613,7 @@ Status BulkWriter::Impl::MergeAndIngest() {
   SstOut payments(this, storage::kPaymentIdsIdx, file_bytes);
   {
     std::string winner;
-    RunMerger merger(this, storage::kPaymentIdsIdx);
+    RunMerger merger;
     auto emit = [&](std::string_view key, std::string_view value) {
       winner.assign(value);
       return payments.Put(key, value);
@@ -446,18 +629,15 @@ Status BulkWriter::Impl::MergeAndIngest() {
   // 2. Events, and the aggregates from them: the merge yields each person's events together.
   //    Person keys are uniform hashes, so equal slices of the key space are about equal work:
   //    one slice per core, each with its own output files (the slices do not overlap).
-  const unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-  std::vector<std::string> bounds(parts + 1);  // bounds[0] and bounds[parts] empty: open
-  for (unsigned p = 1; p < parts; ++p) bounds[p] = storage::PersonPrefix(UINT64_MAX / parts * p);
+  const size_t parts = slice_bounds.size();
   std::vector<std::unique_ptr<SstOut>> event_outs;
   std::vector<std::unique_ptr<SstOut>> aggregate_outs;
-  for (unsigned p = 0; p < parts; ++p) {
+  for (size_t p = 0; p < parts; ++p) {
     event_outs.push_back(std::make_unique<SstOut>(this, storage::kEventsIdx, file_bytes));
     aggregate_outs.push_back(std::make_unique<SstOut>(this, storage::kAggregatesIdx, file_bytes));
   }
-  const std::vector<std::string> event_runs = list(&RunFiles::events);
   std::vector<Status> part_status(parts);
-  auto merge_part = [&](unsigned p) {
+  auto merge_part = [&](size_t p) {
     SstOut& events = *event_outs[p];
     SstOut& aggregates = *aggregate_outs[p];
     std::map<int32_t, MonthAggregate> buckets;  // one person's, by month
@@ -470,7 +650,11 @@ Status BulkWriter::Impl::MergeAndIngest() {
       buckets.clear();
       return Status::Ok();
     };
-    RunMerger merger(this, storage::kEventsIdx);
+    std::vector<std::string> event_runs;
+    for (const RunFiles& r : runs) {
+      if (!r.events[p].empty()) event_runs.push_back(r.events[p]);
+    }
+    RunMerger merger;
     auto emit = [&](std::string_view key, std::string_view value) -> Status {
       if (!dead.empty() && dead.count(std::string(key)) != 0) return Status::Ok();
       storage::ParsedEventKey parsed;
@@ -487,7 +671,7 @@ Status BulkWriter::Impl::MergeAndIngest() {
       buckets[storage::MonthNumberOfSeconds(known)].Merge(*agg);
       return events.Put(key, value);
     };
-    Status st = merger.Merge(event_runs, emit, nullptr, bounds[p], bounds[p + 1]);
+    Status st = merger.Merge(event_runs, emit, nullptr);
     if (st.ok() && !buckets.empty()) st = flush();
     if (st.ok()) st = events.Finish();
     if (st.ok()) st = aggregates.Finish();
@@ -495,14 +679,14 @@ Status BulkWriter::Impl::MergeAndIngest() {
   };
   {
     std::vector<std::thread> threads;
-    for (unsigned p = 1; p < parts; ++p) threads.emplace_back(merge_part, p);
+    for (size_t p = 1; p < parts; ++p) threads.emplace_back(merge_part, p);
     merge_part(0);
     for (auto& t : threads) t.join();
   }
   for (const Status& st : part_status) VIGIL_RETURN_IF_ERROR(st);
   std::vector<std::string> event_files;
   std::vector<std::string> aggregate_files;
-  for (unsigned p = 0; p < parts; ++p) {
+  for (size_t p = 0; p < parts; ++p) {
     for (const auto& f : event_outs[p]->files()) event_files.push_back(f);
     for (const auto& f : aggregate_outs[p]->files()) aggregate_files.push_back(f);
   }
@@ -510,7 +694,7 @@ Status BulkWriter::Impl::MergeAndIngest() {
   // 3. Persons.
   SstOut persons(this, storage::kPersonsIdx, file_bytes);
   {
-    RunMerger merger(this, storage::kPersonsIdx);
+    RunMerger merger;
     auto emit = [&](std::string_view key, std::string_view value) {
       return persons.Put(key, value);
     };
@@ -521,10 +705,11 @@ Status BulkWriter::Impl::MergeAndIngest() {
   // 4. One atomic ingestion of non-overlapping files into the empty families: they go
   //    straight to the bottom level, nothing for compaction to merge.
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (auto [cf_index, files] : {std::pair{storage::kPersonsIdx, &persons.files()},
-                                 std::pair{storage::kEventsIdx, &std::as_const(event_files)},
-                                 std::pair{storage::kAggregatesIdx, &std::as_const(aggregate_files)},
-                                 std::pair{storage::kPaymentIdsIdx, &payments.files()}}) {
+  for (auto [cf_index, files] :
+       {std::pair{storage::kPersonsIdx, &persons.files()},
+        std::pair{storage::kEventsIdx, &std::as_const(event_files)},
+        std::pair{storage::kAggregatesIdx, &std::as_const(aggregate_files)},
+        std::pair{storage::kPaymentIdsIdx, &payments.files()}}) {
     if (files->empty()) continue;
     rocksdb::IngestExternalFileArg arg;
     arg.column_family = cf(cf_index);
@@ -552,7 +737,12 @@ Result<WriteCounts> BulkWriter::Add(RecordBatch batch) {
   im.filling->Prepare(im.options.run_bytes / kRowBytesEstimate);
   // The run keeps the batch itself: its rows are indexed in place, never copied.
   im.filling->batches.push_back(std::move(batch));
-  for (const auto& row : im.filling->batches.back().impl().rows) im.AddRow(row, &counts);
+  const auto& rows = im.filling->batches.back().impl().rows;
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i + kAhead < rows.size()) im.filling->keys.Prefetch(rows[i + kAhead].key_hash);
+    im.AddRow(rows[i], &counts);
+  }
   if (im.filling->bytes >= im.options.run_bytes) {
     // Hand the full run to the spill thread (after the previous one is done).
     im.failed = im.JoinSpill();
@@ -585,9 +775,9 @@ Status BulkWriter::Finish() {
   if (im.failed.ok()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    im.failed = FromRocks(
-        im.ctx.db->Delete(wo, im.cf(storage::kMetaIdx), storage::kMetaBulkPending),
-        "bulk load: clear pending mark");
+    im.failed =
+        FromRocks(im.ctx.db->Delete(wo, im.cf(storage::kMetaIdx), storage::kMetaBulkPending),
+                  "bulk load: clear pending mark");
   }
   if (!im.failed.ok()) return im.failed;
   std::error_code ec;
@@ -606,6 +796,10 @@ Result<std::unique_ptr<BulkWriter>> MakeBulkWriter(BulkContext context,
   auto impl = std::make_unique<BulkWriter::Impl>();
   impl->ctx = std::move(context);
   impl->options = options;
+  // Person keys are uniform hashes, so equal slices of the key space are about equal work:
+  // one slice per core (at most 4: each slice reads one file per run).
+  const unsigned slices = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  for (unsigned p = 0; p < slices; ++p) impl->slice_bounds.push_back(UINT64_MAX / slices * p);
   // Run files of an earlier, interrupted load are of no use: start with an empty folder.
   std::error_code ec;
   std::filesystem::remove_all(impl->Dir(), ec);
