@@ -236,6 +236,31 @@ TEST(CertificationTest, CardLifeOnlyInTheLatestQuarterIsAsked) {
   EXPECT_FALSE(r.doubts.any());
 }
 
+// Boundary of card life (life_min_periods, default 2 of the window's 4 quarters): pharmacy
+// visits in two quarters including the latest certify; in two quarters without the latest, or
+// with a policy asking for three, they are asked.
+TEST(CertificationTest, CardLifeInHalfTheWindowIncludingTheLatestCertifies) {
+  PersonHistory h = PhoneAndBank();
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-03-10T10:00:00", "pharm-1"));
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-09-20T10:00:00", "pharm-1"));
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_NE(r.reason.find("in 2 of the window's 4 periods"), std::string::npos) << r.reason;
+
+  Policy strict = Policy::Defaults();
+  strict.certification.life_min_periods = 3;
+  EXPECT_EQ(Certify(h, strict, kAsOf).outcome, Certification::kNeedsActive);
+
+  PersonHistory old = PhoneAndBank();
+  old.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-03-10T10:00:00", "pharm-1"));
+  old.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-06-20T10:00:00", "pharm-1"));
+  Finish(old);
+  r = Certify(old, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_FALSE(r.doubts.any());
+}
+
 // A bus card used every few days for 16 months stops; phone and bank go on for 8 months:
 // improbable for this person's own rhythm.
 TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
