@@ -58,6 +58,56 @@ std::string PersonUpperBound(uint64_t person_key) {
   return storage::PersonPrefix(person_key + 1);
 }
 
+// What a HistoryFilter asks of one events row, precomputed.
+struct EventFilterBits {
+  explicit EventFilterBits(const HistoryFilter& filter)
+      : from(Seconds(filter.from)),
+        to(Seconds(filter.to)),
+        known_by(filter.known_by ? Seconds(*filter.known_by)
+                                 : std::numeric_limits<int64_t>::max()) {
+    for (EventKind k : filter.kinds) kind_mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(k));
+  }
+  int64_t from;
+  int64_t to;
+  int64_t known_by;
+  uint8_t kind_mask = 0;  // bit per EventKind; 0 = all
+};
+
+enum class EventFit { kPass, kSkip, kAfter };  // kAfter: its time is past the filter's `to`
+
+// Fills `view` from the events row under `it` when it passes `bits`.
+Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, EventView* view,
+                 EventFit* fit) {
+  const rocksdb::Slice key = it.key();
+  if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
+  const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
+  *fit = EventFit::kSkip;
+  if (time > bits.to) {
+    *fit = EventFit::kAfter;
+    return Status::Ok();
+  }
+  if (time < bits.from) return Status::Ok();
+  const auto kind = static_cast<uint8_t>(key[16]);
+  if (!storage::IsValidEventKind(kind)) return Status::Corruption("events key kind");
+  if (bits.kind_mask != 0 && (bits.kind_mask & (1u << kind)) == 0) return Status::Ok();
+  const rocksdb::Slice value = it.value();
+  const uint64_t person_key = storage::DecodeFixed64BE(key.data());
+  int64_t known = 0;
+  if (!storage::PeekKnownAt(View(value), &known)) {
+    return Status::Corruption("events value header of person key " + std::to_string(person_key));
+  }
+  if (known > bits.known_by) return Status::Ok();
+  view->person_key = person_key;
+  view->kind = static_cast<EventKind>(kind);
+  view->time = TimestampFromSeconds(time);
+  view->known_at = TimestampFromSeconds(known);
+  view->natural_key_hash = storage::DecodeFixed64BE(key.data() + 17);
+  view->key = View(key);
+  view->value = View(value);
+  *fit = EventFit::kPass;
+  return Status::Ok();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Snapshot
@@ -890,7 +940,15 @@ Result<uint64_t> Store::AppendAuditBatch(std::span<const AuditAppend> entries) {
   // handed out (a reader scanning from its last sequence never skips an entry written late).
   std::lock_guard<std::mutex> lock(impl_->audit_mu);
   const uint64_t first = impl_->next_audit;
-  rocksdb::WriteBatch wb;
+  // Presized: a screening batch is tens of MB, and growing the batch by doubling copies it.
+  size_t bytes = 64;
+  for (const AuditAppend& e : entries) {
+    bytes += e.entry.size() + storage::kAuditKeySize + 16;
+    if (!e.index_key.empty()) {
+      bytes += kAuditIndexPrefix.size() + e.index_key.size() + storage::kAuditKeySize + 16;
+    }
+  }
+  rocksdb::WriteBatch wb(bytes);
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string key = storage::AuditKey(first + i);
     VIGIL_RETURN_IF_ERROR(
@@ -1004,35 +1062,13 @@ Status Store::VisitHistory(uint64_t person_key, const HistoryFilter& filter,
 
   std::string start = storage::PersonPrefix(person_key);
   storage::PutFixed64BE(&start, storage::FlipSign64(Seconds(filter.from)));
-  const int64_t to = Seconds(filter.to);
-  const int64_t known_by =
-      filter.known_by ? Seconds(*filter.known_by) : std::numeric_limits<int64_t>::max();
-  uint8_t kind_mask = 0;  // bit per EventKind; 0 = all
-  for (EventKind k : filter.kinds) kind_mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(k));
-
+  const EventFilterBits bits(filter);
   EventView view;
-  view.person_key = person_key;
   for (it->Seek(start); it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
-    const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
-    if (time > to) break;
-    const auto kind = static_cast<uint8_t>(key[16]);
-    if (!storage::IsValidEventKind(kind)) return Status::Corruption("events key kind");
-    if (kind_mask != 0 && (kind_mask & (1u << kind)) == 0) continue;
-    const rocksdb::Slice value = it->value();
-    int64_t known = 0;
-    if (!storage::PeekKnownAt(View(value), &known)) {
-      return Status::Corruption("events value header of person key " + std::to_string(person_key));
-    }
-    if (known > known_by) continue;
-    view.kind = static_cast<EventKind>(kind);
-    view.time = TimestampFromSeconds(time);
-    view.known_at = TimestampFromSeconds(known);
-    view.natural_key_hash = storage::DecodeFixed64BE(key.data() + 17);
-    view.key = View(key);
-    view.value = View(value);
-    if (!visit(view)) break;
+    EventFit fit = EventFit::kSkip;
+    VIGIL_RETURN_IF_ERROR(ReadEvent(*it, bits, &view, &fit));
+    if (fit == EventFit::kAfter) break;
+    if (fit == EventFit::kPass && !visit(view)) break;
   }
   return FromRocks(it->status(), "history scan");
 }
@@ -1094,6 +1130,78 @@ Status Store::GetAggregateBuckets(uint64_t person_key,
   return FromRocks(it->status(), "aggregates scan");
 }
 
+namespace {
+// An iterator over the rows of person keys [first, last] of one family, read sequentially.
+std::unique_ptr<rocksdb::Iterator> RangeIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                                 rocksdb::ReadOptions ro, uint64_t first,
+                                                 uint64_t last, std::string* upper,
+                                                 rocksdb::Slice* upper_slice) {
+  // No fixed readahead: many ranges are read at once, and RocksDB's own readahead grows
+  // for sequential reads.
+  ro.total_order_seek = true;
+  *upper = PersonUpperBound(last);
+  *upper_slice = rocksdb::Slice(*upper);
+  if (!upper->empty()) ro.iterate_upper_bound = upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  it->Seek(storage::PersonPrefix(first));
+  return it;
+}
+}  // namespace
+
+Status Store::ScanPersonsInRange(uint64_t first_key, uint64_t last_key, const PersonVisitor& visit,
+                                 const Snapshot* snapshot) const {
+  if (first_key > last_key) return Status::Ok();
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  auto it = RangeIterator(impl_->db.get(), impl_->cf(storage::kPersonsIdx), Impl::Read(snapshot),
+                          first_key, last_key, &upper, &upper_slice);
+  for (; it->Valid(); it->Next()) {
+    auto r = storage::DecodePerson(View(it->value()));
+    if (!r.ok()) return r.status();
+    if (!visit(*r)) break;
+  }
+  return FromRocks(it->status(), "persons range scan");
+}
+
+Status Store::VisitEventsInRange(uint64_t first_key, uint64_t last_key, const HistoryFilter& filter,
+                                 const EventVisitor& visit, const Snapshot* snapshot) const {
+  if (first_key > last_key) return Status::Ok();
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  auto it = RangeIterator(impl_->db.get(), impl_->cf(storage::kEventsIdx), Impl::Read(snapshot),
+                          first_key, last_key, &upper, &upper_slice);
+  const EventFilterBits bits(filter);
+  EventView view;
+  for (; it->Valid(); it->Next()) {
+    EventFit fit = EventFit::kSkip;
+    VIGIL_RETURN_IF_ERROR(ReadEvent(*it, bits, &view, &fit));
+    // Past `to` for this person only: the next person's events follow.
+    if (fit == EventFit::kPass && !visit(view)) break;
+  }
+  return FromRocks(it->status(), "events range scan");
+}
+
+Status Store::VisitAggregatesInRange(uint64_t first_key, uint64_t last_key,
+                                     const AggregateBucketVisitor& visit,
+                                     const Snapshot* snapshot) const {
+  if (first_key > last_key) return Status::Ok();
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  auto it = RangeIterator(impl_->db.get(), impl_->cf(storage::kAggregatesIdx), Impl::Read(snapshot),
+                          first_key, last_key, &upper, &upper_slice);
+  for (; it->Valid(); it->Next()) {
+    uint64_t pk = 0;
+    int32_t month = 0;
+    if (!storage::ParseAggregateKey(View(it->key()), &pk, &month)) {
+      return Status::Corruption("aggregates key size");
+    }
+    auto bucket = DecodeAggregate(View(it->value()));
+    if (!bucket.ok()) return bucket.status().WithContext("person key " + std::to_string(pk));
+    if (!visit(pk, MonthFromNumber(month), *bucket)) break;
+  }
+  return FromRocks(it->status(), "aggregates range scan");
+}
+
 Result<std::string> Store::GetPaymentEventKey(std::string_view payment_id,
                                               const Snapshot* snapshot) const {
   std::string v;
@@ -1129,6 +1237,20 @@ Result<std::string> Store::GetMeta(std::string_view name, const Snapshot* snapsh
   if (s.IsNotFound()) return Status::NotFound("no meta value '" + std::string(name) + "'");
   VIGIL_RETURN_IF_ERROR(FromRocks(s, "get meta"));
   return v;
+}
+
+Status Store::ScanMeta(std::string_view prefix, const BytesVisitor& visit,
+                       const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro = Impl::Read(snapshot);
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kMetaIdx)));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+       it->Next()) {
+    std::string_view name = View(it->key());
+    name.remove_prefix(prefix.size());
+    if (!visit(name, View(it->value()))) break;
+  }
+  return FromRocks(it->status(), "meta scan");
 }
 
 Status Store::ScanAudit(uint64_t from, const AuditVisitor& visit, const Snapshot* snapshot) const {

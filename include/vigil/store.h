@@ -424,6 +424,23 @@ class Store {
                              std::vector<std::pair<Month, MonthAggregate>>* out,
                              const Snapshot* snapshot = nullptr) const;
 
+  // Range scans, for building a per-person cache in parallel over key ranges with one
+  // sequential pass per range instead of one seek per person. Each visits the rows of every
+  // person key in [first_key, last_key] in key order.
+  // Persons rows, in (person key, region) order.
+  Status ScanPersonsInRange(uint64_t first_key, uint64_t last_key, const PersonVisitor& visit,
+                            const Snapshot* snapshot = nullptr) const;
+  // Events in (person key, time, kind, natural key) order; `filter` applies as in
+  // VisitHistory, and EventView::person_key is the event's person.
+  Status VisitEventsInRange(uint64_t first_key, uint64_t last_key, const HistoryFilter& filter,
+                            const EventVisitor& visit, const Snapshot* snapshot = nullptr) const;
+  // Month buckets of the aggregates, in (person key, month) order.
+  using AggregateBucketVisitor =
+      std::function<bool(uint64_t person_key, Month month, const MonthAggregate& bucket)>;
+  Status VisitAggregatesInRange(uint64_t first_key, uint64_t last_key,
+                                const AggregateBucketVisitor& visit,
+                                const Snapshot* snapshot = nullptr) const;
+
   // Looks up where a payment is stored: its events key, NotFound when unknown.
   Result<std::string> GetPaymentEventKey(std::string_view payment_id,
                                          const Snapshot* snapshot = nullptr) const;
@@ -431,6 +448,11 @@ class Store {
   Result<std::string> GetCase(std::string_view key, const Snapshot* snapshot = nullptr) const;
   Status ScanCases(const BytesVisitor& visit, const Snapshot* snapshot = nullptr) const;
   Result<std::string> GetMeta(std::string_view name, const Snapshot* snapshot = nullptr) const;
+  // Visits every meta value whose name starts with `prefix`, in name order; the visitor gets
+  // the name without the prefix. With prefix "audit_index/": every index key of
+  // AppendAuditBatch (value: the audit key it points at).
+  Status ScanMeta(std::string_view prefix, const BytesVisitor& visit,
+                  const Snapshot* snapshot = nullptr) const;
   // Visits audit entries with sequence >= from, in order.
   Status ScanAudit(uint64_t from, const AuditVisitor& visit,
                    const Snapshot* snapshot = nullptr) const;
