@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
@@ -34,17 +35,108 @@ double Round4(double x) { return std::round(x * 1e4) / 1e4; }
 // One payment id already decided: enough to answer a repeat exactly. Clean PAY decisions keep
 // no detail; others point at their full Decision.
 struct IdEntry {
+  uint64_t id_hash = 0;       // 0: empty slot
   uint64_t check = 0;         // second hash of the payment id (collisions of the first)
   uint64_t request_hash = 0;  // every field of the request
-  Action action = Action::kPay;
   double risk = 0;
   int32_t detail = -1;
+  Action action = Action::kPay;
+};
+
+// Open addressing with linear probing (no node per id: a payroll decides a million ids).
+// Not thread-safe: IdShard's mutex guards it.
+class IdTable {
+ public:
+  IdEntry* Find(uint64_t id_hash) {
+    if (slots_.empty()) return nullptr;
+    id_hash = Key(id_hash);
+    for (size_t s = id_hash & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s].id_hash == id_hash) return &slots_[s];
+      if (slots_[s].id_hash == 0) return nullptr;
+    }
+  }
+  // The entry of `id_hash`, and whether it was created now.
+  std::pair<IdEntry*, bool> Insert(uint64_t id_hash) {
+    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    id_hash = Key(id_hash);
+    size_t s = id_hash & mask_;
+    for (; slots_[s].id_hash != 0; s = (s + 1) & mask_) {
+      if (slots_[s].id_hash == id_hash) return {&slots_[s], false};
+    }
+    slots_[s] = IdEntry{};
+    slots_[s].id_hash = id_hash;
+    ++used_;
+    return {&slots_[s], true};
+  }
+  void Erase(uint64_t id_hash) {
+    IdEntry* e = Find(id_hash);
+    if (e == nullptr) return;
+    // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
+    size_t hole = static_cast<size_t>(e - slots_.data());
+    for (size_t s = (hole + 1) & mask_; slots_[s].id_hash != 0; s = (s + 1) & mask_) {
+      const size_t home = slots_[s].id_hash & mask_;
+      if (((s - home) & mask_) >= ((s - hole) & mask_)) {
+        slots_[hole] = slots_[s];
+        hole = s;
+      }
+    }
+    slots_[hole] = IdEntry{};
+    --used_;
+  }
+
+ private:
+  static uint64_t Key(uint64_t h) { return h == 0 ? 1 : h; }
+  void Grow() {
+    std::vector<IdEntry> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), IdEntry{});
+    mask_ = slots_.size() - 1;
+    for (const IdEntry& e : old) {
+      if (e.id_hash == 0) continue;
+      size_t s = e.id_hash & mask_;
+      while (slots_[s].id_hash != 0) s = (s + 1) & mask_;
+      slots_[s] = e;
+    }
+  }
+  std::vector<IdEntry> slots_;
+  size_t mask_ = 0;
+  size_t used_ = 0;
 };
 
 struct IdShard {
   std::mutex mu;
-  std::unordered_map<uint64_t, IdEntry> map;
+  IdTable map;
   std::vector<std::unique_ptr<Decision>> details;
+};
+
+// Hashes of the payment ids in the audit index when the screener opened: a new id not in it
+// costs no store read. Open addressing over 64-bit hashes (0 = empty), immutable after Open.
+class PersistedIds {
+ public:
+  void Build(std::vector<uint64_t> hashes) {
+    if (hashes.empty()) return;
+    slots_.assign(std::bit_ceil(hashes.size() * 2), 0);
+    mask_ = slots_.size() - 1;
+    for (uint64_t h : hashes) {
+      h = h == 0 ? 1 : h;
+      size_t s = h & mask_;
+      while (slots_[s] != 0 && slots_[s] != h) s = (s + 1) & mask_;
+      slots_[s] = h;
+    }
+  }
+  // False only when no id with this hash was indexed (a true may be another id's hash).
+  bool MayContain(uint64_t h) const {
+    if (slots_.empty()) return false;
+    h = h == 0 ? 1 : h;
+    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s] == h) return true;
+      if (slots_[s] == 0) return false;
+    }
+  }
+  size_t Bytes() const { return slots_.capacity() * sizeof(uint64_t); }
+
+ private:
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
 };
 
 uint64_t IdCheck(std::string_view payment_id) {
@@ -121,6 +213,30 @@ struct Screener::Impl {
   std::atomic<uint64_t> audit_done{0};
 
   std::array<IdShard, kIdShards> ids;
+  PersistedIds persisted;
+  // DataVersion() when `persisted` was read: while it is unchanged, no one but this screener
+  // wrote to the audit index, so an id missing from `persisted` and from `ids` is new.
+  std::optional<uint64_t> persisted_version;
+
+  // Reads the audit index's payment ids (a prefix scan of meta).
+  Status LoadPersistedIds() {
+    persisted_version = DataVersion();
+    std::vector<uint64_t> hashes;
+    VIGIL_RETURN_IF_ERROR(
+        audit->ScanMeta("audit_index/", [&](std::string_view id, std::string_view) {
+          hashes.push_back(PersonKey(id));
+          return true;
+        }));
+    persisted.Build(std::move(hashes));
+    return Status::Ok();
+  }
+  // True when `id_hash` may have been decided before (by an earlier process or another
+  // screener on the same store): then the audit index is read.
+  bool MaybeDecidedInStore(uint64_t id_hash, const std::optional<uint64_t>& version) const {
+    if (persisted.MayContain(id_hash)) return true;
+    if (audit != store) return false;  // the screener's own audit store: only it writes there
+    return !(persisted_version && version && *version == *persisted_version);
+  }
 
   // Audit queue with group commit: tickets 1, 2, ... in queue order.
   std::mutex q_mu;
@@ -257,24 +373,25 @@ struct Screener::Impl {
 
   IdShard& ShardOf(uint64_t id_hash) { return ids[id_hash % kIdShards]; }
 
-  std::optional<Decision> FindDecided(const PaymentRequest& r, uint64_t id_hash, uint64_t check,
-                                      uint64_t request_hash, bool* reused) {
+  std::optional<Decision> FindDecided(const PaymentRequest& r, uint64_t person_key,
+                                      uint64_t id_hash, uint64_t check, uint64_t request_hash,
+                                      bool* reused) {
     IdShard& shard = ShardOf(id_hash);
     std::lock_guard lock(shard.mu);
-    auto it = shard.map.find(id_hash);
-    if (it == shard.map.end() || it->second.check != check) return std::nullopt;
-    if (it->second.request_hash != request_hash) {
+    const IdEntry* it = shard.map.Find(id_hash);
+    if (it == nullptr || it->check != check) return std::nullopt;
+    if (it->request_hash != request_hash) {
       *reused = true;
       return std::nullopt;
     }
     Decision d;
-    if (it->second.detail >= 0) {
-      d = *shard.details[static_cast<size_t>(it->second.detail)];
+    if (it->detail >= 0) {
+      d = *shard.details[static_cast<size_t>(it->detail)];
     } else {
       d.payment_id = r.payment_id;
-      d.action = it->second.action;
-      d.risk = it->second.risk;
-      d.person_key = PersonKey(r.person_id);
+      d.action = it->action;
+      d.risk = it->risk;
+      d.person_key = person_key;
       d.policy_version = policy.version;
       d.score_run = state->score_run;
     }
@@ -286,14 +403,14 @@ struct Screener::Impl {
   bool Remember(uint64_t id_hash, uint64_t check, uint64_t request_hash, const Decision& d) {
     IdShard& shard = ShardOf(id_hash);
     std::lock_guard lock(shard.mu);
-    auto [it, inserted] = shard.map.try_emplace(id_hash);
+    auto [it, inserted] = shard.map.Insert(id_hash);
     if (!inserted) return false;
-    it->second.check = check;
-    it->second.request_hash = request_hash;
-    it->second.action = d.action;
-    it->second.risk = d.risk;
+    it->check = check;
+    it->request_hash = request_hash;
+    it->action = d.action;
+    it->risk = d.risk;
     if (d.action != Action::kPay || !d.patterns.empty() || !d.reasons.empty()) {
-      it->second.detail = static_cast<int32_t>(shard.details.size());
+      it->detail = static_cast<int32_t>(shard.details.size());
       shard.details.push_back(std::make_unique<Decision>(d));
     }
     return true;
@@ -302,7 +419,7 @@ struct Screener::Impl {
   void Forget(uint64_t id_hash) {
     IdShard& shard = ShardOf(id_hash);
     std::lock_guard lock(shard.mu);
-    shard.map.erase(id_hash);
+    shard.map.Erase(id_hash);
   }
 
   // ---- deciding ----
@@ -324,7 +441,7 @@ struct Screener::Impl {
                                                                 : 0.0);
     };
     const size_t b = static_cast<size_t>(r.benefit);
-    const std::string period = FormatMonth(r.period);
+    auto period = [&r] { return FormatMonth(r.period); };  // only reasons need the text
     facts->known = p->known();
     facts->state_version = p->checked_version;
 
@@ -345,7 +462,7 @@ struct Screener::Impl {
     if (r.benefit == Benefit::kSurvivor) {
       if (!dead && p->known()) {
         add(ScreenCheck::kDeath, Action::kHold,
-            "survivor benefit for " + period + " but no death is registered for this person");
+            "survivor benefit for " + period() + " but no death is registered for this person");
       }
     } else if (dead) {
       const Month death_month = MonthOf(DateFromDayNumber(p->death_day));
@@ -353,13 +470,12 @@ struct Screener::Impl {
         add(ScreenCheck::kDeath, Action::kBlock,
             "death on " + FormatDate(DateFromDayNumber(p->death_day)) + " (reported " +
                 FormatDate(DateFromDayNumber(p->death_reported)) + "): no " +
-                std::string(CodeName(r.benefit)) + " for " + period + ", after the death month");
+                std::string(CodeName(r.benefit)) + " for " + period() + ", after the death month");
       }
     }
     const bool in_prison = (p->flags & PersonState::kInPrison) != 0;
     facts->in_prison = in_prison;
-    if (in_prison && r.benefit != Benefit::kSurvivor &&
-        MonthNumber(r.period) >= p->prison_month) {
+    if (in_prison && r.benefit != Benefit::kSurvivor && MonthNumber(r.period) >= p->prison_month) {
       add(ScreenCheck::kPrison, Action::kBlock,
           "in prison since " + FormatMonth(MonthFromNumber(p->prison_month)) +
               " (PRISON_IN with no PRISON_OUT after it): benefits are suspended during a sentence");
@@ -396,7 +512,7 @@ struct Screener::Impl {
       if ((p->passed[b] & mask) != 0) {
         facts->period_paid = true;
         add(ScreenCheck::kDuplicatePeriod, Action::kBlock,
-            std::string(CodeName(r.benefit)) + " for " + period +
+            std::string(CodeName(r.benefit)) + " for " + period() +
                 " was already passed for payment by this screener (another payment_id)");
       } else if ((p->stored_paid[b] & mask) != 0) {
         // The stored payment may be this very payment, ingested after it was made.
@@ -411,7 +527,7 @@ struct Screener::Impl {
         if (!(same && stored_person == person_key)) {
           facts->period_paid = true;
           add(ScreenCheck::kDuplicatePeriod, Action::kBlock,
-              std::string(CodeName(r.benefit)) + " for " + period +
+              std::string(CodeName(r.benefit)) + " for " + period() +
                   " is already paid (a payment in the fund's ledger)");
         }
       }
@@ -419,7 +535,7 @@ struct Screener::Impl {
       const Month first = MonthFromNumber(MonthNumber(st.anchor) - st.window_months + 1);
       const Month last = MonthFromNumber(MonthNumber(st.anchor) + screen::kMonthsAhead);
       add(ScreenCheck::kPeriodOutOfWindow, Action::kHold,
-          "period " + period + " is outside the screening window " + FormatMonth(first) + ".." +
+          "period " + period() + " is outside the screening window " + FormatMonth(first) + ".." +
               FormatMonth(last) + ": earlier payments for it are not checked");
     }
 
@@ -437,14 +553,12 @@ struct Screener::Impl {
     }
     facts->approved_fen = approved ? reference : -1;
     if (reference > 0) {
-      const double ratio =
-          static_cast<double>(r.amount.fen()) / static_cast<double>(reference);
+      const double ratio = static_cast<double>(r.amount.fen()) / static_cast<double>(reference);
       if (ratio > limit || ratio < 1.0 / limit) {
         add(ScreenCheck::kAmount, approved ? Action::kBlock : Action::kHold,
             "amount " + FormatMoneyGrouped(r.amount) + " is " + Ratio(ratio) + " the " +
                 (approved ? "approved benefit " : "mean of earlier payments ") +
-                FormatMoneyGrouped(Money::FromFen(reference)) + " (limit " + Ratio(limit) +
-                ")");
+                FormatMoneyGrouped(Money::FromFen(reference)) + " (limit " + Ratio(limit) + ")");
       }
     }
 
@@ -474,15 +588,16 @@ struct Screener::Impl {
       facts->case_risk = last_case->risk;
       case_risk = last_case->risk;
       if (last_case->action != Action::kPay) {
-        const std::string run_date = st.score_run.substr(0, std::min<size_t>(10, st.score_run.size()));
+        const std::string run_date =
+            st.score_run.substr(0, std::min<size_t>(10, st.score_run.size()));
         for (size_t i = 0; i < last_case->reasons.size() && i < 2; ++i) {
           d.reasons.push_back({ScreenCheck::kLastRun, last_case->action,
                                "score run " + run_date + ": " + last_case->reasons[i]});
         }
         if (last_case->reasons.empty()) {
-          d.reasons.push_back({ScreenCheck::kLastRun, last_case->action,
-                               "score run " + run_date + ": " +
-                                   std::string(CodeName(last_case->action))});
+          d.reasons.push_back(
+              {ScreenCheck::kLastRun, last_case->action,
+               "score run " + run_date + ": " + std::string(CodeName(last_case->action))});
         }
       }
     }
@@ -526,9 +641,14 @@ struct Screener::Impl {
   // entry to append. Thread-safe.
   Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared) {
     VIGIL_RETURN_IF_ERROR(Validate(in));
-    PaymentRequest r = in;
-    // The store keys persons by the id with an upper-case X (feeds accept a lower-case x).
-    if (r.person_id.back() == 'x') r.person_id.back() = 'X';
+    // The store keys persons by the id with an upper-case X (feeds accept a lower-case x); the
+    // request is copied only then.
+    std::optional<PaymentRequest> upper;
+    if (in.person_id.back() == 'x') {
+      upper = in;
+      upper->person_id.back() = 'X';
+    }
+    const PaymentRequest& r = upper ? *upper : in;
     const uint64_t person_key = PersonKey(r.person_id);
     const uint64_t id_hash = PersonKey(r.payment_id);
     const uint64_t check = IdCheck(r.payment_id);
@@ -538,9 +658,14 @@ struct Screener::Impl {
 
     std::lock_guard person_lock(st.stripe(person_key));
     ++screened;
+    // Read before the idempotence look-up and the decision: a write after it is seen by the
+    // next request.
+    const std::optional<uint64_t> version = DataVersion();
     bool reused = false;
-    std::optional<Decision> earlier = FindDecided(r, id_hash, check, request_hash, &reused);
-    if (!earlier && !reused && options.persistent_idempotence) {
+    std::optional<Decision> earlier =
+        FindDecided(r, person_key, id_hash, check, request_hash, &reused);
+    if (!earlier && !reused && options.persistent_idempotence &&
+        MaybeDecidedInStore(id_hash, version)) {
       auto found = audit->FindAudit(r.payment_id);
       if (found.ok()) {
         uint64_t stored_hash = 0;
@@ -564,7 +689,6 @@ struct Screener::Impl {
 
     PersonState* p = st.Find(person_key);
     if (p == nullptr) p = st.Overflow(person_key);
-    const std::optional<uint64_t> version = DataVersion();
     if (!version || *version != p->checked_version) {
       VIGIL_RETURN_IF_ERROR(screen::RefreshPerson(*store, st, p));
       p->checked_version = version.value_or(screen::kNeverChecked);
@@ -589,7 +713,7 @@ struct Screener::Impl {
       if (!prepared->remembered) {
         // Another thread decided this payment id (for another person's stripe) meanwhile.
         bool again = false;
-        if (auto first = FindDecided(r, id_hash, check, request_hash, &again)) {
+        if (auto first = FindDecided(r, person_key, id_hash, check, request_hash, &again)) {
           ++repeated;
           prepared->entry = screen::FormatAuditEntry(r, request_hash, *first, facts);
           return *first;
@@ -625,9 +749,9 @@ Status ValidateOptions(const ScreenerOptions& o) {
 Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl) {
   impl->state = std::make_unique<ScreeningState>();
   const std::optional<uint64_t> version = impl->DataVersion();
-  VIGIL_RETURN_IF_ERROR(screen::BuildState(*impl->store, impl->options,
-                                           version.value_or(screen::kNeverChecked),
-                                           impl->state.get()));
+  VIGIL_RETURN_IF_ERROR(screen::BuildState(
+      *impl->store, impl->options, version.value_or(screen::kNeverChecked), impl->state.get()));
+  if (impl->options.persistent_idempotence) VIGIL_RETURN_IF_ERROR(impl->LoadPersistedIds());
   impl->StartThreads();
   return impl;
 }
@@ -693,8 +817,7 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
     return impl_->DecideOne(request, &prepared);
   }();
   if (!decision.ok()) return decision;
-  const uint64_t ticket =
-      impl_->Enqueue(std::move(prepared.entry), std::move(prepared.index_key));
+  const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry), std::move(prepared.index_key));
   if (impl_->options.audit_mode == AuditMode::kDurable) {
     Status s = impl_->WaitCommitted(ticket);
     if (!s.ok()) {
@@ -707,17 +830,24 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
 
 Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
                              std::vector<Result<Decision>>* out) {
-  out->assign(requests.size(), Result<Decision>(Status::Internal("not decided")));
+  // Every slot is overwritten below; an empty Decision costs no allocation to copy.
+  out->assign(requests.size(), Result<Decision>(Decision()));
   std::vector<Impl::Prepared> prepared(requests.size());
   {
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of
     // two payments for one period passes) does not depend on the number of threads.
     std::vector<uint64_t> keys(requests.size());
+    std::string upper;
     for (size_t i = 0; i < requests.size(); ++i) {
-      std::string id = requests[i].person_id;
-      if (!id.empty() && id.back() == 'x') id.back() = 'X';
-      keys[i] = PersonKey(id);
+      const std::string& id = requests[i].person_id;
+      if (!id.empty() && id.back() == 'x') {
+        upper = id;
+        upper.back() = 'X';
+        keys[i] = PersonKey(upper);
+      } else {
+        keys[i] = PersonKey(id);
+      }
     }
     std::vector<uint32_t> order(requests.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -772,8 +902,7 @@ Status Screener::Rebuild() {
   auto fresh = std::make_unique<ScreeningState>();
   const std::optional<uint64_t> version = impl_->DataVersion();
   VIGIL_RETURN_IF_ERROR(screen::BuildState(*impl_->store, impl_->options,
-                                           version.value_or(screen::kNeverChecked),
-                                           fresh.get()));
+                                           version.value_or(screen::kNeverChecked), fresh.get()));
   std::unique_lock lock(impl_->state_mu);
   // Passes decided since the first build still count against the new state's periods.
   for (PersonState& p : fresh->persons) {
@@ -796,7 +925,7 @@ ScreenerStats Screener::stats() const {
   std::shared_lock lock(impl_->state_mu);
   s.persons = impl_->state->persons.size();
   s.build_seconds = impl_->state->build_seconds;
-  s.state_bytes = impl_->state->Bytes();
+  s.state_bytes = impl_->state->Bytes() + impl_->persisted.Bytes();
   s.screened = impl_->screened.load();
   s.repeated = impl_->repeated.load();
   s.refreshed = impl_->refreshed.load();

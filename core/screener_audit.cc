@@ -1,6 +1,8 @@
 // Audit entries of screening decisions: one JSON line each, written by hand because a payroll
 // run writes a million of them (a JSON library's DOM would cost more than the decision).
+#include <charconv>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -10,11 +12,19 @@
 namespace vigil {
 
 std::string_view ScreenCheckName(ScreenCheck check) {
-  static constexpr std::string_view kNames[] = {
-      "LAST_RUN", "DEATH",          "PRISON",         "MISSING",
-      "REGISTRATION_STATUS", "NOT_REGISTERED", "UNKNOWN_PERSON", "DUPLICATE_PERIOD",
-      "AMOUNT",   "ACCOUNT",        "PERIOD_OUT_OF_WINDOW", "IDENTITY",
-      "PAYMENT_ID_REUSED"};
+  static constexpr std::string_view kNames[] = {"LAST_RUN",
+                                                "DEATH",
+                                                "PRISON",
+                                                "MISSING",
+                                                "REGISTRATION_STATUS",
+                                                "NOT_REGISTERED",
+                                                "UNKNOWN_PERSON",
+                                                "DUPLICATE_PERIOD",
+                                                "AMOUNT",
+                                                "ACCOUNT",
+                                                "PERIOD_OUT_OF_WINDOW",
+                                                "IDENTITY",
+                                                "PAYMENT_ID_REUSED"};
   const auto i = static_cast<size_t>(check);
   return i < std::size(kNames) ? kNames[i] : "?";
 }
@@ -73,33 +83,78 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 void AppendHex(std::string& out, uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
-  out += buf;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char buf[16];
+  for (int i = 15; i >= 0; --i) {
+    buf[i] = kDigits[v & 0xf];
+    v >>= 4;
+  }
+  out.append(buf, sizeof buf);
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// "1234.56" (what FormatMoney writes), without a temporary string.
+void AppendMoney(std::string& out, int64_t fen) {
+  if (fen < 0) {
+    out += '-';
+    fen = -fen;
+  }
+  AppendInt(out, fen / 100);
+  out += '.';
+  out += static_cast<char>('0' + fen % 100 / 10);
+  out += static_cast<char>('0' + fen % 10);
+}
+
+// A risk in 0..1 with four decimals ("%.4f" of a value already rounded to 1e-4).
+void AppendRisk(std::string& out, double risk) {
+  const auto v = static_cast<int64_t>(std::llround(risk * 1e4));
+  AppendInt(out, v / 10000);
+  out += '.';
+  char buf[4];
+  int64_t frac = v % 10000;
+  for (int i = 3; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  out.append(buf, 4);
 }
 
 void AppendKey(std::string& out, std::string_view key) {
   out += ',';
-  AppendJsonString(out, key);
-  out += ':';
+  out += '"';
+  out += key;  // keys are plain identifiers: no escaping needed
+  out += "\":";
+}
+
+void AppendCode(std::string& out, std::string_view name) {
+  out += '"';
+  out += name;  // code names are plain identifiers
+  out += '"';
 }
 
 }  // namespace
 
 uint64_t RequestHash(const PaymentRequest& r) {
-  std::string text;
-  text.reserve(96);
+  // The exact text of the first version (a repeat after a restart compares with stored
+  // hashes), built in a per-thread buffer.
+  thread_local std::string text;
+  text.clear();
   text += r.payment_id;
   text += '\x1f';
   text += r.person_id;
   text += '\x1f';
-  text += std::to_string(r.region);
+  AppendInt(text, r.region);
   text += '\x1f';
   text += CodeName(r.benefit);
   text += '\x1f';
-  text += std::to_string(MonthNumber(r.period));
+  AppendInt(text, MonthNumber(r.period));
   text += '\x1f';
-  text += std::to_string(r.amount.fen());
+  AppendInt(text, r.amount.fen());
   text += '\x1f';
   text += r.bank_account;
   text += '\x1f';
@@ -109,9 +164,10 @@ uint64_t RequestHash(const PaymentRequest& r) {
 
 std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_hash,
                              const Decision& d, const AuditFacts& facts) {
-  std::string out;
-  out.reserve(512);
-  out += "{\"kind\":\"screen\",\"v\":1";
+  // Formatted in a per-thread buffer and copied once: one allocation per entry.
+  thread_local std::string out;
+  out.clear();
+  out += "{\"kind\":\"screen\",\"v\":2";
   AppendKey(out, "payment_id");
   AppendJsonString(out, request.payment_id);
   AppendKey(out, "person_id");
@@ -121,37 +177,41 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
   AppendHex(out, d.person_key);
   out += '"';
   AppendKey(out, "region");
-  out += std::to_string(request.region);
+  AppendInt(out, request.region);
   AppendKey(out, "benefit");
-  AppendJsonString(out, CodeName(request.benefit));
+  AppendCode(out, CodeName(request.benefit));
   AppendKey(out, "period");
-  AppendJsonString(out, request.period.ok() ? FormatMonth(request.period) : "");
+  if (request.period.ok()) {
+    AppendCode(out, FormatMonth(request.period));
+  } else {
+    out += "\"\"";
+  }
   AppendKey(out, "amount");
-  AppendJsonString(out, FormatMoney(request.amount));
+  out += '"';
+  AppendMoney(out, request.amount.fen());
+  out += '"';
   // The account is kept as a fingerprint: enough to prove which account was asked for.
   AppendKey(out, "account");
   out += '"';
   AppendHex(out, AccountHash(request.bank_account));
   out += '"';
   AppendKey(out, "channel");
-  AppendJsonString(out, CodeName(request.channel));
+  AppendCode(out, CodeName(request.channel));
   AppendKey(out, "request");
   out += '"';
   AppendHex(out, request_hash);
   out += '"';
   AppendKey(out, "action");
-  AppendJsonString(out, CodeName(d.action));
+  AppendCode(out, CodeName(d.action));
   AppendKey(out, "risk");
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", d.risk);
-  out += buf;
+  AppendRisk(out, d.risk);
   AppendKey(out, "repeated");
   out += d.repeated ? "true" : "false";
   AppendKey(out, "patterns");
   out += '[';
   for (size_t i = 0; i < d.patterns.size(); ++i) {
     if (i > 0) out += ',';
-    AppendJsonString(out, CodeName(d.patterns[i]));
+    AppendCode(out, CodeName(d.patterns[i]));
   }
   out += ']';
   AppendKey(out, "reasons");
@@ -159,49 +219,44 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
   for (size_t i = 0; i < d.reasons.size(); ++i) {
     if (i > 0) out += ',';
     out += "{\"check\":";
-    AppendJsonString(out, ScreenCheckName(d.reasons[i].check));
+    AppendCode(out, ScreenCheckName(d.reasons[i].check));
     out += ",\"action\":";
-    AppendJsonString(out, CodeName(d.reasons[i].action));
+    AppendCode(out, CodeName(d.reasons[i].action));
     out += ",\"text\":";
     AppendJsonString(out, d.reasons[i].text);
     out += '}';
   }
   out += ']';
+  // The facts the decision used, as letters (docs/screening.md): k known, r registered in the
+  // paying region, a account matches, d dead, p in prison, y period already paid or passed.
   AppendKey(out, "facts");
-  out += "{\"known\":";
-  out += facts.known ? "true" : "false";
-  out += ",\"registered\":";
-  out += facts.registered ? "true" : "false";
-  out += ",\"approved\":";
+  out += '"';
+  if (facts.known) out += 'k';
+  if (facts.registered) out += 'r';
+  if (facts.account_match) out += 'a';
+  if (facts.dead) out += 'd';
+  if (facts.in_prison) out += 'p';
+  if (facts.period_paid) out += 'y';
+  out += '"';
   if (facts.approved_fen >= 0) {
-    AppendJsonString(out, FormatMoney(Money::FromFen(facts.approved_fen)));
-  } else {
-    out += "null";
+    AppendKey(out, "approved");
+    out += '"';
+    AppendMoney(out, facts.approved_fen);
+    out += '"';
   }
-  out += ",\"account_match\":";
-  out += facts.account_match ? "true" : "false";
-  out += ",\"dead\":";
-  out += facts.dead ? "true" : "false";
   if (facts.dead) {
-    out += ",\"death_date\":";
-    AppendJsonString(out, FormatDate(DateFromDayNumber(facts.death_day)));
+    AppendKey(out, "death_date");
+    AppendCode(out, FormatDate(DateFromDayNumber(facts.death_day)));
   }
-  out += ",\"in_prison\":";
-  out += facts.in_prison ? "true" : "false";
-  out += ",\"period_paid\":";
-  out += facts.period_paid ? "true" : "false";
-  out += ",\"case_action\":";
   if (facts.case_action >= 0) {
-    AppendJsonString(out, CodeName(static_cast<Action>(facts.case_action)));
-    std::snprintf(buf, sizeof buf, "%.4f", facts.case_risk);
-    out += ",\"case_risk\":";
-    out += buf;
-  } else {
-    out += "null";
+    AppendKey(out, "case_action");
+    AppendCode(out, CodeName(static_cast<Action>(facts.case_action)));
+    AppendKey(out, "case_risk");
+    AppendRisk(out, facts.case_risk);
   }
-  out += ",\"state_version\":";
-  out += std::to_string(facts.state_version);
-  out += '}';
+  AppendKey(out, "state");
+  char version[24];
+  out.append(version, std::to_chars(version, version + sizeof version, facts.state_version).ptr);
   AppendKey(out, "policy");
   AppendJsonString(out, d.policy_version);
   AppendKey(out, "score_run");

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <iterator>
+#include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "screener_internal.h"
@@ -28,8 +31,12 @@ uint32_t PaymentTotal(const MonthAggregate& a) {
   return static_cast<uint32_t>(n);
 }
 
-void SetRegistrations(std::span<const PersonRecord> rows, PersonState* p) {
-  const size_t n = std::min<size_t>(rows.size(), 255);
+Registration RegistrationOf(const PersonRecord& r) {
+  return Registration{r.region, r.status, r.monthly_benefit.fen(), AccountHash(r.bank_account)};
+}
+
+void SetRegistrations(std::span<const Registration> regs, PersonState* p) {
+  const size_t n = std::min<size_t>(regs.size(), 255);
   p->registration_count = static_cast<uint8_t>(n);
   p->more_registrations.reset();
   Registration* out = p->inline_registrations.data();
@@ -37,103 +44,137 @@ void SetRegistrations(std::span<const PersonRecord> rows, PersonState* p) {
     p->more_registrations = std::make_unique<Registration[]>(n);
     out = p->more_registrations.get();
   }
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = Registration{rows[i].region, rows[i].status, rows[i].monthly_benefit.fen(),
-                          AccountHash(rows[i].bank_account)};
-  }
+  std::copy(regs.begin(), regs.begin() + static_cast<std::ptrdiff_t>(n), out);
 }
 
-// Reads the person's registry events and payments and sets the flags, paid periods and
-// references they imply. `discharged_dead` comes from the aggregates (a hospital discharge
-// "DIED" is a signal; reading every signal would cost more than it tells).
-Status LoadEvents(const Store& store, const Snapshot* snapshot, const ScreeningState& state,
-                  int64_t discharged_dead, int64_t latest_discharge, PersonState* p) {
-  p->flags &= static_cast<uint8_t>(PersonState::kHasEvents);
-  p->death_day = 0;
-  p->death_reported = 0;
-  p->prison_month = 0;
-  p->stored_paid = {};
-  p->mean_fen = {};
-  p->payments = {};
-  p->last_account = {};
-  p->registry_total = 0;
-  p->payment_total = 0;
-  std::array<int64_t, kBenefits> sum_fen{};
-  std::optional<int32_t> death_day, death_reported;
-  int32_t prison_day = std::numeric_limits<int32_t>::min();
-  bool in_prison = false;
-  bool missing = false;
-  Status decode_error;
+// Folds one person's registry events and payments (in time order) into the flags, paid
+// periods and references they imply. Shared by the build (a range scan of many persons) and
+// the per-person refresh (one history visit).
+class EventFold {
+ public:
+  explicit EventFold(const ScreeningState& state) : state_(state) {}
+
+  void Reset() {
+    sum_fen_ = {};
+    payments_ = {};
+    stored_paid_ = {};
+    last_account_ = {};
+    death_day_.reset();
+    death_reported_ = 0;
+    prison_day_ = std::numeric_limits<int32_t>::min();
+    in_prison_ = false;
+    missing_ = false;
+    registry_total_ = 0;
+    payment_total_ = 0;
+  }
+
+  Status Add(const EventView& event) {
+    if (event.kind == EventKind::kPayment) {
+      VIGIL_ASSIGN_OR_RETURN(PaymentRecord r, event.AsPayment());
+      const auto b = static_cast<size_t>(r.benefit);
+      ++payment_total_;
+      ++payments_[b];
+      sum_fen_[b] += r.amount.fen();
+      last_account_[b] = AccountHash(r.bank_account);
+      if (auto bit = state_.PeriodBit(r.period)) stored_paid_[b] |= uint64_t{1} << *bit;
+      return Status::Ok();
+    }
+    if (event.kind != EventKind::kRegistry) return Status::Ok();
+    VIGIL_ASSIGN_OR_RETURN(RegistryRecord r, event.AsRegistry());
+    ++registry_total_;
+    const int32_t day = DayNumber(r.event_date);
+    switch (r.event) {
+      case RegistryEvent::kDeath:
+      case RegistryEvent::kCremation:
+        if (!death_day_ || day < *death_day_) {
+          death_day_ = day;
+          death_reported_ = DayNumber(r.reported_date);
+        }
+        break;
+      case RegistryEvent::kPrisonIn:
+      case RegistryEvent::kPrisonOut:
+        // Events come in event-date order: the latest one says where the person is.
+        if (day >= prison_day_) {
+          prison_day_ = day;
+          in_prison_ = r.event == RegistryEvent::kPrisonIn;
+        }
+        break;
+      case RegistryEvent::kMissing:
+      case RegistryEvent::kEmigrated:
+        missing_ = true;
+        break;
+      case RegistryEvent::kIdChange:
+        break;
+    }
+    return Status::Ok();
+  }
+
+  // Writes what was folded into `p`. `discharged_dead` comes from the aggregates (a hospital
+  // discharge "DIED" is a signal; reading every signal would cost more than it tells).
+  void Finish(int64_t discharged_dead, int64_t latest_discharge, PersonState* p) const {
+    p->flags &= static_cast<uint8_t>(PersonState::kHasEvents);
+    p->death_day = 0;
+    p->death_reported = 0;
+    p->prison_month = 0;
+    p->stored_paid = stored_paid_;
+    p->payments = payments_;
+    p->last_account = last_account_;
+    p->registry_total = registry_total_;
+    p->payment_total = payment_total_;
+    for (size_t b = 0; b < kBenefits; ++b) {
+      p->mean_fen[b] = payments_[b] > 0 ? sum_fen_[b] / payments_[b] : 0;
+    }
+    std::optional<int32_t> death_day = death_day_;
+    int32_t death_reported = death_reported_;
+    if (!death_day && discharged_dead > 0 && latest_discharge != MonthAggregate::kNoTime) {
+      death_day = DayNumber(DateOf(TimestampFromSeconds(latest_discharge)));
+      death_reported = *death_day;
+    }
+    if (death_day) {
+      p->flags |= PersonState::kDead;
+      p->death_day = *death_day;
+      p->death_reported = death_reported;
+    }
+    if (in_prison_) {
+      p->flags |= PersonState::kInPrison;
+      p->prison_month = MonthNumber(MonthOf(DateFromDayNumber(prison_day_)));
+    }
+    if (missing_) p->flags |= PersonState::kMissing;
+  }
+
+ private:
+  const ScreeningState& state_;
+  std::array<int64_t, kBenefits> sum_fen_{};
+  std::array<uint32_t, kBenefits> payments_{};
+  std::array<uint64_t, kBenefits> stored_paid_{};
+  std::array<uint64_t, kBenefits> last_account_{};
+  std::optional<int32_t> death_day_;
+  int32_t death_reported_ = 0;
+  int32_t prison_day_ = std::numeric_limits<int32_t>::min();
+  bool in_prison_ = false;
+  bool missing_ = false;
+  uint32_t registry_total_ = 0;
+  uint32_t payment_total_ = 0;
+};
+
+HistoryFilter RegistryAndPayments() {
   HistoryFilter filter;
   filter.kinds = {EventKind::kRegistry, EventKind::kPayment};
-  VIGIL_RETURN_IF_ERROR(store.VisitHistory(
-      p->person_key, filter,
-      [&](const EventView& event) {
-        if (event.kind == EventKind::kPayment) {
-          auto r = event.AsPayment();
-          if (!r.ok()) {
-            decode_error = r.status();
-            return false;
-          }
-          const auto b = static_cast<size_t>(r->benefit);
-          ++p->payment_total;
-          ++p->payments[b];
-          sum_fen[b] += r->amount.fen();
-          p->last_account[b] = AccountHash(r->bank_account);
-          if (auto bit = state.PeriodBit(r->period)) p->stored_paid[b] |= uint64_t{1} << *bit;
-          return true;
-        }
-        auto r = event.AsRegistry();
-        if (!r.ok()) {
-          decode_error = r.status();
-          return false;
-        }
-        ++p->registry_total;
-        const int32_t day = DayNumber(r->event_date);
-        switch (r->event) {
-          case RegistryEvent::kDeath:
-          case RegistryEvent::kCremation:
-            if (!death_day || day < *death_day) {
-              death_day = day;
-              death_reported = DayNumber(r->reported_date);
-            }
-            break;
-          case RegistryEvent::kPrisonIn:
-          case RegistryEvent::kPrisonOut:
-            // Events come in event-date order: the latest one says where the person is.
-            if (day >= prison_day) {
-              prison_day = day;
-              in_prison = r->event == RegistryEvent::kPrisonIn;
-            }
-            break;
-          case RegistryEvent::kMissing:
-          case RegistryEvent::kEmigrated:
-            missing = true;
-            break;
-          case RegistryEvent::kIdChange:
-            break;
-        }
-        return true;
-      },
-      snapshot));
-  VIGIL_RETURN_IF_ERROR(decode_error);
-  for (size_t b = 0; b < kBenefits; ++b) {
-    if (p->payments[b] > 0) p->mean_fen[b] = sum_fen[b] / p->payments[b];
-  }
-  if (!death_day && discharged_dead > 0 && latest_discharge != MonthAggregate::kNoTime) {
-    death_day = DayNumber(DateOf(TimestampFromSeconds(latest_discharge)));
-    death_reported = *death_day;
-  }
-  if (death_day) {
-    p->flags |= PersonState::kDead;
-    p->death_day = *death_day;
-    p->death_reported = *death_reported;
-  }
-  if (in_prison) {
-    p->flags |= PersonState::kInPrison;
-    p->prison_month = MonthNumber(MonthOf(DateFromDayNumber(prison_day)));
-  }
-  if (missing) p->flags |= PersonState::kMissing;
+  return filter;
+}
+
+// Re-reads one person's registry events and payments (refresh).
+Status LoadEvents(const Store& store, const ScreeningState& state, int64_t discharged_dead,
+                  int64_t latest_discharge, PersonState* p) {
+  EventFold fold(state);
+  Status error;
+  VIGIL_RETURN_IF_ERROR(
+      store.VisitHistory(p->person_key, RegistryAndPayments(), [&](const EventView& event) {
+        error = fold.Add(event);
+        return error.ok();
+      }));
+  VIGIL_RETURN_IF_ERROR(error);
+  fold.Finish(discharged_dead, latest_discharge, p);
   return Status::Ok();
 }
 
@@ -199,11 +240,153 @@ Status LoadCases(const Store& store, const Snapshot* snapshot, ScreeningState* s
   return Status::Ok();
 }
 
+// What the build needs of a person's aggregates (all months summed).
+struct AggregateFacts {
+  uint64_t person_key = 0;
+  bool any = false;  // the person has events of any kind
+  uint32_t registry_total = 0;
+  uint32_t payment_total = 0;
+  int64_t discharged_dead = 0;
+  int64_t latest_discharge = MonthAggregate::kNoTime;
+};
+
+// Builds the states of the persons whose key is in [first, last], in key order: the union of
+// those with a registration and those with events.
+Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningState& state,
+                  uint64_t version, uint64_t first, uint64_t last, std::vector<PersonState>* out) {
+  // Registrations, grouped by person key (the scan is in key order).
+  std::vector<PersonState> registered;
+  std::vector<Registration> regs;
+  uint64_t regs_key = 0;
+  auto flush_regs = [&] {
+    if (regs.empty()) return;
+    PersonState& p = registered.emplace_back();
+    p.person_key = regs_key;
+    SetRegistrations(regs, &p);
+    regs.clear();
+  };
+  VIGIL_RETURN_IF_ERROR(store.ScanPersonsInRange(
+      first, last,
+      [&](const PersonRecord& r) {
+        const uint64_t key = PersonKey(r.person_id);
+        if (key != regs_key) flush_regs();
+        regs_key = key;
+        regs.push_back(RegistrationOf(r));
+        return true;
+      },
+      snapshot));
+  flush_regs();
+
+  // Aggregates: who has events, and the counts the freshness check compares later.
+  std::vector<AggregateFacts> facts;
+  MonthAggregate sum;
+  uint64_t sum_key = 0;
+  bool have_sum = false;
+  auto flush_sum = [&] {
+    if (!have_sum) return;
+    AggregateFacts& f = facts.emplace_back();
+    f.person_key = sum_key;
+    f.any = !sum.empty();
+    f.registry_total = RegistryTotal(sum);
+    f.payment_total = PaymentTotal(sum);
+    f.discharged_dead = sum.discharged_dead;
+    f.latest_discharge = LatestDischarge(sum);
+    sum = MonthAggregate();
+    have_sum = false;
+  };
+  VIGIL_RETURN_IF_ERROR(store.VisitAggregatesInRange(
+      first, last,
+      [&](uint64_t key, Month, const MonthAggregate& bucket) {
+        if (have_sum && key != sum_key) flush_sum();
+        sum_key = key;
+        have_sum = true;
+        sum.Merge(bucket);
+        return true;
+      },
+      snapshot));
+  flush_sum();
+
+  // The union, in key order, with the aggregate facts beside each person (or none).
+  out->clear();
+  out->reserve(std::max(registered.size(), facts.size()));
+  std::vector<int32_t> fact_of;  // index into facts per person, -1 when none
+  fact_of.reserve(out->capacity());
+  size_t i = 0, j = 0;
+  while (i < registered.size() || j < facts.size()) {
+    const bool take_reg = j == facts.size() || (i < registered.size() &&
+                                                registered[i].person_key <= facts[j].person_key);
+    const bool take_fact = i == registered.size() ||
+                           (j < facts.size() && facts[j].person_key <= registered[i].person_key);
+    if (take_reg) {
+      out->push_back(std::move(registered[i++]));
+    } else {
+      out->emplace_back().person_key = facts[j].person_key;
+    }
+    fact_of.push_back(take_fact ? static_cast<int32_t>(j++) : -1);
+  }
+  std::vector<PersonState>().swap(registered);
+  for (size_t k = 0; k < out->size(); ++k) {
+    PersonState& p = (*out)[k];
+    p.checked_version = version;
+    if (fact_of[k] >= 0 && facts[static_cast<size_t>(fact_of[k])].any) {
+      p.flags |= PersonState::kHasEvents;
+    }
+  }
+
+  // Registry events and payments of the range, one person after the other.
+  EventFold fold(state);
+  size_t cursor = 0;  // the person the fold is for
+  bool folding = false;
+  Status error;
+  auto finish = [&] {
+    if (!folding) return;
+    const int32_t f = fact_of[cursor];
+    const AggregateFacts none;
+    const AggregateFacts& a = f >= 0 ? facts[static_cast<size_t>(f)] : none;
+    fold.Finish(a.discharged_dead, a.latest_discharge, &(*out)[cursor]);
+    folding = false;
+  };
+  VIGIL_RETURN_IF_ERROR(store.VisitEventsInRange(
+      first, last, RegistryAndPayments(),
+      [&](const EventView& event) {
+        if (!folding || (*out)[cursor].person_key != event.person_key) {
+          finish();
+          while (cursor < out->size() && (*out)[cursor].person_key < event.person_key) ++cursor;
+          if (cursor == out->size() || (*out)[cursor].person_key != event.person_key) {
+            // Written between the scans (a secondary without snapshots caught up meanwhile):
+            // the version this state carries is older, so the person is re-read on its first
+            // request anyway.
+            return true;
+          }
+          fold.Reset();
+          folding = true;
+        }
+        error = fold.Add(event);
+        return error.ok();
+      },
+      snapshot));
+  VIGIL_RETURN_IF_ERROR(error);
+  finish();
+  // A death known only from a hospital discharge (no registry event, no payment).
+  for (size_t k = 0; k < out->size(); ++k) {
+    PersonState& p = (*out)[k];
+    if (fact_of[k] < 0 || p.registry_total != 0 || p.payment_total != 0) continue;
+    const AggregateFacts& a = facts[static_cast<size_t>(fact_of[k])];
+    if (a.discharged_dead > 0 && (p.flags & PersonState::kDead) == 0) {
+      fold.Reset();
+      fold.Finish(a.discharged_dead, a.latest_discharge, &p);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 uint64_t AccountHash(std::string_view account) {
   // PersonKey is XXH3-64 of any text; the domain prefix keeps account and person keys apart.
-  std::string text = "account:";
+  // A per-thread buffer: this runs for every request and every stored payment.
+  thread_local std::string text;
+  text.assign("account:");
   text += account;
   return PersonKey(text) | 1;  // never 0 (0 = "no account")
 }
@@ -271,56 +454,17 @@ Status BuildState(const Store& store, const ScreenerOptions& options, uint64_t v
     auto d = ParseDate(std::string_view(state->score_run).substr(0, 10));
     if (d.ok()) run_date = *d;
   }
-  state->anchor = run_date ? MonthOf(*run_date)
-                           : MonthOf(Date(std::chrono::floor<std::chrono::days>(
-                                 std::chrono::system_clock::now())));
+  state->anchor =
+      run_date
+          ? MonthOf(*run_date)
+          : MonthOf(Date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())));
 
-  // Registrations, grouped by person key (the scan is in key order), merged with every person
-  // that has events (payees outside the pension registry).
-  std::vector<PersonRecord> rows;
-  VIGIL_RETURN_IF_ERROR(store.ScanPersons(
-      [&](const PersonRecord& r) {
-        rows.push_back(r);
-        return true;
-      },
-      snapshot.get()));
-  struct Group {
-    uint64_t key;
-    size_t first;
-    size_t count;
-  };
-  std::vector<Group> registered;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i == 0 || rows[i].person_id != rows[i - 1].person_id) {
-      registered.push_back({PersonKey(rows[i].person_id), i, 0});
-    }
-    ++registered.back().count;
-  }
-  std::vector<Group> groups;
-  groups.reserve(registered.size());
-  size_t next = 0;
-  VIGIL_RETURN_IF_ERROR(store.ScanEventPersonKeys(
-      [&](uint64_t key) {
-        while (next < registered.size() && registered[next].key < key) {
-          groups.push_back(registered[next++]);
-        }
-        if (next < registered.size() && registered[next].key == key) {
-          groups.push_back(registered[next++]);
-        } else {
-          groups.push_back({key, 0, 0});
-        }
-        return true;
-      },
-      snapshot.get()));
-  while (next < registered.size()) groups.push_back(registered[next++]);
-
-  state->persons.clear();
-  state->persons.resize(groups.size());
-  for (size_t i = 0; i < groups.size(); ++i) state->persons[i].person_key = groups[i].key;
-  state->BuildIndex();
-
-  // Per person: registrations, registry flags and paid periods, in parallel chunks; the
-  // aggregates of a chunk come in one batched read.
+  // The person-key space is cut into equal ranges (keys are hashes, so the ranges hold about
+  // as many persons each); each range is built by one task from three sequential scans
+  // (registrations, aggregates, registry events and payments), never one seek per person.
+  constexpr int kRangeShift = 58;
+  constexpr size_t kRanges = size_t{1} << (64 - kRangeShift);
+  std::vector<std::vector<PersonState>> parts(kRanges);
   std::atomic<bool> failed{false};
   Status first_error;
   std::mutex error_mu;
@@ -329,35 +473,33 @@ Status BuildState(const Store& store, const ScreenerOptions& options, uint64_t v
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, groups.size(), 512),
-        [&](const tbb::blocked_range<size_t>& range) {
-          if (failed) return;
-          std::vector<uint64_t> keys;
-          keys.reserve(range.size());
-          for (size_t i = range.begin(); i != range.end(); ++i) keys.push_back(groups[i].key);
-          std::vector<MonthAggregate> aggs;
-          Status s = store.MultiGetAggregates(keys, kAllMonths, &aggs, snapshot.get());
-          for (size_t i = range.begin(); s.ok() && i != range.end(); ++i) {
-            PersonState& p = state->persons[i];
-            const Group& g = groups[i];
-            SetRegistrations(std::span<const PersonRecord>(rows.data() + g.first, g.count), &p);
-            const MonthAggregate& a = aggs[i - range.begin()];
-            if (!a.empty()) p.flags |= PersonState::kHasEvents;
-            p.checked_version = version;
-            if (RegistryTotal(a) == 0 && PaymentTotal(a) == 0 && a.discharged_dead == 0) continue;
-            s = LoadEvents(store, snapshot.get(), *state, a.discharged_dead, LatestDischarge(a),
-                           &p);
+        tbb::blocked_range<size_t>(0, kRanges, 1), [&](const tbb::blocked_range<size_t>& range) {
+          for (size_t part = range.begin(); part != range.end(); ++part) {
+            if (failed) return;
+            const uint64_t first = uint64_t{part} << kRangeShift;
+            const uint64_t last = first | ((uint64_t{1} << kRangeShift) - 1);
+            Status s =
+                BuildRange(store, snapshot.get(), *state, version, first, last, &parts[part]);
+            if (!s.ok()) {
+              std::lock_guard lock(error_mu);
+              if (!failed.exchange(true)) first_error = s;
+              return;
+            }
+            const uint64_t now = ++done;
+            if (options.progress) options.progress(now, kRanges);
           }
-          if (!s.ok()) {
-            std::lock_guard lock(error_mu);
-            if (!failed.exchange(true)) first_error = s;
-            return;
-          }
-          const uint64_t now = done += range.size();
-          if (options.progress) options.progress(now, groups.size());
         });
   });
   if (failed) return first_error;
+  size_t total = 0;
+  for (const auto& part : parts) total += part.size();
+  state->persons.clear();
+  state->persons.reserve(total);
+  for (auto& part : parts) {
+    std::move(part.begin(), part.end(), std::back_inserter(state->persons));
+    std::vector<PersonState>().swap(part);
+  }
+  state->BuildIndex();
   VIGIL_RETURN_IF_ERROR(LoadCases(store, snapshot.get(), state));
   state->build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -368,16 +510,18 @@ Status RefreshPerson(const Store& store, const ScreeningState& state, PersonStat
   VIGIL_ASSIGN_OR_RETURN(std::vector<PersonRecord> rows, store.GetPersonRows(person->person_key));
   std::vector<MonthAggregate> aggs;
   const uint64_t key = person->person_key;
-  VIGIL_RETURN_IF_ERROR(store.MultiGetAggregates(std::span<const uint64_t>(&key, 1), kAllMonths,
-                                                 &aggs));
+  VIGIL_RETURN_IF_ERROR(
+      store.MultiGetAggregates(std::span<const uint64_t>(&key, 1), kAllMonths, &aggs));
   const MonthAggregate& a = aggs.front();
-  SetRegistrations(rows, person);
+  std::vector<Registration> regs;
+  regs.reserve(rows.size());
+  for (const PersonRecord& r : rows) regs.push_back(RegistrationOf(r));
+  SetRegistrations(regs, person);
   if (!a.empty()) person->flags |= PersonState::kHasEvents;
   const bool dead_by_discharge = a.discharged_dead > 0 && (person->flags & PersonState::kDead) == 0;
   if (RegistryTotal(a) != person->registry_total || PaymentTotal(a) != person->payment_total ||
       dead_by_discharge) {
-    VIGIL_RETURN_IF_ERROR(
-        LoadEvents(store, nullptr, state, a.discharged_dead, LatestDischarge(a), person));
+    VIGIL_RETURN_IF_ERROR(LoadEvents(store, state, a.discharged_dead, LatestDischarge(a), person));
   }
   return Status::Ok();
 }

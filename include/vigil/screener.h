@@ -87,8 +87,8 @@ struct ScreenReason {
 struct Decision {
   std::string payment_id;
   Action action = Action::kPay;
-  double risk = 0;                // 0..1
-  std::vector<Pattern> patterns;  // contract pattern codes, most severe first
+  double risk = 0;                    // 0..1
+  std::vector<Pattern> patterns;      // contract pattern codes, most severe first
   std::vector<ScreenReason> reasons;  // most severe first; empty for a clean PAY
   // True when this payment_id was decided before: this is that decision, unchanged.
   bool repeated = false;
@@ -130,7 +130,8 @@ struct ScreenerOptions {
   // decided before a restart keeps its decision. Costs one point read per new payment.
   // Default: true.
   bool persistent_idempotence = true;
-  // Called now and then during the build with (persons done, persons in all); may be empty.
+  // Called now and then during the build with (key ranges done, key ranges in all), from
+  // the build's worker threads (one call at a time is not guaranteed); may be empty.
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
@@ -149,13 +150,13 @@ struct ScreenerStoreOptions {
 
 // Counts of a Screener's life, for monitoring. Thread-safety: value type.
 struct ScreenerStats {
-  uint64_t persons = 0;           // persons in the state built at Open
-  uint64_t screened = 0;          // decisions made (repeats included)
-  uint64_t repeated = 0;          // requests answered from an earlier decision
-  uint64_t refreshed = 0;         // persons re-read from the store because it changed
-  uint64_t audit_written = 0;     // audit entries written
-  double build_seconds = 0;       // time Open took to build the state
-  size_t state_bytes = 0;         // memory held by the per-person state (approximate)
+  uint64_t persons = 0;        // persons in the state built at Open
+  uint64_t screened = 0;       // decisions made (repeats included)
+  uint64_t repeated = 0;       // requests answered from an earlier decision
+  uint64_t refreshed = 0;      // persons re-read from the store because it changed
+  uint64_t audit_written = 0;  // audit entries written
+  double build_seconds = 0;    // time Open took to build the state
+  size_t state_bytes = 0;      // memory held by the per-person state (approximate)
 };
 
 class Screener {
