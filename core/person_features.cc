@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <vector>
 
 namespace vigil {
 namespace {
 
-constexpr std::array<std::string_view, 15> kOwnFeatureNames = {
+constexpr std::array<std::string_view, 12> kOwnFeatureNames = {
     "pension_months_paid_12m",
     "max_paid_to_benefit_ratio",
     "payment_accounts",
@@ -21,9 +20,6 @@ constexpr std::array<std::string_view, 15> kOwnFeatureNames = {
     "retirement_age",
     "rule_hits",
     "strongest_rule",
-    "scheme",
-    "log_monthly_benefit",
-    "pay_day_spread",
 };
 
 float Finite(double v) { return std::isfinite(v) ? static_cast<float>(v) : 0.0f; }
@@ -69,22 +65,10 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   std::set<int32_t> months_paid;
   std::set<std::string_view> accounts;
   double max_ratio = 0;
-  // Day of the month each recent period was first paid: a fund pays its pensions in one payroll
-  // run a month, so the day hardly moves; payments made off the run scatter over the month.
-  std::vector<std::pair<int32_t, Date>> pay_days;  // (period, earliest paid date)
   for (const PaymentRecord& p : history.payments) {
     if (p.benefit != Benefit::kPension) continue;
     const int age_months = MonthsBetween(p.period, as_of_month);
-    if (age_months >= 0 && age_months < 12) {
-      months_paid.insert(MonthNumber(p.period));
-      auto it = std::find_if(pay_days.begin(), pay_days.end(),
-                             [&](const auto& e) { return e.first == MonthNumber(p.period); });
-      if (it == pay_days.end()) {
-        pay_days.emplace_back(MonthNumber(p.period), p.paid_date);
-      } else if (Days(p.paid_date) < Days(it->second)) {
-        it->second = p.paid_date;
-      }
-    }
+    if (age_months >= 0 && age_months < 12) months_paid.insert(MonthNumber(p.period));
     accounts.insert(p.bank_account);
     if (benefit.fen() > 0) max_ratio = std::max(max_ratio, p.amount.yuan() / benefit.yuan());
   }
@@ -109,25 +93,6 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   double strongest = 0;
   for (const RuleHit& h : hits) strongest = std::max(strongest, h.strength);
   (void)policy;
-  // Median absolute deviation of the pay day: robust to the odd late arrears payment.
-  double pay_day_spread = 0;
-  if (pay_days.size() >= 3) {
-    std::vector<double> days;
-    for (const auto& e : pay_days) {
-      days.push_back(static_cast<double>(static_cast<unsigned>(e.second.day())));
-    }
-    auto median = [](std::vector<double> v) {
-      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-      return v[v.size() / 2];
-    };
-    const double mid = median(days);
-    for (double& d : days) d = std::fabs(d - mid);
-    pay_day_spread = median(days);
-  }
-  double scheme = -1;
-  if (!history.registrations.empty()) {
-    scheme = static_cast<double>(static_cast<int>(history.registrations.front().scheme));
-  }
 
   own[0] = Finite(static_cast<double>(months_paid.size()));
   own[1] = Finite(max_ratio);
@@ -141,9 +106,6 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   own[9] = Finite(retirement_age);
   own[10] = Finite(static_cast<double>(hits.size()));
   own[11] = Finite(strongest);
-  own[12] = Finite(scheme);
-  own[13] = Finite(std::log1p(std::max(0.0, benefit.yuan())));
-  own[14] = Finite(pay_day_spread);
 }
 
 void FusePerson(const Policy& policy, float anomaly,

@@ -35,7 +35,7 @@ struct PersonOutcome {
 };
 
 // The anomaly model's view of a person: behaviour of signals, payments and contributions.
-inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 15;
+inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 12;
 const std::array<std::string_view, kPersonFeatureCount>& PersonFeatureNames();
 
 // Writes kPersonFeatureCount finite floats to `out`.

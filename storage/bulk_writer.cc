@@ -21,8 +21,8 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <limits>
-#include <map>
 #include <span>
 #include <thread>
 #include <unordered_set>
@@ -640,7 +640,17 @@ Status BulkWriter::Impl::MergeAndIngest() {
   auto merge_part = [&](size_t p) {
     SstOut& events = *event_outs[p];
     SstOut& aggregates = *aggregate_outs[p];
-    std::map<int32_t, MonthAggregate> buckets;  // one person's, by month
+    // One person's aggregates by month, kept in month order. A flat vector reused for every
+    // person (no node per month); events mostly come in time order, so a new month is
+    // usually appended at the end.
+    std::vector<std::pair<int32_t, MonthAggregate>> buckets;
+    auto bucket = [&buckets](int32_t month) -> MonthAggregate& {
+      auto at = buckets.end();
+      while (at != buckets.begin() && std::prev(at)->first >= month) --at;
+      if (at == buckets.end() || at->first != month)
+        at = buckets.emplace(at, month, MonthAggregate());
+      return at->second;
+    };
     uint64_t person = 0;
     auto flush = [&]() -> Status {
       for (const auto& [month, agg] : buckets) {
@@ -668,7 +678,7 @@ Status BulkWriter::Impl::MergeAndIngest() {
       if (!storage::PeekKnownAt(value, &known)) return Status::Corruption("events value header");
       auto agg = MonthAggregate::OfEvent(parsed.kind, value);
       if (!agg.ok()) return agg.status().WithContext("bulk load aggregates");
-      buckets[storage::MonthNumberOfSeconds(known)].Merge(*agg);
+      bucket(storage::MonthNumberOfSeconds(known)).Merge(*agg);
       return events.Put(key, value);
     };
     Status st = merger.Merge(event_runs, emit, nullptr);
