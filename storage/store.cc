@@ -258,7 +258,13 @@ struct BatchLookup {
     values.resize(keys.size());
     statuses.resize(keys.size());
     if (keys.empty()) return Status::Ok();
-    db->MultiGet(ro, cf, keys.size(), keys.data(), values.data(), statuses.data());
+    // Callers index the answers by key, not by position, so the keys can be put in key order
+    // here: cheaper than RocksDB's own sort of its key contexts, and the memtable and SST
+    // lookups then walk forward.
+    std::sort(keys.begin(), keys.end(),
+              [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
+    db->MultiGet(ro, cf, keys.size(), keys.data(), values.data(), statuses.data(),
+                 /*sorted_input=*/true);
     for (const auto& s : statuses) {
       if (!s.ok() && !s.IsNotFound()) return FromRocks(s, what);
     }
@@ -280,12 +286,8 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
   // 1. Where are the payments of this batch stored now? A correction may have moved one to
   //    another person, whose stripe we must then hold too (its aggregates change).
   BatchLookup pay;
-  std::vector<size_t> pay_row_of;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (!rows[i].payment_id.empty()) {
-      pay.keys.emplace_back(ToSlice(rows[i].payment_id));
-      pay_row_of.push_back(i);
-    }
+  for (const auto& row : rows) {
+    if (!row.payment_id.empty()) pay.keys.emplace_back(ToSlice(row.payment_id));
   }
   out.status = pay.Run(db.get(), cf(storage::kPaymentIdsIdx), ro, "payment index read");
   if (!out.status.ok()) return out;
@@ -1139,6 +1141,7 @@ std::unique_ptr<rocksdb::Iterator> RangeIterator(rocksdb::DB* db, rocksdb::Colum
   // No fixed readahead: many ranges are read at once, and RocksDB's own readahead grows
   // for sequential reads.
   ro.total_order_seek = true;
+  ro.fill_cache = false;  // a whole-family pass would evict the hot blocks of point reads
   *upper = PersonUpperBound(last);
   *upper_slice = rocksdb::Slice(*upper);
   if (!upper->empty()) ro.iterate_upper_bound = upper_slice;
