@@ -338,8 +338,6 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     summary.model_id = forest->model_id();
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
-
-  summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
   return Status::Ok();
 }
 
