@@ -564,6 +564,7 @@ struct Screener::Impl {
 
     // Account: the registered one for a pension, else the one earlier payments went to.
     const uint64_t account = screen::AccountHash(r.bank_account);
+    facts->account_hash = account;
     uint64_t expected = 0;
     if (r.benefit == Benefit::kPension && reg != nullptr) {
       expected = reg->account_hash;

@@ -193,7 +193,7 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
   // The account is kept as a fingerprint: enough to prove which account was asked for.
   AppendKey(out, "account");
   out += '"';
-  AppendHex(out, AccountHash(request.bank_account));
+  AppendHex(out, facts.account_hash != 0 ? facts.account_hash : AccountHash(request.bank_account));
   out += '"';
   AppendKey(out, "channel");
   AppendCode(out, CodeName(request.channel));

@@ -28,7 +28,8 @@ namespace screen {
 
 inline constexpr size_t kBenefits = CodeCount<Benefit>();
 inline constexpr int kMonthsAhead = 6;
-inline constexpr uint64_t kNeverChecked = ~uint64_t{0};  // periods after the anchor month the bitmap covers
+inline constexpr uint64_t kNeverChecked =
+    ~uint64_t{0};  // periods after the anchor month the bitmap covers
 
 // One registration (persons row) as screening needs it: no name, no account text.
 struct Registration {
@@ -48,10 +49,10 @@ struct LastRunCase {
 
 struct PersonState {
   enum Flags : uint8_t {
-    kDead = 1,           // DEATH, CREMATION or HOSPITAL_DISCHARGE "DIED"... (registry only here)
-    kInPrison = 2,       // latest prison event is PRISON_IN
-    kMissing = 4,        // MISSING or EMIGRATED registered
-    kHasEvents = 8,      // the person has events (payee without a registration)
+    kDead = 1,       // DEATH, CREMATION or HOSPITAL_DISCHARGE "DIED"... (registry only here)
+    kInPrison = 2,   // latest prison event is PRISON_IN
+    kMissing = 4,    // MISSING or EMIGRATED registered
+    kHasEvents = 8,  // the person has events (payee without a registration)
   };
   uint64_t person_key = 0;
   // Store version this state reflects (see Screener::Impl::DataVersion).
@@ -156,6 +157,7 @@ struct AuditFacts {
   int case_action = -1;
   double case_risk = 0;
   uint64_t state_version = 0;
+  uint64_t account_hash = 0;  // AccountHash of the request's account; 0 = not computed yet
 };
 std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_hash,
                              const Decision& decision, const AuditFacts& facts);
