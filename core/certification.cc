@@ -148,8 +148,8 @@ bool IsLifeSource(SignalSource s) {
 // Episodic body signs: a trip (a ticket out and one back, in the holidays) or a hospital stay
 // comes in bursts, not in a monthly rhythm, so a run of trips early in the history followed by
 // none says nothing about who holds the cards. They stay life signs and body signs for the
-// evidence; they are only kept out of the body stream's stop test, whose months must be
-// exchangeable for the hypergeometric tail to mean anything.
+// evidence and the card-life periods; they are only kept out of the body and all-life streams'
+// stop tests, whose months must be exchangeable for the hypergeometric tail to mean anything.
 constexpr bool IsEpisodic(SignalSource s) {
   return s == SignalSource::kTravel || s == SignalSource::kHospitalAdmission ||
          s == SignalSource::kHospitalDischarge;
@@ -395,7 +395,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (IsLifeSign(s, policy, facts)) last_month_any = month;
     if (!IsLifeSign(s, policy, facts) || !IsLifeSource(s.source)) continue;
     auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
-    track(Stream::kLife);
+    if (!IsEpisodic(s.source)) track(Stream::kLife);
     if (IsBodySign(s.source) && !IsEpisodic(s.source)) track(Stream::kBody);
     if (IsInPerson(s.source)) track(Stream::kInPerson);
     if (s.source == SignalSource::kCareHome) track(Stream::kCareHome);

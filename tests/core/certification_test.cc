@@ -334,6 +334,12 @@ TEST(CertificationTest, EpisodicTripsThatStopAreNoBodyStop) {
   CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_FALSE(r.doubts.card_only_tail) << r.reason;
   EXPECT_FALSE(r.doubts.any()) << r.reason;
+  // Trips the only life signs: their stop is no stop of the person's life either.
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kMedicalSettlement; });
+  Finish(h);
+  r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.any()) << r.reason;
 
   // Look-alike: the same months at the bank counter (a habit, not a trip), then none for
   // 21 months while the cards go on, is a body stop.
