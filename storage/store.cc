@@ -163,6 +163,9 @@ struct Store::Impl {
   std::unique_ptr<std::mutex[]> stripes;
   std::mutex audit_mu;
   uint64_t next_audit = 1;  // guarded by audit_mu
+  // Reused by AppendAuditBatch (guarded by audit_mu): a screening batch is tens of MB, and a
+  // fresh buffer of that size costs a page fault per 4 KiB on every call.
+  rocksdb::WriteBatch audit_batch;
   std::atomic<uint64_t> bulk_files{0};
   // A bulk load was started and not finished (mirrors meta kMetaBulkPending); a BulkWriter
   // exists.
@@ -942,7 +945,6 @@ Result<uint64_t> Store::AppendAuditBatch(std::span<const AuditAppend> entries) {
   // handed out (a reader scanning from its last sequence never skips an entry written late).
   std::lock_guard<std::mutex> lock(impl_->audit_mu);
   const uint64_t first = impl_->next_audit;
-  // Presized: a screening batch is tens of MB, and growing the batch by doubling copies it.
   size_t bytes = 64;
   for (const AuditAppend& e : entries) {
     bytes += e.entry.size() + storage::kAuditKeySize + 16;
@@ -950,19 +952,31 @@ Result<uint64_t> Store::AppendAuditBatch(std::span<const AuditAppend> entries) {
       bytes += kAuditIndexPrefix.size() + e.index_key.size() + storage::kAuditKeySize + 16;
     }
   }
-  rocksdb::WriteBatch wb(bytes);
+  // The reused batch keeps its buffer up to 64 MiB; a larger write gets its own, presized
+  // (growing a batch by doubling copies it).
+  constexpr size_t kReusedBytes = size_t{64} << 20;
+  std::optional<rocksdb::WriteBatch> own;
+  rocksdb::WriteBatch* wb = &impl_->audit_batch;
+  if (bytes > kReusedBytes) wb = &own.emplace(bytes);
+  wb->Clear();
+  std::string name(kAuditIndexPrefix);
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string key = storage::AuditKey(first + i);
     VIGIL_RETURN_IF_ERROR(
-        FromRocks(wb.Put(impl_->cf(storage::kAuditIdx), key, ToSlice(entries[i].entry)),
+        FromRocks(wb->Put(impl_->cf(storage::kAuditIdx), key, ToSlice(entries[i].entry)),
                   "append audit"));
     if (!entries[i].index_key.empty()) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(wb.Put(impl_->cf(storage::kMetaIdx),
-                                             AuditIndexName(entries[i].index_key), key),
+      name.resize(kAuditIndexPrefix.size());
+      name += entries[i].index_key;
+      VIGIL_RETURN_IF_ERROR(FromRocks(wb->Put(impl_->cf(storage::kMetaIdx), name, key),
                                       "append audit index"));
     }
   }
-  VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->WriteOpts(), &wb), "append audit"));
+  const Status written = FromRocks(impl_->db->Write(impl_->WriteOpts(), wb), "append audit");
+  if (wb == &impl_->audit_batch && impl_->audit_batch.GetDataSize() > kReusedBytes) {
+    impl_->audit_batch = rocksdb::WriteBatch();  // do not keep more than that
+  }
+  VIGIL_RETURN_IF_ERROR(written);
   impl_->next_audit = first + entries.size();
   return first;
 }
