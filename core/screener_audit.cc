@@ -172,10 +172,6 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
   AppendJsonString(out, request.payment_id);
   AppendKey(out, "person_id");
   AppendJsonString(out, request.person_id);
-  AppendKey(out, "person_key");
-  out += '"';
-  AppendHex(out, d.person_key);
-  out += '"';
   AppendKey(out, "region");
   AppendInt(out, request.region);
   AppendKey(out, "benefit");
@@ -205,17 +201,22 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
   AppendCode(out, CodeName(d.action));
   AppendKey(out, "risk");
   AppendRisk(out, d.risk);
-  AppendKey(out, "repeated");
-  out += d.repeated ? "true" : "false";
-  AppendKey(out, "patterns");
-  out += '[';
-  for (size_t i = 0; i < d.patterns.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendCode(out, CodeName(d.patterns[i]));
+  // Absent means false / empty: a clean PAY, most of a payroll, stays short.
+  if (d.repeated) {
+    AppendKey(out, "repeated");
+    out += "true";
   }
-  out += ']';
-  AppendKey(out, "reasons");
-  out += '[';
+  if (!d.patterns.empty()) {
+    AppendKey(out, "patterns");
+    out += '[';
+    for (size_t i = 0; i < d.patterns.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendCode(out, CodeName(d.patterns[i]));
+    }
+    out += ']';
+  }
+  if (!d.reasons.empty()) AppendKey(out, "reasons");
+  if (!d.reasons.empty()) out += '[';
   for (size_t i = 0; i < d.reasons.size(); ++i) {
     if (i > 0) out += ',';
     out += "{\"check\":";
@@ -226,7 +227,7 @@ std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_has
     AppendJsonString(out, d.reasons[i].text);
     out += '}';
   }
-  out += ']';
+  if (!d.reasons.empty()) out += ']';
   // The facts the decision used, as letters (docs/screening.md): k known, r registered in the
   // paying region, a account matches, d dead, p in prison, y period already paid or passed.
   AppendKey(out, "facts");
@@ -273,15 +274,19 @@ Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash)
   try {
     Decision d;
     d.payment_id = j.at("payment_id").get<std::string>();
-    d.person_key = std::stoull(j.at("person_key").get<std::string>(), nullptr, 16);
+    // Version 1 entries carry the person key; it is the key of the (upper-cased) person id.
+    d.person_key = j.contains("person_key")
+                       ? std::stoull(j.at("person_key").get<std::string>(), nullptr, 16)
+                       : PersonKey(j.at("person_id").get<std::string>());
     *request_hash = std::stoull(j.at("request").get<std::string>(), nullptr, 16);
     VIGIL_ASSIGN_OR_RETURN(d.action, ParseCode<Action>(j.at("action").get<std::string>()));
     d.risk = j.at("risk").get<double>();
-    for (const auto& p : j.at("patterns")) {
+    static const nlohmann::json kNone = nlohmann::json::array();
+    for (const auto& p : j.contains("patterns") ? j.at("patterns") : kNone) {
       VIGIL_ASSIGN_OR_RETURN(Pattern pattern, ParseCode<Pattern>(p.get<std::string>()));
       d.patterns.push_back(pattern);
     }
-    for (const auto& r : j.at("reasons")) {
+    for (const auto& r : j.contains("reasons") ? j.at("reasons") : kNone) {
       ScreenReason reason;
       const std::string check = r.at("check").get<std::string>();
       bool found = false;
