@@ -4,8 +4,9 @@
 // A run keeps the batches it is given (their rows are encoded already) plus a small entry per
 // row. A hash index over the run's keys (and payment ids) makes a later row replace an earlier
 // one as it is added, so counts are known at Add time. A full run is handed to a background
-// thread that sorts it and writes one sorted SST file per column family into DB/bulk/; the
-// next run fills meanwhile.
+// thread that sorts it and writes it into sorted run files in DB/bulk/ (plain checksummed
+// frames, see "run files" below; the events cut into one file per merge slice); the next run
+// fills meanwhile.
 //
 // Finish merges the runs per column family (for a key in several runs the latest run wins;
 // a payment whose latest run stores it under another events key drops its older event), builds
@@ -166,7 +167,7 @@ uint64_t Word(std::string_view key, size_t at) {
 // ---- run files ----
 // A run file is read once, front to back, by the merge of the same process, and a killed load
 // discards it. So it is not an SST file: no blocks, index, filters, properties or compression
-// to build and undo (those were about half the bulk writer's CPU). It is a sequence of frames
+// to build and undo (about a quarter of a signals load's CPU). It is a sequence of frames
 //   payload size (4, big-endian) | XXH3 of the payload (8) | payload
 // and a payload is entries `key size (4) | value size (4) | key | value`, an entry never
 // split across frames. The checksum keeps a damaged file from loading silently.
