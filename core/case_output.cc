@@ -113,8 +113,11 @@ Status WriteOutputs(const CaseWriterOptions& options,
     const auto rows = rows_of(i);
     const CertificationResult& c = o.certification;
     const std::string evidence = FormatEvidence(c.evidence, 6);
-    // Certification is for pensioners: persons in the registry.
-    if (!rows.empty()) {
+    // One row per pension registration; a benefit claimant with no registration (unemployment
+    // or another benefit paid without a pension) gets one row under the region that pays them:
+    // their proof of life is due as much as a pensioner's, and a supervisor looking them up
+    // should find it. A person with neither (only other agencies' rows) has no row.
+    const auto write_row = [&](std::string_view person_id, uint16_t region) {
       switch (c.outcome) {
         case Certification::kCertified:
           ++summary->certified;
@@ -126,12 +129,10 @@ Status WriteOutputs(const CaseWriterOptions& options,
           ++summary->suspended;
           break;
       }
-    }
-    for (const PersonRecord& r : rows) {
       line.clear();
-      AppendCsvField(line, r.person_id);
+      AppendCsvField(line, person_id);
       line += ',';
-      line += std::to_string(r.region);
+      line += std::to_string(region);
       line += ',';
       line += CodeName(c.outcome);
       line += ',';
@@ -146,6 +147,10 @@ Status WriteOutputs(const CaseWriterOptions& options,
       line += std::to_string(c.months_owed);
       line += '\n';
       certification_csv.stream() << line;
+    };
+    for (const PersonRecord& r : rows) write_row(r.person_id, r.region);
+    if (rows.empty() && o.primary_region != 0 && !o.person_id.empty()) {
+      write_row(o.person_id, o.primary_region);
     }
     if (!o.flagged()) continue;
     ++summary->cases;

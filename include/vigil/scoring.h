@@ -35,9 +35,12 @@ struct ScoreOptions {
   std::string out_dir;
   // Persons per pipeline batch. Default: 256.
   size_t batch_persons = 256;
-  // Isolation forest: trees, samples per tree and seed. Defaults: 100, 256, 1.
+  // Isolation forest: trees, samples per tree and seed. Defaults: 100, 2048, 1. More samples
+  // than the usual 256 because the outliers sought are far beyond the tail of honest
+  // heterogeneity: a row beyond a sample's range takes the path of the sample's extreme row, so
+  // the sample must hold the population's tail for the far row to stand out from it.
   int forest_trees = 100;
-  int forest_samples = 256;
+  int forest_samples = 2048;
   uint64_t forest_seed = 1;
   // Write the cases into the store as well. Default: true.
   bool store_cases = true;
@@ -53,6 +56,7 @@ struct StageTiming {
 struct ScoreSummary {
   uint64_t persons = 0;
   uint64_t registrations = 0;
+  // certification.csv rows by outcome (one per registration, one per registry-less claimant).
   uint64_t certified = 0;
   uint64_t needs_active = 0;
   uint64_t suspended = 0;

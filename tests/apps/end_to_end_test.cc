@@ -1,14 +1,14 @@
 // The main job on a small city: generate -> ingest -> score -> eval, through the real program.
 // Bounds are floors that catch regressions, not the product targets (those are measured on
 // 100,000+ persons and reported in docs/scoring.md).
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "evaluation.h"
 
@@ -42,11 +42,13 @@ class EndToEndTest : public testing::Test {
     dir_ = new std::string(testing::TempDir() + "/vigil_e2e_" + std::to_string(getpid()));
     std::filesystem::remove_all(*dir_);
     std::string out;
-    ASSERT_EQ(RunVigilCommand("generate --out " + *dir_ + "/city --persons 3000 --seed 11", &out), 0) << out;
+    ASSERT_EQ(RunVigilCommand("generate --out " + *dir_ + "/city --persons 3000 --seed 11", &out),
+              0)
+        << out;
     ASSERT_EQ(RunVigilCommand("ingest --db " + *dir_ + "/db " + *dir_ + "/city", &out), 0) << out;
     *ingest_output_ = out;
-    ASSERT_EQ(RunVigilCommand("score --db " + *dir_ + "/db --as-of 2026-10-31 --out " + *dir_ + "/cases",
-                  &out),
+    ASSERT_EQ(RunVigilCommand(
+                  "score --db " + *dir_ + "/db --as-of 2026-10-31 --out " + *dir_ + "/cases", &out),
               0)
         << out;
   }
@@ -60,8 +62,8 @@ class EndToEndTest : public testing::Test {
 std::string* EndToEndTest::dir_ = nullptr;
 
 TEST_F(EndToEndTest, IngestLoadsEveryGeneratedRowAndRejectsNone) {
-  for (const char* feed : {"persons", "contributions", "payments", "signals", "registry",
-                           "appraisals"}) {
+  for (const char* feed :
+       {"persons", "contributions", "payments", "signals", "registry", "appraisals"}) {
     const size_t generated = CountLines(*dir_ + "/city/" + feed + ".csv") - 1;
     const std::string needle = std::string(feed) + ".csv";
     const size_t at = ingest_output_->find(needle);
@@ -106,7 +108,8 @@ TEST_F(EndToEndTest, OutputsFollowTheContract) {
   std::ifstream cases(*dir_ + "/cases/cases.csv");
   std::string header;
   std::getline(cases, header);
-  EXPECT_EQ(header, "person_id,region,risk,action,certification,patterns,reasons,overpaid,evidence");
+  EXPECT_EQ(header,
+            "person_id,region,risk,action,certification,patterns,reasons,overpaid,evidence");
   std::ifstream certification(*dir_ + "/cases/certification.csv");
   std::getline(certification, header);
   EXPECT_EQ(header.rfind("person_id,region,certification,evidence", 0), 0u) << header;
@@ -114,9 +117,56 @@ TEST_F(EndToEndTest, OutputsFollowTheContract) {
   EXPECT_EQ(CountLines(*dir_ + "/cases/cases.jsonl") + 1, CountLines(*dir_ + "/cases/cases.csv"));
 }
 
+// Proof of life is due from everyone the fund pays: a pensioner under each registration, and a
+// benefit claimant with no pension registration under a region that pays them.
+TEST_F(EndToEndTest, EveryonePaidHasACertificationRow) {
+  auto first_two_fields = [](const std::string& line, size_t skip) {
+    std::string fields[3];
+    size_t at = 0;
+    for (size_t f = 0; f < skip + 2; ++f) {
+      const size_t comma = line.find(',', at);
+      if (f >= skip) fields[f - skip] = line.substr(at, comma - at);
+      at = comma + 1;
+    }
+    return fields[0] + "," + fields[1];
+  };
+  std::set<std::string> certified_rows;
+  std::set<std::string> certified_persons;
+  std::ifstream certification(*dir_ + "/cases/certification.csv");
+  std::string line;
+  std::getline(certification, line);
+  while (std::getline(certification, line)) {
+    certified_rows.insert(first_two_fields(line, 0));
+    certified_persons.insert(line.substr(0, line.find(',')));
+  }
+  std::ifstream registry(*dir_ + "/city/persons.csv");
+  std::getline(registry, line);
+  size_t registrations = 0;
+  std::set<std::string> registered_persons;
+  while (std::getline(registry, line)) {
+    ++registrations;
+    EXPECT_EQ(certified_rows.count(first_two_fields(line, 0)), 1u) << line;
+    registered_persons.insert(line.substr(0, line.find(',')));
+  }
+  std::ifstream payments(*dir_ + "/city/payments.csv");
+  std::getline(payments, line);
+  std::set<std::string> claimants;
+  while (std::getline(payments, line)) {
+    const std::string person_region = first_two_fields(line, 1);
+    const std::string person = person_region.substr(0, person_region.find(','));
+    if (registered_persons.count(person) == 0) claimants.insert(person);
+  }
+  for (const std::string& person : claimants)
+    EXPECT_EQ(certified_persons.count(person), 1u) << person;
+  EXPECT_GT(registrations, 1000u);
+  EXPECT_GT(claimants.size(), 10u);
+}
+
 TEST_F(EndToEndTest, EvalPrintsThePerPatternTableAndRates) {
   std::string out;
-  ASSERT_EQ(RunVigilCommand("eval --truth " + *dir_ + "/city/truth --cases " + *dir_ + "/cases", &out), 0);
+  ASSERT_EQ(
+      RunVigilCommand("eval --truth " + *dir_ + "/city/truth --cases " + *dir_ + "/cases", &out),
+      0);
   EXPECT_NE(out.find("DECEASED_PAID"), std::string::npos);
   EXPECT_NE(out.find("living certified"), std::string::npos);
 }
