@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <set>
+#include <unordered_map>
 
 namespace vigil {
 namespace {
 
-constexpr std::array<std::string_view, 12> kOwnFeatureNames = {
+constexpr std::array<std::string_view, 14> kOwnFeatureNames = {
     "pension_months_paid_12m",
     "max_paid_to_benefit_ratio",
     "payment_accounts",
@@ -20,7 +23,20 @@ constexpr std::array<std::string_view, 12> kOwnFeatureNames = {
     "retirement_age",
     "rule_hits",
     "strongest_rule",
+    "benefit_vs_peers",
+    "pay_day_spread_days",
 };
+
+// Robust z-scores are capped: beyond this the person is plainly isolated, and an unbounded value
+// (a peer group with no spread) would only stretch the forest's cut range.
+constexpr double kMaxPeerZ = 50.0;
+
+double Median(std::vector<float>& v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  return v[mid];
+}
 
 float Finite(double v) { return std::isfinite(v) ? static_cast<float>(v) : 0.0f; }
 
@@ -53,7 +69,7 @@ void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome) {
 void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts& facts,
                            const CertificationResult& certification,
                            const std::vector<RuleHit>& hits, const Policy& policy, Date as_of,
-                           float* out) {
+                           float* out, PeerKey* peer) {
   const auto cert = certification.features.ToArray();
   for (size_t i = 0; i < cert.size(); ++i) out[i] = Finite(cert[i]);
   float* own = out + cert.size();
@@ -65,10 +81,14 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   std::set<int32_t> months_paid;
   std::set<std::string_view> accounts;
   double max_ratio = 0;
+  std::vector<float> pay_days;
   for (const PaymentRecord& p : history.payments) {
     if (p.benefit != Benefit::kPension) continue;
     const int age_months = MonthsBetween(p.period, as_of_month);
-    if (age_months >= 0 && age_months < 12) months_paid.insert(MonthNumber(p.period));
+    if (age_months >= 0 && age_months < 12) {
+      months_paid.insert(MonthNumber(p.period));
+      pay_days.push_back(static_cast<float>(static_cast<unsigned>(p.paid_date.day())));
+    }
     accounts.insert(p.bank_account);
     if (benefit.fen() > 0) max_ratio = std::max(max_ratio, p.amount.yuan() / benefit.yuan());
   }
@@ -92,7 +112,23 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   }
   double strongest = 0;
   for (const RuleHit& h : hits) strongest = std::max(strongest, h.strength);
-  (void)policy;
+  // How irregular the person's pay day is: median distance of the day of month from its
+  // median. A payroll pays on a fixed day, so a few late or arrears payments leave this at 0.
+  double pay_day_spread = 0;
+  if (!pay_days.empty()) {
+    const double centre = Median(pay_days);
+    for (float& d : pay_days) d = static_cast<float>(std::abs(d - centre));
+    pay_day_spread = Median(pay_days);
+  }
+  *peer = 0;
+  if (!history.registrations.empty()) {
+    const PersonRecord& r = history.registrations.front();
+    const auto band = static_cast<uint64_t>(
+        std::clamp(contribution_months / 12.0 / std::max(1, policy.rules.anomaly_peer_years_band),
+                   0.0, 65535.0));
+    *peer =
+        (static_cast<uint64_t>(r.scheme) + 1) << 48 | static_cast<uint64_t>(r.region) << 16 | band;
+  }
 
   own[0] = Finite(static_cast<double>(months_paid.size()));
   own[1] = Finite(max_ratio);
@@ -106,10 +142,112 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   own[9] = Finite(retirement_age);
   own[10] = Finite(static_cast<double>(hits.size()));
   own[11] = Finite(strongest);
+  own[12] = benefit.fen() > 0 ? Finite(std::log(benefit.yuan())) : 0.0f;
+  own[13] = Finite(pay_day_spread);
+}
+
+void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,
+                   float* matrix) {
+  // Finest group first: scheme + region + years band, scheme + region, scheme, everyone.
+  constexpr std::array<PeerKey, 4> kMasks = {~PeerKey{0}, ~PeerKey{0xFFFF}, ~PeerKey{0} << 48, 0};
+  const size_t min_group = static_cast<size_t>(std::max(1, policy.rules.anomaly_min_peer_group));
+  constexpr std::array<size_t, 1> kColumns = {kBenefitVsPeersColumn};
+  struct Stats {
+    double median = 0;
+    double scale = 0;
+    size_t count = 0;
+  };
+  for (size_t column : kColumns) {
+    std::array<std::unordered_map<PeerKey, Stats>, kMasks.size()> levels;
+    for (size_t level = 0; level < kMasks.size(); ++level) {
+      std::unordered_map<PeerKey, std::vector<float>> values;
+      for (size_t i = 0; i < rows; ++i) {
+        if (peers[i] != 0)
+          values[peers[i] & kMasks[level]].push_back(matrix[i * kPersonFeatureCount + column]);
+      }
+      for (auto& [key, v] : values) {
+        Stats st;
+        st.count = v.size();
+        st.median = Median(v);
+        for (float& x : v) x = static_cast<float>(std::abs(x - st.median));
+        st.scale = 1.4826 * Median(v);
+        if (st.scale <= 0) {
+          // More than half the group share one value: the mean deviation still measures spread.
+          double sum = 0;
+          for (float x : v) sum += x;
+          st.scale = 1.2533 * sum / static_cast<double>(v.size());
+        }
+        levels[level].emplace(key, st);
+      }
+    }
+    for (size_t i = 0; i < rows; ++i) {
+      float& x = matrix[i * kPersonFeatureCount + column];
+      if (peers[i] == 0) {
+        x = 0;
+        continue;
+      }
+      const Stats* chosen = nullptr;
+      for (size_t level = 0; level < kMasks.size(); ++level) {
+        chosen = &levels[level].at(peers[i] & kMasks[level]);
+        if (chosen->count >= min_group) break;
+      }
+      const double deviation = x - chosen->median;
+      double z = 0;
+      if (chosen->scale > 0) {
+        z = deviation / chosen->scale;
+      } else if (deviation != 0) {
+        z = deviation > 0 ? kMaxPeerZ : -kMaxPeerZ;
+      }
+      x = Finite(std::clamp(z, -kMaxPeerZ, kMaxPeerZ));
+    }
+  }
+}
+
+const std::vector<size_t>& AnomalyModelColumns() {
+  // Own features only (see the header for the certification features). Left out too: columns
+  // whose extremes a rule already explains and judges (paid/benefit ratio: AMOUNT_ANOMALY;
+  // accounts and persons per account: SHARED_ACCOUNT, ACCOUNT_HIJACK; regions:
+  // DUPLICATE_RECEIPT; special-job and back-payment years: FAKE_SPECIAL_JOB, BACKPAY_ABUSE;
+  // the rule hits themselves). An outlier there is a rule's case, not an unexplained one, and
+  // those columns are mostly constant with a long tail that would take the forest's splits.
+  constexpr size_t kOwn = CertificationFeatures::kCount;
+  static const std::vector<size_t> columns = {
+      kOwn + 0,  // pension_months_paid_12m
+      kOwn + 5,  // contribution_years
+      kOwn + 8,  // age
+      kOwn + 9,  // retirement_age
+      kBenefitVsPeersColumn,
+      kOwn + 13,  // pay_day_spread_days
+  };
+  return columns;
+}
+
+double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
+                        const std::vector<float>& anomaly) {
+  std::vector<float> unexplained;
+  for (size_t i = 0; i < outcomes.size() && i < anomaly.size(); ++i) {
+    const bool explained = std::any_of(
+        outcomes[i].hits.begin(), outcomes[i].hits.end(),
+        [&](const RuleHit& h) { return h.strength >= policy.rules.pattern_min_strength; });
+    if (!explained) unexplained.push_back(anomaly[i]);
+  }
+  const double floor = policy.rules.anomaly_flag_score;
+  const auto allowed = static_cast<size_t>(policy.rules.anomaly_contamination *
+                                           static_cast<double>(unexplained.size()));
+  const double above_all = std::nextafter(1.0, 2.0);
+  if (allowed == 0) return std::max(floor, above_all);
+  if (allowed >= unexplained.size()) return floor;
+  std::sort(unexplained.begin(), unexplained.end(), std::greater<>());
+  // The allowed-th highest score; when scores tie across the cut the whole tie is left out, so
+  // the budget is never exceeded.
+  double cut = unexplained[allowed - 1];
+  if (unexplained[allowed] == unexplained[allowed - 1]) cut = std::nextafter(cut, above_all);
+  return std::max(floor, cut);
 }
 
 void FusePerson(const Policy& policy, float anomaly,
-                const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome) {
+                const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
+                const float* features) {
   outcome->anomaly = anomaly;
   double keep = 1.0;  // probability that none of the independent signals is a real problem
   outcome->patterns.clear();
@@ -143,6 +281,11 @@ void FusePerson(const Policy& policy, float anomaly,
     for (size_t k = 0; k < top_features.size(); ++k) {
       if (k > 0) reason += ", ";
       reason += PersonFeatureNames()[top_features[k].feature];
+      if (features != nullptr) {
+        char value[32];
+        std::snprintf(value, sizeof value, " %.3g", features[top_features[k].feature]);
+        reason += value;
+      }
     }
     if (top_features.empty()) reason += "its combination of features";
     outcome->reasons.push_back(std::move(reason));
@@ -200,12 +343,13 @@ void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out
 }
 
 void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly,
-                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome) {
+                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
+                 const float* features) {
   std::array<float, kFusionInputCount> x{};
   ComputeFusionInputs(*outcome, anomaly, x.data());
   // Start from the default fusion for patterns, reasons and overpaid; then let the model decide
   // the risk, whether it is a case, and the order of the reasons.
-  FusePerson(policy, anomaly, top_features, outcome);
+  FusePerson(policy, anomaly, top_features, outcome, features);
   outcome->risk = model.Predict(x.data());
   if (outcome->risk < policy.rules.hold_risk) {
     outcome->patterns.clear();

@@ -35,14 +35,36 @@ struct PersonOutcome {
 };
 
 // The anomaly model's view of a person: behaviour of signals, payments and contributions.
-inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 12;
+inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 14;
 const std::array<std::string_view, kPersonFeatureCount>& PersonFeatureNames();
 
-// Writes kPersonFeatureCount finite floats to `out`.
+// Column of the monthly benefit: log of the benefit as ComputePersonFeatures writes it, the
+// robust z-score of that log among the person's peers once RelateToPeers has run.
+inline constexpr size_t kBenefitVsPeersColumn = CertificationFeatures::kCount + 12;
+
+// Who a person is compared with (scheme, region, band of contribution years), packed so that
+// coarser groups are masks of it: see RelateToPeers. 0 = no pension registration.
+using PeerKey = uint64_t;
+
+// Writes kPersonFeatureCount finite floats to `out` and the person's peer group to `peer`.
 void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts& facts,
                            const CertificationResult& certification,
                            const std::vector<RuleHit>& hits, const Policy& policy, Date as_of,
-                           float* out);
+                           float* out, PeerKey* peer);
+
+// Re-expresses the peer-relative columns of a rows x kPersonFeatureCount matrix as robust
+// z-scores ((x - median) / (1.4826 MAD)) within each row's peer group, falling back to a
+// coarser group below rules.anomaly_min_peer_group, so that the anomaly model sees "unusual for
+// someone like this" rather than magnitudes set by scheme, region and career length.
+// Not thread-safe on `matrix`; reads `peers` only.
+void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,
+                   float* matrix);
+
+// The columns the anomaly model is fitted on: the payment and career profile. The certification
+// features are left out: they describe proof of life, which certification already judges, and
+// are heavy-tailed for honest people (long silences, few signals), which would drown the
+// profile's outliers.
+const std::vector<size_t>& AnomalyModelColumns();
 
 // Fills monthly_benefit and primary_region from the registrations.
 void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);
@@ -51,8 +73,17 @@ void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);
 // rules.pattern_min_strength combine as independent evidence (noisy-OR of their strengths); an
 // unexplained outlier (anomaly >= rules.anomaly_flag_score and no rule hit) becomes ANOMALY with
 // its top features as the reason; SUSPEND with money at stake blocks.
+// `features` (may be null) is the person's row of the feature matrix, for the values in the
+// reason; top_features index its columns.
 void FusePerson(const Policy& policy, float anomaly,
-                const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome);
+                const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
+                const float* features = nullptr);
+
+// The score at and above which an unexplained person becomes ANOMALY: the
+// (1 - rules.anomaly_contamination) quantile of the scores of people without a rule hit at or
+// above rules.pattern_min_strength, never below rules.anomaly_flag_score.
+double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
+                        const std::vector<float>& anomaly);
 
 // Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score and the
 // certification outcome and doubts.
@@ -64,6 +95,7 @@ void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out
 // rules.hold_risk, explained by the patterns of their hits (or ANOMALY) and reasons ordered by
 // each input's contribution to the log-odds.
 void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly,
-                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome);
+                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
+                 const float* features = nullptr);
 
 }  // namespace vigil

@@ -98,6 +98,9 @@ const std::vector<Field>& Fields() {
     add_double("rules.hold_risk", Member(&U::hold_risk), 0, 1);
     add_double("rules.block_risk", Member(&U::block_risk), 0, 1);
     add_double("rules.anomaly_flag_score", Member(&U::anomaly_flag_score), 0, 1);
+    add_double("rules.anomaly_contamination", Member(&U::anomaly_contamination), 0, 1);
+    add_int("rules.anomaly_peer_years_band", Member(&U::anomaly_peer_years_band), 1, 60);
+    add_int("rules.anomaly_min_peer_group", Member(&U::anomaly_min_peer_group), 1, 1000000);
     add_double("rules.appraisal_doctor_alpha", Member(&U::appraisal_doctor_alpha), 1e-12, 0.5);
     add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
     add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);

@@ -154,6 +154,8 @@ struct ScoringState {
   std::vector<PersonGroup> groups;
   std::vector<PersonOutcome> outcomes;
   std::vector<float> feature_matrix;  // groups.size() x kPersonFeatureCount
+  std::vector<PeerKey> peers;         // each person's peer group
+  std::vector<float> model_matrix;    // groups.size() x AnomalyModelColumns().size()
   std::vector<float> anomaly;
   std::optional<IsolationForest> forest;
   ScoreSummary summary;
@@ -260,6 +262,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   StageClock load_clock, certify_clock, rules_clock, features_clock;
   outcomes.assign(groups.size(), PersonOutcome{});
   feature_matrix.assign(groups.size() * kPersonFeatureCount, 0.0f);
+  state.peers.assign(groups.size(), 0);
   tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
   size_t next_batch = 0;
   done = 0;
@@ -301,7 +304,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                   rules_clock.Add(t);
                   t = Clock::now();
                   ComputePersonFeatures(history, facts, out.certification, out.hits, policy,
-                                        options.as_of, &feature_matrix[i * kPersonFeatureCount]);
+                                        options.as_of, &feature_matrix[i * kPersonFeatureCount],
+                                        &state.peers[i]);
                   SummarisePerson(history, &out);
                   out.person_id = history.person_id;
                   features_clock.Add(t);
@@ -325,16 +329,25 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   std::vector<float>& anomaly = state.anomaly;
   anomaly.assign(groups.size(), 0.0f);
   std::optional<IsolationForest>& forest = state.forest;
+  RelateToPeers(policy, state.peers, groups.size(), feature_matrix.data());
+  const std::vector<size_t>& columns = AnomalyModelColumns();
+  std::vector<float>& model_matrix = state.model_matrix;
+  model_matrix.resize(groups.size() * columns.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      model_matrix[i * columns.size() + c] = feature_matrix[i * kPersonFeatureCount + columns[c]];
+    }
+  }
   if (groups.size() >= 2) {
     IsolationForestOptions forest_options;
     forest_options.trees = options.forest_trees;
     forest_options.samples = options.forest_samples;
     forest_options.seed = options.forest_seed;
-    auto fitted = IsolationForest::Fit(feature_matrix.data(), groups.size(), kPersonFeatureCount,
-                                       forest_options);
+    auto fitted =
+        IsolationForest::Fit(model_matrix.data(), groups.size(), columns.size(), forest_options);
     if (!fitted.ok()) return fitted.status().WithContext("isolation forest");
     forest = std::move(*fitted);
-    forest->Score(feature_matrix.data(), groups.size(), anomaly.data());
+    forest->Score(model_matrix.data(), groups.size(), anomaly.data());
     summary.model_id = forest->model_id();
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
@@ -380,13 +393,21 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   const size_t persons = state.groups.size();
 
   auto start = Clock::now();
+  // ANOMALY is cut at the review budget's quantile of the unexplained people's scores.
+  Policy fusion_policy = policy;
+  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, state.outcomes, state.anomaly);
+  const std::vector<size_t>& columns = AnomalyModelColumns();
   tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
-    const auto top = forest ? forest->Explain(&feature_matrix[i * kPersonFeatureCount], 3)
-                            : std::vector<FeatureContribution>{};
+    std::vector<FeatureContribution> top;
+    if (forest && state.anomaly[i] >= fusion_policy.rules.anomaly_flag_score) {
+      top = forest->Explain(&state.model_matrix[i * columns.size()], 3);
+      for (FeatureContribution& f : top) f.feature = columns[f.feature];
+    }
+    const float* row = &feature_matrix[i * kPersonFeatureCount];
     if (fusion) {
-      FuseLearned(policy, *fusion, state.anomaly[i], top, &state.outcomes[i]);
+      FuseLearned(fusion_policy, *fusion, state.anomaly[i], top, &state.outcomes[i], row);
     } else {
-      FusePerson(policy, state.anomaly[i], top, &state.outcomes[i]);
+      FusePerson(fusion_policy, state.anomaly[i], top, &state.outcomes[i], row);
     }
   });
   summary.stages.push_back(

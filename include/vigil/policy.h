@@ -106,6 +106,16 @@ struct RulePolicy {
   double hold_risk = 0.5;                // fused risk at or above: HOLD
   double block_risk = 0.85;              // fused risk at or above: BLOCK
   double anomaly_flag_score = 0.65;      // isolation-forest score to flag ANOMALY
+  // ANOMALY flags at most this share of the people no rule explains (the highest anomaly
+  // scores, and only those at or above anomaly_flag_score): the review budget for unexplained
+  // outliers, since an unsupervised score has no natural cut. Default 0.001 (1 in 1,000).
+  double anomaly_contamination = 0.001;
+  // Peers for the anomaly model's relative features: same scheme, region and band of this many
+  // contribution years. Default 10.
+  int anomaly_peer_years_band = 10;
+  // A peer group smaller than this falls back to a coarser one (scheme and region, then scheme,
+  // then everyone) so that medians are not set by a handful of people. Default 50.
+  int anomaly_min_peer_group = 50;
 
   // A doctor is a hotspot when signing at least their count of complete-loss grades would have
   // probability below this for a doctor signing at the population rate
