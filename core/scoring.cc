@@ -148,6 +148,8 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, uint64_t person
   return Status::Ok();
 }
 
+constexpr size_t kNotModelled = static_cast<size_t>(-1);
+
 // Everything the passes produce, before fusion and outputs.
 struct ScoringState {
   std::vector<PersonRecord> registrations;
@@ -155,7 +157,8 @@ struct ScoringState {
   std::vector<PersonOutcome> outcomes;
   std::vector<float> feature_matrix;  // groups.size() x kPersonFeatureCount
   std::vector<PeerKey> peers;         // each person's peer group
-  std::vector<float> model_matrix;    // groups.size() x AnomalyModelColumns().size()
+  std::vector<float> model_matrix;    // modelled persons x AnomalyModelColumns().size()
+  std::vector<size_t> model_rows;     // person index -> row of model_matrix (kNotModelled)
   std::vector<float> anomaly;
   std::optional<IsolationForest> forest;
   ScoreSummary summary;
@@ -331,23 +334,35 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   std::optional<IsolationForest>& forest = state.forest;
   RelateToPeers(policy, state.peers, groups.size(), feature_matrix.data());
   const std::vector<size_t>& columns = AnomalyModelColumns();
+  // Only pensioners (a registration, hence peers) are modelled: a claimant without one has no
+  // age, retirement or benefit in the registry, and beside pensioners that absence alone would
+  // isolate them. They keep the neutral score.
   std::vector<float>& model_matrix = state.model_matrix;
-  model_matrix.resize(groups.size() * columns.size());
+  state.model_rows.assign(groups.size(), kNotModelled);
+  model_matrix.clear();
+  size_t modelled = 0;
   for (size_t i = 0; i < groups.size(); ++i) {
-    for (size_t c = 0; c < columns.size(); ++c) {
-      model_matrix[i * columns.size() + c] = feature_matrix[i * kPersonFeatureCount + columns[c]];
+    if (state.peers[i] == 0) continue;
+    state.model_rows[i] = modelled++;
+    for (size_t column : columns) {
+      model_matrix.push_back(feature_matrix[i * kPersonFeatureCount + column]);
     }
   }
-  if (groups.size() >= 2) {
+  std::fill(anomaly.begin(), anomaly.end(), 0.5f);
+  if (modelled >= 2) {
     IsolationForestOptions forest_options;
     forest_options.trees = options.forest_trees;
     forest_options.samples = options.forest_samples;
     forest_options.seed = options.forest_seed;
     auto fitted =
-        IsolationForest::Fit(model_matrix.data(), groups.size(), columns.size(), forest_options);
+        IsolationForest::Fit(model_matrix.data(), modelled, columns.size(), forest_options);
     if (!fitted.ok()) return fitted.status().WithContext("isolation forest");
     forest = std::move(*fitted);
-    forest->Score(model_matrix.data(), groups.size(), anomaly.data());
+    std::vector<float> scores(modelled);
+    forest->Score(model_matrix.data(), modelled, scores.data());
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (state.model_rows[i] != kNotModelled) anomaly[i] = scores[state.model_rows[i]];
+    }
     summary.model_id = forest->model_id();
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
@@ -399,8 +414,9 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   const std::vector<size_t>& columns = AnomalyModelColumns();
   tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
     std::vector<FeatureContribution> top;
-    if (forest && state.anomaly[i] >= fusion_policy.rules.anomaly_flag_score) {
-      top = forest->Explain(&state.model_matrix[i * columns.size()], 3);
+    if (forest && state.model_rows[i] != kNotModelled &&
+        state.anomaly[i] >= fusion_policy.rules.anomaly_flag_score) {
+      top = forest->Explain(&state.model_matrix[state.model_rows[i] * columns.size()], 3);
       for (FeatureContribution& f : top) f.feature = columns[f.feature];
     }
     const float* row = &feature_matrix[i * kPersonFeatureCount];
