@@ -420,7 +420,8 @@ TEST_F(ConsoleApiTest, AuditorsSeeIdsAccountsAndPhonesMasked) {
   const Login l = LogIn("aud");
   std::string out;
   ASSERT_EQ(Send("GET", "/api/cases", "", Auth(l), &out), 200);
-  for (const auto& item : json::parse(out)["items"]) {
+  const json cases = json::parse(out);  // a named value: the loop must not outlive it
+  for (const auto& item : cases["items"]) {
     const std::string id = item["person_id"];
     EXPECT_EQ(id.substr(0, 14), std::string(14, '*'));
     EXPECT_EQ(id.size(), 18u);

@@ -1,5 +1,6 @@
 # Installs the vigil_sdk component into WORK_DIR/prefix, builds SOURCE_DIR (examples/consumer)
 # against it and runs both consumers on FIXTURE_DB. Run with cmake -P (see CMakeLists.txt).
+# CONSUMER_FLAGS: compile and link flags of the consumers (the sanitizer of a sanitized build).
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -24,7 +25,9 @@ if(NOT shared)
 endif()
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix}
+    "-DCMAKE_C_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 
 run(${WORK_DIR}/build/consumer_cpp ${FIXTURE_DB} K1 370203195208151032 3702 2024-07 342150
