@@ -1,18 +1,17 @@
-// The queue stays fast at 100,000 cases: the server's own time per page (the `server_ms` it
-// reports) stays under 200 ms for the heaviest filters, and so does the whole round trip.
+// The queue at 100,000 cases answers every filter, page and search through the real server.
+// How fast it does so is measured by bench/console (vigil_console_bench), not asserted here.
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "console/accounts.h"
 #include "console/server.h"
@@ -40,10 +39,9 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
-
 constexpr int kCases = 100000;
 
-TEST(QueueLatencyTest, APageOf100000CasesTakesUnder200Milliseconds) {
+TEST(QueueAtScaleTest, EveryFilterPageAndSearchAnswersAt100000Cases) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("vigil_console_latency_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -56,7 +54,6 @@ TEST(QueueLatencyTest, APageOf100000CasesTakesUnder200Milliseconds) {
   const char* given[] = {"秀英", "建国", "伟", "静", "敏", "强", "磊", "军", "洋", "艳"};
   const char* patterns[] = {"DECEASED_PAID", "CONCEALED_DEATH", "SHARED_ACCOUNT",
                             "FAKE_SPECIAL_JOB", "AMOUNT_ANOMALY"};
-  const auto setup_start = std::chrono::steady_clock::now();
   RecordBatch batch;
   for (int i = 0; i < kCases; ++i) {
     PersonRecord p;
@@ -65,7 +62,8 @@ TEST(QueueLatencyTest, APageOf100000CasesTakesUnder200Milliseconds) {
     p.person_id = id;
     p.region = static_cast<uint16_t>(3701 + i % 10);
     p.name = std::string(surnames[i % 8]) + given[(i / 8) % 10];
-    p.birth_date = Date(std::chrono::year(1940 + i % 20), std::chrono::month(1), std::chrono::day(1));
+    p.birth_date =
+        Date(std::chrono::year(1940 + i % 20), std::chrono::month(1), std::chrono::day(1));
     p.district = 370201 + static_cast<uint32_t>(i % 40);
     p.monthly_benefit = Money::FromFen(200000 + (i * 37) % 500000);
     p.bank_account = "6222" + std::to_string(10000000 + i);
@@ -99,59 +97,66 @@ TEST(QueueLatencyTest, APageOf100000CasesTakesUnder200Milliseconds) {
     ASSERT_TRUE((*store)->Write(batch).ok());
   }
   Accounts accounts(**store);
-  ASSERT_TRUE(accounts.Put("sup", Role::kSupervisor, "supervisor-pass-1", KdfStrength::kTestOnly).ok());
-  const auto load_start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      accounts.Put("sup", Role::kSupervisor, "supervisor-pass-1", KdfStrength::kTestOnly).ok());
   ServerOptions so;
   so.port = 0;
   so.web_dir = std::string(VIGIL_SOURCE_DIR) + "/web";
   so.index_events = false;
   auto server = ConsoleServer::Create(**store, so);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  const double load_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   ASSERT_EQ((*server)->cases(), static_cast<size_t>(kCases));
   auto port = (*server)->Bind();
   ASSERT_TRUE(port.ok());
   std::thread t([&] { (void)(*server)->Run(); });
 
   httplib::Client c("127.0.0.1", *port);
-  auto login = c.Post("/api/login", R"({"user":"sup","password":"supervisor-pass-1"})",
-                      "application/json");
+  auto login =
+      c.Post("/api/login", R"({"user":"sup","password":"supervisor-pass-1"})", "application/json");
   ASSERT_TRUE(login);
   ASSERT_EQ(login->status, 200);
   const std::string set_cookie = login->get_header_value("Set-Cookie");
   const httplib::Headers auth = {{"Cookie", set_cookie.substr(0, set_cookie.find(';'))}};
-  const std::vector<std::string> queries = {
-      "/api/cases",
-      "/api/cases?page=1000&per_page=50",
-      "/api/cases?pattern=SHARED_ACCOUNT&action=BLOCK",
-      "/api/cases?district=370215&certification=SUSPEND",
-      "/api/cases?q=" + UrlEncode("秀英") + "&per_page=200",
-      "/api/cases?q=999999",
-      "/api/cases?status=OPEN&assignee=-&page=500",
-      "/api/dashboard",
+  // Each query with the number of cases it must find, counted from the generating formulas
+  // above (-1: not a case list).
+  auto count = [](auto&& match) {
+    size_t n = 0;
+    for (int i = 0; i < kCases; ++i) n += match(i) ? 1 : 0;
+    return static_cast<long>(n);
   };
-  std::printf("%d cases: store set-up %.1f s, index load %.2f s\n", kCases,
-              std::chrono::duration<double>(load_start - setup_start).count(), load_s);
-  for (const std::string& q : queries) {
-    double worst_server = 0, worst_total = 0;
-    for (int rep = 0; rep < 5; ++rep) {
-      const auto start = std::chrono::steady_clock::now();
-      auto r = c.Get(q.c_str(), auth);
-      const double total_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count();
-      ASSERT_TRUE(r);
-      ASSERT_EQ(r->status, 200) << q;
-      const json j = json::parse(r->body);
-      const double server_ms = j.value("server_ms", total_ms);
-      worst_server = std::max(worst_server, server_ms);
-      worst_total = std::max(worst_total, total_ms);
-    }
-    std::printf("  %-60s server %6.2f ms  round trip %6.2f ms (worst of 5)\n", q.c_str(),
-                worst_server, worst_total);
-    EXPECT_LT(worst_server, 200.0) << q;
-    EXPECT_LT(worst_total, 200.0) << q;
+  auto id_of = [](int i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "3702%08d%06d", 19400101 + i % 20, i);
+    return std::string(id);
+  };
+  const std::vector<std::pair<std::string, long>> queries = {
+      {"/api/cases", kCases},
+      {"/api/cases?page=1000&per_page=50", kCases},
+      {"/api/cases?pattern=SHARED_ACCOUNT&action=BLOCK",
+       count([](int i) { return i % 5 == 2 && i % 3 == 0; })},
+      {"/api/cases?district=370215&certification=SUSPEND",
+       count([](int i) { return i % 40 == 14 && i % 4 == 0; })},
+      {"/api/cases?district=370215", count([](int i) { return i % 40 == 14; })},
+      {"/api/cases?q=" + UrlEncode("秀英") + "&per_page=200",
+       count([](int i) { return (i / 8) % 10 == 0; })},
+      {"/api/cases?q=99999",
+       count([&](int i) { return id_of(i).find("99999") != std::string::npos; })},
+      {"/api/cases?status=OPEN&assignee=-&page=500", kCases},
+      {"/api/dashboard", -1},
+  };
+  for (const auto& [q, expected_total] : queries) {
+    auto r = c.Get(q.c_str(), auth);
+    ASSERT_TRUE(r) << q;
+    ASSERT_EQ(r->status, 200) << q;
+    const json j = json::parse(r->body);
+    if (expected_total < 0) continue;
+    EXPECT_EQ(j.at("total").get<long>(), expected_total) << q;
+    const size_t per_page = j.at("per_page").get<size_t>();
+    const size_t page = j.at("page").get<size_t>();
+    const long before = static_cast<long>((page - 1) * per_page);
+    const size_t on_page =
+        static_cast<size_t>(std::clamp(expected_total - before, 0L, static_cast<long>(per_page)));
+    EXPECT_EQ(j.at("items").size(), on_page) << q;
   }
   (*server)->Stop();
   t.join();
