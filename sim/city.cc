@@ -16,6 +16,8 @@ namespace {
 
 constexpr int kFirstBirthYear = 1921;
 constexpr int32_t kNever = INT32_MAX;
+// Stream key of the draws that re-sequence an id already issued (City::ResolveIds).
+constexpr uint64_t kIdStream = 0x1D5E0;
 constexpr int kPatternCount = static_cast<int>(CodeCount<Pattern>());
 
 int32_t DayOf(int y, int m, int d) {
@@ -172,9 +174,9 @@ struct Person {
   bool counter_banker = false;
   bool care_home = false;
   bool lively = false;
-  bool absent = false;  // lives elsewhere: no in-person signals of their own
-  int face_month = 0;   // month of the year of the annual certification
-  uint64_t device = 0;  // phone used for face certification
+  bool absent = false;             // lives elsewhere: no in-person signals of their own
+  int face_month = 0;              // month of the year of the annual certification
+  uint64_t device = 0;             // phone used for face certification
   int32_t face_ring_day = kNever;  // FACE_REUSE: day the ring certifies
   int face_ring_slot = 0;
   // Couples.
@@ -277,10 +279,9 @@ struct City::Impl {
   }
 
   static std::string MakePhone(Rng& rng) {
-    static constexpr std::string_view kPrefixes[] = {"130", "131", "132", "133", "135", "136",
-                                                     "137", "138", "139", "150", "151", "152",
-                                                     "153", "155", "156", "158", "159", "177",
-                                                     "180", "186", "187", "189"};
+    static constexpr std::string_view kPrefixes[] = {
+        "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151",
+        "152", "153", "155", "156", "158", "159", "177", "180", "186", "187", "189"};
     std::string phone(kPrefixes[rng.Bounded(std::size(kPrefixes))]);
     Out(phone).Padded(rng.Bounded(100000000), 8);
     return phone;
@@ -295,7 +296,12 @@ struct City::Impl {
     if (p.urban) {
       a += t.streets()[rng.Bounded(t.streets().size())];
       Out(a).Int(rng.Int(1, 300)).Str("号").Int(rng.Int(1, 30)).Str("号楼");
-      Out(a).Int(rng.Int(1, 4)).Str("单元").Int(rng.Int(1, 18)).Padded(rng.Bounded(4) + 1, 2).Str("户");
+      Out(a)
+          .Int(rng.Int(1, 4))
+          .Str("单元")
+          .Int(rng.Int(1, 18))
+          .Padded(rng.Bounded(4) + 1, 2)
+          .Str("户");
     } else {
       a += t.villages()[rng.Bounded(t.villages().size())];
       Out(a).Str("村").Int(rng.Int(1, 400)).Str("号");
@@ -345,7 +351,8 @@ struct City::Impl {
       p.district = static_cast<int>(
           Tables::Pick(c.district_cdf_[static_cast<size_t>(p.region)], rng.Uniform()));
     }
-    p.urban = t.regions()[static_cast<size_t>(p.region)].districts[static_cast<size_t>(p.district)].urban;
+    p.urban =
+        t.regions()[static_cast<size_t>(p.region)].districts[static_cast<size_t>(p.district)].urban;
     const Pattern inj = static_cast<Pattern>(p.injected < 0 ? 0 : p.injected);
     const bool has = p.injected >= 0;
     for (int attempt = 0; attempt < 60; ++attempt) {
@@ -353,7 +360,8 @@ struct City::Impl {
         // Husbands are typically zero to five years older than their wives.
         p.sex = partner->sex == Sex::kMale ? Sex::kFemale : Sex::kMale;
         const int gap = static_cast<int>(rng.Int(0, 5)) * (p.sex == Sex::kFemale ? 1 : -1);
-        p.birth_day = DayOf(YearOf(partner->birth_day) + gap, 1, 1) + static_cast<int32_t>(rng.Bounded(365));
+        p.birth_day =
+            DayOf(YearOf(partner->birth_day) + gap, 1, 1) + static_cast<int32_t>(rng.Bounded(365));
       } else {
         // Women outnumber men among pensioners: earlier retirement and longer lives.
         p.sex = rng.Chance(0.46) ? Sex::kMale : Sex::kFemale;
@@ -374,7 +382,8 @@ struct City::Impl {
       } else if (p.scheme == Scheme::kEmployee) {
         p.category = rng.Chance(0.15) ? Category::kCadre : Category::kWorker;
       }
-      p.rtype = p.scheme == Scheme::kResident ? RetirementType::kResidentAge : RetirementType::kNormal;
+      p.rtype =
+          p.scheme == Scheme::kResident ? RetirementType::kResidentAge : RetirementType::kNormal;
       if (p.scheme == Scheme::kEmployee) {
         const double v = rng.Uniform();
         // Hazardous-work early retirement was common in heavy industry, far more for men.
@@ -432,7 +441,8 @@ struct City::Impl {
   // ---------------------------------------------------------------- careers
   uint32_t PickEmployer(Rng& rng, int region, bool public_sector, int industry = -1) const {
     if (industry < 0) {
-      industry = static_cast<int>(Tables::Pick(c.industry_cdf_[public_sector ? 1 : 0], rng.Uniform()));
+      industry =
+          static_cast<int>(Tables::Pick(c.industry_cdf_[public_sector ? 1 : 0], rng.Uniform()));
     }
     const auto& pool = t.EmployersOf(static_cast<size_t>(region), static_cast<size_t>(industry));
     // Employers differ in size: a squared draw favours the first (bigger) ones.
@@ -476,7 +486,9 @@ struct City::Impl {
     int spell_index = 0;
     while (m <= to) {
       const bool last = spell_index >= spells_hint - 1;
-      int32_t len = last ? to - m + 1 : static_cast<int32_t>(rng.Int(24, std::max<int64_t>(25, (to - m + 1) * 2 / 3)));
+      int32_t len =
+          last ? to - m + 1
+               : static_cast<int32_t>(rng.Int(24, std::max<int64_t>(25, (to - m + 1) * 2 / 3)));
       len = std::min(len, to - m + 1);
       JobType job = JobType::kNormal;
       int industry = -1;
@@ -516,11 +528,13 @@ struct City::Impl {
     if (p.scheme == Scheme::kResident) return;  // resident scheme: flat-rate, no employer spells
     const bool is_public = p.scheme == Scheme::kPublic;
     const int birth_year = YearOf(p.birth_day);
-    const int start_age = static_cast<int>(rng.Int(birth_year < 1950 ? 16 : 18, is_public ? 24 : 22));
+    const int start_age =
+        static_cast<int>(rng.Int(birth_year < 1950 ? 16 : 18, is_public ? 24 : 22));
     int32_t from = MonthOfDay(AddYears(p.birth_day, start_age));
     const int32_t to = MonthOfDay(p.retire_day) - 1;
     const Pattern inj = static_cast<Pattern>(std::max(0, p.injected));
-    const int spells = is_public ? static_cast<int>(rng.Int(1, 2)) : static_cast<int>(rng.Int(1, birth_year < 1960 ? 3 : 5));
+    const int spells = is_public ? static_cast<int>(rng.Int(1, 2))
+                                 : static_cast<int>(rng.Int(1, birth_year < 1960 ? 3 : 5));
     if (p.injected >= 0 && inj == Pattern::kBackpayAbuse) {
       // A short real career, then months bought back just before retirement so the total
       // reaches exactly the 15-year minimum (policy: retirement.min_contribution_years).
@@ -541,8 +555,8 @@ struct City::Impl {
       return;
     }
     if (p.rtype == RetirementType::kSpecialJob) {
-      const JobType jobs[] = {JobType::kUnderground, JobType::kHighAltitude, JobType::kHighTemperature,
-                              JobType::kHeavyLabour, JobType::kToxic};
+      const JobType jobs[] = {JobType::kUnderground, JobType::kHighAltitude,
+                              JobType::kHighTemperature, JobType::kHeavyLabour, JobType::kToxic};
       const JobType job = jobs[rng.Bounded(5)];
       static constexpr int kMinYears[] = {0, 9, 10, 9, 10, 8};  // policy defaults
       const int min_years = kMinYears[static_cast<int>(job)];
@@ -590,7 +604,8 @@ struct City::Impl {
         // Flat basic pension set by each city plus a small personal-account part, more for
         // the oldest (some cities add an age supplement from 70 or 80).
         const double basic = r.code == 3702 ? 340 : r.code == 3710 ? 260 : 210;
-        const int age = WholeYearsBetween(DateFromDayNumber(p.birth_day), DateFromDayNumber(as_of_day));
+        const int age =
+            WholeYearsBetween(DateFromDayNumber(p.birth_day), DateFromDayNumber(as_of_day));
         yuan = basic + rng.Uniform() * 160 + (age >= 80 ? 30 : age >= 70 ? 15 : 0);
         break;
       }
@@ -621,18 +636,24 @@ struct City::Impl {
     const int32_t live_from = std::max(window_start_day, p.retire_day);
     if (forced_death) {
       const int32_t last = as_of_day - 60;
-      p.death_day = std::min(last, live_from + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(std::max(1, last - live_from)))));
+      p.death_day = std::min(
+          last, live_from + static_cast<int32_t>(
+                                rng.Bounded(static_cast<uint64_t>(std::max(1, last - live_from)))));
     } else if (p.injected < 0 && p.retire_day < window_start_day - 90 &&
                rng.Chance(o.look_alikes.historic_death)) {
       // Died before the window: the registry keeps the terminated row, its death and cremation.
       const int32_t span = std::min<int32_t>(1500, window_start_day - 60 - p.retire_day);
-      p.death_day = window_start_day - 30 - static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(span)));
+      p.death_day =
+          window_start_day - 30 - static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(span)));
     } else {
       for (const auto& m : c.window_) {
         if (m.first_day + m.days <= live_from) continue;
-        const int age = WholeYearsBetween(DateFromDayNumber(p.birth_day), DateFromDayNumber(m.first_day));
+        const int age =
+            WholeYearsBetween(DateFromDayNumber(p.birth_day), DateFromDayNumber(m.first_day));
         if (rng.Chance(AnnualDeathProb(age, p.sex) / 12)) {
-          p.death_day = std::max(live_from, m.first_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(m.days))));
+          p.death_day = std::max(
+              live_from,
+              m.first_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(m.days))));
           if (p.death_day > as_of_day) p.death_day = kNever;
           break;
         }
@@ -675,7 +696,8 @@ struct City::Impl {
     const int32_t release = p.prison_in + static_cast<int32_t>(rng.Int(180, 1800));
     if (release <= as_of_day - 10) {
       p.prison_out = release;
-      p.registry.push_back({RegistryEvent::kPrisonOut, release, release + static_cast<int32_t>(rng.Int(3, 30)), {}});
+      p.registry.push_back(
+          {RegistryEvent::kPrisonOut, release, release + static_cast<int32_t>(rng.Int(3, 30)), {}});
     }
   }
 
@@ -686,7 +708,8 @@ struct City::Impl {
       // The registered birth date moves one to five years earlier shortly before the statutory
       // date, so the pension starts years early (policy: rules.age_change_window_months).
       const int shift_years = static_cast<int>(rng.Int(1, 5));
-      p.fund_birth_day = AddYears(p.birth_day, -shift_years) + static_cast<int32_t>(rng.Int(-60, 60));
+      p.fund_birth_day =
+          AddYears(p.birth_day, -shift_years) + static_cast<int32_t>(rng.Int(-60, 60));
       p.retire_day = StatutoryRetirement(p, p.fund_birth_day);
       change_day = p.retire_day - static_cast<int32_t>(rng.Int(60, 900));
       AddPattern(p, Pattern::kAgeFalsified);
@@ -704,11 +727,13 @@ struct City::Impl {
         }
       }
       change_day = p.retire_day - static_cast<int32_t>(rng.Int(3650, 9000));
-      if (change_day < DayOf(1990, 1, 1)) change_day = DayOf(1990, 1, 1) + static_cast<int32_t>(rng.Bounded(3000));
+      if (change_day < DayOf(1990, 1, 1))
+        change_day = DayOf(1990, 1, 1) + static_cast<int32_t>(rng.Bounded(3000));
     }
     std::string detail = "birth_date:";
     Out(detail).Date(p.birth_day).Str("->").Date(p.fund_birth_day);
-    p.registry.push_back({RegistryEvent::kIdChange, change_day, change_day + static_cast<int32_t>(rng.Int(1, 40)), std::move(detail)});
+    p.registry.push_back({RegistryEvent::kIdChange, change_day,
+                          change_day + static_cast<int32_t>(rng.Int(1, 40)), std::move(detail)});
   }
 
   // Doctors of a region's appraisal committee: a pool scaled to the city, of which two (chosen
@@ -718,7 +743,9 @@ struct City::Impl {
   }
   uint32_t HotspotDoctor(int region, int k) const {
     const uint32_t pool = DoctorPool(region);
-    return static_cast<uint32_t>(MixKey(o.seed, 0xD0C, static_cast<uint64_t>(region * 8 + k)) % pool) + 1;
+    return static_cast<uint32_t>(MixKey(o.seed, 0xD0C, static_cast<uint64_t>(region * 8 + k)) %
+                                 pool) +
+           1;
   }
   void DrawAppraisals(Person& p) {
     Rng& rng = p.rng;
@@ -737,7 +764,8 @@ struct City::Impl {
       while (grade < 4 && u > kGradeCdf[grade - 1]) ++grade;
       if (p.injected == static_cast<int>(Pattern::kFakeDisability)) {
         AddPattern(p, Pattern::kFakeDisability);
-        add(day, HotspotDoctor(p.region, static_cast<int>(rng.Bounded(2))), static_cast<int>(rng.Int(2, 4)));
+        add(day, HotspotDoctor(p.region, static_cast<int>(rng.Bounded(2))),
+            static_cast<int>(rng.Int(2, 4)));
       } else {
         add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))), grade);
       }
@@ -745,8 +773,11 @@ struct City::Impl {
     if (p.scheme == Scheme::kEmployee && rng.Chance(0.12)) {
       // Work-injury and refused disability appraisals, mostly mild grades, during the career.
       const int32_t from = AddYears(p.birth_day, 30);
-      const int32_t day = from + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(std::max(1, p.retire_day - from - 30))));
-      if (day < p.retire_day) add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))), static_cast<int>(rng.Int(5, 10)));
+      const int32_t day = from + static_cast<int32_t>(rng.Bounded(
+                                     static_cast<uint64_t>(std::max(1, p.retire_day - from - 30))));
+      if (day < p.retire_day)
+        add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))),
+            static_cast<int>(rng.Int(5, 10)));
     }
   }
 
@@ -815,7 +846,8 @@ struct City::Impl {
     DrawAppraisals(p);
     DrawLife(p);
     const bool historic = p.death_day < window_start_day;
-    if ((injected && inj == Pattern::kPrisonPaid) || (!historic && rng.Chance(la.prison_suspended))) {
+    if ((injected && inj == Pattern::kPrisonPaid) ||
+        (!historic && rng.Chance(la.prison_suspended))) {
       p.look_prison = !(injected && inj == Pattern::kPrisonPaid);
       DrawPrison(p);
       if (!p.look_prison && p.prison_in != kNever) AddPattern(p, Pattern::kPrisonPaid);
@@ -838,35 +870,48 @@ struct City::Impl {
     const int n_regions = static_cast<int>(t.regions().size());
     if (injected && inj == Pattern::kDuplicateReceipt) {
       p.duplicate = true;
-      p.second_region = (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) % n_regions;
-      p.second_district = static_cast<int>(Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
+      p.second_region =
+          (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) %
+          n_regions;
+      p.second_district = static_cast<int>(
+          Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
       p.second_account = MakeAccount(rng, false);
-      p.duplicate_start_month = std::max(MonthOfDay(p.retire_day), as_of_month - static_cast<int32_t>(rng.Int(6, 60)));
+      p.duplicate_start_month =
+          std::max(MonthOfDay(p.retire_day), as_of_month - static_cast<int32_t>(rng.Int(6, 60)));
       AddPattern(p, Pattern::kDuplicateReceipt);
     } else if (rng.Chance(la.mover) && p.retire_day < window_start_day && p.death_day == kNever) {
       p.look_mover = true;
-      p.second_region = (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) % n_regions;
-      p.second_district = static_cast<int>(Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
+      p.second_region =
+          (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) %
+          n_regions;
+      p.second_district = static_cast<int>(
+          Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
       p.move_month = static_cast<int32_t>(rng.Int(c.window_.front().number + 2, as_of_month - 1));
     }
     if (injected && inj == Pattern::kAmountAnomaly) {
-      p.anomaly_from = static_cast<int32_t>(rng.Int(c.window_.front().number + std::max<int32_t>(0, MonthOfDay(p.retire_day) - c.window_.front().number), as_of_month));
+      p.anomaly_from = static_cast<int32_t>(
+          rng.Int(c.window_.front().number +
+                      std::max<int32_t>(0, MonthOfDay(p.retire_day) - c.window_.front().number),
+                  as_of_month));
       p.anomaly_from = std::max(p.anomaly_from, MonthOfDay(p.retire_day) + 1);
       p.anomaly_to = std::min(as_of_month, p.anomaly_from + static_cast<int32_t>(rng.Int(0, 8)));
-      p.anomaly_factor_pct = rng.Chance(0.8) ? static_cast<int>(rng.Int(180, 400)) : static_cast<int>(rng.Int(15, 50));
+      p.anomaly_factor_pct =
+          rng.Chance(0.8) ? static_cast<int>(rng.Int(180, 400)) : static_cast<int>(rng.Int(15, 50));
       if (p.anomaly_from <= LastPaidMonth(p)) AddPattern(p, Pattern::kAmountAnomaly);
     }
     if (injected && inj == Pattern::kAnomaly) AddPattern(p, Pattern::kAnomaly);
     if (!p.thin && rng.Chance(0.0005)) {
       p.emigrated = true;  // lives abroad with children; certifies by app once a year
       const int32_t day = window_start_day - static_cast<int32_t>(rng.Int(30, 2000));
-      p.registry.push_back({RegistryEvent::kEmigrated, day, day + static_cast<int32_t>(rng.Int(5, 90)), {}});
+      p.registry.push_back(
+          {RegistryEvent::kEmigrated, day, day + static_cast<int32_t>(rng.Int(5, 90)), {}});
       p.face_app = true;
       p.has_phone = true;
     }
     if (p.death_day == kNever && rng.Chance(0.0002)) {
       p.missing = true;
-      const int32_t day = window_start_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(as_of_day - window_start_day - 60)));
+      const int32_t day = window_start_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(
+                                                 as_of_day - window_start_day - 60)));
       p.missing_report = day + static_cast<int32_t>(rng.Int(3, 45));
       p.registry.push_back({RegistryEvent::kMissing, day, p.missing_report, {}});
     }
@@ -879,8 +924,10 @@ struct City::Impl {
     Rng& rng = p.rng;
     p.role = Role::kClaimant;
     p.region = static_cast<int>(Tables::Pick(c.region_cdf_, rng.Uniform()));
-    p.district = static_cast<int>(Tables::Pick(c.district_cdf_[static_cast<size_t>(p.region)], rng.Uniform()));
-    p.urban = t.regions()[static_cast<size_t>(p.region)].districts[static_cast<size_t>(p.district)].urban;
+    p.district = static_cast<int>(
+        Tables::Pick(c.district_cdf_[static_cast<size_t>(p.region)], rng.Uniform()));
+    p.urban =
+        t.regions()[static_cast<size_t>(p.region)].districts[static_cast<size_t>(p.district)].urban;
     p.sex = rng.Chance(0.55) ? Sex::kMale : Sex::kFemale;
     const int age = static_cast<int>(rng.Int(26, 57));
     p.birth_day = AddYears(as_of_day, -age) - static_cast<int32_t>(rng.Bounded(365));
@@ -896,7 +943,8 @@ struct City::Impl {
     // A fraudster's new job must start inside the window for the overlap to be visible.
     p.job_loss_month = static_cast<int32_t>(
         rng.Int(c.window_.front().number - (fraud ? 4 : 10), as_of_month - (fraud ? 9 : 3)));
-    const int32_t career_from = MonthOfDay(AddYears(p.birth_day, static_cast<int>(rng.Int(18, 24))));
+    const int32_t career_from =
+        MonthOfDay(AddYears(p.birth_day, static_cast<int>(rng.Int(18, 24))));
     AddCareer(p, career_from, p.job_loss_month, static_cast<int>(rng.Int(1, 4)), false);
     // Benefit duration by years contributed (unemployment insurance regulations: 12/18/24).
     const int32_t months = p.job_loss_month - career_from + 1;
@@ -904,14 +952,16 @@ struct City::Impl {
     p.benefit_end_month = std::min(as_of_month, p.job_loss_month + duration);
     if (fraud) {
       p.new_job_month = p.job_loss_month + static_cast<int32_t>(rng.Int(2, 5));
-      if (p.benefit_end_month - p.new_job_month < 2) p.benefit_end_month = std::min(as_of_month, p.new_job_month + 3);
+      if (p.benefit_end_month - p.new_job_month < 2)
+        p.benefit_end_month = std::min(as_of_month, p.new_job_month + 3);
     } else if (rng.Chance(0.6)) {
       p.new_job_month = p.job_loss_month + static_cast<int32_t>(rng.Int(2, duration));
       p.benefit_end_month = std::min(p.benefit_end_month, p.new_job_month - 1);
     }
     if (p.new_job_month <= as_of_month - 1) {
       AddCareer(p, p.new_job_month, as_of_month - 1, 1, false);
-      if (fraud && p.benefit_end_month >= p.new_job_month + 1) AddPattern(p, Pattern::kUnemployedWhileEmployed);
+      if (fraud && p.benefit_end_month >= p.new_job_month + 1)
+        AddPattern(p, Pattern::kUnemployedWhileEmployed);
     } else {
       p.new_job_month = kNever;
     }
@@ -953,7 +1003,8 @@ struct City::Impl {
     phantom.scheme = real.scheme == Scheme::kResident ? Scheme::kEmployee : real.scheme;
     uint32_t code = AddressCodeFor(phantom);
     std::string_view real_code(real.id.data(), 6);
-    for (int k = 0; k < 10 && std::to_string(code) == real_code; ++k) code = AddressCodeFor(phantom);
+    for (int k = 0; k < 10 && std::to_string(code) == real_code; ++k)
+      code = AddressCodeFor(phantom);
     phantom.id = MakeId(code, real.birth_day, real.sex, phantom.rng, true);
     if (phantom.id == real.id) phantom.id[16] = phantom.id[16] == '1' ? '3' : '1';
     phantom.id.pop_back();
@@ -963,7 +1014,8 @@ struct City::Impl {
   // ---------------------------------------------------------------- rows
   int32_t PayDay(const Person& p, int region, int32_t month) const {
     if (p.injected == static_cast<int>(Pattern::kAnomaly)) {
-      return FirstDayOfMonth(month) + static_cast<int32_t>(MixKey(p.index, static_cast<uint64_t>(month)) % 27);
+      return FirstDayOfMonth(month) +
+             static_cast<int32_t>(MixKey(p.index, static_cast<uint64_t>(month)) % 27);
     }
     return FirstDayOfMonth(month) + t.regions()[static_cast<size_t>(region)].pay_day - 1;
   }
@@ -978,7 +1030,7 @@ struct City::Impl {
     s.erase(s.size() - 3, 1);  // "2025-07" -> "202507"
     w.Ch(kind).Padded(p.index, 10).Int(row_no).Comma();
     w.Str(p.id).Comma().Int(t.regions()[static_cast<size_t>(region)].code).Comma();
-    const Benefit benefit = kind == 'U' ? Benefit::kUnemployment
+    const Benefit benefit = kind == 'U'   ? Benefit::kUnemployment
                             : kind == 'S' ? Benefit::kSurvivor
                                           : Benefit::kPension;
     w.Str(CodeName(benefit)).Comma().MonthText(period).Comma().Money(amount).Comma();
@@ -1000,7 +1052,8 @@ struct City::Impl {
     if (p.death_day != kNever && p.death_report_day != kNever && !ignore_death) {
       last = std::min(last, stop_after(p.death_report_day, MonthOfDay(p.death_day)));
     }
-    if (p.missing) last = std::min(last, stop_after(p.missing_report, MonthOfDay(p.missing_report)));
+    if (p.missing)
+      last = std::min(last, stop_after(p.missing_report, MonthOfDay(p.missing_report)));
     return last;
   }
 
@@ -1016,7 +1069,8 @@ struct City::Impl {
     Rng rng(o.seed, 0x9A1, p.index * 4 + static_cast<uint64_t>(row_no));
     const int32_t entitled = MonthOfDay(p.retire_day);
     // New pensions take one or two months to approve; the arrears are paid with the first.
-    const int32_t delay = entitled >= c.window_.front().number ? static_cast<int32_t>(rng.Int(0, 2)) : 0;
+    const int32_t delay =
+        entitled >= c.window_.front().number ? static_cast<int32_t>(rng.Int(0, 2)) : 0;
     for (int32_t m = std::max(first, c.window_.front().number); m <= last; ++m) {
       if (SuspendedForPrison(p, m)) continue;
       int32_t pay_month = m;
@@ -1037,7 +1091,8 @@ struct City::Impl {
       if (MonthFromNumber(m).month() == std::chrono::July && entitled <= m - 6) {
         const int64_t arrears = (BenefitFor(p, m) - BenefitFor(p, m - 1)) * 6;
         if (arrears > 0) {
-          PaymentRow(p, region, 'A', m, arrears, account, channel, PayDay(p, region, m + 1), row_no);
+          PaymentRow(p, region, 'A', m, arrears, account, channel, PayDay(p, region, m + 1),
+                     row_no);
         }
       }
     }
@@ -1047,7 +1102,8 @@ struct City::Impl {
     Rng rng(o.seed, 0x9A2, p.index);
     const int32_t entitled = MonthOfDay(p.retire_day);
     if (p.role == Role::kClaimant) {
-      for (int32_t m = std::max(p.job_loss_month + 1, c.window_.front().number); m <= p.benefit_end_month; ++m) {
+      for (int32_t m = std::max(p.job_loss_month + 1, c.window_.front().number);
+           m <= p.benefit_end_month; ++m) {
         PaymentRow(p, p.region, 'U', m, p.benefit, p.account, Channel::kBank,
                    FirstDayOfMonth(m) + 14, 0);
       }
@@ -1123,46 +1179,60 @@ struct City::Impl {
     const int age = AgeAt(p, as_of_day);
     const bool claimant = p.role == Role::kClaimant;
     auto in_prison = [&](int32_t day) {
-      return p.prison_in != kNever && day >= p.prison_in && (p.prison_out == kNever || day <= p.prison_out);
+      return p.prison_in != kNever && day >= p.prison_in &&
+             (p.prison_out == kNever || day <= p.prison_out);
     };
     const bool in_person_ok = !p.absent && !p.emigrated;
     const double hospital_rate = claimant ? 0.05 : 0.12 + 0.012 * std::max(0, age - 60);
     for (const auto& m : c.window_) {
-      auto day_in = [&]() { return m.first_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(m.days))); };
+      auto day_in = [&]() {
+        return m.first_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(m.days)));
+      };
       const int32_t pay_day = m.first_day + r.pay_day - 1;
       if (p.thin) {
         // Honest people with thin data: a counter visit now and then, or nothing at all.
         if ((habit & 1) && rng.Chance(1.0 / 6)) {
           const int32_t d = pay_day + static_cast<int32_t>(rng.Int(0, 10));
-          if (d <= alive_to && !in_prison(d)) sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7, 8, "WITHDRAWAL");
+          if (d <= alive_to && !in_prison(d))
+            sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7,
+                     8, "WITHDRAWAL");
         }
         continue;
       }
       if (p.has_phone) {
         const int32_t d = day_in();
         // Relatives keep a dead person's phone line a month or two (or for good if hiding it).
-        const int32_t limit = concealed ? as_of_day : (p.death_day == kNever ? as_of_day : p.death_day + static_cast<int32_t>(habit % 50));
-        if (d <= limit && !in_prison(d)) sink.Add(d, Sec(rng, 7, 22), SignalSource::kTelecom, "", 0, 0, "ACTIVE");
+        const int32_t limit =
+            concealed ? as_of_day
+                      : (p.death_day == kNever ? as_of_day
+                                               : p.death_day + static_cast<int32_t>(habit % 50));
+        if (d <= limit && !in_prison(d))
+          sink.Add(d, Sec(rng, 7, 22), SignalSource::kTelecom, "", 0, 0, "ACTIVE");
       }
       // Bank: counter withdrawals in the countryside, card and app use elsewhere.
       if (p.counter_banker && in_person_ok) {
         if (rng.Chance(0.5)) {
           const int32_t d = pay_day + static_cast<int32_t>(rng.Int(0, 12));
-          if (d <= alive_to && !in_prison(d)) sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7, 8, "WITHDRAWAL");
+          if (d <= alive_to && !in_prison(d))
+            sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7,
+                     8, "WITHDRAWAL");
         }
       }
       {
         int n = rng.Poisson(p.counter_banker ? 0.3 : claimant ? 3.0 : 1.4);
         if (concealed && m.first_day > p.death_day) n = std::max(1, n);  // the card keeps working
         for (int k = 0; k < n; ++k) {
-          const int32_t d = std::min(m.first_day + m.days - 1, pay_day + static_cast<int32_t>(rng.Int(0, 20)));
+          const int32_t d =
+              std::min(m.first_day + m.days - 1, pay_day + static_cast<int32_t>(rng.Int(0, 20)));
           const bool hijacked = p.hijack && m.number >= p.account_change_month;
           // Families often draw the last pension for the funeral within weeks of a death.
           const bool funeral = !concealed && p.death_day != kNever && d >= p.death_day &&
                                d <= p.death_day + 30 && (habit & 8);
-          if ((d <= card_to || funeral) && !hijacked && (!in_prison(d) || HasPattern(p, Pattern::kPrisonPaid))) {
+          if ((d <= card_to || funeral) && !hijacked &&
+              (!in_prison(d) || HasPattern(p, Pattern::kPrisonPaid))) {
             static constexpr std::string_view kWhat[] = {"WITHDRAWAL", "POS", "APP_TRANSFER"};
-            sink.Add(d, Sec(rng, 6, 22), SignalSource::kBankActivity, "ATM", dcode * 1000 + (habit >> 8) % 40, 9, kWhat[rng.Bounded(3)]);
+            sink.Add(d, Sec(rng, 6, 22), SignalSource::kBankActivity, "ATM",
+                     dcode * 1000 + (habit >> 8) % 40, 9, kWhat[rng.Bounded(3)]);
           }
         }
       }
@@ -1174,9 +1244,11 @@ struct City::Impl {
           const bool relatives = concealed && d > alive_to && p.chronic && (habit & 2);
           if ((d <= alive_to && !in_prison(d) && !p.emigrated) || relatives) {
             if (rng.Chance(0.7)) {
-              sink.Add(d, Sec(rng, 8, 20), SignalSource::kMedicalSettlement, "YD", dcode * 10000 + (habit >> 16) % 60, 10, "PHARMACY");
+              sink.Add(d, Sec(rng, 8, 20), SignalSource::kMedicalSettlement, "YD",
+                       dcode * 10000 + (habit >> 16) % 60, 10, "PHARMACY");
             } else {
-              sink.Add(d, Sec(rng, 8, 17), SignalSource::kMedicalSettlement, "MZ", dcode * 1000 + (habit >> 24) % 30, 9, "OUTPATIENT");
+              sink.Add(d, Sec(rng, 8, 17), SignalSource::kMedicalSettlement, "MZ",
+                       dcode * 1000 + (habit >> 24) % 30, 9, "OUTPATIENT");
             }
           }
         }
@@ -1185,7 +1257,10 @@ struct City::Impl {
         const int n = rng.Poisson(claimant ? 6.0 : 3.5);
         for (int k = 0; k < n; ++k) {
           const int32_t d = day_in();
-          if (d <= alive_to && !in_prison(d)) sink.Add(d, Sec(rng, 6, 20), SignalSource::kTransit, "BUS", static_cast<uint64_t>(r.code) * 1000 + (habit >> 32) % 120 + rng.Bounded(3), 7, "RIDE");
+          if (d <= alive_to && !in_prison(d))
+            sink.Add(d, Sec(rng, 6, 20), SignalSource::kTransit, "BUS",
+                     static_cast<uint64_t>(r.code) * 1000 + (habit >> 32) % 120 + rng.Bounded(3), 7,
+                     "RIDE");
         }
       }
       if (in_person_ok && rng.Chance(p.lively ? 0.15 : p.urban ? 0.05 : 0.02)) {
@@ -1195,7 +1270,8 @@ struct City::Impl {
           const std::string_view there = far[rng.Bounded(far.size())];
           sink.Add(d, Sec(rng, 6, 21), SignalSource::kTravel, r.station, 0, 0, "TRAIN");
           const int32_t back = d + static_cast<int32_t>(rng.Int(2, 20));
-          if (back <= alive_to) sink.Add(back, Sec(rng, 6, 21), SignalSource::kTravel, there, 0, 0, "TRAIN");
+          if (back <= alive_to)
+            sink.Add(back, Sec(rng, 6, 21), SignalSource::kTravel, there, 0, 0, "TRAIN");
         }
       }
       if (in_person_ok && rng.Chance(hospital_rate / 12)) {
@@ -1204,18 +1280,23 @@ struct City::Impl {
         if (out_day < alive_to && !in_prison(out_day)) {
           const uint64_t h = dcode * 100 + rng.Bounded(3) + 1;
           sink.Add(d, Sec(rng, 0, 24), SignalSource::kHospitalAdmission, "H", h, 8, "INPATIENT");
-          sink.Add(out_day, Sec(rng, 8, 17), SignalSource::kHospitalDischarge, "H", h, 8, rng.Chance(0.88) ? "CURED" : "TRANSFERRED");
+          sink.Add(out_day, Sec(rng, 8, 17), SignalSource::kHospitalDischarge, "H", h, 8,
+                   rng.Chance(0.88) ? "CURED" : "TRANSFERRED");
         }
       }
       if (p.care_home) {
         for (int k = 0; k < 2; ++k) {
           const int32_t d = day_in();
-          if (d <= alive_to) sink.Add(d, Sec(rng, 8, 18), SignalSource::kCareHome, "YL", dcode * 100 + habit % 9, 8, "ATTENDANCE");
+          if (d <= alive_to)
+            sink.Add(d, Sec(rng, 8, 18), SignalSource::kCareHome, "YL", dcode * 100 + habit % 9, 8,
+                     "ATTENDANCE");
         }
       }
       if (in_person_ok && rng.Chance(claimant ? 0.02 : 0.025)) {
         const int32_t d = day_in();
-        if (d <= alive_to && !in_prison(d)) sink.Add(d, Sec(rng, 9, 17), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8, "COUNTER");
+        if (d <= alive_to && !in_prison(d))
+          sink.Add(d, Sec(rng, 9, 17), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8,
+                   "COUNTER");
       }
       const int month_of_year = m.number % 12;
       if (p.face_app && month_of_year == p.face_month && p.face_ring_day == kNever) {
@@ -1223,21 +1304,28 @@ struct City::Impl {
         if (d <= alive_to && !in_prison(d)) {
           int32_t sec = Sec(rng, 8, 21);
           if (rng.Chance(0.08)) {
-            sink.Add(d, sec, SignalSource::kFaceCert, "DV", p.device % 1000000000000ULL, 12, "FAIL");
+            sink.Add(d, sec, SignalSource::kFaceCert, "DV", p.device % 1000000000000ULL, 12,
+                     "FAIL");
             sec = std::min(86399, sec + static_cast<int32_t>(rng.Int(30, 900)));
           }
           sink.Add(d, sec, SignalSource::kFaceCert, "DV", p.device % 1000000000000ULL, 12, "PASS");
         }
       }
-      if (!claimant && in_person_ok && month_of_year == p.face_month && (age >= 80 || (!p.urban && !p.face_app)) && (habit & 4)) {
+      if (!claimant && in_person_ok && month_of_year == p.face_month &&
+          (age >= 80 || (!p.urban && !p.face_app)) && (habit & 4)) {
         // Community workers visit the oldest and those who cannot use the app, once a year.
         const int32_t d = day_in();
-        if (d <= alive_to && !in_prison(d)) sink.Add(d, Sec(rng, 9, 17), SignalSource::kFieldVisit, "SQ", dcode * 1000 + habit % 40, 9, "SEEN");
+        if (d <= alive_to && !in_prison(d))
+          sink.Add(d, Sec(rng, 9, 17), SignalSource::kFieldVisit, "SQ", dcode * 1000 + habit % 40,
+                   9, "SEEN");
       }
       if (p.face_ring_day != kNever && MonthOfDay(p.face_ring_day) % 12 == m.number % 12) {
         // One face, several pensioners: the same phone passes them minutes apart.
-        const int32_t d = FirstDayOfMonth(m.number) + (p.face_ring_day - FirstDayOfMonth(MonthOfDay(p.face_ring_day)));
-        const int32_t sec = std::min(86399, 9 * 3600 + static_cast<int32_t>(p.device % 30000) + p.face_ring_slot * static_cast<int32_t>(60 + habit % 200));
+        const int32_t d = FirstDayOfMonth(m.number) +
+                          (p.face_ring_day - FirstDayOfMonth(MonthOfDay(p.face_ring_day)));
+        const int32_t sec =
+            std::min(86399, 9 * 3600 + static_cast<int32_t>(p.device % 30000) +
+                                p.face_ring_slot * static_cast<int32_t>(60 + habit % 200));
         if (d >= window_start_day && d <= as_of_day && d < m.first_day + m.days) {
           sink.Add(d, sec, SignalSource::kFaceCert, "DV", p.device % 1000000000000ULL, 12, "PASS");
         }
@@ -1245,21 +1333,30 @@ struct City::Impl {
     }
     if (p.look_account_change) {
       // An honest account change is made in person, days before the first payment to it.
-      const int32_t d = PayDay(p, p.region, p.account_change_month) - static_cast<int32_t>(rng.Int(3, 20));
-      if (d <= alive_to) sink.Add(d, Sec(rng, 9, 16), rng.Chance(0.6) ? SignalSource::kGovService : SignalSource::kBankCounter, "ZW", dcode * 100 + habit % 5, 8, "COUNTER");
+      const int32_t d =
+          PayDay(p, p.region, p.account_change_month) - static_cast<int32_t>(rng.Int(3, 20));
+      if (d <= alive_to)
+        sink.Add(d, Sec(rng, 9, 16),
+                 rng.Chance(0.6) ? SignalSource::kGovService : SignalSource::kBankCounter, "ZW",
+                 dcode * 100 + habit % 5, 8, "COUNTER");
     }
     if (p.hijack && rng.Chance(0.3)) {
       const int32_t d = as_of_day - static_cast<int32_t>(rng.Int(1, 50));
-      sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8, "COUNTER");
+      sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8,
+               "COUNTER");
     }
     if (p.role == Role::kClaimant && p.job_loss_month + 1 >= c.window_.front().number) {
       // Claiming unemployment benefit means registering in person.
-      const int32_t d = FirstDayOfMonth(p.job_loss_month + 1) + static_cast<int32_t>(rng.Int(0, 20));
-      if (d <= as_of_day) sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8, "COUNTER");
+      const int32_t d =
+          FirstDayOfMonth(p.job_loss_month + 1) + static_cast<int32_t>(rng.Int(0, 20));
+      if (d <= as_of_day)
+        sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8,
+                 "COUNTER");
     }
     if (p.death_day != kNever && p.death_day >= window_start_day && p.in_hospital_death) {
       const uint64_t h = dcode * 100 + rng.Bounded(3) + 1;
-      const int32_t in_day = std::max(window_start_day, p.death_day - static_cast<int32_t>(rng.Int(0, 20)));
+      const int32_t in_day =
+          std::max(window_start_day, p.death_day - static_cast<int32_t>(rng.Int(0, 20)));
       sink.Add(in_day, Sec(rng, 0, 24), SignalSource::kHospitalAdmission, "H", h, 8, "INPATIENT");
       sink.Add(p.death_day, Sec(rng, 0, 24), SignalSource::kHospitalDischarge, "H", h, 8, "DIED");
     }
@@ -1320,9 +1417,11 @@ struct City::Impl {
 
   PersonStatus StatusAt(const Person& p) const {
     if (p.death_report_day != kNever && p.injected != static_cast<int>(Pattern::kDeceasedPaid)) {
-      return p.death_report_day + 40 <= as_of_day ? PersonStatus::kTerminated : PersonStatus::kSuspended;
+      return p.death_report_day + 40 <= as_of_day ? PersonStatus::kTerminated
+                                                  : PersonStatus::kSuspended;
     }
-    if (p.look_prison && p.prison_in != kNever && p.prison_out == kNever && p.prison_report + 8 <= as_of_day) {
+    if (p.look_prison && p.prison_in != kNever && p.prison_out == kNever &&
+        p.prison_report + 8 <= as_of_day) {
       return PersonStatus::kSuspended;
     }
     if (p.missing && p.missing_report + 8 <= as_of_day) return PersonStatus::kSuspended;
@@ -1357,12 +1456,23 @@ struct City::Impl {
       const Employer& e = t.employer(sp.employer);
       const int32_t paid = std::min(as_of_day, sp.paid_day);
       // Rows from before the national system went live were migrated in bulk around 2003.
-      const int32_t recorded = paid < DayOf(2002, 1, 1) ? DayOf(2003, 3, 1) + static_cast<int32_t>(rng.Bounded(600))
-                                                        : paid + static_cast<int32_t>(rng.Int(0, 3));
+      const int32_t recorded = paid < DayOf(2002, 1, 1)
+                                   ? DayOf(2003, 3, 1) + static_cast<int32_t>(rng.Bounded(600))
+                                   : paid + static_cast<int32_t>(rng.Int(0, 3));
       Out w(s);
       w.Str(p.id).Comma().Int(t.regions()[static_cast<size_t>(sp.region)].code).Comma();
-      w.Str(e.id).Comma().Str(t.industries()[e.industry].code).Comma().Str(CodeName(sp.job)).Comma();
-      w.MonthText(sp.start_month).Comma().MonthText(sp.end_month).Comma().Money(sp.base_fen).Comma();
+      w.Str(e.id)
+          .Comma()
+          .Str(t.industries()[e.industry].code)
+          .Comma()
+          .Str(CodeName(sp.job))
+          .Comma();
+      w.MonthText(sp.start_month)
+          .Comma()
+          .MonthText(sp.end_month)
+          .Comma()
+          .Money(sp.base_fen)
+          .Comma();
       w.Str(CodeName(sp.kind)).Comma().Date(paid).Comma();
       w.Timestamp(std::min(recorded, as_of_day), Sec(rng, 8, 18)).End();
       ++out.rows[static_cast<int>(OutFile::kContributions)];
@@ -1384,7 +1494,7 @@ struct City::Impl {
       Out w(a);
       w.Str(p.id).Comma().Date(ap.day).Comma().Ch('H').Int(ap.hospital).Comma();
       w.Ch('D').Int(ap.doctor).Comma().Int(ap.grade).Comma();
-      const Conclusion conclusion = ap.grade <= 4 ? Conclusion::kCompleteLoss
+      const Conclusion conclusion = ap.grade <= 4   ? Conclusion::kCompleteLoss
                                     : ap.grade <= 9 ? Conclusion::kPartialLoss
                                                     : Conclusion::kNone;
       w.Str(CodeName(conclusion)).End();
@@ -1396,7 +1506,8 @@ struct City::Impl {
   // Picks ring members (shared accounts, face reuse) among not-yet-injected persons and splits
   // them into rings of three or more. The expected count per block is rate * size, so the
   // city-wide prevalence matches the configured rate.
-  std::vector<std::vector<int>> PickRings(std::vector<Person>& ps, Rng& brng, double rate, Pattern pat) const {
+  std::vector<std::vector<int>> PickRings(std::vector<Person>& ps, Rng& brng, double rate,
+                                          Pattern pat) const {
     std::vector<std::vector<int>> rings;
     const double expect = rate * static_cast<double>(ps.size());
     int k = static_cast<int>(expect);
@@ -1415,18 +1526,18 @@ struct City::Impl {
       const size_t remaining = members.size() - pos;
       size_t g = static_cast<size_t>(brng.Int(3, 6));
       if (g > remaining || remaining - g < 3) g = remaining;
-      rings.emplace_back(members.begin() + static_cast<long>(pos), members.begin() + static_cast<long>(pos + g));
+      rings.emplace_back(members.begin() + static_cast<long>(pos),
+                         members.begin() + static_cast<long>(pos + g));
       pos += g;
     }
     for (; pos < members.size(); ++pos) ps[static_cast<size_t>(members[pos])].injected = -1;
     return rings;
   }
 
-  void Run(uint64_t block) {
-    out.Clear();
+  void Draw(uint64_t block, std::vector<Person>& ps) {
     const uint64_t lo = block * kBlockSize;
     const uint64_t hi = std::min(o.persons, lo + kBlockSize);
-    std::vector<Person> ps(hi - lo);
+    ps.assign(hi - lo, Person{});
     for (uint64_t i = lo; i < hi; ++i) {
       Person& p = ps[i - lo];
       p.index = i;
@@ -1449,8 +1560,8 @@ struct City::Impl {
         continue;
       }
       const Person* partner = nullptr;
-      if (i % 2 == 1 && p.injected < 0 && ps[i - 1].injected < 0 && ps[i - 1].role == Role::kPensioner &&
-          p.rng.Chance(o.look_alikes.couple_pairs)) {
+      if (i % 2 == 1 && p.injected < 0 && ps[i - 1].injected < 0 &&
+          ps[i - 1].role == Role::kPensioner && p.rng.Chance(o.look_alikes.couple_pairs)) {
         partner = &ps[i - 1];
       }
       DrawPensioner(p, partner);
@@ -1459,7 +1570,8 @@ struct City::Impl {
         p.spouse = static_cast<int>(i - 1);
         q.spouse = static_cast<int>(i);
         p.address = q.address;
-        if (!p.look_account_change && !q.look_account_change && p.rng.Chance(o.look_alikes.couple_shared_account)) {
+        if (!p.look_account_change && !q.look_account_change &&
+            p.rng.Chance(o.look_alikes.couple_shared_account)) {
           p.account = q.account;  // one household account for both pensions
         }
         if (p.face_app && q.face_app && p.rng.Chance(o.look_alikes.couple_same_device)) {
@@ -1505,7 +1617,8 @@ struct City::Impl {
       } else {
         p.phantom_twin = false;
         p.id.back() = p.id.back() == '0' ? '1' : '0';
-        if (p.id.back() == ResidentId::ComputeCheckChar(std::string_view(p.id).substr(0, 17))) p.id.back() = '2';
+        if (p.id.back() == ResidentId::ComputeCheckChar(std::string_view(p.id).substr(0, 17)))
+          p.id.back() = '2';
       }
     }
     for (auto& p : ps) {
@@ -1524,13 +1637,52 @@ struct City::Impl {
       if (p.role != Role::kPensioner || !p.look_prison || p.prison_in == kNever) continue;
       const int32_t out_month = p.prison_out == kNever ? as_of_month : MonthOfDay(p.prison_out);
       const int32_t last = std::min(out_month, LastPaidMonth(p));
-      for (int32_t m = std::max(MonthOfDay(p.prison_in) + 1, c.window_.front().number); m <= last; ++m) {
+      for (int32_t m = std::max(MonthOfDay(p.prison_in) + 1, c.window_.front().number); m <= last;
+           ++m) {
         if (m >= MonthOfDay(p.retire_day) && !SuspendedForPrison(p, m)) {
           AddPattern(p, Pattern::kPrisonPaid);
           break;
         }
       }
     }
+  }
+
+  // Another id for `p`, whose id is already issued to someone else: the next free sequence
+  // number of the same parity (sex) after a draw from the person's own id stream, with the
+  // check character recomputed (and kept failing for a crude forgery).
+  Status Resequence(Person& p, IdRegistry& registry) const {
+    const char old_check = p.id[17];
+    const bool valid =
+        old_check == ResidentId::ComputeCheckChar(std::string_view(p.id).substr(0, 17));
+    const uint64_t parity = static_cast<uint64_t>(p.id[16] - '0') % 2;
+    Rng rng(o.seed, kIdStream, p.index);
+    const uint64_t start = rng.Bounded(500);
+    for (uint64_t k = 0; k < 500; ++k) {
+      const uint64_t seq = ((start + k) % 500) * 2 + parity;
+      p.id.resize(14);
+      Out(p.id).Padded(seq, 3);
+      if (!registry.Insert(p.id)) continue;
+      char check = ResidentId::ComputeCheckChar(p.id);
+      if (!valid) {
+        static constexpr std::string_view kChars = "0123456789X";
+        check = old_check != check ? old_check : kChars[(kChars.find(check) + 1) % kChars.size()];
+      }
+      p.id.push_back(check);
+      return Status::Ok();
+    }
+    return Status::FailedPrecondition(
+        "generator: more than 500 persons of one sex share an address code and birth date");
+  }
+
+  Status Resolve(std::vector<Person>& ps, IdRegistry& registry) const {
+    for (auto& p : ps) {
+      if (registry.Insert(std::string_view(p.id).substr(0, 17))) continue;
+      VIGIL_RETURN_IF_ERROR(Resequence(p, registry));
+    }
+    return Status::Ok();
+  }
+
+  void Emit(std::vector<Person>& ps) {
     std::vector<Signal> signals;
     signals.reserve(512);
     for (auto& p : ps) {
@@ -1552,9 +1704,9 @@ void BlockOutput::Clear() {
 }
 
 const char* OutFileName(int file) {
-  static constexpr const char* kNames[kOutFiles] = {"persons.csv", "contributions.csv", "payments.csv",
-                                                     "signals.csv", "registry.csv", "appraisals.csv",
-                                                     "truth/persons.csv"};
+  static constexpr const char* kNames[kOutFiles] = {
+      "persons.csv",  "contributions.csv", "payments.csv",     "signals.csv",
+      "registry.csv", "appraisals.csv",    "truth/persons.csv"};
   return kNames[file];
 }
 
@@ -1580,10 +1732,21 @@ City::City(const GeneratorOptions& options) : options_(options), tables_(options
   }
   const PatternRates& r = options_.rates;
   // Ring patterns are placed per block (PickRings), not drawn per person.
-  const double rates[] = {r.deceased_paid, r.concealed_death, r.prison_paid, r.duplicate_receipt,
-                          0.0, r.account_hijack, r.fake_special_job, r.fake_disability,
-                          r.age_falsified, r.backpay_abuse, r.unemployed_while_employed,
-                          r.forged_identity, r.amount_anomaly, 0.0, r.anomaly};
+  const double rates[] = {r.deceased_paid,
+                          r.concealed_death,
+                          r.prison_paid,
+                          r.duplicate_receipt,
+                          0.0,
+                          r.account_hijack,
+                          r.fake_special_job,
+                          r.fake_disability,
+                          r.age_falsified,
+                          r.backpay_abuse,
+                          r.unemployed_while_employed,
+                          r.forged_identity,
+                          r.amount_anomaly,
+                          0.0,
+                          r.anomaly};
   double acc = 0;
   for (double x : rates) {
     acc += x;
@@ -1629,7 +1792,8 @@ City::City(const GeneratorOptions& options) : options_(options), tables_(options
   }
   for (int pub = 0; pub < 2; ++pub) {
     double sum = 0;
-    for (const auto& ind : tables_.industries()) sum += pub ? ind.public_weight : ind.employee_weight;
+    for (const auto& ind : tables_.industries())
+      sum += pub ? ind.public_weight : ind.employee_weight;
     double a = 0;
     for (const auto& ind : tables_.industries()) {
       a += (pub ? ind.public_weight : ind.employee_weight) / sum;
@@ -1639,11 +1803,41 @@ City::City(const GeneratorOptions& options) : options_(options), tables_(options
   }
 }
 
-void City::GenerateBlock(uint64_t block, BlockOutput& out) const {
+struct DrawnBlock {
+  std::vector<Person> persons;
+};
+
+void DrawnBlockDeleter::operator()(DrawnBlock* drawn) const { delete drawn; }
+
+City::Impl City::MakeImpl(BlockOutput& out) const {
   const int32_t as_of_month = MonthNumber(MonthOf(options_.as_of));
-  Impl impl{*this, tables_, options_, as_of_day_, as_of_month, window_.front().number,
-            window_.front().first_day, out};
-  impl.Run(block);
+  return Impl{*this,
+              tables_,
+              options_,
+              as_of_day_,
+              as_of_month,
+              window_.front().number,
+              window_.front().first_day,
+              out};
+}
+
+void City::DrawBlock(uint64_t block, BlockOutput& out) const {
+  out.Clear();
+  out.block = block;
+  if (!out.drawn) out.drawn.reset(new DrawnBlock);
+  Impl impl = MakeImpl(out);
+  impl.Draw(block, out.drawn->persons);
+}
+
+Status City::ResolveIds(BlockOutput& out, IdRegistry& registry) const {
+  Impl impl = MakeImpl(out);
+  return impl.Resolve(out.drawn->persons, registry);
+}
+
+void City::WriteBlock(BlockOutput& out) const {
+  Impl impl = MakeImpl(out);
+  impl.Emit(out.drawn->persons);
+  out.drawn->persons.clear();
 }
 
 }  // namespace vigil::sim

@@ -1,25 +1,31 @@
 // GenerateCity: runs the City block by block on a TBB pipeline and streams the feeds to disk.
 //
-// Stage 1 (serial, in order) hands out block numbers; stage 2 (parallel) generates a block's
-// rows into text buffers and, with gzip, compresses each buffer into its own gzip member;
-// stage 3 (serial, in order) appends the buffers to the files. Concatenated gzip members form a
-// valid .gz file, so compression runs in parallel without changing the bytes with thread count.
+// Stage 1 (serial, in order) hands out block numbers; stage 2 (parallel) draws a block's
+// persons; stage 3 (serial, in order) registers their resident ids, re-sequencing any already
+// issued in an earlier block, so ids are unique in the whole city whatever the thread count;
+// stage 4 (parallel) formats the rows into text buffers and, with gzip, compresses each buffer
+// into its own gzip member; stage 5 (serial, in order) appends the buffers to the files.
+// Concatenated gzip members form a valid .gz file, so compression runs in parallel without
+// changing the bytes with thread count.
+#include "vigil/generator.h"
+
 #include <tbb/concurrent_queue.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 
 #include "city.h"
-#include "vigil/generator.h"
 
 namespace vigil {
 namespace {
@@ -28,7 +34,6 @@ using sim::BlockOutput;
 using sim::kOutFiles;
 
 struct Work {
-  uint64_t block = 0;
   BlockOutput out;
   std::array<std::string, kOutFiles> packed;  // gzip members when compressing
 };
@@ -107,14 +112,25 @@ Status Validate(const GeneratorOptions& o) {
   }
   if (o.threads < 0) return Status::InvalidArgument("generator: threads must be >= 0");
   const PatternRates& r = o.rates;
-  const double rates[] = {r.deceased_paid, r.concealed_death, r.prison_paid, r.duplicate_receipt,
-                          r.shared_account, r.account_hijack, r.fake_special_job,
-                          r.fake_disability, r.age_falsified, r.backpay_abuse,
-                          r.unemployed_while_employed, r.forged_identity, r.amount_anomaly,
-                          r.face_reuse, r.anomaly};
+  const double rates[] = {r.deceased_paid,
+                          r.concealed_death,
+                          r.prison_paid,
+                          r.duplicate_receipt,
+                          r.shared_account,
+                          r.account_hijack,
+                          r.fake_special_job,
+                          r.fake_disability,
+                          r.age_falsified,
+                          r.backpay_abuse,
+                          r.unemployed_while_employed,
+                          r.forged_identity,
+                          r.amount_anomaly,
+                          r.face_reuse,
+                          r.anomaly};
   double sum = 0;
   for (double x : rates) {
-    if (!(x >= 0 && x <= 1)) return Status::InvalidArgument("generator: pattern rates must be within [0, 1]");
+    if (!(x >= 0 && x <= 1))
+      return Status::InvalidArgument("generator: pattern rates must be within [0, 1]");
     sum += x;
   }
   if (sum > 0.5) {
@@ -146,6 +162,7 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
 
   const sim::City city(o);
   const uint64_t blocks = city.block_count();
+  sim::IdRegistry registry(o.persons);
   uint64_t next_block = 0;
   tbb::concurrent_queue<Work*> pool;
   std::vector<std::unique_ptr<Work>> owned;
@@ -155,57 +172,73 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
     owned.push_back(std::make_unique<Work>());
     pool.push(owned.back().get());
   }
+  // Set by either serial stage (which may run at the same time as each other); read by the
+  // first to stop handing out blocks.
   Status failure;
+  std::mutex failure_mu;
+  std::atomic<bool> failed{false};
+  auto fail = [&](Status st) {
+    const std::lock_guard<std::mutex> lock(failure_mu);
+    if (failure.ok()) failure = std::move(st);
+    failed.store(true, std::memory_order_relaxed);
+  };
   auto last_report = start;
   tbb::parallel_pipeline(
       tokens,
-      tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
-                                    [&](tbb::flow_control& fc) -> Work* {
-                                      if (next_block >= blocks || !failure.ok()) {
-                                        fc.stop();
-                                        return nullptr;
-                                      }
-                                      Work* w = nullptr;
-                                      while (!pool.try_pop(w)) {
-                                      }
-                                      w->block = next_block++;
-                                      return w;
-                                    }) &
-          tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel,
-                                         [&](Work* w) -> Work* {
-                                           city.GenerateBlock(w->block, w->out);
-                                           if (o.gzip) {
-                                             for (int i = 0; i < kOutFiles; ++i) {
-                                               Status st = GzipMember(w->out.text[static_cast<size_t>(i)], w->packed[static_cast<size_t>(i)]);
-                                               (void)st;  // deflate on memory cannot fail once initialised
-                                             }
-                                           }
-                                           return w;
-                                         }) &
-          tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
-            for (int i = 0; i < kOutFiles && failure.ok(); ++i) {
-              const auto& text = w->out.text[static_cast<size_t>(i)];
-              stats.bytes[i] += text.size();
-              stats.rows[i] += w->out.rows[static_cast<size_t>(i)];
-              Status st = files.Write(i, o.gzip ? w->packed[static_cast<size_t>(i)] : text);
-              if (!st.ok()) failure = st;
-            }
-            for (size_t k = 0; k < w->out.patterns.size(); ++k) stats.injected[k] += w->out.patterns[k];
-            stats.persons += w->out.persons;
-            pool.push(w);
-            if (o.progress) {
-              const auto now = std::chrono::steady_clock::now();
-              if (now - last_report > std::chrono::milliseconds(500) || stats.persons == o.persons) {
-                last_report = now;
-                GeneratorProgress pr;
-                pr.persons_done = stats.persons;
-                pr.persons_total = o.persons;
-                pr.rows_written = stats.total_rows();
-                pr.seconds = std::chrono::duration<double>(now - start).count();
-                o.progress(pr);
-              }
-            }
-          }));
+      tbb::make_filter<
+          void, Work*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Work* {
+        if (next_block >= blocks || failed.load(std::memory_order_relaxed)) {
+          fc.stop();
+          return nullptr;
+        }
+        Work* w = nullptr;
+        while (!pool.try_pop(w)) {
+        }
+        w->out.block = next_block++;
+        return w;
+      }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, [&](Work* w) -> Work* {
+        city.DrawBlock(w->out.block, w->out);
+        return w;
+      }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order, [&](Work* w) -> Work* {
+        if (!failed.load(std::memory_order_relaxed)) {
+          Status st = city.ResolveIds(w->out, registry);
+          if (!st.ok()) fail(std::move(st));
+        }
+        return w;
+      }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, [&](Work* w) -> Work* {
+        city.WriteBlock(w->out);
+        if (o.gzip) {
+          for (int i = 0; i < kOutFiles; ++i) {
+            Status st =
+                GzipMember(w->out.text[static_cast<size_t>(i)], w->packed[static_cast<size_t>(i)]);
+            (void)st;  // deflate on memory cannot fail once initialised
+          }
+        }
+        return w;
+      }) & tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
+        for (int i = 0; i < kOutFiles && !failed.load(std::memory_order_relaxed); ++i) {
+          const auto& text = w->out.text[static_cast<size_t>(i)];
+          stats.bytes[i] += text.size();
+          stats.rows[i] += w->out.rows[static_cast<size_t>(i)];
+          Status st = files.Write(i, o.gzip ? w->packed[static_cast<size_t>(i)] : text);
+          if (!st.ok()) fail(std::move(st));
+        }
+        for (size_t k = 0; k < w->out.patterns.size(); ++k) stats.injected[k] += w->out.patterns[k];
+        stats.persons += w->out.persons;
+        pool.push(w);
+        if (o.progress) {
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_report > std::chrono::milliseconds(500) || stats.persons == o.persons) {
+            last_report = now;
+            GeneratorProgress pr;
+            pr.persons_done = stats.persons;
+            pr.persons_total = o.persons;
+            pr.rows_written = stats.total_rows();
+            pr.seconds = std::chrono::duration<double>(now - start).count();
+            o.progress(pr);
+          }
+        }
+      }));
   VIGIL_RETURN_IF_ERROR(failure);
   VIGIL_RETURN_IF_ERROR(files.Close());
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,18 +1,23 @@
 #include "tables.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "rng.h"
 #include "vigil/codes.h"
-#include "vigil/rules.h"
 
 namespace vigil::sim {
 namespace {
 
 std::vector<Region> MakeRegions() {
   std::vector<Region> r;
-  r.push_back({3702, "青岛市", 0.50, 8, 198000, 1.25,
+  r.push_back({3702,
+               "青岛市",
+               0.50,
+               8,
+               198000,
+               1.25,
                {{370202, "市南区", true, 0.09},
                 {370203, "市北区", true, 0.17},
                 {370211, "黄岛区", true, 0.14},
@@ -25,7 +30,12 @@ std::vector<Region> MakeRegions() {
                 {370285, "莱西市", false, 0.07}},
                {370205, 370282, 370284},
                "QDK"});
-  r.push_back({3706, "烟台市", 0.17, 10, 189000, 1.05,
+  r.push_back({3706,
+               "烟台市",
+               0.17,
+               10,
+               189000,
+               1.05,
                {{370602, "芝罘区", true, 0.17},
                 {370611, "福山区", true, 0.07},
                 {370612, "牟平区", true, 0.07},
@@ -39,7 +49,12 @@ std::vector<Region> MakeRegions() {
                 {370687, "海阳市", false, 0.10}},
                {370684, 370634},
                "YAK"});
-  r.push_back({3707, "潍坊市", 0.20, 6, 189000, 0.95,
+  r.push_back({3707,
+               "潍坊市",
+               0.20,
+               6,
+               189000,
+               0.95,
                {{370702, "潍城区", true, 0.06},
                 {370703, "寒亭区", true, 0.05},
                 {370704, "坊子区", true, 0.05},
@@ -54,14 +69,24 @@ std::vector<Region> MakeRegions() {
                 {370786, "昌邑市", false, 0.07}},
                {},
                "WFK"});
-  r.push_back({3710, "威海市", 0.07, 9, 189000, 1.05,
+  r.push_back({3710,
+               "威海市",
+               0.07,
+               9,
+               189000,
+               1.05,
                {{371002, "环翠区", true, 0.35},
                 {371003, "文登区", true, 0.25},
                 {371082, "荣成市", false, 0.24},
                 {371083, "乳山市", false, 0.16}},
                {371081},
                "WKK"});
-  r.push_back({3711, "日照市", 0.06, 12, 171000, 0.90,
+  r.push_back({3711,
+               "日照市",
+               0.06,
+               12,
+               171000,
+               0.90,
                {{371102, "东港区", true, 0.40},
                 {371103, "岚山区", true, 0.15},
                 {371121, "五莲县", false, 0.17},
@@ -122,33 +147,70 @@ std::vector<Industry> MakeIndustries() {
 std::vector<NameEntry> MakeSurnames() {
   // Weights lean to Shandong and the Jiaodong peninsula (于, 姜, 曲, 隋, 宫, 鞠, 栾 are
   // far more common there than nationally).
-  return {{"王", 9.5}, {"张", 7.5}, {"李", 7.5}, {"刘", 6.5}, {"孙", 3.0}, {"杨", 2.5},
-          {"陈", 2.5}, {"赵", 2.5}, {"于", 2.5}, {"徐", 2.2}, {"高", 2.0}, {"姜", 2.0},
-          {"宋", 1.5}, {"周", 1.2}, {"郭", 1.2}, {"马", 1.2}, {"曲", 1.0}, {"吴", 1.0},
-          {"丁", 1.0}, {"林", 1.0}, {"崔", 1.0}, {"韩", 1.0}, {"董", 1.0}, {"胡", 1.0},
-          {"朱", 1.0}, {"黄", 1.0}, {"冯", 0.8}, {"吕", 0.8}, {"任", 0.7}, {"田", 0.7},
-          {"曹", 0.7}, {"魏", 0.7}, {"郑", 0.7}, {"隋", 0.6}, {"毕", 0.6}, {"邢", 0.6},
-          {"薛", 0.6}, {"袁", 0.6}, {"纪", 0.6}, {"苏", 0.6}, {"梁", 0.6}, {"贾", 0.6},
-          {"杜", 0.6}, {"宫", 0.5}, {"孔", 0.5}, {"程", 0.5}, {"尹", 0.5}, {"秦", 0.5},
-          {"范", 0.5}, {"臧", 0.4}, {"栾", 0.4}, {"鞠", 0.4}, {"初", 0.4}, {"房", 0.4},
-          {"蒋", 0.4}, {"谭", 0.4}, {"彭", 0.4}, {"牟", 0.4}, {"修", 0.3}, {"衣", 0.3},
+  return {{"王", 9.5}, {"张", 7.5}, {"李", 7.5}, {"刘", 6.5}, {"孙", 3.0},   {"杨", 2.5},
+          {"陈", 2.5}, {"赵", 2.5}, {"于", 2.5}, {"徐", 2.2}, {"高", 2.0},   {"姜", 2.0},
+          {"宋", 1.5}, {"周", 1.2}, {"郭", 1.2}, {"马", 1.2}, {"曲", 1.0},   {"吴", 1.0},
+          {"丁", 1.0}, {"林", 1.0}, {"崔", 1.0}, {"韩", 1.0}, {"董", 1.0},   {"胡", 1.0},
+          {"朱", 1.0}, {"黄", 1.0}, {"冯", 0.8}, {"吕", 0.8}, {"任", 0.7},   {"田", 0.7},
+          {"曹", 0.7}, {"魏", 0.7}, {"郑", 0.7}, {"隋", 0.6}, {"毕", 0.6},   {"邢", 0.6},
+          {"薛", 0.6}, {"袁", 0.6}, {"纪", 0.6}, {"苏", 0.6}, {"梁", 0.6},   {"贾", 0.6},
+          {"杜", 0.6}, {"宫", 0.5}, {"孔", 0.5}, {"程", 0.5}, {"尹", 0.5},   {"秦", 0.5},
+          {"范", 0.5}, {"臧", 0.4}, {"栾", 0.4}, {"鞠", 0.4}, {"初", 0.4},   {"房", 0.4},
+          {"蒋", 0.4}, {"谭", 0.4}, {"彭", 0.4}, {"牟", 0.4}, {"修", 0.3},   {"衣", 0.3},
           {"逄", 0.3}, {"盛", 0.3}, {"宁", 0.3}, {"匡", 0.2}, {"欧阳", 0.05}};
+}
+
+// Which hazardous job types an industry (GB/T 4754-2017 division) really employs people in,
+// as the generator's own reading of Chinese industry: where the ministries' lists of special
+// jobs (the 1985-1993 lists of each industrial ministry behind the 1999 special-job rules) put
+// such workers. It is deliberately not the rule's table (docs/rules.md): honest careers are
+// drawn from what exists, and the evaluation then shows where the rule's table disagrees.
+// Only divisions of MakeIndustries() are listed; any other code has no special jobs.
+struct SpecialJobRow {
+  JobType job;
+  std::array<std::string_view, 12> divisions;  // unused entries empty
+};
+constexpr std::array<SpecialJobRow, 5> kSpecialJobs = {{
+    // Underground: coal mines (B06, Longkou), gold and other non-ferrous mines (B09, Zhaoyuan),
+    // and tunnel and metro construction (E48).
+    {JobType::kUnderground, {"B06", "B09", "E48"}},
+    // At height: scaffolders and steel erectors on building sites (E47), bridge and tower
+    // builders (E48), power-line workers (D44).
+    {JobType::kHighAltitude, {"E47", "E48", "D44"}},
+    // Furnaces: coke ovens and refineries (C25), carbide and phosphorus furnaces (C26), glass,
+    // cement and ceramic kilns (C30), iron and steel (C31), foundries, forges and heat
+    // treatment in metal products (C33) and in engine and machinery works (C34), boilers of
+    // thermal power (D44).
+    {JobType::kHighTemperature, {"C25", "C26", "C30", "C31", "C33", "C34", "D44"}},
+    // Very heavy manual work: coal and metal mines (B06, B09), masons and concrete gangs (E47,
+    // E48), cement and brick works (C30), steelworks (C31), hull assembly in shipyards (C37),
+    // railway track gangs (G53), dockers (G55 ports, G59 loading and unloading).
+    {JobType::kHeavyLabour, {"B06", "B09", "C30", "C31", "C37", "E47", "E48", "G53", "G55", "G59"}},
+    // Harmful to health: mine dust (B06, B09), pulp cooking and bleaching (C22), refineries
+    // and chemical works (C25, C26), synthesis of drugs (C27), rubber mixing and vulcanising
+    // (C29), silica and asbestos dust (C30), electroplating (C33), painting and welding in
+    // ship hulls (C37), lead batteries (C38), solvents and metals in electronics (C39).
+    {JobType::kToxic,
+     {"B06", "B09", "C22", "C25", "C26", "C27", "C29", "C30", "C33", "C37", "C38", "C39"}},
+}};
+uint8_t SpecialJobMask(std::string_view division) {
+  uint8_t mask = 0;
+  const auto add = [&mask](JobType job) {
+    mask = static_cast<uint8_t>(mask | (1U << static_cast<int>(job)));
+  };
+  for (const SpecialJobRow& row : kSpecialJobs) {
+    for (std::string_view d : row.divisions) {
+      if (!d.empty() && d == division) add(row.job);
+    }
+  }
+  return mask;
 }
 
 }  // namespace
 
 Tables::Tables(uint64_t seed)
     : regions_(MakeRegions()), industries_(MakeIndustries()), surnames_(MakeSurnames()) {
-  // Which industries really have each hazardous job type is policy (docs/rules.md), shared
-  // with the rules so that honest special-job careers are honest by the same table.
-  for (auto& ind : industries_) {
-    ind.special_mask = 0;
-    for (JobType job : AllCodes<JobType>()) {
-      if (job != JobType::kNormal && SpecialJobFitsIndustry(job, ind.code)) {
-        ind.special_mask = static_cast<uint8_t>(ind.special_mask | (1U << static_cast<int>(job)));
-      }
-    }
-  }
+  for (auto& ind : industries_) ind.special_mask = SpecialJobMask(ind.code);
   double total = 0;
   for (const auto& s : surnames_) total += s.weight;
   double acc = 0;
@@ -161,25 +223,26 @@ Tables::Tables(uint64_t seed)
   // Given names by birth era (before 1945, 1945-1959, 1960 on): the fashions of each era.
   male_given_[0] = {"德福", "玉山", "树林", "振海", "宝山", "永贵", "福田", "继先", "兆礼",
                     "传礼", "洪文", "庆元", "殿臣", "吉祥", "成林", "景山", "文秀", "焕章"};
-  male_given_[1] = {"建国", "国庆", "卫东", "建华", "志刚", "建军", "德胜", "和平", "援朝",
-                    "跃进", "胜利", "爱国", "国华", "振华", "文明", "立新", "学军", "永强",
-                    "福生", "世民", "光明", "庆丰"};
-  male_given_[2] = {"志强", "建平", "海涛", "卫国", "军", "伟", "勇", "刚", "强", "涛",
-                    "海滨", "海波", "建波", "明", "峰", "斌", "晓东", "新华", "永刚", "春雷",
-                    "红卫", "文革", "向东", "卫兵"};
+  male_given_[1] = {"建国", "国庆", "卫东", "建华", "志刚", "建军", "德胜", "和平",
+                    "援朝", "跃进", "胜利", "爱国", "国华", "振华", "文明", "立新",
+                    "学军", "永强", "福生", "世民", "光明", "庆丰"};
+  male_given_[2] = {"志强", "建平", "海涛", "卫国", "军",   "伟",   "勇",   "刚",
+                    "强",   "涛",   "海滨", "海波", "建波", "明",   "峰",   "斌",
+                    "晓东", "新华", "永刚", "春雷", "红卫", "文革", "向东", "卫兵"};
   female_given_[0] = {"秀英", "桂英", "玉兰", "秀兰", "淑珍", "凤英", "玉珍", "桂兰",
                       "淑贞", "兰英", "翠英", "素珍", "金凤", "玉梅", "瑞英", "桂珍"};
-  female_given_[1] = {"秀珍", "桂芝", "凤兰", "玉华", "淑华", "秀芳", "红英", "美华",
-                      "爱华", "丽华", "桂香", "玉芝", "秀云", "春兰", "冬梅", "淑英", "秀荣"};
-  female_given_[2] = {"丽", "红", "霞", "燕", "萍", "丽华", "红梅", "海燕", "玉梅",
-                      "秀梅", "春燕", "晓燕", "丽娟", "爱玲", "美玲", "艳", "敏", "静",
-                      "卫红", "红霞", "金花"};
-  streets_ = {"香港中路", "延安三路", "辽宁路", "台东一路", "重庆南路", "黑龙江中路", "长江中路",
-              "泰山路", "胜利路", "人民路", "解放路", "建设路", "新华路", "和平路", "文化路",
-              "青年路", "东风街", "健康路", "北京路", "幸福街", "世纪大道", "海滨路"};
-  villages_ = {"王家庄", "李家疃", "东庄", "西河", "南埠", "北岭", "大沟", "小店", "后屯",
-               "前洼", "河西", "崖头", "刘家沟", "张家埠", "孙家夼", "姜家庄", "于家泊",
-               "曲家屯", "新村", "大泊"};
+  female_given_[1] = {"秀珍", "桂芝", "凤兰", "玉华", "淑华", "秀芳", "红英", "美华", "爱华",
+                      "丽华", "桂香", "玉芝", "秀云", "春兰", "冬梅", "淑英", "秀荣"};
+  female_given_[2] = {"丽",   "红",   "霞",   "燕",   "萍",   "丽华", "红梅",
+                      "海燕", "玉梅", "秀梅", "春燕", "晓燕", "丽娟", "爱玲",
+                      "美玲", "艳",   "敏",   "静",   "卫红", "红霞", "金花"};
+  streets_ = {"香港中路", "延安三路", "辽宁路",   "台东一路", "重庆南路", "黑龙江中路",
+              "长江中路", "泰山路",   "胜利路",   "人民路",   "解放路",   "建设路",
+              "新华路",   "和平路",   "文化路",   "青年路",   "东风街",   "健康路",
+              "北京路",   "幸福街",   "世纪大道", "海滨路"};
+  villages_ = {"王家庄", "李家疃", "东庄",   "西河",   "南埠", "北岭",   "大沟",
+               "小店",   "后屯",   "前洼",   "河西",   "崖头", "刘家沟", "张家埠",
+               "孙家夼", "姜家庄", "于家泊", "曲家屯", "新村", "大泊"};
   urban_bins_ = {"622848", "621700", "621226", "622262", "621661", "622908"};
   rural_bins_ = {"622320", "623059", "621098", "622188", "622848"};
   far_stations_ = {"JGK", "VNP", "AOH", "TJP", "SYT", "NJH", "HZH", "XAY", "TAO", "CTU"};
@@ -252,7 +315,8 @@ size_t Tables::Pick(const std::vector<double>& cdf, double u) {
 
 char CreditCodeCheckChar(std::string_view first17) {
   static constexpr std::string_view kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static constexpr int kWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  static constexpr int kWeights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                       29, 25, 13, 8,  24, 10, 30, 28};
   int sum = 0;
   for (size_t i = 0; i < 17 && i < first17.size(); ++i) {
     const auto pos = kChars.find(first17[i]);

@@ -19,25 +19,26 @@ struct District {
 };
 
 struct Region {
-  uint16_t code;              // four-digit city code, e.g. 3702
-  std::string_view name;      // 青岛市
-  double weight;              // share of the circle's pensioners
-  int pay_day;                // day of month the fund pays pensions
-  int64_t unemployment_fen;   // monthly unemployment benefit (90% of the minimum wage)
-  double wage_factor;         // local wage level relative to the provincial average
+  uint16_t code;             // four-digit city code, e.g. 3702
+  std::string_view name;     // 青岛市
+  double weight;             // share of the circle's pensioners
+  int pay_day;               // day of month the fund pays pensions
+  int64_t unemployment_fen;  // monthly unemployment benefit (90% of the minimum wage)
+  double wage_factor;        // local wage level relative to the provincial average
   std::vector<District> districts;
   // Address codes found in older resident ids (districts merged or renamed since issue).
   std::vector<uint32_t> legacy_codes;
-  std::string_view station;   // main railway station telegraph code
+  std::string_view station;  // main railway station telegraph code
 };
 
-// Special job types an industry really has, as a bit mask over vigil::JobType values.
+// An industry (GB/T 4754-2017 division) and the special job types it really has, as a bit mask
+// over vigil::JobType values (the generator's own table in tables.cc).
 struct Industry {
   std::string_view code;  // "B06"
   std::string_view name;
-  double employee_weight;  // share among enterprise employees' careers
-  double public_weight;    // share among public-institution careers
-  uint8_t special_mask = 0;  // bit (1 << JobType) per hazardous job type; set from the policy table
+  double employee_weight;    // share among enterprise employees' careers
+  double public_weight;      // share among public-institution careers
+  uint8_t special_mask = 0;  // bit (1 << JobType) per hazardous job type the industry employs
 };
 
 struct NameEntry {

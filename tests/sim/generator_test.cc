@@ -1,5 +1,7 @@
 // The synthetic city checked against the data contract by an independent strict reader, plus
 // determinism across thread counts, injected prevalences and the presence of honest look-alikes.
+#include "vigil/generator.h"
+
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
 #include <zlib.h>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "vigil/codes.h"
-#include "vigil/generator.h"
 #include "vigil/ingest.h"
 #include "vigil/money.h"
 #include "vigil/resident_id.h"
@@ -48,7 +49,8 @@ std::vector<std::string> Split(const std::string& line) {
   size_t start = 0;
   while (true) {
     const size_t comma = line.find(',', start);
-    cols.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    cols.push_back(
+        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -108,18 +110,18 @@ class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("vigil_sim_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("vigil_sim_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;
 };
 
-const std::vector<std::string> kPersons = {"person_id", "region", "name", "birth_date", "sex",
-                                           "district", "scheme", "category", "retirement_date",
-                                           "retirement_type", "monthly_benefit", "bank_account",
-                                           "phone", "address", "status"};
+const std::vector<std::string> kPersons = {
+    "person_id",       "region",       "name",     "birth_date",      "sex",
+    "district",        "scheme",       "category", "retirement_date", "retirement_type",
+    "monthly_benefit", "bank_account", "phone",    "address",         "status"};
 
 TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
   const uint64_t seed = 7;
@@ -129,7 +131,8 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
 
   // Truth first: forged identities are the only ids allowed a failing check character.
   Table truth = ReadCsv(dir_ / "truth" / "persons.csv");
-  ASSERT_EQ(truth.header, (std::vector<std::string>{"person_id", "region", "alive", "death_date", "patterns", "role"}));
+  ASSERT_EQ(truth.header, (std::vector<std::string>{"person_id", "region", "alive", "death_date",
+                                                    "patterns", "role"}));
   std::unordered_set<std::string> forged;
   for (const auto& r : truth.rows) {
     ASSERT_EQ(r.size(), 6u);
@@ -184,7 +187,10 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
   }
 
   Table contributions = ReadCsv(dir_ / "contributions.csv");
-  ASSERT_EQ(contributions.header, (std::vector<std::string>{"person_id", "region", "employer_id", "industry", "job_type", "start_month", "end_month", "monthly_base", "kind", "paid_date", "recorded_at"}));
+  ASSERT_EQ(contributions.header,
+            (std::vector<std::string>{"person_id", "region", "employer_id", "industry", "job_type",
+                                      "start_month", "end_month", "monthly_base", "kind",
+                                      "paid_date", "recorded_at"}));
   std::set<std::string> contribution_keys;
   for (const auto& r : contributions.rows) {
     ASSERT_EQ(r.size(), 11u);
@@ -202,11 +208,14 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
     EXPECT_TRUE(ParseCode<ContributionKind>(r[8]).ok());
     EXPECT_TRUE(ParseDate(r[9]).ok());
     EXPECT_TRUE(ParseTimestamp(r[10]).ok());
-    EXPECT_TRUE(contribution_keys.insert(r[0] + r[1] + r[2] + r[5] + r[8]).second) << "duplicate natural key";
+    EXPECT_TRUE(contribution_keys.insert(r[0] + r[1] + r[2] + r[5] + r[8]).second)
+        << "duplicate natural key";
   }
 
   Table payments = ReadCsv(dir_ / "payments.csv");
-  ASSERT_EQ(payments.header, (std::vector<std::string>{"payment_id", "person_id", "region", "benefit", "period", "amount", "bank_account", "channel", "paid_date"}));
+  ASSERT_EQ(payments.header,
+            (std::vector<std::string>{"payment_id", "person_id", "region", "benefit", "period",
+                                      "amount", "bank_account", "channel", "paid_date"}));
   std::unordered_set<std::string> payment_ids;
   const Date as_of = Date(std::chrono::year(2026), std::chrono::month(10), std::chrono::day(31));
   for (const auto& r : payments.rows) {
@@ -225,7 +234,8 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
   }
 
   Table signals = ReadCsv(dir_ / "signals.csv");
-  ASSERT_EQ(signals.header, (std::vector<std::string>{"person_id", "source", "occurred_at", "place", "detail"}));
+  ASSERT_EQ(signals.header,
+            (std::vector<std::string>{"person_id", "source", "occurred_at", "place", "detail"}));
   std::unordered_set<std::string> signal_keys;
   for (const auto& r : signals.rows) {
     ASSERT_EQ(r.size(), 5u);
@@ -245,7 +255,8 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
   }
 
   Table registry = ReadCsv(dir_ / "registry.csv");
-  ASSERT_EQ(registry.header, (std::vector<std::string>{"person_id", "event", "event_date", "reported_date", "detail"}));
+  ASSERT_EQ(registry.header, (std::vector<std::string>{"person_id", "event", "event_date",
+                                                       "reported_date", "detail"}));
   for (const auto& r : registry.rows) {
     ASSERT_EQ(r.size(), 5u);
     check_id(r[0], false);
@@ -262,7 +273,9 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
   }
 
   Table appraisals = ReadCsv(dir_ / "appraisals.csv");
-  ASSERT_EQ(appraisals.header, (std::vector<std::string>{"person_id", "appraisal_date", "hospital_id", "doctor_id", "grade", "conclusion"}));
+  ASSERT_EQ(appraisals.header,
+            (std::vector<std::string>{"person_id", "appraisal_date", "hospital_id", "doctor_id",
+                                      "grade", "conclusion"}));
   for (const auto& r : appraisals.rows) {
     ASSERT_EQ(r.size(), 6u);
     check_id(r[0], false);
@@ -283,7 +296,8 @@ TEST_F(GeneratorTest, EveryFileMeetsTheContract) {
 TEST_F(GeneratorTest, SameSeedSameBytesWhateverTheThreadCount) {
   std::map<std::string, std::string> runs[2];
   for (int threads = 1; threads <= 2; ++threads) {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(threads));
     const fs::path d = dir_ / std::to_string(threads);
     auto stats = GenerateCity(Options(d, 2500, 42));
     ASSERT_TRUE(stats.ok()) << stats.status().ToString();
@@ -330,13 +344,20 @@ TEST_F(GeneratorTest, PatternPrevalencesFollowTheConfiguredRates) {
     while (std::getline(ps, code, ';')) positives[code].insert(row[0]);
   }
   const std::map<std::string, double> rates = {
-      {"CONCEALED_DEATH", r.concealed_death}, {"PRISON_PAID", r.prison_paid},
-      {"DUPLICATE_RECEIPT", r.duplicate_receipt}, {"SHARED_ACCOUNT", r.shared_account},
-      {"ACCOUNT_HIJACK", r.account_hijack}, {"FAKE_SPECIAL_JOB", r.fake_special_job},
-      {"FAKE_DISABILITY", r.fake_disability}, {"AGE_FALSIFIED", r.age_falsified},
-      {"BACKPAY_ABUSE", r.backpay_abuse}, {"UNEMPLOYED_WHILE_EMPLOYED", r.unemployed_while_employed},
-      {"FORGED_IDENTITY", r.forged_identity}, {"AMOUNT_ANOMALY", r.amount_anomaly},
-      {"FACE_REUSE", r.face_reuse}, {"ANOMALY", r.anomaly}};
+      {"CONCEALED_DEATH", r.concealed_death},
+      {"PRISON_PAID", r.prison_paid},
+      {"DUPLICATE_RECEIPT", r.duplicate_receipt},
+      {"SHARED_ACCOUNT", r.shared_account},
+      {"ACCOUNT_HIJACK", r.account_hijack},
+      {"FAKE_SPECIAL_JOB", r.fake_special_job},
+      {"FAKE_DISABILITY", r.fake_disability},
+      {"AGE_FALSIFIED", r.age_falsified},
+      {"BACKPAY_ABUSE", r.backpay_abuse},
+      {"UNEMPLOYED_WHILE_EMPLOYED", r.unemployed_while_employed},
+      {"FORGED_IDENTITY", r.forged_identity},
+      {"AMOUNT_ANOMALY", r.amount_anomaly},
+      {"FACE_REUSE", r.face_reuse},
+      {"ANOMALY", r.anomaly}};
   for (const auto& [code, rate] : rates) {
     const double expected = rate * static_cast<double>(o.persons);
     const double got = static_cast<double>(positives[code].size());
@@ -369,7 +390,8 @@ TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
   }
   int couples = 0;
   for (const auto& [acct, ids] : by_account) {
-    if (ids.size() == 2 && ids[0] != ids[1] && patterns[ids[0]].empty() && patterns[ids[1]].empty()) ++couples;
+    if (ids.size() == 2 && ids[0] != ids[1] && patterns[ids[0]].empty() && patterns[ids[1]].empty())
+      ++couples;
   }
   EXPECT_GT(couples, 100);
   // Honest movers: two regions, no DUPLICATE_RECEIPT.
@@ -382,7 +404,8 @@ TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
   Table contributions = ReadCsv(dir_ / "contributions.csv");
   int miners = 0;
   for (const auto& r : contributions.rows) {
-    if (r[4] == "UNDERGROUND" && (r[3] == "B06" || r[3] == "B09") && patterns[r[0]].empty()) ++miners;
+    if (r[4] == "UNDERGROUND" && (r[3] == "B06" || r[3] == "B09") && patterns[r[0]].empty())
+      ++miners;
   }
   EXPECT_GT(miners, 5);
   // Honest living people with no signal at all.
@@ -401,13 +424,63 @@ TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
 }
 
 // Cross-check with ingest's own validator: it must accept every row the generator writes.
+TEST_F(GeneratorTest, DifferentPeopleNeverShareAResidentId) {
+  // Seed 11 with 60,000 persons drew the same address code, birth date and sequence number for
+  // two different people twice when sequence numbers were drawn independently per block; ids
+  // must be unique as real ones are. Six months keep the files small; ids do not depend on it.
+  GeneratorOptions o = Options(dir_, 60000, 11);
+  o.months = 6;
+  auto stats = GenerateCity(o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  const Table persons = ReadCsv(dir_ / "persons.csv");
+  const Table truth = ReadCsv(dir_ / "truth/persons.csv");
+  ASSERT_EQ(persons.header, kPersons);
+  ASSERT_GT(truth.rows.size(), 50000U);
+
+  // One row per (id, region) in both files.
+  for (const Table* t : {&persons, &truth}) {
+    std::set<std::pair<std::string, std::string>> keys;
+    for (const auto& row : t->rows) {
+      EXPECT_TRUE(keys.insert({row[0], row[1]}).second) << "id repeated in region " << row[1];
+    }
+  }
+  // An id in several regions is one person registered twice (a duplicate receipt or a mover):
+  // the same name, birth date and sex in the ledger and the same truth in every row.
+  std::map<std::string, std::set<std::string>> person_of;
+  for (const auto& row : persons.rows)
+    person_of[row[0]].insert(row[2] + "|" + row[3] + "|" + row[4]);
+  std::map<std::string, std::set<std::string>> truth_of;
+  size_t shared = 0;
+  for (const auto& row : truth.rows) {
+    truth_of[row[0]].insert(row[2] + "|" + row[3] + "|" + row[4] + "|" + row[5]);
+  }
+  for (const auto& [id, people] : person_of) {
+    EXPECT_EQ(people.size(), 1U) << "two different people in the ledger share an id";
+  }
+  for (const auto& [id, truths] : truth_of) {
+    EXPECT_EQ(truths.size(), 1U) << "two different people in the truth share an id";
+  }
+  // No forgery reuses a real id's body with another check character: the first 17 characters
+  // identify one id.
+  std::map<std::string, std::string> by_body;
+  for (const auto& row : truth.rows) {
+    const auto [it, inserted] = by_body.emplace(row[0].substr(0, 17), row[0]);
+    if (!inserted) {
+      EXPECT_EQ(it->second, row[0]) << "two ids share address code, birth date and sequence";
+      if (it->second == row[0]) ++shared;
+    }
+  }
+  // Intentional sharing is still there: people in two regions.
+  EXPECT_GT(shared, 100U);
+}
+
 TEST_F(GeneratorTest, IngestValidationRejectsNothing) {
   auto stats = GenerateCity(Options(dir_, 1500, 9));
   ASSERT_TRUE(stats.ok());
   const std::pair<const char*, Feed> feeds[] = {
-      {"persons.csv", Feed::kPersons},       {"contributions.csv", Feed::kContributions},
-      {"payments.csv", Feed::kPayments},     {"signals.csv", Feed::kSignals},
-      {"registry.csv", Feed::kRegistry},     {"appraisals.csv", Feed::kAppraisals}};
+      {"persons.csv", Feed::kPersons},   {"contributions.csv", Feed::kContributions},
+      {"payments.csv", Feed::kPayments}, {"signals.csv", Feed::kSignals},
+      {"registry.csv", Feed::kRegistry}, {"appraisals.csv", Feed::kAppraisals}};
   for (size_t i = 0; i < std::size(feeds); ++i) {
     auto contents = ReadFeedFile((dir_ / feeds[i].first).string(), feeds[i].second);
     ASSERT_TRUE(contents.ok()) << feeds[i].first << ": " << contents.status().ToString();
