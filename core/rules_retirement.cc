@@ -1,7 +1,7 @@
 // Rules on how a person came to be retired: special job, disability, birth date, back-payment.
 #include <algorithm>
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,10 +15,15 @@ namespace vigil {
 namespace {
 
 // Where each special (hazardous) job type exists, as GB/T 4754-2017 codes: a section letter
-// ("B": all mining) or a division ("C31"). docs/rules.md explains each row.
+// ("B": all mining) or a division ("C31"). The catalogue of special jobs was issued industry by
+// industry (mining, metallurgy, machinery, chemicals, building materials, shipbuilding, light
+// industry, transport, health...), so a hazard is found in every industry that has the process,
+// not only in the one it is best known for; docs/rules.md explains each row. Erring wide costs
+// little: a spell at an industry that plainly cannot have the job (banking, retail, software,
+// teaching...) is what the rule is for.
 struct Fit {
   JobType job;
-  std::array<std::string_view, 12> industries;
+  std::array<std::string_view, 20> industries;
 };
 constexpr std::array<Fit, 5> kFits = {{
     // Underground: mining (B06..B12) and tunnelling in civil engineering (E48).
@@ -27,15 +32,22 @@ constexpr std::array<Fit, 5> kFits = {{
     // (I63).
     {JobType::kHighAltitude, {"E", "D44", "I63"}},
     // Furnaces: coking and refining (C25), chemicals (C26), glass and cement kilns (C30), smelting
-    // (C31, C32), forging and casting (C33), thermal power (D44).
-    {JobType::kHighTemperature, {"C25", "C26", "C30", "C31", "C32", "C33", "D44"}},
-    // Heavy manual work: forestry (A02), mining (B), building (E), heavy materials (C30..C32),
-    // rail and water transport and handling (G53, G55, G59).
-    {JobType::kHeavyLabour, {"A02", "B", "C30", "C31", "C32", "E", "G53", "G55", "G59"}},
-    // Toxic and harmful: mining (B), refining and chemicals (C25..C29), smelting (C31, C32),
-    // batteries and electronics (C38, C39), gas production (D45), waste treatment (N77).
+    // (C31, C32), forging, casting and heat treatment in metal products and machinery (C33..C36),
+    // thermal power (D44).
+    {JobType::kHighTemperature,
+     {"C25", "C26", "C30", "C31", "C32", "C33", "C34", "C35", "C36", "D44"}},
+    // Heavy manual work: forestry (A02), mining (B), building materials and smelting (C30..C32),
+    // forging (C33), hull building in shipyards (C37), building (E), rail, road and water transport
+    // and handling (G53, G54, G55, G59).
+    {JobType::kHeavyLabour,
+     {"A02", "B", "C30", "C31", "C32", "C33", "C37", "E", "G53", "G54", "G55", "G59"}},
+    // Toxic and harmful: mining (B), dyeing (C17), pulp bleaching (C22), printing solvents (C23),
+    // refining and chemicals (C25..C29), silica dust (C30), smelting (C31, C32), electroplating
+    // and pickling (C33), ship painting and welding fumes (C37), batteries and electronics (C38,
+    // C39), gas production (D45), waste treatment (N77), radiology and infectious wards (Q83).
     {JobType::kToxic,
-     {"B", "C25", "C26", "C27", "C28", "C29", "C31", "C32", "C38", "C39", "D45", "N77"}},
+     {"B", "C17", "C22", "C23", "C25", "C26", "C27", "C28", "C29", "C30", "C31", "C32", "C33",
+      "C37", "C38", "C39", "D45", "N77", "Q83"}},
 }};
 
 }  // namespace
@@ -163,14 +175,14 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
           problems.push_back(m);
           strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
         } else {
-          problems.push_back(Years(fit_months[claimed]) + " " + std::string(CodeName(job)) +
-                             " < " + std::to_string(rp.special_job_min_years[claimed]) +
-                             " required");
+          problems.push_back(Years(fit_months[claimed]) + " " + std::string(CodeName(job)) + " < " +
+                             std::to_string(rp.special_job_min_years[claimed]) + " required");
           strength = std::max(strength, Grow(0.75, 1.0 - fit_months[claimed] / double(need)));
         }
       }
     }
-    const int age_need = reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
+    const int age_need =
+        reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
     const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
     if (age < age_need) {
       problems.push_back("retired at " + std::to_string(age) + " < special-job age " +
@@ -219,21 +231,17 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
       const auto it = c.facts.appraisals_per_doctor.find(qualifying->doctor_id);
       if (it != c.facts.appraisals_per_doctor.end() &&
           static_cast<int>(it->second.appraisals) >= up.appraisal_doctor_min_cases) {
-        const double share =
-            static_cast<double>(it->second.complete_loss) / it->second.appraisals;
+        const double share = static_cast<double>(it->second.complete_loss) / it->second.appraisals;
         const double baseline = c.facts.population_complete_loss_share;
-        const double tail =
-            BinomialUpperTail(static_cast<int>(it->second.appraisals),
-                              static_cast<int>(it->second.complete_loss), baseline);
+        const double tail = BinomialUpperTail(static_cast<int>(it->second.appraisals),
+                                              static_cast<int>(it->second.complete_loss), baseline);
         if (share > baseline && tail < up.appraisal_doctor_alpha) {
-          problems.push_back("appraised grade " + std::to_string(qualifying->grade) +
-                             " by doctor " + qualifying->doctor_id + ": " +
-                             std::to_string(it->second.complete_loss) + " of " +
-                             std::to_string(it->second.appraisals) +
-                             " appraisals complete loss (" + FormatFixed(share * 100, 0) +
-                             "%) vs " + FormatFixed(baseline * 100, 0) +
-                             "% across doctors (chance " + FormatFixed(tail, 4) +
-                             " at the population rate)");
+          problems.push_back(
+              "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
+              qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
+              std::to_string(it->second.appraisals) + " appraisals complete loss (" +
+              FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
+              "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)");
           clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
           // Stronger the further below the level the doctor's tail lies.
           strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
@@ -255,9 +263,9 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
     RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeDisability, clause, strength, problems,
                                      "disability", "DISABILITY");
     if (qualifying != nullptr) {
-      hit.evidence.push_back({"appraisals", qualifying->appraisal_date,
-                              "grade " + std::to_string(qualifying->grade) + " by " +
-                                  qualifying->doctor_id});
+      hit.evidence.push_back(
+          {"appraisals", qualifying->appraisal_date,
+           "grade " + std::to_string(qualifying->grade) + " by " + qualifying->doctor_id});
     }
     out.push_back(std::move(hit));
   }
@@ -341,8 +349,8 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
     if (hit.overpaid.fen() > 0) {
       hit.reason += ": " + FormatMoneyGrouped(hit.overpaid) + " paid before " + FormatMonth(due);
     }
-    hit.evidence.push_back({"ID_CHANGE", when, FormatDate(*true_birth) + " -> " +
-                                                   FormatDate(reg.birth_date)});
+    hit.evidence.push_back(
+        {"ID_CHANGE", when, FormatDate(*true_birth) + " -> " + FormatDate(reg.birth_date)});
     out.push_back(std::move(hit));
   }
 }
@@ -364,8 +372,8 @@ void BackpayAbuse(const Context& c, std::vector<RuleHit>& out) {
   }
   if (!retired) return;
   const int until = MonthNumber(MonthOf(*retired));
-  const auto late_from = Days(*retired) - std::chrono::days(
-                                              static_cast<int>(up.backpay_window_months * 30.44));
+  const auto late_from =
+      Days(*retired) - std::chrono::days(static_cast<int>(up.backpay_window_months * 30.44));
   std::vector<int> base, all;
   const ContributionRecord* late_spell = nullptr;
   for (const ContributionRecord& k : c.h.contributions) {

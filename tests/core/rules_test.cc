@@ -350,6 +350,13 @@ TEST(RuleTest, IndustryTableKnowsWhereHazardousJobsExist) {
   EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kUnderground, "J66"));
   EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kHighTemperature, "F51"));
   EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kHighTemperature, "C31"));
+  // The process, not the best-known industry: machinery foundries, shipyards, hospital radiology.
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kHighTemperature, "C34"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kHeavyLabour, "C37"));
+  EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kToxic, "Q83"));
+  EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kToxic, "J66"));
+  EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kHeavyLabour, "I65"));
+  EXPECT_FALSE(SpecialJobFitsIndustry(JobType::kHighAltitude, "C37"));
   EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kNormal, "J66"));
 }
 
