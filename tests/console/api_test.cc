@@ -2,56 +2,40 @@
 // for every role (allowed and refused), 401 without a session, CSRF, session expiry, the login
 // rate limit, masking for auditors, decisions into the audit log and the labels, export, and
 // the hash chain's tamper detection.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
+#include <rocksdb/db.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <rocksdb/db.h>
-
 #include "console/accounts.h"
 #include "console/audit_log.h"
 #include "console/server.h"
+#include "queue_fixture.h"
 #include "vigil/store.h"
 
 namespace vigil::console {
 namespace {
 
 using nlohmann::json;
-
-// Percent-encodes a query parameter value (UTF-8 bytes).
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+using test_support::UrlEncode;
 
 using ::testing::HasSubstr;
 
 std::string TempPath(const std::string& leaf) {
   static std::atomic<int> counter{0};
-  auto dir = std::filesystem::temp_directory_path() /
-             ("vigil_console_test_" + std::to_string(::getpid()) + "_" +
-              std::to_string(counter.fetch_add(1)));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("vigil_console_test_" + std::to_string(::getpid()) +
+                                                "_" + std::to_string(counter.fetch_add(1)));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return (dir / leaf).string();
@@ -74,7 +58,8 @@ PersonRecord Person(int i, const std::string& name) {
   p.retirement_date = D(2010, 1, 1);
   p.monthly_benefit = Money::FromFen(300000 + i * 1000);
   // Persons 1 and 2 share an account (a linked pair).
-  p.bank_account = i == 1 || i == 2 ? "6222000011112222" : "62220000" + std::to_string(30000000 + i);
+  p.bank_account =
+      i == 1 || i == 2 ? "6222000011112222" : "62220000" + std::to_string(30000000 + i);
   p.phone = "1380000" + std::to_string(1000 + i);
   p.address = "青岛市市南区";
   return p;
@@ -131,8 +116,8 @@ class ConsoleApiTest : public ::testing::Test {
     for (const auto& p : persons_) batch.Add(p);
     ASSERT_TRUE(store_->Write(batch).ok());
     const double risks[] = {0.5, 0.95, 0.9, 0.4, 0.85};
-    const char* patterns[] = {"DECEASED_PAID", "SHARED_ACCOUNT", "SHARED_ACCOUNT",
-                              "AMOUNT_ANOMALY", "DECEASED_PAID"};
+    const char* patterns[] = {"DECEASED_PAID", "SHARED_ACCOUNT", "SHARED_ACCOUNT", "AMOUNT_ANOMALY",
+                              "DECEASED_PAID"};
     const char* overpaid[] = {"100.00", "9000.00", "5000.00", "0.00", "20000.00"};
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(store_
@@ -141,9 +126,12 @@ class ConsoleApiTest : public ::testing::Test {
                       .ok());
     }
     Accounts accounts(*store_);
-    ASSERT_TRUE(accounts.Put("rev", Role::kReviewer, kPasswords.at("rev"), KdfStrength::kTestOnly).ok());
-    ASSERT_TRUE(accounts.Put("sup", Role::kSupervisor, kPasswords.at("sup"), KdfStrength::kTestOnly).ok());
-    ASSERT_TRUE(accounts.Put("aud", Role::kAuditor, kPasswords.at("aud"), KdfStrength::kTestOnly).ok());
+    ASSERT_TRUE(
+        accounts.Put("rev", Role::kReviewer, kPasswords.at("rev"), KdfStrength::kTestOnly).ok());
+    ASSERT_TRUE(
+        accounts.Put("sup", Role::kSupervisor, kPasswords.at("sup"), KdfStrength::kTestOnly).ok());
+    ASSERT_TRUE(
+        accounts.Put("aud", Role::kAuditor, kPasswords.at("aud"), KdfStrength::kTestOnly).ok());
     ServerOptions so;
     so.port = 0;
     so.web_dir = std::string(VIGIL_SOURCE_DIR) + "/web";
@@ -199,9 +187,9 @@ class ConsoleApiTest : public ::testing::Test {
   static int Send(const std::string& method, const std::string& path, const std::string& body,
                   const httplib::Headers& headers, std::string* out = nullptr) {
     auto c = Client();
-    httplib::Result r = method == "GET"    ? c.Get(path.c_str(), headers)
-                        : method == "PUT"  ? c.Put(path.c_str(), headers, body, "application/json")
-                                           : c.Post(path.c_str(), headers, body, "application/json");
+    httplib::Result r = method == "GET"   ? c.Get(path.c_str(), headers)
+                        : method == "PUT" ? c.Put(path.c_str(), headers, body, "application/json")
+                                          : c.Post(path.c_str(), headers, body, "application/json");
     if (!r) return -1;
     if (out != nullptr) *out = r->body;
     return r->status;
@@ -238,12 +226,16 @@ std::vector<Route> Routes(const std::string& ref, const std::string& policy) {
       {"GET", "/api/cases/" + ref, "", {"rev", "sup", "aud"}},
       {"GET", "/api/dashboard", "", {"rev", "sup", "aud"}},
       {"GET", "/api/policy", "", {"rev", "sup", "aud"}},
-      {"POST", "/api/cases/" + ref + "/decision",
-       R"({"decision":"NEEDS_ACTIVE","comment":"route check"})", {"rev", "sup"}},
+      {"POST",
+       "/api/cases/" + ref + "/decision",
+       R"({"decision":"NEEDS_ACTIVE","comment":"route check"})",
+       {"rev", "sup"}},
       {"POST", "/api/cases/" + ref + "/assign", R"({"assignee":"rev"})", {"sup"}},
       {"GET", "/api/export", "", {"sup"}},
       {"GET", "/api/users", "", {"sup"}},
-      {"PUT", "/api/policy", json{{"policy", json::parse(policy)}, {"comment", "same"}}.dump(),
+      {"PUT",
+       "/api/policy",
+       json{{"policy", json::parse(policy)}, {"comment", "same"}}.dump(),
        {"sup"}},
       {"POST", "/api/refresh", "", {"sup"}},
       {"GET", "/api/audit", "", {"sup", "aud"}},
@@ -294,8 +286,8 @@ TEST_F(ConsoleApiTest, StateChangesNeedTheSessionsCsrfToken) {
 
 TEST_F(ConsoleApiTest, LoginSetsAStrictHttpOnlyCookieAndReturnsTheCsrfToken) {
   auto c = Client();
-  auto r = c.Post("/api/login", R"({"user":"rev","password":"reviewer-pass-1"})",
-                  "application/json");
+  auto r =
+      c.Post("/api/login", R"({"user":"rev","password":"reviewer-pass-1"})", "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   const std::string cookie = r->get_header_value("Set-Cookie");
@@ -316,16 +308,17 @@ TEST_F(ConsoleApiTest, LogoutEndsTheSession) {
 
 TEST_F(ConsoleApiTest, RepeatedWrongPasswordsAreRateLimited) {
   Accounts accounts(*store_);
-  ASSERT_TRUE(accounts.Put("victim", Role::kReviewer, "victim-pass-1", KdfStrength::kTestOnly).ok());
+  ASSERT_TRUE(
+      accounts.Put("victim", Role::kReviewer, "victim-pass-1", KdfStrength::kTestOnly).ok());
   auto c = Client();
   for (int i = 0; i < 3; ++i) {
-    auto r = c.Post("/api/login", R"({"user":"victim","password":"guess-guess"})",
-                    "application/json");
+    auto r =
+        c.Post("/api/login", R"({"user":"victim","password":"guess-guess"})", "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401);
   }
-  auto r = c.Post("/api/login", R"({"user":"victim","password":"victim-pass-1"})",
-                  "application/json");
+  auto r =
+      c.Post("/api/login", R"({"user":"victim","password":"victim-pass-1"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 429) << "even the right password waits out the limit";
   EXPECT_FALSE(r->get_header_value("Retry-After").empty());
@@ -376,8 +369,7 @@ TEST_F(ConsoleApiTest, TheQueueIsOrderedByExpectedLossAndFilters) {
   EXPECT_EQ(json::parse(out)["total"], 2);
   ASSERT_EQ(Send("GET", "/api/cases?action=HOLD", "", Auth(l), &out), 200);
   EXPECT_EQ(json::parse(out)["total"], 2);
-  ASSERT_EQ(Send("GET", "/api/cases?q=" + UrlEncode("秀英"), "", Auth(l), &out),
-            200);
+  ASSERT_EQ(Send("GET", "/api/cases?q=" + UrlEncode("秀英"), "", Auth(l), &out), 200);
   j = json::parse(out);
   ASSERT_EQ(j["total"], 1);
   EXPECT_EQ(j["items"][0]["name"], "王秀英");
@@ -507,8 +499,9 @@ TEST_F(ConsoleApiTest, ExportIsUtf8CsvWithFormulasDefused) {
 TEST_F(ConsoleApiTest, PolicyEditsAreValidatedAndAudited) {
   const Login l = LogIn("sup");
   std::string out;
-  EXPECT_EQ(Send("PUT", "/api/policy", R"({"policy":{"version":3},"comment":"bad"})", Auth(l), &out),
-            400);
+  EXPECT_EQ(
+      Send("PUT", "/api/policy", R"({"policy":{"version":3},"comment":"bad"})", Auth(l), &out),
+      400);
   ASSERT_EQ(Send("GET", "/api/policy", "", Auth(l), &out), 200);
   json policy = json::parse(out)["policy"];
   policy["version"] = "console-test-2";
@@ -559,7 +552,8 @@ TEST(AuditChainTest, DetectsAnEditedEntry) {
     auto log = AuditLog::Open(**store);
     ASSERT_TRUE(log.ok());
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE((*log)->Append(json{{"type", "decision"}, {"comment", "c" + std::to_string(i)}}).ok());
+      ASSERT_TRUE(
+          (*log)->Append(json{{"type", "decision"}, {"comment", "c" + std::to_string(i)}}).ok());
       // Another writer (screening) interleaves its own entries; the chain skips them.
       ASSERT_TRUE((*store)->AppendAudit(R"({"screen":"PAY"})").ok());
     }
@@ -616,8 +610,9 @@ TEST(AccountsTest, StoresOnlyAnArgon2idHashAndChecksPasswords) {
   Accounts accounts(**store);
   EXPECT_EQ(accounts.Put("x", Role::kReviewer, "short", KdfStrength::kTestOnly).code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(accounts.Put("bad name", Role::kReviewer, "long-enough-1", KdfStrength::kTestOnly).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      accounts.Put("bad name", Role::kReviewer, "long-enough-1", KdfStrength::kTestOnly).code(),
+      StatusCode::kInvalidArgument);
   ASSERT_TRUE(accounts.Put("kim", Role::kAuditor, "long-enough-1", KdfStrength::kTestOnly).ok());
   auto stored = (*store)->GetMeta("console.user.kim");
   ASSERT_TRUE(stored.ok());

@@ -15,29 +15,14 @@
 
 #include "console/accounts.h"
 #include "console/server.h"
+#include "queue_fixture.h"
 #include "vigil/store.h"
 
 namespace vigil::console {
 namespace {
 
 using nlohmann::json;
-
-// Percent-encodes a query parameter value (UTF-8 bytes).
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+using test_support::UrlEncode;
 
 constexpr int kCases = 100000;
 
@@ -50,52 +35,7 @@ TEST(QueueAtScaleTest, EveryFilterPageAndSearchAnswersAt100000Cases) {
   o.path = (dir / "db").string();
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok());
-  const char* surnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄"};
-  const char* given[] = {"秀英", "建国", "伟", "静", "敏", "强", "磊", "军", "洋", "艳"};
-  const char* patterns[] = {"DECEASED_PAID", "CONCEALED_DEATH", "SHARED_ACCOUNT",
-                            "FAKE_SPECIAL_JOB", "AMOUNT_ANOMALY"};
-  RecordBatch batch;
-  for (int i = 0; i < kCases; ++i) {
-    PersonRecord p;
-    char id[32];
-    std::snprintf(id, sizeof id, "3702%08d%06d", 19400101 + i % 20, i);
-    p.person_id = id;
-    p.region = static_cast<uint16_t>(3701 + i % 10);
-    p.name = std::string(surnames[i % 8]) + given[(i / 8) % 10];
-    p.birth_date =
-        Date(std::chrono::year(1940 + i % 20), std::chrono::month(1), std::chrono::day(1));
-    p.district = 370201 + static_cast<uint32_t>(i % 40);
-    p.monthly_benefit = Money::FromFen(200000 + (i * 37) % 500000);
-    p.bank_account = "6222" + std::to_string(10000000 + i);
-    batch.Add(p);
-    if (batch.size() == 10000) {
-      ASSERT_TRUE((*store)->Write(batch).ok());
-      batch.Clear();
-    }
-    const uint64_t k = PersonKey(p.person_id);
-    std::string key(10, '\0');
-    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
-    key[8] = static_cast<char>(p.region >> 8);
-    key[9] = static_cast<char>(p.region & 0xff);
-    const json c{{"v", 1},
-                 {"run", "2026-10-31/default-1/latency"},
-                 {"person_id", p.person_id},
-                 {"region", p.region},
-                 {"risk", (i % 1000) / 1000.0},
-                 {"anomaly", 0.2},
-                 {"action", i % 3 == 0 ? "BLOCK" : "HOLD"},
-                 {"certification", i % 4 == 0 ? "SUSPEND" : "NEEDS_ACTIVE"},
-                 {"patterns", {patterns[i % 5]}},
-                 {"reasons", {"synthetic"}},
-                 {"overpaid", std::to_string(i % 50000) + ".00"},
-                 {"monthly_benefit", FormatMoney(p.monthly_benefit)},
-                 {"hits", json::array()},
-                 {"evidence", json::array()}};
-    ASSERT_TRUE((*store)->PutCase(key, c.dump()).ok());
-  }
-  if (!batch.empty()) {
-    ASSERT_TRUE((*store)->Write(batch).ok());
-  }
+  ASSERT_TRUE(test_support::FillQueueStore(**store, kCases).ok());
   Accounts accounts(**store);
   ASSERT_TRUE(
       accounts.Put("sup", Role::kSupervisor, "supervisor-pass-1", KdfStrength::kTestOnly).ok());
@@ -124,11 +64,6 @@ TEST(QueueAtScaleTest, EveryFilterPageAndSearchAnswersAt100000Cases) {
     for (int i = 0; i < kCases; ++i) n += match(i) ? 1 : 0;
     return static_cast<long>(n);
   };
-  auto id_of = [](int i) {
-    char id[32];
-    std::snprintf(id, sizeof id, "3702%08d%06d", 19400101 + i % 20, i);
-    return std::string(id);
-  };
   const std::vector<std::pair<std::string, long>> queries = {
       {"/api/cases", kCases},
       {"/api/cases?page=1000&per_page=50", kCases},
@@ -140,7 +75,7 @@ TEST(QueueAtScaleTest, EveryFilterPageAndSearchAnswersAt100000Cases) {
       {"/api/cases?q=" + UrlEncode("秀英") + "&per_page=200",
        count([](int i) { return (i / 8) % 10 == 0; })},
       {"/api/cases?q=99999",
-       count([&](int i) { return id_of(i).find("99999") != std::string::npos; })},
+       count([&](int i) { return test_support::QueueCaseId(i).find("99999") != std::string::npos; })},
       {"/api/cases?status=OPEN&assignee=-&page=500", kCases},
       {"/api/dashboard", -1},
   };
