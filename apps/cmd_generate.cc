@@ -43,7 +43,8 @@ int RunGenerate(const GenerateArgs& args) {
   if (tty) {
     options.progress = [](const GeneratorProgress& p) {
       const double rate = p.seconds > 0 ? static_cast<double>(p.rows_written) / p.seconds : 0;
-      const double done = static_cast<double>(p.persons_done) / static_cast<double>(p.persons_total);
+      const double done =
+          static_cast<double>(p.persons_done) / static_cast<double>(p.persons_total);
       const double eta = done > 0 ? p.seconds * (1 - done) / done : 0;
       std::fprintf(stderr, "\rgenerate: %llu/%llu persons, %.2fM rows, %.2fM rows/s, ETA %.0fs   ",
                    static_cast<unsigned long long>(p.persons_done),
@@ -57,8 +58,8 @@ int RunGenerate(const GenerateArgs& args) {
     std::fprintf(stderr, "vigil generate: %s\n", stats.status().ToString().c_str());
     return stats.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
-  static constexpr const char* kNames[] = {"persons", "contributions", "payments", "signals",
-                                           "registry", "appraisals", "truth"};
+  static constexpr const char* kNames[] = {"persons",  "contributions", "payments", "signals",
+                                           "registry", "appraisals",    "truth"};
   std::printf("generated %llu persons in %.1fs into %s\n",
               static_cast<unsigned long long>(stats->persons), stats->seconds, args.out.c_str());
   for (int i = 0; i < 7; ++i) {
@@ -83,11 +84,18 @@ void AddGenerateCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand("generate", "Write a synthetic city's feeds and ground truth");
   cmd->add_option("--out", args->out, "Output folder (feeds; ground truth in truth/)")->required();
-  cmd->add_option("--persons", args->persons, "Number of persons")->check(CLI::Range(1ULL, 1000000000ULL));
+  cmd->add_option("--persons", args->persons, "Number of persons")
+      ->check(CLI::Range(1ULL, 1000000000ULL));
   cmd->add_option("--seed", args->seed, "Random seed (same seed and persons: same bytes)");
-  cmd->add_option("--as-of", args->as_of, "Last day of the history (YYYY-MM-DD)")->capture_default_str();
-  cmd->add_option("--months", args->months, "Months of payments and signals")->check(CLI::Range(1, 120))->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--as-of", args->as_of, "Last day of the history (YYYY-MM-DD)")
+      ->capture_default_str();
+  // At least 6: the behaviours the city plants (late death reports, missing persons, habit
+  // changes, back-dated supplements) need that much history to fit in.
+  cmd->add_option("--months", args->months, "Months of payments and signals (6 to 120)")
+      ->check(CLI::Range(6, 120))
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores)")
+      ->check(CLI::Range(0, 1024));
   cmd->add_flag("--gzip", args->gzip, "Write .csv.gz files");
   cmd->callback([args, &exit_code] { exit_code = RunGenerate(*args); });
 }

@@ -103,8 +103,10 @@ class Files {
 Status Validate(const GeneratorOptions& o) {
   if (o.out_dir.empty()) return Status::InvalidArgument("generator: out_dir is required");
   if (o.persons < 1) return Status::InvalidArgument("generator: persons must be at least 1");
-  if (o.months < 1 || o.months > 120) {
-    return Status::InvalidArgument("generator: months must be within [1, 120]");
+  if (o.months < 6 || o.months > 120) {
+    return Status::InvalidArgument(
+        "generator: months must be within [6, 120] (the planted behaviours need half a year of "
+        "history)");
   }
   if (!o.as_of.ok() || o.as_of.year() < std::chrono::year(2000) ||
       o.as_of.year() > std::chrono::year(2090)) {

@@ -75,7 +75,7 @@ struct GeneratorOptions {
   uint64_t seed = 1;         // Default 1
   // Last day of the simulated history; payments cover the `months` months up to its month.
   Date as_of = Date(std::chrono::year(2026), std::chrono::month(10), std::chrono::day(31));
-  int months = 24;    // months of payments and signals (1..120). Default 24
+  int months = 24;    // months of payments and signals (6..120). Default 24
   bool gzip = false;  // write .csv.gz (concatenated gzip members) instead of .csv. Default false
   int threads = 0;    // worker threads; 0 = the TBB default (the machine or global_control). Default 0
   PatternRates rates;

@@ -500,10 +500,15 @@ TEST(GeneratorOptionsTest, RejectsBadOptions) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(), "generator: out_dir is required");
   o.out_dir = "unused";
-  o.months = 0;
-  r = GenerateCity(o);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "generator: months must be within [1, 120]");
+  const std::string months_message =
+      "generator: months must be within [6, 120] (the planted behaviours need half a year of "
+      "history)";
+  for (int months : {0, 3, 5, 121}) {
+    o.months = months;
+    r = GenerateCity(o);
+    ASSERT_FALSE(r.ok()) << months;
+    EXPECT_EQ(r.status().message(), months_message) << months;
+  }
 }
 
 }  // namespace
