@@ -288,6 +288,8 @@ void FusePerson(const Policy& policy, float anomaly,
       }
     }
     if (top_features.empty()) reason += "its combination of features";
+    // Every reason names its basis, as the rules' clauses do.
+    reason += " (policy: rules.anomaly_flag_score, rules.anomaly_contamination)";
     outcome->reasons.push_back(std::move(reason));
   }
   outcome->risk = 1.0 - keep;
@@ -359,7 +361,9 @@ void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly
   }
   if (outcome->patterns.empty()) {
     outcome->patterns.push_back(Pattern::kAnomaly);
-    outcome->reasons.push_back("the fitted fusion model rates this profile as risky");
+    outcome->reasons.push_back(
+        "the fitted fusion model rates this profile as risky (policy: rules.hold_risk, model "
+        "from vigil train)");
   }
   // Reasons in the order of each pattern's contribution to the log-odds, strongest hit first
   // within a pattern; an ANOMALY reason (no rule hit) stays as the default fusion wrote it.

@@ -86,5 +86,25 @@ TEST(AnomalyThresholdTest, TiesAtTheCutAreLeftOutAndTheFloorHolds) {
   EXPECT_GE(AnomalyThreshold(policy, outcomes, anomaly), 0.6);
 }
 
+// An unexplained outlier becomes ANOMALY with a reason that names the features and its basis in
+// the policy, like every rule's reason; a person a rule explains is not also an ANOMALY.
+TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
+  Policy policy;
+  PersonOutcome outcome;
+  const std::vector<FeatureContribution> top = {{kBenefitVsPeersColumn, 2.0}};
+  FusePerson(policy, 0.95F, top, &outcome);
+  ASSERT_EQ(outcome.patterns, std::vector<Pattern>{Pattern::kAnomaly});
+  ASSERT_EQ(outcome.reasons.size(), 1u);
+  EXPECT_NE(outcome.reasons[0].find(PersonFeatureNames()[kBenefitVsPeersColumn]), std::string::npos)
+      << outcome.reasons[0];
+  EXPECT_NE(outcome.reasons[0].find("policy: rules.anomaly"), std::string::npos)
+      << outcome.reasons[0];
+  EXPECT_NE(outcome.action, Action::kBlock);
+
+  PersonOutcome below;
+  FusePerson(policy, static_cast<float>(policy.rules.anomaly_flag_score) - 0.01F, top, &below);
+  EXPECT_TRUE(below.patterns.empty());
+}
+
 }  // namespace
 }  // namespace vigil
