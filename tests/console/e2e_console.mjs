@@ -82,7 +82,7 @@ try {
   });
   const page = context.pages()[0] || await context.newPage();
   const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('pageerror', (e) => pageErrors.push(e.stack || String(e)));  // the stack says where
   // Nothing may be fetched from outside the console (no CDN at run time).
   const foreign = [];
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });

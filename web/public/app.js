@@ -6,7 +6,10 @@
 // richText mode, which draws on canvas as well, so no data string becomes HTML there either.
 'use strict';
 
-const state = { csrf: '', user: '', role: '', charts: [] };
+const state = { csrf: '', user: '', role: '', charts: [], view: 0 };
+// Each render owns the page only while it is the latest: a render still awaiting the server when
+// the user moves on (or re-renders) stops instead of drawing into a page that is gone.
+const current = (token) => token === state.view;
 
 // ---- DOM helpers (text only) ----
 function el(tag, attrs, ...children) {
@@ -98,6 +101,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 // ---- routing ----
 window.addEventListener('hashchange', () => { if (state.csrf) route(); });
 function route() {
+  state.view += 1;
   disposeCharts();
   const hash = location.hash || '#/queue';
   const [path, query] = hash.slice(1).split('?');
@@ -135,10 +139,12 @@ function filterQuery(params) {
   return q;
 }
 async function renderQueue(params) {
+  const token = state.view;
   const page = Math.max(1, Number(params.get('page') || 1));
   const q = filterQuery(params);
   q.set('page', page); q.set('per_page', 50);
   const data = await api('GET', '/api/cases?' + q.toString());
+  if (!current(token)) return;
   const root = view(); clear(root);
 
   const form = el('form', { class: 'filters', id: 'filters' });
@@ -203,7 +209,9 @@ async function renderQueue(params) {
 // ---- case page ----
 const SOURCE_COLORS = {};
 async function renderCase(ref) {
+  const token = state.view;
   const d = await api('GET', '/api/cases/' + encodeURIComponent(ref));
+  if (!current(token)) return;
   const c = d.case, s = d.scored || {};
   const root = view(); clear(root);
   root.append(el('p', {}, el('a', { href: '#/queue' }, '‹ Back to the queue')));
@@ -300,7 +308,7 @@ async function renderCase(ref) {
       if (!comment.value.trim()) { msg.textContent = 'A comment is required.'; return; }
       try {
         await api('POST', `/api/cases/${c.ref}/decision`, { decision, comment: comment.value });
-        renderCase(ref);
+        route();  // re-render through the router: new token, old charts disposed
       } catch (e) { msg.textContent = e.message; }
     };
     decide.append(comment, el('div', { class: 'buttons' },
@@ -313,10 +321,11 @@ async function renderCase(ref) {
   }
   if (d.can_assign) {
     const users = await api('GET', '/api/users');
+    if (!current(token)) return;
     const sel = el('select', { id: 'assignee' }, el('option', { value: '' }, '(nobody)'),
       users.users.filter(u => u.role !== 'auditor').map(u => el('option', { value: u.name, selected: u.name === c.assignee }, u.name)));
     decide.append(el('div', { class: 'assign' }, el('label', {}, 'Assign to ', sel),
-      el('button', { type: 'button', on: { click: async () => { await api('POST', `/api/cases/${c.ref}/assign`, { assignee: sel.value }); renderCase(ref); } } }, 'Assign')));
+      el('button', { type: 'button', on: { click: async () => { await api('POST', `/api/cases/${c.ref}/assign`, { assignee: sel.value }); route(); } } }, 'Assign')));
   }
   const hist = el('ul', { class: 'history', id: 'case-history' });
   for (const h of d.history.slice().reverse()) {
@@ -375,8 +384,10 @@ async function renderCase(ref) {
 
 // ---- dashboard ----
 async function renderDashboard(params) {
+  const token = state.view;
   const q = filterQuery(params);
   const d = await api('GET', '/api/dashboard?' + q.toString());
+  if (!current(token)) return;
   const root = view(); clear(root);
   root.append(el('h1', {}, 'Dashboard', q.toString() ? el('span', { class: 'muted small' }, ' (filter: ' + q.toString() + ')') : ''));
   root.append(el('div', { class: 'tiles', id: 'tiles' },
@@ -423,7 +434,9 @@ async function renderDashboard(params) {
 
 // ---- audit ----
 async function renderAudit() {
+  const token = state.view;
   const d = await api('GET', '/api/audit?limit=200');
+  if (!current(token)) return;
   const root = view(); clear(root);
   root.append(el('h1', {}, 'Audit log'), el('p', { class: 'muted' }, `${d.total} entries; newest first. Hash-chained: run "vigil audit verify" to check it.`));
   const table = el('table', { class: 'audit', id: 'audit-table' },
@@ -443,7 +456,9 @@ async function renderAudit() {
 
 // ---- policy ----
 async function renderPolicy() {
+  const token = state.view;
   const d = await api('GET', '/api/policy');
+  if (!current(token)) return;
   const root = view(); clear(root);
   root.append(el('h1', {}, 'Policy'), el('p', { class: 'muted' }, `Source: ${d.source}. Version ${d.policy.version}.`));
   const text = el('textarea', { id: 'policy-text', rows: 30, class: 'mono wide', readonly: !d.can_edit });
