@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "vigil/csv.h"
+#include "vigil/csv_field.h"
 #include "vigil/ingest.h"
 #include "vigil/policy.h"
 #include "vigil/screener.h"
@@ -32,19 +33,6 @@ struct ScreenArgs {
   int window_months = 24;
   size_t batch = 65536;
 };
-
-void AppendField(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
 
 // Escapes bytes that are not printable so a rejects row stays one line of text.
 std::string RawText(std::string_view raw) {
@@ -166,9 +154,9 @@ int RunScreen(const ScreenArgs& args) {
         // The contract's validation passed but screening refused it (e.g. a region outside
         // 1000..9999): still a reject, with the reason.
         std::string line = "payroll,,,";
-        AppendField(line, "INVALID_REQUEST: " + decisions[i].status().message());
+        AppendCsvField(line, "INVALID_REQUEST: " + decisions[i].status().message());
         line += ',';
-        AppendField(line, r.payment_id);
+        AppendCsvField(line, r.payment_id);
         rejects << line << '\n';
         ++counts.rejected;
         continue;
@@ -176,9 +164,9 @@ int RunScreen(const ScreenArgs& args) {
       const Decision& d = *decisions[i];
       ++counts.by_action[static_cast<size_t>(d.action)];
       counts.repeated += d.repeated ? 1 : 0;
-      AppendField(text, r.payment_id);
+      AppendCsvField(text, r.payment_id);
       text += ',';
-      AppendField(text, r.person_id);
+      AppendCsvField(text, r.person_id);
       text += ',';
       text += std::to_string(r.region);
       text += ',';
@@ -193,9 +181,9 @@ int RunScreen(const ScreenArgs& args) {
       std::snprintf(risk, sizeof risk, "%.4f", d.risk);
       text += risk;
       text += ',';
-      AppendField(text, JoinPatternNames(d.patterns));
+      AppendCsvField(text, JoinPatternNames(d.patterns));
       text += ',';
-      AppendField(text, JoinReasonTexts(d.reasons, " | "));
+      AppendCsvField(text, JoinReasonTexts(d.reasons, " | "));
       text += ',';
       text += d.repeated ? '1' : '0';
       text += '\n';
@@ -255,15 +243,15 @@ int RunScreen(const ScreenArgs& args) {
       Reject r{std::string(row.file), row.line,       reject.column,
                reject.reason,         reject.message, RawText(row.raw)};
       std::string line;
-      AppendField(line, r.file);
+      AppendCsvField(line, r.file);
       line += ',';
       line += std::to_string(r.line);
       line += ',';
-      AppendField(line, r.column);
+      AppendCsvField(line, r.column);
       line += ',';
-      AppendField(line, r.ReasonText());
+      AppendCsvField(line, r.ReasonText());
       line += ',';
-      AppendField(line, r.raw);
+      AppendCsvField(line, r.raw);
       rejects << line << '\n';
       ++counts.rejected;
       continue;

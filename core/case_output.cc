@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "vigil/csv_field.h"
 #include "vigil/store.h"
 
 namespace vigil {
@@ -74,20 +75,6 @@ std::string CaseKey(uint64_t person_key, uint16_t region) {
 }
 
 }  // namespace
-
-void AppendCsvField(std::string& out, std::string_view field) {
-  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
 
 Status WriteOutputs(const CaseWriterOptions& options,
                     const std::vector<PersonRecord>& registrations, size_t persons,

@@ -21,9 +21,6 @@ struct CaseWriterOptions {
   std::string model_id;
 };
 
-// RFC 4180 quoting of one field (quotes only when needed).
-void AppendCsvField(std::string& out, std::string_view field);
-
 // Files are written as NAME.tmp and renamed when complete. `store` may be null.
 Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRecord>& registrations,
                     size_t persons,

@@ -36,6 +36,7 @@
 #include "chunk_source.h"
 #include "record_splitter.h"
 #include "row_processing.h"
+#include "vigil/csv_field.h"
 #include "vigil/ingest.h"
 #include "vigil/store.h"
 
@@ -60,29 +61,16 @@ int32_t ActivityDay(const AppraisalRecord& r) { return DayNumber(r.appraisal_dat
 
 // ---- the rejects file ----
 
-void AppendCsvField(std::string* out, std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out->append(v);
-    return;
-  }
-  out->push_back('"');
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
 void AppendRejectLine(std::string* out, const Reject& r) {
-  AppendCsvField(out, r.file);
+  AppendCsvField(*out, r.file);
   out->push_back(',');
   out->append(std::to_string(r.line));
   out->push_back(',');
-  AppendCsvField(out, r.column);
+  AppendCsvField(*out, r.column);
   out->push_back(',');
-  AppendCsvField(out, r.ReasonText());
+  AppendCsvField(*out, r.ReasonText());
   out->push_back(',');
-  AppendCsvField(out, r.raw);
+  AppendCsvField(*out, r.raw);
   out->push_back('\n');
 }
 
