@@ -290,6 +290,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   std::array<const SignalRecord*, CodeCount<SignalSource>()> best_signal{};
   std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
   int last_in_person = INT32_MIN, last_body = INT32_MIN, last_any = INT32_MIN;
+  int last_seen_well = INT32_MIN;  // last body sign outside a hospital
   int last_card = INT32_MIN;
   int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
@@ -306,6 +307,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (IsInPerson(s.source)) last_in_person = day;
     if (IsBodySign(s.source)) {
       last_body = day;
+      if (s.source != SignalSource::kHospitalAdmission &&
+          s.source != SignalSource::kHospitalDischarge) {
+        last_seen_well = day;
+      }
     } else {
       last_card = day;
     }
@@ -355,23 +360,34 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
 
   // ---- 3. Doubt detectors: each compares the person with their own past behaviour.
   LifeDoubts& d = r.doubts;
-  // A cremation without a death registration is concealment when the cards go on being used
-  // for months after it (policy: certification.cremation_card_months): the registration
-  // itself often lags by weeks, while the last card use of an honest household ends at the
-  // funeral.
-  if (auth.cremation != nullptr && auth.death == nullptr && auth.died_discharge == nullptr) {
-    const int cremation_month = MonthNumber(MonthOf(auth.cremation->event_date));
-    int months_after = 0, last_counted = cremation_month;
+  // A cremation, or a death in hospital, with no death registration is concealment when the
+  // cards go on being used for months after it (policy: certification.cremation_card_months):
+  // the registration itself often lags by weeks, while the last card use of an honest
+  // household ends at the funeral. A household that keeps drawing the pension for months
+  // after the hospital recorded the death has not reported it anywhere.
+  auto months_with_signals_after = [&h, end_day](Date event) {
+    const int event_month = MonthNumber(MonthOf(event));
+    int months_after = 0, last_counted = event_month;
     for (const SignalRecord& s : h.signals) {
       const int day = DayOf(s.occurred_at);
       if (day >= end_day) break;
+      if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") continue;
       const int month = MonthNumber(MonthOf(DateFromDay(day)));
       if (month > last_counted) {
         ++months_after;
         last_counted = month;
       }
     }
-    d.cremation_without_death = months_after >= cp.cremation_card_months;
+    return months_after;
+  };
+  if (auth.death == nullptr && auth.died_discharge == nullptr && auth.cremation != nullptr) {
+    d.cremation_without_death =
+        months_with_signals_after(auth.cremation->event_date) >= cp.cremation_card_months;
+  }
+  if (auth.death == nullptr && auth.died_discharge != nullptr) {
+    d.hospital_death_without_registration =
+        months_with_signals_after(DateOf(auth.died_discharge->occurred_at)) >=
+        cp.cremation_card_months;
   }
   const bool cards_go_on = last_card != INT32_MIN && last_card >= recent_from;
   if (last_body != INT32_MIN && last_card > last_body) {
@@ -415,9 +431,12 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     for (size_t k = 0; k < streams.size(); ++k) {
       const StreamTrack& t = streams[k];
       // Other signals went on in a later month than the stream's last sign (the cards are
-      // still in use), and nobody saw the person after it (a visit explains any stop).
+      // still in use), and the person was not seen out and about after it: a visit, a trip on
+      // a real-name ticket or care-home attendance after the stop explains it (people move,
+      // stop riding). A hospital stay does not: a medical pattern breaking off after a stay
+      // is itself the sign of a death nobody reported.
       if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
-          (last_in_person != INT32_MIN && last_in_person > t.last_day)) {
+          (last_seen_well != INT32_MIN && last_seen_well > t.last_day)) {
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);

@@ -28,8 +28,8 @@ std::string Percent(double share) {
 }  // namespace
 
 std::string HabitNote(double hour_before, double hour_after, double place_overlap) {
-  return "card use moved from about " + Hour(hour_before) + " to about " + Hour(hour_after) +
-         "; " + Percent(place_overlap) + " of its places seen before";
+  return "card use moved from about " + Hour(hour_before) + " to about " + Hour(hour_after) + "; " +
+         Percent(place_overlap) + " of its places seen before";
 }
 
 std::string DeathReason(const RegistryRecord* death, const RegistryRecord* cremation,
@@ -39,14 +39,17 @@ std::string DeathReason(const RegistryRecord* death, const RegistryRecord* crema
            FormatDate(death->reported_date) + ")";
   }
   if (died_discharge != nullptr) {
-    return "died in hospital on " + FormatDate(DateOf(died_discharge->occurred_at)) +
-           " (discharge record)";
+    std::string m = "died in hospital on " + FormatDate(DateOf(died_discharge->occurred_at)) +
+                    " (discharge record)";
+    if (doubts.hospital_death_without_registration) {
+      m += " with no death registration while the cards went on being used: concealed death";
+    }
+    return m;
   }
   std::string m = "cremated on " + FormatDate(cremation->event_date) + " (reported " +
                   FormatDate(cremation->reported_date) + ")";
-  m += doubts.cremation_without_death
-           ? " with no death registration: concealed death"
-           : "; death registration not received yet";
+  m += doubts.cremation_without_death ? " with no death registration: concealed death"
+                                      : "; death registration not received yet";
   return m;
 }
 
@@ -84,8 +87,8 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
 
 std::string ScoreReason(double score, double threshold, bool certified, bool card_only,
                         const CertificationFeatures& f, const std::optional<Date>& last_in_person) {
-  std::string m = "evidence " + FormatFixed(score) + (certified ? " >= " : " < ") +
-                  FormatFixed(threshold);
+  std::string m =
+      "evidence " + FormatFixed(score) + (certified ? " >= " : " < ") + FormatFixed(threshold);
   if (certified) return m;
   if (card_only) {
     m += "; no in-person sign for " +

@@ -74,6 +74,9 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
     }
   }
   if (!died) return;
+  // A hospital death nobody registered, with the cards used for months after it, is reported
+  // (and its overpayment claimed) once, as CONCEALED_DEATH.
+  if (death == nullptr && c.cert.doubts.hospital_death_without_registration) return;
   const int after = MonthNumber(MonthOf(*died)) + c.policy.rules.deceased_grace_months;
   const PaidAfter paid = PaymentsAfter(c, after, reported);
   if (paid.count == 0) return;
@@ -96,8 +99,34 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
   out.push_back(std::move(hit));
 }
 
-// From certification: a cremation without a death registration, or evidence of life that
-// looks like someone else using the cards (policy: certification doubt detectors).
+namespace {
+
+// A death record no one registered as a death, with the cards used for months after it: the
+// payments for the months after the death are claimed (policy: certification.
+// cremation_card_months decides "for months").
+RuleHit UnregisteredDeath(const Context& c, Date died, std::string clause, std::string reason,
+                          Evidence record) {
+  const PaidAfter paid = PaymentsAfter(c, MonthNumber(MonthOf(died)), {});
+  RuleHit hit;
+  hit.pattern = Pattern::kConcealedDeath;
+  hit.clause = std::move(clause);
+  hit.strength = 0.95;
+  hit.overpaid = paid.sum;
+  hit.region = paid.region;
+  hit.reason = std::move(reason);
+  if (paid.count > 0) {
+    hit.reason +=
+        "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
+  }
+  hit.evidence.push_back(std::move(record));
+  return hit;
+}
+
+}  // namespace
+
+// From certification: a cremation or a hospital death without a death registration, or
+// evidence of life that looks like someone else using the cards (policy: certification doubt
+// detectors).
 void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   const LifeDoubts& d = c.cert.doubts;
   if (d.cremation_without_death) {
@@ -110,21 +139,24 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
       }
     }
     if (cremation == nullptr) return;
-    const PaidAfter paid = PaymentsAfter(c, MonthNumber(MonthOf(cremation->event_date)), {});
-    RuleHit hit;
-    hit.pattern = Pattern::kConcealedDeath;
-    hit.clause = "policy: certification (registry CREMATION without DEATH)";
-    hit.strength = 0.95;
-    hit.overpaid = paid.sum;
-    hit.region = paid.region;
-    hit.reason = "cremated on " + FormatDate(cremation->event_date) + " with no death registration";
-    if (paid.count > 0) {
-      hit.reason +=
-          "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
+    out.push_back(UnregisteredDeath(
+        c, cremation->event_date, "policy: certification (registry CREMATION without DEATH)",
+        "cremated on " + FormatDate(cremation->event_date) + " with no death registration",
+        {"CREMATION", cremation->event_date, "reported " + FormatDate(cremation->reported_date)}));
+    return;
+  }
+  if (d.hospital_death_without_registration) {
+    for (const SignalRecord& s : c.h.signals) {
+      if (DateOf(s.occurred_at) > c.as_of) break;
+      if (s.source != SignalSource::kHospitalDischarge || s.detail != "DIED") continue;
+      const Date day = DateOf(s.occurred_at);
+      out.push_back(
+          UnregisteredDeath(c, day, "policy: certification (HOSPITAL_DISCHARGE DIED without DEATH)",
+                            "died in hospital on " + FormatDate(day) +
+                                " with no death registration while the cards went on being used",
+                            {"HOSPITAL_DISCHARGE", day, "DIED"}));
+      return;
     }
-    hit.evidence.push_back(
-        {"CREMATION", cremation->event_date, "reported " + FormatDate(cremation->reported_date)});
-    out.push_back(std::move(hit));
     return;
   }
   if (c.cert.death_date || !d.concealment()) return;

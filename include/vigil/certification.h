@@ -33,17 +33,17 @@ struct CertificationFeatures {
   double months_since_in_person = kNeverMonths;  // last FACE_CERT PASS / visit / counter / service
   double months_since_body_sign = kNeverMonths;  // in person, hospital, care home or travel
   double months_since_any_signal = kNeverMonths;
-  double evidence_in_person = 0;   // decayed evidence from in-person sources
-  double evidence_other = 0;       // decayed evidence from the other sources (after any cap)
-  double sources_recent = 0;       // distinct sources in the recent period
-  double sources_baseline = 0;     // distinct sources in the 12 months before it
-  double card_share_recent = 0;    // share of recent signals from card-usable sources
-  double hour_shift_hours = 0;     // shift of the mean hour of card use, 0..12
-  double place_overlap = 1;        // share of recent card-use places seen before, 0..1
-  double medical_break = 0;        // 1 when medical use stopped after a hospital stay
-  double card_tail_months = 0;     // months of card-only activity since the last body sign
-  double silence_ratio = 0;        // days without any signal / usual gap between signals
-  double face_fail_recent = 0;     // FACE_CERT FAIL in the window
+  double evidence_in_person = 0;  // decayed evidence from in-person sources
+  double evidence_other = 0;      // decayed evidence from the other sources (after any cap)
+  double sources_recent = 0;      // distinct sources in the recent period
+  double sources_baseline = 0;    // distinct sources in the 12 months before it
+  double card_share_recent = 0;   // share of recent signals from card-usable sources
+  double hour_shift_hours = 0;    // shift of the mean hour of card use, 0..12
+  double place_overlap = 1;       // share of recent card-use places seen before, 0..1
+  double medical_break = 0;       // 1 when medical use stopped after a hospital stay
+  double card_tail_months = 0;    // months of card-only activity since the last body sign
+  double silence_ratio = 0;       // days without any signal / usual gap between signals
+  double face_fail_recent = 0;    // FACE_CERT FAIL in the window
 
   static constexpr size_t kCount = 14;
   static const std::array<std::string_view, kCount>& Names();
@@ -53,27 +53,29 @@ struct CertificationFeatures {
 // Why evidence of life is not trusted even though it exists (any one blocks CERTIFIED).
 struct LifeDoubts {
   bool cremation_without_death = false;  // a cremation record with no death registration
+  // A HOSPITAL_DISCHARGE "DIED" with no death registration while the cards go on for months.
+  bool hospital_death_without_registration = false;
   // A stream of life signs stopped, improbably for the person's own rhythm, while other
   // signals go on (policy: certification.stop_alpha). One of three flags says which kind:
-  bool card_only_tail = false;   // signs needing the body (in person, care home, ...) stopped
-  bool medical_break = false;    // medical-card use stopped after a hospital stay
-  bool life_stopped = false;     // another life stream (bus card, medical card, all) stopped
-  bool habit_change = false;     // card use moved to other hours and other places
-  bool silence = false;          // every signal stopped, far beyond the person's usual gaps
-  std::string stopped_stream;    // which stream stopped, for the reason ("bus-card use")
-  double stop_probability = 1;   // chance of so long a stop were the rhythm unchanged
+  bool card_only_tail = false;  // signs needing the body (in person, care home, ...) stopped
+  bool medical_break = false;   // medical-card use stopped after a hospital stay
+  bool life_stopped = false;    // another life stream (bus card, medical card, all) stopped
+  bool habit_change = false;    // card use moved to other hours and other places
+  bool silence = false;         // every signal stopped, far beyond the person's usual gaps
+  std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
+  double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
   bool any() const { return concealment() || silence; }
   // True when the doubts point at someone else using the person's cards after a death.
   bool concealment() const {
-    return cremation_without_death || card_only_tail || medical_break || life_stopped ||
-           habit_change;
+    return cremation_without_death || hospital_death_without_registration || card_only_tail ||
+           medical_break || life_stopped || habit_change;
   }
 };
 
 struct CertificationResult {
   Certification outcome = Certification::kNeedsActive;
-  double score = 0;    // decayed evidence of life (policy.certification.certify_threshold certifies)
-  std::string reason;  // one sentence for the caseworker, with the numbers
+  double score = 0;  // decayed evidence of life (policy.certification.certify_threshold certifies)
+  std::string reason;              // one sentence for the caseworker, with the numbers
   std::vector<Evidence> evidence;  // what decided it, most important first
   LifeDoubts doubts;
   // Set when a record proves death: DEATH, CREMATION or a HOSPITAL_DISCHARGE "DIED".

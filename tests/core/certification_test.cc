@@ -321,6 +321,73 @@ TEST(CertificationTest, CremationIsConcealmentOnlyWhenCardsGoOnForMonths) {
   EXPECT_TRUE(r.doubts.cremation_without_death);
 }
 
+// A death in hospital the household never registered, while the phone and the pension
+// account go on for months: concealment, like a cremation without a registration. An honest
+// household's card use ends around the funeral; a registered death is not concealed however
+// long the cards go on (that is DECEASED_PAID's business).
+TEST(CertificationTest, HospitalDeathIsConcealmentOnlyWhenCardsGoOnWithoutRegistration) {
+  auto died_in_april = [](const std::string& cards_until) {
+    PersonHistory h = Pensioner();
+    StopSignalsAfter(h, D("2026-04-27"));
+    h.signals.push_back(
+        Signal(SignalSource::kHospitalDischarge, "2026-04-28T14:00:00", "H01", "DIED"));
+    Repeat(h, SignalSource::kBankActivity, D("2026-05-04"), D(cards_until), 14, 10, "atm-3");
+    return h;
+  };
+  // Cards used in 6 months after the death month, no registration: concealed.
+  PersonHistory h = died_in_april("2026-10-30");
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_TRUE(r.doubts.hospital_death_without_registration);
+  EXPECT_TRUE(r.doubts.concealment());
+  EXPECT_EQ(r.reason,
+            "died in hospital on 2026-04-28 (discharge record) with no death registration while "
+            "the cards went on being used: concealed death");
+
+  // Boundary (certification.cremation_card_months = 2): card use in May and June is two
+  // months after the death month, in May alone one (the funeral withdrawal).
+  h = died_in_april("2026-06-02");
+  Finish(h);
+  EXPECT_TRUE(Certify(h, Policy::Defaults(), kAsOf).doubts.hospital_death_without_registration);
+  h = died_in_april("2026-05-30");
+  Finish(h);
+  r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.hospital_death_without_registration) << r.reason;
+  EXPECT_EQ(r.reason, "died in hospital on 2026-04-28 (discharge record)");
+
+  // Registered (even late): not concealed.
+  h = died_in_april("2026-10-30");
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-04-28"), D("2026-09-15")));
+  Finish(h);
+  r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_FALSE(r.doubts.hospital_death_without_registration);
+}
+
+// A sign that needs the body outside a hospital after a stream stopped (a trip on a real-name
+// ticket) shows the person alive and about then, as a visit does: the stop is explained.
+TEST(CertificationTest, TripAfterAStopExplainsIt) {
+  PersonHistory h = PhoneAndBank();
+  Repeat(h, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
+  Finish(h);
+  ASSERT_TRUE(Certify(h, Policy::Defaults(), kAsOf).doubts.life_stopped);
+
+  h.signals.push_back(Signal(SignalSource::kTravel, "2026-08-10T07:00:00", "station-1"));
+  h.signals.push_back(Signal(SignalSource::kTravel, "2026-08-20T18:00:00", "station-9"));
+  Finish(h);
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.concealment()) << r.reason;
+
+  // A trip before the stop explains nothing.
+  PersonHistory before = PhoneAndBank();
+  Repeat(before, SignalSource::kTransit, D("2024-11-03"), D("2026-02-20"), 4, 8, "bus-12");
+  before.signals.push_back(Signal(SignalSource::kTravel, "2026-02-10T07:00:00", "station-1"));
+  Finish(before);
+  r = Certify(before, Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.life_stopped) << r.reason;
+}
+
 // Trips come in bursts (out and back, in the holidays): trips early in the history and none
 // since say nothing about who holds the cards, while a monthly counter visit that stops does.
 TEST(CertificationTest, EpisodicTripsThatStopAreNoBodyStop) {

@@ -106,6 +106,47 @@ TEST(RuleTest, CremationWithoutDeathIsConcealedDeathWithOverpayment) {
   EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
 }
 
+// A death in hospital nobody registered, the cards used for months after it: one pattern,
+// CONCEALED_DEATH, claiming the payments after the death month; registered, it is
+// DECEASED_PAID alone.
+TEST(RuleTest, UnregisteredHospitalDeathWithCardsGoingOnIsConcealedDeath) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-04-27"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-04-28T14:00:00", "H01", "DIED"));
+  Repeat(h, SignalSource::kBankActivity, D("2026-05-04"), kAsOf, 14, 10, "atm-3");
+  PersonHistory registered = h;
+  Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 6);  // 2026-05..2026-10
+  EXPECT_DOUBLE_EQ(hit->strength, 0.95);
+  EXPECT_EQ(hit->reason,
+            "died in hospital on 2026-04-28 with no death registration while the cards went on "
+            "being used; paid 6 months since: 20,526.00 overpaid");
+  EXPECT_EQ(r.Find(Pattern::kDeceasedPaid), nullptr);
+
+  registered.registry.push_back(Event(RegistryEvent::kDeath, D("2026-04-28"), D("2026-05-20")));
+  r = Apply(registered);
+  EXPECT_EQ(r.Find(Pattern::kConcealedDeath), nullptr);
+  const RuleHit* paid = r.Find(Pattern::kDeceasedPaid);
+  ASSERT_NE(paid, nullptr);
+  EXPECT_EQ(paid->overpaid, Y("3421.00") * 6);
+}
+
+// The funeral: a hospital death with one withdrawal in the month after and no registration yet
+// is a death paid for (DECEASED_PAID), not a concealment.
+TEST(RuleTest, UnregisteredHospitalDeathWithoutCardUseIsDeceasedPaid) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-04-27"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-04-28T14:00:00", "H01", "DIED"));
+  h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-05-06T10:00:00", "atm-3"));
+  const Outcome r = Apply(h);
+  EXPECT_EQ(r.Find(Pattern::kConcealedDeath), nullptr);
+  ASSERT_NE(r.Find(Pattern::kDeceasedPaid), nullptr);
+}
+
 TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
   PersonHistory h = Pensioner();
   StopSignalsAfter(h, D("2026-07-15"));
