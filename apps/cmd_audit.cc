@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "console/audit_log.h"
+#include "vigil/screener.h"
 #include "vigil/store.h"
 
 namespace vigil::cli {
@@ -27,8 +28,8 @@ Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& db) {
 int RunVerify(const AuditArgs& args) {
   auto store = OpenReadOnly(args.db);
   if (!store.ok()) {
-    std::cerr << "vigil audit verify: cannot open " << args.db << ": "
-              << store.status().ToString() << "\n";
+    std::cerr << "vigil audit verify: cannot open " << args.db << ": " << store.status().ToString()
+              << "\n";
     return kExitFailure;
   }
   auto report = console::AuditLog::Verify(**store);
@@ -41,27 +42,36 @@ int RunVerify(const AuditArgs& args) {
                 static_cast<unsigned long long>(report->entries), report->problem.c_str());
     return kExitFailure;
   }
-  std::printf("audit log intact: %llu console entries chained (%llu entries of other writers), "
-              "head %s\n",
-              static_cast<unsigned long long>(report->entries),
-              static_cast<unsigned long long>(report->other_entries),
-              report->entries == 0 ? "(empty)" : report->head_hash.c_str());
+  std::printf(
+      "audit log intact: %llu console entries chained (%llu entries of other writers), "
+      "head %s\n",
+      static_cast<unsigned long long>(report->entries),
+      static_cast<unsigned long long>(report->other_entries),
+      report->entries == 0 ? "(empty)" : report->head_hash.c_str());
   return kExitOk;
 }
 
 int RunShow(const AuditArgs& args) {
   auto store = OpenReadOnly(args.db);
   if (!store.ok()) {
-    std::cerr << "vigil audit show: cannot open " << args.db << ": "
-              << store.status().ToString() << "\n";
+    std::cerr << "vigil audit show: cannot open " << args.db << ": " << store.status().ToString()
+              << "\n";
     return kExitFailure;
   }
-  Status s = (*store)->ScanAudit(args.from, [&args](uint64_t, std::string_view entry) {
+  Status bad = Status::Ok();
+  Status s = (*store)->ScanAudit(args.from, [&](uint64_t seq, std::string_view entry) {
     if (!args.all && !console::IsConsoleEntry(entry)) return true;
-    std::fwrite(entry.data(), 1, entry.size(), stdout);
+    // Screening decisions are stored in a compact binary form: printed as their JSON.
+    auto line = AuditEntryJson(entry);
+    if (!line.ok()) {
+      bad = line.status().WithContext("audit entry " + std::to_string(seq));
+      return false;
+    }
+    std::fwrite(line->data(), 1, line->size(), stdout);
     std::fputc('\n', stdout);
     return true;
   });
+  if (s.ok()) s = bad;
   if (!s.ok()) {
     std::cerr << "vigil audit show: " << s.ToString() << "\n";
     return kExitFailure;

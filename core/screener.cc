@@ -108,35 +108,54 @@ struct IdShard {
   std::vector<std::unique_ptr<Decision>> details;
 };
 
-// Hashes of the payment ids in the audit index when the screener opened: a new id not in it
-// costs no store read. Open addressing over 64-bit hashes (0 = empty), immutable after Open.
-class PersistedIds {
+// Where the first decision of a payment id is in the audit log: id hash -> audit sequence.
+// Open addressing over 64-bit hashes (0 = empty); a later sequence for one hash replaces the
+// earlier (the latest first decision wins, as the audit index did). Not thread-safe: built at
+// Open and read-only after, or guarded by the owner's mutex.
+class DecidedIds {
  public:
-  void Build(std::vector<uint64_t> hashes) {
-    if (hashes.empty()) return;
-    slots_.assign(std::bit_ceil(hashes.size() * 2), 0);
-    mask_ = slots_.size() - 1;
-    for (uint64_t h : hashes) {
-      h = h == 0 ? 1 : h;
-      size_t s = h & mask_;
-      while (slots_[s] != 0 && slots_[s] != h) s = (s + 1) & mask_;
-      slots_[s] = h;
+  void Insert(uint64_t h, uint64_t seq) {
+    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    h = h == 0 ? 1 : h;
+    size_t s = h & mask_;
+    for (; slots_[s].hash != 0; s = (s + 1) & mask_) {
+      if (slots_[s].hash == h) {
+        slots_[s].seq = std::max(slots_[s].seq, seq);
+        return;
+      }
     }
+    slots_[s] = {h, seq};
+    ++used_;
   }
-  // False only when no id with this hash was indexed (a true may be another id's hash).
-  bool MayContain(uint64_t h) const {
-    if (slots_.empty()) return false;
+  // The sequence of the entry indexed under this hash (it may be another id's: the caller
+  // compares the payment id it reads), or nullopt: no id with this hash was indexed.
+  std::optional<uint64_t> Find(uint64_t h) const {
+    if (slots_.empty()) return std::nullopt;
     h = h == 0 ? 1 : h;
     for (size_t s = h & mask_;; s = (s + 1) & mask_) {
-      if (slots_[s] == h) return true;
-      if (slots_[s] == 0) return false;
+      if (slots_[s].hash == h) return slots_[s].seq;
+      if (slots_[s].hash == 0) return std::nullopt;
     }
   }
-  size_t Bytes() const { return slots_.capacity() * sizeof(uint64_t); }
+  size_t Bytes() const { return slots_.capacity() * sizeof(Slot); }
 
  private:
-  std::vector<uint64_t> slots_;
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t seq = 0;
+  };
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    used_ = 0;
+    for (const Slot& e : old) {
+      if (e.hash != 0) Insert(e.hash, e.seq);
+    }
+  }
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
+  size_t used_ = 0;
 };
 
 uint64_t IdCheck(std::string_view payment_id) {
@@ -213,29 +232,85 @@ struct Screener::Impl {
   std::atomic<uint64_t> audit_done{0};
 
   std::array<IdShard, kIdShards> ids;
-  PersistedIds persisted;
+  // The first decisions in the audit log when the screener opened: a new id not in it costs
+  // no store read.
+  DecidedIds persisted;
   // DataVersion() when `persisted` was read: while it is unchanged, no one but this screener
-  // wrote to the audit index, so an id missing from `persisted` and from `ids` is new.
+  // wrote to the audit log, so an id missing from `persisted` and from `ids` is new.
   std::optional<uint64_t> persisted_version;
+  // First decisions appended by other writers after Open (read from the log's tail when the
+  // data version moved), and the next audit sequence to read there.
+  std::mutex tail_mu;
+  DecidedIds tail;
+  uint64_t tail_next = 1;
 
-  // Reads the audit index's payment ids (a prefix scan of meta).
+  // Reads where every payment id's first decision is: the binary entries marked first (one
+  // pass over the audit family) and the audit_index/ keys of JSON entries (earlier versions,
+  // and ids with a quote).
   Status LoadPersistedIds() {
     persisted_version = DataVersion();
-    std::vector<uint64_t> hashes;
     VIGIL_RETURN_IF_ERROR(
-        audit->ScanMeta("audit_index/", [&](std::string_view id, std::string_view) {
-          hashes.push_back(PersonKey(id));
+        audit->ScanMeta("audit_index/", [&](std::string_view id, std::string_view key) {
+          if (key.size() == 8) persisted.Insert(PersonKey(id), BigEndian64(key));
           return true;
         }));
-    persisted.Build(std::move(hashes));
+    uint64_t next = 1;
+    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(1, [&](uint64_t seq, std::string_view entry) {
+      if (auto id = screen::FirstDecisionPaymentId(entry)) persisted.Insert(PersonKey(*id), seq);
+      next = seq + 1;
+      return true;
+    }));
+    std::lock_guard lock(tail_mu);
+    tail_next = next;
     return Status::Ok();
   }
-  // True when `id_hash` may have been decided before (by an earlier process or another
-  // screener on the same store): then the audit index is read.
-  bool MaybeDecidedInStore(uint64_t id_hash, const std::optional<uint64_t>& version) const {
-    if (persisted.MayContain(id_hash)) return true;
-    if (audit != store) return false;  // the screener's own audit store: only it writes there
-    return !(persisted_version && version && *version == *persisted_version);
+  static uint64_t BigEndian64(std::string_view b) {
+    uint64_t v = 0;
+    for (char c : b) v = (v << 8) | static_cast<uint8_t>(c);
+    return v;
+  }
+
+  // The audit sequence of the first decision of `payment_id` made before (by an earlier
+  // process, or another writer of a shared store since Open), or nullopt when there is none.
+  Result<std::optional<uint64_t>> FindDecidedInStore(std::string_view payment_id, uint64_t id_hash,
+                                                     const std::optional<uint64_t>& version) {
+    if (auto seq = persisted.Find(id_hash)) return seq;
+    // The screener's own audit store (secondary mode): only it writes there.
+    if (audit != store) return std::optional<uint64_t>();
+    if (persisted_version && version && *version == *persisted_version) {
+      return std::optional<uint64_t>();
+    }
+    // Another writer may have decided it since Open: read what the log gained since.
+    std::lock_guard lock(tail_mu);
+    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(tail_next, [&](uint64_t seq, std::string_view entry) {
+      if (auto id = screen::FirstDecisionPaymentId(entry)) tail.Insert(PersonKey(*id), seq);
+      tail_next = seq + 1;
+      return true;
+    }));
+    if (auto seq = tail.Find(id_hash)) return seq;
+    // A JSON entry (an id with a quote) is found through its audit_index/ key.
+    if (payment_id.find('"') != std::string_view::npos) {
+      auto found = audit->FindAudit(payment_id);
+      if (found.ok()) return std::optional<uint64_t>(found->first);
+      if (found.status().code() != StatusCode::kNotFound) return found.status();
+    }
+    return std::optional<uint64_t>();
+  }
+
+  // The decision of the audit entry at `seq` when it is `payment_id`'s, else nullopt.
+  Result<std::optional<Decision>> ReadDecided(uint64_t seq, std::string_view payment_id,
+                                              uint64_t* request_hash) {
+    std::string entry;
+    bool found = false;
+    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(seq, [&](uint64_t at, std::string_view bytes) {
+      found = at == seq;
+      if (found) entry = bytes;
+      return false;
+    }));
+    if (!found) return Status::Corruption("audit entry " + std::to_string(seq) + " is missing");
+    VIGIL_ASSIGN_OR_RETURN(Decision d, screen::ParseAuditEntry(entry, request_hash));
+    if (d.payment_id != payment_id) return std::optional<Decision>();  // a hash collision
+    return std::optional<Decision>(std::move(d));
   }
 
   // Audit queue with group commit: tickets 1, 2, ... in queue order.
@@ -636,6 +711,7 @@ struct Screener::Impl {
     std::string index_key;
     uint64_t id_hash = 0;
     bool remembered = false;
+    bool binary = false;
   };
 
   // Decides one request with the state lock held (shared); returns the decision and the audit
@@ -665,26 +741,26 @@ struct Screener::Impl {
     bool reused = false;
     std::optional<Decision> earlier =
         FindDecided(r, person_key, id_hash, check, request_hash, &reused);
-    if (!earlier && !reused && options.persistent_idempotence &&
-        MaybeDecidedInStore(id_hash, version)) {
-      auto found = audit->FindAudit(r.payment_id);
-      if (found.ok()) {
+    if (!earlier && !reused && options.persistent_idempotence) {
+      VIGIL_ASSIGN_OR_RETURN(std::optional<uint64_t> seq,
+                             FindDecidedInStore(r.payment_id, id_hash, version));
+      if (seq) {
         uint64_t stored_hash = 0;
-        VIGIL_ASSIGN_OR_RETURN(Decision d, screen::ParseAuditEntry(found->second, &stored_hash));
-        if (stored_hash == request_hash) {
-          Remember(id_hash, check, request_hash, d);
-          d.repeated = true;
+        VIGIL_ASSIGN_OR_RETURN(std::optional<Decision> d,
+                               ReadDecided(*seq, r.payment_id, &stored_hash));
+        if (d && stored_hash == request_hash) {
+          Remember(id_hash, check, request_hash, *d);
+          d->repeated = true;
           earlier = std::move(d);
-        } else {
+        } else if (d) {
           reused = true;
         }
-      } else if (found.status().code() != StatusCode::kNotFound) {
-        return found.status();
       }
     }
     if (earlier) {
       ++repeated;
-      prepared->entry = screen::FormatAuditEntry(r, request_hash, *earlier, facts);
+      prepared->entry =
+          screen::FormatAuditEntry(r, request_hash, *earlier, facts, false, &prepared->binary);
       return *earlier;
     }
 
@@ -716,14 +792,17 @@ struct Screener::Impl {
         bool again = false;
         if (auto first = FindDecided(r, person_key, id_hash, check, request_hash, &again)) {
           ++repeated;
-          prepared->entry = screen::FormatAuditEntry(r, request_hash, *first, facts);
+          prepared->entry =
+              screen::FormatAuditEntry(r, request_hash, *first, facts, false, &prepared->binary);
           return *first;
         }
       }
     }
     prepared->id_hash = id_hash;
-    prepared->entry = screen::FormatAuditEntry(r, request_hash, d, facts);
-    if (prepared->remembered) prepared->index_key = r.payment_id;
+    prepared->entry = screen::FormatAuditEntry(r, request_hash, d, facts, prepared->remembered,
+                                               &prepared->binary);
+    // A binary entry marked first is found by the scan at Open; a JSON one needs its key.
+    if (prepared->remembered && !prepared->binary) prepared->index_key = r.payment_id;
     return d;
   }
 };

@@ -144,7 +144,7 @@ Status BuildState(const Store& store, const ScreenerOptions& options, uint64_t v
 // paid periods when the aggregates say the person's registry events or payments changed.
 Status RefreshPerson(const Store& store, const ScreeningState& state, PersonState* person);
 
-// The audit entry of one decision (one JSON line) and its parse (for repeats after a restart).
+// The audit entry of one decision and its parse (for repeats after a restart).
 struct AuditFacts {
   bool known = false;
   bool registered = false;
@@ -159,10 +159,25 @@ struct AuditFacts {
   uint64_t state_version = 0;
   uint64_t account_hash = 0;  // AccountHash of the request's account; 0 = not computed yet
 };
+
+// First two bytes of a binary audit entry (docs/screening.md has the layout): a tag no JSON
+// line starts with, and the format version (JSON entries carry theirs as "v").
+inline constexpr char kAuditTag = '\xa5';
+inline constexpr char kAuditFormat = 3;
+
+// The entry of one decision. Binary (format 3) unless a text it would carry contains a '"':
+// then a JSON line (format 2), so that no decision's bytes can pass for a console entry
+// (those are found by a quoted marker). `first`: this entry is the payment id's first
+// decision, the one a repeat returns (only such entries are read back by payment id).
+// `*binary` tells which form was written: a JSON entry needs its audit_index key.
 std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_hash,
-                             const Decision& decision, const AuditFacts& facts);
-// Parses an entry written by FormatAuditEntry; `request_hash` gets the request's fingerprint.
+                             const Decision& decision, const AuditFacts& facts, bool first,
+                             bool* binary);
+// Parses an entry of either form; `request_hash` gets the request's fingerprint.
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash);
+// The payment id of a binary entry marked `first`; nullopt for every other entry (JSON ones,
+// repeats, other writers' entries). Decodes nothing else: Open reads the whole audit family.
+std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry);
 // Fingerprint of every field of a request (idempotence: same id, same content).
 uint64_t RequestHash(const PaymentRequest& request);
 

@@ -207,9 +207,14 @@ class Screener {
   std::unique_ptr<Impl> impl_;
 };
 
-// One decision as a compact JSON line (the audit entry's decision part), and the text forms
-// used by `vigil screen` and the C ABI. Thread-safety: pure functions.
+// The text forms of a decision used by `vigil screen` and the C ABI. Thread-safety: pure functions.
 std::string JoinPatternNames(const std::vector<Pattern>& patterns, char separator = ';');
 std::string JoinReasonTexts(const std::vector<ScreenReason>& reasons, std::string_view separator);
+
+// One audit entry as a JSON line, for people and tools (`vigil audit show --all`): a screening
+// decision stored in the compact binary form is rendered with the fields of the JSON form
+// ("v":3); any other entry (JSON text) is returned unchanged. Corruption for a binary entry
+// that does not decode. Thread-safety: pure function.
+Result<std::string> AuditEntryJson(std::string_view entry);
 
 }  // namespace vigil

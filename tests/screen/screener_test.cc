@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "screen_test_util.h"
@@ -35,8 +36,8 @@ const char* kAccount = "6222000011112222";
 constexpr int64_t kBenefit = 342150;
 const char* kRun = "2024-06-30/default-1/test-model";
 
-std::string CaseJson(const std::string& run, const std::string& id, const char* action,
-                     double risk, const char* pattern, const char* reason) {
+std::string CaseJson(const std::string& run, const std::string& id, const char* action, double risk,
+                     const char* pattern, const char* reason) {
   std::string j = "{\"v\":1,\"run\":\"";
   j += run;
   j += "\",\"person_id\":\"";
@@ -83,11 +84,11 @@ void Populate(Store& store) {
                            CaseJson(kRun, kCaseHold, "HOLD", 0.61, "SHARED_ACCOUNT",
                                     "account shared by 4 pensioners"))
                   .ok());
-  ASSERT_TRUE(store
-                  .PutCase(CaseKey(kOldCase, 3702),
-                           CaseJson("2023-12-31/default-1/old", kOldCase, "BLOCK", 0.99,
-                                    "DECEASED_PAID", "an old run"))
-                  .ok());
+  ASSERT_TRUE(
+      store
+          .PutCase(CaseKey(kOldCase, 3702), CaseJson("2023-12-31/default-1/old", kOldCase, "BLOCK",
+                                                     0.99, "DECEASED_PAID", "an old run"))
+          .ok());
   ASSERT_TRUE(store.PutMeta("last_score_run", kRun).ok());
 }
 
@@ -203,7 +204,8 @@ TEST_F(ScreenerTest, BlocksAPeriodAlreadyPaidInTheLedger) {
   const Decision d = Screen(Request("N1", kAlive, 3702, "2024-06", kBenefit, kAccount));
   EXPECT_EQ(d.action, Action::kBlock);
   EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kDuplicateReceipt});
-  EXPECT_EQ(d.reasons[0].text, "PENSION for 2024-06 is already paid (a payment in the fund's ledger)");
+  EXPECT_EQ(d.reasons[0].text,
+            "PENSION for 2024-06 is already paid (a payment in the fund's ledger)");
 }
 
 TEST_F(ScreenerTest, AStoredPaymentIsNotADuplicateOfItself) {
@@ -234,8 +236,7 @@ TEST_F(ScreenerTest, BlocksAnAmountFarFromTheApprovedBenefit) {
   EXPECT_EQ(d.reasons[0].text,
             "amount 9,000.00 is 2.63x the approved benefit 3,421.50 (limit 1.50x)");
   // Within the ratio: paid.
-  EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-08", 400000, kAccount)).action,
-            Action::kPay);
+  EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-08", 400000, kAccount)).action, Action::kPay);
 }
 
 TEST_F(ScreenerTest, HoldsAnAccountOtherThanTheRegisteredOne) {
@@ -291,9 +292,9 @@ TEST_F(ScreenerTest, APersonRegisteredAfterOpenIsKnown) {
 }
 
 TEST_F(ScreenerTest, SurvivorBenefitsFollowADeathNotPrecedeIt) {
-  EXPECT_EQ(Screen(Request("N1", kDead, 3702, "2024-07", 100000, "S-ACC", Benefit::kSurvivor))
-                .action,
-            Action::kPay);
+  EXPECT_EQ(
+      Screen(Request("N1", kDead, 3702, "2024-07", 100000, "S-ACC", Benefit::kSurvivor)).action,
+      Action::kPay);
   const Decision d =
       Screen(Request("N2", kAlive, 3702, "2024-07", 100000, "S-ACC", Benefit::kSurvivor));
   EXPECT_EQ(d.action, Action::kHold);
@@ -301,10 +302,10 @@ TEST_F(ScreenerTest, SurvivorBenefitsFollowADeathNotPrecedeIt) {
 }
 
 TEST_F(ScreenerTest, OtherBenefitsAreComparedWithThePersonsEarlierPayments) {
-  EXPECT_EQ(Screen(Request("N1", kUnemployed, 3702, "2024-07", 150000, "U-ACC",
-                           Benefit::kUnemployment))
-                .action,
-            Action::kPay);
+  EXPECT_EQ(
+      Screen(Request("N1", kUnemployed, 3702, "2024-07", 150000, "U-ACC", Benefit::kUnemployment))
+          .action,
+      Action::kPay);
   Decision d =
       Screen(Request("N2", kUnemployed, 3702, "2024-08", 600000, "U-ACC", Benefit::kUnemployment));
   EXPECT_EQ(d.action, Action::kHold);
@@ -385,7 +386,9 @@ TEST_F(ScreenerTest, EveryDecisionIsAuditedWithItsInputs) {
   ASSERT_TRUE(store_
                   ->ScanAudit(1,
                               [&](uint64_t, std::string_view e) {
-                                entries.emplace_back(e);
+                                auto json = AuditEntryJson(e);
+                                EXPECT_TRUE(json.ok()) << json.status().ToString();
+                                entries.push_back(json.ok() ? *json : std::string());
                                 return true;
                               })
                   .ok());
@@ -401,9 +404,109 @@ TEST_F(ScreenerTest, EveryDecisionIsAuditedWithItsInputs) {
   }
   EXPECT_NE(entries[0].find("\"death_date\":\"2024-02-10\""), std::string::npos);
   EXPECT_NE(entries[1].find("\"repeated\":true"), std::string::npos);
-  auto indexed = store_->FindAudit("N1");
-  ASSERT_TRUE(indexed.ok());
-  EXPECT_EQ(indexed->first, 1u);
+}
+
+TEST_F(ScreenerTest, AuditEntriesAreCompactAndReadAsJson) {
+  Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  std::vector<std::string> raw;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](uint64_t, std::string_view e) {
+                                raw.emplace_back(e);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(raw.size(), 1u);
+  // One entry and no index key per decision (the index is rebuilt from the log at Open).
+  std::vector<std::string> index;
+  ASSERT_TRUE(store_
+                  ->ScanMeta("audit_index/",
+                             [&](std::string_view id, std::string_view) {
+                               index.emplace_back(id);
+                               return true;
+                             })
+                  .ok());
+  EXPECT_TRUE(index.empty());
+  EXPECT_LT(raw[0].size(), 120u) << "a clean PAY entry stays small";
+  EXPECT_NE(raw[0][0], '{');
+  auto json = AuditEntryJson(raw[0]);
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  for (const char* field :
+       {"\"kind\":\"screen\"", "\"v\":3", "\"payment_id\":\"N1\"", "\"region\":3702",
+        "\"benefit\":\"PENSION\"", "\"period\":\"2024-07\"", "\"amount\":\"3421.50\"",
+        "\"action\":\"PAY\"", "\"risk\":0.0000", "\"facts\":\"kra\"", "\"approved\":\"3421.50\"",
+        "\"policy\":\"default-1\""}) {
+    EXPECT_NE(json->find(field), std::string::npos) << field << " in " << *json;
+  }
+  EXPECT_TRUE(nlohmann::json::parse(*json, nullptr, false).is_object()) << *json;
+  // Text entries (another writer's) pass through; a damaged binary entry is an error.
+  EXPECT_EQ(*AuditEntryJson(R"({"log":"console"})"), R"({"log":"console"})");
+  EXPECT_FALSE(AuditEntryJson(raw[0].substr(0, raw[0].size() - 3)).ok());
+  EXPECT_FALSE(AuditEntryJson(raw[0].substr(0, 2)).ok());
+}
+
+TEST_F(ScreenerTest, APaymentIdWithAQuoteIsAuditedAsJsonAndRepeatsAfterARestart) {
+  // A binary entry with a quote in it could pass for a console entry ("log":"console").
+  const PaymentRequest r =
+      Request("Q\"log\":\"console\"", kAlive, 3702, "2024-07", kBenefit, "OTHER");
+  const Decision first = Screen(r);
+  std::string entry;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](uint64_t, std::string_view e) {
+                                entry = e;
+                                return false;
+                              })
+                  .ok());
+  ASSERT_FALSE(entry.empty());
+  EXPECT_EQ(entry[0], '{');
+  EXPECT_TRUE(nlohmann::json::parse(entry, nullptr, false).is_object()) << entry;
+  OpenScreener();
+  const Decision again = Screen(r);
+  EXPECT_TRUE(again.repeated);
+  EXPECT_EQ(again.action, first.action);
+  ASSERT_EQ(again.reasons.size(), first.reasons.size());
+  EXPECT_EQ(again.reasons[0].text, first.reasons[0].text);
+}
+
+TEST_F(ScreenerTest, BatchDecisionsSurviveARestart) {
+  std::vector<PaymentRequest> batch = {
+      Request("R1", kAlive, 3702, "2024-07", kBenefit, kAccount),
+      Request("R2", kDead, 3702, "2024-07", kBenefit, kAccount),
+      Request("R3", kCaseHold, 3702, "2024-07", kBenefit, kAccount),
+  };
+  std::vector<Result<Decision>> first, again;
+  ASSERT_TRUE(screener_->ScreenBatch(batch, &first).ok());
+  OpenScreener();
+  batch.push_back(Request("R1", kAlive, 3702, "2024-07", 500000, kAccount));  // other content
+  ASSERT_TRUE(screener_->ScreenBatch(batch, &again).ok());
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(again[i]->repeated) << i;
+    EXPECT_EQ(again[i]->action, first[i]->action) << i;
+    EXPECT_EQ(again[i]->risk, first[i]->risk) << i;
+    EXPECT_EQ(JoinReasonTexts(again[i]->reasons, "|"), JoinReasonTexts(first[i]->reasons, "|"));
+    EXPECT_EQ(again[i]->patterns, first[i]->patterns);
+  }
+  EXPECT_TRUE(HasCheck(*again[3], ScreenCheck::kPaymentIdReused));
+  // The reuse and the repeats are audited, and the first decisions stay the ones found.
+  OpenScreener();
+  EXPECT_EQ(Screen(batch[0]).action, Action::kPay);
+  EXPECT_TRUE(Screen(batch[0]).repeated);
+}
+
+TEST_F(ScreenerTest, ASecondScreenerOnTheStoreSeesTheFirstOnesDecisions) {
+  auto other = Screener::Open(*store_, Policy::Defaults());
+  ASSERT_TRUE(other.ok());
+  const PaymentRequest r = Request("S1", kAlive, 3702, "2024-07", kBenefit, kAccount);
+  const Decision first = Screen(r);
+  EXPECT_EQ(first.action, Action::kPay);
+  auto again = (*other)->Screen(r);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->repeated);
+  EXPECT_EQ(again->action, Action::kPay);
+  auto changed = (*other)->Screen(Request("S1", kAlive, 3702, "2024-07", 500000, kAccount));
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(HasCheck(*changed, ScreenCheck::kPaymentIdReused));
 }
 
 TEST_F(ScreenerTest, DeferredAuditIsWrittenByFlush) {
@@ -473,8 +576,8 @@ TEST_F(ScreenerTest, ConcurrentScreeningWhileIngestWrites) {
   std::thread ingest([&] {
     for (int i = 0; i < 60 && !stop; ++i) {
       RecordBatch batch;
-      batch.Add(Payment(testing::Name("I", i), kTwoRegions, 3706, "2023-01", 200000,
-                        "6222000099990000"));
+      batch.Add(
+          Payment(testing::Name("I", i), kTwoRegions, 3706, "2023-01", 200000, "6222000099990000"));
       if (i == 30) batch.Add(Registry(kAlive, RegistryEvent::kDeath, "2024-07-01", "2024-07-02"));
       ASSERT_TRUE(store_->Write(batch).ok());
       if (i == 30) death_written = true;
@@ -486,9 +589,9 @@ TEST_F(ScreenerTest, ConcurrentScreeningWhileIngestWrites) {
     platform.emplace_back([&, t] {
       for (int i = 0; i < 150; ++i) {
         const bool after = death_written.load();
-        auto d = screener_->Screen(Request(testing::Name(testing::Name("C", t) + "-", i),
-                                           kAlive, 3702, i % 2 ? "2024-09" : "2024-10",
-                                           kBenefit, kAccount));
+        auto d =
+            screener_->Screen(Request(testing::Name(testing::Name("C", t) + "-", i), kAlive, 3702,
+                                      i % 2 ? "2024-09" : "2024-10", kBenefit, kAccount));
         ASSERT_TRUE(d.ok()) << d.status().ToString();
         if (after) {
           (d->action == Action::kBlock ? blocked_after_death : paid_after_death)++;
@@ -534,7 +637,23 @@ TEST(ScreenerSecondaryTest, FollowsARunningIngestAndAuditsToItsOwnStore) {
   screener->reset();
   auto audit = Store::Open(testing::StoreAt(dir / "audit"));
   ASSERT_TRUE(audit.ok());
-  EXPECT_TRUE((*audit)->FindAudit("N1").ok());
+  std::string first;
+  ASSERT_TRUE((*audit)
+                  ->ScanAudit(1,
+                              [&](uint64_t, std::string_view e) {
+                                first = AuditEntryJson(e).value();
+                                return false;
+                              })
+                  .ok());
+  EXPECT_NE(first.find("\"payment_id\":\"N1\""), std::string::npos) << first;
+  audit->reset();
+  // A restart finds the decision in the screener's own audit store.
+  auto reopened = Screener::Open(where, Policy::Defaults(), options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto repeat = (*reopened)->Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_TRUE(repeat->repeated);
+  EXPECT_EQ(repeat->action, Action::kPay);
 }
 
 TEST(ScreenerScoreRunTest, ReadsTheCasesAScoreRunWrites) {
