@@ -985,9 +985,9 @@ Status Screener::Rebuild() {
                                            version.value_or(screen::kNeverChecked), fresh.get()));
   std::unique_lock lock(impl_->state_mu);
   // Passes decided since the first build still count against the new state's periods.
-  for (PersonState& p : fresh->persons) {
+  fresh->ForEachPerson([&](PersonState& p) {
     const PersonState* old = impl_->state->Find(p.person_key);
-    if (old == nullptr) continue;
+    if (old == nullptr) return;
     const int shift = MonthNumber(fresh->anchor) - MonthNumber(impl_->state->anchor);
     for (size_t b = 0; b < screen::kBenefits; ++b) {
       const uint64_t passed = old->passed[b];
@@ -995,7 +995,7 @@ Status Screener::Rebuild() {
                     : shift >= 0                ? passed >> shift
                                                 : passed << -shift;
     }
-  }
+  });
   impl_->state = std::move(fresh);
   return Status::Ok();
 }
@@ -1003,7 +1003,7 @@ Status Screener::Rebuild() {
 ScreenerStats Screener::stats() const {
   ScreenerStats s;
   std::shared_lock lock(impl_->state_mu);
-  s.persons = impl_->state->persons.size();
+  s.persons = impl_->state->person_count;
   s.build_seconds = impl_->state->build_seconds;
   s.state_bytes = impl_->state->Bytes() + impl_->persisted.Bytes();
   s.screened = impl_->screened.load();

@@ -100,12 +100,17 @@ struct PersonState {
 class ScreeningState {
  public:
   static constexpr size_t kStripes = 4096;
+  // An index slot holds (part << kIndexBits) | (index in part + 1); 0 = empty.
+  static constexpr int kIndexBits = 26;
 
   Month anchor{};
   int window_months = 24;
   uint64_t built_version = 0;
   std::string score_run;
-  std::vector<PersonState> persons;  // sorted by person key
+  // The persons, one vector per key range of the build (ranges and persons in key order): kept
+  // as built, so the build never copies a million states into one vector.
+  std::vector<std::vector<PersonState>> parts;
+  size_t person_count = 0;
   std::vector<LastRunCase> cases;
   double build_seconds = 0;
 
@@ -121,13 +126,22 @@ class ScreeningState {
   // A state for a person not in the built state (created empty on first use).
   PersonState* Overflow(uint64_t person_key);
   std::mutex& stripe(uint64_t person_key) { return stripes_[person_key % kStripes]; }
-  // Builds the open-addressing index over `persons` (after they are filled).
+  // Builds the open-addressing index over `parts` (after they are filled).
   void BuildIndex();
+  template <typename Visit>
+  void ForEachPerson(Visit&& visit) {
+    for (auto& part : parts) {
+      for (PersonState& p : part) visit(p);
+    }
+  }
   size_t Bytes() const;
 
  private:
-  std::vector<uint32_t> slots_;  // open addressing: index + 1, 0 = empty
+  // Open addressing whose home slot is the key's top bits: keys in order probe slots in
+  // order, so a batch (sorted by person key) walks the index and the parts sequentially.
+  std::vector<uint32_t> slots_;
   uint64_t slot_mask_ = 0;
+  int slot_shift_ = 64;
   std::array<std::mutex, kStripes> stripes_;
   std::mutex overflow_mu_;
   std::unordered_map<uint64_t, std::unique_ptr<PersonState>> overflow_;

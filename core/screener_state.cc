@@ -254,30 +254,7 @@ struct AggregateFacts {
 // those with a registration and those with events.
 Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningState& state,
                   uint64_t version, uint64_t first, uint64_t last, std::vector<PersonState>* out) {
-  // Registrations, grouped by person key (the scan is in key order).
-  std::vector<PersonState> registered;
-  std::vector<Registration> regs;
-  uint64_t regs_key = 0;
-  auto flush_regs = [&] {
-    if (regs.empty()) return;
-    PersonState& p = registered.emplace_back();
-    p.person_key = regs_key;
-    SetRegistrations(regs, &p);
-    regs.clear();
-  };
-  VIGIL_RETURN_IF_ERROR(store.ScanPersonsInRange(
-      first, last,
-      [&](const PersonRecord& r) {
-        const uint64_t key = PersonKey(r.person_id);
-        if (key != regs_key) flush_regs();
-        regs_key = key;
-        regs.push_back(RegistrationOf(r));
-        return true;
-      },
-      snapshot));
-  flush_regs();
-
-  // Aggregates: who has events, and the counts the freshness check compares later.
+  // Aggregates first: who has events, and the counts the freshness check compares later.
   std::vector<AggregateFacts> facts;
   MonthAggregate sum;
   uint64_t sum_key = 0;
@@ -306,25 +283,43 @@ Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningS
       snapshot));
   flush_sum();
 
-  // The union, in key order, with the aggregate facts beside each person (or none).
+  // Then the registrations (grouped by person key: the scan is in key order), merged with the
+  // persons who only have events, each state written once in its final place.
   out->clear();
-  out->reserve(std::max(registered.size(), facts.size()));
+  out->reserve(facts.size() + facts.size() / 32 + 16);
   std::vector<int32_t> fact_of;  // index into facts per person, -1 when none
   fact_of.reserve(out->capacity());
-  size_t i = 0, j = 0;
-  while (i < registered.size() || j < facts.size()) {
-    const bool take_reg = j == facts.size() || (i < registered.size() &&
-                                                registered[i].person_key <= facts[j].person_key);
-    const bool take_fact = i == registered.size() ||
-                           (j < facts.size() && facts[j].person_key <= registered[i].person_key);
-    if (take_reg) {
-      out->push_back(std::move(registered[i++]));
-    } else {
+  size_t j = 0;
+  auto events_only_before = [&](uint64_t key, bool all) {
+    for (; j < facts.size() && (all || facts[j].person_key < key); ++j) {
       out->emplace_back().person_key = facts[j].person_key;
+      fact_of.push_back(static_cast<int32_t>(j));
     }
-    fact_of.push_back(take_fact ? static_cast<int32_t>(j++) : -1);
-  }
-  std::vector<PersonState>().swap(registered);
+  };
+  std::vector<Registration> regs;
+  uint64_t regs_key = 0;
+  auto flush_regs = [&] {
+    if (regs.empty()) return;
+    events_only_before(regs_key, false);
+    PersonState& p = out->emplace_back();
+    p.person_key = regs_key;
+    SetRegistrations(regs, &p);
+    const bool has_facts = j < facts.size() && facts[j].person_key == regs_key;
+    fact_of.push_back(has_facts ? static_cast<int32_t>(j++) : -1);
+    regs.clear();
+  };
+  VIGIL_RETURN_IF_ERROR(store.ScanPersonsInRange(
+      first, last,
+      [&](const PersonRecord& r) {
+        const uint64_t key = PersonKey(r.person_id);
+        if (key != regs_key) flush_regs();
+        regs_key = key;
+        regs.push_back(RegistrationOf(r));
+        return true;
+      },
+      snapshot));
+  flush_regs();
+  events_only_before(0, true);
   for (size_t k = 0; k < out->size(); ++k) {
     PersonState& p = (*out)[k];
     p.checked_version = version;
@@ -393,10 +388,12 @@ uint64_t AccountHash(std::string_view account) {
 
 PersonState* ScreeningState::Find(uint64_t person_key) {
   if (slots_.empty()) return nullptr;
-  for (uint64_t s = person_key & slot_mask_;; s = (s + 1) & slot_mask_) {
+  constexpr uint32_t kIndexMask = (uint32_t{1} << kIndexBits) - 1;
+  for (uint64_t s = person_key >> slot_shift_;; s = (s + 1) & slot_mask_) {
     const uint32_t v = slots_[s];
     if (v == 0) return nullptr;
-    if (persons[v - 1].person_key == person_key) return &persons[v - 1];
+    PersonState& p = parts[v >> kIndexBits][(v & kIndexMask) - 1];
+    if (p.person_key == person_key) return &p;
   }
 }
 
@@ -412,19 +409,27 @@ PersonState* ScreeningState::Overflow(uint64_t person_key) {
 }
 
 void ScreeningState::BuildIndex() {
-  const size_t capacity = std::bit_ceil(std::max<size_t>(16, persons.size() * 2));
+  person_count = 0;
+  for (const auto& part : parts) person_count += part.size();
+  const size_t capacity = std::bit_ceil(std::max<size_t>(16, person_count * 2));
   slots_.assign(capacity, 0);
   slot_mask_ = capacity - 1;
-  for (size_t i = 0; i < persons.size(); ++i) {
-    uint64_t s = persons[i].person_key & slot_mask_;
-    while (slots_[s] != 0) s = (s + 1) & slot_mask_;
-    slots_[s] = static_cast<uint32_t>(i + 1);
+  slot_shift_ = 64 - std::countr_zero(capacity);
+  for (size_t part = 0; part < parts.size(); ++part) {
+    for (size_t i = 0; i < parts[part].size(); ++i) {
+      uint64_t s = parts[part][i].person_key >> slot_shift_;
+      while (slots_[s] != 0) s = (s + 1) & slot_mask_;
+      slots_[s] = static_cast<uint32_t>((part << kIndexBits) | (i + 1));
+    }
   }
 }
 
 size_t ScreeningState::Bytes() const {
-  size_t bytes = persons.capacity() * sizeof(PersonState) + slots_.capacity() * sizeof(uint32_t);
-  for (const PersonState& p : persons) bytes += p.HeapBytes();
+  size_t bytes = slots_.capacity() * sizeof(uint32_t);
+  for (const auto& part : parts) {
+    bytes += part.capacity() * sizeof(PersonState);
+    for (const PersonState& p : part) bytes += p.HeapBytes();
+  }
   for (const LastRunCase& c : cases) {
     bytes += sizeof(LastRunCase) + c.patterns.capacity();
     for (const auto& r : c.reasons) bytes += sizeof(std::string) + r.capacity();
@@ -491,14 +496,14 @@ Status BuildState(const Store& store, const ScreenerOptions& options, uint64_t v
         });
   });
   if (failed) return first_error;
-  size_t total = 0;
-  for (const auto& part : parts) total += part.size();
-  state->persons.clear();
-  state->persons.reserve(total);
-  for (auto& part : parts) {
-    std::move(part.begin(), part.end(), std::back_inserter(state->persons));
-    std::vector<PersonState>().swap(part);
+  // The index addresses a person by (range, index) in kIndexBits: a range holding more
+  // (67 million persons in 1/64 of the key space) is beyond any city.
+  for (const auto& part : parts) {
+    if (part.size() >= (size_t{1} << ScreeningState::kIndexBits)) {
+      return Status::FailedPrecondition("screening state: too many persons in one key range");
+    }
   }
+  state->parts = std::move(parts);
   state->BuildIndex();
   VIGIL_RETURN_IF_ERROR(LoadCases(store, snapshot.get(), state));
   state->build_seconds =
