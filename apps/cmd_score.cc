@@ -18,6 +18,7 @@ struct ScoreArgs {
   std::string out;
   std::string policy;
   bool verbose = false;
+  bool reference_loader = false;
 };
 
 int RunScore(const ScoreArgs& args) {
@@ -30,6 +31,7 @@ int RunScore(const ScoreArgs& args) {
   ScoreOptions options;
   options.as_of = inputs->as_of;
   options.out_dir = args.out;
+  options.reference_loader = args.reference_loader;
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t done, uint64_t total, const char* phase) {
       progress.Update(done, total, "persons", phase);
@@ -84,6 +86,9 @@ void AddScoreCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out, "Output folder")->required();
   cmd->add_option("--policy", args->policy, "policy.json (defaults of the contract if absent)");
   cmd->add_flag("--verbose", args->verbose, "Print per-stage timings");
+  cmd->add_flag("--reference-loader", args->reference_loader,
+                "Read histories with one seek per person (the original, slower loader; same "
+                "decisions): the baseline the fast path is measured and tested against");
   cmd->callback([args, &exit_code] { exit_code = RunScore(*args); });
 }
 

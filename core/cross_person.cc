@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "person_features.h"
 #include "vigil/rules.h"
 
 namespace vigil {
@@ -68,6 +69,7 @@ CrossPersonFactsBuilder::CrossPersonFactsBuilder(CrossPersonFactsBuilder&&) noex
 CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuilder&&) noexcept =
     default;
 
+// Reads only the kinds CrossPersonFactsReads names (keep the two in step).
 void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
   const uint64_t key = KeyOf(h);
   const auto known_by = Days(as_of);
@@ -84,8 +86,14 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
       }
     }
   }
+  // A person is paid into the same account month after month: noting it again would change
+  // nothing (Note keeps a person once per key), so only a change of account costs a lookup.
+  const std::string* last_account = nullptr;
   for (const PaymentRecord& p : h.payments) {
-    if (Days(p.paid_date) <= known_by) Note(impl_->account, p.bank_account, key);
+    if (Days(p.paid_date) > known_by) continue;
+    if (last_account != nullptr && *last_account == p.bank_account) continue;
+    Note(impl_->account, p.bank_account, key);
+    last_account = &p.bank_account;
   }
   for (const SignalRecord& s : h.signals) {
     if (DateOf(s.occurred_at) > as_of) break;
@@ -98,6 +106,23 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     impl_->doctor[a.doctor_id].emplace_back(
         key, a.grade >= 1 && a.grade <= policy.retirement.disability_max_grade);
   }
+}
+
+bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations) {
+  // Add reads no registry event, and contributions only behind a special-job retirement.
+  switch (kind) {
+    case EventKind::kRegistry:
+      return false;
+    case EventKind::kContribution:
+      return std::any_of(registrations.begin(), registrations.end(), [](const PersonRecord& r) {
+        return r.retirement_type == RetirementType::kSpecialJob;
+      });
+    case EventKind::kPayment:
+    case EventKind::kSignal:
+    case EventKind::kAppraisal:
+      return true;
+  }
+  return true;
 }
 
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {

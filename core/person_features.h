@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "vigil/logistic_model.h"
 #include "vigil/policy.h"
 #include "vigil/rules.h"
+#include "vigil/store.h"
 
 namespace vigil {
 
@@ -65,6 +67,11 @@ void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size
 // are heavy-tailed for honest people (long silences, few signals), which would drown the
 // profile's outliers.
 const std::vector<size_t>& AnomalyModelColumns();
+
+// Whether CrossPersonFactsBuilder::Add reads events of `kind` for a person with these
+// registrations (defined beside Add, which it must follow): the first pass of vigil score
+// decodes only those.
+bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations);
 
 // Fills monthly_benefit and primary_region from the registrations.
 void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);

@@ -153,6 +153,34 @@ Result<AppraisalRecord> EventView::AsAppraisal() const {
 }
 Result<AnyRecord> EventView::Decode() const { return storage::DecodeEvent(kind, value); }
 
+namespace {
+template <typename T>
+Status CheckKindInto(const EventView& v, EventKind want, T* out,
+                     Status (*decode)(std::string_view, T*)) {
+  if (v.kind != want) {
+    return Status::InvalidArgument("event is a " + std::string(EventKindName(v.kind)) + ", not a " +
+                                   std::string(EventKindName(want)));
+  }
+  return decode(v.value, out);
+}
+}  // namespace
+
+Status EventView::DecodeInto(ContributionRecord* out) const {
+  return CheckKindInto(*this, EventKind::kContribution, out, &storage::DecodeContributionInto);
+}
+Status EventView::DecodeInto(PaymentRecord* out) const {
+  return CheckKindInto(*this, EventKind::kPayment, out, &storage::DecodePaymentInto);
+}
+Status EventView::DecodeInto(SignalRecord* out) const {
+  return CheckKindInto(*this, EventKind::kSignal, out, &storage::DecodeSignalInto);
+}
+Status EventView::DecodeInto(RegistryRecord* out) const {
+  return CheckKindInto(*this, EventKind::kRegistry, out, &storage::DecodeRegistryInto);
+}
+Status EventView::DecodeInto(AppraisalRecord* out) const {
+  return CheckKindInto(*this, EventKind::kAppraisal, out, &storage::DecodeAppraisalInto);
+}
+
 // ---------------------------------------------------------------- Store::Impl
 
 struct Store::Impl {

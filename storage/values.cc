@@ -45,6 +45,16 @@ class Decoder {
     if (ok_ && !reader_.String(&s)) Fail("truncated string");
     return ok_ ? std::string(s) : std::string();
   }
+  // Assigns into `out`, reusing its buffer: decoding into recycled records allocates nothing.
+  void StrInto(std::string* out) {
+    std::string_view s;
+    if (ok_ && !reader_.String(&s)) Fail("truncated string");
+    if (ok_) {
+      out->assign(s);
+    } else {
+      out->clear();
+    }
+  }
   int64_t Int() {
     int64_t v = 0;
     if (ok_ && !reader_.Signed(&v)) Fail("truncated integer");
@@ -91,9 +101,13 @@ class Decoder {
 
   template <typename T>
   Result<T> Finish(T value) {
+    VIGIL_RETURN_IF_ERROR(Finish());
+    return value;
+  }
+  Status Finish() {
     if (ok_ && !reader_.done()) Fail("trailing bytes");
     if (!ok_) return Status::Corruption(std::string(what_) + " value: " + error_);
-    return value;
+    return Status::Ok();
   }
 
  private:
@@ -300,14 +314,14 @@ Result<PersonRecord> DecodePerson(std::string_view value) {
   return d.Finish(std::move(r));
 }
 
-Result<ContributionRecord> DecodeContribution(std::string_view value) {
+Status DecodeContributionInto(std::string_view value, ContributionRecord* out) {
   Decoder d(value, "contribution");
   d.Header(/*event=*/true);
-  ContributionRecord r;
-  r.person_id = d.Str();
+  ContributionRecord& r = *out;
+  d.StrInto(&r.person_id);
   r.region = d.Region();
-  r.employer_id = d.Str();
-  r.industry = d.Str();
+  d.StrInto(&r.employer_id);
+  d.StrInto(&r.industry);
   r.job_type = d.Code<JobType>();
   r.start_month = d.MonthField();
   r.end_month = d.MonthField();
@@ -316,63 +330,88 @@ Result<ContributionRecord> DecodeContribution(std::string_view value) {
   r.paid_date = d.DateField();
   r.recorded_at = TimestampFromSeconds(d.known_at());
   r.id_checksum_ok = d.Bool();
-  return d.Finish(std::move(r));
+  return d.Finish();
 }
 
-Result<PaymentRecord> DecodePayment(std::string_view value) {
+Status DecodePaymentInto(std::string_view value, PaymentRecord* out) {
   Decoder d(value, "payment");
   d.Header(/*event=*/true);
-  PaymentRecord r;
-  r.payment_id = d.Str();
-  r.person_id = d.Str();
+  PaymentRecord& r = *out;
+  d.StrInto(&r.payment_id);
+  d.StrInto(&r.person_id);
   r.region = d.Region();
   r.benefit = d.Code<Benefit>();
   r.period = d.MonthField();
   r.amount = Money::FromFen(d.Int());
-  r.bank_account = d.Str();
+  d.StrInto(&r.bank_account);
   r.channel = d.Code<Channel>();
   r.paid_date = d.DateField();
   r.id_checksum_ok = d.Bool();
-  return d.Finish(std::move(r));
+  return d.Finish();
 }
 
-Result<SignalRecord> DecodeSignal(std::string_view value) {
+Status DecodeSignalInto(std::string_view value, SignalRecord* out) {
   Decoder d(value, "signal");
   d.Header(/*event=*/true);
-  SignalRecord r;
-  r.person_id = d.Str();
+  SignalRecord& r = *out;
+  d.StrInto(&r.person_id);
   r.source = d.Code<SignalSource>();
   r.occurred_at = d.Time();
-  r.place = d.Str();
-  r.detail = d.Str();
-  return d.Finish(std::move(r));
+  d.StrInto(&r.place);
+  d.StrInto(&r.detail);
+  return d.Finish();
 }
 
-Result<RegistryRecord> DecodeRegistry(std::string_view value) {
+Status DecodeRegistryInto(std::string_view value, RegistryRecord* out) {
   Decoder d(value, "registry");
   d.Header(/*event=*/true);
-  RegistryRecord r;
-  r.person_id = d.Str();
+  RegistryRecord& r = *out;
+  d.StrInto(&r.person_id);
   r.event = d.Code<RegistryEvent>();
   r.event_date = d.DateField();
   r.reported_date = d.DateField();
-  r.detail = d.Str();
-  return d.Finish(std::move(r));
+  d.StrInto(&r.detail);
+  return d.Finish();
 }
 
-Result<AppraisalRecord> DecodeAppraisal(std::string_view value) {
+Status DecodeAppraisalInto(std::string_view value, AppraisalRecord* out) {
   Decoder d(value, "appraisal");
   d.Header(/*event=*/true);
-  AppraisalRecord r;
-  r.person_id = d.Str();
+  AppraisalRecord& r = *out;
+  d.StrInto(&r.person_id);
   r.appraisal_date = d.DateField();
-  r.hospital_id = d.Str();
-  r.doctor_id = d.Str();
+  d.StrInto(&r.hospital_id);
+  d.StrInto(&r.doctor_id);
   const uint64_t grade = d.UInt();
   d.Check(grade >= 1 && grade <= 10, "bad grade");
   r.grade = static_cast<uint8_t>(grade);
   r.conclusion = d.Code<Conclusion>();
-  return d.Finish(std::move(r));
+  return d.Finish();
+}
+
+namespace {
+template <typename T>
+Result<T> DecodeFresh(std::string_view value, Status (*decode)(std::string_view, T*)) {
+  T r;
+  VIGIL_RETURN_IF_ERROR(decode(value, &r));
+  return r;
+}
+}  // namespace
+
+Result<ContributionRecord> DecodeContribution(std::string_view value) {
+  return DecodeFresh(value, &DecodeContributionInto);
+}
+Result<PaymentRecord> DecodePayment(std::string_view value) {
+  return DecodeFresh(value, &DecodePaymentInto);
+}
+Result<SignalRecord> DecodeSignal(std::string_view value) {
+  return DecodeFresh(value, &DecodeSignalInto);
+}
+Result<RegistryRecord> DecodeRegistry(std::string_view value) {
+  return DecodeFresh(value, &DecodeRegistryInto);
+}
+Result<AppraisalRecord> DecodeAppraisal(std::string_view value) {
+  return DecodeFresh(value, &DecodeAppraisalInto);
 }
 
 namespace {
@@ -385,11 +424,16 @@ Result<AnyRecord> Widen(Result<T> r) {
 
 Result<AnyRecord> DecodeEvent(EventKind kind, std::string_view value) {
   switch (kind) {
-    case EventKind::kContribution: return Widen(DecodeContribution(value));
-    case EventKind::kPayment: return Widen(DecodePayment(value));
-    case EventKind::kSignal: return Widen(DecodeSignal(value));
-    case EventKind::kRegistry: return Widen(DecodeRegistry(value));
-    case EventKind::kAppraisal: return Widen(DecodeAppraisal(value));
+    case EventKind::kContribution:
+      return Widen(DecodeContribution(value));
+    case EventKind::kPayment:
+      return Widen(DecodePayment(value));
+    case EventKind::kSignal:
+      return Widen(DecodeSignal(value));
+    case EventKind::kRegistry:
+      return Widen(DecodeRegistry(value));
+    case EventKind::kAppraisal:
+      return Widen(DecodeAppraisal(value));
   }
   return Status::Corruption("events value: unknown kind");
 }

@@ -59,6 +59,13 @@ Result<SignalRecord> DecodeSignal(std::string_view value);
 Result<RegistryRecord> DecodeRegistry(std::string_view value);
 Result<AppraisalRecord> DecodeAppraisal(std::string_view value);
 Result<AnyRecord> DecodeEvent(EventKind kind, std::string_view value);
+// Same, decoding into an existing record whose string buffers are reused (no allocation once
+// they are large enough). On error `*out` is left partly written.
+Status DecodeContributionInto(std::string_view value, ContributionRecord* out);
+Status DecodePaymentInto(std::string_view value, PaymentRecord* out);
+Status DecodeSignalInto(std::string_view value, SignalRecord* out);
+Status DecodeRegistryInto(std::string_view value, RegistryRecord* out);
+Status DecodeAppraisalInto(std::string_view value, AppraisalRecord* out);
 
 // Known-at seconds of an events value, read from its fixed header. False on bad bytes.
 bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds);

@@ -44,6 +44,11 @@ struct ScoreOptions {
   uint64_t forest_seed = 1;
   // Write the cases into the store as well. Default: true.
   bool store_cases = true;
+  // Read each person's history with a seek of its own and fresh records (the original
+  // loader), instead of one sequential scan per key range with recycled records. The
+  // decisions are the same either way; this is the reference the fast path is tested against.
+  // Default: false.
+  bool reference_loader = false;
   // Called now and then with (persons done, persons in all, pass name); may be empty.
   std::function<void(uint64_t, uint64_t, const char*)> progress;
 };

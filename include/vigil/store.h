@@ -288,6 +288,13 @@ struct EventView {
   Result<RegistryRecord> AsRegistry() const;
   Result<AppraisalRecord> AsAppraisal() const;
   Result<AnyRecord> Decode() const;
+  // Same, into an existing record whose string buffers are reused: a scan that recycles its
+  // records decodes without allocating. On error `*out` is left partly written.
+  Status DecodeInto(ContributionRecord* out) const;
+  Status DecodeInto(PaymentRecord* out) const;
+  Status DecodeInto(SignalRecord* out) const;
+  Status DecodeInto(RegistryRecord* out) const;
+  Status DecodeInto(AppraisalRecord* out) const;
 };
 
 // Which events a history visit returns. Times are inclusive; known_by filters on known-at.
