@@ -403,6 +403,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       std::max(1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)));
   int first_month = INT32_MIN;
   int last_month_any = INT32_MIN;
+  // The person's own rhythm of life signs: the last one and the longest pause between two.
+  int last_life = INT32_MIN, longest_life_gap = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;
@@ -410,6 +412,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (first_month == INT32_MIN) first_month = month;
     if (IsLifeSign(s, policy, facts)) last_month_any = month;
     if (!IsLifeSign(s, policy, facts) || !IsLifeSource(s.source)) continue;
+    if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
+    last_life = day;
     auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
     if (!IsEpisodic(s.source)) track(Stream::kLife);
     if (IsBodySign(s.source) && !IsEpisodic(s.source)) track(Stream::kBody);
@@ -467,7 +471,17 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   f.medical_break = d.medical_break ? 1.0 : 0.0;
   int life_period_count = 0;
   for (const bool active : life_periods) life_period_count += active ? 1 : 0;
-  const bool card_life = life_periods[0] && life_period_count >= cp.life_min_periods;
+  // Card life over the window: life signs in enough of its periods, and either one in the
+  // latest period or a pause since the last one that the person's own past already had (no
+  // longer than their longest earlier pause between life signs, and no older than the
+  // half-life of card evidence). Someone whose pharmacy visits come every few months is not
+  // asked merely because the latest quarter fell between two visits; a pause longer than any
+  // before is not taken as life.
+  const int life_pause = last_life == INT32_MIN ? INT32_MAX : today - last_life;
+  const bool pause_in_rhythm =
+      last_life != INT32_MIN && life_pause <= longest_life_gap && life_pause <= cp.half_life_days;
+  const bool card_life =
+      (life_periods[0] || pause_in_rhythm) && life_period_count >= cp.life_min_periods;
   // Habit change (policy: certification.habit_*): card use in the recent period (after the
   // last body sign) against the year up to the last body sign, when the person was surely the
   // one using the cards. Without any body sign, against the year before the recent period.
@@ -626,10 +640,14 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                FormatFixed(r.score) + ")";
   } else if (card_life) {
     r.outcome = Certification::kCertified;
-    r.reason = "life signs (medical, transit, travel, care) in " +
-               std::to_string(life_period_count) + " of the window's " +
-               std::to_string(life_periods.size()) + " periods including the latest, consistent " +
-               "with the person's own past (evidence " + FormatFixed(r.score) + ")";
+    r.reason =
+        "life signs (medical, transit, travel, care) in " + std::to_string(life_period_count) +
+        " of the window's " + std::to_string(life_periods.size()) + " periods " +
+        (life_periods[0] ? std::string("including the latest")
+                         : "up to " + FormatDate(DateFromDay(last_life)) + ", a pause of " +
+                               std::to_string(life_pause) + " days within the " +
+                               std::to_string(longest_life_gap) + " the person already had") +
+        ", consistent with the person's own past (evidence " + FormatFixed(r.score) + ")";
   } else {
     r.outcome = Certification::kNeedsActive;
     const bool card_only = last_in_person == INT32_MIN || !in_person_window;

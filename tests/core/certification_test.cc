@@ -261,6 +261,47 @@ TEST(CertificationTest, CardLifeInHalfTheWindowIncludingTheLatestCertifies) {
   EXPECT_FALSE(r.doubts.any());
 }
 
+// A pharmacy every four months or so: the latest quarter can fall between two visits. A pause
+// since the last life sign no longer than the person's own longest earlier pause (and within
+// the half-life of card evidence) is their rhythm, and certifies; a longer pause is asked.
+TEST(CertificationTest, PauseWithinThePersonsOwnRhythmKeepsCardLife) {
+  PersonHistory h = PhoneAndBank();
+  for (const char* at : {"2025-11-10T10:00:00", "2026-03-15T10:00:00", "2026-07-01T10:00:00"}) {
+    h.signals.push_back(Signal(SignalSource::kMedicalSettlement, at, "pharm-1"));
+  }
+  Finish(h);
+  // Pauses of 125 and 108 days before; 122 days since 2026-07-01.
+  CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.doubts.any());
+  EXPECT_NE(r.reason.find("up to 2026-07-01, a pause of 122 days within the 125"),
+            std::string::npos)
+      << r.reason;
+  // Boundary: a pause of exactly 125 days certifies, 126 is asked.
+  EXPECT_EQ(Certify(h, Policy::Defaults(), D("2026-11-03")).outcome, Certification::kCertified);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), D("2026-11-04")).outcome, Certification::kNeedsActive);
+
+  // Monthly visits up to June, none for 145 days since: longer than any pause before.
+  PersonHistory stopped = PhoneAndBank();
+  Repeat(stopped, SignalSource::kMedicalSettlement, D("2025-11-10"), D("2026-06-10"), 30, 9,
+         "pharm-1");
+  Finish(stopped);
+  r = Certify(stopped, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+
+  // A pause within the person's rhythm (228 days before) but older than the half-life of card
+  // evidence (certification.half_life_days, 180) is asked; with a longer half-life it certifies.
+  PersonHistory sparse = PhoneAndBank();
+  for (const char* at : {"2025-04-01T10:00:00", "2025-11-15T10:00:00", "2026-04-20T10:00:00"}) {
+    sparse.signals.push_back(Signal(SignalSource::kMedicalSettlement, at, "pharm-1"));
+  }
+  Finish(sparse);
+  EXPECT_EQ(Certify(sparse, Policy::Defaults(), kAsOf).outcome, Certification::kNeedsActive);
+  Policy slow = Policy::Defaults();
+  slow.certification.half_life_days = 200;
+  EXPECT_EQ(Certify(sparse, slow, kAsOf).outcome, Certification::kCertified);
+}
+
 // A bus card used every few days for 16 months stops; phone and bank go on for 8 months:
 // improbable for this person's own rhythm.
 TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
