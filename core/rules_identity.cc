@@ -142,9 +142,12 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     if (!at_counter) {
       hit.strength = (stopped ? 0.85 : 0.55) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
     } else {
-      // Someone was at a counter, but the pensioner's own use of the account ended there: an
-      // honest change to an account the person uses less looks the same, so context alone.
-      hit.strength = 0.45 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+      // Someone with the person's id card was at a counter, and the pensioner's own use of the
+      // pension account ended there, improbably for their own rhythm: the pension now reaches
+      // an account nobody uses with the person's card. An honest change moves the person's
+      // card use to the new account (the pension account the bank reports on), so it does not
+      // end; reported, at a lower strength than a switch with no visit at all.
+      hit.strength = 0.6 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
     }
     hit.strength = std::min(hit.strength, 0.95);
     hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";
