@@ -2,6 +2,7 @@
 // writer. The state itself is built in screener_state.cc; docs/screening.md explains the design.
 #include "vigil/screener.h"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -357,17 +358,18 @@ struct Screener::Impl {
   Status WriteAudit(const std::vector<std::pair<std::string, std::string>>& batch) {
     std::vector<Store::AuditAppend> appends;
     appends.reserve(batch.size());
+    for (const auto& [entry, key] : batch) appends.push_back({entry, key});
+    return WriteAudit(appends);
+  }
+  Status WriteAudit(std::span<const Store::AuditAppend> appends) {
     uint64_t puts = 0;
-    for (const auto& [entry, key] : batch) {
-      appends.push_back({entry, key});
-      puts += key.empty() ? 1 : 2;
-    }
+    for (const Store::AuditAppend& a : appends) puts += a.index_key.empty() ? 1 : 2;
     const bool shared = audit == store;
     if (shared) audit_started += puts;
     auto first = audit->AppendAuditBatch(appends);
     if (shared) audit_done += puts;
     if (!first.ok()) return first.status();
-    audit_written += batch.size();
+    audit_written += appends.size();
     return Status::Ok();
   }
 
@@ -706,12 +708,31 @@ struct Screener::Impl {
     return d;
   }
 
+  // A decision's audit entry, waiting to be written.
   struct Prepared {
+    // Where the entry is appended: ScreenBatch's per-thread arena (one allocation per thread,
+    // not one per decision), or `entry` when null.
+    std::string* buffer = nullptr;
     std::string entry;
+    size_t offset = 0;
+    size_t size = 0;
     std::string index_key;
     uint64_t id_hash = 0;
     bool remembered = false;
-    bool binary = false;
+
+    void Put(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
+             const AuditFacts& facts, bool first) {
+      std::string* out = buffer != nullptr ? buffer : &entry;
+      if (buffer == nullptr) out->reserve(192);  // a clean PAY is about 110 bytes
+      offset = out->size();
+      const bool binary = screen::AppendAuditEntry(r, request_hash, d, facts, first, out);
+      size = out->size() - offset;
+      // A binary entry marked first is found by the scan at Open; a JSON one needs its key.
+      if (first && !binary) index_key = r.payment_id;
+    }
+    std::string_view bytes() const {
+      return std::string_view(buffer != nullptr ? *buffer : entry).substr(offset, size);
+    }
   };
 
   // Decides one request with the state lock held (shared); returns the decision and the audit
@@ -759,8 +780,7 @@ struct Screener::Impl {
     }
     if (earlier) {
       ++repeated;
-      prepared->entry =
-          screen::FormatAuditEntry(r, request_hash, *earlier, facts, false, &prepared->binary);
+      prepared->Put(r, request_hash, *earlier, facts, false);
       return *earlier;
     }
 
@@ -792,17 +812,13 @@ struct Screener::Impl {
         bool again = false;
         if (auto first = FindDecided(r, person_key, id_hash, check, request_hash, &again)) {
           ++repeated;
-          prepared->entry =
-              screen::FormatAuditEntry(r, request_hash, *first, facts, false, &prepared->binary);
+          prepared->Put(r, request_hash, *first, facts, false);
           return *first;
         }
       }
     }
     prepared->id_hash = id_hash;
-    prepared->entry = screen::FormatAuditEntry(r, request_hash, d, facts, prepared->remembered,
-                                               &prepared->binary);
-    // A binary entry marked first is found by the scan at Open; a JSON one needs its key.
-    if (prepared->remembered && !prepared->binary) prepared->index_key = r.payment_id;
+    prepared->Put(r, request_hash, d, facts, prepared->remembered);
     return d;
   }
 };
@@ -913,6 +929,8 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
   // Every slot is overwritten below; an empty Decision costs no allocation to copy.
   out->assign(requests.size(), Result<Decision>(Decision()));
   std::vector<Impl::Prepared> prepared(requests.size());
+  // The audit entries, appended by each thread to its own buffer.
+  tbb::enumerable_thread_specific<std::string> entries;
   {
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of
@@ -947,26 +965,26 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
     arena.execute([&] {
       tbb::parallel_for(tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
                         [&](const tbb::blocked_range<size_t>& range) {
+                          std::string& buffer = entries.local();
                           for (size_t g = range.begin(); g != range.end(); ++g) {
                             for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
                               const uint32_t i = order[k];
+                              prepared[i].buffer = &buffer;
                               (*out)[i] = impl_->DecideOne(requests[i], &prepared[i]);
                             }
                           }
                         });
     });
   }
-  uint64_t ticket = 0;
-  {
-    std::lock_guard lock(impl_->q_mu);
-    for (size_t i = 0; i < requests.size(); ++i) {
-      if (!(*out)[i].ok()) continue;
-      impl_->queue.emplace_back(std::move(prepared[i].entry), std::move(prepared[i].index_key));
-      ticket = ++impl_->last_ticket;
-    }
+  // The batch's entries in input order, written in one atomic write of their own (not through
+  // the queue of single requests: the batch is its own group).
+  std::vector<Store::AuditAppend> appends;
+  appends.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if ((*out)[i].ok()) appends.push_back({prepared[i].bytes(), prepared[i].index_key});
   }
-  if (ticket == 0) return Status::Ok();
-  Status s = impl_->WaitCommitted(ticket);
+  if (appends.empty()) return Status::Ok();
+  Status s = impl_->WriteAudit(appends);
   if (!s.ok()) {
     for (const Impl::Prepared& p : prepared) {
       if (p.remembered) impl_->Forget(p.id_hash);

@@ -389,22 +389,19 @@ uint64_t RequestHash(const PaymentRequest& r) {
   return PersonKey(text);
 }
 
-std::string FormatAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
-                             const AuditFacts& facts, bool first, bool* binary) {
+bool AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
+                      const AuditFacts& facts, bool first, std::string* buffer) {
   const uint64_t account =
       facts.account_hash != 0 ? facts.account_hash : AccountHash(r.bank_account);
   bool quoted = HasQuote(r.payment_id) || HasQuote(r.person_id) || HasQuote(d.policy_version) ||
                 HasQuote(d.score_run);
   for (const ScreenReason& reason : d.reasons) quoted = quoted || HasQuote(reason.text);
-  *binary = !quoted;
-  // Formatted in a per-thread buffer and copied once: one allocation per entry.
-  thread_local std::string out;
-  out.clear();
+  std::string& out = *buffer;
   if (quoted) {
     AuditFacts with_account = facts;
     with_account.account_hash = account;
     AppendAuditJson(out, r, request_hash, d, with_account, 2);
-    return out;
+    return false;
   }
   uint32_t flags = 0;
   if (d.repeated) flags |= kFlagRepeated;
@@ -449,7 +446,7 @@ std::string FormatAuditEntry(const PaymentRequest& r, uint64_t request_hash, con
   }
   storage::PutString(&out, d.policy_version);
   storage::PutString(&out, d.score_run);
-  return out;
+  return true;
 }
 
 std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry) {

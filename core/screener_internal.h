@@ -183,10 +183,11 @@ inline constexpr char kAuditFormat = 3;
 // then a JSON line (format 2), so that no decision's bytes can pass for a console entry
 // (those are found by a quoted marker). `first`: this entry is the payment id's first
 // decision, the one a repeat returns (only such entries are read back by payment id).
-// `*binary` tells which form was written: a JSON entry needs its audit_index key.
-std::string FormatAuditEntry(const PaymentRequest& request, uint64_t request_hash,
-                             const Decision& decision, const AuditFacts& facts, bool first,
-                             bool* binary);
+// Appends the entry to `out` and returns whether it is binary (a JSON entry needs its
+// audit_index key).
+bool AppendAuditEntry(const PaymentRequest& request, uint64_t request_hash,
+                      const Decision& decision, const AuditFacts& facts, bool first,
+                      std::string* out);
 // Parses an entry of either form; `request_hash` gets the request's fingerprint.
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash);
 // The payment id of a binary entry marked `first`; nullopt for every other entry (JSON ones,
