@@ -95,10 +95,14 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     Note(impl_->account, p.bank_account, key);
     last_account = &p.bank_account;
   }
+  // Likewise a person certifies at the same device again and again.
+  const std::string* last_place = nullptr;
   for (const SignalRecord& s : h.signals) {
     if (DateOf(s.occurred_at) > as_of) break;
     if (s.source == SignalSource::kFaceCert && s.detail == "PASS") {
+      if (last_place != nullptr && *last_place == s.place) continue;
       Note(impl_->face_place, s.place, key);
+      last_place = &s.place;
     }
   }
   for (const AppraisalRecord& a : h.appraisals) {

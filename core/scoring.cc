@@ -317,6 +317,17 @@ class RangeHistoryLoader {
   RecordPool<AppraisalRecord> appraisals_;
 };
 
+// The whole-store passes split the key space into equal slices: person keys are hashes, so
+// each slice holds about as many persons, and 256 slices keep 2 to 16 threads busy to the end.
+constexpr size_t kKeySliceBits = 8;
+constexpr size_t kKeySlices = size_t{1} << kKeySliceBits;
+
+// First and last person key of a slice.
+std::pair<uint64_t, uint64_t> KeySlice(size_t slice) {
+  const uint64_t first = uint64_t{slice} << (64 - kKeySliceBits);
+  return {first, first + ((uint64_t{1} << (64 - kKeySliceBits)) - 1)};
+}
+
 constexpr size_t kNotModelled = static_cast<size_t>(-1);
 
 // Everything the passes produce, before fusion and outputs.
@@ -353,12 +364,39 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
 
   // The registry of persons (all regions), grouped by person key.
   auto start = Clock::now();
-  VIGIL_RETURN_IF_ERROR(store.ScanPersons(
-      [&](const PersonRecord& row) {
-        registrations.push_back(row);
-        return true;
-      },
-      snapshot.get()));
+  if (options.reference_loader) {
+    VIGIL_RETURN_IF_ERROR(store.ScanPersons(
+        [&](const PersonRecord& row) {
+          registrations.push_back(row);
+          return true;
+        },
+        snapshot.get()));
+  } else {
+    // The same rows in the same order, read slice by slice in parallel.
+    std::vector<std::vector<PersonRecord>> slice_rows(kKeySlices);
+    std::vector<Status> slice_status(kKeySlices);
+    tbb::parallel_for(size_t{0}, kKeySlices, [&](size_t slice) {
+      const auto [first, last] = KeySlice(slice);
+      slice_status[slice] = store.ScanPersonsInRange(
+          first, last,
+          [&](const PersonRecord& row) {
+            slice_rows[slice].push_back(row);
+            return true;
+          },
+          snapshot.get());
+    });
+    size_t total = 0;
+    for (size_t slice = 0; slice < kKeySlices; ++slice) {
+      VIGIL_RETURN_IF_ERROR(slice_status[slice]);
+      total += slice_rows[slice].size();
+    }
+    registrations.reserve(total);
+    for (auto& rows : slice_rows) {
+      registrations.insert(registrations.end(), std::make_move_iterator(rows.begin()),
+                           std::make_move_iterator(rows.end()));
+      std::vector<PersonRecord>().swap(rows);
+    }
+  }
   std::vector<PersonGroup> registered;
   for (size_t i = 0; i < registrations.size(); ++i) {
     if (i == 0 || registrations[i].person_id != registrations[i - 1].person_id) {
@@ -424,21 +462,17 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                       });
   } else {
     summary.stages.push_back({"read persons", SecondsSince(start)});
-    // Pass 1: population facts, over equal slices of the key space (keys are hashes, so the
-    // slices hold about as many persons each); a slice's scan also finds its persons who have
+    // Pass 1: population facts, slice by slice; a slice's scan also finds its persons who have
     // events but no registration.
     start = Clock::now();
-    constexpr size_t kSliceBits = 8;
-    constexpr size_t kSlices = size_t{1} << kSliceBits;
-    std::vector<std::vector<PersonGroup>> slice_groups(kSlices);
+    std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
     auto facts_need = [&](EventKind kind, const PersonGroup& g) {
       return CrossPersonFactsReads(kind, rows_of(g));
     };
     tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, kSlices, 1), [&](const tbb::blocked_range<size_t>& range) {
+        tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
           for (size_t slice = range.begin(); slice != range.end() && !failed; ++slice) {
-            const uint64_t first = uint64_t{slice} << (64 - kSliceBits);
-            const uint64_t last = first + ((uint64_t{1} << (64 - kSliceBits)) - 1);
+            const auto [first, last] = KeySlice(slice);
             const auto by_key = [](const PersonGroup& g, uint64_t key) {
               return g.person_key < key;
             };
