@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -104,19 +105,33 @@ int RunScreen(const ScreenArgs& args) {
   ScreenerOptions options;
   options.threads = args.threads;
   options.window_months = args.window_months;
-  if (progress.enabled()) {
-    options.progress = [&progress](uint64_t done, uint64_t total) {
-      progress.Update(done, total, "key ranges", "state");
-    };
-  }
-  auto screener = Screener::Open(where, policy, options);
-  progress.Finish();
-  if (!screener.ok()) {
-    std::cerr << "vigil screen: cannot open " << args.db << ": " << screener.status().ToString()
-              << "\n";
-    return kExitFailure;
-  }
-  const double open_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // The state is built on the screener's threads while this thread reads and validates the
+  // first batches of the payroll (up to kReadAhead of them): reading is not on the critical
+  // path of a payroll whose state takes longer to build than the file to read.
+  double open_seconds = 0;
+  std::future<Result<std::unique_ptr<Screener>>> opening =
+      std::async(std::launch::async, [&]() -> Result<std::unique_ptr<Screener>> {
+        auto opened = Screener::Open(where, policy, options);
+        open_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        return opened;
+      });
+  Result<std::unique_ptr<Screener>> screener = Status::Unavailable("not open yet");
+  bool open = false;
+  auto wait_open = [&]() -> bool {
+    if (!open) {
+      screener = opening.get();
+      open = true;
+    }
+    if (!screener.ok()) {
+      std::cerr << "vigil screen: cannot open " << args.db << ": " << screener.status().ToString()
+                << "\n";
+      return false;
+    }
+    return true;
+  };
+  auto opened = [&] {
+    return open || opening.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  };
 
   const std::string rejects_path = args.rejects.empty() ? args.out + ".rejects.csv" : args.rejects;
   const std::string out_tmp = args.out + ".tmp";
@@ -192,16 +207,31 @@ int RunScreen(const ScreenArgs& args) {
     screening.clear();
     return true;
   };
-  auto flush_batch = [&]() -> bool {
-    if (!finish_pending()) return false;
-    if (batch.empty()) return true;
-    screening.swap(batch);
-    pending = std::async(std::launch::async, [&]() -> Status {
-      const auto t = Clock::now();
-      Status s = (*screener)->ScreenBatch(screening, &decisions);
-      screen_seconds += std::chrono::duration<double>(Clock::now() - t).count();
-      return s;
-    });
+  // Batches read while the state is being built.
+  constexpr size_t kReadAhead = 16;
+  std::deque<std::vector<PaymentRequest>> read_ahead;
+  // Hands `batch` on: kept while the state is being built (up to kReadAhead batches), else
+  // screened after the batches read before it. The `last` call screens everything kept.
+  auto flush_batch = [&](bool last) -> bool {
+    if (!last && !opened() && read_ahead.size() < kReadAhead) {
+      read_ahead.push_back(std::move(batch));
+      batch.clear();
+      return true;
+    }
+    if (!wait_open()) return false;
+    if (!batch.empty()) read_ahead.push_back(std::move(batch));
+    batch.clear();
+    while (!read_ahead.empty()) {
+      if (!finish_pending()) return false;
+      screening = std::move(read_ahead.front());
+      read_ahead.pop_front();
+      pending = std::async(std::launch::async, [&]() -> Status {
+        const auto t = Clock::now();
+        Status s = (*screener)->ScreenBatch(screening, &decisions);
+        screen_seconds += std::chrono::duration<double>(Clock::now() - t).count();
+        return s;
+      });
+    }
     return true;
   };
 
@@ -266,12 +296,12 @@ int RunScreen(const ScreenArgs& args) {
     request.bank_account = std::move(record.bank_account);
     request.channel = record.channel;
     batch.push_back(std::move(request));
-    if (batch.size() >= args.batch && !flush_batch()) return kExitFailure;
+    if (batch.size() >= args.batch && !flush_batch(false)) return kExitFailure;
     if (progress.enabled() && counts.rows % 65536 == 0) {
       progress.Update(counts.rows, 0, "payments");
     }
   }
-  if (!flush_batch() || !finish_pending()) return kExitFailure;
+  if (!flush_batch(true) || !finish_pending()) return kExitFailure;
   progress.Finish();
   out.flush();
   rejects.flush();
