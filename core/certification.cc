@@ -474,12 +474,13 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // Card life over the window: life signs in enough of its periods, and either one in the
   // latest period or a pause since the last one that the person's own past already had (no
   // longer than their longest earlier pause between life signs, and no older than the
-  // half-life of card evidence). Someone whose pharmacy visits come every few months is not
-  // asked merely because the latest quarter fell between two visits; a pause longer than any
-  // before is not taken as life.
+  // half-life of card evidence) while their phone or account is still in use in the latest
+  // period. Someone whose pharmacy visits come every few months is not asked merely because
+  // the latest quarter fell between two visits; a pause longer than any before is not taken
+  // as life, nor one in which everything fell quiet (a death nobody has registered yet).
   const int life_pause = last_life == INT32_MIN ? INT32_MAX : today - last_life;
-  const bool pause_in_rhythm =
-      last_life != INT32_MIN && life_pause <= longest_life_gap && life_pause <= cp.half_life_days;
+  const bool pause_in_rhythm = last_life != INT32_MIN && life_pause <= longest_life_gap &&
+                               life_pause <= cp.half_life_days && last_any >= recent_from;
   const bool card_life =
       (life_periods[0] || pause_in_rhythm) && life_period_count >= cp.life_min_periods;
   // Habit change (policy: certification.habit_*): card use in the recent period (after the

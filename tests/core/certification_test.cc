@@ -281,6 +281,18 @@ TEST(CertificationTest, PauseWithinThePersonsOwnRhythmKeepsCardLife) {
   EXPECT_EQ(Certify(h, Policy::Defaults(), D("2026-11-03")).outcome, Certification::kCertified);
   EXPECT_EQ(Certify(h, Policy::Defaults(), D("2026-11-04")).outcome, Certification::kNeedsActive);
 
+  // The same pause with nothing else in use since July (no phone, no account): everything
+  // stopped, as after an honest death not registered yet, not a pause in a life that goes on.
+  PersonHistory quiet;
+  quiet.registrations = h.registrations;
+  for (const char* at : {"2025-11-10T10:00:00", "2026-03-15T10:00:00", "2026-07-01T10:00:00"}) {
+    quiet.signals.push_back(Signal(SignalSource::kMedicalSettlement, at, "pharm-1"));
+  }
+  Finish(quiet);
+  r = Certify(quiet, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_FALSE(r.doubts.any());
+
   // Monthly visits up to June, none for 145 days since: longer than any pause before.
   PersonHistory stopped = PhoneAndBank();
   Repeat(stopped, SignalSource::kMedicalSettlement, D("2025-11-10"), D("2026-06-10"), 30, 9,
