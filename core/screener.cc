@@ -58,7 +58,7 @@ class IdTable {
   }
   // The entry of `id_hash`, and whether it was created now.
   std::pair<IdEntry*, bool> Insert(uint64_t id_hash) {
-    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    if ((used_ + 1) * 2 > slots_.size()) Grow(slots_.size() * 2);
     id_hash = Key(id_hash);
     size_t s = id_hash & mask_;
     for (; slots_[s].id_hash != 0; s = (s + 1) & mask_) {
@@ -68,6 +68,10 @@ class IdTable {
     slots_[s].id_hash = id_hash;
     ++used_;
     return {&slots_[s], true};
+  }
+  // Room for `n` more ids without growing (a batch knows how many it brings).
+  void Reserve(size_t n) {
+    if ((used_ + n) * 2 > slots_.size()) Grow(std::bit_ceil((used_ + n) * 2));
   }
   void Erase(uint64_t id_hash) {
     IdEntry* e = Find(id_hash);
@@ -87,9 +91,9 @@ class IdTable {
 
  private:
   static uint64_t Key(uint64_t h) { return h == 0 ? 1 : h; }
-  void Grow() {
+  void Grow(size_t size) {
     std::vector<IdEntry> old = std::move(slots_);
-    slots_.assign(std::max<size_t>(64, old.size() * 2), IdEntry{});
+    slots_.assign(std::max<size_t>(64, size), IdEntry{});
     mask_ = slots_.size() - 1;
     for (const IdEntry& e : old) {
       if (e.id_hash == 0) continue;
@@ -931,6 +935,11 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
   std::vector<Impl::Prepared> prepared(requests.size());
   // The audit entries, appended by each thread to its own buffer.
   tbb::enumerable_thread_specific<std::string> entries;
+  // Room in the id tables for the batch's new ids: no table grows while the batch is decided.
+  for (IdShard& shard : impl_->ids) {
+    std::lock_guard lock(shard.mu);
+    shard.map.Reserve(requests.size() / kIdShards + requests.size() / (4 * kIdShards) + 8);
+  }
   {
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of

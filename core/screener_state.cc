@@ -58,7 +58,6 @@ class EventFold {
     sum_fen_ = {};
     payments_ = {};
     stored_paid_ = {};
-    last_account_ = {};
     death_day_.reset();
     death_reported_ = 0;
     prison_day_ = std::numeric_limits<int32_t>::min();
@@ -69,18 +68,24 @@ class EventFold {
   }
 
   Status Add(const EventView& event) {
+    // Decoded into records kept across events: their string buffers are reused, so a scan of
+    // millions of payments allocates nothing per payment.
     if (event.kind == EventKind::kPayment) {
-      VIGIL_ASSIGN_OR_RETURN(PaymentRecord r, event.AsPayment());
+      PaymentRecord& r = payment_;
+      VIGIL_RETURN_IF_ERROR(event.DecodeInto(&r));
       const auto b = static_cast<size_t>(r.benefit);
       ++payment_total_;
       ++payments_[b];
       sum_fen_[b] += r.amount.fen();
-      last_account_[b] = AccountHash(r.bank_account);
+      // Only the latest payment's account counts (events come in time order): hashed once
+      // in Finish.
+      last_account_text_[b].assign(r.bank_account);
       if (auto bit = state_.PeriodBit(r.period)) stored_paid_[b] |= uint64_t{1} << *bit;
       return Status::Ok();
     }
     if (event.kind != EventKind::kRegistry) return Status::Ok();
-    VIGIL_ASSIGN_OR_RETURN(RegistryRecord r, event.AsRegistry());
+    RegistryRecord& r = registry_;
+    VIGIL_RETURN_IF_ERROR(event.DecodeInto(&r));
     ++registry_total_;
     const int32_t day = DayNumber(r.event_date);
     switch (r.event) {
@@ -118,7 +123,9 @@ class EventFold {
     p->prison_month = 0;
     p->stored_paid = stored_paid_;
     p->payments = payments_;
-    p->last_account = last_account_;
+    for (size_t b = 0; b < kBenefits; ++b) {
+      p->last_account[b] = payments_[b] > 0 ? AccountHash(last_account_text_[b]) : 0;
+    }
     p->registry_total = registry_total_;
     p->payment_total = payment_total_;
     for (size_t b = 0; b < kBenefits; ++b) {
@@ -147,7 +154,9 @@ class EventFold {
   std::array<int64_t, kBenefits> sum_fen_{};
   std::array<uint32_t, kBenefits> payments_{};
   std::array<uint64_t, kBenefits> stored_paid_{};
-  std::array<uint64_t, kBenefits> last_account_{};
+  std::array<std::string, kBenefits> last_account_text_;  // valid where payments_ > 0
+  PaymentRecord payment_;
+  RegistryRecord registry_;
   std::optional<int32_t> death_day_;
   int32_t death_reported_ = 0;
   int32_t prison_day_ = std::numeric_limits<int32_t>::min();
