@@ -146,8 +146,12 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       // pension account ended there, improbably for their own rhythm: the pension now reaches
       // an account nobody uses with the person's card. An honest change moves the person's
       // card use to the new account (the pension account the bank reports on), so it does not
-      // end; reported, at a lower strength than a switch with no visit at all.
-      hit.strength = 0.6 + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+      // end; reported, at a lower strength than a switch with no visit at all. A death on
+      // record explains the end of the card use (the payments after it are DECEASED_PAID's):
+      // context then.
+      const bool death_explains_stop = c.cert.death_date.has_value();
+      hit.strength =
+          (death_explains_stop ? 0.45 : 0.6) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
     }
     hit.strength = std::min(hit.strength, 0.95);
     hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";

@@ -307,6 +307,12 @@ TEST(RuleTest, SwitchAfterWhichThePensionersOwnCardUseStoppedIsHijack) {
   EXPECT_DOUBLE_EQ(desk->strength, 0.6);
   EXPECT_GE(desk->strength, Policy::Defaults().rules.pattern_min_strength);
   EXPECT_EQ(desk->reason.find("no bank counter"), std::string::npos) << desk->reason;
+  // A death on record explains why the card use ended: context only.
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-05-10"), D("2026-06-01")));
+  const Outcome died = Apply(h);
+  const RuleHit* context = died.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
 }
 
 TEST(RuleTest, SwitchAtTheServiceDeskWithCardUseGoingOnIsNotHijack) {
