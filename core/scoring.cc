@@ -168,27 +168,35 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, uint64_t person
   return Status::Ok();
 }
 
-// Recycles decoded records between persons: a record handed back keeps its string buffers,
-// so loading the next person allocates only when they hold more or longer rows.
+// Recycles decoded records between persons: the next person's rows are decoded over the
+// previous person's records (every field is overwritten), whose strings keep their buffers, so
+// loading allocates only when a person holds more or longer rows than any before. Only the
+// difference in row counts between two persons moves records in or out of the spare list.
 template <typename T>
 class RecordPool {
  public:
-  // Moves the records of `v` into the pool and empties `v` (moved-from strings own nothing,
-  // so clearing frees nothing).
-  void Reclaim(std::vector<T>& v) {
-    for (T& r : v) spare_.push_back(std::move(r));
-    v.clear();
-  }
-  // Appends a recycled (or new) record to `v` and returns it.
+  // Starts a person: the records of `v` will be overwritten from the first.
+  void Begin() { used_ = 0; }
+  // The next record to decode into, appended to `v` when its old records are used up.
   T& Next(std::vector<T>& v) {
+    if (used_ < v.size()) return v[used_++];
+    ++used_;
     if (spare_.empty()) return v.emplace_back();
     v.push_back(std::move(spare_.back()));
     spare_.pop_back();
     return v.back();
   }
+  // Ends a person: `v` keeps exactly the records decoded since Begin.
+  void End(std::vector<T>& v) {
+    while (v.size() > used_) {
+      spare_.push_back(std::move(v.back()));
+      v.pop_back();
+    }
+  }
 
  private:
   std::vector<T> spare_;
+  size_t used_ = 0;
 };
 
 // Assembles persons' histories from one sequential scan of the events of a key range: one
@@ -225,6 +233,11 @@ class RangeHistoryLoader {
     // Emits the open person; false when the visitor stops.
     auto finish = [&] {
       open = false;
+      contributions_.End(history_.contributions);
+      payments_.End(history_.payments);
+      signals_.End(history_.signals);
+      registry_.End(history_.registry);
+      appraisals_.End(history_.appraisals);
       FillPersonIdFromEvents(&history_);
       SortByContract(&history_);
       if (!visit(current, current_index, history_)) stopped = true;
@@ -242,11 +255,11 @@ class RangeHistoryLoader {
         history_.person_id = rows.front().person_id;
       }
       history_.registrations.assign(rows.begin(), rows.end());
-      contributions_.Reclaim(history_.contributions);
-      payments_.Reclaim(history_.payments);
-      signals_.Reclaim(history_.signals);
-      registry_.Reclaim(history_.registry);
-      appraisals_.Reclaim(history_.appraisals);
+      contributions_.Begin();
+      payments_.Begin();
+      signals_.Begin();
+      registry_.Begin();
+      appraisals_.Begin();
     };
     // Emits the known persons before `key` (no events).
     auto flush_known_before = [&](uint64_t key, bool all) {
@@ -515,10 +528,12 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   summary.registrations = registrations.size();
   std::vector<PersonOutcome>& outcomes = state.outcomes;
   std::vector<float>& feature_matrix = state.feature_matrix;
+  summary.stages.push_back({"pass 1: read histories, note facts", SecondsSince(start)});
+  start = Clock::now();
   CrossPersonFactsBuilder merged;
   builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
   const CrossPersonFacts facts = merged.Finish();
-  summary.stages.push_back({"pass 1: cross-person facts", SecondsSince(start)});
+  summary.stages.push_back({"pass 1: merge and count facts", SecondsSince(start)});
 
   // Pass 2: certification, rules and features per person, in batches through a TBB pipeline;
   // the last stage keeps the per-person outcomes in person-key order.
