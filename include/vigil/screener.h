@@ -18,7 +18,7 @@
 // seen by the very next request for that person.
 //
 // Idempotence: a payment_id screened again with the same content returns the first decision
-// (marked `repeated`), from memory or, after a restart, from the audit log's index. Every
+// (marked `repeated`), from memory or, after a restart, from the audit log. Every
 // decision is appended to the store's audit log with the inputs that made it, the policy
 // version and the score run (policy version and model id).
 //
@@ -126,9 +126,10 @@ struct ScreenerOptions {
   // Worker threads for the build at Open and for ScreenBatch; 0 = one per hardware thread.
   // Default: 0.
   int threads = 0;
-  // Look up the audit index in the store when a payment_id is not in memory, so a payment
-  // decided before a restart keeps its decision. Costs one point read per new payment.
-  // Default: true.
+  // Find the first decisions of earlier processes (and of other writers of a shared store) in
+  // the audit log, so a payment decided before a restart keeps its decision. Costs one pass
+  // over the audit log at Open and 32 bytes per payment id ever decided; a new payment id then
+  // costs no store read unless another writer wrote to the audit store. Default: true.
   bool persistent_idempotence = true;
   // Called now and then during the build with (key ranges done, key ranges in all), from
   // the build's worker threads (one call at a time is not guaranteed); may be empty.
