@@ -290,7 +290,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   std::array<const SignalRecord*, CodeCount<SignalSource>()> best_signal{};
   std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
   int last_in_person = INT32_MIN, last_body = INT32_MIN, last_any = INT32_MIN;
-  int last_seen_well = INT32_MIN;  // last body sign outside a hospital
+  int last_seen_well = INT32_MIN;      // last body sign outside a hospital
+  int last_left_hospital = INT32_MIN;  // last discharge alive (a DIED one is no life sign)
   int last_card = INT32_MIN;
   int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
@@ -307,8 +308,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (IsInPerson(s.source)) last_in_person = day;
     if (IsBodySign(s.source)) {
       last_body = day;
-      if (s.source != SignalSource::kHospitalAdmission &&
-          s.source != SignalSource::kHospitalDischarge) {
+      if (s.source == SignalSource::kHospitalDischarge) {
+        last_left_hospital = day;
+      } else if (s.source != SignalSource::kHospitalAdmission) {
         last_seen_well = day;
       }
     } else {
@@ -435,12 +437,16 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     for (size_t k = 0; k < streams.size(); ++k) {
       const StreamTrack& t = streams[k];
       // Other signals went on in a later month than the stream's last sign (the cards are
-      // still in use), and the person was not seen out and about after it: a visit, a trip on
-      // a real-name ticket or care-home attendance after the stop explains it (people move,
-      // stop riding). A hospital stay does not: a medical pattern breaking off after a stay
-      // is itself the sign of a death nobody reported.
+      // still in use), and the person was not seen alive after it: a visit, a trip on a
+      // real-name ticket or care-home attendance after the stop explains it (people move,
+      // stop riding), and so does leaving a hospital alive, except for the medical card: a
+      // medical pattern breaking off after a stay is itself the sign of a death at home
+      // nobody reported.
+      const int alive_after = k == static_cast<size_t>(Stream::kMedical)
+                                  ? last_seen_well
+                                  : std::max(last_seen_well, last_left_hospital);
       if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
-          (last_seen_well != INT32_MIN && last_seen_well > t.last_day)) {
+          (alive_after != INT32_MIN && alive_after > t.last_day)) {
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);

@@ -418,6 +418,40 @@ TEST(CertificationTest, HospitalDeathIsConcealmentOnlyWhenCardsGoOnWithoutRegist
   EXPECT_FALSE(r.doubts.hospital_death_without_registration);
 }
 
+// Leaving a hospital alive after a stream stopped shows the person alive then: a stop of the
+// counter visits before it is explained. Being admitted proves nothing about coming out, and
+// the medical card breaking off after a stay stays doubtful however the stay ended.
+TEST(CertificationTest, DischargeAliveExplainsAStopExceptTheMedicalBreak) {
+  auto counter_then_stay = [](bool discharged) {
+    PersonHistory h = PhoneAndBank();
+    Repeat(h, SignalSource::kBankCounter, D("2024-11-10"), D("2025-12-10"), 30, 10, "branch-1",
+           "COUNTER");
+    h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-08-01T10:00:00", "H01"));
+    if (discharged) {
+      h.signals.push_back(
+          Signal(SignalSource::kHospitalDischarge, "2026-08-12T10:00:00", "H01", "CURED"));
+    }
+    Finish(h);
+    return h;
+  };
+  CertificationResult r = Certify(counter_then_stay(false), Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
+  r = Certify(counter_then_stay(true), Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.concealment()) << r.reason;
+
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-05-01"));
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-05-02T15:00:00", "H01"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-05-12T11:00:00", "H01", "CURED"));
+  Repeat(h, SignalSource::kTelecom, D("2026-05-14"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankActivity, D("2026-05-16"), kAsOf, 14, 10, "atm-3");
+  Finish(h);
+  r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_TRUE(r.doubts.medical_break) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+}
+
 // A sign that needs the body outside a hospital after a stream stopped (a trip on a real-name
 // ticket) shows the person alive and about then, as a visit does: the stop is explained.
 TEST(CertificationTest, TripAfterAStopExplainsIt) {
