@@ -41,6 +41,7 @@ void Note(Members& map, const std::string& key, uint64_t person) {
 template <typename Map>
 void MergeInto(Map& into, Map& from) {
   if (into.size() < from.size()) into.swap(from);
+  into.reserve(into.size() + from.size());  // one rehash at most, not one per doubling
   while (!from.empty()) {
     auto node = from.extract(from.begin());
     auto it = into.find(node.key());
