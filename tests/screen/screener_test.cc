@@ -509,6 +509,42 @@ TEST_F(ScreenerTest, ASecondScreenerOnTheStoreSeesTheFirstOnesDecisions) {
   EXPECT_TRUE(HasCheck(*changed, ScreenCheck::kPaymentIdReused));
 }
 
+TEST_F(ScreenerTest, RebuildReadsANewScoreRunAndKeepsThePassedPeriods) {
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+  const uint64_t persons = screener_->stats().persons;
+  EXPECT_EQ(persons, 10u);  // nine registered, one paid without a registration
+  // A new run, a month later, flags the person.
+  const std::string run2 = "2024-07-31/default-1/test-model-2";
+  ASSERT_TRUE(
+      store_
+          ->PutCase(CaseKey(kAlive, 3702), CaseJson(run2, kAlive, "HOLD", 0.7, "SHARED_ACCOUNT",
+                                                    "account shared by 3 pensioners"))
+          .ok());
+  ASSERT_TRUE(store_->PutMeta("last_score_run", run2).ok());
+  ASSERT_TRUE(screener_->Rebuild().ok());
+  EXPECT_EQ(screener_->score_run(), run2);
+  const Decision held = Screen(Request("N2", kAlive, 3702, "2024-08", kBenefit, kAccount));
+  EXPECT_EQ(held.action, Action::kHold);
+  EXPECT_TRUE(HasCheck(held, ScreenCheck::kLastRun));
+  // The period passed before the rebuild (under the old window's anchor) is still passed.
+  const Decision again = Screen(Request("N3", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(again.action, Action::kBlock);
+  EXPECT_TRUE(HasCheck(again, ScreenCheck::kDuplicatePeriod));
+  EXPECT_EQ(screener_->stats().persons, persons);
+}
+
+TEST_F(ScreenerTest, WithoutPersistentIdempotenceARestartDecidesAgain) {
+  ScreenerOptions options;
+  options.persistent_idempotence = false;
+  OpenScreener(options);
+  const PaymentRequest r = Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount);
+  EXPECT_FALSE(Screen(r).repeated);
+  EXPECT_TRUE(Screen(r).repeated);  // in memory
+  OpenScreener(options);
+  EXPECT_FALSE(Screen(r).repeated);
+}
+
 TEST_F(ScreenerTest, DeferredAuditIsWrittenByFlush) {
   ScreenerOptions options;
   options.audit_mode = AuditMode::kDeferred;
