@@ -3,12 +3,15 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -53,6 +56,11 @@ struct OpenDb {
   }
 };
 
+struct Row {
+  std::string key;
+  std::string value;
+};
+
 }  // namespace
 
 struct RawBaselines::Impl {
@@ -88,47 +96,129 @@ Result<std::unique_ptr<RawBaselines>> RawBaselines::Open(const std::string& stor
   return std::unique_ptr<RawBaselines>(new RawBaselines(std::move(impl)));
 }
 
+namespace {
+
+// Reads the rows of one family of the store in key order, about kChunkBytes at a time, and
+// hands each chunk to `consume` (which the callers time: the reading is not part of a baseline).
+Status ForEachChunk(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                    const std::function<Status(const std::vector<Row>&)>& consume) {
+  rocksdb::ReadOptions read;
+  read.total_order_seek = true;  // across person prefixes
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, family));
+  std::vector<Row> chunk;
+  size_t bytes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    chunk.push_back({it->key().ToString(), it->value().ToString()});
+    bytes += chunk.back().key.size() + chunk.back().value.size();
+    if (bytes >= kChunkBytes) {
+      VIGIL_RETURN_IF_ERROR(consume(chunk));
+      chunk.clear();
+      bytes = 0;
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the store");
+  if (!chunk.empty()) return consume(chunk);
+  return Status::Ok();
+}
+
+// The families a baseline copies: the feed rows themselves (the aggregates and the payment
+// index are what ingest derives from them).
+constexpr storage::CfIndex kRowFamilies[] = {storage::kPersonsIdx, storage::kEventsIdx};
+
+}  // namespace
+
 Result<BaselineFigure> RawBaselines::WriteRows(uint64_t* persons_rows) {
   BaselineFigure figure;
   *persons_rows = 0;
-  rocksdb::DB& from = *impl_->store.db;
   rocksdb::DB& to = *impl_->raw.db;
-  std::vector<rocksdb::WriteBatch> chunk;
-  size_t chunk_bytes = 0;
-  auto write_chunk = [&]() -> Status {
-    const auto start = Clock::now();
-    for (rocksdb::WriteBatch& batch : chunk) {
-      rocksdb::Status s = to.Write(rocksdb::WriteOptions(), &batch);
-      if (!s.ok()) return FromRocks(s, "baseline write");
-    }
-    figure.seconds += SecondsSince(start);
-    chunk.clear();
-    chunk_bytes = 0;
-    return Status::Ok();
-  };
-  for (const size_t cf : {size_t{storage::kPersonsIdx}, size_t{storage::kEventsIdx}}) {
-    rocksdb::ReadOptions read;
-    read.total_order_seek = true;  // across person prefixes
-    read.fill_cache = false;
-    std::unique_ptr<rocksdb::Iterator> it(from.NewIterator(read, impl_->store.handles[cf]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (chunk.empty() || chunk.back().GetDataSize() >= kWriteBatchBytes) chunk.emplace_back();
-      rocksdb::Status s = chunk.back().Put(impl_->raw.handles[cf], it->key(), it->value());
-      if (!s.ok()) return FromRocks(s, "baseline batch");
-      ++figure.rows;
-      if (cf == storage::kPersonsIdx) ++*persons_rows;
-      const size_t bytes = it->key().size() + it->value().size();
-      figure.bytes += bytes;
-      chunk_bytes += bytes;
-      if (chunk_bytes >= kChunkBytes) VIGIL_RETURN_IF_ERROR(write_chunk());
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "reading the store");
+  for (const storage::CfIndex cf : kRowFamilies) {
+    Status s = ForEachChunk(
+        *impl_->store.db, impl_->store.handles[cf], [&](const std::vector<Row>& chunk) -> Status {
+          const auto start = Clock::now();
+          rocksdb::WriteBatch batch;
+          for (const Row& row : chunk) {
+            rocksdb::Status put = batch.Put(impl_->raw.handles[cf], row.key, row.value);
+            if (!put.ok()) return FromRocks(put, "baseline batch");
+            if (batch.GetDataSize() >= kWriteBatchBytes) {
+              rocksdb::Status w = to.Write(rocksdb::WriteOptions(), &batch);
+              if (!w.ok()) return FromRocks(w, "baseline write");
+              batch.Clear();
+            }
+            figure.bytes += row.key.size() + row.value.size();
+          }
+          rocksdb::Status w = to.Write(rocksdb::WriteOptions(), &batch);
+          if (!w.ok()) return FromRocks(w, "baseline write");
+          figure.seconds += SecondsSince(start);
+          figure.rows += chunk.size();
+          if (cf == storage::kPersonsIdx) *persons_rows += chunk.size();
+          return Status::Ok();
+        });
+    VIGIL_RETURN_IF_ERROR(s);
   }
-  VIGIL_RETURN_IF_ERROR(write_chunk());
   // The bulk load leaves its rows in table files; so does this, to compare like with like.
   const auto start = Clock::now();
   rocksdb::Status s = to.Flush(rocksdb::FlushOptions(), impl_->raw.handles);
   if (!s.ok()) return FromRocks(s, "baseline flush");
+  figure.seconds += SecondsSince(start);
+  return figure;
+}
+
+Result<BaselineFigure> RawBaselines::IngestRows(const std::string& sst_db_path) {
+  StoreOptions options;
+  options.path = sst_db_path;
+  storage::DbConfig config = storage::MakeDbConfig(options);
+  config.db.create_if_missing = true;
+  config.db.create_missing_column_families = true;
+  config.db.error_if_exists = true;
+  OpenDb target;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status opened =
+      rocksdb::DB::Open(config.db, sst_db_path, config.families, &target.handles, &db);
+  if (!opened.ok()) return FromRocks(opened, "creating the table-file baseline database");
+  target.db.reset(db);
+
+  // The table files are written beside the database and moved into it by the ingestion.
+  const std::string files_dir = sst_db_path + "-files";
+  std::error_code ec;
+  std::filesystem::create_directories(files_dir, ec);
+  if (ec) return Status::IoError("creating " + files_dir + ": " + ec.message());
+  BaselineFigure figure;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  uint64_t file_number = 0;
+  for (const storage::CfIndex cf : kRowFamilies) {
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = target.handles[cf];
+    arg.options.move_files = true;
+    const rocksdb::Options file_options(config.db, config.families[cf].options);
+    Status s = ForEachChunk(
+        *impl_->store.db, impl_->store.handles[cf], [&](const std::vector<Row>& chunk) -> Status {
+          const auto start = Clock::now();
+          // One file per chunk: the chunks come in key order, so the files do not overlap and
+          // go straight to the bottom level, as the bulk load's do.
+          const std::string file = files_dir + "/" + std::to_string(++file_number) + ".sst";
+          rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options, target.handles[cf]);
+          rocksdb::Status w = writer.Open(file);
+          for (const Row& row : chunk) {
+            if (!w.ok()) break;
+            w = writer.Put(row.key, row.value);
+            figure.bytes += row.key.size() + row.value.size();
+          }
+          if (w.ok()) w = writer.Finish();
+          if (!w.ok()) return FromRocks(w, "baseline table file");
+          figure.seconds += SecondsSince(start);
+          figure.rows += chunk.size();
+          arg.external_files.push_back(file);
+          return Status::Ok();
+        });
+    VIGIL_RETURN_IF_ERROR(s);
+    if (!arg.external_files.empty()) args.push_back(std::move(arg));
+  }
+  const auto start = Clock::now();
+  if (!args.empty()) {
+    rocksdb::Status s = target.db->IngestExternalFiles(args);
+    if (!s.ok()) return FromRocks(s, "baseline ingest of the table files");
+  }
   figure.seconds += SecondsSince(start);
   return figure;
 }

@@ -51,6 +51,13 @@ class RawBaselines {
   // 64 MiB beforehand. `persons_rows` receives the persons rows written (the rest are events).
   Result<BaselineFigure> WriteRows(uint64_t* persons_rows);
 
+  // The same rows written the way the bulk load writes its own: table files built with
+  // SstFileWriter (one per 64 MiB chunk, already in key order) and ingested at once into a
+  // fresh plain database at `sst_db_path` (must not exist; the files are written to the folder
+  // `sst_db_path`-files and moved in). The writing of the files and the ingestion are timed, the
+  // reading is not.
+  Result<BaselineFigure> IngestRows(const std::string& sst_db_path);
+
   // Visits every row of the store's events family with plain iterators, one per slice of the
   // person-key space, on `threads` threads (the same split as scoring's range scans); touches
   // each value so nothing is skipped.

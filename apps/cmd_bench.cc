@@ -73,6 +73,7 @@ struct Figure {
   double p50_us = 0;            // single requests and point reads only
   double p99_us = 0;
   std::string baseline{};  // stages: the name of the baseline figure beside it
+  std::string also{};      // stages: a second baseline printed beside it (optional)
   std::string what{};      // one line: what was measured
   json details = json::object();
 };
@@ -133,6 +134,7 @@ struct WorkDir {
   std::string city() const { return root + "/city"; }
   std::string db() const { return root + "/db"; }
   std::string raw() const { return root + "/raw"; }
+  std::string raw_sst() const { return root + "/raw-sst"; }
   std::string scored() const { return root + "/out"; }
   std::string rejects() const { return root + "/rejects"; }
 
@@ -142,7 +144,9 @@ struct WorkDir {
     if (created_root) {
       fs::remove_all(root, ec);
     } else {
-      for (const std::string& p : {city(), db(), raw(), scored(), rejects()}) fs::remove_all(p, ec);
+      for (const std::string& p :
+           {city(), db(), raw(), raw_sst(), raw_sst() + "-files", scored(), rejects()})
+        fs::remove_all(p, ec);
     }
   }
 };
@@ -300,7 +304,8 @@ int RunBench(const BenchArgs& args) {
              .count = summary->total_rows(),
              .seconds = seconds,
              .peak_rss_bytes = PeakRssBytes(),
-             .baseline = "raw_write",
+             .baseline = "raw_sst_ingest",
+             .also = "raw_write",
              .what =
                  "IngestFolder of the city's feed folder into an empty store (bulk load: "
                  "parse, validate, sort, aggregates, ingest)"};
@@ -330,6 +335,21 @@ int RunBench(const BenchArgs& args) {
     f.details = {{"persons_rows", persons_rows},
                  {"events_rows", written->rows - persons_rows},
                  {"bytes", written->bytes}};
+    baselines.push_back(std::move(f));
+  }
+  {
+    auto ingested = (*raw)->IngestRows(work.raw_sst());
+    if (!ingested.ok()) return Fail("baseline raw_sst_ingest", ingested.status());
+    Figure f{.name = "raw_sst_ingest",
+             .unit = "rows",
+             .count = ingested->rows,
+             .seconds = ingested->seconds,
+             .peak_rss_bytes = PeakRssBytes(),
+             .what =
+                 "the same stored rows written as sorted table files (SstFileWriter, store's "
+                 "options) and ingested at once into a fresh plain RocksDB: how the bulk load "
+                 "writes, without parsing, validation, sorting or aggregates"};
+    f.details = {{"bytes", ingested->bytes}};
     baselines.push_back(std::move(f));
   }
   {
@@ -547,6 +567,12 @@ int RunBench(const BenchArgs& args) {
       if (b.name != s.baseline) continue;
       PrintFigure(b, true, Ratio(s, b));
       j["seconds_over_baseline"] = Ratio(s, b);
+    }
+    for (const Figure& b : baselines) {
+      if (s.also.empty() || b.name != s.also) continue;
+      PrintFigure(b, true, Ratio(s, b));
+      j["also_compared_with"] = s.also;
+      j["seconds_over_" + s.also] = Ratio(s, b);
     }
     report["stages"].push_back(std::move(j));
   }

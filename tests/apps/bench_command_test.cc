@@ -116,6 +116,14 @@ TEST_F(BenchCommandTest, ReportCountsMatchTheGeneratedCityAndEveryStageHasABasel
       raw_write->at("persons_rows").get<uint64_t>() + raw_write->at("events_rows").get<uint64_t>());
   EXPECT_LE(raw_write->at("count").get<uint64_t>(), ingest->at("loaded").get<uint64_t>());
   EXPECT_EQ(raw_write->at("events_rows"), raw_scan->at("count"));
+  // Ingest is held against the table-file path of the same rows, and the ordinary write path.
+  EXPECT_EQ(ingest->at("baseline"), "raw_sst_ingest");
+  EXPECT_EQ(ingest->at("also_compared_with"), "raw_write");
+  EXPECT_TRUE(ingest->contains("seconds_over_raw_write"));
+  const json* raw_sst = Find(baselines, "raw_sst_ingest");
+  ASSERT_NE(raw_sst, nullptr);
+  EXPECT_EQ(raw_sst->at("count"), raw_write->at("count"));
+  EXPECT_EQ(raw_sst->at("bytes"), raw_write->at("bytes"));
 
   const json* score = Find(stages, "score");
   ASSERT_NE(score, nullptr);
