@@ -188,12 +188,17 @@ bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registr
 
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
-  MergeInto(impl_->account, other.impl_->account);
-  MergeInto(impl_->name_birth, other.impl_->name_birth);
-  MergeInto(impl_->phone, other.impl_->phone);
-  MergeInto(impl_->face_place, other.impl_->face_place);
-  MergeInto(impl_->special_employer, other.impl_->special_employer);
-  MergeInto(impl_->doctor, other.impl_->doctor);
+  Impl& into = *impl_;
+  Impl& from = *other.impl_;
+  // The maps are independent: merged side by side.
+  tbb::parallel_invoke([&] { MergeInto(into.account, from.account); },
+                       [&] { MergeInto(into.name_birth, from.name_birth); },
+                       [&] { MergeInto(into.phone, from.phone); },
+                       [&] {
+                         MergeInto(into.face_place, from.face_place);
+                         MergeInto(into.special_employer, from.special_employer);
+                         MergeInto(into.doctor, from.doctor);
+                       });
 }
 
 CrossPersonFacts CrossPersonFactsBuilder::Finish() {
