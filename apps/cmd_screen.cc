@@ -145,38 +145,49 @@ int RunScreen(const ScreenArgs& args) {
          "repeated\n";
   rejects << "file,line,column,reason,raw\n";
 
-  // Pipelined: while one batch is screened (on the screener's threads), the main thread reads
-  // and validates the next one; the decisions are written in input order.
+  // Pipelined: while one batch is screened (on the screener's threads), the main thread writes
+  // the decisions of the batch before it and reads and validates the next one; the decisions
+  // are written in input order.
   Counts counts;
   std::vector<PaymentRequest> batch;      // being read
   std::vector<PaymentRequest> screening;  // being screened
   std::vector<Result<Decision>> decisions;
+  std::vector<PaymentRequest> to_write;  // screened, decisions not written yet
+  std::vector<Result<Decision>> to_write_decisions;
   std::future<Status> pending;
   double screen_seconds = 0;
   std::string text;
-  auto finish_pending = [&]() -> bool {
+  // Waits for the batch being screened and sets it aside to be written.
+  auto wait_screened = [&]() -> bool {
     if (!pending.valid()) return true;
     Status s = pending.get();
     if (!s.ok()) {
       std::cerr << "vigil screen: " << s.ToString() << "\n";
       return false;
     }
+    to_write.swap(screening);
+    to_write_decisions.swap(decisions);
+    screening.clear();
+    return true;
+  };
+  auto write_screened = [&] {
     text.clear();
     char risk[16];
-    for (size_t i = 0; i < screening.size(); ++i) {
-      const PaymentRequest& r = screening[i];
-      if (!decisions[i].ok()) {
+    for (size_t i = 0; i < to_write.size(); ++i) {
+      const PaymentRequest& r = to_write[i];
+      const Result<Decision>& decision = to_write_decisions[i];
+      if (!decision.ok()) {
         // The contract's validation passed but screening refused it (e.g. a region outside
         // 1000..9999): still a reject, with the reason.
         std::string line = "payroll,,,";
-        AppendCsvField(line, "INVALID_REQUEST: " + decisions[i].status().message());
+        AppendCsvField(line, "INVALID_REQUEST: " + decision.status().message());
         line += ',';
         AppendCsvField(line, r.payment_id);
         rejects << line << '\n';
         ++counts.rejected;
         continue;
       }
-      const Decision& d = *decisions[i];
+      const Decision& d = *decision;
       ++counts.by_action[static_cast<size_t>(d.action)];
       counts.repeated += d.repeated ? 1 : 0;
       AppendCsvField(text, r.payment_id);
@@ -204,7 +215,11 @@ int RunScreen(const ScreenArgs& args) {
       text += '\n';
     }
     out << text;
-    screening.clear();
+    to_write.clear();
+  };
+  auto finish_pending = [&]() -> bool {
+    if (!wait_screened()) return false;
+    write_screened();
     return true;
   };
   // Batches read while the state is being built.
@@ -222,7 +237,7 @@ int RunScreen(const ScreenArgs& args) {
     if (!batch.empty()) read_ahead.push_back(std::move(batch));
     batch.clear();
     while (!read_ahead.empty()) {
-      if (!finish_pending()) return false;
+      if (!wait_screened()) return false;
       screening = std::move(read_ahead.front());
       read_ahead.pop_front();
       pending = std::async(std::launch::async, [&]() -> Status {
@@ -231,6 +246,7 @@ int RunScreen(const ScreenArgs& args) {
         screen_seconds += std::chrono::duration<double>(Clock::now() - t).count();
         return s;
       });
+      write_screened();  // the batch before, while this one is screened
     }
     return true;
   };
