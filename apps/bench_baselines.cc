@@ -67,10 +67,15 @@ struct RawBaselines::Impl {
   int threads = 1;
   OpenDb store;  // the store's database, read-only
   OpenDb raw;    // the plain copy
+  std::function<void(uint64_t)> progress;
 };
 
 RawBaselines::RawBaselines(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RawBaselines::~RawBaselines() = default;
+
+void RawBaselines::set_progress(std::function<void(uint64_t rows)> progress) {
+  impl_->progress = std::move(progress);
+}
 
 Result<std::unique_ptr<RawBaselines>> RawBaselines::Open(const std::string& store_path,
                                                          const std::string& raw_path, int threads) {
@@ -152,6 +157,7 @@ Result<BaselineFigure> RawBaselines::WriteRows(uint64_t* persons_rows) {
           figure.seconds += SecondsSince(start);
           figure.rows += chunk.size();
           if (cf == storage::kPersonsIdx) *persons_rows += chunk.size();
+          if (impl_->progress) impl_->progress(figure.rows);
           return Status::Ok();
         });
     VIGIL_RETURN_IF_ERROR(s);
@@ -209,6 +215,7 @@ Result<BaselineFigure> RawBaselines::IngestRows(const std::string& sst_db_path) 
           figure.seconds += SecondsSince(start);
           figure.rows += chunk.size();
           arg.external_files.push_back(file);
+          if (impl_->progress) impl_->progress(figure.rows);
           return Status::Ok();
         });
     VIGIL_RETURN_IF_ERROR(s);

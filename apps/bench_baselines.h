@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -44,6 +45,10 @@ class RawBaselines {
   ~RawBaselines();
   RawBaselines(const RawBaselines&) = delete;
   RawBaselines& operator=(const RawBaselines&) = delete;
+
+  // Called after each chunk of a copy (WriteRows, IngestRows) with the rows done so far, from
+  // the calling thread; may be empty. Default: empty.
+  void set_progress(std::function<void(uint64_t rows)> progress);
 
   // Copies every row of the store's persons and events families into the plain database with
   // WriteBatches of about 1 MiB (WAL on, default write options) and flushes it at the end.

@@ -320,9 +320,19 @@ int RunBench(const BenchArgs& args) {
   // ---- the raw baselines' databases: the store's read-only, and a plain copy ----
   auto raw = RawBaselines::Open(work.db(), work.raw(), threads);
   if (!raw.ok()) return Fail("baselines", raw.status());
+  // The copies take about as long as ingest: a progress line for them too.
+  const uint64_t stored_rows = stages.back().details.value("loaded", uint64_t{0});
+  auto copy_progress = [&raw, stored_rows](ProgressLine& line) {
+    if (!line.enabled()) return;
+    (*raw)->set_progress(
+        [&line, stored_rows](uint64_t rows) { line.Update(rows, stored_rows, "rows"); });
+  };
   {
+    ProgressLine progress("bench: raw_write");
+    copy_progress(progress);
     uint64_t persons_rows = 0;
     auto written = (*raw)->WriteRows(&persons_rows);
+    progress.Finish();
     if (!written.ok()) return Fail("baseline raw_write", written.status());
     Figure f{.name = "raw_write",
              .unit = "rows",
@@ -338,7 +348,11 @@ int RunBench(const BenchArgs& args) {
     baselines.push_back(std::move(f));
   }
   {
+    ProgressLine progress("bench: raw_sst_ingest");
+    copy_progress(progress);
     auto ingested = (*raw)->IngestRows(work.raw_sst());
+    progress.Finish();
+    (*raw)->set_progress(nullptr);
     if (!ingested.ok()) return Fail("baseline raw_sst_ingest", ingested.status());
     Figure f{.name = "raw_sst_ingest",
              .unit = "rows",
