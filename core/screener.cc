@@ -2,7 +2,6 @@
 // writer. The state itself is built in screener_state.cc; docs/screening.md explains the design.
 #include "vigil/screener.h"
 
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -739,6 +738,33 @@ struct Screener::Impl {
     }
   };
 
+  // Work memory of one ScreenBatch call, kept for the next: a batch's vectors and audit
+  // buffers are tens of MB, and allocating them per call faults their pages in and unmaps them
+  // again every time.
+  struct BatchScratch {
+    std::vector<Prepared> prepared;
+    std::vector<uint64_t> keys;
+    std::vector<uint32_t> order;  // requests by person key, then input order
+    std::vector<uint32_t> group_starts;
+    std::vector<std::string> buffers;  // audit entries, one buffer per thread of batch_arena
+    std::vector<Store::AuditAppend> appends;
+  };
+  std::mutex scratch_mu;
+  std::vector<std::unique_ptr<BatchScratch>> scratch_pool;  // one per concurrent ScreenBatch
+  std::unique_ptr<tbb::task_arena> batch_arena;
+
+  std::unique_ptr<BatchScratch> TakeScratch() {
+    std::lock_guard lock(scratch_mu);
+    if (scratch_pool.empty()) return std::make_unique<BatchScratch>();
+    std::unique_ptr<BatchScratch> scratch = std::move(scratch_pool.back());
+    scratch_pool.pop_back();
+    return scratch;
+  }
+  void ReturnScratch(std::unique_ptr<BatchScratch> scratch) {
+    std::lock_guard lock(scratch_mu);
+    scratch_pool.push_back(std::move(scratch));
+  }
+
   // Decides one request with the state lock held (shared); returns the decision and the audit
   // entry to append. Thread-safe.
   Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared) {
@@ -848,6 +874,9 @@ Status ValidateOptions(const ScreenerOptions& o) {
 
 Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl) {
   impl->state = std::make_unique<ScreeningState>();
+  const int threads =
+      impl->options.threads > 0 ? impl->options.threads : tbb::task_arena::automatic;
+  impl->batch_arena = std::make_unique<tbb::task_arena>(threads);
   const std::optional<uint64_t> version = impl->DataVersion();
   VIGIL_RETURN_IF_ERROR(screen::BuildState(
       *impl->store, impl->options, version.value_or(screen::kNeverChecked), impl->state.get()));
@@ -932,16 +961,19 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
                              std::vector<Result<Decision>>* out) {
   // Every slot is overwritten below; an empty Decision costs no allocation to copy.
   out->assign(requests.size(), Result<Decision>(Decision()));
-  std::vector<Impl::Prepared> prepared(requests.size());
-  std::vector<uint32_t> order(requests.size());  // requests by person key, then input order
+  std::unique_ptr<Impl::BatchScratch> scratch = impl_->TakeScratch();
+  std::vector<Impl::Prepared>& prepared = scratch->prepared;
+  std::vector<uint32_t>& order = scratch->order;
+  prepared.assign(requests.size(), Impl::Prepared());
   // The audit entries, appended by each thread to its own buffer, sized for the whole batch
   // (a clean entry is about 110 bytes): a buffer that grows by doubling copies itself, and
   // pages never written are never resident.
-  tbb::enumerable_thread_specific<std::string> entries([&requests] {
-    std::string buffer;
+  tbb::task_arena& arena = *impl_->batch_arena;
+  scratch->buffers.resize(static_cast<size_t>(arena.max_concurrency()));
+  for (std::string& buffer : scratch->buffers) {
+    buffer.clear();
     buffer.reserve(requests.size() * 128 + 4096);
-    return buffer;
-  });
+  }
   // Room in the id tables for the batch's new ids: no table grows while the batch is decided.
   for (IdShard& shard : impl_->ids) {
     std::lock_guard lock(shard.mu);
@@ -951,7 +983,8 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of
     // two payments for one period passes) does not depend on the number of threads.
-    std::vector<uint64_t> keys(requests.size());
+    std::vector<uint64_t>& keys = scratch->keys;
+    keys.resize(requests.size());
     std::string upper;
     for (size_t i = 0; i < requests.size(); ++i) {
       const std::string& id = requests[i].person_id;
@@ -963,61 +996,61 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
         keys[i] = PersonKey(id);
       }
     }
+    order.resize(requests.size());
     std::iota(order.begin(), order.end(), 0u);
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
     });
     constexpr uint32_t kAhead = 4;
-    std::vector<uint32_t> group_starts;
+    std::vector<uint32_t>& group_starts = scratch->group_starts;
+    group_starts.clear();
     for (size_t i = 0; i < order.size(); ++i) {
       if (i == 0 || keys[order[i]] != keys[order[i - 1]]) {
         group_starts.push_back(static_cast<uint32_t>(i));
       }
     }
     group_starts.push_back(static_cast<uint32_t>(order.size()));
-    const int threads =
-        impl_->options.threads > 0 ? impl_->options.threads : tbb::task_arena::automatic;
-    tbb::task_arena arena(threads);
     arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
-                        [&](const tbb::blocked_range<size_t>& range) {
-                          std::string& buffer = entries.local();
-                          const size_t end = group_starts[range.end()];
-                          for (size_t g = range.begin(); g != range.end(); ++g) {
-                            for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
-                              // The requests are visited in person-key order, not in memory
-                              // order: ask for a later one's lines while this one is decided.
-                              if (k + kAhead < end) {
-                                const uint32_t ahead = order[k + kAhead];
-                                __builtin_prefetch(&requests[ahead]);
-                                __builtin_prefetch(&(*out)[ahead]);
-                                __builtin_prefetch(&prepared[ahead]);
-                              }
-                              const uint32_t i = order[k];
-                              prepared[i].buffer = &buffer;
-                              (*out)[i] = impl_->DecideOne(requests[i], &prepared[i]);
-                            }
-                          }
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
+          [&](const tbb::blocked_range<size_t>& range) {
+            std::string& buffer =
+                scratch->buffers[static_cast<size_t>(tbb::this_task_arena::current_thread_index())];
+            const size_t end = group_starts[range.end()];
+            for (size_t g = range.begin(); g != range.end(); ++g) {
+              for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
+                // The requests are visited in person-key order, not in memory order: ask for
+                // a later one's lines while this one is decided.
+                if (k + kAhead < end) {
+                  const uint32_t ahead = order[k + kAhead];
+                  __builtin_prefetch(&requests[ahead]);
+                  __builtin_prefetch(&(*out)[ahead]);
+                  __builtin_prefetch(&prepared[ahead]);
+                }
+                const uint32_t i = order[k];
+                prepared[i].buffer = &buffer;
+                (*out)[i] = impl_->DecideOne(requests[i], &prepared[i]);
+              }
+            }
+          });
     });
   }
   // The batch's entries in the order they were decided (person key, then input order: each
   // thread's buffer is read front to back), written in one atomic write of their own (not
   // through the queue of single requests: the batch is its own group).
-  std::vector<Store::AuditAppend> appends;
-  appends.reserve(requests.size());
+  std::vector<Store::AuditAppend>& appends = scratch->appends;
+  appends.clear();
   for (const uint32_t i : order) {
     if ((*out)[i].ok()) appends.push_back({prepared[i].bytes(), prepared[i].index_key});
   }
-  if (appends.empty()) return Status::Ok();
-  Status s = impl_->WriteAudit(appends);
+  Status s = appends.empty() ? Status::Ok() : impl_->WriteAudit(appends);
   if (!s.ok()) {
     for (const Impl::Prepared& p : prepared) {
       if (p.remembered) impl_->Forget(p.id_hash);
     }
-    return s.WithContext("audit");
   }
-  return Status::Ok();
+  impl_->ReturnScratch(std::move(scratch));
+  return s.ok() ? s : s.WithContext("audit");
 }
 
 Status Screener::Flush() { return impl_->Flush(); }
