@@ -1730,23 +1730,10 @@ City::City(const GeneratorOptions& options) : options_(options), tables_(options
   for (int32_t m = last - options_.months + 1; m <= last; ++m) {
     window_.push_back({m, FirstDayOfMonth(m), DaysInMonth(m)});
   }
-  const PatternRates& r = options_.rates;
   // Ring patterns are placed per block (PickRings), not drawn per person.
-  const double rates[] = {r.deceased_paid,
-                          r.concealed_death,
-                          r.prison_paid,
-                          r.duplicate_receipt,
-                          0.0,
-                          r.account_hijack,
-                          r.fake_special_job,
-                          r.fake_disability,
-                          r.age_falsified,
-                          r.backpay_abuse,
-                          r.unemployed_while_employed,
-                          r.forged_identity,
-                          r.amount_anomaly,
-                          0.0,
-                          r.anomaly};
+  auto rates = options_.rates.ByPattern();
+  rates[static_cast<size_t>(Pattern::kSharedAccount)] = 0.0;
+  rates[static_cast<size_t>(Pattern::kFaceReuse)] = 0.0;
   double acc = 0;
   for (double x : rates) {
     acc += x;

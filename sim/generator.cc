@@ -113,22 +113,7 @@ Status Validate(const GeneratorOptions& o) {
     return Status::InvalidArgument("generator: as_of must be a real date between 2000 and 2090");
   }
   if (o.threads < 0) return Status::InvalidArgument("generator: threads must be >= 0");
-  const PatternRates& r = o.rates;
-  const double rates[] = {r.deceased_paid,
-                          r.concealed_death,
-                          r.prison_paid,
-                          r.duplicate_receipt,
-                          r.shared_account,
-                          r.account_hijack,
-                          r.fake_special_job,
-                          r.fake_disability,
-                          r.age_falsified,
-                          r.backpay_abuse,
-                          r.unemployed_while_employed,
-                          r.forged_identity,
-                          r.amount_anomaly,
-                          r.face_reuse,
-                          r.anomaly};
+  const auto rates = o.rates.ByPattern();
   double sum = 0;
   for (double x : rates) {
     if (!(x >= 0 && x <= 1))

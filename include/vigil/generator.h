@@ -14,6 +14,7 @@
 // the calling thread's TBB arena (limit it with tbb::global_control or `threads`).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +45,14 @@ struct PatternRates {
   double amount_anomaly = 0.002;     // paid amounts far from the approved benefit. Default 0.002
   double face_reuse = 0.002;         // one face certifying several pensioners. Default 0.002
   double anomaly = 0.001;            // unexplained outlier. Default 0.001
+
+  // The rates indexed by Pattern (the contract's code order).
+  std::array<double, CodeCount<Pattern>()> ByPattern() const {
+    return {deceased_paid,    concealed_death, prison_paid,     duplicate_receipt,
+            shared_account,   account_hijack,  fake_special_job, fake_disability,
+            age_falsified,    backpay_abuse,   unemployed_while_employed,
+            forged_identity,  amount_anomaly,  face_reuse,      anomaly};
+  }
 };
 
 // Shares of honest people who look like fraud, so detectors must tell them apart.
