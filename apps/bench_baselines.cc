@@ -302,12 +302,15 @@ Result<BaselineFigure> RawBaselines::PointReads(std::span<const PersonPoint> poi
     ++figure.rows;
   }
   figure.seconds = SecondsSince(start);
-  if (!us.empty()) {
-    std::sort(us.begin(), us.end());
-    figure.p50_us = us[us.size() / 2];
-    figure.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-  }
+  std::sort(us.begin(), us.end());
+  figure.p50_us = SortedPercentile(us, 50);
+  figure.p99_us = SortedPercentile(us, 99);
   return figure;
+}
+
+double SortedPercentile(const std::vector<double>& sorted, size_t percent) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1, sorted.size() * percent / 100)];
 }
 
 Result<BaselineFigure> RawBaselines::ParallelPointReads(std::span<const PersonPoint> points) {

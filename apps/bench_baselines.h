@@ -86,4 +86,8 @@ class RawBaselines {
 // Peak resident set size of this process so far, in bytes (getrusage).
 uint64_t PeakRssBytes();
 
+// The percentile (0..100) of latencies already sorted ascending, by the nearest lower rank; 0
+// when there are none.
+double SortedPercentile(const std::vector<double>& sorted, size_t percent);
+
 }  // namespace vigil::cli

@@ -540,8 +540,8 @@ int RunBench(const BenchArgs& args) {
              .count = sample.size(),
              .seconds = seconds,
              .peak_rss_bytes = PeakRssBytes(),
-             .p50_us = us.empty() ? 0 : us[us.size() / 2],
-             .p99_us = us.empty() ? 0 : us[std::min(us.size() - 1, us.size() * 99 / 100)],
+             .p50_us = SortedPercentile(us, 50),
+             .p99_us = SortedPercentile(us, 99),
              .baseline = "raw_point_read",
              .what =
                  "Screener::Screen one request at a time (durable audit: each returns once "
