@@ -1,5 +1,8 @@
 #include "case_output.h"
 
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,30 +45,6 @@ std::string FormatRisk(double risk) {
   return buf;
 }
 
-// Opens OUT/name.tmp; Commit() renames it to OUT/name.
-class AtomicFile {
- public:
-  AtomicFile(const std::string& dir, const std::string& name)
-      : final_(dir + "/" + name), temp_(final_ + ".tmp"), out_(temp_, std::ios::binary) {}
-  bool ok() const { return static_cast<bool>(out_); }
-  std::ofstream& stream() { return out_; }
-  Status Commit() {
-    out_.flush();
-    if (!out_) return Status::IoError(final_ + ": write failed");
-    out_.close();
-    std::error_code ec;
-    std::filesystem::rename(temp_, final_, ec);
-    if (ec) return Status::IoError(final_ + ": rename failed: " + ec.message());
-    return Status::Ok();
-  }
-  const std::string& path() const { return final_; }
-
- private:
-  std::string final_;
-  std::string temp_;
-  std::ofstream out_;
-};
-
 std::string CaseKey(uint64_t person_key, uint16_t region) {
   std::string key(10, '\0');
   for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(person_key >> (56 - 8 * i));
@@ -74,145 +53,221 @@ std::string CaseKey(uint64_t person_key, uint16_t region) {
   return key;
 }
 
+std::string_view CertificationName(Certification c, CertificationCounts* counts) {
+  switch (c) {
+    case Certification::kCertified:
+      ++counts->certified;
+      break;
+    case Certification::kNeedsActive:
+      ++counts->needs_active;
+      break;
+    case Certification::kSuspend:
+      ++counts->suspended;
+      break;
+  }
+  return CodeName(c);
+}
+
+// One case's cases.csv line and cases.jsonl line (each ending in '\n'); the JSON without its
+// newline is what the store keeps.
+void FormatCase(const std::string& run_id, const PersonOutcome& o, std::string* csv,
+                std::string* jsonl) {
+  const CertificationResult& c = o.certification;
+  std::string reasons;
+  for (size_t k = 0; k < o.reasons.size(); ++k) {
+    if (k > 0) reasons += " | ";
+    reasons += o.reasons[k];
+  }
+  std::vector<Evidence> case_evidence;
+  for (const RuleHit& h : o.hits) {
+    case_evidence.insert(case_evidence.end(), h.evidence.begin(), h.evidence.end());
+  }
+  case_evidence.insert(case_evidence.end(), c.evidence.begin(), c.evidence.end());
+  const std::string case_evidence_text = FormatEvidence(case_evidence, 8);
+  const std::string& person_id = o.person_id;
+  AppendCsvField(*csv, person_id);
+  *csv += ',';
+  *csv += std::to_string(o.case_region);
+  *csv += ',';
+  *csv += FormatRisk(o.risk);
+  *csv += ',';
+  *csv += CodeName(o.action);
+  *csv += ',';
+  *csv += CodeName(c.outcome);
+  *csv += ',';
+  *csv += JoinPatterns(o.patterns);
+  *csv += ',';
+  AppendCsvField(*csv, reasons);
+  *csv += ',';
+  *csv += FormatMoney(o.overpaid);
+  *csv += ',';
+  AppendCsvField(*csv, case_evidence_text);
+  *csv += '\n';
+
+  nlohmann::json j;
+  j["v"] = 1;
+  j["run"] = run_id;
+  j["person_id"] = person_id;
+  j["region"] = o.case_region;
+  j["risk"] = o.risk;
+  j["anomaly"] = o.anomaly;
+  j["action"] = CodeName(o.action);
+  j["certification"] = CodeName(c.outcome);
+  j["patterns"] = nlohmann::json::array();
+  for (Pattern p : o.patterns) j["patterns"].push_back(CodeName(p));
+  j["reasons"] = o.reasons;
+  j["overpaid"] = FormatMoney(o.overpaid);
+  j["monthly_benefit"] = FormatMoney(o.monthly_benefit);
+  j["hits"] = nlohmann::json::array();
+  for (const RuleHit& h : o.hits) {
+    j["hits"].push_back({{"pattern", CodeName(h.pattern)},
+                         {"strength", h.strength},
+                         {"clause", h.clause},
+                         {"reason", h.reason},
+                         {"overpaid", FormatMoney(h.overpaid)}});
+  }
+  j["evidence"] = nlohmann::json::array();
+  for (const Evidence& e : case_evidence) {
+    j["evidence"].push_back({{"source", e.source}, {"date", FormatDate(e.date)}, {"note", e.note}});
+  }
+  *jsonl += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  *jsonl += '\n';
+}
+
+// Cases formatted per chunk in parallel, then written in order: big enough that a chunk's
+// formatting outweighs scheduling it, small enough that 2-16 threads share the work.
+constexpr size_t kCasesPerChunk = 512;
+
 }  // namespace
 
-Status WriteOutputs(const CaseWriterOptions& options,
-                    const std::vector<PersonRecord>& registrations, size_t persons,
-                    const std::function<std::span<const PersonRecord>(size_t)>& rows_of,
-                    const std::vector<PersonOutcome>& outcomes, Store* store,
-                    ScoreSummary* summary) {
-  (void)registrations;
-  AtomicFile cases_csv(options.out_dir, "cases.csv");
-  AtomicFile cases_jsonl(options.out_dir, "cases.jsonl");
-  AtomicFile certification_csv(options.out_dir, "certification.csv");
-  for (AtomicFile* f : {&cases_csv, &cases_jsonl, &certification_csv}) {
-    if (!f->ok()) return Status::IoError(f->path() + ".tmp: cannot open for writing");
-  }
-  cases_csv.stream()
+void AppendCertificationRows(std::span<const PersonRecord> rows, const PersonOutcome& outcome,
+                             std::string* out, CertificationCounts* counts) {
+  const CertificationResult& c = outcome.certification;
+  if (rows.empty() && (outcome.primary_region == 0 || outcome.person_id.empty())) return;
+  const std::string evidence = FormatEvidence(c.evidence, 6);
+  const auto write_row = [&](std::string_view person_id, uint16_t region) {
+    AppendCsvField(*out, person_id);
+    *out += ',';
+    *out += std::to_string(region);
+    *out += ',';
+    *out += CertificationName(c.outcome, counts);
+    *out += ',';
+    AppendCsvField(*out, evidence);
+    *out += ',';
+    *out += FormatRisk(c.score);
+    *out += ',';
+    AppendCsvField(*out, c.reason);
+    *out += ',';
+    *out += c.restore ? '1' : '0';
+    *out += ',';
+    *out += std::to_string(c.months_owed);
+    *out += '\n';
+  };
+  for (const PersonRecord& r : rows) write_row(r.person_id, r.region);
+  if (rows.empty()) write_row(outcome.person_id, outcome.primary_region);
+}
+
+Result<std::unique_ptr<OutputWriter>> OutputWriter::Open(const std::string& out_dir) {
+  std::unique_ptr<OutputWriter> writer(new OutputWriter());
+  VIGIL_RETURN_IF_ERROR(writer->OpenFile(&writer->cases_csv_, out_dir, "cases.csv"));
+  VIGIL_RETURN_IF_ERROR(writer->OpenFile(&writer->cases_jsonl_, out_dir, "cases.jsonl"));
+  VIGIL_RETURN_IF_ERROR(
+      writer->OpenFile(&writer->certification_csv_, out_dir, "certification.csv"));
+  writer->cases_csv_.out
       << "person_id,region,risk,action,certification,patterns,reasons,overpaid,evidence\n";
-  certification_csv.stream()
+  writer->certification_csv_.out
       << "person_id,region,certification,evidence,score,reason,restore,months_owed\n";
+  return writer;
+}
+
+OutputWriter::~OutputWriter() {
+  for (File* f : {&cases_csv_, &cases_jsonl_, &certification_csv_}) {
+    if (f->committed || f->temp_path.empty()) continue;
+    f->out.close();
+    std::error_code ec;
+    std::filesystem::remove(f->temp_path, ec);  // best effort: the run failed already
+  }
+}
+
+Status OutputWriter::OpenFile(File* file, const std::string& dir, const std::string& name) {
+  file->final_path = dir + "/" + name;
+  file->temp_path = file->final_path + ".tmp";
+  file->out.open(file->temp_path, std::ios::binary | std::ios::trunc);
+  if (!file->out) return Status::IoError(file->temp_path + ": cannot open for writing");
+  return Status::Ok();
+}
+
+Status OutputWriter::Rename(File* file) {
+  file->out.flush();
+  if (!file->out) return Status::IoError(file->final_path + ": write failed");
+  file->out.close();
+  std::error_code ec;
+  std::filesystem::rename(file->temp_path, file->final_path, ec);
+  if (ec) return Status::IoError(file->final_path + ": rename failed: " + ec.message());
+  file->committed = true;
+  return Status::Ok();
+}
+
+Status OutputWriter::AppendCertification(std::string_view text) {
+  certification_csv_.out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!certification_csv_.out) {
+    return Status::IoError(certification_csv_.temp_path + ": write failed");
+  }
+  return Status::Ok();
+}
+
+Status OutputWriter::WriteCases(const CaseWriterOptions& options,
+                                std::span<const PersonOutcome* const> flagged, Store* store,
+                                ScoreSummary* summary) {
   const std::string run_id =
       FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
-  std::string line;
-  for (size_t i = 0; i < persons; ++i) {
-    const PersonOutcome& o = outcomes[i];
-    const auto rows = rows_of(i);
-    const CertificationResult& c = o.certification;
-    const std::string evidence = FormatEvidence(c.evidence, 6);
-    // One row per pension registration; a benefit claimant with no registration (unemployment
-    // or another benefit paid without a pension) gets one row under the region that pays them:
-    // their proof of life is due as much as a pensioner's, and a supervisor looking them up
-    // should find it. A person with neither (only other agencies' rows) has no row.
-    const auto write_row = [&](std::string_view person_id, uint16_t region) {
-      switch (c.outcome) {
-        case Certification::kCertified:
-          ++summary->certified;
-          break;
-        case Certification::kNeedsActive:
-          ++summary->needs_active;
-          break;
-        case Certification::kSuspend:
-          ++summary->suspended;
-          break;
-      }
-      line.clear();
-      AppendCsvField(line, person_id);
-      line += ',';
-      line += std::to_string(region);
-      line += ',';
-      line += CodeName(c.outcome);
-      line += ',';
-      AppendCsvField(line, evidence);
-      line += ',';
-      line += FormatRisk(c.score);
-      line += ',';
-      AppendCsvField(line, c.reason);
-      line += ',';
-      line += c.restore ? '1' : '0';
-      line += ',';
-      line += std::to_string(c.months_owed);
-      line += '\n';
-      certification_csv.stream() << line;
-    };
-    for (const PersonRecord& r : rows) write_row(r.person_id, r.region);
-    if (rows.empty() && o.primary_region != 0 && !o.person_id.empty()) {
-      write_row(o.person_id, o.primary_region);
+  struct Chunk {
+    std::string csv;
+    std::string jsonl;
+    std::vector<size_t> json_ends;  // end of each case's line in jsonl (after its newline)
+  };
+  const size_t chunks = (flagged.size() + kCasesPerChunk - 1) / kCasesPerChunk;
+  std::vector<Chunk> formatted(chunks);
+  tbb::parallel_for(size_t{0}, chunks, [&](size_t k) {
+    Chunk& chunk = formatted[k];
+    const size_t end = std::min(flagged.size(), (k + 1) * kCasesPerChunk);
+    for (size_t i = k * kCasesPerChunk; i < end; ++i) {
+      FormatCase(run_id, *flagged[i], &chunk.csv, &chunk.jsonl);
+      chunk.json_ends.push_back(chunk.jsonl.size());
     }
-    if (!o.flagged()) continue;
+  });
+  for (const PersonOutcome* o : flagged) {
     ++summary->cases;
-    for (Pattern p : o.patterns) ++summary->cases_per_pattern[static_cast<size_t>(p)];
-    std::string reasons;
-    for (size_t k = 0; k < o.reasons.size(); ++k) {
-      if (k > 0) reasons += " | ";
-      reasons += o.reasons[k];
-    }
-    std::vector<Evidence> case_evidence;
-    for (const RuleHit& h : o.hits) {
-      case_evidence.insert(case_evidence.end(), h.evidence.begin(), h.evidence.end());
-    }
-    case_evidence.insert(case_evidence.end(), c.evidence.begin(), c.evidence.end());
-    const std::string case_evidence_text = FormatEvidence(case_evidence, 8);
-    const std::string& person_id = o.person_id;
-    line.clear();
-    AppendCsvField(line, person_id);
-    line += ',';
-    line += std::to_string(o.case_region);
-    line += ',';
-    line += FormatRisk(o.risk);
-    line += ',';
-    line += CodeName(o.action);
-    line += ',';
-    line += CodeName(c.outcome);
-    line += ',';
-    line += JoinPatterns(o.patterns);
-    line += ',';
-    AppendCsvField(line, reasons);
-    line += ',';
-    line += FormatMoney(o.overpaid);
-    line += ',';
-    AppendCsvField(line, case_evidence_text);
-    line += '\n';
-    cases_csv.stream() << line;
-
-    nlohmann::json j;
-    j["v"] = 1;
-    j["run"] = run_id;
-    j["person_id"] = person_id;
-    j["region"] = o.case_region;
-    j["risk"] = o.risk;
-    j["anomaly"] = o.anomaly;
-    j["action"] = CodeName(o.action);
-    j["certification"] = CodeName(c.outcome);
-    j["patterns"] = nlohmann::json::array();
-    for (Pattern p : o.patterns) j["patterns"].push_back(CodeName(p));
-    j["reasons"] = o.reasons;
-    j["overpaid"] = FormatMoney(o.overpaid);
-    j["monthly_benefit"] = FormatMoney(o.monthly_benefit);
-    j["hits"] = nlohmann::json::array();
-    for (const RuleHit& h : o.hits) {
-      j["hits"].push_back({{"pattern", CodeName(h.pattern)},
-                           {"strength", h.strength},
-                           {"clause", h.clause},
-                           {"reason", h.reason},
-                           {"overpaid", FormatMoney(h.overpaid)}});
-    }
-    j["evidence"] = nlohmann::json::array();
-    for (const Evidence& e : case_evidence) {
-      j["evidence"].push_back(
-          {{"source", e.source}, {"date", FormatDate(e.date)}, {"note", e.note}});
-    }
-    const std::string json_line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    cases_jsonl.stream() << json_line << '\n';
-    if (store != nullptr) {
-      VIGIL_RETURN_IF_ERROR(
-          store->PutCase(CaseKey(PersonKey(person_id), o.case_region), json_line));
-    }
+    for (Pattern p : o->patterns) ++summary->cases_per_pattern[static_cast<size_t>(p)];
   }
-  VIGIL_RETURN_IF_ERROR(cases_csv.Commit());
-  VIGIL_RETURN_IF_ERROR(cases_jsonl.Commit());
-  VIGIL_RETURN_IF_ERROR(certification_csv.Commit());
+  for (size_t k = 0; k < chunks; ++k) {
+    Chunk& chunk = formatted[k];
+    cases_csv_.out << chunk.csv;
+    cases_jsonl_.out << chunk.jsonl;
+    if (store != nullptr) {
+      size_t begin = 0;
+      for (size_t n = 0; n < chunk.json_ends.size(); ++n) {
+        const PersonOutcome& o = *flagged[k * kCasesPerChunk + n];
+        const std::string_view json(chunk.jsonl.data() + begin, chunk.json_ends[n] - begin - 1);
+        VIGIL_RETURN_IF_ERROR(store->PutCase(CaseKey(PersonKey(o.person_id), o.case_region), json));
+        begin = chunk.json_ends[n];
+      }
+    }
+    std::string().swap(chunk.csv);
+    std::string().swap(chunk.jsonl);
+  }
+  if (!cases_csv_.out) return Status::IoError(cases_csv_.temp_path + ": write failed");
+  if (!cases_jsonl_.out) return Status::IoError(cases_jsonl_.temp_path + ": write failed");
+  return Status::Ok();
+}
+
+Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
+  VIGIL_RETURN_IF_ERROR(Rename(&cases_csv_));
+  VIGIL_RETURN_IF_ERROR(Rename(&cases_jsonl_));
+  VIGIL_RETURN_IF_ERROR(Rename(&certification_csv_));
   if (store != nullptr) {
+    const std::string run_id =
+        FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
     VIGIL_RETURN_IF_ERROR(store->PutMeta("last_score_run", run_id));
   }
   return Status::Ok();

@@ -1,10 +1,19 @@
 // Writes a scoring run's outputs: cases.csv, cases.jsonl, certification.csv and the cases in
 // the store. Internal to core/.
+//
+// The certification rows are known as soon as a person is certified, the cases only after the
+// isolation forest and fusion have seen everyone; so the rows are formatted by the pass that
+// decides them (in parallel, a batch of persons at a time) and appended in person order while
+// the pass runs, and only the few flagged persons' outcomes wait for the case writer. Nothing
+// per person has to be held for certification.csv, which keeps the run's memory flat in the
+// population.
 #pragma once
 
-#include <functional>
+#include <cstdint>
+#include <fstream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "person_features.h"
@@ -21,11 +30,65 @@ struct CaseWriterOptions {
   std::string model_id;
 };
 
-// Files are written as NAME.tmp and renamed when complete. `store` may be null.
-Status WriteOutputs(const CaseWriterOptions& options, const std::vector<PersonRecord>& registrations,
-                    size_t persons,
-                    const std::function<std::span<const PersonRecord>(size_t)>& rows_of,
-                    const std::vector<PersonOutcome>& outcomes, Store* store,
-                    ScoreSummary* summary);
+// certification.csv rows by outcome.
+struct CertificationCounts {
+  uint64_t certified = 0;
+  uint64_t needs_active = 0;
+  uint64_t suspended = 0;
+  void Add(const CertificationCounts& other) {
+    certified += other.certified;
+    needs_active += other.needs_active;
+    suspended += other.suspended;
+  }
+};
+
+// Appends the certification.csv rows of one person to `out` and counts them: one row per
+// pension registration (`rows`); a claimant without one gets one row under the region that
+// pays them (outcome.primary_region); a person with neither has no row. Reads person_id,
+// primary_region and certification of `outcome`. Thread-safe (touches only its arguments).
+void AppendCertificationRows(std::span<const PersonRecord> rows, const PersonOutcome& outcome,
+                             std::string* out, CertificationCounts* counts);
+
+// The three output files, each written as NAME.tmp and renamed to NAME by Commit, so a reader
+// never sees half a file under the final name and an interrupted run leaves the previous outputs
+// in place (the .tmp files of a failed run are removed when the writer is destroyed).
+// Thread-safety: not thread-safe; WriteCases parallelises its own formatting.
+class OutputWriter {
+ public:
+  // Opens the .tmp files and writes the headers. IoError when a file cannot be opened.
+  static Result<std::unique_ptr<OutputWriter>> Open(const std::string& out_dir);
+  ~OutputWriter();
+  OutputWriter(const OutputWriter&) = delete;
+  OutputWriter& operator=(const OutputWriter&) = delete;
+
+  // Appends certification rows formatted by AppendCertificationRows (callers append in person
+  // order).
+  Status AppendCertification(std::string_view text);
+
+  // Writes the cases: `flagged` holds every flagged person's outcome in person-key order.
+  // Formats them in parallel, writes them in that order to cases.csv and cases.jsonl and, when
+  // `store` is not null, stores each case under its key. Counts cases and patterns in *summary.
+  Status WriteCases(const CaseWriterOptions& options, std::span<const PersonOutcome* const> flagged,
+                    Store* store, ScoreSummary* summary);
+
+  // Renames the three files to their final names; then records the run in the store's meta
+  // ("last_score_run") when `store` is not null.
+  Status Commit(const CaseWriterOptions& options, Store* store);
+
+ private:
+  struct File {
+    std::string final_path;
+    std::string temp_path;
+    std::ofstream out;
+    bool committed = false;
+  };
+  OutputWriter() = default;
+  Status OpenFile(File* file, const std::string& dir, const std::string& name);
+  static Status Rename(File* file);
+
+  File cases_csv_;
+  File cases_jsonl_;
+  File certification_csv_;
+};
 
 }  // namespace vigil

@@ -222,14 +222,26 @@ const std::vector<size_t>& AnomalyModelColumns() {
   return columns;
 }
 
+bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits) {
+  return std::any_of(hits.begin(), hits.end(), [&](const RuleHit& h) {
+    return h.strength >= policy.rules.pattern_min_strength;
+  });
+}
+
 double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
                         const std::vector<float>& anomaly) {
+  std::vector<uint8_t> explained(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    explained[i] = ExplainedByRules(policy, outcomes[i].hits) ? 1 : 0;
+  }
+  return AnomalyThreshold(policy, explained, anomaly);
+}
+
+double AnomalyThreshold(const Policy& policy, const std::vector<uint8_t>& explained,
+                        const std::vector<float>& anomaly) {
   std::vector<float> unexplained;
-  for (size_t i = 0; i < outcomes.size() && i < anomaly.size(); ++i) {
-    const bool explained = std::any_of(
-        outcomes[i].hits.begin(), outcomes[i].hits.end(),
-        [&](const RuleHit& h) { return h.strength >= policy.rules.pattern_min_strength; });
-    if (!explained) unexplained.push_back(anomaly[i]);
+  for (size_t i = 0; i < explained.size() && i < anomaly.size(); ++i) {
+    if (explained[i] == 0) unexplained.push_back(anomaly[i]);
   }
   const double floor = policy.rules.anomaly_flag_score;
   const auto allowed = static_cast<size_t>(policy.rules.anomaly_contamination *

@@ -91,6 +91,13 @@ void FusePerson(const Policy& policy, float anomaly,
 // above rules.pattern_min_strength, never below rules.anomaly_flag_score.
 double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
                         const std::vector<float>& anomaly);
+// The same from one flag per person (nonzero: ExplainedByRules), so that a run need not hold
+// every person's outcome.
+double AnomalyThreshold(const Policy& policy, const std::vector<uint8_t>& explained,
+                        const std::vector<float>& anomaly);
+
+// Whether a rule hit explains the person: one at or above rules.pattern_min_strength.
+bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits);
 
 // Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score and the
 // certification outcome and doubts.

@@ -342,12 +342,40 @@ std::pair<uint64_t, uint64_t> KeySlice(size_t slice) {
 }
 
 constexpr size_t kNotModelled = static_cast<size_t>(-1);
+constexpr uint32_t kNotKept = static_cast<uint32_t>(-1);
 
-// Everything the passes produce, before fusion and outputs.
+// What fusion reads of a person whose full outcome is not kept (no rule hit): the
+// certification outcome and whether certification doubted a concealed death.
+uint8_t CompactOutcome(const PersonOutcome& outcome) {
+  return static_cast<uint8_t>(static_cast<uint8_t>(outcome.certification.outcome) |
+                              (outcome.certification.doubts.concealment() ? 0x80 : 0));
+}
+
+// A stand-in outcome with just what fusion reads of a person without rule hits: fusion decides
+// from it exactly as from the full outcome whether the person is a case (only then is the full
+// outcome derived again, for the case writer).
+PersonOutcome SkeletonOutcome(uint8_t compact) {
+  PersonOutcome outcome;
+  outcome.certification.outcome = static_cast<Certification>(compact & 0x7f);
+  // Fusion reads the doubts only as concealment(); any one of its flags stands for all.
+  outcome.certification.doubts.card_only_tail = (compact & 0x80) != 0;
+  return outcome;
+}
+
+// Everything the passes produce, before fusion and outputs. Memory per person is kept small
+// and flat: the feature matrix, the peer key and one byte of outcome for everyone; the full
+// outcome (certification evidence, hits, reasons) only for persons with a rule hit, the only
+// ones who can become a case other than by the anomaly score (those few are derived again).
+// `keep_all` (training, the reference loader) keeps everyone's full outcome instead.
 struct ScoringState {
+  bool keep_all = false;
+  std::unique_ptr<Snapshot> snapshot;
   std::vector<PersonRecord> registrations;
   std::vector<PersonGroup> groups;
-  std::vector<PersonOutcome> outcomes;
+  CrossPersonFacts facts;
+  std::vector<PersonOutcome> kept;    // in person-key order
+  std::vector<uint32_t> kept_of;      // person index -> index in kept (kNotKept)
+  std::vector<uint8_t> compact;       // person index -> CompactOutcome
   std::vector<float> feature_matrix;  // groups.size() x kPersonFeatureCount
   std::vector<PeerKey> peers;         // each person's peer group
   std::vector<float> model_matrix;    // modelled persons x AnomalyModelColumns().size()
@@ -363,9 +391,10 @@ struct ScoringState {
 };
 
 // Reads the persons, gathers the population facts, certifies and applies the rules to
-// everyone, and scores the anomaly model: all from one snapshot.
+// everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
+// certification rows go to `writer` as the second pass decides them.
 Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options,
-                 ScoringState& state) {
+                 OutputWriter* writer, ScoringState& state) {
   if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
   if (options.batch_persons == 0)
     return Status::InvalidArgument("score: batch_persons must be > 0");
@@ -373,7 +402,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
   std::vector<PersonRecord>& registrations = state.registrations;
   std::vector<PersonGroup>& groups = state.groups;
-  const std::unique_ptr<Snapshot> snapshot = store.GetSnapshot();
+  state.snapshot = store.GetSnapshot();
+  const std::unique_ptr<Snapshot>& snapshot = state.snapshot;
 
   // The registry of persons (all regions), grouped by person key.
   auto start = Clock::now();
@@ -526,30 +556,42 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   if (failed) return first_error;
   summary.persons = groups.size();
   summary.registrations = registrations.size();
-  std::vector<PersonOutcome>& outcomes = state.outcomes;
   std::vector<float>& feature_matrix = state.feature_matrix;
   summary.stages.push_back({"pass 1: read histories, note facts", SecondsSince(start)});
   start = Clock::now();
   CrossPersonFactsBuilder merged;
   builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
-  const CrossPersonFacts facts = merged.Finish();
+  state.facts = merged.Finish();
+  const CrossPersonFacts& facts = state.facts;
   summary.stages.push_back({"pass 1: merge and count facts", SecondsSince(start)});
 
-  // Pass 2: certification, rules and features per person, in batches through a TBB pipeline;
-  // the last stage keeps the per-person outcomes in person-key order.
+  // Pass 2: certification, rules and features per person, in batches through a TBB pipeline.
+  // A batch formats its certification rows and keeps the outcomes fusion will need; the last
+  // stage, in person-key order, appends the rows to the file and the outcomes to the state.
   start = Clock::now();
   StageClock load_clock, certify_clock, rules_clock, features_clock;
-  outcomes.assign(groups.size(), PersonOutcome{});
+  const bool keep_all = state.keep_all || writer == nullptr;
+  state.keep_all = keep_all;
+  state.kept.clear();
+  state.kept_of.assign(groups.size(), kNotKept);
+  state.compact.assign(groups.size(), 0);
   feature_matrix.assign(groups.size() * kPersonFeatureCount, 0.0f);
   state.peers.assign(groups.size(), 0);
   tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
+  struct Batch {
+    size_t begin = 0;
+    size_t end = 0;
+    std::string certification;  // certification.csv rows
+    CertificationCounts counts;
+    std::vector<std::pair<size_t, PersonOutcome>> kept;
+  };
   size_t next_batch = 0;
   done = 0;
   const size_t tokens =
       4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
   // Decides one person whose history is loaded; returns the nanoseconds spent.
-  auto decide = [&](size_t i, const PersonHistory& history) {
-    PersonOutcome& out = outcomes[i];
+  auto decide = [&](size_t i, const PersonHistory& history, Batch& batch) {
+    PersonOutcome out;
     auto t = Clock::now();
     const auto t0 = t;
     out.certification = Certify(history, policy, options.as_of, &facts);
@@ -562,30 +604,38 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                           &feature_matrix[i * kPersonFeatureCount], &state.peers[i]);
     SummarisePerson(history, &out);
     out.person_id = history.person_id;
+    state.compact[i] = CompactOutcome(out);
+    if (!keep_all) {
+      AppendCertificationRows(rows_of(groups[i]), out, &batch.certification, &batch.counts);
+    }
+    if (keep_all || !out.hits.empty()) batch.kept.emplace_back(i, std::move(out));
     features_clock.Add(t);
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
   };
   auto all_kinds = [](EventKind, const PersonGroup&) { return true; };
+  // Batches live here between the stages: tbb filters pass values, and a pointer is cheap.
+  std::vector<Batch> batches((groups.size() + options.batch_persons - 1) / options.batch_persons);
   tbb::parallel_pipeline(
       tokens,
-      tbb::make_filter<void, std::pair<size_t, size_t>>(
-          tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& fc) -> std::pair<size_t, size_t> {
-            if (next_batch >= groups.size() || failed) {
-              fc.stop();
-              return {0, 0};
-            }
-            const size_t begin = next_batch;
-            next_batch = std::min(groups.size(), begin + options.batch_persons);
-            return {begin, next_batch};
-          }) &
-          tbb::make_filter<std::pair<size_t, size_t>, size_t>(
+      tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
+                                     [&](tbb::flow_control& fc) -> Batch* {
+                                       if (next_batch >= groups.size() || failed) {
+                                         fc.stop();
+                                         return nullptr;
+                                       }
+                                       Batch& batch = batches[next_batch / options.batch_persons];
+                                       batch.begin = next_batch;
+                                       batch.end = next_batch = std::min(
+                                           groups.size(), batch.begin + options.batch_persons);
+                                       return &batch;
+                                     }) &
+          tbb::make_filter<Batch*, Batch*>(
               tbb::filter_mode::parallel,
-              [&](std::pair<size_t, size_t> batch) -> size_t {
+              [&](Batch* batch) -> Batch* {
                 uint64_t& rows = rows_pass2.local();
                 if (options.reference_loader) {
                   PersonHistory history;
-                  for (size_t i = batch.first; i < batch.second && !failed; ++i) {
+                  for (size_t i = batch->begin; i < batch->end && !failed; ++i) {
                     auto t = Clock::now();
                     Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
                                            rows_of(groups[i]), options.as_of, &history, &rows);
@@ -594,20 +644,20 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                       fail(s);
                       break;
                     }
-                    decide(i, history);
+                    decide(i, history, *batch);
                   }
-                  return batch.second - batch.first;
+                  return batch;
                 }
                 const auto t = Clock::now();
                 int64_t deciding = 0;
                 RangeHistoryLoader loader(store, snapshot.get(), options.as_of, registrations);
-                const std::span<const PersonGroup> known(groups.data() + batch.first,
-                                                         batch.second - batch.first);
+                const std::span<const PersonGroup> known(groups.data() + batch->begin,
+                                                         batch->end - batch->begin);
                 Status s = loader.Scan(
                     known.front().person_key, known.back().person_key, known,
                     /*allow_unknown=*/false, all_kinds,
                     [&](const PersonGroup&, size_t index, const PersonHistory& history) {
-                      deciding += decide(batch.first + index, history);
+                      deciding += decide(batch->begin + index, history, *batch);
                       return !failed.load();
                     },
                     &rows);
@@ -615,9 +665,23 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                 load_clock.nanos +=
                     std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count() -
                     deciding;
-                return batch.second - batch.first;
+                return batch;
               }) &
-          tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t n) {
+          tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order, [&](Batch* batch) {
+            if (!keep_all && !failed) {
+              Status s = writer->AppendCertification(batch->certification);
+              if (!s.ok()) fail(s);
+              summary.certified += batch->counts.certified;
+              summary.needs_active += batch->counts.needs_active;
+              summary.suspended += batch->counts.suspended;
+            }
+            for (auto& [i, outcome] : batch->kept) {
+              state.kept_of[i] = static_cast<uint32_t>(state.kept.size());
+              state.kept.push_back(std::move(outcome));
+            }
+            const size_t n = batch->end - batch->begin;
+            std::string().swap(batch->certification);
+            std::vector<std::pair<size_t, PersonOutcome>>().swap(batch->kept);
             const uint64_t now = done += n;
             if (options.progress) options.progress(now, groups.size(), "score");
           }));
@@ -688,6 +752,26 @@ Result<std::optional<LogisticModel>> LoadFusionModel(const Store& store) {
   return std::optional<LogisticModel>(std::move(model));
 }
 
+// Derives again the full outcome of a person the pass kept only as a byte (no rule hit) and
+// fusion made a case: the same snapshot, history, facts and policy give the same decisions,
+// which is checked (still no hit, the same byte).
+Status DeriveAgain(const Store& store, const Policy& policy, const ScoreOptions& options,
+                   const ScoringState& state, size_t i, PersonOutcome* out) {
+  PersonHistory history;
+  uint64_t rows = 0;
+  VIGIL_RETURN_IF_ERROR(LoadHistory(store, state.snapshot.get(), state.groups[i].person_key,
+                                    state.rows_of(i), options.as_of, &history, &rows));
+  out->certification = Certify(history, policy, options.as_of, &state.facts);
+  out->hits = ApplyRules(history, state.facts, out->certification, policy, options.as_of);
+  SummarisePerson(history, out);
+  out->person_id = history.person_id;
+  if (!out->hits.empty() || CompactOutcome(*out) != state.compact[i]) {
+    return Status::Internal("score: person key " + std::to_string(state.groups[i].person_key) +
+                            " decided differently when derived again");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<std::string> FusionInputNames() {
@@ -702,8 +786,10 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
     return Status::IoError(options.out_dir + ": cannot create folder: " + fs_error.message());
   }
   VIGIL_ASSIGN_OR_RETURN(std::optional<LogisticModel> fusion, LoadFusionModel(store));
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.out_dir));
   ScoringState state;
-  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, state));
+  state.keep_all = options.reference_loader;
+  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, writer.get(), state));
   ScoreSummary& summary = state.summary;
   const auto& feature_matrix = state.feature_matrix;
   const auto& forest = state.forest;
@@ -711,10 +797,17 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
 
   auto start = Clock::now();
   // ANOMALY is cut at the review budget's quantile of the unexplained people's scores.
+  std::vector<uint8_t> explained(persons, 0);
+  for (size_t i = 0; i < persons; ++i) {
+    if (state.kept_of[i] != kNotKept) {
+      explained[i] = ExplainedByRules(policy, state.kept[state.kept_of[i]].hits) ? 1 : 0;
+    }
+  }
   Policy fusion_policy = policy;
-  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, state.outcomes, state.anomaly);
+  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, explained, state.anomaly);
+  std::vector<uint8_t>().swap(explained);
   const std::vector<size_t>& columns = AnomalyModelColumns();
-  tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
+  auto fuse = [&](size_t i, PersonOutcome* outcome) {
     std::vector<FeatureContribution> top;
     if (forest && state.model_rows[i] != kNotModelled &&
         state.anomaly[i] >= fusion_policy.rules.anomaly_flag_score) {
@@ -723,13 +816,55 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
     }
     const float* row = &feature_matrix[i * kPersonFeatureCount];
     if (fusion) {
-      FuseLearned(fusion_policy, *fusion, state.anomaly[i], top, &state.outcomes[i], row);
+      FuseLearned(fusion_policy, *fusion, state.anomaly[i], top, outcome, row);
     } else {
-      FusePerson(fusion_policy, state.anomaly[i], top, &state.outcomes[i], row);
+      FusePerson(fusion_policy, state.anomaly[i], top, outcome, row);
     }
+  };
+  // Persons whose full outcome was not kept are fused from its skeleton; the few it makes a
+  // case are derived again below.
+  std::vector<uint8_t> derive_again(persons, 0);
+  tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
+    if (state.kept_of[i] != kNotKept) {
+      fuse(i, &state.kept[state.kept_of[i]]);
+      return;
+    }
+    PersonOutcome skeleton = SkeletonOutcome(state.compact[i]);
+    fuse(i, &skeleton);
+    if (skeleton.flagged()) derive_again[i] = 1;
   });
   summary.stages.push_back(
       {fusion ? "fusion (learned)" : "fusion (policy default)", SecondsSince(start)});
+
+  start = Clock::now();
+  std::vector<size_t> again;
+  for (size_t i = 0; i < persons; ++i) {
+    if (derive_again[i] != 0) again.push_back(i);
+  }
+  std::vector<uint8_t>().swap(derive_again);
+  std::vector<PersonOutcome> derived(again.size());
+  std::vector<Status> derived_status(again.size());
+  tbb::parallel_for(size_t{0}, again.size(), [&](size_t k) {
+    derived_status[k] = DeriveAgain(store, policy, options, state, again[k], &derived[k]);
+    if (derived_status[k].ok()) fuse(again[k], &derived[k]);
+  });
+  for (const Status& s : derived_status) VIGIL_RETURN_IF_ERROR(s);
+  // The cases in person-key order.
+  std::vector<const PersonOutcome*> flagged;
+  for (size_t i = 0, k = 0; i < persons; ++i) {
+    if (state.kept_of[i] != kNotKept) {
+      if (state.kept[state.kept_of[i]].flagged()) flagged.push_back(&state.kept[state.kept_of[i]]);
+    } else if (k < again.size() && again[k] == i) {
+      if (!derived[k].flagged()) {
+        return Status::Internal("score: person key " + std::to_string(state.groups[i].person_key) +
+                                " is a case from the compact outcome, not from the full one");
+      }
+      flagged.push_back(&derived[k++]);
+    }
+  }
+  summary.stages.push_back(
+      {"cases without rule hits derived again: " + std::to_string(again.size()),
+       SecondsSince(start)});
 
   start = Clock::now();
   CaseWriterOptions writer_options;
@@ -737,9 +872,25 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   writer_options.as_of = options.as_of;
   writer_options.policy_version = policy.version;
   writer_options.model_id = summary.model_id;
-  VIGIL_RETURN_IF_ERROR(WriteOutputs(
-      writer_options, state.registrations, persons, [&](size_t i) { return state.rows_of(i); },
-      state.outcomes, options.store_cases ? &store : nullptr, &summary));
+  if (state.keep_all) {
+    // Everyone's outcome was kept (the reference path): the certification rows are formatted
+    // now, from the outcomes, as the output writer did before rows were streamed.
+    std::string text;
+    CertificationCounts counts;
+    for (size_t i = 0; i < persons; ++i) {
+      AppendCertificationRows(state.rows_of(i), state.kept[state.kept_of[i]], &text, &counts);
+      if (text.size() >= (size_t{1} << 20) || i + 1 == persons) {
+        VIGIL_RETURN_IF_ERROR(writer->AppendCertification(text));
+        text.clear();
+      }
+    }
+    summary.certified += counts.certified;
+    summary.needs_active += counts.needs_active;
+    summary.suspended += counts.suspended;
+  }
+  Store* case_store = options.store_cases ? &store : nullptr;
+  VIGIL_RETURN_IF_ERROR(writer->WriteCases(writer_options, flagged, case_store, &summary));
+  VIGIL_RETURN_IF_ERROR(writer->Commit(writer_options, case_store));
   summary.stages.push_back({"write outputs", SecondsSince(start)});
   summary.wall_seconds = SecondsSince(state.wall_start);
   return summary;
@@ -748,17 +899,19 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
 Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
                                  const FusionLabels& labels) {
   ScoringState state;
-  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, state));
+  state.keep_all = true;
+  VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, nullptr, state));
   TrainSummary train;
   train.persons = state.groups.size();
   std::vector<float> inputs;
   std::vector<uint8_t> y;
   for (size_t i = 0; i < state.groups.size(); ++i) {
-    auto it = labels.find(state.outcomes[i].person_id);
+    const PersonOutcome& outcome = state.kept[state.kept_of[i]];
+    auto it = labels.find(outcome.person_id);
     if (it == labels.end()) continue;
     const size_t row = inputs.size();
     inputs.resize(row + kFusionInputCount);
-    ComputeFusionInputs(state.outcomes[i], state.anomaly[i], &inputs[row]);
+    ComputeFusionInputs(outcome, state.anomaly[i], &inputs[row]);
     y.push_back(it->second);
     train.positives += it->second;
   }
