@@ -1,4 +1,6 @@
-// `vigil audit`: check and print the console's hash-chained audit log.
+// `vigil audit`: check and print the console's hash-chained audit log (in the store's audit
+// family) and, with --all, the screening decisions (the screeners' audit journal in the store's
+// folder, and those earlier versions wrote to the audit family).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -42,12 +44,24 @@ int RunVerify(const AuditArgs& args) {
                 static_cast<unsigned long long>(report->entries), report->problem.c_str());
     return kExitFailure;
   }
+  // The screening journal: every entry's checksum is checked; a damaged entry before the tail
+  // is a broken log, a cut-short write at the tail is not (a screener may be writing).
+  auto journal = ScanScreenerAudit(args.db, nullptr);
+  if (!journal.ok()) {
+    std::printf("audit log BROKEN: screening journal: %s\n", journal.status().ToString().c_str());
+    return kExitFailure;
+  }
   std::printf(
       "audit log intact: %llu console entries chained (%llu entries of other writers), "
-      "head %s\n",
+      "head %s; screening journal: %llu entries%s\n",
       static_cast<unsigned long long>(report->entries),
       static_cast<unsigned long long>(report->other_entries),
-      report->entries == 0 ? "(empty)" : report->head_hash.c_str());
+      report->entries == 0 ? "(empty)" : report->head_hash.c_str(),
+      static_cast<unsigned long long>(journal->entries),
+      journal->torn_tail_bytes == 0 ? ""
+                                    : (" (+" + std::to_string(journal->torn_tail_bytes) +
+                                       " bytes of an unfinished write at the tail)")
+                                          .c_str());
   return kExitOk;
 }
 
@@ -72,6 +86,20 @@ int RunShow(const AuditArgs& args) {
     return true;
   });
   if (s.ok()) s = bad;
+  if (s.ok() && args.all) {
+    // The screening decisions of the journal, in the order written.
+    auto journal = ScanScreenerAudit(args.db, [&](std::string_view entry) {
+      auto line = AuditEntryJson(entry);
+      if (!line.ok()) {
+        bad = line.status().WithContext("screening journal");
+        return false;
+      }
+      std::fwrite(line->data(), 1, line->size(), stdout);
+      std::fputc('\n', stdout);
+      return true;
+    });
+    s = journal.ok() ? bad : journal.status();
+  }
   if (!s.ok()) {
     std::cerr << "vigil audit show: " << s.ToString() << "\n";
     return kExitFailure;
@@ -91,8 +119,10 @@ void AddAuditCommand(CLI::App& app, int& exit_code) {
   verify->callback([args, &exit_code] { exit_code = RunVerify(*args); });
   CLI::App* show = cmd->add_subcommand("show", "Print the entries as JSON lines");
   show->add_option("--db", args->db, "Store folder")->required();
-  show->add_option("--from", args->from, "First sequence number");
-  show->add_flag("--all", args->all, "Also print other writers' entries (screening decisions)");
+  show->add_option("--from", args->from, "First sequence number of the store's audit family");
+  show->add_flag("--all", args->all,
+                 "Also print other writers' entries: the screening decisions (those of the "
+                 "screening journal after the store's)");
   show->callback([args, &exit_code] { exit_code = RunShow(*args); });
 }
 

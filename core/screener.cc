@@ -15,6 +15,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "../storage/audit_journal.h"  // the screener's audit journal (internal to vigil)
 #include "screener_internal.h"
 #include "vigil/resident_id.h"
 #include "vigil/store.h"
@@ -217,6 +218,13 @@ std::string Ratio(double r) {
   return buf;
 }
 
+// Positions in the journal are marked with this bit in the id index, so that one index holds
+// them and the audit sequences of entries earlier versions wrote to the store's audit family.
+constexpr uint64_t kJournalBit = uint64_t{1} << 63;
+
+// The journal folder inside the store folder a screener audits to.
+std::string JournalDir(const std::string& store_path) { return store_path + "/screen-audit"; }
+
 }  // namespace
 
 struct Screener::Impl {
@@ -225,47 +233,59 @@ struct Screener::Impl {
   std::unique_ptr<Store> owned_store;
   std::unique_ptr<Store> owned_audit;
   Store* store = nullptr;  // the data
-  Store* audit = nullptr;  // where the audit log goes (== store unless secondary)
+  // Where earlier versions wrote their audit entries (the store's audit family; in secondary
+  // mode the old audit store at audit_path, null when there is none): read, never written.
+  Store* legacy_audit = nullptr;
+  // Where the decisions are appended (shared with the other screeners of this process that
+  // audit to the same folder).
+  std::shared_ptr<storage::AuditJournal> journal;
 
   std::shared_mutex state_mu;  // exclusive for Rebuild
   std::unique_ptr<ScreeningState> state;
 
-  // Sequence numbers our audit writes consumed in the data store: started before the write,
-  // done after it (see DataVersion).
-  std::atomic<uint64_t> audit_started{0};
-  std::atomic<uint64_t> audit_done{0};
-
   std::array<IdShard, kIdShards> ids;
   // The first decisions in the audit log when the screener opened: a new id not in it costs
-  // no store read.
+  // no read. Values: journal positions (kJournalBit) or audit sequences of the store.
   DecidedIds persisted;
-  // DataVersion() when `persisted` was read: while it is unchanged, no one but this screener
-  // wrote to the audit log, so an id missing from `persisted` and from `ids` is new.
-  std::optional<uint64_t> persisted_version;
-  // First decisions appended by other writers after Open (read from the log's tail when the
-  // data version moved), and the next audit sequence to read there.
+  // journal->appends() when `persisted` was read, and the appends this screener made since:
+  // while their sum is the journal's count, no one else appended, so an id missing from
+  // `persisted` and from `ids` is new.
+  uint64_t appends_at_load = 0;
+  std::atomic<uint64_t> own_appends{0};
+  // First decisions appended by other screeners of this process after Open (read from the
+  // journal's tail when its count moved), and the journal position to read from next.
   std::mutex tail_mu;
   DecidedIds tail;
-  uint64_t tail_next = 1;
+  uint64_t tail_next = 0;
 
-  // Reads where every payment id's first decision is: the binary entries marked first (one
-  // pass over the audit family) and the audit_index/ keys of JSON entries (earlier versions,
-  // and ids with a quote).
+  // Reads where every payment id's first decision is: the journal's entries marked first, and
+  // those earlier versions wrote to the store's audit family (binary entries marked first, and
+  // the audit_index/ keys of their JSON entries).
   Status LoadPersistedIds() {
-    persisted_version = DataVersion();
+    if (legacy_audit != nullptr) {
+      VIGIL_RETURN_IF_ERROR(
+          legacy_audit->ScanMeta("audit_index/", [&](std::string_view id, std::string_view key) {
+            if (key.size() == 8) persisted.Insert(PersonKey(id), BigEndian64(key));
+            return true;
+          }));
+      VIGIL_RETURN_IF_ERROR(legacy_audit->ScanAudit(1, [&](uint64_t seq, std::string_view entry) {
+        if (auto id = screen::FirstDecisionPaymentId(entry)) persisted.Insert(PersonKey(*id), seq);
+        return true;
+      }));
+    }
+    // The count before the end: an append in between is read below and also counted as
+    // another writer's (one needless tail read), never missed.
+    appends_at_load = journal->appends();
+    const uint64_t end = journal->end();
     VIGIL_RETURN_IF_ERROR(
-        audit->ScanMeta("audit_index/", [&](std::string_view id, std::string_view key) {
-          if (key.size() == 8) persisted.Insert(PersonKey(id), BigEndian64(key));
+        journal->Scan(journal->begin(), end, [&](uint64_t at, std::string_view e) {
+          if (auto id = screen::FirstDecisionPaymentId(e)) {
+            persisted.Insert(PersonKey(*id), at | kJournalBit);
+          }
           return true;
         }));
-    uint64_t next = 1;
-    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(1, [&](uint64_t seq, std::string_view entry) {
-      if (auto id = screen::FirstDecisionPaymentId(entry)) persisted.Insert(PersonKey(*id), seq);
-      next = seq + 1;
-      return true;
-    }));
     std::lock_guard lock(tail_mu);
-    tail_next = next;
+    tail_next = end;
     return Status::Ok();
   }
   static uint64_t BigEndian64(std::string_view b) {
@@ -274,53 +294,52 @@ struct Screener::Impl {
     return v;
   }
 
-  // The audit sequence of the first decision of `payment_id` made before (by an earlier
-  // process, or another writer of a shared store since Open), or nullopt when there is none.
-  Result<std::optional<uint64_t>> FindDecidedInStore(std::string_view payment_id, uint64_t id_hash,
-                                                     const std::optional<uint64_t>& version) {
-    if (auto seq = persisted.Find(id_hash)) return seq;
-    // The screener's own audit store (secondary mode): only it writes there.
-    if (audit != store) return std::optional<uint64_t>();
-    if (persisted_version && version && *version == *persisted_version) {
-      return std::optional<uint64_t>();
-    }
-    // Another writer may have decided it since Open: read what the log gained since.
+  // Where the first decision of `payment_id` made before is (by an earlier process, or another
+  // screener of this process since Open), or nullopt when there is none.
+  Result<std::optional<uint64_t>> FindDecidedInStore(uint64_t id_hash) {
+    if (auto at = persisted.Find(id_hash)) return at;
+    // Own count first: the journal's count then includes at least these appends.
+    const uint64_t own = own_appends.load(std::memory_order_acquire);
+    if (journal->appends() == appends_at_load + own) return std::optional<uint64_t>();
+    // Another screener appended since Open: read what the journal gained since the last look.
     std::lock_guard lock(tail_mu);
-    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(tail_next, [&](uint64_t seq, std::string_view entry) {
-      if (auto id = screen::FirstDecisionPaymentId(entry)) tail.Insert(PersonKey(*id), seq);
-      tail_next = seq + 1;
-      return true;
-    }));
-    if (auto seq = tail.Find(id_hash)) return seq;
-    // A JSON entry (an id with a quote) is found through its audit_index/ key.
-    if (payment_id.find('"') != std::string_view::npos) {
-      auto found = audit->FindAudit(payment_id);
-      if (found.ok()) return std::optional<uint64_t>(found->first);
-      if (found.status().code() != StatusCode::kNotFound) return found.status();
+    const uint64_t end = journal->end();
+    if (tail_next < end) {
+      VIGIL_RETURN_IF_ERROR(journal->Scan(tail_next, end, [&](uint64_t at, std::string_view e) {
+        if (auto id = screen::FirstDecisionPaymentId(e))
+          tail.Insert(PersonKey(*id), at | kJournalBit);
+        return true;
+      }));
+      tail_next = end;
     }
-    return std::optional<uint64_t>();
+    return tail.Find(id_hash);
   }
 
-  // The decision of the audit entry at `seq` when it is `payment_id`'s, else nullopt.
-  Result<std::optional<Decision>> ReadDecided(uint64_t seq, std::string_view payment_id,
+  // The decision of the audit entry at `at` when it is `payment_id`'s, else nullopt.
+  Result<std::optional<Decision>> ReadDecided(uint64_t at, std::string_view payment_id,
                                               uint64_t* request_hash) {
     std::string entry;
-    bool found = false;
-    VIGIL_RETURN_IF_ERROR(audit->ScanAudit(seq, [&](uint64_t at, std::string_view bytes) {
-      found = at == seq;
-      if (found) entry = bytes;
-      return false;
-    }));
-    if (!found) return Status::Corruption("audit entry " + std::to_string(seq) + " is missing");
+    if ((at & kJournalBit) != 0) {
+      VIGIL_ASSIGN_OR_RETURN(entry, journal->Read(at & ~kJournalBit));
+    } else {
+      bool found = false;
+      VIGIL_RETURN_IF_ERROR(legacy_audit->ScanAudit(at, [&](uint64_t seq, std::string_view bytes) {
+        found = seq == at;
+        if (found) entry = bytes;
+        return false;
+      }));
+      if (!found) return Status::Corruption("audit entry " + std::to_string(at) + " is missing");
+    }
     VIGIL_ASSIGN_OR_RETURN(Decision d, screen::ParseAuditEntry(entry, request_hash));
     if (d.payment_id != payment_id) return std::optional<Decision>();  // a hash collision
     return std::optional<Decision>(std::move(d));
   }
 
-  // Audit queue with group commit: tickets 1, 2, ... in queue order.
+  // Audit queue with group commit: tickets 1, 2, ... in queue order. Entries are framed
+  // journal records.
   std::mutex q_mu;
   std::condition_variable q_cv;
-  std::vector<std::pair<std::string, std::string>> queue;  // (entry, index key)
+  std::vector<std::string> queue;
   uint64_t last_ticket = 0;
   uint64_t committed = 0;
   bool writing = false;
@@ -344,41 +363,22 @@ struct Screener::Impl {
     (void)Flush();
   }
 
-  // A number that changes whenever anything but our own audit writes changed the data store;
-  // nullopt while one of our audit writes is in flight (then the caller refreshes).
-  std::optional<uint64_t> DataVersion() const {
-    if (audit != store) return store->LatestSequence();
-    for (int attempt = 0; attempt < 64; ++attempt) {
-      const uint64_t done = audit_done.load();
-      const uint64_t seq = store->LatestSequence();
-      const uint64_t started = audit_started.load();
-      if (started == done) return seq - done;
-      std::this_thread::yield();
-    }
-    return std::nullopt;
-  }
+  // A number that changes whenever the data store was written (the screener does not write
+  // to it: its audit goes to the journal).
+  std::optional<uint64_t> DataVersion() const { return store->LatestSequence(); }
 
-  Status WriteAudit(const std::vector<std::pair<std::string, std::string>>& batch) {
-    std::vector<Store::AuditAppend> appends;
-    appends.reserve(batch.size());
-    for (const auto& [entry, key] : batch) appends.push_back({entry, key});
-    return WriteAudit(appends);
-  }
-  Status WriteAudit(std::span<const Store::AuditAppend> appends) {
-    uint64_t puts = 0;
-    for (const Store::AuditAppend& a : appends) puts += a.index_key.empty() ? 1 : 2;
-    const bool shared = audit == store;
-    if (shared) audit_started += puts;
-    auto first = audit->AppendAuditBatch(appends);
-    if (shared) audit_done += puts;
+  // Appends framed records holding `entries` audit entries, in one write.
+  Status WriteJournal(std::span<const std::string_view> records, size_t entries) {
+    auto first = journal->AppendFramed(records);
     if (!first.ok()) return first.status();
-    audit_written += appends.size();
+    own_appends.fetch_add(1, std::memory_order_acq_rel);
+    audit_written += entries;
     return Status::Ok();
   }
 
-  uint64_t Enqueue(std::string entry, std::string index_key) {
+  uint64_t Enqueue(std::string record) {
     std::lock_guard lock(q_mu);
-    queue.emplace_back(std::move(entry), std::move(index_key));
+    queue.push_back(std::move(record));
     return ++last_ticket;
   }
 
@@ -389,11 +389,15 @@ struct Screener::Impl {
     while (committed < ticket) {
       if (!writing) {
         writing = true;
-        std::vector<std::pair<std::string, std::string>> batch;
+        std::vector<std::string> batch;
         batch.swap(queue);
         const uint64_t end = last_ticket;
         lock.unlock();
-        Status s = batch.empty() ? Status::Ok() : WriteAudit(batch);
+        Status s = Status::Ok();
+        if (!batch.empty()) {
+          std::vector<std::string_view> records(batch.begin(), batch.end());
+          s = WriteJournal(records, batch.size());
+        }
         lock.lock();
         writing = false;
         if (!s.ok()) {
@@ -711,15 +715,12 @@ struct Screener::Impl {
     return d;
   }
 
-  // A decision's audit entry, waiting to be written.
+  // A decision's audit entry, framed as a journal record, waiting to be written.
   struct Prepared {
-    // Where the entry is appended: ScreenBatch's per-thread arena (one allocation per thread,
+    // Where the record is appended: ScreenBatch's per-thread buffer (one allocation per thread,
     // not one per decision), or `entry` when null.
     std::string* buffer = nullptr;
     std::string entry;
-    size_t offset = 0;
-    size_t size = 0;
-    std::string index_key;
     uint64_t id_hash = 0;
     bool remembered = false;
 
@@ -727,14 +728,11 @@ struct Screener::Impl {
              const AuditFacts& facts, bool first) {
       std::string* out = buffer != nullptr ? buffer : &entry;
       if (buffer == nullptr) out->reserve(192);  // a clean PAY is about 110 bytes
-      offset = out->size();
-      const bool binary = screen::AppendAuditEntry(r, request_hash, d, facts, first, out);
-      size = out->size() - offset;
-      // A binary entry marked first is found by the scan at Open; a JSON one needs its key.
-      if (first && !binary) index_key = r.payment_id;
-    }
-    std::string_view bytes() const {
-      return std::string_view(buffer != nullptr ? *buffer : entry).substr(offset, size);
+      const size_t start = storage::AuditJournal::BeginRecord(out);
+      // Always binary: the journal holds no console entries a quote could be mistaken for.
+      (void)screen::AppendAuditEntry(r, request_hash, d, facts, first, out,
+                                     /*text_if_quoted=*/false);
+      storage::AuditJournal::EndRecord(out, start);
     }
   };
 
@@ -742,12 +740,22 @@ struct Screener::Impl {
   // buffers are tens of MB, and allocating them per call faults their pages in and unmaps them
   // again every time.
   struct BatchScratch {
+    // The records one task of the batch appended to its thread's buffer: [from, to) of
+    // buffers[buffer], for the person groups from `group` on.
+    struct Chunk {
+      size_t group = 0;
+      size_t buffer = 0;
+      size_t from = 0;
+      size_t to = 0;
+    };
     std::vector<Prepared> prepared;
     std::vector<uint64_t> keys;
     std::vector<uint32_t> order;  // requests by person key, then input order
     std::vector<uint32_t> group_starts;
-    std::vector<std::string> buffers;  // audit entries, one buffer per thread of batch_arena
-    std::vector<Store::AuditAppend> appends;
+    std::vector<std::string> buffers;        // records, one buffer per thread of batch_arena
+    std::vector<std::vector<Chunk>> chunks;  // per thread of batch_arena
+    std::vector<Chunk> all_chunks;           // in person-key order
+    std::vector<std::string_view> pieces;    // what the journal write gets
   };
   std::mutex scratch_mu;
   std::vector<std::unique_ptr<BatchScratch>> scratch_pool;  // one per concurrent ScreenBatch
@@ -767,7 +775,9 @@ struct Screener::Impl {
 
   // Decides one request with the state lock held (shared); returns the decision and the audit
   // entry to append. Thread-safe.
-  Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared) {
+  // `known_key`: the person key when the caller computed it already (ScreenBatch sorts by it).
+  Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared,
+                             std::optional<uint64_t> known_key = std::nullopt) {
     VIGIL_RETURN_IF_ERROR(Validate(in));
     // The store keys persons by the id with an upper-case X (feeds accept a lower-case x); the
     // request is copied only then.
@@ -777,7 +787,7 @@ struct Screener::Impl {
       upper->person_id.back() = 'X';
     }
     const PaymentRequest& r = upper ? *upper : in;
-    const uint64_t person_key = PersonKey(r.person_id);
+    const uint64_t person_key = known_key ? *known_key : PersonKey(r.person_id);
     const uint64_t id_hash = PersonKey(r.payment_id);
     const uint64_t check = IdCheck(r.payment_id);
     const uint64_t request_hash = screen::RequestHash(r);
@@ -793,8 +803,7 @@ struct Screener::Impl {
     std::optional<Decision> earlier =
         FindDecided(r, person_key, id_hash, check, request_hash, &reused);
     if (!earlier && !reused && options.persistent_idempotence) {
-      VIGIL_ASSIGN_OR_RETURN(std::optional<uint64_t> seq,
-                             FindDecidedInStore(r.payment_id, id_hash, version));
+      VIGIL_ASSIGN_OR_RETURN(std::optional<uint64_t> seq, FindDecidedInStore(id_hash));
       if (seq) {
         uint64_t stored_hash = 0;
         VIGIL_ASSIGN_OR_RETURN(std::optional<Decision> d,
@@ -872,7 +881,14 @@ Status ValidateOptions(const ScreenerOptions& o) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl) {
+// `audit_dir`: the store folder the screener audits to (its journal is a folder inside it).
+Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl,
+                                              const std::string& audit_dir) {
+  // First: a second process on the same journal fails here, before the build's seconds.
+  storage::AuditJournal::Options journal_options;
+  journal_options.sync = impl->options.audit_sync;
+  VIGIL_ASSIGN_OR_RETURN(impl->journal,
+                         storage::AuditJournal::OpenShared(JournalDir(audit_dir), journal_options));
   impl->state = std::make_unique<ScreeningState>();
   const int threads =
       impl->options.threads > 0 ? impl->options.threads : tbb::task_arena::automatic;
@@ -891,14 +907,15 @@ Result<std::unique_ptr<Screener>> Screener::Open(Store& store, const Policy& pol
   VIGIL_RETURN_IF_ERROR(ValidateOptions(options));
   if (store.options().mode != OpenMode::kReadWrite) {
     return Status::FailedPrecondition(
-        "screening on a shared store needs it read-write (the audit log is written into it)");
+        "screening on a shared store needs it read-write (the audit journal is written inside "
+        "its folder, and no other process may hold it)");
   }
   auto impl = std::make_unique<Impl>();
   impl->policy = policy;
   impl->options = options;
   impl->store = &store;
-  impl->audit = &store;
-  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl)));
+  impl->legacy_audit = &store;
+  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl), store.options().path));
   return std::unique_ptr<Screener>(new Screener(std::move(impl)));
 }
 
@@ -917,7 +934,7 @@ Result<std::unique_ptr<Screener>> Screener::Open(const ScreenerStoreOptions& sto
   so.create_if_missing = false;
   if (store_options.secondary_path.empty()) {
     VIGIL_ASSIGN_OR_RETURN(impl->owned_store, Store::Open(so));
-    impl->audit = impl->owned_store.get();
+    impl->legacy_audit = impl->owned_store.get();
   } else {
     if (store_options.audit_path.empty()) {
       return Status::InvalidArgument(
@@ -927,15 +944,21 @@ Result<std::unique_ptr<Screener>> Screener::Open(const ScreenerStoreOptions& sto
     so.mode = OpenMode::kSecondary;
     so.secondary_path = store_options.secondary_path;
     VIGIL_ASSIGN_OR_RETURN(impl->owned_store, Store::Open(so));
-    StoreOptions ao;
-    ao.path = store_options.audit_path;
-    ao.block_cache_bytes = size_t{8} << 20;
-    ao.write_buffer_bytes = size_t{16} << 20;
-    VIGIL_ASSIGN_OR_RETURN(impl->owned_audit, Store::Open(ao));
-    impl->audit = impl->owned_audit.get();
+    // Earlier versions wrote the audit to a store of its own at audit_path: read it, if there.
+    std::error_code ec;
+    if (std::filesystem::exists(store_options.audit_path + "/CURRENT", ec)) {
+      StoreOptions ao;
+      ao.path = store_options.audit_path;
+      ao.mode = OpenMode::kReadOnly;
+      ao.block_cache_bytes = size_t{8} << 20;
+      VIGIL_ASSIGN_OR_RETURN(impl->owned_audit, Store::Open(ao));
+      impl->legacy_audit = impl->owned_audit.get();
+    }
   }
   impl->store = impl->owned_store.get();
-  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl)));
+  const std::string& audit_dir =
+      store_options.secondary_path.empty() ? store_options.db_path : store_options.audit_path;
+  VIGIL_ASSIGN_OR_RETURN(impl, Build(std::move(impl), audit_dir));
   return std::unique_ptr<Screener>(new Screener(std::move(impl)));
 }
 
@@ -946,7 +969,7 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
     return impl_->DecideOne(request, &prepared);
   }();
   if (!decision.ok()) return decision;
-  const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry), std::move(prepared.index_key));
+  const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry));
   if (impl_->options.audit_mode == AuditMode::kDurable) {
     Status s = impl_->WaitCommitted(ticket);
     if (!s.ok()) {
@@ -965,20 +988,24 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
   std::vector<Impl::Prepared>& prepared = scratch->prepared;
   std::vector<uint32_t>& order = scratch->order;
   prepared.assign(requests.size(), Impl::Prepared());
-  // The audit entries, appended by each thread to its own buffer, sized for the whole batch
-  // (a clean entry is about 110 bytes): a buffer that grows by doubling copies itself, and
+  // The audit records, appended by each thread to its own buffer, sized for the whole batch
+  // (a clean record is about 120 bytes): a buffer that grows by doubling copies itself, and
   // pages never written are never resident.
   tbb::task_arena& arena = *impl_->batch_arena;
-  scratch->buffers.resize(static_cast<size_t>(arena.max_concurrency()));
-  for (std::string& buffer : scratch->buffers) {
-    buffer.clear();
-    buffer.reserve(requests.size() * 128 + 4096);
+  const auto threads = static_cast<size_t>(arena.max_concurrency());
+  scratch->buffers.resize(threads);
+  scratch->chunks.resize(threads);
+  for (size_t t = 0; t < threads; ++t) {
+    scratch->buffers[t].clear();
+    scratch->buffers[t].reserve(requests.size() * 136 + 4096);
+    scratch->chunks[t].clear();
   }
   // Room in the id tables for the batch's new ids: no table grows while the batch is decided.
   for (IdShard& shard : impl_->ids) {
     std::lock_guard lock(shard.mu);
     shard.map.Reserve(requests.size() / kIdShards + requests.size() / (4 * kIdShards) + 8);
   }
+  std::vector<uint32_t>& group_starts = scratch->group_starts;
   {
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of
@@ -1002,7 +1029,6 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
       return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
     });
     constexpr uint32_t kAhead = 4;
-    std::vector<uint32_t>& group_starts = scratch->group_starts;
     group_starts.clear();
     for (size_t i = 0; i < order.size(); ++i) {
       if (i == 0 || keys[order[i]] != keys[order[i - 1]]) {
@@ -1011,39 +1037,51 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
     }
     group_starts.push_back(static_cast<uint32_t>(order.size()));
     arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
-          [&](const tbb::blocked_range<size_t>& range) {
-            std::string& buffer =
-                scratch->buffers[static_cast<size_t>(tbb::this_task_arena::current_thread_index())];
-            const size_t end = group_starts[range.end()];
-            for (size_t g = range.begin(); g != range.end(); ++g) {
-              for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
-                // The requests are visited in person-key order, not in memory order: ask for
-                // a later one's lines while this one is decided.
-                if (k + kAhead < end) {
-                  const uint32_t ahead = order[k + kAhead];
-                  __builtin_prefetch(&requests[ahead]);
-                  __builtin_prefetch(&(*out)[ahead]);
-                  __builtin_prefetch(&prepared[ahead]);
-                }
-                const uint32_t i = order[k];
-                prepared[i].buffer = &buffer;
-                (*out)[i] = impl_->DecideOne(requests[i], &prepared[i]);
-              }
-            }
-          });
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
+                        [&](const tbb::blocked_range<size_t>& range) {
+                          const auto t =
+                              static_cast<size_t>(tbb::this_task_arena::current_thread_index());
+                          std::string& buffer = scratch->buffers[t];
+                          const size_t from = buffer.size();
+                          const size_t end = group_starts[range.end()];
+                          for (size_t g = range.begin(); g != range.end(); ++g) {
+                            for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
+                              // The requests are visited in person-key order, not in memory order:
+                              // ask for a later one's lines while this one is decided.
+                              if (k + kAhead < end) {
+                                const uint32_t ahead = order[k + kAhead];
+                                __builtin_prefetch(&requests[ahead]);
+                                __builtin_prefetch(&(*out)[ahead]);
+                                __builtin_prefetch(&prepared[ahead]);
+                              }
+                              const uint32_t i = order[k];
+                              prepared[i].buffer = &buffer;
+                              (*out)[i] = impl_->DecideOne(requests[i], &prepared[i], keys[i]);
+                            }
+                          }
+                          if (buffer.size() > from) {
+                            scratch->chunks[t].push_back({range.begin(), t, from, buffer.size()});
+                          }
+                        });
     });
   }
-  // The batch's entries in the order they were decided (person key, then input order: each
-  // thread's buffer is read front to back), written in one atomic write of their own (not
-  // through the queue of single requests: the batch is its own group).
-  std::vector<Store::AuditAppend>& appends = scratch->appends;
-  appends.clear();
-  for (const uint32_t i : order) {
-    if ((*out)[i].ok()) appends.push_back({prepared[i].bytes(), prepared[i].index_key});
+  // The batch's records in the order they were decided (person key, then input order: each
+  // task's records are contiguous in its thread's buffer, and the tasks are put back in group
+  // order), written in one write of their own (not through the queue of single requests: the
+  // batch is its own group).
+  std::vector<Impl::BatchScratch::Chunk>& all = scratch->all_chunks;
+  all.clear();
+  for (const auto& per_thread : scratch->chunks)
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.group < b.group; });
+  std::vector<std::string_view>& pieces = scratch->pieces;
+  pieces.clear();
+  for (const auto& c : all) {
+    pieces.push_back(std::string_view(scratch->buffers[c.buffer]).substr(c.from, c.to - c.from));
   }
-  Status s = appends.empty() ? Status::Ok() : impl_->WriteAudit(appends);
+  size_t entries = 0;
+  for (const Result<Decision>& d : *out) entries += d.ok() ? 1 : 0;
+  Status s = pieces.empty() ? Status::Ok() : impl_->WriteJournal(pieces, entries);
   if (!s.ok()) {
     for (const Impl::Prepared& p : prepared) {
       if (p.remembered) impl_->Forget(p.id_hash);
@@ -1088,6 +1126,18 @@ ScreenerStats Screener::stats() const {
   s.refreshed = impl_->refreshed.load();
   s.audit_written = impl_->audit_written.load();
   return s;
+}
+
+Result<ScreenerAuditScan> ScanScreenerAudit(
+    const std::string& store_path, const std::function<bool(std::string_view entry)>& visit) {
+  storage::AuditJournal::ScanReport report;
+  VIGIL_RETURN_IF_ERROR(storage::AuditJournal::ScanFolder(
+      JournalDir(store_path),
+      [&](uint64_t, std::string_view entry) { return !visit || visit(entry); }, &report));
+  ScreenerAuditScan scan;
+  scan.entries = report.records;
+  scan.torn_tail_bytes = report.torn_tail_bytes;
+  return scan;
 }
 
 const Policy& Screener::policy() const { return impl_->policy; }

@@ -390,12 +390,16 @@ uint64_t RequestHash(const PaymentRequest& r) {
 }
 
 bool AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
-                      const AuditFacts& facts, bool first, std::string* buffer) {
+                      const AuditFacts& facts, bool first, std::string* buffer,
+                      bool text_if_quoted) {
   const uint64_t account =
       facts.account_hash != 0 ? facts.account_hash : AccountHash(r.bank_account);
-  bool quoted = HasQuote(r.payment_id) || HasQuote(r.person_id) || HasQuote(d.policy_version) ||
-                HasQuote(d.score_run);
-  for (const ScreenReason& reason : d.reasons) quoted = quoted || HasQuote(reason.text);
+  bool quoted = false;
+  if (text_if_quoted) {
+    quoted = HasQuote(r.payment_id) || HasQuote(r.person_id) || HasQuote(d.policy_version) ||
+             HasQuote(d.score_run);
+    for (const ScreenReason& reason : d.reasons) quoted = quoted || HasQuote(reason.text);
+  }
   std::string& out = *buffer;
   if (quoted) {
     AuditFacts with_account = facts;

@@ -118,6 +118,10 @@ struct ScreenerOptions {
   int window_months = 24;
   // Default: AuditMode::kDurable.
   AuditMode audit_mode = AuditMode::kDurable;
+  // fdatasync the audit journal after every write, so that a returned decision's entry also
+  // survives a power loss (not only a crash of the process): one device flush per write,
+  // shared by the concurrent callers of one group commit. Default: false.
+  bool audit_sync = false;
   // kDeferred only: how often queued audit entries are written, in ms. Default: 50.
   int audit_flush_interval_ms = 50;
   // kSecondary stores only (Open by path with secondary_path): how often the store catches up
@@ -217,5 +221,22 @@ std::string JoinReasonTexts(const std::vector<ScreenReason>& reasons, std::strin
 // ("v":3); any other entry (JSON text) is returned unchanged. Corruption for a binary entry
 // that does not decode. Thread-safety: pure function.
 Result<std::string> AuditEntryJson(std::string_view entry);
+
+// The audit journal of the screeners that audit to the store folder `store_path` (the
+// database, or ScreenerStoreOptions::audit_path of a secondary): it is the folder
+// "screen-audit" inside it (docs/screening.md). Earlier versions wrote the decisions to the
+// store's audit family instead (Store::ScanAudit reads those).
+struct ScreenerAuditScan {
+  uint64_t entries = 0;  // entries visited
+  // Bytes after the last complete entry: a write in progress, or one a crash tore (the next
+  // Screener::Open truncates them; its caller never got the decision).
+  uint64_t torn_tail_bytes = 0;
+};
+// Visits every complete entry of that journal in the order written (render one with
+// AuditEntryJson), without locking or changing it: a screener may be appending meanwhile. A
+// folder without a journal has no entries. Errors: IoError, Corruption for damage before the
+// tail. Thread-safety: thread-safe.
+Result<ScreenerAuditScan> ScanScreenerAudit(
+    const std::string& store_path, const std::function<bool(std::string_view entry)>& visit);
 
 }  // namespace vigil

@@ -105,6 +105,10 @@ TEST(ScreenCommandTest, ScreensAPayrollRejectsBadRowsAndRepeatsOnASecondRun) {
   }
   EXPECT_EQ(first, 3);
   EXPECT_EQ(repeated, 3);
+  // verify checks the journal's entries too and counts them.
+  run = RunVigil("audit verify --db " + dir / "db");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("screening journal: 6 entries"), std::string::npos) << run.out;
 }
 
 }  // namespace

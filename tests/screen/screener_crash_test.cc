@@ -1,5 +1,6 @@
-// kill -9 of a screening process: every decision it returned is in the audit log exactly once
-// (as a first decision), and a restarted screener answers it as a repeat.
+// kill -9 of a screening process: every decision it returned is in the audit journal exactly
+// once (as a first decision), a torn write at the journal's tail is dropped, and a restarted
+// screener answers every returned decision as a repeat.
 //
 // The parent test runs this same binary as a child (ScreenerCrashChild.Screen, which does
 // nothing unless VIGIL_SCREEN_CRASH_DB names a store), reads the payment ids the child reports
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -137,23 +139,40 @@ TEST(ScreenerCrashTest, KillNineLosesAndDuplicatesNoAuditEntryOfAReturnedDecisio
     std::fclose(from_child);
     ASSERT_GE(static_cast<int>(returned.size()), stop_after) << "the child stopped early";
 
+    // Wherever the kill fell, a write cut short is also simulated: the head of a record
+    // whose bytes never all arrived, after the last one (a SIGKILL during a batch's write).
+    const std::string journal = db + "/screen-audit";
+    std::string last_segment;
+    for (const auto& e : std::filesystem::directory_iterator(journal)) {
+      if (e.path().extension() == ".seg" && e.path().string() > last_segment) {
+        last_segment = e.path().string();
+      }
+    }
+    ASSERT_FALSE(last_segment.empty());
+    {
+      std::FILE* f = std::fopen(last_segment.c_str(), "ab");
+      ASSERT_NE(f, nullptr);
+      const unsigned char torn[12] = {200, 0, 0, 0, 1, 2, 3, 4, 0xa5, 3, 0, 0};
+      ASSERT_EQ(std::fwrite(torn, 1, sizeof torn, f), sizeof torn);
+      std::fclose(f);
+    }
+
     // Every returned decision has exactly one first entry (no repeat: each id was sent once).
-    auto store = Store::Open(testing::StoreAt(db));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
     std::map<std::string, int> entries;
-    ASSERT_TRUE((*store)
-                    ->ScanAudit(1,
-                                [&](uint64_t, std::string_view e) {
-                                  auto j = nlohmann::json::parse(AuditEntryJson(e).value());
-                                  EXPECT_FALSE(j.value("repeated", false));
-                                  ++entries[j.at("payment_id").get<std::string>()];
-                                  return true;
-                                })
-                    .ok());
+    auto scan = ScanScreenerAudit(db, [&](std::string_view e) {
+      auto j = nlohmann::json::parse(AuditEntryJson(e).value());
+      EXPECT_FALSE(j.value("repeated", false));
+      ++entries[j.at("payment_id").get<std::string>()];
+      return true;
+    });
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    EXPECT_GE(scan->torn_tail_bytes, 12u);
     for (const auto& [n, action] : returned) {
       EXPECT_EQ(entries[testing::Name("K", n)], 1) << "payment K" << n << ", round " << round;
     }
-    // A restarted screener repeats them.
+    // A restarted screener truncates the torn tail and repeats them.
+    auto store = Store::Open(testing::StoreAt(db));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
     auto screener = Screener::Open(**store, Policy::Defaults());
     ASSERT_TRUE(screener.ok()) << screener.status().ToString();
     for (const auto& [n, action] : returned) {
@@ -162,6 +181,22 @@ TEST(ScreenerCrashTest, KillNineLosesAndDuplicatesNoAuditEntryOfAReturnedDecisio
       EXPECT_TRUE(d->repeated) << n;
       EXPECT_EQ(CodeName(d->action), action) << n;
     }
+    // What it writes now follows the last intact entry: read back intact by the next process.
+    PaymentRequest after = Nth(1);
+    after.payment_id = testing::Name("AFTER", round);
+    auto decided = (*screener)->Screen(after);
+    ASSERT_TRUE(decided.ok());
+    screener->reset();
+    auto rescan = ScanScreenerAudit(db, nullptr);
+    ASSERT_TRUE(rescan.ok()) << rescan.status().ToString();
+    EXPECT_EQ(rescan->torn_tail_bytes, 0u);
+    EXPECT_EQ(rescan->entries, scan->entries + returned.size() + 1);
+    screener = Screener::Open(**store, Policy::Defaults());
+    ASSERT_TRUE(screener.ok()) << screener.status().ToString();
+    auto again = (*screener)->Screen(after);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->repeated);
+    EXPECT_EQ(again->action, decided->action);
     screener->reset();
     store->reset();
     if (HasFailure()) break;

@@ -1,8 +1,12 @@
 #include "vigil/screener.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -127,9 +131,19 @@ class ScreenerTest : public ::testing::Test {
     ASSERT_TRUE(store_->Write(batch).ok());
   }
   uint64_t AuditCount() {
-    uint64_t n = 0;
-    EXPECT_TRUE(store_->ScanAudit(1, [&](uint64_t, std::string_view) { return ++n > 0; }).ok());
-    return n;
+    auto scan = ScanScreenerAudit(dir_ / "db", nullptr);
+    EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+    return scan.ok() ? scan->entries : 0;
+  }
+  // The screeners' audit entries (the journal in the store's folder), in the order written.
+  std::vector<std::string> AuditEntries() {
+    std::vector<std::string> entries;
+    auto scan = ScanScreenerAudit(dir_ / "db", [&](std::string_view e) {
+      entries.emplace_back(e);
+      return true;
+    });
+    EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+    return entries;
   }
 
   TempDir dir_;
@@ -383,15 +397,11 @@ TEST_F(ScreenerTest, EveryDecisionIsAuditedWithItsInputs) {
   Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
   Screen(Request("N1", kDead, 3702, "2024-07", kBenefit, kAccount));
   std::vector<std::string> entries;
-  ASSERT_TRUE(store_
-                  ->ScanAudit(1,
-                              [&](uint64_t, std::string_view e) {
-                                auto json = AuditEntryJson(e);
-                                EXPECT_TRUE(json.ok()) << json.status().ToString();
-                                entries.push_back(json.ok() ? *json : std::string());
-                                return true;
-                              })
-                  .ok());
+  for (const std::string& e : AuditEntries()) {
+    auto json = AuditEntryJson(e);
+    EXPECT_TRUE(json.ok()) << json.status().ToString();
+    entries.push_back(json.ok() ? *json : std::string());
+  }
   ASSERT_EQ(entries.size(), 2u);
   for (const std::string& e : entries) {
     EXPECT_NE(e.find("\"payment_id\":\"N1\""), std::string::npos) << e;
@@ -408,16 +418,14 @@ TEST_F(ScreenerTest, EveryDecisionIsAuditedWithItsInputs) {
 
 TEST_F(ScreenerTest, AuditEntriesAreCompactAndReadAsJson) {
   Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
-  std::vector<std::string> raw;
-  ASSERT_TRUE(store_
-                  ->ScanAudit(1,
-                              [&](uint64_t, std::string_view e) {
-                                raw.emplace_back(e);
-                                return true;
-                              })
-                  .ok());
+  const std::vector<std::string> raw = AuditEntries();
   ASSERT_EQ(raw.size(), 1u);
-  // One entry and no index key per decision (the index is rebuilt from the log at Open).
+  // Nothing of the decision goes to the store: its audit family and meta stay as they were.
+  uint64_t in_store = 0;
+  ASSERT_TRUE(
+      store_->ScanAudit(1, [&](uint64_t, std::string_view) { return ++in_store > 0; }).ok());
+  EXPECT_EQ(in_store, 0u);
+  // One entry and no index key per decision (the index is rebuilt from the journal at Open).
   std::vector<std::string> index;
   ASSERT_TRUE(store_
                   ->ScanMeta("audit_index/",
@@ -445,28 +453,63 @@ TEST_F(ScreenerTest, AuditEntriesAreCompactAndReadAsJson) {
   EXPECT_FALSE(AuditEntryJson(raw[0].substr(0, 2)).ok());
 }
 
-TEST_F(ScreenerTest, APaymentIdWithAQuoteIsAuditedAsJsonAndRepeatsAfterARestart) {
-  // A binary entry with a quote in it could pass for a console entry ("log":"console").
+TEST_F(ScreenerTest, APaymentIdWithAQuoteIsAuditedAndRepeatsAfterARestart) {
+  // The journal holds no console entries, so an id with a quote is a binary entry like any
+  // other, rendered as JSON with the quote escaped.
   const PaymentRequest r =
       Request("Q\"log\":\"console\"", kAlive, 3702, "2024-07", kBenefit, "OTHER");
   const Decision first = Screen(r);
-  std::string entry;
-  ASSERT_TRUE(store_
-                  ->ScanAudit(1,
-                              [&](uint64_t, std::string_view e) {
-                                entry = e;
-                                return false;
-                              })
-                  .ok());
-  ASSERT_FALSE(entry.empty());
-  EXPECT_EQ(entry[0], '{');
-  EXPECT_TRUE(nlohmann::json::parse(entry, nullptr, false).is_object()) << entry;
+  const std::vector<std::string> raw = AuditEntries();
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_EQ(raw[0][0], '\xa5');
+  auto json = AuditEntryJson(raw[0]);
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  const auto parsed = nlohmann::json::parse(*json, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << *json;
+  EXPECT_EQ(parsed.value("payment_id", std::string()), r.payment_id);
   OpenScreener();
   const Decision again = Screen(r);
   EXPECT_TRUE(again.repeated);
   EXPECT_EQ(again.action, first.action);
   ASSERT_EQ(again.reasons.size(), first.reasons.size());
   EXPECT_EQ(again.reasons[0].text, first.reasons[0].text);
+}
+
+TEST_F(ScreenerTest, DecisionsAnEarlierVersionWroteToTheStoresAuditFamilyStillRepeat) {
+  // Earlier versions appended the entries (binary, marked first) to the store's audit family.
+  const PaymentRequest r = Request("OLD1", kDead, 3702, "2024-07", kBenefit, kAccount);
+  const Decision first = Screen(r);
+  const std::vector<std::string> raw = AuditEntries();
+  ASSERT_EQ(raw.size(), 1u);
+  screener_.reset();
+  std::filesystem::remove_all(dir_ / "db/screen-audit");
+  ASSERT_TRUE(store_->AppendAudit(raw[0]).ok());
+  OpenScreener();
+  const Decision again = Screen(r);
+  EXPECT_TRUE(again.repeated);
+  EXPECT_EQ(again.action, Action::kBlock);
+  EXPECT_EQ(again.reasons.size(), first.reasons.size());
+  // The same id with other content is a reuse.
+  PaymentRequest other = r;
+  other.amount = Money::FromFen(kBenefit + 1);
+  EXPECT_TRUE(HasCheck(Screen(other), ScreenCheck::kPaymentIdReused));
+}
+
+TEST_F(ScreenerTest, AnotherProcessHoldingTheJournalIsAClearError) {
+  screener_.reset();
+  // Another process's lock, as the journal takes it (flock on the folder's LOCK file).
+  const std::string lock_path = dir_ / "db/screen-audit/LOCK";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto second = Screener::Open(*store_, Policy::Defaults());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use by another process"), std::string::npos)
+      << second.status().ToString();
+  ::close(fd);
+  OpenScreener();
+  EXPECT_TRUE(screener_ != nullptr);
 }
 
 TEST_F(ScreenerTest, BatchDecisionsSurviveARestart) {
@@ -671,18 +714,13 @@ TEST(ScreenerSecondaryTest, FollowsARunningIngestAndAuditsToItsOwnStore) {
   }
   EXPECT_EQ(action, Action::kBlock);
   screener->reset();
-  auto audit = Store::Open(testing::StoreAt(dir / "audit"));
-  ASSERT_TRUE(audit.ok());
   std::string first;
-  ASSERT_TRUE((*audit)
-                  ->ScanAudit(1,
-                              [&](uint64_t, std::string_view e) {
-                                first = AuditEntryJson(e).value();
-                                return false;
-                              })
-                  .ok());
+  auto scan = ScanScreenerAudit(dir / "audit", [&](std::string_view e) {
+    first = AuditEntryJson(e).value();
+    return false;
+  });
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
   EXPECT_NE(first.find("\"payment_id\":\"N1\""), std::string::npos) << first;
-  audit->reset();
   // A restart finds the decision in the screener's own audit store.
   auto reopened = Screener::Open(where, Policy::Defaults(), options);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
