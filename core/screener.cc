@@ -457,30 +457,27 @@ struct Screener::Impl {
 
   IdShard& ShardOf(uint64_t id_hash) { return ids[id_hash % kIdShards]; }
 
-  std::optional<Decision> FindDecided(const PaymentRequest& r, uint64_t person_key,
-                                      uint64_t id_hash, uint64_t check, uint64_t request_hash,
-                                      bool* reused) {
+  // The earlier decision of this payment id into `out` (true), or false: none, or one with
+  // other content (`reused`).
+  bool FindDecided(const PaymentRequest& r, uint64_t person_key, uint64_t id_hash, uint64_t check,
+                   uint64_t request_hash, bool* reused, Decision* out) {
     IdShard& shard = ShardOf(id_hash);
     std::lock_guard lock(shard.mu);
     const IdEntry* it = shard.map.Find(id_hash);
-    if (it == nullptr || it->check != check) return std::nullopt;
+    if (it == nullptr || it->check != check) return false;
     if (it->request_hash != request_hash) {
       *reused = true;
-      return std::nullopt;
+      return false;
     }
-    Decision d;
     if (it->detail >= 0) {
-      d = *shard.details[static_cast<size_t>(it->detail)];
+      *out = *shard.details[static_cast<size_t>(it->detail)];
     } else {
-      d.payment_id = r.payment_id;
-      d.action = it->action;
-      d.risk = it->risk;
-      d.person_key = person_key;
-      d.policy_version = policy.version;
-      d.score_run = state->score_run;
+      ResetDecision(r.payment_id, person_key, *state, out);
+      out->action = it->action;
+      out->risk = it->risk;
     }
-    d.repeated = true;
-    return d;
+    out->repeated = true;
+    return true;
   }
 
   // Records a decision; false when another thread recorded this id first.
@@ -509,14 +506,12 @@ struct Screener::Impl {
   // ---- deciding ----
 
   // Decides `r` for the person `p` (its stripe lock held, state current). Fills the audit facts.
-  Decision Decide(const ScreeningState& st, const PaymentRequest& r, uint64_t person_key,
-                  PersonState* p, AuditFacts* facts) {
+  // Writes into `d`, reusing its strings' and vectors' memory (a batch's output vector is
+  // reused from call to call: a clean PAY then allocates nothing).
+  void Decide(const ScreeningState& st, const PaymentRequest& r, uint64_t person_key,
+              PersonState* p, AuditFacts* facts, Decision& d) {
     const RulePolicy& rules = policy.rules;
-    Decision d;
-    d.payment_id = r.payment_id;
-    d.person_key = person_key;
-    d.policy_version = policy.version;
-    d.score_run = st.score_run;
+    ResetDecision(r.payment_id, person_key, st, &d);
     double fact_risk = 0;
     auto add = [&](ScreenCheck check, Action action, std::string text) {
       d.reasons.push_back({check, action, std::move(text)});
@@ -712,7 +707,20 @@ struct Screener::Impl {
     if (d.action == Action::kPay) {
       if (auto bit = st.PeriodBit(r.period)) p->passed[b] |= uint64_t{1} << *bit;
     }
-    return d;
+  }
+
+  // An empty PAY for `payment_id` in `d`, keeping the memory `d` holds.
+  void ResetDecision(const std::string& payment_id, uint64_t person_key, const ScreeningState& st,
+                     Decision* d) const {
+    d->payment_id.assign(payment_id);
+    d->action = Action::kPay;
+    d->risk = 0;
+    d->patterns.clear();
+    d->reasons.clear();
+    d->repeated = false;
+    d->person_key = person_key;
+    d->policy_version.assign(policy.version);
+    d->score_run.assign(st.score_run);
   }
 
   // A decision's audit entry, framed as a journal record, waiting to be written.
@@ -773,11 +781,11 @@ struct Screener::Impl {
     scratch_pool.push_back(std::move(scratch));
   }
 
-  // Decides one request with the state lock held (shared); returns the decision and the audit
-  // entry to append. Thread-safe.
+  // Decides one request with the state lock held (shared): the decision into `d` (its memory
+  // reused), the audit record into `prepared`. Thread-safe.
   // `known_key`: the person key when the caller computed it already (ScreenBatch sorts by it).
-  Result<Decision> DecideOne(const PaymentRequest& in, Prepared* prepared,
-                             std::optional<uint64_t> known_key = std::nullopt) {
+  Status DecideOne(const PaymentRequest& in, Prepared* prepared, Decision& d,
+                   std::optional<uint64_t> known_key = std::nullopt) {
     VIGIL_RETURN_IF_ERROR(Validate(in));
     // The store keys persons by the id with an upper-case X (feeds accept a lower-case x); the
     // request is copied only then.
@@ -800,27 +808,27 @@ struct Screener::Impl {
     // next request.
     const std::optional<uint64_t> version = DataVersion();
     bool reused = false;
-    std::optional<Decision> earlier =
-        FindDecided(r, person_key, id_hash, check, request_hash, &reused);
+    bool earlier = FindDecided(r, person_key, id_hash, check, request_hash, &reused, &d);
     if (!earlier && !reused && options.persistent_idempotence) {
       VIGIL_ASSIGN_OR_RETURN(std::optional<uint64_t> seq, FindDecidedInStore(id_hash));
       if (seq) {
         uint64_t stored_hash = 0;
-        VIGIL_ASSIGN_OR_RETURN(std::optional<Decision> d,
+        VIGIL_ASSIGN_OR_RETURN(std::optional<Decision> stored,
                                ReadDecided(*seq, r.payment_id, &stored_hash));
-        if (d && stored_hash == request_hash) {
-          Remember(id_hash, check, request_hash, *d);
-          d->repeated = true;
-          earlier = std::move(d);
-        } else if (d) {
+        if (stored && stored_hash == request_hash) {
+          Remember(id_hash, check, request_hash, *stored);
+          stored->repeated = true;
+          d = std::move(*stored);
+          earlier = true;
+        } else if (stored) {
           reused = true;
         }
       }
     }
     if (earlier) {
       ++repeated;
-      prepared->Put(r, request_hash, *earlier, facts, false);
-      return *earlier;
+      prepared->Put(r, request_hash, d, facts, false);
+      return Status::Ok();
     }
 
     PersonState* p = st.Find(person_key);
@@ -830,12 +838,8 @@ struct Screener::Impl {
       p->checked_version = version.value_or(screen::kNeverChecked);
       ++refreshed;
     }
-    Decision d;
     if (reused) {
-      d.payment_id = r.payment_id;
-      d.person_key = person_key;
-      d.policy_version = policy.version;
-      d.score_run = st.score_run;
+      ResetDecision(r.payment_id, person_key, st, &d);
       d.action = Action::kBlock;
       d.risk = 1.0;
       d.reasons.push_back({ScreenCheck::kPaymentIdReused, Action::kBlock,
@@ -844,21 +848,21 @@ struct Screener::Impl {
       facts.known = p->known();
       facts.state_version = p->checked_version;
     } else {
-      d = Decide(st, r, person_key, p, &facts);
+      Decide(st, r, person_key, p, &facts, d);
       prepared->remembered = Remember(id_hash, check, request_hash, d);
       if (!prepared->remembered) {
         // Another thread decided this payment id (for another person's stripe) meanwhile.
         bool again = false;
-        if (auto first = FindDecided(r, person_key, id_hash, check, request_hash, &again)) {
+        if (FindDecided(r, person_key, id_hash, check, request_hash, &again, &d)) {
           ++repeated;
-          prepared->Put(r, request_hash, *first, facts, false);
-          return *first;
+          prepared->Put(r, request_hash, d, facts, false);
+          return Status::Ok();
         }
       }
     }
     prepared->id_hash = id_hash;
     prepared->Put(r, request_hash, d, facts, prepared->remembered);
-    return d;
+    return Status::Ok();
   }
 };
 
@@ -964,11 +968,11 @@ Result<std::unique_ptr<Screener>> Screener::Open(const ScreenerStoreOptions& sto
 
 Result<Decision> Screener::Screen(const PaymentRequest& request) {
   Impl::Prepared prepared;
-  Result<Decision> decision = [&]() -> Result<Decision> {
+  Decision decision;
+  {
     std::shared_lock lock(impl_->state_mu);
-    return impl_->DecideOne(request, &prepared);
-  }();
-  if (!decision.ok()) return decision;
+    VIGIL_RETURN_IF_ERROR(impl_->DecideOne(request, &prepared, decision));
+  }
   const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry));
   if (impl_->options.audit_mode == AuditMode::kDurable) {
     Status s = impl_->WaitCommitted(ticket);
@@ -982,8 +986,10 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
 
 Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
                              std::vector<Result<Decision>>* out) {
-  // Every slot is overwritten below; an empty Decision costs no allocation to copy.
-  out->assign(requests.size(), Result<Decision>(Decision()));
+  // Every slot is overwritten below, in parallel, and a slot holding a decision of the
+  // caller's previous batch is decided into (its strings' memory reused): the old decisions are
+  // not freed here, one after the other, nor the new ones allocated.
+  out->resize(requests.size(), Result<Decision>(Decision()));
   std::unique_ptr<Impl::BatchScratch> scratch = impl_->TakeScratch();
   std::vector<Impl::Prepared>& prepared = scratch->prepared;
   std::vector<uint32_t>& order = scratch->order;
@@ -1037,32 +1043,35 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
     }
     group_starts.push_back(static_cast<uint32_t>(order.size()));
     arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
-                        [&](const tbb::blocked_range<size_t>& range) {
-                          const auto t =
-                              static_cast<size_t>(tbb::this_task_arena::current_thread_index());
-                          std::string& buffer = scratch->buffers[t];
-                          const size_t from = buffer.size();
-                          const size_t end = group_starts[range.end()];
-                          for (size_t g = range.begin(); g != range.end(); ++g) {
-                            for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
-                              // The requests are visited in person-key order, not in memory order:
-                              // ask for a later one's lines while this one is decided.
-                              if (k + kAhead < end) {
-                                const uint32_t ahead = order[k + kAhead];
-                                __builtin_prefetch(&requests[ahead]);
-                                __builtin_prefetch(&(*out)[ahead]);
-                                __builtin_prefetch(&prepared[ahead]);
-                              }
-                              const uint32_t i = order[k];
-                              prepared[i].buffer = &buffer;
-                              (*out)[i] = impl_->DecideOne(requests[i], &prepared[i], keys[i]);
-                            }
-                          }
-                          if (buffer.size() > from) {
-                            scratch->chunks[t].push_back({range.begin(), t, from, buffer.size()});
-                          }
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
+          [&](const tbb::blocked_range<size_t>& range) {
+            const auto t = static_cast<size_t>(tbb::this_task_arena::current_thread_index());
+            std::string& buffer = scratch->buffers[t];
+            const size_t from = buffer.size();
+            const size_t end = group_starts[range.end()];
+            for (size_t g = range.begin(); g != range.end(); ++g) {
+              for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
+                // The requests are visited in person-key order, not in memory order:
+                // ask for a later one's lines while this one is decided.
+                if (k + kAhead < end) {
+                  const uint32_t ahead = order[k + kAhead];
+                  __builtin_prefetch(&requests[ahead]);
+                  __builtin_prefetch(&(*out)[ahead]);
+                  __builtin_prefetch(&prepared[ahead]);
+                }
+                const uint32_t i = order[k];
+                prepared[i].buffer = &buffer;
+                Result<Decision>& slot = (*out)[i];
+                if (!slot.ok()) slot = Decision();
+                Status s = impl_->DecideOne(requests[i], &prepared[i], *slot, keys[i]);
+                if (!s.ok()) slot = std::move(s);
+              }
+            }
+            if (buffer.size() > from) {
+              scratch->chunks[t].push_back({range.begin(), t, from, buffer.size()});
+            }
+          });
     });
   }
   // The batch's records in the order they were decided (person key, then input order: each
