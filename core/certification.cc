@@ -474,6 +474,18 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                           std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
                               " months active, none since"});
   }
+  // A life that went quiet (policy: certification.quiet_life_months): the person had life
+  // signs, none for a year and a half since, and their phone or account is in use now. The
+  // stream test above needs enough active months to have power; a life seen in a few months
+  // only, that stopped long ago, is caught here by its length alone. A person with no life sign
+  // at all in the history is thin, not stopped, and is only asked (section 5).
+  if (d.stopped_stream.empty() && last_life != INT32_MIN && cards_go_on && last_any > last_life &&
+      today - last_life >= static_cast<int>(cp.quiet_life_months * kDaysPerMonth)) {
+    d.life_gone = true;
+    d.quiet_days = today - last_life;
+    r.evidence.push_back({"QUIET", DateFromDay(last_life),
+                          "last life sign; only the phone or the pension account since"});
+  }
   f.medical_break = d.medical_break ? 1.0 : 0.0;
   int life_period_count = 0;
   for (const bool active : life_periods) life_period_count += active ? 1 : 0;
@@ -545,10 +557,12 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   // Everything fell silent: not someone else using the cards (nobody does), so no stream stop.
   if (d.silence || record_explains_stop) {
-    d.card_only_tail = d.medical_break = d.life_stopped = false;
+    d.card_only_tail = d.medical_break = d.life_stopped = d.life_gone = false;
+    d.quiet_days = 0;
     d.stopped_stream.clear();
     d.stop_probability = 1.0;
-    std::erase_if(r.evidence, [](const Evidence& e) { return e.source == "STOPPED"; });
+    std::erase_if(r.evidence,
+                  [](const Evidence& e) { return e.source == "STOPPED" || e.source == "QUIET"; });
   }
 
   // ---- 4. Decision.

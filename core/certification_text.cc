@@ -74,6 +74,10 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
     }
     add(part);
   }
+  if (d.life_gone) {
+    add("no life sign for " + FormatFixed(d.quiet_days / (365.25 / 12), 1) +
+        " months while the phone or the pension account go on (" + seen + ")");
+  }
   if (d.habit_change) {
     add("card use moved by " + FormatFixed(f.hour_shift_hours, 1) + " hours to places " +
         Percent(1.0 - f.place_overlap) + " new");

@@ -85,6 +85,7 @@ const std::vector<Field>& Fields() {
     add_int("certification.cremation_card_months", Member(&C::cremation_card_months), 1, 60);
     add_int("certification.silence_min_days", Member(&C::silence_min_days), 7, 730);
     add_double("certification.silence_gap_factor", Member(&C::silence_gap_factor), 1, 100);
+    add_int("certification.quiet_life_months", Member(&C::quiet_life_months), 1, 600);
 
     add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
     add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);

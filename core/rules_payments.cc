@@ -162,11 +162,12 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   if (c.cert.death_date || !d.concealment()) return;
   // Independent indicators: a stream of life signs stopped (how improbably, for the person's
   // own rhythm) and card use moved in hours and places.
-  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped;
+  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped || d.life_gone;
   const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
-  hit.clause = "policy: certification.stop_alpha, habit_*";
+  hit.clause = d.life_gone ? "policy: certification.quiet_life_months, habit_*"
+                           : "policy: certification.stop_alpha, habit_*";
   if (stopped && d.habit_change) {
     hit.strength = 0.9;
   } else if (stopped) {

@@ -61,6 +61,10 @@ struct LifeDoubts {
   bool medical_break = false;   // medical-card use stopped after a hospital stay
   bool life_stopped = false;    // another life stream (bus card, medical card, all) stopped
   bool habit_change = false;    // card use moved to other hours and other places
+  // No life sign for certification.quiet_life_months after the last one while the phone or the
+  // pension account go on; quiet_days is how long.
+  bool life_gone = false;
+  int quiet_days = 0;
   bool silence = false;         // every signal stopped, far beyond the person's usual gaps
   std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
   double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
@@ -68,7 +72,7 @@ struct LifeDoubts {
   // True when the doubts point at someone else using the person's cards after a death.
   bool concealment() const {
     return cremation_without_death || hospital_death_without_registration || card_only_tail ||
-           medical_break || life_stopped || habit_change;
+           medical_break || life_stopped || habit_change || life_gone;
   }
 };
 

@@ -91,6 +91,13 @@ struct CertificationPolicy {
   // ...and at least this many times the person's median gap between signals (over the 12
   // months before), for a person with at least habit_min_signals signals then. Default 8.
   double silence_gap_factor = 8.0;
+  // A life that went quiet: no life sign at all (any source but TELECOM and BANK_ACTIVITY) for
+  // at least this many months after the person's last one, while the phone or the pension
+  // account is still in use in the latest recent_months period. The yearly certification
+  // (window_months) missed, and half a cycle more: nobody alive goes a year and a half without
+  // a doctor, a pharmacy, a bus, a trip or a counter while someone works their account. Catches
+  // the stops the stream test has no power for (a life seen in a few months only). Default 18.
+  int quiet_life_months = 18;
 };
 
 struct RulePolicy {

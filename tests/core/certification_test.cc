@@ -328,6 +328,66 @@ TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
   EXPECT_NE(r.reason.find("bus-card use stopped"), std::string::npos) << r.reason;
 }
 
+// A life seen in a few pharmacy visits early in the history, then a year and a half of nothing
+// but the phone and the pension account: too few active months for the stream test (3 of 24
+// months, p = 0.005), caught by the length of the quiet (certification.quiet_life_months, 18).
+PersonHistory QuietAfterPharmacy(std::string_view last_visit) {
+  PersonHistory h = PhoneAndBank();
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2024-11-10T09:00:00", "pharm-1"));
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2025-01-15T09:00:00", "pharm-1"));
+  h.signals.push_back(
+      Signal(SignalSource::kMedicalSettlement, std::string(last_visit) + "T09:00:00", "pharm-1"));
+  Finish(h);
+  return h;
+}
+
+TEST(CertificationTest, LifeQuietForEighteenMonthsWhileTheAccountGoesOnIsDoubtful) {
+  const CertificationResult r =
+      Certify(QuietAfterPharmacy("2025-03-20"), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.life_gone);
+  EXPECT_TRUE(r.doubts.concealment());
+  EXPECT_TRUE(r.doubts.stopped_stream.empty());  // the stream test has no power here
+  EXPECT_EQ(r.doubts.quiet_days, 590);
+  EXPECT_NE(r.reason.find("no life sign for 19.4 months"), std::string::npos) << r.reason;
+  bool quiet_evidence = false;
+  for (const Evidence& e : r.evidence) quiet_evidence |= e.source == "QUIET";
+  EXPECT_TRUE(quiet_evidence);
+}
+
+TEST(CertificationTest, QuietBoundaryIsTheQuietLifeMonths) {
+  // 17.5 months since the last visit: asked (no in-person sign), not doubted.
+  const CertificationResult shorter =
+      Certify(QuietAfterPharmacy("2025-05-15"), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(shorter.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(shorter.doubts.any()) << shorter.reason;
+  // The same history under a policy of 17 months is doubtful: the threshold is read from policy.
+  Policy p = Policy::Defaults();
+  p.certification.quiet_life_months = 17;
+  EXPECT_TRUE(Certify(QuietAfterPharmacy("2025-05-15"), p, kAsOf).doubts.life_gone);
+}
+
+TEST(CertificationTest, QuietLifeNeedsALifeThatStoppedAndCardsGoingOn) {
+  // Never a life sign in the history: thin, asked, not accused (section 5).
+  PersonHistory thin = PhoneAndBank();
+  Finish(thin);
+  EXPECT_FALSE(Certify(thin, Policy::Defaults(), kAsOf).doubts.any());
+  // Everything fell quiet, the phone and the account too: nobody uses the cards.
+  PersonHistory all_quiet;
+  all_quiet.registrations = thin.registrations;
+  Repeat(all_quiet, SignalSource::kTelecom, D("2024-11-01"), D("2026-03-01"), 3, 9, "cell-7");
+  all_quiet.signals.push_back(
+      Signal(SignalSource::kMedicalSettlement, "2025-03-20T09:00:00", "pharm-1"));
+  Finish(all_quiet);
+  EXPECT_FALSE(Certify(all_quiet, Policy::Defaults(), kAsOf).doubts.life_gone);
+  // A prison entry explains the quiet.
+  PersonHistory prisoner = QuietAfterPharmacy("2025-03-20");
+  prisoner.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-04-01"), D("2025-04-20")));
+  const CertificationResult r = Certify(prisoner, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kSuspend);
+  EXPECT_FALSE(r.doubts.life_gone);
+}
+
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
@@ -488,12 +548,20 @@ TEST(CertificationTest, EpisodicTripsThatStopAreNoBodyStop) {
   CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
   EXPECT_FALSE(r.doubts.card_only_tail) << r.reason;
   EXPECT_FALSE(r.doubts.any()) << r.reason;
-  // Trips the only life signs: their stop is no stop of the person's life either.
+  // Trips the only life signs: their stop is no stream stop either; but 21 months with no life
+  // sign at all since the last trip, while the phone and the account go on, is a life that went
+  // quiet (certification.quiet_life_months).
   std::erase_if(h.signals,
                 [](const SignalRecord& s) { return s.source == SignalSource::kMedicalSettlement; });
   Finish(h);
   r = Certify(h, Policy::Defaults(), kAsOf);
-  EXPECT_FALSE(r.doubts.any()) << r.reason;
+  EXPECT_TRUE(r.doubts.stopped_stream.empty()) << r.reason;
+  EXPECT_FALSE(r.doubts.card_only_tail || r.doubts.life_stopped) << r.reason;
+  EXPECT_TRUE(r.doubts.life_gone) << r.reason;
+  // The same trips with a quieter policy window than the 21 months: no doubt.
+  Policy patient = Policy::Defaults();
+  patient.certification.quiet_life_months = 24;
+  EXPECT_FALSE(Certify(h, patient, kAsOf).doubts.any());
 
   // Look-alike: the same months at the bank counter (a habit, not a trip), then none for
   // 21 months while the cards go on, is a body stop.
