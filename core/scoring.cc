@@ -385,10 +385,60 @@ struct ScoringState {
   ScoreSummary summary;
   Clock::time_point wall_start = Clock::now();
 
+  // A person's registrations: with the reference loader only (the fast path holds none; its
+  // groups have first = 0).
   std::span<const PersonRecord> rows_of(size_t i) const {
     return {registrations.data() + groups[i].first, groups[i].count};
   }
 };
+
+// Groups consecutive persons rows of one person id (rows in key order): first and count
+// index `rows`.
+void GroupRegistrations(const std::vector<PersonRecord>& rows, std::vector<PersonGroup>* groups) {
+  groups->clear();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i == 0 || rows[i].person_id != rows[i - 1].person_id) {
+      groups->push_back({i, 0, PersonKey(rows[i].person_id)});
+    }
+    ++groups->back().count;
+  }
+}
+
+// Reads the persons rows of the keys [first_key, last_key] and groups them.
+Status ReadRegistrations(const Store& store, const Snapshot* snapshot, uint64_t first_key,
+                         uint64_t last_key, std::vector<PersonRecord>* rows,
+                         std::vector<PersonGroup>* groups) {
+  rows->clear();
+  VIGIL_RETURN_IF_ERROR(store.ScanPersonsInRange(
+      first_key, last_key,
+      [&](const PersonRecord& row) {
+        rows->push_back(row);
+        return true;
+      },
+      snapshot));
+  GroupRegistrations(*rows, groups);
+  return Status::Ok();
+}
+
+// Points the groups of `known` that have registrations at `registered` (the same persons,
+// read again for a key range): Internal when they are not the same persons and counts.
+Status MatchRegistrations(const std::vector<PersonGroup>& registered,
+                          std::vector<PersonGroup>* known) {
+  size_t next = 0;
+  for (PersonGroup& g : *known) {
+    if (g.count == 0) continue;
+    if (next >= registered.size() || registered[next].person_key != g.person_key ||
+        registered[next].count != g.count) {
+      return Status::Internal("score: the persons rows of key " + std::to_string(g.person_key) +
+                              " differ between the passes");
+    }
+    g.first = registered[next++].first;
+  }
+  if (next != registered.size()) {
+    return Status::Internal("score: a key range holds persons rows the first pass did not see");
+  }
+  return Status::Ok();
+}
 
 // Reads the persons, gathers the population facts, certifies and applies the rules to
 // everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
@@ -405,51 +455,6 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   state.snapshot = store.GetSnapshot();
   const std::unique_ptr<Snapshot>& snapshot = state.snapshot;
 
-  // The registry of persons (all regions), grouped by person key.
-  auto start = Clock::now();
-  if (options.reference_loader) {
-    VIGIL_RETURN_IF_ERROR(store.ScanPersons(
-        [&](const PersonRecord& row) {
-          registrations.push_back(row);
-          return true;
-        },
-        snapshot.get()));
-  } else {
-    // The same rows in the same order, read slice by slice in parallel.
-    std::vector<std::vector<PersonRecord>> slice_rows(kKeySlices);
-    std::vector<Status> slice_status(kKeySlices);
-    tbb::parallel_for(size_t{0}, kKeySlices, [&](size_t slice) {
-      const auto [first, last] = KeySlice(slice);
-      slice_status[slice] = store.ScanPersonsInRange(
-          first, last,
-          [&](const PersonRecord& row) {
-            slice_rows[slice].push_back(row);
-            return true;
-          },
-          snapshot.get());
-    });
-    size_t total = 0;
-    for (size_t slice = 0; slice < kKeySlices; ++slice) {
-      VIGIL_RETURN_IF_ERROR(slice_status[slice]);
-      total += slice_rows[slice].size();
-    }
-    registrations.reserve(total);
-    for (auto& rows : slice_rows) {
-      registrations.insert(registrations.end(), std::make_move_iterator(rows.begin()),
-                           std::make_move_iterator(rows.end()));
-      std::vector<PersonRecord>().swap(rows);
-    }
-  }
-  std::vector<PersonGroup> registered;
-  for (size_t i = 0; i < registrations.size(); ++i) {
-    if (i == 0 || registrations[i].person_id != registrations[i - 1].person_id) {
-      registered.push_back({i, 0, PersonKey(registrations[i].person_id)});
-    }
-    ++registered.back().count;
-  }
-  auto rows_of = [&](const PersonGroup& g) {
-    return std::span<const PersonRecord>(registrations.data() + g.first, g.count);
-  };
   std::atomic<bool> failed{false};
   Status first_error;
   std::mutex error_mutex;
@@ -460,8 +465,18 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   std::atomic<uint64_t> done{0};
   tbb::combinable<CrossPersonFactsBuilder> builders;
   tbb::combinable<uint64_t> rows_pass1([] { return uint64_t{0}; });
+  auto start = Clock::now();
 
   if (options.reference_loader) {
+    // The registry of persons (all regions), held for the whole run and grouped by person key.
+    VIGIL_RETURN_IF_ERROR(store.ScanPersons(
+        [&](const PersonRecord& row) {
+          registrations.push_back(row);
+          return true;
+        },
+        snapshot.get()));
+    std::vector<PersonGroup> registered;
+    GroupRegistrations(registrations, &registered);
     // Everyone who has events (both lists are in person-key order): one seek per person.
     size_t next_registered = 0;
     VIGIL_RETURN_IF_ERROR(store.ScanEventPersonKeys(
@@ -480,6 +495,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
         },
         snapshot.get()));
     while (next_registered < registered.size()) groups.push_back(registered[next_registered++]);
+    summary.registrations = registrations.size();
     summary.stages.push_back({"read persons", SecondsSince(start)});
 
     // Pass 1: population facts.
@@ -491,9 +507,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                         auto& builder = builders.local();
                         uint64_t& rows = rows_pass1.local();
                         for (size_t i = range.begin(); i != range.end(); ++i) {
-                          Status s =
-                              LoadHistory(store, snapshot.get(), groups[i].person_key,
-                                          rows_of(groups[i]), options.as_of, &history, &rows);
+                          Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
+                                                 state.rows_of(i), options.as_of, &history, &rows);
                           if (!s.ok()) {
                             fail(s);
                             return;
@@ -504,32 +519,36 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                         if (options.progress) options.progress(now, groups.size(), "facts");
                       });
   } else {
-    summary.stages.push_back({"read persons", SecondsSince(start)});
-    // Pass 1: population facts, slice by slice; a slice's scan also finds its persons who have
-    // events but no registration.
-    start = Clock::now();
+    // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
+    // events in one scan, which also finds its persons who have events but no registration.
+    // The rows are dropped with the slice (pass 2 reads them again per batch), so no
+    // per-registration memory is held across the run.
     std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
-    auto facts_need = [&](EventKind kind, const PersonGroup& g) {
-      return CrossPersonFactsReads(kind, rows_of(g));
-    };
+    std::atomic<uint64_t> slices_done{0};
+    std::atomic<uint64_t> registration_rows{0};
     tbb::parallel_for(
         tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
           for (size_t slice = range.begin(); slice != range.end() && !failed; ++slice) {
             const auto [first, last] = KeySlice(slice);
-            const auto by_key = [](const PersonGroup& g, uint64_t key) {
-              return g.person_key < key;
+            std::vector<PersonRecord> rows;
+            std::vector<PersonGroup> registered;
+            Status s = ReadRegistrations(store, snapshot.get(), first, last, &rows, &registered);
+            if (!s.ok()) {
+              fail(s);
+              return;
+            }
+            registration_rows += rows.size();
+            auto facts_need = [&](EventKind kind, const PersonGroup& g) {
+              return CrossPersonFactsReads(
+                  kind, std::span<const PersonRecord>(rows.data() + g.first, g.count));
             };
-            const auto lo = std::lower_bound(registered.begin(), registered.end(), first, by_key);
-            const auto hi = std::lower_bound(lo, registered.end(), last, by_key);
-            const auto end = (hi != registered.end() && hi->person_key == last) ? hi + 1 : hi;
-            RangeHistoryLoader loader(store, snapshot.get(), options.as_of, registrations);
+            RangeHistoryLoader loader(store, snapshot.get(), options.as_of, rows);
             auto& builder = builders.local();
             std::vector<PersonGroup>& out = slice_groups[slice];
-            Status s = loader.Scan(
-                first, last, std::span<const PersonGroup>(lo, end), /*allow_unknown=*/true,
-                facts_need,
+            s = loader.Scan(
+                first, last, registered, /*allow_unknown=*/true, facts_need,
                 [&](const PersonGroup& g, size_t, const PersonHistory& history) {
-                  out.push_back(g);
+                  out.push_back({0, g.count, g.person_key});
                   builder.Add(history, policy, options.as_of);
                   return true;
                 },
@@ -539,9 +558,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
               return;
             }
             const uint64_t now = done += out.size();
-            if (options.progress) {
-              options.progress(now, std::max<uint64_t>(now, registered.size()), "facts");
-            }
+            const uint64_t slices = ++slices_done;
+            if (options.progress) options.progress(now, now * kKeySlices / slices, "facts");
           }
         });
     if (failed) return first_error;
@@ -552,12 +570,15 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
       groups.insert(groups.end(), g.begin(), g.end());
       std::vector<PersonGroup>().swap(g);
     }
+    summary.registrations = registration_rows;
   }
   if (failed) return first_error;
   summary.persons = groups.size();
-  summary.registrations = registrations.size();
   std::vector<float>& feature_matrix = state.feature_matrix;
-  summary.stages.push_back({"pass 1: read histories, note facts", SecondsSince(start)});
+  summary.stages.push_back({options.reference_loader
+                                ? "pass 1: read histories, note facts"
+                                : "pass 1: read persons and histories, note facts",
+                            SecondsSince(start)});
   start = Clock::now();
   CrossPersonFactsBuilder merged;
   builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
@@ -606,7 +627,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     out.person_id = history.person_id;
     state.compact[i] = CompactOutcome(out);
     if (!keep_all) {
-      AppendCertificationRows(rows_of(groups[i]), out, &batch.certification, &batch.counts);
+      AppendCertificationRows(history.registrations, out, &batch.certification, &batch.counts);
     }
     if (keep_all || !out.hits.empty()) batch.kept.emplace_back(i, std::move(out));
     features_clock.Add(t);
@@ -638,7 +659,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                   for (size_t i = batch->begin; i < batch->end && !failed; ++i) {
                     auto t = Clock::now();
                     Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
-                                           rows_of(groups[i]), options.as_of, &history, &rows);
+                                           state.rows_of(i), options.as_of, &history, &rows);
                     load_clock.Add(t);
                     if (!s.ok()) {
                       fail(s);
@@ -650,10 +671,22 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                 }
                 const auto t = Clock::now();
                 int64_t deciding = 0;
-                RangeHistoryLoader loader(store, snapshot.get(), options.as_of, registrations);
-                const std::span<const PersonGroup> known(groups.data() + batch->begin,
-                                                         batch->end - batch->begin);
-                Status s = loader.Scan(
+                // The batch's persons rows, read again (pass 1 dropped them), must be those
+                // pass 1 saw: the same snapshot.
+                std::vector<PersonRecord> batch_rows;
+                std::vector<PersonGroup> registered;
+                std::vector<PersonGroup> known(
+                    groups.begin() + static_cast<ptrdiff_t>(batch->begin),
+                    groups.begin() + static_cast<ptrdiff_t>(batch->end));
+                Status s = ReadRegistrations(store, snapshot.get(), known.front().person_key,
+                                             known.back().person_key, &batch_rows, &registered);
+                if (s.ok()) s = MatchRegistrations(registered, &known);
+                if (!s.ok()) {
+                  fail(s);
+                  return batch;
+                }
+                RangeHistoryLoader loader(store, snapshot.get(), options.as_of, batch_rows);
+                s = loader.Scan(
                     known.front().person_key, known.back().person_key, known,
                     /*allow_unknown=*/false, all_kinds,
                     [&](const PersonGroup&, size_t index, const PersonHistory& history) {
@@ -757,10 +790,19 @@ Result<std::optional<LogisticModel>> LoadFusionModel(const Store& store) {
 // which is checked (still no hit, the same byte).
 Status DeriveAgain(const Store& store, const Policy& policy, const ScoreOptions& options,
                    const ScoringState& state, size_t i, PersonOutcome* out) {
+  const uint64_t key = state.groups[i].person_key;
+  std::vector<PersonRecord> registrations;
+  std::vector<PersonGroup> registered;
+  VIGIL_RETURN_IF_ERROR(
+      ReadRegistrations(store, state.snapshot.get(), key, key, &registrations, &registered));
+  std::vector<PersonGroup> known = {state.groups[i]};
+  VIGIL_RETURN_IF_ERROR(MatchRegistrations(registered, &known));
   PersonHistory history;
   uint64_t rows = 0;
-  VIGIL_RETURN_IF_ERROR(LoadHistory(store, state.snapshot.get(), state.groups[i].person_key,
-                                    state.rows_of(i), options.as_of, &history, &rows));
+  VIGIL_RETURN_IF_ERROR(LoadHistory(
+      store, state.snapshot.get(), key,
+      std::span<const PersonRecord>(registrations.data() + known[0].first, known[0].count),
+      options.as_of, &history, &rows));
   out->certification = Certify(history, policy, options.as_of, &state.facts);
   out->hits = ApplyRules(history, state.facts, out->certification, policy, options.as_of);
   SummarisePerson(history, out);
