@@ -153,6 +153,11 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       hit.strength =
           (death_explains_stop ? 0.45 : 0.6) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
     }
+    // A switch after a death on record is not a living pensioner's account taken over: whoever
+    // moved it collects a dead person's pension, which DECEASED_PAID recovers from the death
+    // month on. Context then, so one overpayment is not reported as two frauds.
+    const bool after_death = c.cert.death_date && Days(switched) > Days(*c.cert.death_date);
+    if (after_death) hit.strength = std::min(hit.strength, 0.45);
     hit.strength = std::min(hit.strength, 0.95);
     hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";
     hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
@@ -172,6 +177,10 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     }
     if (to_ecny) hit.reason += "; moved to an e-CNY wallet";
     hit.reason += "; " + FormatMoneyGrouped(sum) + " paid into it since";
+    if (after_death) {
+      hit.reason += "; switched after the death on " + FormatDate(*c.cert.death_date) +
+                    " (recovered as a payment after death)";
+    }
     hit.evidence.push_back({"payments", switched, "first into " + Mask(reg.bank_account)});
     out.push_back(std::move(hit));
   }

@@ -334,6 +334,36 @@ TEST(RuleTest, SwitchAfterWhichThePensionersOwnCardUseStoppedIsHijack) {
   EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
 }
 
+// A switch made after the pensioner's death is someone collecting a dead person's pension:
+// DECEASED_PAID recovers it; the switch stays context. A switch before the death (the person
+// alive and robbed) is still a hijack.
+TEST(RuleTest, SwitchAfterARegisteredDeathIsContextNotHijack) {
+  PersonHistory h = SwitchedAccount();  // first payment into the new account 2026-04-15
+  std::erase_if(h.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kBankActivity && DateOf(s.occurred_at) > D("2026-04-01");
+  });
+  PersonHistory died_before = h;
+  died_before.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-20"), D("2026-04-30")));
+  const Outcome before = Apply(died_before);
+  const RuleHit* context = before.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(context->reason.find("switched after the death on 2026-03-20"), std::string::npos)
+      << context->reason;
+  EXPECT_NE(before.Find(Pattern::kDeceasedPaid), nullptr);
+  // Died on the day of the switch: not after it, still reported.
+  PersonHistory same_day = h;
+  same_day.registry.push_back(Event(RegistryEvent::kDeath, D("2026-04-15"), D("2026-05-30")));
+  const RuleHit* boundary = Apply(same_day).Find(Pattern::kAccountHijack);
+  ASSERT_NE(boundary, nullptr);
+  EXPECT_DOUBLE_EQ(boundary->strength, 0.85);
+  // Died after the switch: the living pensioner's account was taken over.
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-06-10"), D("2026-07-01")));
+  const RuleHit* hijack = Apply(h).Find(Pattern::kAccountHijack);
+  ASSERT_NE(hijack, nullptr);
+  EXPECT_DOUBLE_EQ(hijack->strength, 0.85);
+}
+
 TEST(RuleTest, SwitchAtTheServiceDeskWithCardUseGoingOnIsNotHijack) {
   PersonHistory h = SwitchedAccount();
   h.signals.push_back(
