@@ -3,6 +3,7 @@
 #include "vigil/screener.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <numeric>
 #include <shared_mutex>
 #include <thread>
@@ -218,6 +220,15 @@ std::string Ratio(double r) {
   return buf;
 }
 
+// The person key of a resident id as the store keys it: with an upper-case X (feeds accept a
+// lower-case x, and the request is not changed for it).
+uint64_t PersonKeyOf(const std::string& person_id) {
+  if (person_id.empty() || person_id.back() != 'x') return PersonKey(person_id);
+  std::string upper = person_id;
+  upper.back() = 'X';
+  return PersonKey(upper);
+}
+
 // Positions in the journal are marked with this bit in the id index, so that one index holds
 // them and the audit sequences of entries earlier versions wrote to the store's audit family.
 constexpr uint64_t kJournalBit = uint64_t{1} << 63;
@@ -350,6 +361,18 @@ struct Screener::Impl {
   std::thread catcher;
 
   std::atomic<uint64_t> screened{0}, repeated{0}, refreshed{0}, audit_written{0};
+  // Counts of decisions made by one caller, added to the shared counters once per call (or per
+  // task of a batch): two cores incrementing one shared line per decision pass it to and fro.
+  struct Tally {
+    uint64_t screened = 0;
+    uint64_t repeated = 0;
+    uint64_t refreshed = 0;
+  };
+  void Add(const Tally& t) {
+    screened.fetch_add(t.screened, std::memory_order_relaxed);
+    repeated.fetch_add(t.repeated, std::memory_order_relaxed);
+    refreshed.fetch_add(t.refreshed, std::memory_order_relaxed);
+  }
 
   ~Impl() {
     {
@@ -760,10 +783,12 @@ struct Screener::Impl {
     std::vector<uint64_t> keys;
     std::vector<uint32_t> order;  // requests by person key, then input order
     std::vector<uint32_t> group_starts;
-    std::vector<std::string> buffers;        // records, one buffer per thread of batch_arena
-    std::vector<std::vector<Chunk>> chunks;  // per thread of batch_arena
-    std::vector<Chunk> all_chunks;           // in person-key order
-    std::vector<std::string_view> pieces;    // what the journal write gets
+    // Records, one buffer per sub-batch and thread of batch_arena ([part * threads + thread]):
+    // a sub-batch's buffers are written while the next sub-batch fills its own.
+    std::vector<std::string> buffers;
+    std::vector<std::vector<Chunk>> chunks;             // per sub-batch and thread, as `buffers`
+    std::vector<Chunk> all_chunks;                      // of one sub-batch, in person-key order
+    std::vector<std::vector<std::string_view>> pieces;  // per sub-batch: its journal write
   };
   std::mutex scratch_mu;
   std::vector<std::unique_ptr<BatchScratch>> scratch_pool;  // one per concurrent ScreenBatch
@@ -784,7 +809,7 @@ struct Screener::Impl {
   // Decides one request with the state lock held (shared): the decision into `d` (its memory
   // reused), the audit record into `prepared`. Thread-safe.
   // `known_key`: the person key when the caller computed it already (ScreenBatch sorts by it).
-  Status DecideOne(const PaymentRequest& in, Prepared* prepared, Decision& d,
+  Status DecideOne(const PaymentRequest& in, Prepared* prepared, Decision& d, Tally& tally,
                    std::optional<uint64_t> known_key = std::nullopt) {
     VIGIL_RETURN_IF_ERROR(Validate(in));
     // The store keys persons by the id with an upper-case X (feeds accept a lower-case x); the
@@ -795,7 +820,7 @@ struct Screener::Impl {
       upper->person_id.back() = 'X';
     }
     const PaymentRequest& r = upper ? *upper : in;
-    const uint64_t person_key = known_key ? *known_key : PersonKey(r.person_id);
+    const uint64_t person_key = known_key ? *known_key : PersonKeyOf(r.person_id);
     const uint64_t id_hash = PersonKey(r.payment_id);
     const uint64_t check = IdCheck(r.payment_id);
     const uint64_t request_hash = screen::RequestHash(r);
@@ -803,7 +828,7 @@ struct Screener::Impl {
     AuditFacts facts;
 
     std::lock_guard person_lock(st.stripe(person_key));
-    ++screened;
+    ++tally.screened;
     // Read before the idempotence look-up and the decision: a write after it is seen by the
     // next request.
     const std::optional<uint64_t> version = DataVersion();
@@ -826,7 +851,7 @@ struct Screener::Impl {
       }
     }
     if (earlier) {
-      ++repeated;
+      ++tally.repeated;
       prepared->Put(r, request_hash, d, facts, false);
       return Status::Ok();
     }
@@ -836,7 +861,7 @@ struct Screener::Impl {
     if (!version || *version != p->checked_version) {
       VIGIL_RETURN_IF_ERROR(screen::RefreshPerson(*store, st, p));
       p->checked_version = version.value_or(screen::kNeverChecked);
-      ++refreshed;
+      ++tally.refreshed;
     }
     if (reused) {
       ResetDecision(r.payment_id, person_key, st, &d);
@@ -854,7 +879,7 @@ struct Screener::Impl {
         // Another thread decided this payment id (for another person's stripe) meanwhile.
         bool again = false;
         if (FindDecided(r, person_key, id_hash, check, request_hash, &again, &d)) {
-          ++repeated;
+          ++tally.repeated;
           prepared->Put(r, request_hash, d, facts, false);
           return Status::Ok();
         }
@@ -971,7 +996,10 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
   Decision decision;
   {
     std::shared_lock lock(impl_->state_mu);
-    VIGIL_RETURN_IF_ERROR(impl_->DecideOne(request, &prepared, decision));
+    Impl::Tally tally;
+    Status s = impl_->DecideOne(request, &prepared, decision, tally);
+    impl_->Add(tally);
+    VIGIL_RETURN_IF_ERROR(s);
   }
   const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry));
   if (impl_->options.audit_mode == AuditMode::kDurable) {
@@ -993,48 +1021,35 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
   std::unique_ptr<Impl::BatchScratch> scratch = impl_->TakeScratch();
   std::vector<Impl::Prepared>& prepared = scratch->prepared;
   std::vector<uint32_t>& order = scratch->order;
+  std::vector<uint64_t>& keys = scratch->keys;
+  std::vector<uint32_t>& group_starts = scratch->group_starts;
   prepared.assign(requests.size(), Impl::Prepared());
-  // The audit records, appended by each thread to its own buffer, sized for the whole batch
-  // (a clean record is about 120 bytes): a buffer that grows by doubling copies itself, and
-  // pages never written are never resident.
   tbb::task_arena& arena = *impl_->batch_arena;
   const auto threads = static_cast<size_t>(arena.max_concurrency());
-  scratch->buffers.resize(threads);
-  scratch->chunks.resize(threads);
-  for (size_t t = 0; t < threads; ++t) {
-    scratch->buffers[t].clear();
-    scratch->buffers[t].reserve(requests.size() * 136 + 4096);
-    scratch->chunks[t].clear();
-  }
   // Room in the id tables for the batch's new ids: no table grows while the batch is decided.
   for (IdShard& shard : impl_->ids) {
     std::lock_guard lock(shard.mu);
     shard.map.Reserve(requests.size() / kIdShards + requests.size() / (4 * kIdShards) + 8);
   }
-  std::vector<uint32_t>& group_starts = scratch->group_starts;
+  Status written = Status::Ok();
   {
     std::shared_lock lock(impl_->state_mu);
     // Requests of one person are decided in input order by one task, so the outcome (which of
     // two payments for one period passes) does not depend on the number of threads.
-    std::vector<uint64_t>& keys = scratch->keys;
     keys.resize(requests.size());
-    std::string upper;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      const std::string& id = requests[i].person_id;
-      if (!id.empty() && id.back() == 'x') {
-        upper = id;
-        upper.back() = 'X';
-        keys[i] = PersonKey(upper);
-      } else {
-        keys[i] = PersonKey(id);
-      }
-    }
     order.resize(requests.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, requests.size(), 4096),
+                        [&](const tbb::blocked_range<size_t>& range) {
+                          for (size_t i = range.begin(); i != range.end(); ++i) {
+                            keys[i] = PersonKeyOf(requests[i].person_id);
+                            order[i] = static_cast<uint32_t>(i);
+                          }
+                        });
+      tbb::parallel_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
+      });
     });
-    constexpr uint32_t kAhead = 4;
     group_starts.clear();
     for (size_t i = 0; i < order.size(); ++i) {
       if (i == 0 || keys[order[i]] != keys[order[i - 1]]) {
@@ -1042,62 +1057,111 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
       }
     }
     group_starts.push_back(static_cast<uint32_t>(order.size()));
-    arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<size_t>(0, group_starts.size() - 1, 64),
-          [&](const tbb::blocked_range<size_t>& range) {
-            const auto t = static_cast<size_t>(tbb::this_task_arena::current_thread_index());
-            std::string& buffer = scratch->buffers[t];
-            const size_t from = buffer.size();
-            const size_t end = group_starts[range.end()];
-            for (size_t g = range.begin(); g != range.end(); ++g) {
-              for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
-                // The requests are visited in person-key order, not in memory order:
-                // ask for a later one's lines while this one is decided.
-                if (k + kAhead < end) {
-                  const uint32_t ahead = order[k + kAhead];
-                  __builtin_prefetch(&requests[ahead]);
-                  __builtin_prefetch(&(*out)[ahead]);
-                  __builtin_prefetch(&prepared[ahead]);
-                }
-                const uint32_t i = order[k];
-                prepared[i].buffer = &buffer;
-                Result<Decision>& slot = (*out)[i];
-                if (!slot.ok()) slot = Decision();
-                Status s = impl_->DecideOne(requests[i], &prepared[i], *slot, keys[i]);
-                if (!s.ok()) slot = std::move(s);
-              }
-            }
-            if (buffer.size() > from) {
-              scratch->chunks[t].push_back({range.begin(), t, from, buffer.size()});
-            }
-          });
-    });
+    const size_t groups = group_starts.size() - 1;
+    // Sub-batches in person-key order: the records of one are written (on a thread of its own)
+    // while the next one is decided, so the write, and a write that waits for the kernel's
+    // writeback, does not leave both cores idle. Small batches are one sub-batch.
+    const size_t parts = std::clamp<size_t>(groups / 8192, 1, 8);
+    scratch->buffers.resize(parts * threads);
+    scratch->chunks.resize(parts * threads);
+    scratch->pieces.resize(parts);
+    std::future<Status> writing;
+    auto wait_written = [&] {
+      if (!writing.valid()) return;
+      Status s = writing.get();
+      if (written.ok()) written = std::move(s);
+    };
+    for (size_t part = 0; part < parts; ++part) {
+      const size_t first_group = groups * part / parts;
+      const size_t end_group = groups * (part + 1) / parts;
+      const size_t part_requests = group_starts[end_group] - group_starts[first_group];
+      // Sized for the whole sub-batch (a clean record is about 120 bytes): a buffer that grows
+      // by doubling copies itself, and pages never written are never resident.
+      for (size_t t = 0; t < threads; ++t) {
+        scratch->buffers[part * threads + t].clear();
+        scratch->buffers[part * threads + t].reserve(part_requests * 136 + 4096);
+        scratch->chunks[part * threads + t].clear();
+      }
+      arena.execute([&] {
+        tbb::parallel_for(tbb::blocked_range<size_t>(first_group, end_group, 64),
+                          [&](const tbb::blocked_range<size_t>& range) {
+                            const size_t slot_of_thread =
+                                part * threads +
+                                static_cast<size_t>(tbb::this_task_arena::current_thread_index());
+                            std::string& buffer = scratch->buffers[slot_of_thread];
+                            const size_t from = buffer.size();
+                            const size_t end = group_starts[range.end()];
+                            Impl::Tally tally;
+                            constexpr uint32_t kAhead = 4;
+                            for (size_t g = range.begin(); g != range.end(); ++g) {
+                              for (uint32_t k = group_starts[g]; k < group_starts[g + 1]; ++k) {
+                                // The requests are visited in person-key order, not in memory
+                                // order: ask for a later one's lines while this one is decided.
+                                if (k + kAhead < end) {
+                                  const uint32_t ahead = order[k + kAhead];
+                                  __builtin_prefetch(&requests[ahead]);
+                                  __builtin_prefetch(&(*out)[ahead]);
+                                  __builtin_prefetch(&prepared[ahead]);
+                                }
+                                const uint32_t i = order[k];
+                                prepared[i].buffer = &buffer;
+                                Result<Decision>& slot = (*out)[i];
+                                if (!slot.ok()) slot = Decision();
+                                Status s = impl_->DecideOne(requests[i], &prepared[i], *slot, tally,
+                                                            keys[i]);
+                                if (!s.ok()) slot = std::move(s);
+                              }
+                            }
+                            impl_->Add(tally);
+                            if (buffer.size() > from) {
+                              scratch->chunks[slot_of_thread].push_back(
+                                  {range.begin(), slot_of_thread, from, buffer.size()});
+                            }
+                          });
+      });
+      // The sub-batch's records in the order they were decided (person key, then input
+      // order: each task's records are contiguous in its thread's buffer, and the tasks are
+      // put back in group order).
+      std::vector<Impl::BatchScratch::Chunk>& all = scratch->all_chunks;
+      all.clear();
+      for (size_t t = 0; t < threads; ++t) {
+        const auto& mine = scratch->chunks[part * threads + t];
+        all.insert(all.end(), mine.begin(), mine.end());
+      }
+      std::sort(all.begin(), all.end(),
+                [](const auto& a, const auto& b) { return a.group < b.group; });
+      std::vector<std::string_view>& pieces = scratch->pieces[part];
+      pieces.clear();
+      for (const auto& c : all) {
+        pieces.push_back(
+            std::string_view(scratch->buffers[c.buffer]).substr(c.from, c.to - c.from));
+      }
+      size_t records = 0;
+      for (size_t k = group_starts[first_group]; k < group_starts[end_group]; ++k) {
+        records += (*out)[order[k]].ok() ? 1 : 0;
+      }
+      // Journal order is sub-batch order: the write before must have returned.
+      wait_written();
+      if (!written.ok() || pieces.empty()) continue;
+      if (part + 1 == parts) {
+        written = impl_->WriteJournal(pieces, records);
+      } else {
+        writing = std::async(std::launch::async, [impl = impl_.get(), &pieces, records] {
+          return impl->WriteJournal(pieces, records);
+        });
+      }
+    }
+    wait_written();
   }
-  // The batch's records in the order they were decided (person key, then input order: each
-  // task's records are contiguous in its thread's buffer, and the tasks are put back in group
-  // order), written in one write of their own (not through the queue of single requests: the
-  // batch is its own group).
-  std::vector<Impl::BatchScratch::Chunk>& all = scratch->all_chunks;
-  all.clear();
-  for (const auto& per_thread : scratch->chunks)
-    all.insert(all.end(), per_thread.begin(), per_thread.end());
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.group < b.group; });
-  std::vector<std::string_view>& pieces = scratch->pieces;
-  pieces.clear();
-  for (const auto& c : all) {
-    pieces.push_back(std::string_view(scratch->buffers[c.buffer]).substr(c.from, c.to - c.from));
-  }
-  size_t entries = 0;
-  for (const Result<Decision>& d : *out) entries += d.ok() ? 1 : 0;
-  Status s = pieces.empty() ? Status::Ok() : impl_->WriteJournal(pieces, entries);
-  if (!s.ok()) {
+  if (!written.ok()) {
+    // The records of sub-batches written before the failed write stay in the journal: a
+    // restart answers those payment ids as repeats; this process decides them again.
     for (const Impl::Prepared& p : prepared) {
       if (p.remembered) impl_->Forget(p.id_hash);
     }
   }
   impl_->ReturnScratch(std::move(scratch));
-  return s.ok() ? s : s.WithContext("audit");
+  return written.ok() ? written : written.WithContext("audit");
 }
 
 Status Screener::Flush() { return impl_->Flush(); }
