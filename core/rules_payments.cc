@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "certification_text.h"
@@ -341,8 +342,28 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     Money overpaid;
     double worst = 1.0;
     const PaymentRecord* worst_payment = nullptr;
+    // The approved benefit is the one in force now; a month years ago was paid under the benefit
+    // of its year, before the yearly adjustments since (a flat raise of a small residents'
+    // pension can be a third of it over four years). Pensions are adjusted upwards only and once
+    // a year, so the benefit in force for a month is at least what was paid for any earlier month
+    // and for any month of the same year: a month is underpaid when it falls below that level as
+    // well as below the approved benefit.
+    std::unordered_map<int, int64_t> year_level;  // largest monthly payment per year, fen
+    for (const PaymentRecord* p : monthly) {
+      int64_t& y = year_level[static_cast<int>(p->period.year())];
+      y = std::max<int64_t>(y, p->amount.fen());
+    }
+    int64_t level = 0;  // largest earlier monthly payment, fen
     for (const PaymentRecord* p : monthly) {
       const double ratio = static_cast<double>(p->amount.fen()) / approved;
+      const int64_t known_level =
+          std::min<int64_t>(std::max(level, year_level[static_cast<int>(p->period.year())]),
+                            reg.monthly_benefit.fen());
+      level = std::max<int64_t>(level, p->amount.fen());
+      if (ratio < 1.0 / ratio_limit &&
+          static_cast<double>(p->amount.fen()) * ratio_limit >= static_cast<double>(known_level)) {
+        continue;
+      }
       if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
       const long k = std::lround(ratio);
       if (k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k)) {

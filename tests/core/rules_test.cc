@@ -706,6 +706,42 @@ TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
   EXPECT_NE(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
+// A small residents' pension raised by a flat 20.00 every January over four years: the months
+// of 2022 were paid 150.00 against today's approved 230.00 (x0.65), under the benefit of their
+// year. Pensions are raised, never cut, once a year: no month fell below what was already paid.
+TEST(RuleTest, MonthsPaidBeforeYearlyRaisesAreNotUnderpaid) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kFemale, D("2010-01-01"),
+                                         RetirementType::kResidentAge, "230.00",
+                                         "6222000099990000"));
+  const char* level[] = {"150.00", "170.00", "190.00", "210.00", "230.00"};
+  for (int y = 2022; y <= 2026; ++y) {
+    PayMonthly(h, 3702, Month(std::chrono::year(y), std::chrono::month(y == 2022 ? 11 : 1)),
+               Month(std::chrono::year(y), std::chrono::month(y == 2026 ? 10 : 12)),
+               level[y - 2022], "6222000099990000");
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+  // A month below the level already paid is underpaid, even where the data begin.
+  PersonHistory dip = h;
+  for (PaymentRecord& p : dip.payments) {
+    if (p.period == M("2024-06")) p.amount = Y("60.00");  // x0.26 of the approved, of 2024's 190
+    if (p.period == M("2022-11")) p.amount = Y("40.00");  // below December 2022's 150
+  }
+  const Outcome two = Apply(dip);
+  const RuleHit* hit = two.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("2 monthly payments"), std::string::npos) << hit->reason;
+  // Boundary: 2024-06 at 1/1.5 of the 190.00 already paid that year (126.67) is within policy
+  // for the year even though it is below 1/1.5 of today's 230.00 (153.33).
+  for (PaymentRecord& p : dip.payments) {
+    if (p.period == M("2024-06")) p.amount = Y("126.67");
+  }
+  const Outcome one = Apply(dip);
+  hit = one.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("1 monthly payment "), std::string::npos) << hit->reason;
+}
+
 TEST(RuleTest, LaterSupplementForAPaidMonthIsNotTheMonthsPension) {
   PersonHistory h = Pensioner();
   // The yearly increase back-dated to January, paid in August for July: a second, small row.
