@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -226,6 +227,12 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
     std::string jsonl;
     std::vector<size_t> json_ends;  // end of each case's line in jsonl (after its newline)
   };
+  auto start = std::chrono::steady_clock::now();
+  auto stage_done = [&](const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    summary->stages.push_back({stage, std::chrono::duration<double>(now - start).count()});
+    start = now;
+  };
   const size_t chunks = (flagged.size() + kCasesPerChunk - 1) / kCasesPerChunk;
   std::vector<Chunk> formatted(chunks);
   tbb::parallel_for(size_t{0}, chunks, [&](size_t k) {
@@ -236,15 +243,19 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
       chunk.json_ends.push_back(chunk.jsonl.size());
     }
   });
+  stage_done("write outputs: format cases");
   for (const PersonOutcome* o : flagged) {
     ++summary->cases;
     for (Pattern p : o->patterns) ++summary->cases_per_pattern[static_cast<size_t>(p)];
   }
-  for (size_t k = 0; k < chunks; ++k) {
-    Chunk& chunk = formatted[k];
+  for (const Chunk& chunk : formatted) {
     cases_csv_.out << chunk.csv;
     cases_jsonl_.out << chunk.jsonl;
-    if (store != nullptr) {
+  }
+  stage_done("write outputs: case files");
+  if (store != nullptr) {
+    for (size_t k = 0; k < chunks; ++k) {
+      const Chunk& chunk = formatted[k];
       size_t begin = 0;
       for (size_t n = 0; n < chunk.json_ends.size(); ++n) {
         const PersonOutcome& o = *flagged[k * kCasesPerChunk + n];
@@ -253,8 +264,7 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
         begin = chunk.json_ends[n];
       }
     }
-    std::string().swap(chunk.csv);
-    std::string().swap(chunk.jsonl);
+    stage_done("write outputs: cases into the store");
   }
   if (!cases_csv_.out) return Status::IoError(cases_csv_.temp_path + ": write failed");
   if (!cases_jsonl_.out) return Status::IoError(cases_jsonl_.temp_path + ": write failed");
