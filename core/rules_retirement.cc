@@ -248,6 +248,28 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
         }
       }
     }
+    // Working after it: a wage (REGULAR contributions) for months after retiring for a complete
+    // loss of labour capacity says the appraisal was not true (rules.disability_work_grace_months).
+    if (qualifying != nullptr) {
+      const int retired = MonthNumber(MonthOf(reg.retirement_date));
+      int worked = 0;
+      const ContributionRecord* employer = nullptr;
+      for (const ContributionRecord& k : c.h.contributions) {
+        if (k.kind != ContributionKind::kRegular || !c.Known(k)) continue;
+        const int from = std::max(MonthNumber(k.start_month), retired + 1);
+        const int to = std::min(MonthNumber(k.end_month), MonthNumber(MonthOf(c.as_of)));
+        if (to < from) continue;
+        worked += to - from + 1;
+        if (employer == nullptr) employer = &k;
+      }
+      if (worked > up.disability_work_grace_months) {
+        problems.push_back("complete loss of labour capacity (grade " +
+                           std::to_string(qualifying->grade) + ") yet " + std::to_string(worked) +
+                           " months of wages since retiring, at employer " + employer->employer_id);
+        if (clause.empty()) clause = "policy: rules.disability_work_grace_months";
+        strength = std::max(strength, 0.8);
+      }
+    }
     const int age_need = reg.sex == Sex::kMale ? rp.disability_age_male : rp.disability_age_female;
     const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
     if (age < age_need) {

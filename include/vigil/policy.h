@@ -138,6 +138,10 @@ struct RulePolicy {
   // switch: no activity since, where their rate over the year before makes that chance below
   // this (Poisson). Default 0.01.
   double hijack_stop_alpha = 0.01;
+  // A disability retirement for complete loss of labour capacity with REGULAR contributions (a
+  // wage) for more than this many months after the retirement month: the person is working.
+  // One month tolerates a last wage recorded after the date. Default 1.
+  int disability_work_grace_months = 1;
   // Unemployment months overlapping contribution spells tolerated (the month of changing
   // job). Default 1.
   int unemployment_overlap_grace_months = 1;

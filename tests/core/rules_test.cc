@@ -497,6 +497,28 @@ TEST(RuleTest, DisabilitySignedByAHotspotDoctorIsFlagged) {
   EXPECT_GE(hit->strength, 0.7);
 }
 
+// A wage for months after retiring for complete loss of labour capacity: the person works.
+// The month after retiring (a last wage recorded late) is tolerated.
+TEST(RuleTest, DisabilityRetireeEarningAWageIsFlagged) {
+  PersonHistory h = DisabilityRetiree("DR-OK", 3);  // retired 2022-03, ordinary doctor
+  h.contributions.push_back(
+      Spell("EMP-1", "C33", JobType::kNormal, M("2015-01"), M("2022-04")));  // 1 month after
+  EXPECT_EQ(Apply(h, DoctorFacts()).Find(Pattern::kFakeDisability), nullptr);
+  h.contributions.push_back(Spell("EMP-2", "G52", JobType::kNormal, M("2023-06"), M("2023-11")));
+  const Outcome r = Apply(h, DoctorFacts());
+  const RuleHit* hit = r.Find(Pattern::kFakeDisability);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.8);
+  EXPECT_NE(hit->reason.find("grade 3) yet 7 months of wages since retiring"), std::string::npos)
+      << hit->reason;
+  EXPECT_EQ(hit->clause, "policy: rules.disability_work_grace_months");
+  // Back payments are for months before retiring: no wage after it.
+  PersonHistory back = DisabilityRetiree("DR-OK", 3);
+  back.contributions.push_back(Spell("EMP-1", "C33", JobType::kNormal, M("2019-01"), M("2021-12"),
+                                     ContributionKind::kBackPayment, D("2022-06-01")));
+  EXPECT_EQ(Apply(back, DoctorFacts()).Find(Pattern::kFakeDisability), nullptr);
+}
+
 // The binomial tail judges small volumes honestly: 5 complete-loss grades in 6 appraisals at a
 // population rate of 24% (chance 0.004) is a hotspot; 3 of 3 (chance 0.014) is an ordinary
 // doctor who happened to see three severe cases.
