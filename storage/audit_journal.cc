@@ -219,8 +219,9 @@ Result<std::shared_ptr<AuditJournal>> AuditJournal::OpenShared(const std::string
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create audit journal " + dir + ": " + ec.message());
-  const std::string key = fs::weakly_canonical(dir, ec).string();
+  std::string key = fs::weakly_canonical(dir, ec).lexically_normal().string();
   if (ec) return Status::IoError("cannot resolve audit journal " + dir + ": " + ec.message());
+  while (key.size() > 1 && key.back() == '/') key.pop_back();  // "a/b/" names "a/b"
 
   std::lock_guard registry_lock(RegistryMutex());
   Registered& entry = Registry()[key];
