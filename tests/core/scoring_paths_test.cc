@@ -1,7 +1,8 @@
-// The fast history loader of vigil score (one sequential scan per key range, records
-// recycled between persons) against the reference loader (one seek per person, fresh
-// records): on a generated city both must produce byte-identical cases and certification
-// rows, whatever the batch size.
+// The fast path of vigil score (one sequential scan per key range, records recycled between
+// persons, certification rows written as batches finish, full outcomes kept only for persons
+// with a rule hit) against the reference path (one seek per person, fresh records, everyone's
+// outcome held to the end): on a generated city both must produce byte-identical cases and
+// certification rows, whatever the batch size and whichever fusion decides.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -110,6 +111,46 @@ TEST_F(ScoringPathsTest, BatchBoundariesDoNotChangeDecisions) {
   Score("fast-one", /*reference=*/false, 1);
   ExpectSameOutputs("reference-small", "fast-small");
   ExpectSameOutputs("reference-small", "fast-one");
+}
+
+// How many cases the fast path derived again from a compact outcome (its --verbose stage).
+uint64_t DerivedAgain(const ScoreSummary& summary) {
+  const std::string prefix = "cases without rule hits derived again: ";
+  for (const StageTiming& t : summary.stages) {
+    if (t.stage.rfind(prefix, 0) == 0) return std::stoull(t.stage.substr(prefix.size()));
+  }
+  return 0;
+}
+
+TEST_F(ScoringPathsTest, LearnedFusionCasesWithoutHitsAreDerivedAgainExactly) {
+  // The fast path keeps a full outcome only for persons with a rule hit; a fusion model that
+  // finds doubtful certification risky makes many persons without a hit cases, whose outcomes
+  // are derived again. Labels from certification: not certified = 1.
+  Score("before-learned", /*reference=*/false, 256);
+  FusionLabels labels;
+  std::istringstream rows(ReadFile(*dir_ / "before-learned" / "certification.csv"));
+  std::string line;
+  std::getline(rows, line);  // header
+  while (std::getline(rows, line)) {
+    const size_t id_end = line.find(',');
+    const size_t region_end = line.find(',', id_end + 1);
+    const size_t outcome_end = line.find(',', region_end + 1);
+    ASSERT_NE(outcome_end, std::string::npos) << line;
+    const std::string outcome = line.substr(region_end + 1, outcome_end - region_end - 1);
+    labels[line.substr(0, id_end)] = outcome == "CERTIFIED" ? 0 : 1;
+  }
+  ScoreOptions options;
+  options.as_of = kAsOf;
+  options.out_dir = (*dir_ / "train").string();
+  auto trained = TrainFusion(*store_, Policy::Defaults(), options, labels);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+
+  const ScoreSummary ref = Score("reference-learned", /*reference=*/true, 256);
+  const ScoreSummary fast = Score("fast-learned", /*reference=*/false, 256);
+  EXPECT_GT(DerivedAgain(fast), 50u);
+  EXPECT_EQ(fast.cases, ref.cases);
+  EXPECT_EQ(fast.cases_per_pattern, ref.cases_per_pattern);
+  ExpectSameOutputs("reference-learned", "fast-learned");
 }
 
 }  // namespace
