@@ -1,7 +1,7 @@
 // `vigil screen --db DB PAYROLL.csv --out DECISIONS.csv`: screens a payroll (a payments file of
 // the data contract) before disbursement. Rows that break the contract go to the rejects file
 // with their reasons; every other row gets a decision (PAY / HOLD / BLOCK) in DECISIONS.csv and
-// an entry in the store's audit log. docs/screening.md.
+// an entry in the screener's audit journal (DB/screen-audit/). docs/screening.md.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -368,7 +368,8 @@ void AddScreenCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--policy", args->policy, "policy.json (defaults of the contract if absent)");
   cmd->add_option("--secondary", args->secondary,
                   "Follow a running ingest: open DB as a secondary kept in this folder");
-  cmd->add_option("--audit", args->audit, "With --secondary: the screener's own audit store");
+  cmd->add_option("--audit", args->audit,
+                  "With --secondary: the folder of the screener's own audit journal");
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--window-months", args->window_months,

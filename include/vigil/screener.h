@@ -19,8 +19,9 @@
 //
 // Idempotence: a payment_id screened again with the same content returns the first decision
 // (marked `repeated`), from memory or, after a restart, from the audit log. Every
-// decision is appended to the store's audit log with the inputs that made it, the policy
-// version and the score run (policy version and model id).
+// decision is appended to the screener's audit journal (the folder "screen-audit" inside the
+// store folder: an append-only file of checksummed entries) with the inputs that made it, the
+// policy version and the score run (policy version and model id).
 //
 // Thread-safety: Screener is thread-safe: Screen() and ScreenBatch() may be called from any
 // number of threads at once, also while another thread of the process ingests into the same
@@ -97,11 +98,12 @@ struct Decision {
   std::string score_run;       // meta "last_score_run": as-of/policy/model of the cases used
 };
 
-// How the audit entry of Screen() is written. ScreenBatch always writes its entries in one
-// atomic write before returning.
+// How the audit entry of Screen() is written. ScreenBatch always writes its entries before
+// returning.
 enum class AuditMode : uint8_t {
-  // Screen() returns once its entry is in the store's write-ahead log. Concurrent callers share
-  // one write (group commit).
+  // Screen() returns once its entry is written to the audit journal (in the kernel: it survives
+  // a crash of the process; see ScreenerOptions::audit_sync for a power loss). Concurrent
+  // callers share one write (group commit).
   kDurable,
   // Screen() queues the entry; a background thread writes queued entries every
   // audit_flush_interval_ms (and Flush() / the destructor write the rest). Faster; a crash may
@@ -130,10 +132,11 @@ struct ScreenerOptions {
   // Worker threads for the build at Open and for ScreenBatch; 0 = one per hardware thread.
   // Default: 0.
   int threads = 0;
-  // Find the first decisions of earlier processes (and of other writers of a shared store) in
-  // the audit log, so a payment decided before a restart keeps its decision. Costs one pass
-  // over the audit log at Open and 32 bytes per payment id ever decided; a new payment id then
-  // costs no store read unless another writer wrote to the audit store. Default: true.
+  // Find the first decisions of earlier processes (and of other screeners of this process on
+  // the same store) in the audit journal, so a payment decided before a restart keeps its
+  // decision. Costs one pass over the journal at Open and 32 bytes per payment id ever decided;
+  // a new payment id then costs no read unless another screener appended to the journal.
+  // Default: true.
   bool persistent_idempotence = true;
   // Called now and then during the build with (key ranges done, key ranges in all), from
   // the build's worker threads (one call at a time is not guaranteed); may be empty.
@@ -146,10 +149,11 @@ struct ScreenerStoreOptions {
   std::string db_path;
   // Empty: open the database read-write (no other process may have it open). Not empty: open
   // it as a RocksDB secondary that follows a running ingest process (kept here), and write the
-  // audit log to the separate store at audit_path. Default: empty.
+  // audit journal under audit_path. Default: empty.
   std::string secondary_path;
-  // Required with secondary_path: folder of the screener's own audit store (created if
-  // missing). Default: empty.
+  // Required with secondary_path: folder of the screener's own audit journal (created if
+  // missing; the journal is its "screen-audit" folder, and an audit store an earlier version
+  // wrote there is still read). Default: empty.
   std::string audit_path;
 };
 
@@ -168,9 +172,10 @@ class Screener {
  public:
   // Screens against a store the caller owns and keeps open (the shared-handle mode: the
   // platform process ingests and screens on one Store). The store must be kReadWrite (the audit
-  // log is written into it) and must outlive the Screener.
+  // journal is written inside its folder) and must outlive the Screener.
   // Errors: InvalidArgument for bad options, FailedPrecondition for a store that cannot be
-  // written, Corruption / IoError from the store.
+  // written or a journal another process holds, Corruption / IoError from the store or the
+  // journal.
   static Result<std::unique_ptr<Screener>> Open(Store& store, const Policy& policy,
                                                 const ScreenerOptions& options = {});
   // Opens the store itself (read-write, or as a secondary of a running ingest process: see
@@ -188,13 +193,14 @@ class Screener {
   // Corruption from the store. Everything else is a decision.
   Result<Decision> Screen(const PaymentRequest& request);
 
-  // Decides many payments in parallel (oneTBB) and writes their audit entries in one atomic
-  // write. out[i] answers requests[i]; a malformed request gets its error in out[i] and the
-  // others are still decided. The returned Status is an error only when the audit write
-  // failed (then no decision of the batch is recorded as made).
+  // Decides many payments in parallel (oneTBB) and writes their audit entries (in person-key
+  // order, one write per sub-batch of up to 8). out[i] answers requests[i] (a slot holding a
+  // decision of an earlier call is reused); a malformed request gets its error in out[i] and the
+  // others are still decided. The returned Status is an error only when an audit write failed
+  // (then no decision of the batch is recorded as made in this process).
   Status ScreenBatch(std::span<const PaymentRequest> requests, std::vector<Result<Decision>>* out);
 
-  // Writes every queued audit entry (kDeferred) and waits until they are in the log.
+  // Writes every queued audit entry (kDeferred) and waits until they are in the journal.
   Status Flush();
 
   // Re-reads the whole state from the store (e.g. after a new `vigil score` run, whose cases

@@ -54,7 +54,7 @@ typedef struct vigil_open_options {
   uint32_t struct_size;
   const char* db_path;        /* required: the store folder */
   const char* secondary_path; /* NULL: open read-write; else follow a running ingest */
-  const char* audit_path;     /* required with secondary_path: the screener's audit store */
+  const char* audit_path;     /* required with secondary_path: folder of the audit journal */
   const char* policy_path;    /* NULL: the contract's default policy */
   int32_t threads;            /* 0: one per hardware thread */
   int32_t window_months;      /* 0: default 24 */
