@@ -328,43 +328,42 @@ TEST(CertificationTest, StoppedBusCardWhilePhoneAndBankGoOnIsDoubtful) {
   EXPECT_NE(r.reason.find("bus-card use stopped"), std::string::npos) << r.reason;
 }
 
-// A life seen in a few pharmacy visits early in the history, then a year and a half of nothing
-// but the phone and the pension account: too few active months for the stream test (3 of 24
-// months, p = 0.005), caught by the length of the quiet (certification.quiet_life_months, 18).
+// A life seen in two pharmacy visits early in the history, then more than a year and a half of
+// nothing but the phone and the pension account: too few active months for the stream test (2
+// of 24 months, p = 0.01), caught by the length of the quiet (certification.quiet_life_months).
 PersonHistory QuietAfterPharmacy(std::string_view last_visit) {
   PersonHistory h = PhoneAndBank();
   h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2024-11-10T09:00:00", "pharm-1"));
-  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2025-01-15T09:00:00", "pharm-1"));
   h.signals.push_back(
       Signal(SignalSource::kMedicalSettlement, std::string(last_visit) + "T09:00:00", "pharm-1"));
   Finish(h);
   return h;
 }
 
-TEST(CertificationTest, LifeQuietForEighteenMonthsWhileTheAccountGoesOnIsDoubtful) {
+TEST(CertificationTest, LifeQuietForTwentyMonthsWhileTheAccountGoesOnIsDoubtful) {
   const CertificationResult r =
-      Certify(QuietAfterPharmacy("2025-03-20"), Policy::Defaults(), kAsOf);
+      Certify(QuietAfterPharmacy("2025-01-20"), Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
   EXPECT_TRUE(r.doubts.life_gone);
   EXPECT_TRUE(r.doubts.concealment());
   EXPECT_TRUE(r.doubts.stopped_stream.empty());  // the stream test has no power here
-  EXPECT_EQ(r.doubts.quiet_days, 590);
-  EXPECT_NE(r.reason.find("no life sign for 19.4 months"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.doubts.quiet_days, 649);
+  EXPECT_NE(r.reason.find("no life sign for 21.3 months"), std::string::npos) << r.reason;
   bool quiet_evidence = false;
   for (const Evidence& e : r.evidence) quiet_evidence |= e.source == "QUIET";
   EXPECT_TRUE(quiet_evidence);
 }
 
 TEST(CertificationTest, QuietBoundaryIsTheQuietLifeMonths) {
-  // 17.5 months since the last visit: asked (no in-person sign), not doubted.
+  // 19.5 months since the last visit: asked (no in-person sign), not doubted.
   const CertificationResult shorter =
-      Certify(QuietAfterPharmacy("2025-05-15"), Policy::Defaults(), kAsOf);
+      Certify(QuietAfterPharmacy("2025-03-15"), Policy::Defaults(), kAsOf);
   EXPECT_EQ(shorter.outcome, Certification::kNeedsActive);
   EXPECT_FALSE(shorter.doubts.any()) << shorter.reason;
-  // The same history under a policy of 17 months is doubtful: the threshold is read from policy.
+  // The same history under a policy of 19 months is doubtful: the threshold is read from policy.
   Policy p = Policy::Defaults();
-  p.certification.quiet_life_months = 17;
-  EXPECT_TRUE(Certify(QuietAfterPharmacy("2025-05-15"), p, kAsOf).doubts.life_gone);
+  p.certification.quiet_life_months = 19;
+  EXPECT_TRUE(Certify(QuietAfterPharmacy("2025-03-15"), p, kAsOf).doubts.life_gone);
 }
 
 TEST(CertificationTest, QuietLifeNeedsALifeThatStoppedAndCardsGoingOn) {
@@ -377,11 +376,11 @@ TEST(CertificationTest, QuietLifeNeedsALifeThatStoppedAndCardsGoingOn) {
   all_quiet.registrations = thin.registrations;
   Repeat(all_quiet, SignalSource::kTelecom, D("2024-11-01"), D("2026-03-01"), 3, 9, "cell-7");
   all_quiet.signals.push_back(
-      Signal(SignalSource::kMedicalSettlement, "2025-03-20T09:00:00", "pharm-1"));
+      Signal(SignalSource::kMedicalSettlement, "2025-01-20T09:00:00", "pharm-1"));
   Finish(all_quiet);
   EXPECT_FALSE(Certify(all_quiet, Policy::Defaults(), kAsOf).doubts.life_gone);
   // A prison entry explains the quiet.
-  PersonHistory prisoner = QuietAfterPharmacy("2025-03-20");
+  PersonHistory prisoner = QuietAfterPharmacy("2025-01-20");
   prisoner.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-04-01"), D("2025-04-20")));
   const CertificationResult r = Certify(prisoner, Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kSuspend);

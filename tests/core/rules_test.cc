@@ -160,8 +160,8 @@ TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
   EXPECT_NE(hit->reason.find("at risk: "), std::string::npos) << hit->reason;
 }
 
-// A few pharmacy visits, then 19 months of nothing but the phone and the account.
-TEST(RuleTest, LifeQuietForEighteenMonthsIsConcealedDeathNamingTheClause) {
+// Two pharmacy visits, then 21 months of nothing but the phone and the account.
+TEST(RuleTest, LifeQuietForTwentyMonthsIsConcealedDeathNamingTheClause) {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
                                          RetirementType::kNormal, "2100.00", "6222000099990000"));
@@ -169,7 +169,7 @@ TEST(RuleTest, LifeQuietForEighteenMonthsIsConcealedDeathNamingTheClause) {
   Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
   Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
   h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2024-11-10T09:00:00", "pharm-1"));
-  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2025-03-20T09:00:00", "pharm-1"));
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2025-01-20T09:00:00", "pharm-1"));
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
   ASSERT_NE(hit, nullptr);
