@@ -15,6 +15,7 @@
 #include <future>
 #include <numeric>
 #include <shared_mutex>
+#include <system_error>
 #include <thread>
 
 #include "../storage/audit_journal.h"  // the screener's audit journal (internal to vigil)
@@ -1143,13 +1144,17 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
       // Journal order is sub-batch order: the write before must have returned.
       wait_written();
       if (!written.ok() || pieces.empty()) continue;
-      if (part + 1 == parts) {
-        written = impl_->WriteJournal(pieces, records);
-      } else {
-        writing = std::async(std::launch::async, [impl = impl_.get(), &pieces, records] {
-          return impl->WriteJournal(pieces, records);
-        });
+      bool behind = part + 1 < parts;
+      if (behind) {
+        try {
+          writing = std::async(std::launch::async, [impl = impl_.get(), &pieces, records] {
+            return impl->WriteJournal(pieces, records);
+          });
+        } catch (const std::system_error&) {
+          behind = false;  // no thread to be had: write it here, as the last sub-batch
+        }
       }
+      if (!behind) written = impl_->WriteJournal(pieces, records);
     }
     wait_written();
   }

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "screen_test_util.h"
@@ -619,6 +621,46 @@ TEST_F(ScreenerTest, BatchDecidesLikeSingleRequestsInInputOrder) {
   EXPECT_EQ(out[4].status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(out[5]->repeated);
   EXPECT_EQ(AuditCount(), 5u);
+}
+
+TEST_F(ScreenerTest, ALargeBatchIsWrittenInSubBatchesInPersonKeyOrder) {
+  // 20,000 persons: more than one sub-batch, so some records are written while the rest of the
+  // batch is decided. Every record is in the journal once, in person-key order.
+  std::vector<PaymentRequest> batch;
+  for (int i = 0; i < 20000; ++i) {
+    char first17[32];
+    std::snprintf(first17, sizeof first17, "370202%04d%02d%02d%03d", 1940 + i % 20,
+                  1 + (i / 20) % 12, 1 + (i / 240) % 28, (i / 6720) % 1000);
+    batch.push_back(
+        Request(testing::Name("L", i), testing::Id(first17), 3702, "2024-07", kBenefit, kAccount));
+  }
+  std::vector<Result<Decision>> out;
+  ASSERT_TRUE(screener_->ScreenBatch(batch, &out).ok());
+  std::map<std::string, uint64_t> key_of;
+  for (const Result<Decision>& d : out) {
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    key_of[d->payment_id] = d->person_key;
+  }
+  const std::vector<std::string> entries = AuditEntries();
+  ASSERT_EQ(entries.size(), batch.size());
+  uint64_t last_key = 0;
+  std::set<std::string> seen;
+  for (const std::string& e : entries) {
+    const auto j = nlohmann::json::parse(AuditEntryJson(e).value());
+    const std::string id = j.at("payment_id").get<std::string>();
+    ASSERT_TRUE(seen.insert(id).second) << id;
+    ASSERT_GE(key_of.at(id), last_key) << id;
+    last_key = key_of.at(id);
+  }
+  // The same batch again, by a restarted screener: every decision a repeat, read back.
+  OpenScreener();
+  std::vector<Result<Decision>> again;
+  ASSERT_TRUE(screener_->ScreenBatch(batch, &again).ok());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_TRUE(again[i].ok());
+    EXPECT_TRUE(again[i]->repeated) << i;
+    EXPECT_EQ(again[i]->action, out[i]->action) << i;
+  }
 }
 
 TEST_F(ScreenerTest, BatchOutcomeDoesNotDependOnThreads) {
