@@ -3,7 +3,6 @@
 #include <cmath>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "certification_text.h"
@@ -348,17 +347,20 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     // a year, so the benefit in force for a month is at least what was paid for any earlier month
     // and for any month of the same year: a month is underpaid when it falls below that level as
     // well as below the approved benefit.
-    std::unordered_map<int, int64_t> year_level;  // largest monthly payment per year, fen
-    for (const PaymentRecord* p : monthly) {
-      int64_t& y = year_level[static_cast<int>(p->period.year())];
-      y = std::max<int64_t>(y, p->amount.fen());
-    }
-    int64_t level = 0;  // largest earlier monthly payment, fen
-    for (const PaymentRecord* p : monthly) {
+    int64_t level = 0;       // largest earlier monthly payment, fen
+    int64_t year_level = 0;  // largest monthly payment of the current year, fen
+    size_t year_end = 0;     // one past the current year's last month (monthly is sorted)
+    for (size_t i = 0; i < monthly.size(); ++i) {
+      const PaymentRecord* p = monthly[i];
+      if (i == year_end) {
+        year_level = 0;
+        while (year_end < monthly.size() && monthly[year_end]->period.year() == p->period.year()) {
+          year_level = std::max<int64_t>(year_level, monthly[year_end++]->amount.fen());
+        }
+      }
       const double ratio = static_cast<double>(p->amount.fen()) / approved;
       const int64_t known_level =
-          std::min<int64_t>(std::max(level, year_level[static_cast<int>(p->period.year())]),
-                            reg.monthly_benefit.fen());
+          std::min<int64_t>(std::max(level, year_level), reg.monthly_benefit.fen());
       level = std::max<int64_t>(level, p->amount.fen());
       if (ratio < 1.0 / ratio_limit &&
           static_cast<double>(p->amount.fen()) * ratio_limit >= static_cast<double>(known_level)) {
