@@ -259,10 +259,10 @@ struct Screener::Impl {
   // The first decisions in the audit log when the screener opened: a new id not in it costs
   // no read. Values: journal positions (kJournalBit) or audit sequences of the store.
   DecidedIds persisted;
-  // journal->appends() when `persisted` was read, and the appends this screener made since:
-  // while their sum is the journal's count, no one else appended, so an id missing from
-  // `persisted` and from `ids` is new.
-  uint64_t appends_at_load = 0;
+  // The journal's appends by others than this screener when `persisted` was read, and this
+  // screener's own appends (the journal counts them): while the first is unchanged, no one
+  // else appended, so an id missing from `persisted` and from `ids` is new.
+  uint64_t foreign_at_load = 0;
   std::atomic<uint64_t> own_appends{0};
   // First decisions appended by other screeners of this process after Open (read from the
   // journal's tail when its count moved), and the journal position to read from next.
@@ -287,7 +287,7 @@ struct Screener::Impl {
     }
     // The count before the end: an append in between is read below and also counted as
     // another writer's (one needless tail read), never missed.
-    appends_at_load = journal->appends();
+    foreign_at_load = journal->ForeignAppends(own_appends);
     const uint64_t end = journal->end();
     VIGIL_RETURN_IF_ERROR(
         journal->Scan(journal->begin(), end, [&](uint64_t at, std::string_view e) {
@@ -310,9 +310,7 @@ struct Screener::Impl {
   // screener of this process since Open), or nullopt when there is none.
   Result<std::optional<uint64_t>> FindDecidedInStore(uint64_t id_hash) {
     if (auto at = persisted.Find(id_hash)) return at;
-    // Own count first: the journal's count then includes at least these appends.
-    const uint64_t own = own_appends.load(std::memory_order_acquire);
-    if (journal->appends() == appends_at_load + own) return std::optional<uint64_t>();
+    if (journal->ForeignAppends(own_appends) == foreign_at_load) return std::optional<uint64_t>();
     // Another screener appended since Open: read what the journal gained since the last look.
     std::lock_guard lock(tail_mu);
     const uint64_t end = journal->end();
@@ -393,9 +391,8 @@ struct Screener::Impl {
 
   // Appends framed records holding `entries` audit entries, in one write.
   Status WriteJournal(std::span<const std::string_view> records, size_t entries) {
-    auto first = journal->AppendFramed(records);
+    auto first = journal->AppendFramed(records, &own_appends);
     if (!first.ok()) return first.status();
-    own_appends.fetch_add(1, std::memory_order_acq_rel);
     audit_written += entries;
     return Status::Ok();
   }

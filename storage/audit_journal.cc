@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 namespace vigil::storage {
 namespace {
@@ -339,7 +340,8 @@ uint64_t AuditJournal::begin() const {
   return Position(first_segment_, 0);
 }
 
-Result<uint64_t> AuditJournal::AppendFramed(std::span<const std::string_view> pieces) {
+Result<uint64_t> AuditJournal::AppendFramed(std::span<const std::string_view> pieces,
+                                            std::atomic<uint64_t>* writer_appends) {
   uint64_t total = 0;
   for (const std::string_view p : pieces) total += p.size();
   std::lock_guard lock(write_mu_);
@@ -358,8 +360,24 @@ Result<uint64_t> AuditJournal::AppendFramed(std::span<const std::string_view> pi
   const uint64_t first = Position(current_, current_size_);
   current_size_ += total;
   end_.store(Position(current_, current_size_), std::memory_order_release);
-  appends_.fetch_add(1, std::memory_order_acq_rel);
+  counts_seq_.fetch_add(1);  // odd: the pair below is changing
+  if (writer_appends != nullptr) writer_appends->fetch_add(1);
+  appends_.fetch_add(1);
+  counts_seq_.fetch_add(1);
   return first;
+}
+
+uint64_t AuditJournal::ForeignAppends(const std::atomic<uint64_t>& writer_appends) const {
+  for (;;) {
+    const uint64_t before = counts_seq_.load();
+    if ((before & 1) != 0) {
+      std::this_thread::yield();
+      continue;
+    }
+    const uint64_t all = appends_.load();
+    const uint64_t own = writer_appends.load();
+    if (counts_seq_.load() == before) return all - own;
+  }
 }
 
 Result<uint64_t> AuditJournal::Append(std::string_view entry) {

@@ -87,8 +87,10 @@ class AuditJournal {
 
   // Appends framed records (the concatenation of `pieces`, which must be whole records) in one
   // write (one pwritev; more only beyond IOV_MAX pieces). Returns the position of the first
-  // record. On an error nothing of the call stays in the journal.
-  Result<uint64_t> AppendFramed(std::span<const std::string_view> pieces);
+  // record. On an error nothing of the call stays in the journal. `writer_appends`, when given,
+  // is the caller's own count of appends, incremented with the journal's (see ForeignAppends).
+  Result<uint64_t> AppendFramed(std::span<const std::string_view> pieces,
+                                std::atomic<uint64_t>* writer_appends = nullptr);
   // Appends one entry (frames it first).
   Result<uint64_t> Append(std::string_view entry);
 
@@ -101,6 +103,10 @@ class AuditJournal {
   uint64_t end() const { return end_.load(std::memory_order_acquire); }
   // Appends that returned successfully since Open (any caller of this object).
   uint64_t appends() const { return appends_.load(std::memory_order_acquire); }
+  // appends() minus `writer_appends` (a count AppendFramed increments), read as one consistent
+  // pair: the appends of everyone but that writer. Equal values at two times mean no one else
+  // appended in between, with no window while that writer's own append is finishing.
+  uint64_t ForeignAppends(const std::atomic<uint64_t>& writer_appends) const;
   // The first position of the journal (where a full Scan starts).
   uint64_t begin() const;
   const std::string& dir() const { return dir_; }
@@ -128,6 +134,9 @@ class AuditJournal {
   uint64_t current_size_ = 0;
   std::atomic<uint64_t> end_{0};
   std::atomic<uint64_t> appends_{0};
+  // Odd while an append updates appends_ and its writer's count (a sequence lock: readers of
+  // the pair retry instead of waiting for write_mu_, which is held across the system call).
+  std::atomic<uint64_t> counts_seq_{0};
 };
 
 }  // namespace vigil::storage
