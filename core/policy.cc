@@ -103,6 +103,10 @@ const std::vector<Field>& Fields() {
     add_int("rules.anomaly_peer_years_band", Member(&U::anomaly_peer_years_band), 1, 60);
     add_int("rules.anomaly_min_peer_group", Member(&U::anomaly_min_peer_group), 1, 1000000);
     add_double("rules.appraisal_doctor_alpha", Member(&U::appraisal_doctor_alpha), 1e-12, 0.5);
+    add_double("rules.appraisal_doctor_alpha_active", Member(&U::appraisal_doctor_alpha_active),
+               1e-12, 0.5);
+    add_double("rules.disability_active_trips_per_year",
+               Member(&U::disability_active_trips_per_year), 0, 365);
     add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
     add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);
     add_double("rules.hijack_stop_alpha", Member(&U::hijack_stop_alpha), 1e-12, 0.5);

@@ -204,6 +204,30 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
   }
 }
 
+namespace {
+
+// Distinct days of real-name travel (TRAVEL signals known by as_of) on or after `from`, per year
+// of the time observed since (from `from` or the person's first signal, whichever is later; at
+// least certification.window_months, so that one trip soon after is not read as a habit).
+double TripsPerYearAfter(const Context& c, Date from) {
+  int days = 0, last_day = INT32_MIN, first_signal = INT32_MIN;
+  for (const SignalRecord& s : c.h.signals) {
+    const Date day = DateOf(s.occurred_at);
+    if (Days(day) > Days(c.as_of)) break;
+    if (first_signal == INT32_MIN) first_signal = DayNumber(day);
+    if (s.source != SignalSource::kTravel || Days(day) < Days(from)) continue;
+    if (DayNumber(day) != last_day) ++days;
+    last_day = DayNumber(day);
+  }
+  if (first_signal == INT32_MIN) return 0.0;
+  const int start = std::max(DayNumber(from), first_signal);
+  const double years =
+      std::max((DayNumber(c.as_of) - start) / 365.25, c.policy.certification.window_months / 12.0);
+  return days / years;
+}
+
+}  // namespace
+
 // Disability retirement needs an appraisal graded 1..disability_max_grade before retirement, by
 // a doctor who is not a hotspot, and the disability age (policy: retirement.disability_max_grade,
 // retirement.disability_age, rules.appraisal_doctor_*).
@@ -235,16 +259,26 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
         const double baseline = c.facts.population_complete_loss_share;
         const double tail = BinomialUpperTail(static_cast<int>(it->second.appraisals),
                                               static_cast<int>(it->second.complete_loss), baseline);
+        const std::string doctor =
+            "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
+            qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
+            std::to_string(it->second.appraisals) + " appraisals complete loss (" +
+            FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
+            "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)";
         if (share > baseline && tail < up.appraisal_doctor_alpha) {
-          problems.push_back(
-              "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
-              qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
-              std::to_string(it->second.appraisals) + " appraisals complete loss (" +
-              FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
-              "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)");
+          problems.push_back(doctor);
           clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
           // Stronger the further below the level the doctor's tail lies.
           strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
+        } else if (share > baseline && tail < up.appraisal_doctor_alpha_active) {
+          const double trips = TripsPerYearAfter(c, qualifying->appraisal_date);
+          if (trips >= up.disability_active_trips_per_year) {
+            problems.push_back(doctor + ", and " + FormatFixed(trips, 1) +
+                               " days a year of real-name travel since the appraisal");
+            clause =
+                "policy: rules.appraisal_doctor_alpha_active, disability_active_trips_per_year";
+            strength = 0.7;
+          }
         }
       }
     }

@@ -497,6 +497,47 @@ TEST(RuleTest, DisabilitySignedByAHotspotDoctorIsFlagged) {
   EXPECT_GE(hit->strength, 0.7);
 }
 
+// A doctor whose severe share is unusual but not enough alone (chance between
+// appraisal_doctor_alpha 0.005 and appraisal_doctor_alpha_active 0.02: 5 of 9 at 20% is 0.0196),
+// and a subject who travels on real-name tickets after a complete-loss appraisal: two signs
+// together. The same doctor's subject who stays home, or a traveller appraised by an ordinary
+// doctor, is not flagged.
+TEST(RuleTest, ActiveLifeAfterACompleteLossByAnUnusualDoctorIsFakeDisability) {
+  CrossPersonFacts facts = DoctorFacts();
+  facts.appraisals_per_doctor["DR-ODD"] = {9, 5};
+  auto travel = [](PersonHistory& h, int trips_a_year) {
+    for (int y = 0; y < 2; ++y) {
+      for (int t = 0; t < trips_a_year; ++t) {
+        const std::string month = std::to_string(2 + t * 3);
+        h.signals.push_back(Signal(SignalSource::kTravel,
+                                   std::to_string(2025 + y) + "-" + (month.size() == 1 ? "0" : "") +
+                                       month + "-10T08:00:00",
+                                   "station-1"));
+      }
+    }
+  };
+  PersonHistory active = DisabilityRetiree("DR-ODD", 2);
+  travel(active, 3);  // 6 trip days from 2025-02 on, over the 2 years since the first signal
+  active.signals.push_back(Signal(SignalSource::kTelecom, "2024-11-01T09:00:00", "cell-1"));
+  const Outcome r = Apply(active, facts);
+  const RuleHit* hit = r.Find(Pattern::kFakeDisability);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.7);
+  EXPECT_NE(hit->reason.find("5 of 9 appraisals complete loss"), std::string::npos) << hit->reason;
+  EXPECT_NE(hit->reason.find("3.0 days a year of real-name travel"), std::string::npos)
+      << hit->reason;
+  EXPECT_NE(hit->clause.find("appraisal_doctor_alpha_active"), std::string::npos);
+  // Boundary: two trip days a year is below disability_active_trips_per_year (3).
+  PersonHistory quieter = DisabilityRetiree("DR-ODD", 2);
+  travel(quieter, 2);
+  quieter.signals.push_back(Signal(SignalSource::kTelecom, "2024-11-01T09:00:00", "cell-1"));
+  EXPECT_EQ(Apply(quieter, facts).Find(Pattern::kFakeDisability), nullptr);
+  // An ordinary doctor's subject may travel: the doctor's share is the first sign.
+  PersonHistory ordinary = DisabilityRetiree("DR-OK", 2);
+  travel(ordinary, 3);
+  EXPECT_EQ(Apply(ordinary, facts).Find(Pattern::kFakeDisability), nullptr);
+}
+
 // A wage for months after retiring for complete loss of labour capacity: the person works.
 // The month after retiring (a last wage recorded late) is tolerated.
 TEST(RuleTest, DisabilityRetireeEarningAWageIsFlagged) {
