@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -111,6 +112,29 @@ TEST_F(ScoringPathsTest, BatchBoundariesDoNotChangeDecisions) {
   Score("fast-one", /*reference=*/false, 1);
   ExpectSameOutputs("reference-small", "fast-small");
   ExpectSameOutputs("reference-small", "fast-one");
+}
+
+TEST_F(ScoringPathsTest, StoredCasesAreTheJsonLines) {
+  // The only run of the suite that stores its cases, so the store holds exactly these.
+  ScoreOptions options;
+  options.as_of = kAsOf;
+  options.out_dir = (*dir_ / "stored").string();
+  options.store_cases = true;
+  auto summary = ScoreAll(*store_, Policy::Defaults(), options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  std::multiset<std::string> lines;
+  std::istringstream jsonl(ReadFile(*dir_ / "stored" / "cases.jsonl"));
+  for (std::string line; std::getline(jsonl, line);) lines.insert(line);
+  std::multiset<std::string> stored;
+  ASSERT_TRUE(store_
+                  ->ScanCases([&](std::string_view, std::string_view value) {
+                    stored.emplace(value);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_GT(summary->cases, 0u);
+  EXPECT_EQ(stored.size(), summary->cases);
+  EXPECT_TRUE(stored == lines);
 }
 
 // How many cases the fast path derived again from a compact outcome (its --verbose stage).
