@@ -77,6 +77,7 @@ Status ListSegments(const std::string& dir, std::vector<uint32_t>* numbers) {
 struct SegmentPass {
   uint64_t valid_end = 0;  // offset after the last complete, intact record visited
   bool damaged = false;    // stopped at bytes that are no complete, intact record
+  bool cut_short = false;  // ... because the bytes ran out (a header or a record cut short)
   bool stopped = false;    // the visitor asked to stop
   uint64_t records = 0;
   uint64_t bytes = 0;
@@ -120,6 +121,7 @@ Status ReadSegment(int fd, uint32_t number, uint64_t from, uint64_t to,
     if (len - at == 0) return Status::Ok();
     if (len - at < AuditJournal::kHeaderBytes) {
       pass->damaged = true;
+      pass->cut_short = true;
       return Status::Ok();
     }
     const uint32_t size = GetFixed32(buf.data() + at);
@@ -131,6 +133,7 @@ Status ReadSegment(int fd, uint32_t number, uint64_t from, uint64_t to,
     VIGIL_RETURN_IF_ERROR(fill(record));
     if (len - at < record) {
       pass->damaged = true;
+      pass->cut_short = true;
       return Status::Ok();
     }
     const char* entry = buf.data() + at + AuditJournal::kHeaderBytes;
@@ -148,6 +151,32 @@ Status ReadSegment(int fd, uint32_t number, uint64_t from, uint64_t to,
       return Status::Ok();
     }
   }
+}
+
+// Whether the damage `pass` found at the end of the last segment (of `file_size` bytes) can be
+// a torn write. A write stopped part way (SIGKILL inside pwritev) leaves a prefix of its bytes,
+// so a tear is a header or a record cut short by the end of the file; a power loss without
+// sync can also leave a tail of zero bytes (the size grew, the data never reached the disk).
+// A complete record with a bad checksum, or a bad length with bytes after it, is damage: the
+// records after it were acknowledged and must not be truncated away.
+Status CheckTornTail(int fd, const std::string& path, const SegmentPass& pass, uint64_t file_size) {
+  if (pass.cut_short) return Status::Ok();
+  std::vector<char> buf(kReadChunk);
+  for (uint64_t at = pass.valid_end; at < file_size;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), file_size - at));
+    const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("cannot read " + path);
+    }
+    if (n == 0) break;
+    if (!std::all_of(buf.data(), buf.data() + n, [](char c) { return c == 0; })) {
+      return Status::Corruption("audit journal segment " + path + " is damaged at offset " +
+                                std::to_string(pass.valid_end));
+    }
+    at += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
 }
 
 // Writes all of `pieces` at `offset` (pwritev; partial writes continue where they stopped).
@@ -291,11 +320,15 @@ Status AuditJournal::OpenSegments() {
   const int fd = segments_.back();
   SegmentPass pass;
   VIGIL_RETURN_IF_ERROR(ReadSegment(fd, current_, 0, kToEnd, nullptr, &pass));
+  const std::string path = dir_ + "/" + SegmentName(current_);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return Errno("cannot stat audit journal segment");
+  if (::fstat(fd, &st) != 0) return Errno("cannot stat " + path);
+  if (pass.damaged) {
+    VIGIL_RETURN_IF_ERROR(CheckTornTail(fd, path, pass, static_cast<uint64_t>(st.st_size)));
+  }
   if (static_cast<uint64_t>(st.st_size) > pass.valid_end) {
-    // A write that never returned (its caller got no decision): drop its bytes, so that the
-    // next append follows the last intact record.
+    // A write that never returned (its caller got no decision) was torn: drop its cut-short
+    // record, so that the next append follows the last intact one.
     if (::ftruncate(fd, static_cast<off_t>(pass.valid_end)) != 0) {
       return Errno("cannot truncate the torn tail of audit journal segment " +
                    SegmentName(current_));
@@ -464,19 +497,23 @@ Status AuditJournal::ScanFolder(const std::string& dir, const Visitor& visit, Sc
     SegmentPass pass;
     Status s = ReadSegment(fd, numbers[i], 0, kToEnd, visit, &pass);
     struct stat st {};
-    const bool sized = ::fstat(fd, &st) == 0;
+    if (s.ok() && !pass.stopped && pass.damaged) {
+      if (i + 1 < numbers.size()) {
+        s = Status::Corruption("audit journal segment " + path + " is damaged at offset " +
+                               std::to_string(pass.valid_end));
+      } else if (::fstat(fd, &st) != 0) {
+        s = Errno("cannot stat " + path);
+      } else {
+        // The same rule as Open: only a cut-short tail is a torn write, anything else is damage.
+        s = CheckTornTail(fd, path, pass, static_cast<uint64_t>(st.st_size));
+      }
+    }
     ::close(fd);
     VIGIL_RETURN_IF_ERROR(s);
     r.records += pass.records;
     r.bytes += pass.bytes;
     if (pass.stopped) return Status::Ok();
-    if (pass.damaged) {
-      if (i + 1 < numbers.size()) {
-        return Status::Corruption("audit journal segment " + SegmentName(numbers[i]) +
-                                  " is damaged at offset " + std::to_string(pass.valid_end));
-      }
-      r.torn_tail_bytes = sized ? static_cast<uint64_t>(st.st_size) - pass.valid_end : 0;
-    }
+    if (pass.damaged) r.torn_tail_bytes = static_cast<uint64_t>(st.st_size) - pass.valid_end;
   }
   return Status::Ok();
 }

@@ -15,8 +15,11 @@
 // Durability: an append returns after write(2) returned, so its records survive a kill -9 of the
 // process (the kernel holds them); a power loss can lose them unless Options::sync is set (one
 // fdatasync per append). Only a write that never returned can be torn (a SIGKILL can stop a large
-// write part way): Open truncates the last segment at its first record that is incomplete or
-// fails its checksum. Damage anywhere else is Corruption.
+// write part way, leaving a prefix of it): Open truncates the last segment only when its first
+// bad record is cut short by the end of the file (or the rest of the file is zero bytes), which
+// drops that record; complete records of such a write are kept. Any other bad record (a complete
+// record failing its checksum, a bad length with bytes after it), in any segment, is Corruption
+// naming the segment and offset, and the file is left as it is.
 //
 // One writer: Open takes an exclusive flock on the folder's LOCK file, so a second process gets
 // FailedPrecondition; in one process, OpenShared hands every caller the same object.

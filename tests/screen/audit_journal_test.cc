@@ -144,6 +144,75 @@ TEST(AuditJournalTest, OpenTruncatesATornTailAndRefusesDamageBeforeIt) {
   EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
 }
 
+TEST(AuditJournalTest, DamageInTheLastSegmentIsCorruptionNotATornTail) {
+  TempDir tmp;
+  const std::string dir = tmp / "journal";
+  AuditJournal::Options options;
+  {
+    auto journal = AuditJournal::OpenShared(dir, options);
+    ASSERT_TRUE(journal.ok());
+    for (int n = 0; n < 40; ++n) ASSERT_TRUE((*journal)->Append(Entry(n)).ok());
+  }
+  const std::vector<std::string> segments = Segments(dir);
+  ASSERT_EQ(segments.size(), 1u);
+  const auto size = std::filesystem::file_size(segments.back());
+  // A flipped byte inside a complete record in the middle of the last (only) segment: the
+  // records after it were acknowledged; truncating there would destroy them.
+  {
+    std::FILE* f = std::fopen(segments.back().c_str(), "r+b");
+    std::fseek(f, static_cast<long>(size / 2), SEEK_SET);
+    const int c = std::fgetc(f);
+    std::fseek(f, static_cast<long>(size / 2), SEEK_SET);
+    std::fputc(c ^ 0x5a, f);
+    std::fclose(f);
+  }
+  Status s = AuditJournal::ScanFolder(dir, nullptr, nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_NE(s.ToString().find("000001.seg"), std::string::npos) << s.ToString();
+  auto journal = AuditJournal::OpenShared(dir, options);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kCorruption) << journal.status().ToString();
+  EXPECT_EQ(std::filesystem::file_size(segments.back()), size);
+}
+
+TEST(AuditJournalTest, ZeroLengthWithBytesAfterItIsCorruptionAZeroTailIsNot) {
+  TempDir tmp;
+  const std::string dir = tmp / "journal";
+  AuditJournal::Options options;
+  {
+    auto journal = AuditJournal::OpenShared(dir, options);
+    ASSERT_TRUE(journal.ok());
+    for (int n = 0; n < 5; ++n) ASSERT_TRUE((*journal)->Append(Entry(n)).ok());
+  }
+  const std::string segment = Segments(dir).back();
+  const auto size = std::filesystem::file_size(segment);
+  // Zero bytes at the tail (a power loss without sync): a torn write, truncated.
+  {
+    std::FILE* f = std::fopen(segment.c_str(), "ab");
+    const char zeros[32] = {};
+    ASSERT_EQ(std::fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    std::fclose(f);
+  }
+  {
+    auto journal = AuditJournal::OpenShared(dir, options);
+    ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+    EXPECT_EQ(std::filesystem::file_size(segment), size);
+  }
+  // A length of 0 with other bytes after it: damage, left as it is.
+  {
+    std::FILE* f = std::fopen(segment.c_str(), "ab");
+    const unsigned char bad[12] = {0, 0, 0, 0, 1, 2, 3, 4, 'a', 'b', 'c', 'd'};
+    ASSERT_EQ(std::fwrite(bad, 1, sizeof bad, f), sizeof bad);
+    std::fclose(f);
+  }
+  Status s = AuditJournal::ScanFolder(dir, nullptr, nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  auto journal = AuditJournal::OpenShared(dir, options);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(std::filesystem::file_size(segment), size + 12);
+}
+
 TEST(AuditJournalTest, OneObjectPerFolderInAProcess) {
   TempDir tmp;
   const std::string dir = tmp / "journal";
