@@ -353,8 +353,17 @@ struct Screener::Impl {
   uint64_t last_ticket = 0;
   uint64_t committed = 0;
   bool writing = false;
-  uint64_t failed_from = 1, failed_to = 0;
+  // The first ticket of the first group whose write failed (0: none). Sticky: every ticket
+  // from it on fails with audit_error until the screener is reopened, so no waiter can read
+  // OK for a group that was never written (a later group's outcome cannot hide an earlier
+  // one's), and Flush() reports a deferred write's failure however many groups followed it.
+  uint64_t failed_from = 0;
   Status audit_error;
+  // The first journal write error (guarded by broken_mu). Sticky too: once a write failed,
+  // later writes (single requests and batches) are refused with it instead of appending
+  // after a gap of lost decisions.
+  std::mutex broken_mu;
+  Status broken;
   bool stopping = false;
   std::thread flusher;
   std::thread catcher;
@@ -391,10 +400,21 @@ struct Screener::Impl {
 
   // Appends framed records holding `entries` audit entries, in one write.
   Status WriteJournal(std::span<const std::string_view> records, size_t entries) {
+    if (Status b = JournalError(); !b.ok()) return b;
     auto first = journal->AppendFramed(records, &own_appends);
-    if (!first.ok()) return first.status();
+    if (!first.ok()) {
+      std::lock_guard lock(broken_mu);
+      if (broken.ok()) broken = first.status();
+      return broken;
+    }
     audit_written += entries;
     return Status::Ok();
+  }
+
+  // The first journal write error of this screener (OK while none failed).
+  Status JournalError() {
+    std::lock_guard lock(broken_mu);
+    return broken;
   }
 
   uint64_t Enqueue(std::string record) {
@@ -421,9 +441,8 @@ struct Screener::Impl {
         }
         lock.lock();
         writing = false;
-        if (!s.ok()) {
-          failed_from = committed + 1;
-          failed_to = end;
+        if (!s.ok() && failed_from == 0) {
+          failed_from = committed + 1;  // the group was every ticket after `committed`
           audit_error = s;
         }
         committed = end;
@@ -432,7 +451,7 @@ struct Screener::Impl {
         q_cv.wait(lock);
       }
     }
-    if (ticket >= failed_from && ticket <= failed_to) return audit_error;
+    if (failed_from != 0 && ticket >= failed_from) return audit_error;
     return Status::Ok();
   }
 
@@ -455,7 +474,7 @@ struct Screener::Impl {
           const uint64_t ticket = last_ticket;
           if (ticket <= committed) continue;
           lock.unlock();
-          (void)WaitCommitted(ticket);  // errors reach the callers of Flush via audit_error
+          (void)WaitCommitted(ticket);  // a failure is sticky: Flush() and Screen() report it
           lock.lock();
         }
       });
@@ -1000,12 +1019,12 @@ Result<Decision> Screener::Screen(const PaymentRequest& request) {
     VIGIL_RETURN_IF_ERROR(s);
   }
   const uint64_t ticket = impl_->Enqueue(std::move(prepared.entry));
-  if (impl_->options.audit_mode == AuditMode::kDurable) {
-    Status s = impl_->WaitCommitted(ticket);
-    if (!s.ok()) {
-      if (prepared.remembered) impl_->Forget(prepared.id_hash);
-      return s.WithContext("audit");
-    }
+  Status s = impl_->options.audit_mode == AuditMode::kDurable ? impl_->WaitCommitted(ticket)
+                                                              : impl_->JournalError();
+  if (!s.ok()) {
+    // kDeferred: a queued record is not written once a write failed (its ticket fails too).
+    if (prepared.remembered) impl_->Forget(prepared.id_hash);
+    return s.WithContext("audit");
   }
   return decision;
 }

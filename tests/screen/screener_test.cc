@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -599,6 +601,79 @@ TEST_F(ScreenerTest, DeferredAuditIsWrittenByFlush) {
   ASSERT_TRUE(screener_->Flush().ok());
   EXPECT_EQ(AuditCount(), 1u);
   EXPECT_EQ(screener_->stats().audit_written, 1u);
+}
+
+// An audit write that fails (here the file size limit: EFBIG) fails its callers and every
+// later call until the screener is reopened, so that no caller, whatever the interleaving of
+// concurrent groups, gets OK for a decision whose record is not in the journal.
+TEST_F(ScreenerTest, AFailedAuditWriteFailsEveryLaterCallAndNoneReturnsOkUnwritten) {
+  ASSERT_EQ(AuditCount(), 0u);
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 4000;  // a few dozen journal records; nothing else writes files meanwhile
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::atomic<uint64_t> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        auto d = screener_->Screen(Request(testing::Name(testing::Name("F", t) + "-", i), kAlive,
+                                           3702, "2024-07", kBenefit, kAccount));
+        (d.ok() ? ok : failed)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const Status flush = screener_->Flush();
+  const std::vector<PaymentRequest> batch = {
+      Request("FB-1", kAlive, 3702, "2024-08", kBenefit, kAccount)};
+  std::vector<Result<Decision>> out;
+  const Status batch_status = screener_->ScreenBatch(batch, &out);
+  auto after = screener_->Screen(Request("F-after", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  EXPECT_GT(ok.load(), 0u);
+  EXPECT_GT(failed.load(), 0u);
+  // Every OK return has its record, no failed one has.
+  EXPECT_EQ(AuditCount(), ok.load());
+  EXPECT_FALSE(flush.ok());
+  EXPECT_FALSE(batch_status.ok());
+  EXPECT_FALSE(after.ok());
+  // Reopened, the screener writes again after the last intact record.
+  OpenScreener();
+  EXPECT_TRUE(
+      screener_->Screen(Request("F-new", kAlive, 3702, "2024-09", kBenefit, kAccount)).ok());
+  EXPECT_EQ(AuditCount(), ok.load() + 1);
+}
+
+TEST_F(ScreenerTest, DeferredAuditWriteFailureIsReportedByFlushAndLaterCalls) {
+  ScreenerOptions options;
+  options.audit_mode = AuditMode::kDeferred;
+  options.audit_flush_interval_ms = 60'000;
+  OpenScreener(options);
+  ASSERT_EQ(AuditCount(), 0u);
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit none = saved;
+  none.rlim_cur = 0;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &none), 0);
+  const bool first_ok =
+      screener_->Screen(Request("D1", kAlive, 3702, "2024-07", kBenefit, kAccount)).ok();
+  const Status first_flush = screener_->Flush();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, old_handler);
+  // The limit is lifted, but the failure stays: a later success does not hide it.
+  auto later = screener_->Screen(Request("D2", kAlive, 3702, "2024-08", kBenefit, kAccount));
+  const Status second_flush = screener_->Flush();
+  EXPECT_TRUE(first_ok);  // queued: the write comes later
+  EXPECT_FALSE(first_flush.ok());
+  EXPECT_FALSE(later.ok());
+  EXPECT_FALSE(second_flush.ok());
+  EXPECT_EQ(AuditCount(), 0u);
 }
 
 TEST_F(ScreenerTest, BatchDecidesLikeSingleRequestsInInputOrder) {
