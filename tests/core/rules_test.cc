@@ -354,12 +354,14 @@ TEST(RuleTest, SwitchAfterARegisteredDeathIsContextNotHijack) {
   // Died on the day of the switch: not after it, still reported.
   PersonHistory same_day = h;
   same_day.registry.push_back(Event(RegistryEvent::kDeath, D("2026-04-15"), D("2026-05-30")));
-  const RuleHit* boundary = Apply(same_day).Find(Pattern::kAccountHijack);
+  const Outcome on_the_day = Apply(same_day);
+  const RuleHit* boundary = on_the_day.Find(Pattern::kAccountHijack);
   ASSERT_NE(boundary, nullptr);
   EXPECT_DOUBLE_EQ(boundary->strength, 0.85);
   // Died after the switch: the living pensioner's account was taken over.
   h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-06-10"), D("2026-07-01")));
-  const RuleHit* hijack = Apply(h).Find(Pattern::kAccountHijack);
+  const Outcome after = Apply(h);
+  const RuleHit* hijack = after.Find(Pattern::kAccountHijack);
   ASSERT_NE(hijack, nullptr);
   EXPECT_DOUBLE_EQ(hijack->strength, 0.85);
 }
