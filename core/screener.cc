@@ -1044,10 +1044,16 @@ Status Screener::ScreenBatch(std::span<const PaymentRequest> requests,
   tbb::task_arena& arena = *impl_->batch_arena;
   const auto threads = static_cast<size_t>(arena.max_concurrency());
   // Room in the id tables for the batch's new ids: no table grows while the batch is decided.
-  for (IdShard& shard : impl_->ids) {
-    std::lock_guard lock(shard.mu);
-    shard.map.Reserve(requests.size() / kIdShards + requests.size() / (4 * kIdShards) + 8);
-  }
+  // The shards grow in parallel: a table that doubles rehashes every id decided before, and
+  // one thread rehashing all of them left the other core idle.
+  const size_t room = requests.size() / kIdShards + requests.size() / (4 * kIdShards) + 8;
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, impl_->ids.size(), [&](size_t s) {
+      IdShard& shard = impl_->ids[s];
+      std::lock_guard lock(shard.mu);
+      shard.map.Reserve(room);
+    });
+  });
   Status written = Status::Ok();
   {
     std::shared_lock lock(impl_->state_mu);

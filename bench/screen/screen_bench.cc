@@ -8,7 +8,7 @@
 //                                  from a per-call histogram (counters p50_us, p99_us)
 //   BM_StoreReadOne                baseline: the store read a naive screener would do per
 //                                  request (the person's registrations), same percentiles
-//   BM_ScreenBatch                 65,536 requests per ScreenBatch on all threads: payments/s
+//   BM_ScreenBatch                 16 batches of 65,536 requests (a payroll month of 1M) on all threads: payments/s
 // Each benchmark checks its answers (a PAY for the living, a BLOCK for the dead): a fast wrong
 // answer fails. --payroll writes a payroll CSV for the next month (one payment per person) for
 // timing `vigil screen` end to end. The counters state_MiB and rss_MiB give the memory of the
@@ -270,6 +270,8 @@ void BM_ScreenBatch(benchmark::State& state) {
   uint64_t done = 0;
   uint64_t batches = 0;
   double cpu_seconds = 0;  // of the whole process (every thread) while ScreenBatch runs
+  // Opened before timing starts: run alone (--benchmark_filter) this call builds the state.
+  Screener& screener = *F().durable;
   for (auto _ : state) {
     state.PauseTiming();
     // Distinct persons (a random offset and a stride prime to N) for an unpaid period: every
@@ -283,7 +285,7 @@ void BM_ScreenBatch(benchmark::State& state) {
     ++batches;
     state.ResumeTiming();
     const double cpu_before = ProcessCpuSeconds();
-    Status s = F().durable->ScreenBatch(batch, &out);
+    Status s = screener.ScreenBatch(batch, &out);
     cpu_seconds += ProcessCpuSeconds() - cpu_before;
     if (!s.ok()) {
       state.SkipWithError(s.ToString().c_str());
@@ -308,7 +310,7 @@ void BM_ScreenBatch(benchmark::State& state) {
     state.counters["payments_per_s_2_cores"] = 2.0 * static_cast<double>(done) / cpu_seconds;
   }
 }
-BENCHMARK(BM_ScreenBatch)->Iterations(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScreenBatch)->Iterations(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Last: its audit writes are another writer's for the screener above.
 void BM_ScreenOneDeferred(benchmark::State& state) {
