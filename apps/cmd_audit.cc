@@ -3,6 +3,7 @@
 // folder, and those earlier versions wrote to the audit family).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -27,8 +28,56 @@ Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& db) {
   return Store::Open(options);
 }
 
+// A secondary screener's audit folder (ScreenerStoreOptions::audit_path) holds only the
+// screening journal, no store: the commands read the journal alone there.
+bool IsJournalOnlyFolder(const std::string& db, const Status& open_failure) {
+  std::error_code ec;
+  return open_failure.code() == StatusCode::kNotFound &&
+         std::filesystem::is_directory(std::filesystem::path(db) / "screen-audit", ec);
+}
+
+int PrintJournal(const std::string& db, const char* command) {
+  Status bad = Status::Ok();
+  auto journal = ScanScreenerAudit(db, [&](std::string_view entry) {
+    auto line = AuditEntryJson(entry);
+    if (!line.ok()) {
+      bad = line.status().WithContext("screening journal");
+      return false;
+    }
+    std::fwrite(line->data(), 1, line->size(), stdout);
+    std::fputc('\n', stdout);
+    return true;
+  });
+  const Status s = journal.ok() ? bad : journal.status();
+  if (!s.ok()) {
+    std::cerr << "vigil audit " << command << ": " << s.ToString() << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+std::string TornTailNote(const ScreenerAuditScan& scan) {
+  return scan.torn_tail_bytes == 0 ? std::string()
+                                   : " (+" + std::to_string(scan.torn_tail_bytes) +
+                                         " bytes of an unfinished write at the tail)";
+}
+
+int VerifyJournalOnly(const std::string& db) {
+  auto journal = ScanScreenerAudit(db, nullptr);
+  if (!journal.ok()) {
+    std::printf("audit log BROKEN: screening journal: %s\n", journal.status().ToString().c_str());
+    return kExitFailure;
+  }
+  std::printf(
+      "screening journal intact (no store here: a screener's audit folder): %llu entries%s\n",
+      static_cast<unsigned long long>(journal->entries), TornTailNote(*journal).c_str());
+  return kExitOk;
+}
+
 int RunVerify(const AuditArgs& args) {
   auto store = OpenReadOnly(args.db);
+  if (!store.ok() && IsJournalOnlyFolder(args.db, store.status()))
+    return VerifyJournalOnly(args.db);
   if (!store.ok()) {
     std::cerr << "vigil audit verify: cannot open " << args.db << ": " << store.status().ToString()
               << "\n";
@@ -57,16 +106,15 @@ int RunVerify(const AuditArgs& args) {
       static_cast<unsigned long long>(report->entries),
       static_cast<unsigned long long>(report->other_entries),
       report->entries == 0 ? "(empty)" : report->head_hash.c_str(),
-      static_cast<unsigned long long>(journal->entries),
-      journal->torn_tail_bytes == 0 ? ""
-                                    : (" (+" + std::to_string(journal->torn_tail_bytes) +
-                                       " bytes of an unfinished write at the tail)")
-                                          .c_str());
+      static_cast<unsigned long long>(journal->entries), TornTailNote(*journal).c_str());
   return kExitOk;
 }
 
 int RunShow(const AuditArgs& args) {
   auto store = OpenReadOnly(args.db);
+  if (!store.ok() && args.all && IsJournalOnlyFolder(args.db, store.status())) {
+    return PrintJournal(args.db, "show");
+  }
   if (!store.ok()) {
     std::cerr << "vigil audit show: cannot open " << args.db << ": " << store.status().ToString()
               << "\n";
@@ -86,25 +134,12 @@ int RunShow(const AuditArgs& args) {
     return true;
   });
   if (s.ok()) s = bad;
-  if (s.ok() && args.all) {
-    // The screening decisions of the journal, in the order written.
-    auto journal = ScanScreenerAudit(args.db, [&](std::string_view entry) {
-      auto line = AuditEntryJson(entry);
-      if (!line.ok()) {
-        bad = line.status().WithContext("screening journal");
-        return false;
-      }
-      std::fwrite(line->data(), 1, line->size(), stdout);
-      std::fputc('\n', stdout);
-      return true;
-    });
-    s = journal.ok() ? bad : journal.status();
-  }
   if (!s.ok()) {
     std::cerr << "vigil audit show: " << s.ToString() << "\n";
     return kExitFailure;
   }
-  return kExitOk;
+  // The screening decisions of the journal, in the order written.
+  return args.all ? PrintJournal(args.db, "show") : kExitOk;
 }
 
 }  // namespace

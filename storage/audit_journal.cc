@@ -378,16 +378,23 @@ Result<uint64_t> AuditJournal::AppendFramed(std::span<const std::string_view> pi
   uint64_t total = 0;
   for (const std::string_view p : pieces) total += p.size();
   std::lock_guard lock(write_mu_);
+  if (!broken_.ok()) return broken_;
   if (total == 0) return Position(current_, current_size_);
   if (current_size_ > 0 && current_size_ + total > options_.segment_bytes) {
     VIGIL_RETURN_IF_ERROR(StartSegment(current_ + 1));
   }
   const int fd = segments_.back();  // only this writer changes segments_
+  const std::string segment = dir_ + "/" + SegmentName(current_);
   Status s = WriteAll(fd, pieces, current_size_);
-  if (s.ok() && options_.sync && ::fdatasync(fd) != 0) s = Errno("cannot sync the audit journal");
+  if (!s.ok()) s = s.WithContext(segment);
+  if (s.ok() && options_.sync && ::fdatasync(fd) != 0) s = Errno("cannot sync " + segment);
   if (!s.ok()) {
     // Nothing of a failed append may stay: the next append would follow its partial bytes.
-    (void)::ftruncate(fd, static_cast<off_t>(current_size_));
+    if (::ftruncate(fd, static_cast<off_t>(current_size_)) != 0) {
+      broken_ = Errno("cannot take back a failed append to " + segment +
+                      "; the journal takes no more appends until it is opened again");
+      return broken_;
+    }
     return s;
   }
   const uint64_t first = Position(current_, current_size_);

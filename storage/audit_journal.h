@@ -133,6 +133,9 @@ class AuditJournal {
   std::vector<int> segments_;  // fds of segments first_segment_, first_segment_ + 1, ...
 
   std::mutex write_mu_;  // one append at a time
+  // Set when a failed append could not be taken back: bytes of it may follow current_size_, so
+  // no later append may be written after them (the next Open cuts or reports them).
+  Status broken_ = Status::Ok();
   uint32_t current_ = 1;
   uint64_t current_size_ = 0;
   std::atomic<uint64_t> end_{0};

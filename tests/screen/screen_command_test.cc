@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -109,6 +111,21 @@ TEST(ScreenCommandTest, ScreensAPayrollRejectsBadRowsAndRepeatsOnASecondRun) {
   run = RunVigil("audit verify --db " + dir / "db");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_NE(run.out.find("screening journal: 6 entries"), std::string::npos) << run.out;
+
+  // A secondary screener's audit folder holds the journal and no store: both commands read it.
+  const std::string audit_only = dir / "audit-only";
+  std::filesystem::create_directories(audit_only);
+  std::filesystem::copy(dir / "db/screen-audit", audit_only + "/screen-audit");
+  run = RunVigil("audit show --all --db " + audit_only);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 6) << run.out;
+  run = RunVigil("audit verify --db " + audit_only);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("screening journal intact"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(": 6 entries"), std::string::npos) << run.out;
+  // A folder with neither a store nor a journal is still an error.
+  run = RunVigil("audit verify --db " + dir / "nothing-here");
+  EXPECT_NE(run.exit_code, 0) << run.out;
 }
 
 }  // namespace
