@@ -255,7 +255,16 @@ Result<std::shared_ptr<AuditJournal>> AuditJournal::OpenShared(const std::string
 
   std::lock_guard registry_lock(RegistryMutex());
   Registered& entry = Registry()[key];
-  if (auto alive = entry.journal.lock()) return alive;
+  if (auto alive = entry.journal.lock()) {
+    // One journal, one durability: a second opener asking for another one must not believe it
+    // got it (a sync opener would be acknowledged without the device flush it asked for).
+    if (alive->options_.sync != options.sync) {
+      return Status::FailedPrecondition("audit journal " + dir + " is open in this process with " +
+                                        (alive->options_.sync ? "" : "no ") +
+                                        "fdatasync per append; open it with the same setting");
+    }
+    return alive;
+  }
   if (entry.lock_fd < 0) {
     const std::string lock_path = dir + "/LOCK";
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -69,8 +69,9 @@ class AuditJournal {
 
   // The journal of folder `dir` (created if missing), opened for appending, recovered (torn
   // tail truncated) and locked against other processes. Callers in one process that name the
-  // same folder get the same object while one of them holds it (`options` of the first apply).
-  // Errors: FailedPrecondition when another process holds the folder, IoError, Corruption.
+  // same folder get the same object while one of them holds it (the first one's segment size
+  // applies). Errors: FailedPrecondition when another process holds the folder, or when this
+  // process holds it with the other `sync` setting; IoError, Corruption.
   static Result<std::shared_ptr<AuditJournal>> OpenShared(const std::string& dir,
                                                           const Options& options);
   // Visits every complete record of the journal in folder `dir` without locking or changing it

@@ -221,6 +221,12 @@ TEST(AuditJournalTest, OneObjectPerFolderInAProcess) {
   auto b = AuditJournal::OpenShared(dir + "/", options);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->get(), b->get());
+  // The object exists with no fdatasync: an opener asking for it is refused, not misled.
+  AuditJournal::Options synced = options;
+  synced.sync = true;
+  auto refused = AuditJournal::OpenShared(dir, synced);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   ASSERT_TRUE((*a)->Append("one").ok());
   EXPECT_EQ((*b)->appends(), 1u);
   a->reset();
