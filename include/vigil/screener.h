@@ -122,7 +122,8 @@ struct ScreenerOptions {
   AuditMode audit_mode = AuditMode::kDurable;
   // fdatasync the audit journal after every write, so that a returned decision's entry also
   // survives a power loss (not only a crash of the process): one device flush per write,
-  // shared by the concurrent callers of one group commit. Default: false.
+  // shared by the concurrent callers of one group commit. Screeners of one process auditing to
+  // one folder must agree on it (Open fails with FailedPrecondition otherwise). Default: false.
   bool audit_sync = false;
   // kDeferred only: how often queued audit entries are written, in ms. Default: 50.
   int audit_flush_interval_ms = 50;
