@@ -777,9 +777,7 @@ struct Screener::Impl {
       std::string* out = buffer != nullptr ? buffer : &entry;
       if (buffer == nullptr) out->reserve(192);  // a clean PAY is about 110 bytes
       const size_t start = storage::AuditJournal::BeginRecord(out);
-      // Always binary: the journal holds no console entries a quote could be mistaken for.
-      (void)screen::AppendAuditEntry(r, request_hash, d, facts, first, out,
-                                     /*text_if_quoted=*/false);
+      screen::AppendAuditEntry(r, request_hash, d, facts, first, out);
       storage::AuditJournal::EndRecord(out, start);
     }
   };

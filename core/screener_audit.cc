@@ -269,8 +269,6 @@ enum AuditFlag : uint32_t {
 
 uint64_t RiskUnits(double risk) { return static_cast<uint64_t>(std::llround(risk * 1e4)); }
 
-bool HasQuote(std::string_view s) { return s.find('"') != std::string_view::npos; }
-
 // Everything a binary entry holds.
 struct AuditRecord {
   PaymentRequest request;  // bank_account left empty: the entry has its fingerprint only
@@ -389,24 +387,11 @@ uint64_t RequestHash(const PaymentRequest& r) {
   return PersonKey(text);
 }
 
-bool AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
-                      const AuditFacts& facts, bool first, std::string* buffer,
-                      bool text_if_quoted) {
+void AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Decision& d,
+                      const AuditFacts& facts, bool first, std::string* buffer) {
   const uint64_t account =
       facts.account_hash != 0 ? facts.account_hash : AccountHash(r.bank_account);
-  bool quoted = false;
-  if (text_if_quoted) {
-    quoted = HasQuote(r.payment_id) || HasQuote(r.person_id) || HasQuote(d.policy_version) ||
-             HasQuote(d.score_run);
-    for (const ScreenReason& reason : d.reasons) quoted = quoted || HasQuote(reason.text);
-  }
   std::string& out = *buffer;
-  if (quoted) {
-    AuditFacts with_account = facts;
-    with_account.account_hash = account;
-    AppendAuditJson(out, r, request_hash, d, with_account, 2);
-    return false;
-  }
   uint32_t flags = 0;
   if (d.repeated) flags |= kFlagRepeated;
   if (first) flags |= kFlagFirst;
@@ -450,7 +435,6 @@ bool AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Deci
   }
   storage::PutString(&out, d.policy_version);
   storage::PutString(&out, d.score_run);
-  return true;
 }
 
 std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry) {

@@ -179,15 +179,13 @@ struct AuditFacts {
 inline constexpr char kAuditTag = '\xa5';
 inline constexpr char kAuditFormat = 3;
 
-// The entry of one decision. Binary (format 3); with `text_if_quoted`, a JSON line (format 2)
-// instead when a text it would carry contains a '"', so that no decision's bytes can pass for a
-// console entry in the store's audit family (those are found by a quoted marker; the journal
-// holds no console entries and passes false). `first`: this entry is the payment id's first
+// Appends the binary entry (format 3) of one decision to `out`. The journal holds no console
+// entries, so a '"' in a text needs no JSON form (the format 2 JSON lines earlier versions wrote
+// to the shared audit family are still parsed). `first`: this entry is the payment id's first
 // decision, the one a repeat returns (only such entries are read back by payment id).
-// Appends the entry to `out` and returns whether it is binary.
-bool AppendAuditEntry(const PaymentRequest& request, uint64_t request_hash,
+void AppendAuditEntry(const PaymentRequest& request, uint64_t request_hash,
                       const Decision& decision, const AuditFacts& facts, bool first,
-                      std::string* out, bool text_if_quoted = true);
+                      std::string* out);
 // Parses an entry of either form; `request_hash` gets the request's fingerprint.
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash);
 // The payment id of a binary entry marked `first`; nullopt for every other entry (JSON ones,
