@@ -475,7 +475,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                               " months active, none since"});
   }
   // A life that went quiet (policy: certification.quiet_life_months): the person had life
-  // signs, none for more than a year and a half since, and their phone or account is in use
+  // signs, none for that many months since, and their phone or account is in use
   // now. The stream test above needs enough active months to have power; a life seen in a few
   // months only, that stopped long ago, is caught here by its length alone. A person with no
   // life sign at all in the history is thin, not stopped, and is only asked (section 5).

@@ -259,21 +259,23 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
         const double baseline = c.facts.population_complete_loss_share;
         const double tail = BinomialUpperTail(static_cast<int>(it->second.appraisals),
                                               static_cast<int>(it->second.complete_loss), baseline);
-        const std::string doctor =
-            "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
-            qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
-            std::to_string(it->second.appraisals) + " appraisals complete loss (" +
-            FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
-            "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)";
+        // Formatted only for a reason that fires: most doctors' subjects get none.
+        const auto doctor = [&] {
+          return "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
+                 qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
+                 std::to_string(it->second.appraisals) + " appraisals complete loss (" +
+                 FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
+                 "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)";
+        };
         if (share > baseline && tail < up.appraisal_doctor_alpha) {
-          problems.push_back(doctor);
+          problems.push_back(doctor());
           clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
           // Stronger the further below the level the doctor's tail lies.
           strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
         } else if (share > baseline && tail < up.appraisal_doctor_alpha_active) {
           const double trips = TripsPerYearAfter(c, qualifying->appraisal_date);
           if (trips >= up.disability_active_trips_per_year) {
-            problems.push_back(doctor + ", and " + FormatFixed(trips, 1) +
+            problems.push_back(doctor() + ", and " + FormatFixed(trips, 1) +
                                " days a year of real-name travel since the appraisal");
             clause =
                 "policy: rules.appraisal_doctor_alpha_active, disability_active_trips_per_year";
