@@ -151,6 +151,13 @@ struct RulePolicy {
   // switch: no activity since, where their rate over the year before makes that chance below
   // this (Poisson). Default 0.01.
   double hijack_stop_alpha = 0.01;
+  // Two ids sharing a name and birth date, one unknown to every other agency, are one person
+  // twice when a namesake born on that date by chance is less likely than this: the expected
+  // number of others of that name born in the same decade times the chance that two such share
+  // the date (times the share of shared phones when the phone is shared too). Each test errs
+  // with at most this chance, so false accusations grow with the city, not with its square.
+  // Default 0.001.
+  double forged_identity_chance_alpha = 0.001;
   // A disability retirement for complete loss of labour capacity with REGULAR contributions (a
   // wage) for more than this many months after the retirement month: the person is working.
   // One month tolerates a last wage recorded after the date. Default 1.
