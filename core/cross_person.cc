@@ -70,6 +70,7 @@ void AppendTo(std::vector<T>& target, std::vector<T>& from) {
 
 struct CrossPersonFactsBuilder::Impl {
   Members account, name_birth, phone, face_place, special_employer;
+  Members name_decade, birth_date;  // FORGED_IDENTITY's chance of a namesake
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
 };
 
@@ -129,7 +130,10 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   const auto known_by = Days(as_of);
   for (const PersonRecord& reg : h.registrations) {
     Note(impl_->account, reg.bank_account, key);
-    Note(impl_->name_birth, reg.name + "|" + FormatDate(reg.birth_date), key);
+    const std::string birth = FormatDate(reg.birth_date);
+    Note(impl_->name_birth, reg.name + "|" + birth, key);
+    Note(impl_->name_decade, NameDecadeKey(reg.name, reg.birth_date), key);
+    Note(impl_->birth_date, birth, key);
     Note(impl_->phone, reg.phone, key);
     if (reg.retirement_type == RetirementType::kSpecialJob) {
       // The employer of the special-job spells behind this retirement.
@@ -193,6 +197,10 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   // The maps are independent: merged side by side.
   tbb::parallel_invoke([&] { MergeInto(into.account, from.account); },
                        [&] { MergeInto(into.name_birth, from.name_birth); },
+                       [&] {
+                         MergeInto(into.name_decade, from.name_decade);
+                         MergeInto(into.birth_date, from.birth_date);
+                       },
                        [&] { MergeInto(into.phone, from.phone); },
                        [&] {
                          MergeInto(into.face_place, from.face_place);
@@ -208,7 +216,32 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   tbb::parallel_invoke(
       [&] { facts.persons_per_account = Count(impl_->account); },
       [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
-      [&] { facts.ids_per_phone = Count(impl_->phone); },
+      [&] {
+        facts.ids_per_phone = Count(impl_->phone);
+        uint64_t with_phone = 0, shared = 0;
+        for (const auto& [phone, n] : facts.ids_per_phone) {
+          with_phone += n;
+          if (n > 1) shared += n;
+        }
+        facts.phone_shared_share =
+            with_phone == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(with_phone);
+      },
+      [&] {
+        facts.ids_per_name_decade = Count(impl_->name_decade);
+        // Pairs of ids born on one date over pairs born in one decade ("YYYY-MM-DD": the first
+        // three characters name the decade), from the dates actually observed.
+        std::unordered_map<std::string, uint64_t> decade_ids;
+        uint64_t date_pairs = 0;
+        for (const auto& [date, n] : Count(impl_->birth_date)) {
+          date_pairs += static_cast<uint64_t>(n) * (n - 1);
+          decade_ids[date.substr(0, 3)] += n;
+        }
+        uint64_t decade_pairs = 0;
+        for (const auto& [decade, n] : decade_ids) decade_pairs += n * (n - 1);
+        facts.birth_date_match_in_decade =
+            decade_pairs == 0 ? 0.0
+                              : static_cast<double>(date_pairs) / static_cast<double>(decade_pairs);
+      },
       [&] { facts.persons_per_face_place = Count(impl_->face_place); },
       [&] { facts.special_retirements_per_employer = Count(impl_->special_employer); },
       [&] {

@@ -40,6 +40,15 @@ struct CrossPersonFacts {
   // Distinct person ids per (name + '|' + birth_date) and per phone.
   std::unordered_map<std::string, uint32_t> ids_per_name_birth;
   std::unordered_map<std::string, uint32_t> ids_per_phone;
+  // How likely two ids share a name and birth date by chance. Names follow the fashion of their
+  // time, so the chance is counted within a birth decade: distinct ids per (name + '|' + first
+  // year of the birth decade, e.g. "张伟|1950"), and the chance that two ids born in the same
+  // decade share the exact birth date (pairs of ids on one date over pairs in one decade).
+  std::unordered_map<std::string, uint32_t> ids_per_name_decade;
+  double birth_date_match_in_decade = 0.0;
+  // Share of the ids with a phone whose phone another id also has: the chance a shared phone
+  // is a coincidence (couples, a carer's phone) rather than one person twice.
+  double phone_shared_share = 0.0;
   // Special-job retirements per employer_id, and how many of them had a special job type at an
   // employer whose industry has no such work.
   std::unordered_map<std::string, uint32_t> special_retirements_per_employer;
@@ -55,6 +64,12 @@ struct CrossPersonFacts {
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
 };
+
+// The key of ids_per_name_decade: the name, '|', and the first year of the birth decade.
+inline std::string NameDecadeKey(const std::string& name, Date birth_date) {
+  const int year = static_cast<int>(birth_date.year());
+  return name + "|" + std::to_string(year - ((year % 10) + 10) % 10);
+}
 
 // One piece of evidence behind a decision: which source, when, and what it showed.
 struct Evidence {
