@@ -190,6 +190,11 @@ bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registr
   return true;
 }
 
+bool CrossPersonFactsReadsSignal(SignalSource source) {
+  // Add notes where faces certified, nothing else of a signal.
+  return source == SignalSource::kFaceCert;
+}
+
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;

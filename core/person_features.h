@@ -72,6 +72,8 @@ const std::vector<size_t>& AnomalyModelColumns();
 // registrations (defined beside Add, which it must follow): the first pass of vigil score
 // decodes only those.
 bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations);
+// Whether Add reads signals of `source` (when it reads signals at all).
+bool CrossPersonFactsReadsSignal(SignalSource source);
 
 // Fills monthly_benefit and primary_region from the registrations.
 void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);

@@ -218,7 +218,7 @@ class RangeHistoryLoader {
   // Visits, in person-key order, every person whose key is in [first_key, last_key]: each
   // group of `known` (sorted by key, all within the range), with or without events, and each
   // person with events who is not in `known` as a new group {0, 0, key} (when `allow_unknown`;
-  // otherwise such a person is an Internal error). `want(kind, group)` says which kinds to
+  // otherwise such a person is an Internal error). `want(event, group)` says which events to
   // decode; the others are counted in *rows_read but left out of the history.
   // `visit(group, index in known or kUnknown, history)` returns false to stop.
   template <typename Want, typename Visit>
@@ -288,7 +288,7 @@ class RangeHistoryLoader {
             }
           }
           ++*rows_read;
-          if (!want(event.kind, current)) return true;
+          if (!want(event, current)) return true;
           switch (event.kind) {
             case EventKind::kContribution:
               error = event.DecodeInto(&contributions_.Next(history_.contributions));
@@ -538,9 +538,15 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
               return;
             }
             registration_rows += rows.size();
-            auto facts_need = [&](EventKind kind, const PersonGroup& g) {
+            auto facts_need = [&](const EventView& event, const PersonGroup& g) {
+              if (event.kind == EventKind::kSignal) {
+                // Most rows are signals, and the facts read few sources: peek before decoding.
+                // A source that cannot be read is decoded in full, which reports the damage.
+                SignalSource source{};
+                return !event.SignalSourceInto(&source).ok() || CrossPersonFactsReadsSignal(source);
+              }
               return CrossPersonFactsReads(
-                  kind, std::span<const PersonRecord>(rows.data() + g.first, g.count));
+                  event.kind, std::span<const PersonRecord>(rows.data() + g.first, g.count));
             };
             RangeHistoryLoader loader(store, snapshot.get(), options.as_of, rows);
             auto& builder = builders.local();
@@ -633,7 +639,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     features_clock.Add(t);
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
   };
-  auto all_kinds = [](EventKind, const PersonGroup&) { return true; };
+  auto all_kinds = [](const EventView&, const PersonGroup&) { return true; };
   // Batches live here between the stages: tbb filters pass values, and a pointer is cheap.
   std::vector<Batch> batches((groups.size() + options.batch_persons - 1) / options.batch_persons);
   tbb::parallel_pipeline(

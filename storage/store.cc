@@ -174,6 +174,13 @@ Status EventView::DecodeInto(PaymentRecord* out) const {
 Status EventView::DecodeInto(SignalRecord* out) const {
   return CheckKindInto(*this, EventKind::kSignal, out, &storage::DecodeSignalInto);
 }
+Status EventView::SignalSourceInto(SignalSource* out) const {
+  if (kind != EventKind::kSignal) {
+    return Status::InvalidArgument("event is a " + std::string(EventKindName(kind)) +
+                                   ", not a signal");
+  }
+  return storage::DecodeSignalSource(value, out);
+}
 Status EventView::DecodeInto(RegistryRecord* out) const {
   return CheckKindInto(*this, EventKind::kRegistry, out, &storage::DecodeRegistryInto);
 }

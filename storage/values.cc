@@ -55,6 +55,10 @@ class Decoder {
       out->clear();
     }
   }
+  void SkipStr() {
+    std::string_view s;
+    if (ok_ && !reader_.String(&s)) Fail("truncated string");
+  }
   int64_t Int() {
     int64_t v = 0;
     if (ok_ && !reader_.Signed(&v)) Fail("truncated integer");
@@ -103,6 +107,11 @@ class Decoder {
   Result<T> Finish(T value) {
     VIGIL_RETURN_IF_ERROR(Finish());
     return value;
+  }
+  // The first failure so far, without the end-of-value check of Finish.
+  Status SoFar() const {
+    if (!ok_) return Status::Corruption(std::string(what_) + " value: " + error_);
+    return Status::Ok();
   }
   Status Finish() {
     if (ok_ && !reader_.done()) Fail("trailing bytes");
@@ -360,6 +369,14 @@ Status DecodeSignalInto(std::string_view value, SignalRecord* out) {
   d.StrInto(&r.place);
   d.StrInto(&r.detail);
   return d.Finish();
+}
+
+Status DecodeSignalSource(std::string_view value, SignalSource* out) {
+  Decoder d(value, "signal");
+  d.Header(/*event=*/true);
+  d.SkipStr();
+  *out = d.Code<SignalSource>();
+  return d.SoFar();
 }
 
 Status DecodeRegistryInto(std::string_view value, RegistryRecord* out) {

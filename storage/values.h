@@ -66,6 +66,10 @@ Status DecodePaymentInto(std::string_view value, PaymentRecord* out);
 Status DecodeSignalInto(std::string_view value, SignalRecord* out);
 Status DecodeRegistryInto(std::string_view value, RegistryRecord* out);
 Status DecodeAppraisalInto(std::string_view value, AppraisalRecord* out);
+// Reads only the source of an encoded signal (header, person id, source code): a scan that
+// wants a few sources skips the rest without decoding them. The bytes after the source are
+// not checked here; DecodeSignalInto checks them.
+Status DecodeSignalSource(std::string_view value, SignalSource* out);
 
 // Known-at seconds of an events value, read from its fixed header. False on bad bytes.
 bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds);

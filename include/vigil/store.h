@@ -122,9 +122,9 @@ struct WriteCounts {
 // A batch of typed feed rows to be written atomically by Store::Write. Rows are encoded as
 // they are added (so callers can build batches on several threads and keep the store's critical
 // section short). Batches whose rows are grouped by person write faster: the aggregate deltas
-// of one person-month combine into one merge (docs/storage.md, benchmarks). Within one batch a later row with the same natural key as an earlier one
-// replaces it, exactly as in two successive batches.
-// Thread-safety: thread-compatible (one builder per thread; const methods may be shared).
+// of one person-month combine into one merge (docs/storage.md, benchmarks). Within one batch a
+// later row with the same natural key as an earlier one replaces it, exactly as in two successive
+// batches. Thread-safety: thread-compatible (one builder per thread; const methods may be shared).
 class RecordBatch {
  public:
   RecordBatch();
@@ -295,6 +295,9 @@ struct EventView {
   Status DecodeInto(SignalRecord* out) const;
   Status DecodeInto(RegistryRecord* out) const;
   Status DecodeInto(AppraisalRecord* out) const;
+  // The source of a signal, read without decoding the rest of it: a scan that needs a few
+  // sources skips the others cheaply. Corruption on bad bytes before the source.
+  Status SignalSourceInto(SignalSource* out) const;
 };
 
 // Which events a history visit returns. Times are inclusive; known_by filters on known-at.

@@ -225,6 +225,27 @@ TEST(CorruptionTest, EveryTruncationOfEveryValueIsCorruption) {
   }
 }
 
+TEST(CodecTest, SignalSourceIsReadWithoutDecodingTheRest) {
+  const std::string id = PersonId(3);
+  for (SignalSource source : {SignalSource::kFaceCert, SignalSource::kTelecom}) {
+    const std::string sig = storage::EncodeEvent(MakeSignal(id, source, T(2022, 1, 1))).value;
+    SignalSource read{};
+    ASSERT_TRUE(storage::DecodeSignalSource(sig, &read).ok());
+    EXPECT_EQ(read, source);
+    // Every prefix that cuts the source off is Corruption; the rest is not looked at.
+    const size_t source_end = storage::kEventValueHeaderSize + 1 + id.size() + 1;
+    for (size_t n = 0; n < source_end; ++n) {
+      EXPECT_EQ(storage::DecodeSignalSource(sig.substr(0, n), &read).code(),
+                StatusCode::kCorruption)
+          << "prefix " << n;
+    }
+    EXPECT_TRUE(storage::DecodeSignalSource(sig.substr(0, source_end), &read).ok());
+    std::string bad = sig;
+    bad[source_end - 1] = 99;
+    EXPECT_EQ(storage::DecodeSignalSource(bad, &read).code(), StatusCode::kCorruption);
+  }
+}
+
 TEST(CorruptionTest, BadCodesAndBadAggregatesAreCorruption) {
   const std::string id = PersonId(3);
   std::string sig = storage::EncodeEvent(MakeSignal(id, SignalSource::kTravel, T(2022, 1, 1))).value;
