@@ -110,8 +110,10 @@ const std::vector<Field>& Fields() {
     add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
     add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);
     add_double("rules.hijack_stop_alpha", Member(&U::hijack_stop_alpha), 1e-12, 0.5);
+    // 1 turns the chance test off: every id without a footprint sharing a name and birth date
+    // is accused, as before the test existed.
     add_double("rules.forged_identity_chance_alpha", Member(&U::forged_identity_chance_alpha),
-               1e-12, 0.5);
+               1e-12, 1);
     add_int("rules.disability_work_grace_months", Member(&U::disability_work_grace_months), 0, 60);
     add_int("rules.unemployment_overlap_grace_months",
             Member(&U::unemployment_overlap_grace_months), 0, 12);

@@ -232,18 +232,44 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
         Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
     const uint32_t phones = reg.phone.empty() ? 0 : Lookup(c.facts.ids_per_phone, reg.phone);
     if (twins <= 1 || (footprint && phones <= 1)) continue;
+    // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
+    // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
+    // (certification asks them to come in). The chance that a namesake of this decade was born
+    // on this very date is the number of others bearing the name in the decade times the
+    // chance two ids of one decade share a date (both measured on the population at hand); a
+    // shared phone multiplies it by the share of phones that ids share anyway.
+    const uint32_t namesakes =
+        Lookup(c.facts.ids_per_name_decade, NameDecadeKey(reg.name, reg.birth_date));
+    const double expected =
+        namesakes <= 1 ? 0.0
+                       : static_cast<double>(namesakes - 1) * c.facts.birth_date_match_in_decade;
+    double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
+    if (phones > 1) chance *= c.facts.phone_shared_share;
+    const double alpha = c.policy.rules.forged_identity_chance_alpha;
+    const bool by_chance = chance >= alpha;
     RuleHit hit;
     hit.pattern = Pattern::kForgedIdentity;
-    hit.clause = "policy: one person, one resident id";
+    hit.clause = "policy: one person, one resident id; rules.forged_identity_chance_alpha";
     hit.region = reg.region;
     hit.reason =
         std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
     if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
+    if (namesakes > 1) {
+      hit.reason += " (" + std::to_string(namesakes) +
+                    " ids bear the name in that decade: chance " +
+                    (chance < 1e-4 ? std::string("below 0.0001") : FormatFixed(chance, 4)) +
+                    (by_chance ? ", a namesake by chance)" : ")");
+    }
     if (footprint) {
       // The identity other agencies know is the real one of the pair: context for the
       // caseworker looking at the other.
       hit.strength = 0.3;
       hit.reason += "; this id is known to other agencies (the other is the suspect)";
+    } else if (by_chance) {
+      // Nothing links the two beyond what chance explains: a thin honest namesake is as likely
+      // as a forgery. Context for the caseworker, not an accusation.
+      hit.strength = 0.3;
+      hit.reason += "; no other agency has any record of this id, but the pair may be chance";
     } else {
       hit.strength = phones > 1 ? 0.85 : 0.75;
       hit.reason += "; no other agency has any record of this id: a second identity";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "history_builder.h"
 
 namespace vigil {
@@ -723,6 +725,72 @@ TEST(RuleTest, NamesakeIdNoOtherAgencyKnowsIsForged) {
   EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
 }
 
+// A population where two ids born in one decade share the date with chance 1 in 3,650.
+CrossPersonFacts NamesakeFacts(uint32_t bearers_in_decade) {
+  CrossPersonFacts facts;
+  facts.ids_per_name_birth["张伟|1955-05-10"] = 2;
+  facts.ids_per_name_decade["张伟|1950"] = bearers_in_decade;
+  facts.birth_date_match_in_decade = 1.0 / 3650.0;
+  facts.phone_shared_share = 0.001;
+  return facts;
+}
+
+TEST(RuleTest, CommonNameTwinWithoutFootprintIsOnlyContext) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  // 300 bearers of the name in the 1950s: a namesake on this date is expected 0.08 times.
+  const CrossPersonFacts facts = NamesakeFacts(300);
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_LT(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(hit->reason.find("300 ids bear the name"), std::string::npos) << hit->reason;
+}
+
+TEST(RuleTest, RareNameTwinWithoutFootprintIsForged) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  const Outcome r = Apply(h, NamesakeFacts(2));  // the pair alone bears the name
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.75);
+}
+
+// The strength of the FORGED_IDENTITY hit, -1 without one.
+double ForgedStrength(PersonHistory& h, const CrossPersonFacts& facts,
+                      const Policy& policy = Policy::Defaults()) {
+  const Outcome r = Apply(h, facts, policy);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  return hit == nullptr ? -1.0 : hit->strength;
+}
+
+TEST(RuleTest, CommonNameTwinSharingThePhoneIsForgedUnlessPhonesAreSharedAnyway) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  CrossPersonFacts facts = NamesakeFacts(300);
+  facts.ids_per_phone["13800000001"] = 2;
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts), 0.85);
+  // Where a third of the ids share their phone (households), a shared phone proves little.
+  facts.phone_shared_share = 0.3;
+  const double strength = ForgedStrength(h, facts);
+  EXPECT_GT(strength, 0.0);
+  EXPECT_LT(strength, Policy::Defaults().rules.pattern_min_strength);
+}
+
+TEST(RuleTest, NamesakeChanceBoundaryIsTheAlphaOfPolicy) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  const CrossPersonFacts facts = NamesakeFacts(5);
+  const double chance = -std::expm1(-4.0 / 3650.0);
+  Policy policy = Policy::Defaults();
+  policy.rules.forged_identity_chance_alpha = chance * (1 + 1e-9);
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts, policy), 0.75);
+  policy.rules.forged_identity_chance_alpha = chance;  // as likely as the level: chance
+  const double at = ForgedStrength(h, facts, policy);
+  EXPECT_GT(at, 0.0);
+  EXPECT_LT(at, policy.rules.pattern_min_strength);
+}
+
 // ---- AMOUNT_ANOMALY
 
 TEST(RuleTest, PaymentFarAboveTheApprovedBenefitIsAnomalous) {
@@ -837,6 +905,26 @@ TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
 
 // ---- CrossPersonFactsBuilder
 
+TEST(CrossPersonFactsTest, NamesakeChanceCountsPairsOnADateOverPairsInADecade) {
+  const Policy policy = Policy::Defaults();
+  CrossPersonFactsBuilder builder;
+  const char* births[] = {"1955-05-10", "1955-05-10", "1958-06-01", "1962-01-01"};
+  for (int i = 0; i < 4; ++i) {
+    PersonHistory h = Pensioner();
+    h.person_key = 200 + i;
+    h.registrations[0].birth_date = D(births[i]);
+    h.registrations[0].phone = i == 0 ? "" : "1390000000" + std::to_string(i);
+    Finish(h);
+    builder.Add(h, policy, kAsOf);
+  }
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.ids_per_name_decade.at("张伟|1950"), 3u);
+  EXPECT_EQ(f.ids_per_name_decade.at("张伟|1960"), 1u);
+  // Two ids on 1955-05-10 (2 ordered pairs) of three in the 1950s (6 ordered pairs).
+  EXPECT_DOUBLE_EQ(f.birth_date_match_in_decade, 2.0 / 6.0);
+  EXPECT_DOUBLE_EQ(f.phone_shared_share, 0.0);  // three ids with a phone, none shared
+}
+
 TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   const Policy policy = Policy::Defaults();
   std::vector<PersonHistory> people;
@@ -866,6 +954,12 @@ TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   EXPECT_DOUBLE_EQ(x.population_complete_loss_share, 4.0 / 6.0);  // pooled over appraisals
   EXPECT_EQ(x.persons_per_account, y.persons_per_account);
   EXPECT_EQ(x.ids_per_phone, y.ids_per_phone);
+  // One birth date and one decade for all six: any two of one decade share the date.
+  EXPECT_EQ(x.ids_per_name_decade.at("张伟|1950"), 6u);
+  EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, 1.0);
+  EXPECT_DOUBLE_EQ(x.phone_shared_share, 1.0);
+  EXPECT_EQ(x.ids_per_name_decade, y.ids_per_name_decade);
+  EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, y.birth_date_match_in_decade);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
   EXPECT_DOUBLE_EQ(x.population_complete_loss_share, y.population_complete_loss_share);
 }
