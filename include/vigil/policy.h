@@ -101,6 +101,16 @@ struct CertificationPolicy {
   // living people (14 dead, 22 living), longer ones mostly the dead (62 dead, 9 living).
   // Default 20.
   int quiet_life_months = 20;
+  // The card took over: the in-person signs stopped (as the stop test above measures them) and
+  // the pension account's card use rose after the last one above the person's own earlier
+  // monthly rate (binomial). A person who drew the pension at a counter does not start using
+  // the card every month the day the visits stop; a relative holding the card, who cannot come
+  // in person, does. Each of the two facts must be notable by itself (chance below
+  // takeover_fact_alpha, default 0.05: a living person explains either one easily) and the two
+  // together (Fisher's combination) below takeover_alpha, default 0.0001: a tenth of
+  // stop_alpha, because this is a second test of the same in-person stream.
+  double takeover_fact_alpha = 0.05;
+  double takeover_alpha = 0.0001;
 };
 
 struct RulePolicy {
