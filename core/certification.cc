@@ -179,6 +179,62 @@ double StopProbability(int span, int gap, int n) {
   return p;
 }
 
+// The pension account's card use after the last in-person sign against before it. A person
+// who drew the pension in person (at the counter, with an id check) and used the card now and
+// then does not start using it every month the day the visits stop; a relative holding the
+// card, who cannot come in person, does. `probability` is the binomial chance of at least
+// `months_after_with_use` of `months_after` months with card use at the person's own earlier
+// monthly rate, estimated as (used + 1) / (months + 2) so that a short or empty past never
+// gives a rate of 0; 1 when there is no rise to test.
+struct CardTakeover {
+  int months_before = 0, used_before = 0;
+  int months_after = 0, used_after = 0;
+  double probability = 1.0;
+};
+
+CardTakeover CardTakeoverAfter(const std::vector<SignalRecord>& signals, int first_month,
+                               int as_of_month, int last_in_person_month, int end_day) {
+  CardTakeover c;
+  c.months_before = last_in_person_month - first_month + 1;
+  c.months_after = as_of_month - last_in_person_month;
+  if (c.months_before <= 0 || c.months_after <= 0) return c;
+  int last_counted = INT32_MIN;
+  for (const SignalRecord& s : signals) {
+    const int day = DayOf(s.occurred_at);
+    if (day >= end_day) break;
+    if (s.source != SignalSource::kBankActivity) continue;
+    const int month = MonthNumber(MonthOf(DateFromDay(day)));
+    if (month == last_counted) continue;
+    last_counted = month;
+    (month <= last_in_person_month ? c.used_before : c.used_after) += 1;
+  }
+  const double rate =
+      (static_cast<double>(c.used_before) + 1.0) / (static_cast<double>(c.months_before) + 2.0);
+  // Only a rise says anything: use at or below the earlier rate is the person's own habit.
+  if (c.used_after <= rate * c.months_after) return c;
+  // Binomial upper tail P(X >= used_after), X ~ Bin(months_after, rate).
+  double tail = 0.0;
+  for (int x = c.used_after; x <= c.months_after; ++x) {
+    double term = std::pow(rate, x) * std::pow(1.0 - rate, c.months_after - x);
+    for (int i = 0; i < x; ++i) {
+      term *= static_cast<double>(c.months_after - i) / static_cast<double>(x - i);
+    }
+    tail += term;
+  }
+  c.probability = std::min(1.0, tail);
+  return c;
+}
+
+// Fisher's combination of two independent probabilities (chi-square with 4 degrees of
+// freedom): P(1 - ln P) with P = p1 * p2. The stop of the in-person signs and the rise of card
+// use are two facts, each of which alone a living person explains easily; together they are
+// what a relative holding the card produces.
+double CombinedProbability(double p1, double p2) {
+  const double product = p1 * p2;
+  if (product <= 0.0) return 0.0;
+  return std::min(1.0, product * (1.0 - std::log(product)));
+}
+
 struct Authoritative {
   const RegistryRecord* death = nullptr;
   const RegistryRecord* cremation = nullptr;
@@ -432,6 +488,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   double stop_p = 1.0;
   size_t stopped = streams.size();
+  std::string takeover_note;  // set when the card took over from the in-person stream
   if (first_month != INT32_MIN) {
     const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
     for (size_t k = 0; k < streams.size(); ++k) {
@@ -450,15 +507,35 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
-      const double p = StopProbability(span, gap, t.months);
+      double p = StopProbability(span, gap, t.months);
+      std::string note;
+      // The card took over from the in-person signs (policy: certification.takeover_*): a
+      // stop the test alone finds unremarkable, with a rise of the pension account's card use
+      // after it, is tested as the two facts together, at a stricter level (a second test of
+      // the same stream), and counts as a stop at stop_alpha when it passes.
+      if (k == static_cast<size_t>(Stream::kInPerson) && p >= cp.stop_alpha &&
+          p < cp.takeover_fact_alpha) {
+        const CardTakeover takeover =
+            CardTakeoverAfter(h.signals, first_month, MonthNumber(MonthOf(as_of)),
+                              MonthNumber(MonthOf(DateFromDay(t.last_day))), end_day);
+        const double combined = CombinedProbability(p, takeover.probability);
+        if (takeover.probability < cp.takeover_fact_alpha && combined < cp.takeover_alpha) {
+          p = combined;
+          note = TakeoverNote(takeover.used_before, takeover.months_before, takeover.used_after,
+                              takeover.months_after);
+        }
+      }
       if (p < stop_p) {
         stop_p = p;
         stopped = k;
+        takeover_note = std::move(note);
       }
     }
   }
   if (stop_p < cp.stop_alpha) {
     d.stopped_stream = std::string(kStreamNames[stopped]);
+    if (!takeover_note.empty())
+      d.stopped_stream += " (the pension card took over:" + takeover_note + ")";
     d.stop_probability = stop_p;
     const auto kind = static_cast<Stream>(stopped);
     if (kind == Stream::kBody || kind == Stream::kInPerson || kind == Stream::kCareHome) {
@@ -472,7 +549,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     const StreamTrack& t = streams[stopped];
     r.evidence.push_back({"STOPPED", DateFromDay(t.last_day),
                           std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
-                              " months active, none since"});
+                              " months active, none since" +
+                              (takeover_note.empty() ? "" : ";" + takeover_note)});
   }
   // A life that went quiet (policy: certification.quiet_life_months): the person had life
   // signs, none for that many months since, and their phone or account is in use

@@ -32,6 +32,12 @@ std::string HabitNote(double hour_before, double hour_after, double place_overla
          Percent(place_overlap) + " of its places seen before";
 }
 
+std::string TakeoverNote(int used_before, int months_before, int used_after, int months_after) {
+  return " pension-account card use in " + std::to_string(used_after) + " of " +
+         std::to_string(months_after) + " months since, " + std::to_string(used_before) + " of " +
+         std::to_string(months_before) + " before";
+}
+
 std::string DeathReason(const RegistryRecord* death, const RegistryRecord* cremation,
                         const SignalRecord* died_discharge, const LifeDoubts& doubts) {
   if (death != nullptr) {

@@ -18,6 +18,9 @@ std::string FormatFixed(double v, int decimals = 2);
 // "card use moved from about 09h to about 20h; 10% of its places seen before".
 std::string HabitNote(double hour_before, double hour_after, double place_overlap);
 
+// " pension-account card use in 5 of 5 months since, 3 of 19 before" (leading space).
+std::string TakeoverNote(int used_before, int months_before, int used_after, int months_after);
+
 std::string DeathReason(const RegistryRecord* death, const RegistryRecord* cremation,
                         const SignalRecord* died_discharge, const LifeDoubts& doubts);
 

@@ -387,6 +387,70 @@ TEST(CertificationTest, QuietLifeNeedsALifeThatStoppedAndCardsGoingOn) {
   EXPECT_FALSE(r.doubts.life_gone);
 }
 
+// A pensioner who drew the pension at the counter every six weeks and used the card twice a
+// year; the visits stop at the end of April 2026. `card_every_days` is the card use on the
+// pension account from May on: a relative holding the card uses it every month.
+PersonHistory CounterThenCard(int card_every_days) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2026-04-30"), 45, 10, "branch-2");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2026-04-30"), 180, 10, "atm-3");
+  Repeat(h, SignalSource::kBankActivity, D("2026-05-15"), kAsOf, card_every_days, 10, "atm-3");
+  Finish(h);
+  return h;
+}
+
+TEST(CertificationTest, CardTakingOverFromTheCounterIsDoubtful) {
+  const CertificationResult r = Certify(CounterThenCard(30), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.card_only_tail);
+  EXPECT_TRUE(r.doubts.concealment());
+  EXPECT_LT(r.doubts.stop_probability, Policy::Defaults().certification.takeover_alpha);
+  EXPECT_NE(r.reason.find("in-person signs (the pension card took over: pension-account card "
+                          "use in 6 of 6 months since"),
+            std::string::npos)
+      << r.reason;
+}
+
+TEST(CertificationTest, CounterStopWithoutMoreCardUseIsNoDoubt) {
+  // The same stop of the counter visits, with card use at the person's old rate: the stop alone
+  // (p = 0.003, above stop_alpha) is not evidence of anything.
+  const CertificationResult r = Certify(CounterThenCard(180), Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.any()) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;  // the counter within the window
+}
+
+TEST(CertificationTest, CardRiseAfterAYearlyFaceCertificationIsNoDoubt) {
+  // One face certification a year is not a rhythm whose stop means anything, however much the
+  // card is used since: the stop must be notable by itself (takeover_fact_alpha).
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2024-11-15T10:00:00", "app", "PASS"));
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2025-11-20T10:00:00", "app", "PASS"));
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2025-11-20"), 180, 10, "atm-3");
+  Repeat(h, SignalSource::kBankActivity, D("2025-12-01"), kAsOf, 10, 10, "atm-3");
+  Finish(h);
+  EXPECT_FALSE(Certify(h, Policy::Defaults(), kAsOf).doubts.any());
+}
+
+TEST(CertificationTest, CardTakeoverLevelsComeFromPolicy) {
+  Policy strict = Policy::Defaults();
+  strict.certification.takeover_alpha = 1e-9;
+  EXPECT_FALSE(Certify(CounterThenCard(30), strict, kAsOf).doubts.any());
+  Policy fact = Policy::Defaults();
+  fact.certification.takeover_fact_alpha = 0.002;  // the counter stop alone is p = 0.003
+  EXPECT_FALSE(Certify(CounterThenCard(30), fact, kAsOf).doubts.any());
+  // A real-name trip after the last counter visit: seen alive since, explained.
+  PersonHistory seen = CounterThenCard(30);
+  seen.signals.push_back(Signal(SignalSource::kTravel, "2026-07-03T10:00:00", "station-1"));
+  Finish(seen);
+  EXPECT_FALSE(Certify(seen, Policy::Defaults(), kAsOf).doubts.any());
+}
+
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
