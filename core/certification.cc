@@ -488,7 +488,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   double stop_p = 1.0;
   size_t stopped = streams.size();
-  std::string takeover_note;  // set when the card took over from the in-person stream
+  std::string takeover_note;    // set when the card took over from the in-person stream
+  int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
   if (first_month != INT32_MIN) {
     const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
     for (size_t k = 0; k < streams.size(); ++k) {
@@ -507,28 +508,37 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
-      double p = StopProbability(span, gap, t.months);
-      std::string note;
-      // The card took over from the in-person signs (policy: certification.takeover_*): a
-      // stop the test alone finds unremarkable, with a rise of the pension account's card use
-      // after it, is tested as the two facts together, at a stricter level (a second test of
-      // the same stream), and counts as a stop at stop_alpha when it passes.
-      if (k == static_cast<size_t>(Stream::kInPerson) && p >= cp.stop_alpha &&
-          p < cp.takeover_fact_alpha) {
-        const CardTakeover takeover =
-            CardTakeoverAfter(h.signals, first_month, MonthNumber(MonthOf(as_of)),
-                              MonthNumber(MonthOf(DateFromDay(t.last_day))), end_day);
-        const double combined = CombinedProbability(p, takeover.probability);
-        if (takeover.probability < cp.takeover_fact_alpha && combined < cp.takeover_alpha) {
-          p = combined;
-          note = TakeoverNote(takeover.used_before, takeover.months_before, takeover.used_after,
-                              takeover.months_after);
-        }
-      }
+      const double p = StopProbability(span, gap, t.months);
       if (p < stop_p) {
         stop_p = p;
         stopped = k;
-        takeover_note = std::move(note);
+      }
+    }
+    // The card took over from the in-person signs (policy: certification.takeover_*): the
+    // person was last seen in body on `seen` (an in-person sign, or a trip, care-home visit or
+    // discharge alive after it), the in-person stream's stop measured from there is unusual for
+    // their rhythm, and the pension account's card use rose after it. The two facts are tested
+    // together at a stricter level (a second test of the same stream); a takeover reports as a
+    // stop of the in-person signs.
+    const StreamTrack& in_person = streams[static_cast<size_t>(Stream::kInPerson)];
+    const int seen = std::max({in_person.last_day, last_seen_well, last_left_hospital});
+    const int seen_month =
+        in_person.months >= 2 ? MonthNumber(MonthOf(DateFromDay(seen))) : INT32_MAX;
+    if (cards_go_on && last_month_any > seen_month) {
+      const int gap = static_cast<int>((today - seen) / kDaysPerMonth);
+      const double p_stop = StopProbability(span, gap, in_person.months);
+      if (p_stop < cp.takeover_fact_alpha) {
+        const CardTakeover takeover = CardTakeoverAfter(
+            h.signals, first_month, MonthNumber(MonthOf(as_of)), seen_month, end_day);
+        const double combined = CombinedProbability(p_stop, takeover.probability);
+        if (takeover.probability < cp.takeover_fact_alpha && combined < cp.takeover_alpha &&
+            combined < stop_p) {
+          stop_p = combined;
+          stopped = static_cast<size_t>(Stream::kInPerson);
+          stopped_day = seen;
+          takeover_note = TakeoverNote(takeover.used_before, takeover.months_before,
+                                       takeover.used_after, takeover.months_after);
+        }
       }
     }
   }
@@ -547,10 +557,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.life_stopped = true;
     }
     const StreamTrack& t = streams[stopped];
-    r.evidence.push_back({"STOPPED", DateFromDay(t.last_day),
-                          std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
-                              " months active, none since" +
-                              (takeover_note.empty() ? "" : ";" + takeover_note)});
+    r.evidence.push_back(
+        {"STOPPED", DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
+         std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
+             " months active, none since" + (takeover_note.empty() ? "" : ";" + takeover_note)});
   }
   // A life that went quiet (policy: certification.quiet_life_months): the person had life
   // signs, none for that many months since, and their phone or account is in use

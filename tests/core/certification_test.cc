@@ -444,7 +444,8 @@ TEST(CertificationTest, CardTakeoverLevelsComeFromPolicy) {
   Policy fact = Policy::Defaults();
   fact.certification.takeover_fact_alpha = 0.002;  // the counter stop alone is p = 0.003
   EXPECT_FALSE(Certify(CounterThenCard(30), fact, kAsOf).doubts.any());
-  // A real-name trip after the last counter visit: seen alive since, explained.
+  // A real-name trip after the last counter visit: the person was seen alive in July, and a
+  // stop measured from there (3 months) says nothing (p = 0.08).
   PersonHistory seen = CounterThenCard(30);
   seen.signals.push_back(Signal(SignalSource::kTravel, "2026-07-03T10:00:00", "station-1"));
   Finish(seen);
