@@ -452,6 +452,37 @@ TEST(CertificationTest, CardTakeoverLevelsComeFromPolicy) {
   EXPECT_FALSE(Certify(seen, Policy::Defaults(), kAsOf).doubts.any());
 }
 
+// Monthly counter visits until February 2026, a hospital stay in March (discharged alive), and
+// from April the pension card every month where it was used twice a year: the household that
+// goes on after a death at home following the stay. The discharge does not explain the stop;
+// the stop is counted from it. With the card at its old rate, nothing is doubted.
+PersonHistory CounterHospitalThenCard(int card_every_days) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
+  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2026-02-28"), 30, 10, "branch-2");
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-03-10T10:00:00", "H01"));
+  h.signals.push_back(
+      Signal(SignalSource::kHospitalDischarge, "2026-03-20T10:00:00", "H01", "CURED"));
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2026-03-31"), 180, 10, "atm-3");
+  Repeat(h, SignalSource::kBankActivity, D("2026-04-15"), kAsOf, card_every_days, 10, "atm-3");
+  Finish(h);
+  return h;
+}
+
+TEST(CertificationTest, CardTakeoverIsCountedFromADischargeAlive) {
+  const CertificationResult r = Certify(CounterHospitalThenCard(30), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
+  bool stopped_at_discharge = false;
+  for (const Evidence& e : r.evidence) {
+    stopped_at_discharge |= e.source == "STOPPED" && e.date == D("2026-03-20");
+  }
+  EXPECT_TRUE(stopped_at_discharge);
+  EXPECT_FALSE(Certify(CounterHospitalThenCard(180), Policy::Defaults(), kAsOf).doubts.any());
+}
+
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
