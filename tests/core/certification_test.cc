@@ -13,13 +13,17 @@ using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
 
 const Date kAsOf = D("2026-10-31");
 
-// A pensioner whose phone is active every few days and whose pension account is used every
-// two weeks over the whole history: signals that run on in anyone's hands.
-PersonHistory PhoneAndBank() {
+// A pensioner whose phone is active every few days (PhoneOnly) and whose pension account is used
+// every two weeks over the whole history (PhoneAndBank): signals that run on in anyone's hands.
+PersonHistory PhoneOnly() {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
                                          RetirementType::kNormal, "2100.00", "6222000099990000"));
   Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  return h;
+}
+PersonHistory PhoneAndBank() {
+  PersonHistory h = PhoneOnly();
   Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
   return h;
 }
@@ -391,10 +395,7 @@ TEST(CertificationTest, QuietLifeNeedsALifeThatStoppedAndCardsGoingOn) {
 // year; the visits stop at the end of April 2026. `card_every_days` is the card use on the
 // pension account from May on: a relative holding the card uses it every month.
 PersonHistory CounterThenCard(int card_every_days) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  PersonHistory h = PhoneOnly();
   Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2026-04-30"), 45, 10, "branch-2");
   Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2026-04-30"), 180, 10, "atm-3");
   Repeat(h, SignalSource::kBankActivity, D("2026-05-15"), kAsOf, card_every_days, 10, "atm-3");
@@ -425,10 +426,7 @@ TEST(CertificationTest, CounterStopWithoutMoreCardUseIsNoDoubt) {
 TEST(CertificationTest, CardRiseAfterAYearlyFaceCertificationIsNoDoubt) {
   // One face certification a year is not a rhythm whose stop means anything, however much the
   // card is used since: the stop must be notable by itself (takeover_fact_alpha).
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  PersonHistory h = PhoneOnly();
   h.signals.push_back(Signal(SignalSource::kFaceCert, "2024-11-15T10:00:00", "app", "PASS"));
   h.signals.push_back(Signal(SignalSource::kFaceCert, "2025-11-20T10:00:00", "app", "PASS"));
   Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2025-11-20"), 180, 10, "atm-3");
@@ -457,10 +455,7 @@ TEST(CertificationTest, CardTakeoverLevelsComeFromPolicy) {
 // goes on after a death at home following the stay. The discharge does not explain the stop;
 // the stop is counted from it. With the card at its old rate, nothing is doubted.
 PersonHistory CounterHospitalThenCard(int card_every_days) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
-                                         RetirementType::kNormal, "2100.00", "6222000099990000"));
-  Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+  PersonHistory h = PhoneOnly();
   Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2026-02-28"), 30, 10, "branch-2");
   h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-03-10T10:00:00", "H01"));
   h.signals.push_back(
