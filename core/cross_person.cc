@@ -109,6 +109,17 @@ std::unordered_map<std::string, uint32_t> Count(Members& map) {
   return out;
 }
 
+// Share of the persons counted under some key whose key another person has too (a person with
+// two keys counts twice): how common sharing one is anyway.
+double SharedShare(const std::unordered_map<std::string, uint32_t>& counts) {
+  uint64_t all = 0, shared = 0;
+  for (const auto& [key, n] : counts) {
+    all += n;
+    if (n > 1) shared += n;
+  }
+  return all == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(all);
+}
+
 // The person key identifies a person for counting; ledgers with a bad id still have a key.
 uint64_t KeyOf(const PersonHistory& h) {
   if (h.person_key != 0) return h.person_key;
@@ -219,17 +230,14 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   uint64_t all_appraisals = 0, all_complete = 0;
   // The maps are independent: counted side by side.
   tbb::parallel_invoke(
-      [&] { facts.persons_per_account = Count(impl_->account); },
+      [&] {
+        facts.persons_per_account = Count(impl_->account);
+        facts.account_shared_share = SharedShare(facts.persons_per_account);
+      },
       [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
       [&] {
         facts.ids_per_phone = Count(impl_->phone);
-        uint64_t with_phone = 0, shared = 0;
-        for (const auto& [phone, n] : facts.ids_per_phone) {
-          with_phone += n;
-          if (n > 1) shared += n;
-        }
-        facts.phone_shared_share =
-            with_phone == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(with_phone);
+        facts.phone_shared_share = SharedShare(facts.ids_per_phone);
       },
       [&] {
         facts.ids_per_name_decade = Count(impl_->name_decade);

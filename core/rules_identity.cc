@@ -227,17 +227,22 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   }
   for (const RegistryRecord& r : c.h.registry) footprint = footprint || c.Known(r);
   for (const AppraisalRecord& a : c.h.appraisals) footprint = footprint || c.Known(a);
+  // A person registered in several regions is judged on the strongest registration.
+  std::optional<RuleHit> best;
   for (const PersonRecord& reg : c.h.registrations) {
     const uint32_t twins =
         Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
     const uint32_t phones = reg.phone.empty() ? 0 : Lookup(c.facts.ids_per_phone, reg.phone);
+    const uint32_t holders =
+        reg.bank_account.empty() ? 0 : Lookup(c.facts.persons_per_account, reg.bank_account);
     if (twins <= 1 || (footprint && phones <= 1)) continue;
     // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
     // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
     // (certification asks them to come in). The chance that a namesake of this decade was born
     // on this very date is the number of others bearing the name in the decade times the
     // chance two ids of one decade share a date (both measured on the population at hand); a
-    // shared phone multiplies it by the share of phones that ids share anyway.
+    // shared phone or account multiplies it by the share of ids that share one anyway (a
+    // forger may route the second pension to the real person's account, an accomplice's).
     const uint32_t namesakes =
         Lookup(c.facts.ids_per_name_decade, NameDecadeKey(reg.name, reg.birth_date));
     const double expected =
@@ -245,6 +250,7 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
                        : static_cast<double>(namesakes - 1) * c.facts.birth_date_match_in_decade;
     double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
     if (phones > 1) chance *= c.facts.phone_shared_share;
+    if (holders > 1) chance *= c.facts.account_shared_share;
     const double alpha = c.policy.rules.forged_identity_chance_alpha;
     const bool by_chance = chance >= alpha;
     RuleHit hit;
@@ -254,6 +260,10 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     hit.reason =
         std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
     if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
+    if (holders > 1) {
+      hit.reason += ", and " + std::to_string(holders) + " persons share the account " +
+                    Mask(reg.bank_account);
+    }
     if (namesakes > 1) {
       hit.reason += " (" + std::to_string(namesakes) +
                     " ids bear the name in that decade: chance " +
@@ -271,15 +281,16 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
       hit.strength = 0.3;
       hit.reason += "; no other agency has any record of this id, but the pair may be chance";
     } else {
-      hit.strength = phones > 1 ? 0.85 : 0.75;
+      hit.strength = phones > 1 || holders > 1 ? 0.85 : 0.75;
       hit.reason += "; no other agency has any record of this id: a second identity";
     }
-    hit.evidence.push_back(
-        {"persons", reg.retirement_date,
-         phones > 1 ? "name, birth date and phone shared" : "name and birth date shared"});
-    out.push_back(std::move(hit));
-    return;
+    hit.evidence.push_back({"persons", reg.retirement_date,
+                            phones > 1 || holders > 1
+                                ? "name, birth date and phone or account shared"
+                                : "name and birth date shared"});
+    if (!best || hit.strength > best->strength) best = std::move(hit);
   }
+  if (best) out.push_back(std::move(*best));
 }
 
 // One face (a device or face template) certifying persons of more than one household proves

@@ -49,6 +49,8 @@ struct CrossPersonFacts {
   // Share of the ids with a phone whose phone another id also has: the chance a shared phone
   // is a coincidence (couples, a carer's phone) rather than one person twice.
   double phone_shared_share = 0.0;
+  // Likewise for bank accounts (persons_per_account): households share one.
+  double account_shared_share = 0.0;
   // Special-job retirements per employer_id, and how many of them had a special job type at an
   // employer whose industry has no such work.
   std::unordered_map<std::string, uint32_t> special_retirements_per_employer;
@@ -75,7 +77,7 @@ inline std::string NameDecadeKey(const std::string& name, Date birth_date) {
 struct Evidence {
   std::string source;  // a SignalSource or RegistryEvent name, or a feed name
   Date date{};
-  std::string note;    // short, e.g. "PASS" or "reported 2024-05-02"
+  std::string note;  // short, e.g. "PASS" or "reported 2024-05-02"
 };
 
 }  // namespace vigil
