@@ -245,9 +245,11 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     // forger may route the second pension to the real person's account, an accomplice's).
     const uint32_t namesakes =
         Lookup(c.facts.ids_per_name_decade, NameDecadeKey(reg.name, reg.birth_date));
-    const double expected =
-        namesakes <= 1 ? 0.0
-                       : static_cast<double>(namesakes - 1) * c.facts.birth_date_match_in_decade;
+    // Births spread evenly over a decade's 3,653 days at most share a date least often: a
+    // smaller measured chance is the noise of a small city (no two ids on one date yet).
+    constexpr double kLeastDateMatch = 1.0 / 3653.0;
+    const double date_match = std::max(c.facts.birth_date_match_in_decade, kLeastDateMatch);
+    const double expected = namesakes <= 1 ? 0.0 : static_cast<double>(namesakes - 1) * date_match;
     double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
     if (phones > 1) chance *= c.facts.phone_shared_share;
     if (holders > 1) chance *= c.facts.account_shared_share;
