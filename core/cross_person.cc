@@ -230,10 +230,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   uint64_t all_appraisals = 0, all_complete = 0;
   // The maps are independent: counted side by side.
   tbb::parallel_invoke(
-      [&] {
-        facts.persons_per_account = Count(impl_->account);
-        facts.account_shared_share = SharedShare(facts.persons_per_account);
-      },
+      [&] { facts.persons_per_account = Count(impl_->account); },
       [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
       [&] {
         facts.ids_per_phone = Count(impl_->phone);

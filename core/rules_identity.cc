@@ -233,16 +233,15 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     const uint32_t twins =
         Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
     const uint32_t phones = reg.phone.empty() ? 0 : Lookup(c.facts.ids_per_phone, reg.phone);
-    const uint32_t holders =
-        reg.bank_account.empty() ? 0 : Lookup(c.facts.persons_per_account, reg.bank_account);
     if (twins <= 1 || (footprint && phones <= 1)) continue;
     // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
     // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
     // (certification asks them to come in). The chance that a namesake of this decade was born
     // on this very date is the number of others bearing the name in the decade times the
     // chance two ids of one decade share a date (both measured on the population at hand); a
-    // shared phone or account multiplies it by the share of ids that share one anyway (a
-    // forger may route the second pension to the real person's account, an accomplice's).
+    // shared phone multiplies it by the share of ids that share one anyway. A shared account
+    // does not: households share accounts, and the facts do not say the twin is the other
+    // holder (on the 100k city that link accused an honest namesake and found no forgery).
     const uint32_t namesakes =
         Lookup(c.facts.ids_per_name_decade, NameDecadeKey(reg.name, reg.birth_date));
     // Births spread evenly over a decade's 3,653 days at most share a date least often: a
@@ -252,7 +251,6 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     const double expected = namesakes <= 1 ? 0.0 : static_cast<double>(namesakes - 1) * date_match;
     double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
     if (phones > 1) chance *= c.facts.phone_shared_share;
-    if (holders > 1) chance *= c.facts.account_shared_share;
     const double alpha = c.policy.rules.forged_identity_chance_alpha;
     const bool by_chance = chance >= alpha;
     RuleHit hit;
@@ -262,10 +260,6 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     hit.reason =
         std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
     if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
-    if (holders > 1) {
-      hit.reason += ", and " + std::to_string(holders) + " persons share the account " +
-                    Mask(reg.bank_account);
-    }
     if (namesakes > 1) {
       hit.reason += " (" + std::to_string(namesakes) +
                     " ids bear the name in that decade: chance " +
@@ -283,13 +277,12 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
       hit.strength = 0.3;
       hit.reason += "; no other agency has any record of this id, but the pair may be chance";
     } else {
-      hit.strength = phones > 1 || holders > 1 ? 0.85 : 0.75;
+      hit.strength = phones > 1 ? 0.85 : 0.75;
       hit.reason += "; no other agency has any record of this id: a second identity";
     }
-    hit.evidence.push_back({"persons", reg.retirement_date,
-                            phones > 1 || holders > 1
-                                ? "name, birth date and phone or account shared"
-                                : "name and birth date shared"});
+    hit.evidence.push_back(
+        {"persons", reg.retirement_date,
+         phones > 1 ? "name, birth date and phone shared" : "name and birth date shared"});
     if (!best || hit.strength > best->strength) best = std::move(hit);
   }
   if (best) out.push_back(std::move(*best));

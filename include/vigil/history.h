@@ -49,8 +49,6 @@ struct CrossPersonFacts {
   // Share of the ids with a phone whose phone another id also has: the chance a shared phone
   // is a coincidence (couples, a carer's phone) rather than one person twice.
   double phone_shared_share = 0.0;
-  // Likewise for bank accounts (persons_per_account): households share one.
-  double account_shared_share = 0.0;
   // Special-job retirements per employer_id, and how many of them had a special job type at an
   // employer whose industry has no such work.
   std::unordered_map<std::string, uint32_t> special_retirements_per_employer;

@@ -753,6 +753,10 @@ TEST(RuleTest, CommonNameTwinWithoutFootprintIsOnlyContext) {
   ASSERT_NE(hit, nullptr);
   EXPECT_LT(hit->strength, Policy::Defaults().rules.pattern_min_strength);
   EXPECT_NE(hit->reason.find("300 ids bear the name"), std::string::npos) << hit->reason;
+  // An account shared with a spouse says nothing of the pair.
+  CrossPersonFacts household = facts;
+  household.persons_per_account["6222000011112222"] = 2;
+  EXPECT_LT(ForgedStrength(h, household), Policy::Defaults().rules.pattern_min_strength);
 }
 
 TEST(RuleTest, RareNameTwinWithoutFootprintIsForged) {
@@ -779,17 +783,6 @@ TEST(RuleTest, CommonNameTwinSharingThePhoneIsForgedUnlessPhonesAreSharedAnyway)
   const double strength = ForgedStrength(h, facts);
   EXPECT_GT(strength, 0.0);
   EXPECT_LT(strength, Policy::Defaults().rules.pattern_min_strength);
-}
-
-TEST(RuleTest, CommonNameTwinPaidIntoASharedAccountIsForged) {
-  PersonHistory h = Pensioner();
-  h.signals.clear();
-  CrossPersonFacts facts = NamesakeFacts(300);
-  facts.persons_per_account["6222000011112222"] = 2;
-  facts.account_shared_share = 0.005;  // few persons share an account
-  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts), 0.85);
-  facts.account_shared_share = 0.2;  // many households do: chance again
-  EXPECT_LT(ForgedStrength(h, facts), Policy::Defaults().rules.pattern_min_strength);
 }
 
 TEST(RuleTest, NamesakeChanceBoundaryIsTheAlphaOfPolicy) {
@@ -973,7 +966,6 @@ TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   EXPECT_EQ(x.ids_per_name_decade.at("张伟|1950"), 6u);
   EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, 1.0);
   EXPECT_DOUBLE_EQ(x.phone_shared_share, 1.0);
-  EXPECT_DOUBLE_EQ(x.account_shared_share, 1.0);  // everyone is paid into one account
   EXPECT_EQ(x.ids_per_name_decade, y.ids_per_name_decade);
   EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, y.birth_date_match_in_decade);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
