@@ -155,6 +155,12 @@ constexpr bool IsEpisodic(SignalSource s) {
          s == SignalSource::kHospitalDischarge;
 }
 
+// Streams of signs that need the body: their stop is what a relative holding the cards cannot
+// hide.
+constexpr bool IsBodyStream(Stream k) {
+  return k == Stream::kBody || k == Stream::kInPerson || k == Stream::kCareHome;
+}
+
 struct StreamTrack {
   int months = 0;  // distinct calendar months with the stream
   int last_month = INT32_MIN;
@@ -490,6 +496,18 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   size_t stopped = streams.size();
   std::string takeover_note;    // set when the card took over from the in-person stream
   int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
+  // A concealed death is kept up for the pension: when a stream of the person's life stops
+  // and the pension account is then used less often than before (months with card use per
+  // month), no one is drawing the pension in their place (someone away, the phone kept on, the
+  // pension left to accumulate). Such a stop is judged on the evidence like anyone's, not
+  // taken as concealment.
+  auto pension_drawn_on = [&](int last_month) {
+    const CardTakeover use =
+        CardTakeoverAfter(h.signals, first_month, MonthNumber(MonthOf(as_of)), last_month, end_day);
+    return use.months_after <= 0 || use.months_before <= 0 ||
+           static_cast<double>(use.used_after) * use.months_before >=
+               static_cast<double>(use.used_before) * use.months_after;
+  };
   if (first_month != INT32_MIN) {
     const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
     for (size_t k = 0; k < streams.size(); ++k) {
@@ -509,10 +527,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
       const double p = StopProbability(span, gap, t.months);
-      if (p < stop_p) {
-        stop_p = p;
-        stopped = k;
-      }
+      if (p >= stop_p || (p < cp.stop_alpha && !pension_drawn_on(t.last_month))) continue;
+      stop_p = p;
+      stopped = k;
     }
     // The card took over from the in-person signs (policy: certification.takeover_*): the
     // person was last seen in body on `seen` (an in-person sign, or a trip, care-home visit or
@@ -548,7 +565,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.stopped_stream += " (the pension card took over:" + takeover_note + ")";
     d.stop_probability = stop_p;
     const auto kind = static_cast<Stream>(stopped);
-    if (kind == Stream::kBody || kind == Stream::kInPerson || kind == Stream::kCareHome) {
+    if (IsBodyStream(kind)) {
       d.card_only_tail = true;
     } else if (kind == Stream::kMedical && last_hospital != INT32_MIN &&
                last_hospital == last_body) {

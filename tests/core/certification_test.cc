@@ -478,6 +478,35 @@ TEST(CertificationTest, CardTakeoverIsCountedFromADischargeAlive) {
   EXPECT_FALSE(Certify(CounterHospitalThenCard(180), Policy::Defaults(), kAsOf).doubts.any());
 }
 
+// Monthly counter visits until February 2026, the phone on throughout; the pension card every
+// two months until then. `card_after` says whether it goes on so after February.
+PersonHistory CounterStops(bool card_after) {
+  PersonHistory h = PhoneOnly();
+  Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2026-02-28"), 30, 10, "branch-2");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), card_after ? kAsOf : D("2026-02-28"), 60,
+         10, "atm-3");
+  if (!card_after) {
+    h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-07-10T10:00:00", "atm-3"));
+  }
+  Finish(h);
+  return h;
+}
+
+TEST(CertificationTest, BodyStopWithThePensionDrawnAsBeforeIsDoubtful) {
+  const CertificationResult r = Certify(CounterStops(true), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
+}
+
+TEST(CertificationTest, BodyStopWithThePensionLeftUndrawnIsNoAccusation) {
+  // The account used once in eight months where it was used every other month: nobody draws
+  // the pension in the person's place (someone away, the phone kept on). The counter visit in
+  // February is within the window and certifies, as for anyone.
+  const CertificationResult r = Certify(CounterStops(false), Policy::Defaults(), kAsOf);
+  EXPECT_FALSE(r.doubts.concealment()) << r.reason;
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+}
+
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
