@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,7 +21,7 @@ Result<std::unique_ptr<CsvReader>> OpenWithColumns(const std::string& path,
                                                    const std::vector<std::string_view>& names,
                                                    std::vector<size_t>* indexes) {
   auto reader = CsvReader::Open(path);
-  if (!reader.ok()) return reader.status().WithContext(path);
+  if (!reader.ok()) return reader.status();  // the reader's message names the file
   const auto& header = (*reader)->header();
   indexes->clear();
   for (std::string_view name : names) {
@@ -65,6 +66,17 @@ std::string RowKey(std::string_view person_id, std::string_view region) {
   return key;
 }
 
+// `name` in `dir`, or its gzipped form when only that exists (a feed may be gzipped, and
+// `vigil generate --gzip` gzips the truth too).
+std::string PlainOrGzipped(const std::string& dir, const std::string& name) {
+  const std::string plain = dir + "/" + name;
+  std::error_code ec;
+  if (!std::filesystem::exists(plain, ec) && std::filesystem::exists(plain + ".gz", ec)) {
+    return plain + ".gz";
+  }
+  return plain;
+}
+
 }  // namespace
 
 Result<EvaluationReport> Evaluate(const std::string& truth_dir, const std::string& cases_dir) {
@@ -77,7 +89,7 @@ Result<EvaluationReport> Evaluate(const std::string& truth_dir, const std::strin
 
   {
     VIGIL_ASSIGN_OR_RETURN(auto reader,
-                           OpenWithColumns(truth_dir + "/persons.csv",
+                           OpenWithColumns(PlainOrGzipped(truth_dir, "persons.csv"),
                                            {"person_id", "region", "alive", "patterns"}, &col));
     // `role` is not part of the contract's truth columns: read it when a generator writes it,
     // to tell pensioners from benefit claimants among the rows without a certification row.

@@ -3,11 +3,13 @@
 // 100,000+ persons and reported in docs/scoring.md).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "evaluation.h"
@@ -102,6 +104,34 @@ TEST_F(EndToEndTest, ScoringFindsTheDeadAndTheFraudsAndCertifiesTheLiving) {
   EXPECT_LE(r.certification.dead_certified_share(), 0.05);
   EXPECT_GE(r.certification.living_certified_share(), 0.6);
   EXPECT_GT(r.certification.living, 2000u);
+}
+
+TEST_F(EndToEndTest, EvaluationReadsAGzippedTruthAsThePlainOne) {
+  // `vigil generate --gzip` writes truth/persons.csv.gz; eval takes it when no plain file is there.
+  const std::string gz_truth = *dir_ + "/truth-gz";
+  std::filesystem::create_directories(gz_truth);
+  std::ifstream plain(*dir_ + "/city/truth/persons.csv", std::ios::binary);
+  std::ostringstream read;
+  read << plain.rdbuf();
+  const std::string bytes = read.str();
+  gzFile out = gzopen((gz_truth + "/persons.csv.gz").c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  ASSERT_EQ(gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())),
+            static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzclose(out), Z_OK);
+  auto from_plain = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
+  auto from_gz = Evaluate(gz_truth, *dir_ + "/cases");
+  ASSERT_TRUE(from_plain.ok()) << from_plain.status().ToString();
+  ASSERT_TRUE(from_gz.ok()) << from_gz.status().ToString();
+  EXPECT_EQ(FormatReport(*from_gz), FormatReport(*from_plain));
+  EXPECT_GT(from_gz->truth_persons, 0u);
+  // Neither file: the error names the plain one, once.
+  auto missing = Evaluate(*dir_ + "/no-truth-here", *dir_ + "/cases");
+  ASSERT_FALSE(missing.ok());
+  const std::string message = missing.status().ToString();
+  const std::string path = *dir_ + "/no-truth-here/persons.csv";
+  ASSERT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(message.find(path, message.find(path) + 1), std::string::npos) << message;
 }
 
 TEST_F(EndToEndTest, OutputsFollowTheContract) {
