@@ -1,6 +1,7 @@
 // Rules on who is paid and where: shared and hijacked accounts, forged identities, reused faces.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,8 +67,12 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       }
     }
     if (paid.empty() || reg.bank_account.empty()) continue;
+    // By date, and on one date the older period first: a supplement for an earlier month (the
+    // back-dated yearly increase) paid the day the first payment goes to a new account still
+    // goes to the account of its month, and must not hide the switch.
     std::stable_sort(paid.begin(), paid.end(), [](const PaymentRecord* a, const PaymentRecord* b) {
-      return Days(a->paid_date) < Days(b->paid_date);
+      if (Days(a->paid_date) != Days(b->paid_date)) return Days(a->paid_date) < Days(b->paid_date);
+      return MonthNumber(a->period) < MonthNumber(b->period);
     });
     RuleHit hit;
     hit.pattern = Pattern::kAccountHijack;
@@ -103,7 +108,23 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const Date switched = paid[first_new]->paid_date;
     const int switch_day = DayNumber(switched);
     const int window = c.policy.rules.hijack_in_person_days;
+    // A change made at a counter reaches the next pension run, or the one after it when made
+    // within hijack_change_lead_days of that run (the payroll goes to the bank days before pay
+    // day). A visit followed by a run into the old account later than that did not change the
+    // account: the change happened after it, and nobody was seen in person then.
+    int last_old_day = std::numeric_limits<int>::min();
+    for (size_t i = 0; i < first_new; ++i) {
+      if (paid[i]->paid_date < switched) {
+        last_old_day = std::max(last_old_day, DayNumber(paid[i]->paid_date));
+      }
+    }
+    int earliest_visit = switch_day - window;
+    if (last_old_day != std::numeric_limits<int>::min()) {
+      earliest_visit =
+          std::max(earliest_visit, last_old_day - c.policy.rules.hijack_change_lead_days);
+    }
     bool at_counter = false;
+    bool visit_before_old_run = false;
     // The person's own card use on the pension account, a year before and since the switch.
     constexpr int kRateDays = 365;
     int activity_before = 0, activity_after = 0, first_signal_day = switch_day;
@@ -125,7 +146,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       if ((s.source == SignalSource::kGovService ||
            (s.source == SignalSource::kBankCounter && !cash)) &&
           day <= switch_day && day >= switch_day - window) {
-        at_counter = true;
+        (day >= earliest_visit ? at_counter : visit_before_old_run) = true;
       }
     }
     const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
@@ -162,7 +183,11 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";
     hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
                  Mask(reg.bank_account) + " on " + FormatDate(switched);
-    if (!at_counter) {
+    if (visit_before_old_run) {
+      hit.reason += " with no bank counter or service desk visit after the payment of " +
+                    FormatDate(DateFromDayNumber(last_old_day)) +
+                    " into the old account (an earlier visit did not change the account)";
+    } else if (!at_counter) {
       hit.reason += " with no bank counter or service desk visit in the " + std::to_string(window) +
                     " days before";
     }

@@ -157,6 +157,11 @@ struct RulePolicy {
   // A payee-account switch with an in-person sign (counter, service, visit) within this many
   // days before the first payment to the new account was made by the person. Default 90.
   int hijack_in_person_days = 90;
+  // A payee-account change made at a counter reaches the next pension run, or the one after it
+  // when made fewer than this many days before that run (the payroll goes to the bank some days
+  // before pay day). A visit followed by a later run into the old account did not make the
+  // change. Default 7.
+  int hijack_change_lead_days = 7;
   // The person's own card use on the pension account (BANK_ACTIVITY) stopped at a payee-account
   // switch: no activity since, where their rate over the year before makes that chance below
   // this (Poisson). Default 0.01.

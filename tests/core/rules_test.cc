@@ -402,6 +402,58 @@ TEST(RuleTest, CardStopIsJudgedAgainstThePersonsOwnRate) {
   EXPECT_NE(Apply(h, {}, loose).Find(Pattern::kAccountHijack), nullptr);
 }
 
+// A change made at a counter reaches the next pension run. A visit after which the pension was
+// still paid into the old account did not make the change: nobody was seen when it was made.
+TEST(RuleTest, VisitFollowedByARunIntoTheOldAccountDidNotMakeTheChange) {
+  PersonHistory h = SwitchedAccount();  // old account to 2026-03-15, new from 2026-04-15
+  h.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-02-20T10:00:00", "desk-1", "COUNTER"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.55);  // card use goes on: no stop
+  EXPECT_NE(hit->reason.find("no bank counter or service desk visit after the payment of "
+                             "2026-03-15 into the old account"),
+            std::string::npos)
+      << hit->reason;
+  // A second visit after the last run into the old account made it: honest.
+  PersonHistory again = h;
+  again.signals.push_back(
+      Signal(SignalSource::kBankCounter, "2026-04-02T10:00:00", "branch-1", "ACCOUNT"));
+  EXPECT_EQ(Apply(again).Find(Pattern::kAccountHijack), nullptr);
+}
+
+TEST(RuleTest, ChangeMadeDaysBeforeARunMayReachOnlyTheNextOne) {
+  PersonHistory h = SwitchedAccount();
+  // Eight days before the 2026-03-15 run, which still went to the old account: suspect.
+  PersonHistory early = h;
+  early.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-07T10:00:00", "desk-1", "COUNTER"));
+  EXPECT_NE(Apply(early).Find(Pattern::kAccountHijack), nullptr);
+  // Boundary: seven days before it (rules.hijack_change_lead_days) the payroll may have gone.
+  PersonHistory lead = h;
+  lead.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-08T10:00:00", "desk-1", "COUNTER"));
+  EXPECT_EQ(Apply(lead).Find(Pattern::kAccountHijack), nullptr);
+  // With no lead allowed, a change must reach the very next run.
+  Policy strict = Policy::Defaults();
+  strict.rules.hijack_change_lead_days = 0;
+  EXPECT_NE(Apply(lead, {}, strict).Find(Pattern::kAccountHijack), nullptr);
+}
+
+TEST(RuleTest, SupplementForAnOldMonthOnTheSwitchDayIsNotARunIntoTheOldAccount) {
+  PersonHistory h = SwitchedAccount();
+  h.signals.push_back(
+      Signal(SignalSource::kGovService, "2026-03-25T10:00:00", "desk-1", "COUNTER"));
+  // The back-dated increase for March is paid with April's pension, into March's account, and
+  // listed after April's payment.
+  PaymentRecord supplement = Payment(3702, M("2026-03"), "120.00", "6222000011112222");
+  supplement.payment_id += "-A";
+  supplement.paid_date = D("2026-04-15");
+  h.payments.push_back(supplement);
+  EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
+}
+
 // ---- FAKE_SPECIAL_JOB
 
 PersonHistory SpecialJobRetiree(const std::string& industry, Month from, Month to) {
