@@ -180,7 +180,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const bool after_death = c.cert.death_date && Days(switched) > Days(*c.cert.death_date);
     if (after_death) hit.strength = std::min(hit.strength, 0.45);
     hit.strength = std::min(hit.strength, 0.95);
-    hit.clause = "policy: rules.hijack_in_person_days, hijack_stop_alpha";
+    hit.clause = "policy: rules.hijack_in_person_days, hijack_change_lead_days, hijack_stop_alpha";
     hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
                  Mask(reg.bank_account) + " on " + FormatDate(switched);
     if (visit_before_old_run) {
