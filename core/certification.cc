@@ -41,9 +41,8 @@ bool TrustedInPerson(const SignalRecord& s, const Policy& policy, const CrossPer
   if (s.source != SignalSource::kFaceCert) return true;
   if (!IsFacePass(s)) return false;
   if (facts == nullptr || s.place.empty()) return true;
-  const auto it = facts->persons_per_face_place.find(s.place);
-  return it == facts->persons_per_face_place.end() ||
-         static_cast<int>(it->second) <= policy.rules.face_reuse_household_size;
+  return static_cast<int>(facts->persons_per_face_place.Get(s.place)) <=
+         policy.rules.face_reuse_household_size;
 }
 
 // Whether a signal is evidence of life at all (FACE_CERT FAIL is not; a DIED discharge is not).

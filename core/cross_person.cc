@@ -1,9 +1,12 @@
 // Population facts: counts of distinct persons per shared attribute, built per thread and merged.
 //
-// Each key keeps the person keys seen with it (a person contributes each key once, so the lists
-// stay short except for the rings we are looking for); Finish() sorts and counts distinct keys,
-// which makes the result independent of how persons were split between threads.
+// Each thread appends (key hash, person key) pairs; Finish() sorts each fact's pairs and counts
+// the distinct persons of every key, which makes the result independent of how persons were
+// split between threads. Pairs are 16 bytes and need no node, string or rehash per key, so the
+// population pass and the merge stay linear in the population (string-keyed maps of per-key
+// person sets took 0.25 s to merge at 100k persons and 11 s at 3M).
 #include <tbb/parallel_invoke.h>
+#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,104 +22,81 @@ namespace vigil {
 
 namespace {
 
-// The person keys seen with one key. Nearly every account, phone and name + birth date belongs
-// to one person: the first is kept inline, so only shared keys allocate (at a million persons
-// that is millions of allocations, and frees at Finish, fewer).
-class PersonSet {
- public:
-  // Notes a person; a repeat of the last person noted is dropped.
-  void Add(uint64_t person) {
-    if (!any_) {
-      first_ = person;
-      any_ = true;
-    } else if ((more_.empty() ? first_ : more_.back()) != person) {
-      more_.push_back(person);
-    }
-  }
-  void Append(PersonSet&& other) {
-    if (!other.any_) return;
-    if (!any_) {
-      *this = std::move(other);
-      return;
-    }
-    more_.push_back(other.first_);
-    more_.insert(more_.end(), other.more_.begin(), other.more_.end());
-  }
-  // Distinct persons (sorts the set).
-  uint32_t Distinct() {
-    if (!any_) return 0;
-    if (more_.empty()) return 1;
-    more_.push_back(first_);
-    std::sort(more_.begin(), more_.end());
-    return static_cast<uint32_t>(std::unique(more_.begin(), more_.end()) - more_.begin());
-  }
-
- private:
-  uint64_t first_ = 0;
-  bool any_ = false;
-  std::vector<uint64_t> more_;
-};
-
-// Key -> person keys seen with it.
-using Members = std::unordered_map<std::string, PersonSet>;
-
-void AppendTo(PersonSet& target, PersonSet& from) { target.Append(std::move(from)); }
-template <typename T>
-void AppendTo(std::vector<T>& target, std::vector<T>& from) {
-  target.insert(target.end(), from.begin(), from.end());
-}
+// (key hash, person key) pairs noted by one thread for one fact.
+using Notes = std::vector<std::pair<uint64_t, uint64_t>>;
 
 }  // namespace
 
+uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
 struct CrossPersonFactsBuilder::Impl {
-  Members account, name_birth, phone, face_place, special_employer;
-  Members name_decade, birth_date;  // FORGED_IDENTITY's chance of a namesake
+  Notes account, name_birth, phone, face_place, special_employer;
+  Notes name_decade;  // FORGED_IDENTITY's chance of a namesake, with birth_day
+  Notes birth_day;    // key: the birth date's day number (not a hash), for its decade
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
 };
 
 namespace {
 
-void Note(Members& map, const std::string& key, uint64_t person) {
+void Note(Notes& notes, std::string_view key, uint64_t person) {
   if (key.empty()) return;
-  map[key].Add(person);
+  notes.emplace_back(FactCounts::Hash(key), person);
 }
 
-// Moves the entries of `from` into `into`. The larger map is kept and the smaller one's nodes
-// move whole (no key copied, no node allocated): at a million persons these merges run on one
-// thread, after the parallel pass.
+// Moves the notes of `from` after those of `into` (the larger vector is kept).
+void MergeNotes(Notes& into, Notes& from) {
+  if (into.size() < from.size()) into.swap(from);
+  into.insert(into.end(), from.begin(), from.end());
+  Notes().swap(from);
+}
+
+// Moves the entries of `from` into `into`, the smaller map's nodes whole.
 template <typename Map>
 void MergeInto(Map& into, Map& from) {
   if (into.size() < from.size()) into.swap(from);
-  into.reserve(into.size() + from.size());  // one rehash at most, not one per doubling
   while (!from.empty()) {
     auto node = from.extract(from.begin());
     auto it = into.find(node.key());
     if (it == into.end()) {
       into.insert(std::move(node));
     } else {
-      AppendTo(it->second, node.mapped());
+      it->second.insert(it->second.end(), node.mapped().begin(), node.mapped().end());
     }
   }
 }
 
-std::unordered_map<std::string, uint32_t> Count(Members& map) {
-  std::unordered_map<std::string, uint32_t> out;
-  out.reserve(map.size());
-  while (!map.empty()) {
-    auto node = map.extract(map.begin());
-    out.emplace(std::move(node.key()), node.mapped().Distinct());
+// Sorts the notes and calls visit(key, distinct persons) once per key, in key order; frees them.
+template <typename Visit>
+void CountDistinct(Notes& notes, const Visit& visit) {
+  tbb::parallel_sort(notes.begin(), notes.end());
+  size_t i = 0;
+  while (i < notes.size()) {
+    const uint64_t key = notes[i].first;
+    uint32_t persons = 0;
+    for (uint64_t last = 0; i < notes.size() && notes[i].first == key; ++i) {
+      if (persons == 0 || notes[i].second != last) ++persons;
+      last = notes[i].second;
+    }
+    visit(key, persons);
   }
+  Notes().swap(notes);
+}
+
+FactCounts Count(Notes& notes) {
+  FactCounts out;
+  out.Reserve(notes.size() / 2);
+  CountDistinct(notes, [&out](uint64_t hash, uint32_t persons) { out.SetHashed(hash, persons); });
   return out;
 }
 
 // Share of the persons counted under some key whose key another person has too (a person with
 // two keys counts twice): how common sharing one is anyway.
-double SharedShare(const std::unordered_map<std::string, uint32_t>& counts) {
+double SharedShare(const FactCounts& counts) {
   uint64_t all = 0, shared = 0;
-  for (const auto& [key, n] : counts) {
+  counts.ForEachCount([&](uint32_t n) {
     all += n;
     if (n > 1) shared += n;
-  }
+  });
   return all == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(all);
 }
 
@@ -144,7 +124,8 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     const std::string birth = FormatDate(reg.birth_date);
     Note(impl_->name_birth, reg.name + "|" + birth, key);
     Note(impl_->name_decade, NameDecadeKey(reg.name, reg.birth_date), key);
-    Note(impl_->birth_date, birth, key);
+    impl_->birth_day.emplace_back(
+        static_cast<uint64_t>(static_cast<int64_t>(DayNumber(reg.birth_date))), key);
     Note(impl_->phone, reg.phone, key);
     if (reg.retirement_type == RetirementType::kSpecialJob) {
       // The employer of the special-job spells behind this retirement.
@@ -210,17 +191,17 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
   Impl& from = *other.impl_;
-  // The maps are independent: merged side by side.
-  tbb::parallel_invoke([&] { MergeInto(into.account, from.account); },
-                       [&] { MergeInto(into.name_birth, from.name_birth); },
+  // The facts are independent: merged side by side.
+  tbb::parallel_invoke([&] { MergeNotes(into.account, from.account); },
+                       [&] { MergeNotes(into.name_birth, from.name_birth); },
                        [&] {
-                         MergeInto(into.name_decade, from.name_decade);
-                         MergeInto(into.birth_date, from.birth_date);
+                         MergeNotes(into.name_decade, from.name_decade);
+                         MergeNotes(into.birth_day, from.birth_day);
                        },
-                       [&] { MergeInto(into.phone, from.phone); },
+                       [&] { MergeNotes(into.phone, from.phone); },
                        [&] {
-                         MergeInto(into.face_place, from.face_place);
-                         MergeInto(into.special_employer, from.special_employer);
+                         MergeNotes(into.face_place, from.face_place);
+                         MergeNotes(into.special_employer, from.special_employer);
                          MergeInto(into.doctor, from.doctor);
                        });
 }
@@ -228,7 +209,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
 CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   CrossPersonFacts facts;
   uint64_t all_appraisals = 0, all_complete = 0;
-  // The maps are independent: counted side by side.
+  // The facts are independent: counted side by side.
   tbb::parallel_invoke(
       [&] { facts.persons_per_account = Count(impl_->account); },
       [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
@@ -238,14 +219,16 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
       },
       [&] {
         facts.ids_per_name_decade = Count(impl_->name_decade);
-        // Pairs of ids born on one date over pairs born in one decade ("YYYY-MM-DD": the first
-        // three characters name the decade), from the dates actually observed.
-        std::unordered_map<std::string, uint64_t> decade_ids;
+        // Pairs of ids born on one date over pairs born in one decade, from the dates actually
+        // observed.
+        std::unordered_map<int, uint64_t> decade_ids;
         uint64_t date_pairs = 0;
-        for (const auto& [date, n] : Count(impl_->birth_date)) {
+        CountDistinct(impl_->birth_day, [&](uint64_t day, uint32_t n) {
           date_pairs += static_cast<uint64_t>(n) * (n - 1);
-          decade_ids[date.substr(0, 3)] += n;
-        }
+          const int year = static_cast<int>(
+              DateFromDayNumber(static_cast<int32_t>(static_cast<int64_t>(day))).year());
+          decade_ids[year - ((year % 10) + 10) % 10] += n;
+        });
         uint64_t decade_pairs = 0;
         for (const auto& [decade, n] : decade_ids) decade_pairs += n * (n - 1);
         facts.birth_date_match_in_decade =

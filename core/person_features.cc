@@ -94,8 +94,7 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   }
   uint32_t on_account = 0;
   for (const PersonRecord& r : history.registrations) {
-    auto it = facts.persons_per_account.find(r.bank_account);
-    if (it != facts.persons_per_account.end()) on_account = std::max(on_account, it->second);
+    on_account = std::max(on_account, facts.persons_per_account.Get(r.bank_account));
   }
   double contribution_months = 0, special_months = 0, back_months = 0;
   for (const ContributionRecord& c : history.contributions) {

@@ -18,10 +18,7 @@ std::string Mask(const std::string& account) {
   return account.size() <= 4 ? account : "****" + account.substr(account.size() - 4);
 }
 
-uint32_t Lookup(const std::unordered_map<std::string, uint32_t>& map, const std::string& key) {
-  const auto it = map.find(key);
-  return it == map.end() ? 0 : it->second;
-}
+uint32_t Lookup(const FactCounts& counts, std::string_view key) { return counts.Get(key); }
 
 }  // namespace
 

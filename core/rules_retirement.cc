@@ -168,9 +168,8 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
           std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
                           misfit->employer_id + " (industry " + misfit->industry +
                           ") where that job does not exist";
-          const auto it = c.facts.special_retirements_per_employer.find(misfit->employer_id);
           const uint32_t peers =
-              it == c.facts.special_retirements_per_employer.end() ? 0 : it->second;
+              c.facts.special_retirements_per_employer.Get(misfit->employer_id);
           if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
           problems.push_back(m);
           strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,26 +33,59 @@ struct PersonHistory {
   std::vector<AppraisalRecord> appraisals;
 };
 
+// Distinct persons per key text (an account number, a phone, ...), held by a 64-bit hash of the
+// text rather than the text: at millions of persons the texts and their map nodes were most of
+// the facts' memory and of the time to merge them. Two texts with one hash would share a count;
+// at 10 million keys the chance that any pair does is about 3 in a million.
+// Thread-safety: const methods may be called from many threads; the rest need exclusive access.
+class FactCounts {
+ public:
+  static uint64_t Hash(std::string_view key);
+  // Persons counted under `key`; 0 when none.
+  uint32_t Get(std::string_view key) const { return GetHashed(Hash(key)); }
+  uint32_t GetHashed(uint64_t hash) const {
+    const auto it = counts_.find(hash);
+    return it == counts_.end() ? 0 : it->second;
+  }
+  // Same as Get (reads like a map in tests).
+  uint32_t at(std::string_view key) const { return Get(key); }
+  // The count of `key`, created at 0 (hand-made facts in tests and golden cases).
+  uint32_t& operator[](std::string_view key) { return counts_[Hash(key)]; }
+  void SetHashed(uint64_t hash, uint32_t count) { counts_[hash] = count; }
+  void Reserve(size_t keys) { counts_.reserve(keys); }
+  size_t size() const { return counts_.size(); }
+  // Calls visit(count) for every key.
+  template <typename Visit>
+  void ForEachCount(const Visit& visit) const {
+    for (const auto& [hash, count] : counts_) visit(count);
+  }
+  friend bool operator==(const FactCounts&, const FactCounts&) = default;
+
+ private:
+  std::unordered_map<uint64_t, uint32_t> counts_;
+};
+
 // Population-wide facts, computed before the per-person pass. Keys are the raw texts from the
-// feeds (account numbers, phones, ...); values count distinct persons (person keys).
+// feeds (account numbers, phones, ...), looked up by their hash (FactCounts); values count
+// distinct persons (person keys).
 struct CrossPersonFacts {
   // Distinct persons paid into / registered with each bank account.
-  std::unordered_map<std::string, uint32_t> persons_per_account;
+  FactCounts persons_per_account;
   // Distinct person ids per (name + '|' + birth_date) and per phone.
-  std::unordered_map<std::string, uint32_t> ids_per_name_birth;
-  std::unordered_map<std::string, uint32_t> ids_per_phone;
+  FactCounts ids_per_name_birth;
+  FactCounts ids_per_phone;
   // How likely two ids share a name and birth date by chance. Names follow the fashion of their
   // time, so the chance is counted within a birth decade: distinct ids per (name + '|' + first
   // year of the birth decade, e.g. "张伟|1950"), and the chance that two ids born in the same
   // decade share the exact birth date (pairs of ids on one date over pairs in one decade).
-  std::unordered_map<std::string, uint32_t> ids_per_name_decade;
+  FactCounts ids_per_name_decade;
   double birth_date_match_in_decade = 0.0;
   // Share of the ids with a phone whose phone another id also has: the chance a shared phone
   // is a coincidence (couples, a carer's phone) rather than one person twice.
   double phone_shared_share = 0.0;
   // Special-job retirements per employer_id, and how many of them had a special job type at an
   // employer whose industry has no such work.
-  std::unordered_map<std::string, uint32_t> special_retirements_per_employer;
+  FactCounts special_retirements_per_employer;
   // Disability appraisals per doctor_id: total, and how many graded 1..4 (complete loss).
   struct DoctorStats {
     uint32_t appraisals = 0;
@@ -59,7 +93,7 @@ struct CrossPersonFacts {
   };
   std::unordered_map<std::string, DoctorStats> appraisals_per_doctor;
   // Distinct persons certified by FACE_CERT at each place (a device or face template id).
-  std::unordered_map<std::string, uint32_t> persons_per_face_place;
+  FactCounts persons_per_face_place;
   // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;

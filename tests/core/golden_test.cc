@@ -94,7 +94,7 @@ PersonHistory ReadHistory(const Json& c) {
 CrossPersonFacts ReadPopulation(const Json& c) {
   CrossPersonFacts f;
   const Json p = c.value("population", Json::object());
-  auto counts = [&p](const char* key, std::unordered_map<std::string, uint32_t>& out) {
+  auto counts = [&p](const char* key, FactCounts& out) {
     const Json map = p.value(key, Json::object());
     for (const auto& [k, v] : map.items()) out[k] = v.get<uint32_t>();
   };

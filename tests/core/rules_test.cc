@@ -1022,6 +1022,25 @@ TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, y.birth_date_match_in_decade);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
   EXPECT_DOUBLE_EQ(x.population_complete_loss_share, y.population_complete_loss_share);
+  // A person noted twice under one key (registered with it and paid into it) counts once, and
+  // a key nobody had counts 0.
+  EXPECT_EQ(x.persons_per_account.Get("no such account"), 0u);
+  EXPECT_EQ(x.persons_per_account.size(), 2u);
+}
+
+TEST(FactCountsTest, CountsByTheTextsHash) {
+  FactCounts counts;
+  EXPECT_EQ(counts.Get("6222000011112222"), 0u);
+  counts["6222000011112222"] = 2;
+  EXPECT_EQ(counts.Get("6222000011112222"), 2u);
+  EXPECT_EQ(counts.GetHashed(FactCounts::Hash(std::string("6222") + "000011112222")), 2u);
+  EXPECT_EQ(counts.Get("6222000011112223"), 0u);
+  ++counts["6222000011112222"];
+  EXPECT_EQ(counts.at("6222000011112222"), 3u);
+  EXPECT_EQ(counts.size(), 1u);
+  FactCounts same;
+  same.SetHashed(FactCounts::Hash("6222000011112222"), 3);
+  EXPECT_EQ(counts, same);
 }
 
 }  // namespace
