@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "certification_text.h"
+#include "statistics.h"
 
 namespace vigil {
 namespace {
@@ -217,16 +218,7 @@ CardTakeover CardTakeoverAfter(const std::vector<SignalRecord>& signals, int fir
       (static_cast<double>(c.used_before) + 1.0) / (static_cast<double>(c.months_before) + 2.0);
   // Only a rise says anything: use at or below the earlier rate is the person's own habit.
   if (c.used_after <= rate * c.months_after) return c;
-  // Binomial upper tail P(X >= used_after), X ~ Bin(months_after, rate).
-  double tail = 0.0;
-  for (int x = c.used_after; x <= c.months_after; ++x) {
-    double term = std::pow(rate, x) * std::pow(1.0 - rate, c.months_after - x);
-    for (int i = 0; i < x; ++i) {
-      term *= static_cast<double>(c.months_after - i) / static_cast<double>(x - i);
-    }
-    tail += term;
-  }
-  c.probability = std::min(1.0, tail);
+  c.probability = BinomialUpperTail(c.months_after, c.used_after, rate);
   return c;
 }
 

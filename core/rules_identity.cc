@@ -18,8 +18,6 @@ std::string Mask(const std::string& account) {
   return account.size() <= 4 ? account : "****" + account.substr(account.size() - 4);
 }
 
-uint32_t Lookup(const FactCounts& counts, std::string_view key) { return counts.Get(key); }
-
 }  // namespace
 
 // One household (a couple) may share an account; more persons on one account is a ring
@@ -29,7 +27,7 @@ void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
   std::string worst;
   uint32_t most = 0;
   auto consider = [&](const std::string& account) {
-    const uint32_t n = Lookup(c.facts.persons_per_account, account);
+    const uint32_t n = c.facts.persons_per_account.Get(account);
     if (n > most) {
       most = n;
       worst = account;
@@ -84,7 +82,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
       const size_t count = paid.size() - from;
       // Paid into one unregistered account from the start is a stale registry row, not a hijack.
-      if (!ever_registered && Lookup(c.facts.persons_per_account, paid.back()->bank_account) <= 1) {
+      if (!ever_registered && c.facts.persons_per_account.Get(paid.back()->bank_account) <= 1) {
         continue;
       }
       hit.strength = ever_registered ? 0.85 : 0.6;
@@ -152,7 +150,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const double stop_chance = std::exp(-expected);
     const bool stopped = activity_after == 0 && stop_chance < c.policy.rules.hijack_stop_alpha;
     if (at_counter && !stopped) continue;  // the person changed their own account
-    const uint32_t sharing = Lookup(c.facts.persons_per_account, reg.bank_account);
+    const uint32_t sharing = c.facts.persons_per_account.Get(reg.bank_account);
     const bool to_ecny = paid[first_new]->channel == Channel::kEcny &&
                          paid[first_new - 1]->channel == Channel::kBank;
     Money sum;
@@ -253,8 +251,8 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   std::optional<RuleHit> best;
   for (const PersonRecord& reg : c.h.registrations) {
     const uint32_t twins =
-        Lookup(c.facts.ids_per_name_birth, reg.name + "|" + FormatDate(reg.birth_date));
-    const uint32_t phones = reg.phone.empty() ? 0 : Lookup(c.facts.ids_per_phone, reg.phone);
+        c.facts.ids_per_name_birth.Get(reg.name + "|" + FormatDate(reg.birth_date));
+    const uint32_t phones = reg.phone.empty() ? 0 : c.facts.ids_per_phone.Get(reg.phone);
     if (twins <= 1 || (footprint && phones <= 1)) continue;
     // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
     // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
@@ -265,7 +263,7 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     // does not: households share accounts, and the facts do not say the twin is the other
     // holder (on the 100k city that link accused an honest namesake and found no forgery).
     const uint32_t namesakes =
-        Lookup(c.facts.ids_per_name_decade, NameDecadeKey(reg.name, reg.birth_date));
+        c.facts.ids_per_name_decade.Get(NameDecadeKey(reg.name, reg.birth_date));
     // Births spread evenly over a decade's 3,653 days at most share a date least often: a
     // smaller measured chance is the noise of a small city (no two ids on one date yet).
     constexpr double kLeastDateMatch = 1.0 / 3653.0;
@@ -320,7 +318,7 @@ void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
   for (const SignalRecord& s : c.h.signals) {
     if (DateOf(s.occurred_at) > c.as_of) break;
     if (s.source != SignalSource::kFaceCert || s.detail != "PASS" || s.place.empty()) continue;
-    const uint32_t n = Lookup(c.facts.persons_per_face_place, s.place);
+    const uint32_t n = c.facts.persons_per_face_place.Get(s.place);
     if (n >= most) {
       if (n > most) passes = 0;
       most = n;

@@ -9,6 +9,7 @@
 
 #include "certification_text.h"
 #include "rules_internal.h"
+#include "statistics.h"
 #include "vigil/resident_id.h"
 
 namespace vigil {
@@ -65,20 +66,6 @@ bool SpecialJobFitsIndustry(JobType job, std::string_view industry) {
 
 namespace rules {
 namespace {
-
-// P(X >= k) for X ~ Binomial(n, p): the chance that a doctor signing at the population rate
-// signs at least k complete-loss grades in n appraisals. Summed in log space (n may be large).
-double BinomialUpperTail(int n, int k, double p) {
-  if (k <= 0) return 1.0;
-  if (k > n || p <= 0.0) return 0.0;
-  if (p >= 1.0) return 1.0;
-  double tail = 0.0;
-  for (int i = k; i <= n; ++i) {
-    tail += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
-                     i * std::log(p) + (n - i) * std::log1p(-p));
-  }
-  return std::min(1.0, tail);
-}
 
 // Distinct months covered by a set of spells (spells may overlap).
 int CountMonths(std::vector<int>& months) {
@@ -168,8 +155,7 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
           std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
                           misfit->employer_id + " (industry " + misfit->industry +
                           ") where that job does not exist";
-          const uint32_t peers =
-              c.facts.special_retirements_per_employer.Get(misfit->employer_id);
+          const uint32_t peers = c.facts.special_retirements_per_employer.Get(misfit->employer_id);
           if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
           problems.push_back(m);
           strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
