@@ -79,11 +79,20 @@ void FormatCase(const std::string& run_id, const PersonOutcome& o, std::string* 
     if (k > 0) reasons += " | ";
     reasons += o.reasons[k];
   }
+  // A rule and the certification often cite the same record (the cremation, the death in
+  // hospital): a supervisor should read it once.
   std::vector<Evidence> case_evidence;
-  for (const RuleHit& h : o.hits) {
-    case_evidence.insert(case_evidence.end(), h.evidence.begin(), h.evidence.end());
-  }
-  case_evidence.insert(case_evidence.end(), c.evidence.begin(), c.evidence.end());
+  const auto add_evidence = [&case_evidence](const std::vector<Evidence>& items) {
+    for (const Evidence& e : items) {
+      const bool seen =
+          std::any_of(case_evidence.begin(), case_evidence.end(), [&e](const Evidence& known) {
+            return known.date == e.date && known.source == e.source && known.note == e.note;
+          });
+      if (!seen) case_evidence.push_back(e);
+    }
+  };
+  for (const RuleHit& h : o.hits) add_evidence(h.evidence);
+  add_evidence(c.evidence);
   const std::string case_evidence_text = FormatEvidence(case_evidence, 8);
   const std::string& person_id = o.person_id;
   AppendCsvField(*csv, person_id);

@@ -552,8 +552,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   if (stop_p < cp.stop_alpha) {
     d.stopped_stream = std::string(kStreamNames[stopped]);
-    if (!takeover_note.empty())
+    if (!takeover_note.empty()) {
       d.stopped_stream += " (the pension card took over:" + takeover_note + ")";
+      d.card_takeover = true;
+    }
     d.stop_probability = stop_p;
     const auto kind = static_cast<Stream>(stopped);
     if (IsBodyStream(kind)) {

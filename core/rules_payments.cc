@@ -167,7 +167,9 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
   hit.clause = d.life_gone ? "policy: certification.quiet_life_months, habit_*"
-                           : "policy: certification.stop_alpha, habit_*";
+               : d.card_takeover
+                   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
+                   : "policy: certification.stop_alpha, habit_*";
   if (stopped && d.habit_change) {
     hit.strength = 0.9;
   } else if (stopped) {

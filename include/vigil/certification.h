@@ -61,6 +61,9 @@ struct LifeDoubts {
   bool medical_break = false;   // medical-card use stopped after a hospital stay
   bool life_stopped = false;    // another life stream (bus card, medical card, all) stopped
   bool habit_change = false;    // card use moved to other hours and other places
+  // The in-person stop was judged together with a rise of card use on the pension account
+  // (policy: certification.takeover_fact_alpha, takeover_alpha), not by the stop alone.
+  bool card_takeover = false;
   // No life sign for certification.quiet_life_months after the last one while the phone or the
   // pension account go on; quiet_days is how long.
   bool life_gone = false;

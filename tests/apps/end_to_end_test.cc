@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -145,6 +146,28 @@ TEST_F(EndToEndTest, OutputsFollowTheContract) {
   EXPECT_EQ(header.rfind("person_id,region,certification,evidence", 0), 0u) << header;
   EXPECT_TRUE(std::filesystem::exists(*dir_ + "/cases/cases.jsonl"));
   EXPECT_EQ(CountLines(*dir_ + "/cases/cases.jsonl") + 1, CountLines(*dir_ + "/cases/cases.csv"));
+}
+
+// A rule and the certification often cite the same record (a cremation, a death in hospital):
+// a case lists each evidence item once.
+TEST_F(EndToEndTest, EachCaseCitesAnEvidenceItemOnce) {
+  std::ifstream cases(*dir_ + "/cases/cases.jsonl");
+  std::string line;
+  size_t cases_read = 0, items_read = 0;
+  while (std::getline(cases, line)) {
+    const auto c = nlohmann::json::parse(line);
+    std::set<std::string> seen;
+    for (const auto& e : c.at("evidence")) {
+      const std::string item = e.at("source").get<std::string>() + " " +
+                               e.at("date").get<std::string>() + " " +
+                               e.at("note").get<std::string>();
+      EXPECT_TRUE(seen.insert(item).second) << c.at("person_id") << ": " << item;
+      ++items_read;
+    }
+    ++cases_read;
+  }
+  EXPECT_GT(cases_read, 0u);
+  EXPECT_GT(items_read, cases_read);
 }
 
 // Proof of life is due from everyone the fund pays: a pensioner under each registration, and a

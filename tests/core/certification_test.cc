@@ -407,6 +407,7 @@ TEST(CertificationTest, CardTakingOverFromTheCounterIsDoubtful) {
   const CertificationResult r = Certify(CounterThenCard(30), Policy::Defaults(), kAsOf);
   EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
   EXPECT_TRUE(r.doubts.card_only_tail);
+  EXPECT_TRUE(r.doubts.card_takeover);
   EXPECT_TRUE(r.doubts.concealment());
   EXPECT_LT(r.doubts.stop_probability, Policy::Defaults().certification.takeover_alpha);
   EXPECT_NE(r.reason.find("in-person signs (the pension card took over: pension-account card "
