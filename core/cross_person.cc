@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "person_features.h"
+#include "rules_internal.h"
 #include "vigil/rules.h"
 
 namespace vigil {
@@ -34,6 +35,7 @@ struct CrossPersonFactsBuilder::Impl {
   Notes name_decade;  // FORGED_IDENTITY's chance of a namesake, with birth_day
   Notes birth_day;    // key: the birth date's day number (not a hash), for its decade
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
+  uint32_t account_switches = 0, account_switches_seen = 0;
 };
 
 namespace {
@@ -120,6 +122,11 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   const uint64_t key = KeyOf(h);
   const auto known_by = Days(as_of);
   for (const PersonRecord& reg : h.registrations) {
+    const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
+    if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
+      ++impl_->account_switches;
+      if (sw->at_counter) ++impl_->account_switches_seen;
+    }
     Note(impl_->account, reg.bank_account, key);
     const std::string birth = FormatDate(reg.birth_date);
     Note(impl_->name_birth, reg.name + "|" + birth, key);
@@ -183,14 +190,16 @@ bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registr
 }
 
 bool CrossPersonFactsReadsSignal(SignalSource source) {
-  // Add notes where faces certified, nothing else of a signal.
-  return source == SignalSource::kFaceCert;
+  // Add notes where faces certified and the visits that can change a payee account.
+  return source == SignalSource::kFaceCert || rules::SwitchVisitSource(source);
 }
 
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
   Impl& from = *other.impl_;
+  into.account_switches += from.account_switches;
+  into.account_switches_seen += from.account_switches_seen;
   // The facts are independent: merged side by side.
   tbb::parallel_invoke([&] { MergeNotes(into.account, from.account); },
                        [&] { MergeNotes(into.name_birth, from.name_birth); },
@@ -252,6 +261,8 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         }
         impl_->doctor.clear();
       });
+  facts.account_switches = impl_->account_switches;
+  facts.account_switches_seen = impl_->account_switches_seen;
   facts.population_complete_loss_share =
       all_appraisals == 0 ? 0.0
                           : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);

@@ -20,6 +20,71 @@ std::string Mask(const std::string& account) {
 
 }  // namespace
 
+// The registered account's pension payments known by `as_of`, by date, and on one date the older
+// period first: a supplement for an earlier month (the back-dated yearly increase) paid the day
+// the first payment goes to a new account still goes to the account of its month, and must not
+// hide the switch.
+std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,
+                                                    Date as_of) {
+  std::vector<const PaymentRecord*> paid;
+  for (const PaymentRecord& p : h.payments) {
+    if (p.region == reg.region && p.benefit == Benefit::kPension &&
+        Days(p.paid_date) <= Days(as_of) && !p.bank_account.empty()) {
+      paid.push_back(&p);
+    }
+  }
+  std::stable_sort(paid.begin(), paid.end(), [](const PaymentRecord* a, const PaymentRecord* b) {
+    if (Days(a->paid_date) != Days(b->paid_date)) return Days(a->paid_date) < Days(b->paid_date);
+    return MonthNumber(a->period) < MonthNumber(b->period);
+  });
+  return paid;
+}
+
+std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const PersonRecord& reg,
+                                               std::span<const PaymentRecord* const> paid,
+                                               const Policy& policy, Date as_of) {
+  if (paid.empty() || reg.bank_account.empty() || paid.back()->bank_account != reg.bank_account) {
+    return std::nullopt;
+  }
+  AccountSwitch out;
+  out.first_new = paid.size() - 1;
+  while (out.first_new > 0 && paid[out.first_new - 1]->bank_account == reg.bank_account) {
+    --out.first_new;
+  }
+  if (out.first_new == 0) return std::nullopt;  // always paid into the registered account
+  const Date switched = paid[out.first_new]->paid_date;
+  out.switch_day = DayNumber(switched);
+  const int window = policy.rules.hijack_in_person_days;
+  // A change made at a counter reaches the next pension run, or the one after it when made
+  // within hijack_change_lead_days of that run (the payroll goes to the bank days before pay
+  // day). A visit followed by a run into the old account later than that did not change the
+  // account: the change happened after it, and nobody was seen in person then.
+  for (size_t i = 0; i < out.first_new; ++i) {
+    if (paid[i]->paid_date < switched) {
+      out.last_old_day = std::max(out.last_old_day, DayNumber(paid[i]->paid_date));
+    }
+  }
+  int earliest_visit = out.switch_day - window;
+  if (out.last_old_day != std::numeric_limits<int>::min()) {
+    earliest_visit =
+        std::max(earliest_visit, out.last_old_day - policy.rules.hijack_change_lead_days);
+  }
+  for (const SignalRecord& s : h.signals) {
+    if (DateOf(s.occurred_at) > as_of) break;
+    // A payee account is changed at a bank counter or a service desk with an id check: not by
+    // self-service face certification, nor on a community worker's visit, nor by a cash
+    // withdrawal at the counter (recorded as such in the signal's detail).
+    if (!SwitchVisitSource(s.source)) continue;
+    const bool cash = s.detail == "WITHDRAWAL" || s.detail == "DEPOSIT";
+    const int day = DayNumber(DateOf(s.occurred_at));
+    if ((s.source == SignalSource::kGovService || !cash) && day <= out.switch_day &&
+        day >= out.switch_day - window) {
+      (day >= earliest_visit ? out.at_counter : out.visit_before_old_run) = true;
+    }
+  }
+  return out;
+}
+
 // One household (a couple) may share an account; more persons on one account is a ring
 // (policy: rules.shared_account_max_persons).
 void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
@@ -51,24 +116,12 @@ void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
 // The pension goes to the registered account. Payments into another account after the last one
 // into the registered account are diverted; a switch of account made without the person being
 // seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
-// account shared with other persons.
+// account shared with other persons. The missing visit is evidence only where the data shows
+// that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
-    std::vector<const PaymentRecord*> paid;
-    for (const PaymentRecord& p : c.h.payments) {
-      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p) &&
-          !p.bank_account.empty()) {
-        paid.push_back(&p);
-      }
-    }
+    const std::vector<const PaymentRecord*> paid = PensionPaymentsOf(c.h, reg, c.as_of);
     if (paid.empty() || reg.bank_account.empty()) continue;
-    // By date, and on one date the older period first: a supplement for an earlier month (the
-    // back-dated yearly increase) paid the day the first payment goes to a new account still
-    // goes to the account of its month, and must not hide the switch.
-    std::stable_sort(paid.begin(), paid.end(), [](const PaymentRecord* a, const PaymentRecord* b) {
-      if (Days(a->paid_date) != Days(b->paid_date)) return Days(a->paid_date) < Days(b->paid_date);
-      return MonthNumber(a->period) < MonthNumber(b->period);
-    });
     RuleHit hit;
     hit.pattern = Pattern::kAccountHijack;
     hit.region = reg.region;
@@ -96,30 +149,15 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       out.push_back(std::move(hit));
       continue;
     }
-    // Switch: the latest account differs from an earlier one.
-    size_t first_new = paid.size() - 1;
-    while (first_new > 0 && paid[first_new - 1]->bank_account == reg.bank_account) --first_new;
-    if (first_new == 0) continue;  // always paid into the registered account
+    const std::optional<AccountSwitch> sw = FindAccountSwitch(c.h, reg, paid, c.policy, c.as_of);
+    if (!sw) continue;
+    const size_t first_new = sw->first_new;
     const Date switched = paid[first_new]->paid_date;
-    const int switch_day = DayNumber(switched);
+    const int switch_day = sw->switch_day;
+    const int last_old_day = sw->last_old_day;
     const int window = c.policy.rules.hijack_in_person_days;
-    // A change made at a counter reaches the next pension run, or the one after it when made
-    // within hijack_change_lead_days of that run (the payroll goes to the bank days before pay
-    // day). A visit followed by a run into the old account later than that did not change the
-    // account: the change happened after it, and nobody was seen in person then.
-    int last_old_day = std::numeric_limits<int>::min();
-    for (size_t i = 0; i < first_new; ++i) {
-      if (paid[i]->paid_date < switched) {
-        last_old_day = std::max(last_old_day, DayNumber(paid[i]->paid_date));
-      }
-    }
-    int earliest_visit = switch_day - window;
-    if (last_old_day != std::numeric_limits<int>::min()) {
-      earliest_visit =
-          std::max(earliest_visit, last_old_day - c.policy.rules.hijack_change_lead_days);
-    }
-    bool at_counter = false;
-    bool visit_before_old_run = false;
+    const bool at_counter = sw->at_counter;
+    const bool visit_before_old_run = sw->visit_before_old_run;
     // The person's own card use on the pension account, a year before and since the switch.
     constexpr int kRateDays = 365;
     int activity_before = 0, activity_after = 0, first_signal_day = switch_day;
@@ -134,15 +172,6 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
           ++activity_before;
         }
       }
-      // A payee account is changed at a bank counter or a service desk with an id check: not by
-      // self-service face certification, nor on a community worker's visit, nor by a cash
-      // withdrawal at the counter (recorded as such in the signal's detail).
-      const bool cash = s.detail == "WITHDRAWAL" || s.detail == "DEPOSIT";
-      if ((s.source == SignalSource::kGovService ||
-           (s.source == SignalSource::kBankCounter && !cash)) &&
-          day <= switch_day && day >= switch_day - window) {
-        (day >= earliest_visit ? at_counter : visit_before_old_run) = true;
-      }
     }
     const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
     const int days_since = DayNumber(c.as_of) - switch_day;
@@ -155,8 +184,15 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
                          paid[first_new - 1]->channel == Channel::kBank;
     Money sum;
     for (size_t i = first_new; i < paid.size(); ++i) sum += paid[i]->amount;
-    if (!at_counter) {
+    // Where most switches in the data come with no visit (the banks do not report the counter
+    // work that changes an account, say), a switch without one is what honest switches look
+    // like: the missing visit proves nothing, and the other signs must carry the hit.
+    const bool missing_visit_counts =
+        c.facts.SeenSwitchShare() >= c.policy.rules.hijack_seen_switch_share_min;
+    if (!at_counter && missing_visit_counts) {
       hit.strength = (stopped ? 0.85 : 0.55) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
+    } else if (!at_counter) {
+      hit.strength = (stopped ? 0.6 : 0.3) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
     } else {
       // Someone with the person's id card was at a counter, and the pensioner's own use of the
       // pension account ended there, improbably for their own rhythm: the pension now reaches
@@ -175,7 +211,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const bool after_death = c.cert.death_date && Days(switched) > Days(*c.cert.death_date);
     if (after_death) hit.strength = std::min(hit.strength, 0.45);
     hit.strength = std::min(hit.strength, 0.95);
-    hit.clause = "policy: rules.hijack_in_person_days, hijack_change_lead_days, hijack_stop_alpha";
+    hit.clause =
+        "policy: rules.hijack_in_person_days, hijack_change_lead_days, hijack_stop_alpha, "
+        "hijack_seen_switch_share_min";
     hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
                  Mask(reg.bank_account) + " on " + FormatDate(switched);
     if (visit_before_old_run) {
@@ -185,6 +223,12 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     } else if (!at_counter) {
       hit.reason += " with no bank counter or service desk visit in the " + std::to_string(window) +
                     " days before";
+      if (!missing_visit_counts) {
+        hit.reason += " (as for " +
+                      std::to_string(c.facts.account_switches - c.facts.account_switches_seen) +
+                      " of the " + std::to_string(c.facts.account_switches) +
+                      " switches in the data: not evidence by itself)";
+      }
     }
     if (stopped) {
       hit.reason += "; the pensioner's own card use stopped there (" +

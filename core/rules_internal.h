@@ -2,6 +2,9 @@
 // Thread-safety: pure functions of a const context.
 #pragma once
 
+#include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,31 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out);
 void FaceReuse(const Context& c, std::vector<RuleHit>& out);
 
 // ---- shared helpers ----
+
+// The last switch of a registration's pension to its registered account from another one, and
+// whether someone was at a counter or service desk with an id check when it could have been made
+// (policy: rules.hijack_in_person_days, hijack_change_lead_days). Shared by ACCOUNT_HIJACK and
+// the population facts (how many switches in the data are seen at a counter).
+struct AccountSwitch {
+  size_t first_new = 0;  // index in the payments of the first payment into the registered account
+  int switch_day = 0;    // day number of that payment
+  int last_old_day = std::numeric_limits<int>::min();  // last payment into an old account before
+  bool at_counter = false;                             // a visit that could have made the change
+  bool visit_before_old_run = false;  // a visit in the window, but the old account paid after it
+};
+// The sources at which a payee account can be changed in person.
+inline bool SwitchVisitSource(SignalSource source) {
+  return source == SignalSource::kBankCounter || source == SignalSource::kGovService;
+}
+// A registration's pension payments with an account, known by `as_of`, in paying order.
+std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,
+                                                    Date as_of);
+// The switch of `paid` (PensionPaymentsOf) to the registered account; none when the newest
+// payments go elsewhere (a diversion) or all went to the registered account. Reads the signals
+// SwitchVisitSource names.
+std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const PersonRecord& reg,
+                                               std::span<const PaymentRecord* const> paid,
+                                               const Policy& policy, Date as_of);
 
 // The age a retirement of this type needs (policy: retirement.*_age).
 int RequiredAge(const Policy& policy, const PersonRecord& reg);

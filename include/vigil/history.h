@@ -97,6 +97,18 @@ struct CrossPersonFacts {
   // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
+  // Switches of a pension to the registered account from another account, and how many of them
+  // had a counter or service-desk visit that could have made them (ACCOUNT_HIJACK): whether a
+  // switch without one is unusual in this data at all.
+  uint32_t account_switches = 0;
+  uint32_t account_switches_seen = 0;
+  // Share of the switches seen at a counter; 1 when there is none to measure (the policy's
+  // assumption that a payee account is changed in person stands).
+  double SeenSwitchShare() const {
+    return account_switches == 0
+               ? 1.0
+               : static_cast<double>(account_switches_seen) / static_cast<double>(account_switches);
+  }
 };
 
 // The key of ids_per_name_decade: the name, '|', and the first year of the birth decade.

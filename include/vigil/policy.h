@@ -166,6 +166,11 @@ struct RulePolicy {
   // switch: no activity since, where their rate over the year before makes that chance below
   // this (Poisson). Default 0.01.
   double hijack_stop_alpha = 0.01;
+  // A switch with no such visit is evidence of a hijack only where at least this share of all
+  // switches in the data had one: where the feeds often miss the visit that changes an account,
+  // honest switches without one outnumber the hijacks (at one hijack in ten switches, a 20%
+  // miss rate already makes two honest unseen switches per hijack). Default 0.8.
+  double hijack_seen_switch_share_min = 0.8;
   // Two ids sharing a name and birth date, one unknown to every other agency, are one person
   // twice when a namesake born on that date by chance is less likely than this: the expected
   // number of others of that name born in the same decade times the chance that two such share

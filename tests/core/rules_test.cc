@@ -384,6 +384,34 @@ TEST(RuleTest, SwitchAtTheServiceDeskWithCardUseGoingOnIsNotHijack) {
   EXPECT_DOUBLE_EQ(hit->strength, 0.55);
 }
 
+// Where the feeds rarely show the visit that changes an account, a switch without one is what
+// honest switches look like: the missing visit alone is no hit (policy:
+// rules.hijack_seen_switch_share_min), but a stop of the pensioner's card use still is.
+TEST(RuleTest, MissingVisitCountsOnlyWhereSwitchesAreUsuallySeen) {
+  PersonHistory h = SwitchedAccount();  // card use goes on, no visit
+  CrossPersonFacts usually_seen;
+  usually_seen.account_switches = 100;
+  usually_seen.account_switches_seen = 80;  // the boundary: 0.8 of switches seen
+  const Outcome seen = Apply(h, usually_seen);
+  ASSERT_NE(seen.Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_DOUBLE_EQ(seen.Find(Pattern::kAccountHijack)->strength, 0.55);
+  CrossPersonFacts rarely_seen = usually_seen;
+  rarely_seen.account_switches_seen = 79;
+  const Outcome rare = Apply(h, rarely_seen);
+  const RuleHit* context = rare.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(context->reason.find("(as for 21 of the 100 switches in the data: not evidence by "
+                                 "itself)"),
+            std::string::npos)
+      << context->reason;
+  // Into an account two other persons are paid into: reported all the same.
+  rarely_seen.persons_per_account["6217999900001111"] = 3;
+  const Outcome shared = Apply(h, rarely_seen);
+  ASSERT_NE(shared.Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_DOUBLE_EQ(shared.Find(Pattern::kAccountHijack)->strength, 0.55);
+}
+
 TEST(RuleTest, CardStopIsJudgedAgainstThePersonsOwnRate) {
   PersonHistory h = SwitchedAccount();
   h.signals.push_back(
@@ -965,6 +993,33 @@ TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
 
 // ---- CrossPersonFactsBuilder
 
+TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
+  const Policy policy = Policy::Defaults();
+  CrossPersonFactsBuilder builder;
+  for (int i = 0; i < 3; ++i) {
+    PersonHistory h = SwitchedAccount();  // switched on the 2026-04 run
+    h.person_key = 300 + i;
+    if (i == 0) {
+      h.signals.push_back(
+          Signal(SignalSource::kBankCounter, "2026-03-25T10:00:00", "branch-1", "ACCOUNT"));
+    }
+    if (i == 1) {  // a cash withdrawal changes no account
+      h.signals.push_back(
+          Signal(SignalSource::kBankCounter, "2026-03-25T10:00:00", "branch-1", "WITHDRAWAL"));
+    }
+    Finish(h);
+    builder.Add(h, policy, kAsOf);
+  }
+  PersonHistory unchanged = Pensioner();
+  unchanged.person_key = 310;
+  Finish(unchanged);
+  builder.Add(unchanged, policy, kAsOf);
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.account_switches, 3u);
+  EXPECT_EQ(f.account_switches_seen, 1u);
+  EXPECT_DOUBLE_EQ(f.SeenSwitchShare(), 1.0 / 3.0);
+}
+
 TEST(CrossPersonFactsTest, NamesakeChanceCountsPairsOnADateOverPairsInADecade) {
   const Policy policy = Policy::Defaults();
   CrossPersonFactsBuilder builder;
@@ -1022,6 +1077,8 @@ TEST(CrossPersonFactsTest, CountsDistinctPersonsAndMergesLikeOneBuilder) {
   EXPECT_DOUBLE_EQ(x.birth_date_match_in_decade, y.birth_date_match_in_decade);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
   EXPECT_DOUBLE_EQ(x.population_complete_loss_share, y.population_complete_loss_share);
+  EXPECT_EQ(x.account_switches, 0u);  // each paid into the registered account throughout
+  EXPECT_DOUBLE_EQ(x.SeenSwitchShare(), 1.0);
   // A person noted twice under one key (registered with it and paid into it) counts once, and
   // a key nobody had counts 0.
   EXPECT_EQ(x.persons_per_account.Get("no such account"), 0u);
