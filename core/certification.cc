@@ -37,11 +37,15 @@ bool IsFacePass(const SignalRecord& s) {
 
 // A FACE_CERT PASS proves life only when its place (device or face template) is not shared
 // beyond one household: one face certifying many pensioners proves nothing about any of them.
+// Where places are facilities (most certifications at places many share), sharing one is normal.
 bool TrustedInPerson(const SignalRecord& s, const Policy& policy, const CrossPersonFacts* facts) {
   if (!IsInPerson(s.source)) return false;
   if (s.source != SignalSource::kFaceCert) return true;
   if (!IsFacePass(s)) return false;
-  if (facts == nullptr || s.place.empty()) return true;
+  if (facts == nullptr || s.place.empty() ||
+      !facts->FacePlacesArePersonal(policy.rules.face_place_personal_share_min)) {
+    return true;
+  }
   return static_cast<int>(facts->persons_per_face_place.Get(s.place)) <=
          policy.rules.face_reuse_household_size;
 }

@@ -36,6 +36,7 @@ struct CrossPersonFactsBuilder::Impl {
   Notes birth_day;    // key: the birth date's day number (not a hash), for its decade
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
   uint32_t account_switches = 0, account_switches_seen = 0;
+  int household_size = 0;  // policy: rules.face_reuse_household_size, as Add saw it
 };
 
 namespace {
@@ -121,6 +122,7 @@ CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuil
 void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
   const uint64_t key = KeyOf(h);
   const auto known_by = Days(as_of);
+  impl_->household_size = policy.rules.face_reuse_household_size;
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
@@ -199,6 +201,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   Impl& into = *impl_;
   Impl& from = *other.impl_;
   into.account_switches += from.account_switches;
+  into.household_size = std::max(into.household_size, from.household_size);
   into.account_switches_seen += from.account_switches_seen;
   // The facts are independent: merged side by side.
   tbb::parallel_invoke([&] { MergeNotes(into.account, from.account); },
@@ -244,7 +247,16 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
             decade_pairs == 0 ? 0.0
                               : static_cast<double>(date_pairs) / static_cast<double>(decade_pairs);
       },
-      [&] { facts.persons_per_face_place = Count(impl_->face_place); },
+      [&] {
+        facts.persons_per_face_place = Count(impl_->face_place);
+        uint64_t pairs = 0, personal = 0;
+        facts.persons_per_face_place.ForEachCount([&](uint32_t n) {
+          pairs += n;
+          if (static_cast<int>(n) <= impl_->household_size) personal += n;
+        });
+        facts.face_places_personal_share =
+            pairs == 0 ? 1.0 : static_cast<double>(personal) / static_cast<double>(pairs);
+      },
       [&] { facts.special_retirements_per_employer = Count(impl_->special_employer); },
       [&] {
         for (auto& [doctor, list] : impl_->doctor) {

@@ -356,6 +356,9 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
 // life for none of them (policy: rules.face_reuse_min_persons, face_reuse_household_size).
 void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
   const RulePolicy& up = c.policy.rules;
+  // Where places are kiosks or service halls, many persons at one place is what honest
+  // certification looks like: the place count says nothing about faces.
+  if (!c.facts.FacePlacesArePersonal(up.face_place_personal_share_min)) return;
   const SignalRecord* worst = nullptr;
   uint32_t most = 0;
   int passes = 0;

@@ -94,6 +94,15 @@ struct CrossPersonFacts {
   std::unordered_map<std::string, DoctorStats> appraisals_per_doctor;
   // Distinct persons certified by FACE_CERT at each place (a device or face template id).
   FactCounts persons_per_face_place;
+  // Share of those (person, place) pairs whose place serves at most one household
+  // (rules.face_reuse_household_size): near 1 where places are personal phones or face
+  // templates, near 0 where they are kiosks or service halls; 1 when nothing was certified.
+  double face_places_personal_share = 1.0;
+  // Whether a face place shared by several persons says anything about their faces here
+  // (policy: rules.face_place_personal_share_min).
+  bool FacePlacesArePersonal(double personal_share_min) const {
+    return face_places_personal_share >= personal_share_min;
+  }
   // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;

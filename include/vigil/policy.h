@@ -154,6 +154,11 @@ struct RulePolicy {
   // Persons of one household who may share a phone for face certification (a couple): a face
   // place with at most this many persons is a weak hit only. Default 2.
   int face_reuse_household_size = 2;
+  // A face place names a device or a face template only where at least this share of the
+  // certifications (person, place) are at places of one household; where most are at places
+  // many persons share (a kiosk, a service hall), the place is a facility: sharing one proves
+  // nothing about faces, and FACE_REUSE by place is not judged. Default 0.5.
+  double face_place_personal_share_min = 0.5;
   // A payee-account switch with an in-person sign (counter, service, visit) within this many
   // days before the first payment to the new account was made by the person. Default 90.
   int hijack_in_person_days = 90;

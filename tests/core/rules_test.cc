@@ -991,7 +991,44 @@ TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
   EXPECT_FALSE(r.cert.last_in_person.has_value());  // the face proves nothing
 }
 
+// Where most certifications happen at places many persons share (kiosks, service halls), a
+// place with four persons is ordinary: no FACE_REUSE, and the face still proves life (policy:
+// rules.face_place_personal_share_min).
+TEST(RuleTest, SharedFacePlacesAreNoReuseWhereFacePlacesAreFacilities) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  facts.persons_per_face_place["dev-A"] = 4;
+  facts.face_places_personal_share = 0.5;  // the boundary: still personal
+  const Outcome personal = Apply(h, facts);
+  ASSERT_NE(personal.Find(Pattern::kFaceReuse), nullptr);
+  EXPECT_FALSE(personal.cert.last_in_person.has_value());
+  facts.face_places_personal_share = 0.49;
+  const Outcome kiosks = Apply(h, facts);
+  EXPECT_EQ(kiosks.Find(Pattern::kFaceReuse), nullptr);
+  EXPECT_TRUE(kiosks.cert.last_in_person.has_value());
+}
+
 // ---- CrossPersonFactsBuilder
+
+TEST(CrossPersonFactsTest, MeasuresHowManyFaceCertificationsAreAtPersonalPlaces) {
+  const Policy policy = Policy::Defaults();  // one household: at most 2 persons
+  CrossPersonFactsBuilder builder;
+  const char* places[] = {"KIOSK-1", "KIOSK-1", "KIOSK-1", "phone-1", "phone-2", "phone-2"};
+  for (int i = 0; i < 6; ++i) {
+    PersonHistory h = Pensioner();
+    h.person_key = 400 + i;
+    for (SignalRecord& s : h.signals) {
+      if (s.source == SignalSource::kFaceCert) s.place = places[i];
+    }
+    Finish(h);
+    builder.Add(h, policy, kAsOf);
+  }
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.persons_per_face_place.at("KIOSK-1"), 3u);
+  // Three of the six (person, place) pairs are at places of one household.
+  EXPECT_DOUBLE_EQ(f.face_places_personal_share, 0.5);
+  EXPECT_DOUBLE_EQ(CrossPersonFactsBuilder().Finish().face_places_personal_share, 1.0);
+}
 
 TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
   const Policy policy = Policy::Defaults();
