@@ -6,8 +6,8 @@
 //           anomalous); without --out the scores go to stdout.
 //   stdout: with --out, one summary line (sizes, fit time, fastest of --repeat scoring runs,
 //           model id); with --label, `auc=<value>` as the last line.
+//   stderr: one line when missing cells were imputed (how many, in how many columns).
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -56,6 +56,13 @@ int RunOutliers(const OutliersArgs& args) {
 
   auto table = ReadNumericCsv(args.csv, args.label);
   if (!table.ok()) return fail(table.status());
+  // Imputation changes what is scored, so it is said, on stderr to keep stdout's contract.
+  if (table->imputed_cells > 0) {
+    std::cerr << "vigil outliers: " << args.csv << ": imputed " << table->imputed_cells
+              << " missing cell" << (table->imputed_cells == 1 ? "" : "s") << " in "
+              << table->imputed_columns << " column" << (table->imputed_columns == 1 ? "" : "s")
+              << " with the column median\n";
+  }
   const size_t cols = table->feature_names.size();
   if (cols == 0) return fail(Status::InvalidArgument(args.csv + ": no feature columns"));
 
@@ -117,8 +124,10 @@ void AddOutliersCommand(CLI::App& app, int& exit_code) {
       "outliers", "Fit an isolation forest on every row of a numeric CSV and score those rows");
   cmd->add_option("--csv", args->csv, "Numeric CSV with a header row (.csv.gz accepted)")
       ->required();
-  cmd->add_option("--label", args->label,
-                  "Column holding 0/1 outlier labels: left out of the features, used for the AUC");
+  cmd->add_option(
+      "--label", args->label,
+      "Column of outlier labels (1/0, true/false, yes/no, o/n): left out of the features, used "
+      "for the AUC");
   cmd->add_option("--trees", args->trees, "Number of trees")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

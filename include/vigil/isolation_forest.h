@@ -117,15 +117,26 @@ Result<double> RocAuc(std::span<const float> scores, std::span<const float> labe
 struct NumericTable {
   std::vector<std::string> feature_names;
   size_t rows = 0;
-  std::vector<float> values;  // rows x feature_names.size(), row-major
-  std::vector<float> labels;  // one per row when a label column was named, else empty
+  std::vector<float> values;  // rows x feature_names.size(), row-major, no NaN
+  std::vector<float> labels;  // 1 (outlier) or 0, one per row when a label column was named
+  // Missing feature cells replaced by their column's median, and the columns they were in.
+  // Zero for a complete file. Callers should say so: imputation changes what is scored.
+  size_t imputed_cells = 0;
+  size_t imputed_columns = 0;
 };
 
-// Reads a CSV with one header row whose fields are all numbers (RFC 4180 quoting allowed; LF or
-// CRLF; gzip-compressed files are recognised by content). `label_column`, if not empty, names
-// the column returned in `labels` instead of `values`. Errors name the file, line and column:
-// NotFound / IoError for the file, InvalidArgument for a missing label column, a non-numeric or
-// non-finite field, or a row with the wrong number of fields.
+// Reads a CSV with one header row (RFC 4180 quoting allowed on names and cells; LF, CRLF or CR;
+// a UTF-8 byte order mark and blank or whitespace-only lines are skipped; gzip-compressed files
+// are recognised by content). Cells are decimal numbers (sign, exponent and surrounding spaces
+// allowed). A missing feature cell (empty, `?`, `NA`, `N/A`, `#N/A`, `#NA`, `NaN`, `null`,
+// `None`, `<NA>`, any case) is imputed with the median of its column's present values (0 if the column
+// has none) and counted in imputed_cells / imputed_columns.
+// `label_column`, if not empty, names the column returned in `labels` instead of `values`
+// (exact name, else the first matching it ignoring case); its cells must be 0/1 (also 0.0/1.0),
+// true/false, yes/no or o/n (outlier/normal), any case.
+// Errors name the file, line and column: NotFound / IoError for the file, InvalidArgument for a
+// missing label column, a non-numeric or infinite (or beyond float range) cell, a missing or
+// unrecognised label, or a row with the wrong number of fields. Thread-safe (no shared state).
 Result<NumericTable> ReadNumericCsv(const std::string& path, std::string_view label_column);
 
 }  // namespace vigil

@@ -59,26 +59,158 @@ TEST(NumericCsvTest, NonNumericFieldNamesFileLineAndColumn) {
   EXPECT_EQ(table.status().message(), path + " line 3, column 2 (b): not a number");
 }
 
-TEST(NumericCsvTest, EmptyFieldIsNotANumber) {
-  const std::string path = WriteFile("empty_field.csv", "a,b\n1,\n");
+TEST(NumericCsvTest, MissingMarkersInAnyCaseAreImputedWithTheColumnMedian) {
+  // Column a: present 1, 3, 10 -> median 3. Column b: present 2, 4 -> median 3 (mean of the
+  // two middle values). Column c: complete.
+  const std::string path = WriteFile("missing.csv",
+                                     "a,b,c\n"
+                                     "1,,5\n"
+                                     "?,2,6\n"
+                                     "3,NaN,7\n"
+                                     "na,4,8\n"
+                                     "10,\"\",9\n"
+                                     " N/A ,nan,1\n"
+                                     "NULL,-NAN,2\n"
+                                     "none,#N/A,3\n"
+                                     "<NA>,?,4\n");
   auto table = ReadNumericCsv(path, "");
-  ASSERT_FALSE(table.ok());
-  EXPECT_EQ(table.status().message(), path + " line 2, column 2 (b): not a number");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->rows, 9U);
+  EXPECT_EQ(table->values, (std::vector<float>{1, 3, 5, 3, 2, 6, 3, 3, 7, 3, 4, 8, 10, 3,
+                                               9, 3, 3, 1, 3, 3, 2, 3, 3, 3, 3, 3, 4}));
+  EXPECT_EQ(table->imputed_cells, 13U);
+  EXPECT_EQ(table->imputed_columns, 2U);
 }
 
-TEST(NumericCsvTest, NonFiniteFieldIsRejected) {
-  const std::string path = WriteFile("inf.csv", "a\n1\nnan\n");
+TEST(NumericCsvTest, ColumnWithNoValueIsImputedWithZero) {
+  const std::string path = WriteFile("empty_column.csv", "a,b\n1,\n2,NA\n");
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->values, (std::vector<float>{1, 0, 2, 0}));
+  EXPECT_EQ(table->imputed_cells, 2U);
+  EXPECT_EQ(table->imputed_columns, 1U);
+}
+
+TEST(NumericCsvTest, CompleteFileImputesNothing) {
+  auto table = ReadNumericCsv(WriteFile("complete.csv", "a,b\n1,2\n"), "");
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->imputed_cells, 0U);
+  EXPECT_EQ(table->imputed_columns, 0U);
+}
+
+TEST(NumericCsvTest, MissingLabelNamesFileLineAndColumn) {
+  for (const char* cell : {"", "NA", "?", "nan"}) {
+    const std::string path =
+        WriteFile("missing_label.csv", std::string("x,label\n1,0\n2,") + cell + "\n");
+    auto table = ReadNumericCsv(path, "label");
+    ASSERT_FALSE(table.ok()) << "cell \"" << cell << "\"";
+    EXPECT_EQ(table.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(table.status().message(), path + " line 3, column 2 (label): missing label");
+  }
+}
+
+TEST(NumericCsvTest, LabelWordsAndNumbersInAnyCase) {
+  const std::string path = WriteFile("labels.csv",
+                                     "x,label\n"
+                                     "1,1\n2,0\n3,1.0\n4,0.0\n5,TRUE\n6,false\n7,Yes\n8,no\n"
+                                     "9,o\n10,N\n11,\"1\"\n12, 0 \n");
+  auto table = ReadNumericCsv(path, "label");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->labels, (std::vector<float>{1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0}));
+}
+
+TEST(NumericCsvTest, OtherLabelsNameFileLineAndColumn) {
+  // -1 is scikit-learn's predict() value for an outlier, the reverse of 0/1: refused, not
+  // guessed.
+  for (const char* cell : {"2", "-1", "0.5", "inf", "outlier", "y", "maybe"}) {
+    const std::string path =
+        WriteFile("bad_label.csv", std::string("label,x\n0,1\n1,2\n") + cell + ",3\n");
+    auto table = ReadNumericCsv(path, "label");
+    ASSERT_FALSE(table.ok()) << "cell \"" << cell << "\"";
+    EXPECT_EQ(table.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(table.status().message(),
+              path +
+                  " line 4, column 1 (label): not an outlier label (0/1, true/false, yes/no "
+                  "or o/n)");
+  }
+}
+
+TEST(NumericCsvTest, InfinityIsRejectedWithFileLineAndColumn) {
+  for (const char* cell : {"inf", "-inf", "+Infinity", "-INF", "1e39", "1e400"}) {
+    const std::string path = WriteFile("inf.csv", std::string("a,b\n1,2\n3,") + cell + "\n");
+    auto table = ReadNumericCsv(path, "");
+    ASSERT_FALSE(table.ok()) << "cell \"" << cell << "\"";
+    EXPECT_EQ(table.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(table.status().message(),
+              path +
+                  " line 3, column 2 (b): not a finite float value (infinite or beyond "
+                  "3.4e38)");
+  }
+}
+
+TEST(NumericCsvTest, ScientificNotationNegativesAndUnderflow) {
+  const std::string path = WriteFile("numbers.csv",
+                                     "a,b,c\n"
+                                     "1e3,-2.5E-1,+7\n"
+                                     "-0,1E+2,.5\n"
+                                     "1e-400,-3e38,5.\n");
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->values, (std::vector<float>{1000, -0.25F, 7, 0, 100, 0.5F, 0, -3e38F, 5}));
+}
+
+TEST(NumericCsvTest, ConstantColumnsAndDuplicateRowsAreKept) {
+  const std::string path = WriteFile("constant.csv", "a,b,label\n1,5,0\n1,5,0\n1,5,0\n1,6,1\n");
+  auto table = ReadNumericCsv(path, "label");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->rows, 4U);
+  EXPECT_EQ(table->values, (std::vector<float>{1, 5, 1, 5, 1, 5, 1, 6}));
+}
+
+TEST(NumericCsvTest, QuotedHeaderNamesWithCommasAndDoubledQuotes) {
+  const std::string path =
+      WriteFile("quoted_header.csv", "\"a,b\",\"say \"\"hi\"\"\",\" label \"\n\"1\",\"2\",\"1\"\n");
+  auto table = ReadNumericCsv(path, "label");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->feature_names, (std::vector<std::string>{"a,b", "say \"hi\""}));
+  EXPECT_EQ(table->values, (std::vector<float>{1, 2}));
+  EXPECT_EQ(table->labels, (std::vector<float>{1}));
+}
+
+TEST(NumericCsvTest, LabelColumnNameMatchesIgnoringCaseWhenNotExact) {
+  const std::string path = WriteFile("label_case.csv", "Class,x\no,1\nn,2\n");
+  auto table = ReadNumericCsv(path, "class");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->feature_names, (std::vector<std::string>{"x"}));
+  EXPECT_EQ(table->labels, (std::vector<float>{1, 0}));
+}
+
+TEST(NumericCsvTest, WhitespaceOnlyAndCrOnlyLinesAreBlank) {
+  const std::string path = WriteFile("blank_lines.csv", "a,b\r1,2\r  \r\n3,4\n\t \n \n");
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->values, (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(NumericCsvTest, LineNumbersCountBlankLinesAndNewlinesInQuotes) {
+  const std::string path = WriteFile("line_count.csv", "\"a\nb\",c\n\n  \n1,2\n3,x\n");
   auto table = ReadNumericCsv(path, "");
   ASSERT_FALSE(table.ok());
-  EXPECT_EQ(table.status().message(), path + " line 3, column 1 (a): not a finite float value");
+  EXPECT_EQ(table.status().message(), path + " line 6, column 2 (c): not a number");
+}
+
+TEST(NumericCsvTest, UnterminatedQuoteNamesTheLine) {
+  const std::string path = WriteFile("unterminated.csv", "a,b\n1,\"2\n");
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().message(), path + " line 2: unterminated quoted field");
 }
 
 TEST(NumericCsvTest, WrongFieldCountNamesLine) {
   const std::string path = WriteFile("short_row.csv", "a,b\n1,2\n3\n");
   auto table = ReadNumericCsv(path, "");
   ASSERT_FALSE(table.ok());
-  EXPECT_EQ(table.status().message(),
-            path + " line 3: expected 2 fields as in the header, got 1");
+  EXPECT_EQ(table.status().message(), path + " line 3: expected 2 fields as in the header, got 1");
 }
 
 TEST(NumericCsvTest, MissingLabelColumnIsInvalidArgument) {
