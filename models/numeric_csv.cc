@@ -301,6 +301,11 @@ size_t FindLabelColumn(const std::vector<std::string>& header, std::string_view 
 
 Result<NumericTable> ReadNumericCsv(const std::string& path, std::string_view label_column) {
   VIGIL_ASSIGN_OR_RETURN(const std::string bytes, ReadAll(path));
+  // Spreadsheets export "Unicode text" as UTF-16: every other byte is NUL, and without this
+  // the first cell would fail as "not a number", which does not say what to do about it.
+  if (bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF")) {
+    return Status::InvalidArgument(path + ": UTF-16 text, expected a UTF-8 or ASCII CSV");
+  }
   CsvRecords records(path, bytes);
   std::vector<std::string_view> fields;
   bool done = false;

@@ -206,6 +206,16 @@ TEST(NumericCsvTest, UnterminatedQuoteNamesTheLine) {
   EXPECT_EQ(table.status().message(), path + " line 2: unterminated quoted field");
 }
 
+TEST(NumericCsvTest, Utf16TextIsNamedAsSuch) {
+  // "a,b" and a newline in UTF-16 little-endian, after its byte order mark.
+  const std::string text = std::string("\xFF\xFE") + std::string("a\0,\0b\0\n\0", 8);
+  const std::string path = WriteFile("utf16.csv", text);
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(table.status().message(), path + ": UTF-16 text, expected a UTF-8 or ASCII CSV");
+}
+
 TEST(NumericCsvTest, WrongFieldCountNamesLine) {
   const std::string path = WriteFile("short_row.csv", "a,b\n1,2\n3\n");
   auto table = ReadNumericCsv(path, "");
