@@ -122,7 +122,9 @@ void AddOutliersCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<OutliersArgs>();
   CLI::App* cmd = app.add_subcommand(
       "outliers", "Fit an isolation forest on every row of a numeric CSV and score those rows");
-  cmd->add_option("--csv", args->csv, "Numeric CSV with a header row (.csv.gz accepted)")
+  cmd->add_option(
+         "--csv", args->csv,
+         "Numeric CSV with a header row (.csv.gz accepted; a missing cell gets its column median)")
       ->required();
   cmd->add_option(
       "--label", args->label,
