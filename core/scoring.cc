@@ -18,6 +18,7 @@
 #include "vigil/isolation_forest.h"
 #include "vigil/rules.h"
 #include "vigil/store.h"
+#include "vigil/tsan_hand_off.h"
 
 namespace vigil {
 namespace {
@@ -502,6 +503,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     start = Clock::now();
     tbb::parallel_for(tbb::blocked_range<size_t>(0, groups.size(), options.batch_persons),
                       [&](const tbb::blocked_range<size_t>& range) {
+                        const ScopedHandOff joined(&builders);  // vigil/tsan_hand_off.h
                         if (failed) return;
                         PersonHistory history;
                         auto& builder = builders.local();
@@ -518,6 +520,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                         const uint64_t now = done += range.size();
                         if (options.progress) options.progress(now, groups.size(), "facts");
                       });
+    AnnotateTakeOver(&builders);
   } else {
     // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
     // events in one scan, which also finds its persons who have events but no registration.
@@ -528,6 +531,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     std::atomic<uint64_t> registration_rows{0};
     tbb::parallel_for(
         tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
+          const ScopedHandOff joined(&builders);
           for (size_t slice = range.begin(); slice != range.end() && !failed; ++slice) {
             const auto [first, last] = KeySlice(slice);
             std::vector<PersonRecord> rows;
@@ -568,6 +572,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
             if (options.progress) options.progress(now, now * kKeySlices / slices, "facts");
           }
         });
+    AnnotateTakeOver(&builders);
     if (failed) return first_error;
     size_t total = 0;
     for (const auto& g : slice_groups) total += g.size();
@@ -646,6 +651,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
       tokens,
       tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
                                      [&](tbb::flow_control& fc) -> Batch* {
+                                       const HandOffTurn turn(&next_batch);
                                        if (next_batch >= groups.size() || failed) {
                                          fc.stop();
                                          return nullptr;
@@ -654,11 +660,13 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                                        batch.begin = next_batch;
                                        batch.end = next_batch = std::min(
                                            groups.size(), batch.begin + options.batch_persons);
+                                       AnnotateHandOff(&batch);
                                        return &batch;
                                      }) &
           tbb::make_filter<Batch*, Batch*>(
               tbb::filter_mode::parallel,
               [&](Batch* batch) -> Batch* {
+                const HandOffTurn token(batch);
                 uint64_t& rows = rows_pass2.local();
                 if (options.reference_loader) {
                   PersonHistory history;
@@ -707,6 +715,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                 return batch;
               }) &
           tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order, [&](Batch* batch) {
+            const HandOffTurn token(batch);
+            const HandOffTurn turn(&summary);
             if (!keep_all && !failed) {
               Status s = writer->AppendCertification(batch->certification);
               if (!s.ok()) fail(s);
@@ -724,6 +734,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
             const uint64_t now = done += n;
             if (options.progress) options.progress(now, groups.size(), "score");
           }));
+  // Every batch ended in the last filter, whose turns handed off `summary` (vigil/tsan_hand_off.h).
+  AnnotateTakeOver(&summary);
   if (failed) return first_error;
   rows_pass1.combine_each([&](uint64_t n) { summary.history_rows += n; });
   summary.stages.push_back({"pass 2: load histories (thread time)", load_clock.seconds()});
@@ -873,6 +885,7 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   // case are derived again below.
   std::vector<uint8_t> derive_again(persons, 0);
   tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
+    const ScopedHandOff joined(&derive_again);
     if (state.kept_of[i] != kNotKept) {
       fuse(i, &state.kept[state.kept_of[i]]);
       return;
@@ -881,6 +894,7 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
     fuse(i, &skeleton);
     if (skeleton.flagged()) derive_again[i] = 1;
   });
+  AnnotateTakeOver(&derive_again);
   summary.stages.push_back(
       {fusion ? "fusion (learned)" : "fusion (policy default)", SecondsSince(start)});
 
@@ -893,9 +907,11 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   std::vector<PersonOutcome> derived(again.size());
   std::vector<Status> derived_status(again.size());
   tbb::parallel_for(size_t{0}, again.size(), [&](size_t k) {
+    const ScopedHandOff joined(&derived);
     derived_status[k] = DeriveAgain(store, policy, options, state, again[k], &derived[k]);
     if (derived_status[k].ok()) fuse(again[k], &derived[k]);
   });
+  AnnotateTakeOver(&derived);
   for (const Status& s : derived_status) VIGIL_RETURN_IF_ERROR(s);
   // The cases in person-key order.
   std::vector<const PersonOutcome*> flagged;

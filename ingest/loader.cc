@@ -39,6 +39,7 @@
 #include "vigil/csv_field.h"
 #include "vigil/ingest.h"
 #include "vigil/store.h"
+#include "vigil/tsan_hand_off.h"
 
 namespace vigil {
 namespace {
@@ -206,7 +207,10 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
   std::atomic<bool> stop{false};
   uint64_t last_disk_offset = 0;
 
+  // Each filter opens a turn on the token it receives and each serial filter one on what it
+  // keeps between its turns (vigil/tsan_hand_off.h): the source, the splitter, the summary.
   auto read_stage = [&](tbb::flow_control& fc) -> std::shared_ptr<Chunk> {
+    const HandOffTurn turn(source.get());
     if (read_done || stop.load(std::memory_order_relaxed)) {
       fc.stop();
       return nullptr;
@@ -221,11 +225,14 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     }
     chunk->eof = chunk->bytes.empty();
     read_done = chunk->eof;
+    AnnotateHandOff(chunk.get());
     return chunk;
   };
 
   auto split_stage = [&](std::shared_ptr<Chunk> chunk) -> std::shared_ptr<Work> {
+    const HandOffTurn turn(&splitter);
     if (chunk == nullptr || !header_error.ok()) return nullptr;
+    const HandOffTurn token(chunk.get());
     auto work = std::make_shared<Work>();
     splitter.Split(std::move(chunk->bytes), chunk->eof, &work->block);
     work->disk_offset = source->disk_offset();
@@ -256,16 +263,21 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
           Status::InvalidArgument(file.name + ": empty file, no header row; file refused");
       return nullptr;
     }
+    AnnotateHandOff(work.get());
     return work;
   };
 
   auto parse_stage = [&](std::shared_ptr<Work> work) -> std::shared_ptr<Work> {
-    if (work != nullptr) ParseBlock<R>(*parser, file.name, work.get());
+    if (work == nullptr) return work;
+    const HandOffTurn token(work.get());
+    ParseBlock<R>(*parser, file.name, work.get());
     return work;
   };
 
   auto write_stage = [&](std::shared_ptr<Work> work) {
+    const HandOffTurn turn(summary);
     if (work == nullptr || !fatal_error.ok()) return;
+    const HandOffTurn token(work.get());
     if (!work->batch.empty()) {
       auto counts = ctx.bulk != nullptr ? ctx.bulk->Add(std::move(work->batch))
                                         : ctx.store->Write(work->batch);
@@ -317,6 +329,10 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
               tbb::filter_mode::parallel, parse_stage) &
           tbb::make_filter<std::shared_ptr<Work>, void>(tbb::filter_mode::serial_in_order,
                                                         write_stage));
+  // The serial filters' last turns wrote the errors and the counts read below.
+  AnnotateTakeOver(source.get());
+  AnnotateTakeOver(&splitter);
+  AnnotateTakeOver(summary);
 
   summary->loaded = summary->inserted + summary->replaced + summary->unchanged;
   tally->rows += summary->rows_read;

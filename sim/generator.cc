@@ -26,6 +26,7 @@
 #include <system_error>
 
 #include "city.h"
+#include "vigil/tsan_hand_off.h"
 
 namespace vigil {
 namespace {
@@ -174,6 +175,7 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
       tokens,
       tbb::make_filter<
           void, Work*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Work* {
+        const HandOffTurn turn(&next_block);
         if (next_block >= blocks || failed.load(std::memory_order_relaxed)) {
           fc.stop();
           return nullptr;
@@ -181,18 +183,24 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
         Work* w = nullptr;
         while (!pool.try_pop(w)) {
         }
+        AnnotateTakeOver(w);  // from the last filter, which put it back in the pool
         w->out.block = next_block++;
+        AnnotateHandOff(w);
         return w;
       }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, [&](Work* w) -> Work* {
+        const HandOffTurn token(w);
         city.DrawBlock(w->out.block, w->out);
         return w;
       }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order, [&](Work* w) -> Work* {
+        const HandOffTurn token(w);
+        const HandOffTurn turn(&registry);
         if (!failed.load(std::memory_order_relaxed)) {
           Status st = city.ResolveIds(w->out, registry);
           if (!st.ok()) fail(std::move(st));
         }
         return w;
       }) & tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, [&](Work* w) -> Work* {
+        const HandOffTurn token(w);
         city.WriteBlock(w->out);
         if (o.gzip) {
           for (int i = 0; i < kOutFiles; ++i) {
@@ -203,6 +211,8 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
         }
         return w;
       }) & tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
+        const HandOffTurn turn(&stats);
+        AnnotateTakeOver(w);
         for (int i = 0; i < kOutFiles && !failed.load(std::memory_order_relaxed); ++i) {
           const auto& text = w->out.text[static_cast<size_t>(i)];
           stats.bytes[i] += text.size();
@@ -212,6 +222,7 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
         }
         for (size_t k = 0; k < w->out.patterns.size(); ++k) stats.injected[k] += w->out.patterns[k];
         stats.persons += w->out.persons;
+        AnnotateHandOff(w);  // before the first filter can pop it again
         pool.push(w);
         if (o.progress) {
           const auto now = std::chrono::steady_clock::now();
@@ -226,6 +237,9 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
           }
         }
       }));
+  // Every token ended in the last filter, whose turns handed off `stats`: the blocks, the
+  // registry and the files are all this thread's again.
+  AnnotateTakeOver(&stats);
   VIGIL_RETURN_IF_ERROR(failure);
   VIGIL_RETURN_IF_ERROR(files.Close());
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
