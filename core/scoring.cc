@@ -501,9 +501,10 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
 
     // Pass 1: population facts.
     start = Clock::now();
+    const ForkJoin fork_join;  // vigil/tsan_hand_off.h
     tbb::parallel_for(tbb::blocked_range<size_t>(0, groups.size(), options.batch_persons),
                       [&](const tbb::blocked_range<size_t>& range) {
-                        const ScopedHandOff joined(&builders);  // vigil/tsan_hand_off.h
+                        const auto body = fork_join.Body();
                         if (failed) return;
                         PersonHistory history;
                         auto& builder = builders.local();
@@ -520,7 +521,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                         const uint64_t now = done += range.size();
                         if (options.progress) options.progress(now, groups.size(), "facts");
                       });
-    AnnotateTakeOver(&builders);
+    fork_join.Joined();
   } else {
     // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
     // events in one scan, which also finds its persons who have events but no registration.
@@ -529,9 +530,10 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
     std::atomic<uint64_t> slices_done{0};
     std::atomic<uint64_t> registration_rows{0};
+    const ForkJoin fork_join;
     tbb::parallel_for(
         tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
-          const ScopedHandOff joined(&builders);
+          const auto body = fork_join.Body();
           for (size_t slice = range.begin(); slice != range.end() && !failed; ++slice) {
             const auto [first, last] = KeySlice(slice);
             std::vector<PersonRecord> rows;
@@ -572,7 +574,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
             if (options.progress) options.progress(now, now * kKeySlices / slices, "facts");
           }
         });
-    AnnotateTakeOver(&builders);
+    fork_join.Joined();
     if (failed) return first_error;
     size_t total = 0;
     for (const auto& g : slice_groups) total += g.size();
@@ -647,6 +649,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   auto all_kinds = [](const EventView&, const PersonGroup&) { return true; };
   // Batches live here between the stages: tbb filters pass values, and a pointer is cheap.
   std::vector<Batch> batches((groups.size() + options.batch_persons - 1) / options.batch_persons);
+  AnnotateHandOff(&next_batch);  // the first filter's turns continue this thread
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
@@ -884,8 +887,9 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   // Persons whose full outcome was not kept are fused from its skeleton; the few it makes a
   // case are derived again below.
   std::vector<uint8_t> derive_again(persons, 0);
+  const ForkJoin fuse_all;  // vigil/tsan_hand_off.h
   tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
-    const ScopedHandOff joined(&derive_again);
+    const auto body = fuse_all.Body();
     if (state.kept_of[i] != kNotKept) {
       fuse(i, &state.kept[state.kept_of[i]]);
       return;
@@ -894,7 +898,7 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
     fuse(i, &skeleton);
     if (skeleton.flagged()) derive_again[i] = 1;
   });
-  AnnotateTakeOver(&derive_again);
+  fuse_all.Joined();
   summary.stages.push_back(
       {fusion ? "fusion (learned)" : "fusion (policy default)", SecondsSince(start)});
 
@@ -906,12 +910,13 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   std::vector<uint8_t>().swap(derive_again);
   std::vector<PersonOutcome> derived(again.size());
   std::vector<Status> derived_status(again.size());
+  const ForkJoin derive_all;
   tbb::parallel_for(size_t{0}, again.size(), [&](size_t k) {
-    const ScopedHandOff joined(&derived);
+    const auto body = derive_all.Body();
     derived_status[k] = DeriveAgain(store, policy, options, state, again[k], &derived[k]);
     if (derived_status[k].ok()) fuse(again[k], &derived[k]);
   });
-  AnnotateTakeOver(&derived);
+  derive_all.Joined();
   for (const Status& s : derived_status) VIGIL_RETURN_IF_ERROR(s);
   // The cases in person-key order.
   std::vector<const PersonOutcome*> flagged;

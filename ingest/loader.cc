@@ -319,6 +319,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     }
   };
 
+  AnnotateHandOff(source.get());  // the read filter's turns continue this thread
   tbb::parallel_pipeline(
       ctx.tokens,
       tbb::make_filter<void, std::shared_ptr<Chunk>>(tbb::filter_mode::serial_in_order,

@@ -171,6 +171,8 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
     failed.store(true, std::memory_order_relaxed);
   };
   auto last_report = start;
+  // The first filter's turns continue this thread (vigil/tsan_hand_off.h).
+  AnnotateHandOff(&next_block);
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<
