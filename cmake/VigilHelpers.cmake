@@ -51,3 +51,31 @@ function(vigil_add_benchmark name)
   vigil_add_executable(${name} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS} benchmark::benchmark)
   target_compile_definitions(${name} PRIVATE VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# vigil_add_fuzz_target(name SRCS ... DEPS ... CORPUS dir)
+# A fuzz target: SRCS define LLVMFuzzerTestOneInput (docs/fuzzing.md). Built two ways:
+# - by default, linked with our own driver (tests/fuzz/fuzz_driver.cc) and registered as the
+#   ctest fuzz_<name> (label fuzz): it replays every file of CORPUS, then a seeded, bounded
+#   number of deterministic mutations of them, so every CI run checks the parser again;
+# - with VIGIL_FUZZ=ON (clang, the `fuzz` preset), linked with libFuzzer instead; the ctest then
+#   runs libFuzzer on a copy of the corpus for a few seconds.
+# The driver's budget is a few seconds so the fuzz label stays cheap in the whole suite.
+function(vigil_add_fuzz_target name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SRCS;DEPS" ${ARGN})
+  if(VIGIL_FUZZ)
+    vigil_add_executable(${name} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set(_work ${CMAKE_CURRENT_BINARY_DIR}/corpus-work/${name})
+    file(MAKE_DIRECTORY ${_work})
+    # New inputs go to the first folder (in the build tree); the seed corpus stays read-only.
+    add_test(NAME fuzz_${name}
+      COMMAND ${name} -max_total_time=4 -print_final_stats=1 ${_work} ${ARG_CORPUS})
+  else()
+    vigil_add_executable(${name} SRCS ${ARG_SRCS} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_driver.cc
+      DEPS ${ARG_DEPS})
+    add_test(NAME fuzz_${name} COMMAND ${name} --seconds 4 ${ARG_CORPUS})
+  endif()
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz TIMEOUT 120)
+endfunction()

@@ -156,7 +156,9 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
   Json root;
   try {
     root = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number beyond double range throws out_of_range (found by
+    // fuzzing), and no exception may leave the library.
     return Status::InvalidArgument(std::string(origin) + ": not valid JSON: " + e.what());
   }
   if (!root.is_object()) {

@@ -87,15 +87,24 @@ class Decoder {
     if (ok_ && v > 0xffff) Fail("bad region");
     return static_cast<uint16_t>(v);
   }
+  // A day number whose year std::chrono cannot hold (beyond +-32767) would come back as
+  // another day, so a damaged value would change each time it is rewritten: refuse it.
   Date DateField() {
     const int64_t v = Int();
     if (ok_ && (v < INT32_MIN || v > INT32_MAX)) Fail("bad date");
-    return DateFromDayNumber(static_cast<int32_t>(v));
+    const Date date = DateFromDayNumber(static_cast<int32_t>(ok_ ? v : 0));
+    if (ok_ && DayNumber(date) != v) Fail("bad date");
+    return date;
   }
+  // Month numbers are year * 12 + month - 1; dividing with floor (MonthFromNumber truncates
+  // towards zero) inverts that for negative numbers too, and the year must fit std::chrono.
   Month MonthField() {
     const int64_t v = Int();
-    if (ok_ && (v < -12 * 100000 || v > 12 * 100000)) Fail("bad month");
-    return MonthFromNumber(static_cast<int32_t>(v));
+    const int64_t year = v / 12 - (v % 12 < 0 ? 1 : 0);
+    if (ok_ && (year < -32767 || year > 32767)) Fail("bad month");
+    if (!ok_) return Month{};
+    return Month(std::chrono::year(static_cast<int>(year)),
+                 std::chrono::month(static_cast<unsigned>(v - year * 12 + 1)));
   }
   Timestamp Time() { return TimestampFromSeconds(Int()); }
   void Check(bool condition, const char* why) {

@@ -69,7 +69,8 @@ inline Result<Money> ParseMoney(std::string_view text) {
   for (; pos < text.size() && text[pos] != '.'; ++pos, ++digits) {
     const char c = text[pos];
     if (c < '0' || c > '9') return bad("not a decimal number");
-    if (whole > kMaxWhole / 10) return bad("too large");
+    // Checked with the digit, so whole * 100 + 99 cannot overflow (found by fuzzing).
+    if (whole > (kMaxWhole - (c - '0')) / 10) return bad("too large");
     whole = whole * 10 + (c - '0');
   }
   if (digits == 0) return bad("no digits before the decimal point");

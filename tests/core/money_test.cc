@@ -23,6 +23,16 @@ TEST(MoneyTest, RejectsMalformedAmountsWithTheReason) {
   EXPECT_FALSE(ParseMoney("99999999999999999999").ok());
 }
 
+// 17 digits just above int64 max / 100 overflowed the fen computation (tests/fuzz found it).
+TEST(MoneyTest, RefusesAmountsBeyondTheFenRangeInsteadOfOverflowing) {
+  EXPECT_EQ(ParseMoney("92233720368547759.99").status().message(),
+            "bad amount '92233720368547759.99': too large");
+  EXPECT_EQ(ParseMoney("-92233720368547758").status().message(),
+            "bad amount '-92233720368547758': too large");
+  EXPECT_EQ(ParseMoney("92233720368547757.99")->fen(), INT64_C(9223372036854775799));
+  EXPECT_EQ(ParseMoney("-92233720368547757.99")->fen(), -INT64_C(9223372036854775799));
+}
+
 TEST(MoneyTest, FormatsPlainAndGrouped) {
   EXPECT_EQ(FormatMoney(Money::FromFen(1368400)), "13684.00");
   EXPECT_EQ(FormatMoney(Money::FromFen(-5)), "-0.05");

@@ -61,6 +61,15 @@ TEST(PolicyTest, WrongTypesAndBadJsonAreErrors) {
   EXPECT_FALSE(Policy::FromJson("[]", "p").ok());
 }
 
+// nlohmann throws out_of_range, not parse_error, for a number beyond double range; it escaped
+// FromJson and ended the process (tests/fuzz/policy_fuzz found it).
+TEST(PolicyTest, NumberBeyondDoubleRangeIsAnErrorNotAnException) {
+  auto policy = Policy::FromJson(R"({"rules": {"hold_risk": 1e999}})", "p");
+  EXPECT_EQ(policy.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(policy.status().message().starts_with("p: not valid JSON: "))
+      << policy.status().message();
+}
+
 TEST(PolicyTest, ToJsonRoundTripsEveryKey) {
   Policy p;
   p.rules.amount_anomaly_ratio = 2.25;

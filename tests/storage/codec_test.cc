@@ -246,6 +246,42 @@ TEST(CodecTest, SignalSourceIsReadWithoutDecodingTheRest) {
   }
 }
 
+// A payment value written field by field, with raw month and day numbers (found by
+// tests/fuzz/values_fuzz: a negative month number decoded to another month on every rewrite).
+std::string PaymentValue(int64_t period_number, int64_t paid_day_number) {
+  std::string v;
+  v.push_back(static_cast<char>(storage::kValueFormat));
+  storage::PutFixed64BE(&v, static_cast<uint64_t>(paid_day_number * 86400));  // known at paid_date
+  storage::PutString(&v, "PAY-1");
+  storage::PutString(&v, PersonId(5));
+  storage::PutVarint64(&v, 3702);
+  v.push_back(0);  // PENSION
+  storage::PutSigned(&v, period_number);
+  storage::PutSigned(&v, 100);
+  storage::PutString(&v, "6222");
+  v.push_back(0);  // BANK
+  storage::PutSigned(&v, paid_day_number);
+  v.push_back(1);  // id checksum ok
+  return v;
+}
+
+TEST(CorruptionTest, MonthsAndDaysDecodeToWhatTheyRewriteAsOrAreCorruption) {
+  // Month numbers before year 0 (not January) and after it rewrite to themselves.
+  for (int64_t month : {int64_t{-238127}, int64_t{-11}, int64_t{-1}, int64_t{0}, int64_t{24012}}) {
+    const std::string value = PaymentValue(month, 14365);
+    EXPECT_EQ(Reencode(value, &storage::DecodePayment), value) << "month number " << month;
+  }
+  // Years std::chrono cannot hold are damage, not another date.
+  auto far_month = storage::DecodePayment(PaymentValue(int64_t{12} * 40000, 14365));
+  EXPECT_EQ(far_month.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(far_month.status().message().find("bad month"), std::string::npos);
+  auto far_day = storage::DecodePayment(PaymentValue(24012, int64_t{2'000'000'000}));
+  EXPECT_EQ(far_day.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(far_day.status().message().find("bad date"), std::string::npos);
+  auto lowest = storage::DecodePayment(PaymentValue(INT64_MIN, 14365));
+  EXPECT_EQ(lowest.status().code(), StatusCode::kCorruption);
+}
+
 TEST(CorruptionTest, BadCodesAndBadAggregatesAreCorruption) {
   const std::string id = PersonId(3);
   std::string sig = storage::EncodeEvent(MakeSignal(id, SignalSource::kTravel, T(2022, 1, 1))).value;
