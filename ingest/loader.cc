@@ -134,6 +134,7 @@ struct FeedTally {
 struct Chunk {
   std::string bytes;
   bool eof = false;
+  uint64_t disk_offset = 0;  // of the source once this chunk was read
 };
 
 struct Work {
@@ -208,9 +209,10 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
   uint64_t last_disk_offset = 0;
 
   // Each filter opens a turn on the token it receives and each serial filter one on what it
-  // keeps between its turns (vigil/tsan_hand_off.h): the source, the splitter, the summary.
+  // keeps between its turns (vigil/tsan_hand_off.h), named by read_done (with the source),
+  // the splitter and the summary.
   auto read_stage = [&](tbb::flow_control& fc) -> std::shared_ptr<Chunk> {
-    const HandOffTurn turn(source.get());
+    const HandOffTurn turn(&read_done);
     if (read_done || stop.load(std::memory_order_relaxed)) {
       fc.stop();
       return nullptr;
@@ -224,6 +226,9 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
       return nullptr;
     }
     chunk->eof = chunk->bytes.empty();
+    // Taken here, by the only filter that touches the source: the split filter runs beside the
+    // next read, which moves the offset (and a gzip stream's state) under it.
+    chunk->disk_offset = source->disk_offset();
     read_done = chunk->eof;
     AnnotateHandOff(chunk.get());
     return chunk;
@@ -235,7 +240,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     const HandOffTurn token(chunk.get());
     auto work = std::make_shared<Work>();
     splitter.Split(std::move(chunk->bytes), chunk->eof, &work->block);
-    work->disk_offset = source->disk_offset();
+    work->disk_offset = chunk->disk_offset;
     if (!parser && !work->block.records.empty()) {
       const auto& span = work->block.records[0];
       std::vector<std::string_view> fields;
@@ -319,7 +324,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     }
   };
 
-  AnnotateHandOff(source.get());  // the read filter's turns continue this thread
+  AnnotateHandOff(&read_done);  // the read filter's turns continue this thread
   tbb::parallel_pipeline(
       ctx.tokens,
       tbb::make_filter<void, std::shared_ptr<Chunk>>(tbb::filter_mode::serial_in_order,
@@ -331,7 +336,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
           tbb::make_filter<std::shared_ptr<Work>, void>(tbb::filter_mode::serial_in_order,
                                                         write_stage));
   // The serial filters' last turns wrote the errors and the counts read below.
-  AnnotateTakeOver(source.get());
+  AnnotateTakeOver(&read_done);
   AnnotateTakeOver(&splitter);
   AnnotateTakeOver(summary);
 
