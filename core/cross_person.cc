@@ -111,6 +111,18 @@ uint64_t KeyOf(const PersonHistory& h) {
   return std::hash<std::string>{}(h.person_id);
 }
 
+// tbb::parallel_invoke of independent steps, with its fork and join made visible to
+// ThreadSanitizer (vigil/tsan_hand_off.h): the steps stay unordered among themselves.
+template <typename... Steps>
+void InvokeSideBySide(const Steps&... steps) {
+  const ForkJoin fork_join;
+  tbb::parallel_invoke([&fork_join, &steps] {
+    const auto body = fork_join.Body();
+    steps();
+  }...);
+  fork_join.Joined();
+}
+
 }  // namespace
 
 CrossPersonFactsBuilder::CrossPersonFactsBuilder() : impl_(std::make_unique<Impl>()) {}
@@ -202,58 +214,35 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   Impl& into = *impl_;
   Impl& from = *other.impl_;
   into.account_switches += from.account_switches;
-  into.household_size = std::max(into.household_size, from.household_size);
   into.account_switches_seen += from.account_switches_seen;
+  into.household_size = std::max(into.household_size, from.household_size);
   // The facts are independent: merged side by side.
-  const ForkJoin fork_join;  // vigil/tsan_hand_off.h
-  tbb::parallel_invoke(
-      [&] {
-        const auto body = fork_join.Body();
-        MergeNotes(into.account, from.account);
-      },
-      [&] {
-        const auto body = fork_join.Body();
-        MergeNotes(into.name_birth, from.name_birth);
-      },
-      [&] {
-        const auto body = fork_join.Body();
-        MergeNotes(into.name_decade, from.name_decade);
-        MergeNotes(into.birth_day, from.birth_day);
-      },
-      [&] {
-        const auto body = fork_join.Body();
-        MergeNotes(into.phone, from.phone);
-      },
-      [&] {
-        const auto body = fork_join.Body();
-        MergeNotes(into.face_place, from.face_place);
-        MergeNotes(into.special_employer, from.special_employer);
-        MergeInto(into.doctor, from.doctor);
-      });
-  fork_join.Joined();
+  InvokeSideBySide([&] { MergeNotes(into.account, from.account); },
+                   [&] { MergeNotes(into.name_birth, from.name_birth); },
+                   [&] {
+                     MergeNotes(into.name_decade, from.name_decade);
+                     MergeNotes(into.birth_day, from.birth_day);
+                   },
+                   [&] { MergeNotes(into.phone, from.phone); },
+                   [&] {
+                     MergeNotes(into.face_place, from.face_place);
+                     MergeNotes(into.special_employer, from.special_employer);
+                     MergeInto(into.doctor, from.doctor);
+                   });
 }
 
 CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   CrossPersonFacts facts;
   uint64_t all_appraisals = 0, all_complete = 0;
   // The facts are independent: counted side by side.
-  const ForkJoin fork_join;  // vigil/tsan_hand_off.h
-  tbb::parallel_invoke(
+  InvokeSideBySide(
+      [&] { facts.persons_per_account = Count(impl_->account); },
+      [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
       [&] {
-        const auto body = fork_join.Body();
-        facts.persons_per_account = Count(impl_->account);
-      },
-      [&] {
-        const auto body = fork_join.Body();
-        facts.ids_per_name_birth = Count(impl_->name_birth);
-      },
-      [&] {
-        const auto body = fork_join.Body();
         facts.ids_per_phone = Count(impl_->phone);
         facts.phone_shared_share = SharedShare(facts.ids_per_phone);
       },
       [&] {
-        const auto body = fork_join.Body();
         facts.ids_per_name_decade = Count(impl_->name_decade);
         // Pairs of ids born on one date over pairs born in one decade, from the dates actually
         // observed.
@@ -272,7 +261,6 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
                               : static_cast<double>(date_pairs) / static_cast<double>(decade_pairs);
       },
       [&] {
-        const auto body = fork_join.Body();
         facts.persons_per_face_place = Count(impl_->face_place);
         uint64_t pairs = 0, personal = 0;
         facts.persons_per_face_place.ForEachCount([&](uint32_t n) {
@@ -282,12 +270,8 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         facts.face_places_personal_share =
             pairs == 0 ? 1.0 : static_cast<double>(personal) / static_cast<double>(pairs);
       },
+      [&] { facts.special_retirements_per_employer = Count(impl_->special_employer); },
       [&] {
-        const auto body = fork_join.Body();
-        facts.special_retirements_per_employer = Count(impl_->special_employer);
-      },
-      [&] {
-        const auto body = fork_join.Body();
         for (auto& [doctor, list] : impl_->doctor) {
           // One appraisal per (person, date) is the natural key; a person appraised twice by
           // the same doctor counts twice (two signatures).
@@ -302,7 +286,6 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         }
         impl_->doctor.clear();
       });
-  fork_join.Joined();
   facts.account_switches = impl_->account_switches;
   facts.account_switches_seen = impl_->account_switches_seen;
   facts.population_complete_loss_share =
