@@ -235,6 +235,7 @@ class City:
         self.months = args.months
         self.scale = args.fraud_scale
         self.n = args.persons
+        self.seed = args.seed
         self.last_month = month_index(self.as_of)
         self.first_month = self.last_month - self.months + 1
         self.window_start = month_start(self.first_month)
@@ -696,8 +697,8 @@ class City:
                 ad = p.ret_date - dt.timedelta(days=rng.randint(800, 7000))
                 p.appraisals.append(self.appraisal(p, ad, rng.randint(5, 10), "PARTIAL_LOSS",
                                                    rng.choice(self.doctors[p.region])))
-            if (p.scheme != "RESIDENT" and p.ret_date > self.window_start + dt.timedelta(days=120)
-                    and rng.random() < 0.25):
+            if (p.scheme != "RESIDENT" and p.ret_type == "NORMAL" and rng.random() < 0.25
+                    and p.ret_date > self.window_start + dt.timedelta(days=120)):
                 self.unemployment_before_retirement(p, overlap=0)
             if p.profile in ("ordinary", "active") and rng.random() < 0.003:
                 p.profile = "emigrant"
@@ -847,8 +848,6 @@ class City:
             elif v < 0.6:
                 self.hospital_death(p, d)
             # else: no record at all (hard)
-            if p.household and rng.random() < 0.5:
-                pass  # the spouse lives on and keeps using the shared phone
 
     def plant_prison_paid(self):
         rng = self.rng
@@ -866,7 +865,8 @@ class City:
 
     def plant_duplicate_receipt(self):
         rng = self.rng
-        for p in self.pick(self.count(0.004), lambda p: not p.household):
+        for p in self.pick(self.count(0.004), lambda p: not p.household and
+                           p.ret_date < self.window_start - dt.timedelta(days=400)):
             q = self.transfer(p, 0)
             p.patterns.add("DUPLICATE_RECEIPT")
             q.patterns = p.patterns
@@ -877,7 +877,7 @@ class City:
                 p.status = "ACTIVE"
                 q.pay_from = None
                 q.ret_date = p.ret_date + dt.timedelta(days=rng.choice((0, 31, 92, 365)))
-                q.ret_date = min(q.ret_date, self.as_of).replace(day=1)
+                q.ret_date = q.ret_date.replace(day=1)
                 p.notes.append("duplicate: both paying")
             else:  # hard: a move whose old region kept paying three more months
                 p.notes.append("duplicate: hard, 3-month overlap")
@@ -1073,7 +1073,9 @@ class City:
         ring_addr = None
         for i in range(total):
             v = rng.random()
-            p = self.make_person(years_retired=rng.uniform(0.5, 10))
+            scheme = rng.choice(("EMPLOYEE", "RESIDENT"))
+            p = self.make_person(scheme=scheme, years_retired=rng.uniform(0.5, 10),
+                                 ret_type="NORMAL" if scheme == "EMPLOYEE" else "RESIDENT_AGE")
             p.fabricated = True
             p.alive = False
             p.profile = "fabricated"
@@ -1201,8 +1203,6 @@ class City:
 
     def emit_payments(self, p, out):
         rng = self.rng
-        if p.scheme == "RESIDENT" or p.fabricated:
-            pass
         ret_m = month_index(p.ret_date)
         first = max(self.first_month, ret_m, p.pay_from if p.pay_from is not None else 0)
         last = min(self.last_month, p.pay_to if p.pay_to is not None else self.last_month)
@@ -1306,6 +1306,7 @@ class City:
                  "MEDICAL_SETTLEMENT": (8, 18), "TRAVEL": (6, 21), "BANK_COUNTER": (9, 16),
                  "GOV_SERVICE": (9, 16)}
         city_code = p.region
+        habit = self.habits(p, "self")
         for mi in range(month_index(start), month_index(end) + 1):
             if self.in_prison_month(p, mi):
                 continue
@@ -1318,25 +1319,27 @@ class City:
                             abs((d - p.quiet_around).days) < 45:
                         continue
                     h0, h1 = hours[src]
-                    place = self.place(p, src, city_code)
+                    place = self.place(p, src, city_code, habit)
                     detail = {"TRAVEL": "火车票", "TELECOM": "通话", "BANK_ACTIVITY": "消费",
                               "TRANSIT": "公交", "MEDICAL_SETTLEMENT": "购药",
                               "BANK_COUNTER": "柜面业务", "GOV_SERVICE": "政务办理"}[src]
-                    out.append((p.pid, src, ts(d, rng.randint(h0, h1), rng.randint(0, 59),
-                                               rng.randint(0, 59)), place, detail))
+                    out.append((p.pid, src, ts(d, self.hour(habit, src, h0, h1),
+                                               rng.randint(0, 59), rng.randint(0, 59)),
+                                place, detail))
         self.yearly_proofs(p, start, end, out)
         if p.card_use_after:
             after = (p.death or p.absent_from or (p.prison[0][0] if p.prison else None))
             if after:
+                habit = self.habits(p, "relative")  # a relative's own habits, same street
                 for mi in range(month_index(after) + 1, self.last_month + 1):
                     for src, lam in (("BANK_ACTIVITY", 1.5), ("TELECOM", 0.7 if p.phone else 0),
                                      ("MEDICAL_SETTLEMENT", 0.4 if rng.random() < 0.5 else 0)):
                         for _ in range(self.poisson(lam)):
                             d = self.day_in(mi, None, self.as_of)
                             if d:
-                                out.append((p.pid, src, ts(d, rng.randint(8, 21),
+                                out.append((p.pid, src, ts(d, self.hour(habit, src, 7, 22),
                                             rng.randint(0, 59), rng.randint(0, 59)),
-                                            self.place(p, src, city_code), "代办"))
+                                            self.place(p, src, city_code, habit), "代办"))
         if getattr(p, "phone_after", False):
             for mi in range(month_index(p.death) + 1, self.last_month + 1):
                 d = self.day_in(mi, None, self.as_of)
@@ -1354,11 +1357,37 @@ class City:
         return False
 
     def in_prison_month(self, p, mi):
-        return any(self.in_prison(p, month_start(mi)) and self.in_prison(p, month_end(mi))
-                   for _ in (0,))
+        return self.in_prison(p, month_start(mi)) and self.in_prison(p, month_end(mi))
 
-    def place(self, p, src, region):
+    def habits(self, p, who):
+        """A card holder's habits: a few pharmacies, bus lines and ATMs near home, and the
+        time of day they go out. A relative using the cards has habits of their own but
+        lives on the same streets (one pharmacy in common)."""
+        r = random.Random("%s/%s/%s" % (p.pid, who, self.seed))
+        own = random.Random("%s/self/%s" % (p.pid, self.seed))
+        h = {"MEDICAL_SETTLEMENT": ["PH-%s-%03d" % (p.district, r.randint(1, 40))
+                                    for _ in range(2)],
+             "TRANSIT": ["BUS-%s-%03d" % (p.region, r.randint(1, 180)) for _ in range(3)],
+             "BANK_ACTIVITY": ["ATM-%s-%03d" % (p.district, r.randint(1, 90)) for _ in range(2)],
+             "hour": r.uniform(8.5, 16.5)}
+        if who != "self":
+            h["MEDICAL_SETTLEMENT"][0] = "PH-%s-%03d" % (p.district, own.randint(1, 40))
+            h["hour"] = r.uniform(7, 21)
+        return h
+
+    def hour(self, habit, src, h0, h1):
+        if src == "TELECOM":
+            return min(23, max(0, int(round(self.rng.gauss(habit["hour"] + 2, 4)))))
+        return min(h1, max(h0, int(round(self.rng.gauss(habit["hour"], 1.8)))))
+
+    def place(self, p, src, region, habit=None):
         rng = self.rng
+        if habit and src in habit and rng.random() < 0.85:
+            if src == "TRANSIT" and rng.random() < 0.2:
+                return ""  # some buses report no line
+            if src == "BANK_ACTIVITY" and rng.random() < 0.7:
+                return ""  # app and card payments carry no place
+            return rng.choice(habit[src])
         if src == "TRANSIT":
             return "BUS-%s-%03d" % (region, rng.randint(1, 180)) if rng.random() < 0.8 else ""
         if src == "MEDICAL_SETTLEMENT":
@@ -1449,9 +1478,10 @@ class City:
             signals.append((bad, "TELECOM", src[2], "", "通话"))
             self.planted_rejects.append(("signals.csv", bad, "id check character"))
         p = rng.choice([q for q in self.persons if not q.fabricated])
-        registry.append({"person_id": p.pid, "event": "MISSING", "event_date": "2026-02-30",
-                         "reported_date": "2026-03-05", "detail": ""})
-        self.planted_rejects.append(("registry.csv", p.pid, "impossible date 2026-02-30"))
+        bad = "%d-02-30" % self.as_of.year
+        registry.append({"person_id": p.pid, "event": "MISSING", "event_date": bad,
+                         "reported_date": self.as_of.isoformat(), "detail": ""})
+        self.planted_rejects.append(("registry.csv", p.pid, "impossible date " + bad))
 
 
 def write_csv(path, header, rows):
@@ -1540,10 +1570,6 @@ def main(argv=None):
         sig = []
         city.emit_signals(p, sig)
         signals.extend(sig)
-    # twins share the life of the first row
-    for p in city.persons:
-        if p.twin is not None and p.twin.pid == p.pid:
-            pass
     # the person's own truth (alive, death) is the same on both rows
     by_pid = {}
     for t, p in zip(truth_rows, city.persons):
