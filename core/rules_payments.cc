@@ -308,9 +308,9 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
 }
 
 // A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
-// payment judged for a period is its first one: a later row for the same period is a supplement
-// (the yearly adjustment back-dated to January and paid months later, a correction), not the
-// month's pension. Arrears paid after a restore come as whole multiples of the benefit for
+// payment judged for a period is its largest one: another row for the same period is a
+// supplement (the yearly adjustment back-dated to January, paid with the month or months later;
+// a correction), not the month's pension, and is smaller than the month's own payment. Arrears paid after a restore come as whole multiples of the benefit for
 // months that had no payment: those are legitimate and skipped. Too much is an overpayment to
 // recover; too little is an error or a diversion of part of the pension, both for a caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
@@ -318,7 +318,7 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.monthly_benefit.fen() <= 0) continue;
     const double approved = static_cast<double>(reg.monthly_benefit.fen());
-    // The month's own payment: the first paid for each period.
+    // The month's own payment: the largest paid for each period (of equal ones, the first).
     std::vector<const PaymentRecord*> monthly;
     for (const PaymentRecord& p : c.h.payments) {
       if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
@@ -328,7 +328,11 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     std::stable_sort(monthly.begin(), monthly.end(),
                      [](const PaymentRecord* a, const PaymentRecord* b) {
                        const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
-                       return ma != mb ? ma < mb : Days(a->paid_date) < Days(b->paid_date);
+                       if (ma != mb) return ma < mb;
+                       if (a->amount.fen() != b->amount.fen()) {
+                         return a->amount.fen() > b->amount.fen();
+                       }
+                       return Days(a->paid_date) < Days(b->paid_date);
                      });
     monthly.erase(std::unique(monthly.begin(), monthly.end(),
                               [](const PaymentRecord* a, const PaymentRecord* b) {

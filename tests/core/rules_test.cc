@@ -927,6 +927,28 @@ TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
   EXPECT_NE(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
+// The yearly raise back-dated to January, paid as its own row for July on the same day as
+// July's pension (and stored before it): the month's pension is the larger row.
+TEST(RuleTest, SupplementPaidWithTheMonthIsNotUnderpaid) {
+  PersonHistory h = Pensioner();
+  const auto july = std::find_if(h.payments.begin(), h.payments.end(),
+                                 [](const PaymentRecord& p) { return p.period == M("2026-07"); });
+  ASSERT_NE(july, h.payments.end());
+  PaymentRecord supplement = *july;
+  supplement.payment_id += "-RAISE";
+  supplement.amount = Y("410.52");  // x0.12: six months of a 68.42 raise
+  h.payments.insert(july, supplement);
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+  // A second row far above the benefit for one month is still judged.
+  for (PaymentRecord& p : h.payments) {
+    if (p.payment_id == supplement.payment_id) p.amount = Y("6842.00");
+  }
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+}
+
 // A small residents' pension raised by a flat 20.00 every January over four years: the months
 // of 2022 were paid 150.00 against today's approved 230.00 (x0.65), under the benefit of their
 // year. Pensions are raised, never cut, once a year: no month fell below what was already paid.
