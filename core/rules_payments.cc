@@ -310,9 +310,10 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
 // A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
 // payment judged for a period is its largest one: another row for the same period is a
 // supplement (the yearly adjustment back-dated to January, paid with the month or months later;
-// a correction), not the month's pension, and is smaller than the month's own payment. Arrears paid after a restore come as whole multiples of the benefit for
-// months that had no payment: those are legitimate and skipped. Too much is an overpayment to
-// recover; too little is an error or a diversion of part of the pension, both for a caseworker.
+// a correction), not the month's pension, and is smaller than the month's own payment. Arrears
+// paid after a restore come as whole multiples of the benefit for months that had no payment:
+// those are legitimate and skipped. Too much is an overpayment to recover; too little is an
+// error or a diversion of part of the pension, both for a caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
   for (const PersonRecord& reg : c.h.registrations) {
