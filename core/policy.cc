@@ -97,6 +97,7 @@ const std::vector<Field>& Fields() {
     add_double("rules.backpay_share_threshold", Member(&U::backpay_share_threshold), 0, 1);
     add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1, 100000);
     add_int("rules.age_change_window_months", Member(&U::age_change_window_months), 1, 240);
+    add_int("rules.age_change_shortfall_months", Member(&U::age_change_shortfall_months), 1, 1200);
     add_int("rules.face_reuse_min_persons", Member(&U::face_reuse_min_persons), 2, 100);
     add_double("rules.hold_risk", Member(&U::hold_risk), 0, 1);
     add_double("rules.block_risk", Member(&U::block_risk), 0, 1);

@@ -334,46 +334,64 @@ std::optional<BirthChange> ParseBirthChange(std::string_view detail) {
 
 }  // namespace
 
-// A birth date made earlier shortly before retirement, or a fund birth date that differs from
-// the id's, such that the person reached retirement age only on paper (policy:
-// rules.age_change_window_months, retirement ages).
+// A birth date made earlier before retirement such that the person reached retirement age only
+// on paper, or a fund birth date that differs from the id's likewise (policy:
+// rules.age_change_window_months, rules.age_change_shortfall_months, retirement ages). A change
+// close to retirement is judged whatever its size: that is when a change pays. A change made
+// earlier is judged when by the old date the person retired a year or more early: clerical
+// corrections (a lunar-calendar birthday, a mistyped day or month) move a date by days or
+// months, whereas a changed year of birth is no slip, and it is made early precisely to escape
+// the scrutiny of the years before retirement (the birth date is the earliest one on record,
+// whenever a later one was registered).
 void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
   const int window = c.policy.rules.age_change_window_months;
+  const int shortfall_min = c.policy.rules.age_change_shortfall_months;
   std::optional<Date> id_birth;
   if (auto id = ResidentId::ParseLenient(c.h.person_id); id.ok()) id_birth = id->birth_date();
   for (const PersonRecord& reg : c.h.registrations) {
     const int need = RequiredAge(c.policy, reg);
     if (WholeYearsBetween(reg.birth_date, reg.retirement_date) < need) continue;  // other rules
+    const int retired = MonthNumber(MonthOf(reg.retirement_date));
     std::optional<Date> true_birth;
     std::string why, clause;
     Date when{};
-    bool explained = false;  // a timely official correction explains a differing id date
+    double strength = 0;
+    bool explained = false;  // an official correction explains a differing id date
     for (const RegistryRecord& r : c.h.registry) {
       if (r.event != RegistryEvent::kIdChange || !c.Known(r)) continue;
       const auto change = ParseBirthChange(r.detail);
       if (!change) continue;
       const int before = MonthsBetween(MonthOf(r.event_date), MonthOf(reg.retirement_date));
       const bool close = before >= 0 && before <= window;
-      if (!close) {
-        if (change->to == reg.birth_date) explained = true;
+      // Months of pension before the old date allowed any: a pension starts the month after the
+      // birthday that reaches the age.
+      const int short_by = MonthNumber(MonthReaching(change->from, need)) + 1 - retired;
+      const bool under_age = Days(change->to) < Days(change->from) &&
+                             WholeYearsBetween(change->from, reg.retirement_date) < need;
+      const bool judged = under_age && before >= 0 && (close || short_by >= shortfall_min);
+      if (!judged) {
+        if (!close && change->to == reg.birth_date) explained = true;
         continue;
       }
-      if (Days(change->to) < Days(change->from) &&
-          WholeYearsBetween(change->from, reg.retirement_date) < need) {
-        true_birth = change->from;
-        when = r.event_date;
-        clause = "policy: rules.age_change_window_months";
-        why = "birth date changed " + FormatDate(change->from) + " -> " + FormatDate(change->to) +
-              " on " + FormatDate(r.event_date) + ", " + Months(before) +
-              " before retirement; with the old date the person was " +
-              std::to_string(WholeYearsBetween(change->from, reg.retirement_date)) + " < " +
-              std::to_string(need) + " at retirement on " + FormatDate(reg.retirement_date);
-      }
+      const double s = close ? 0.9 : 0.8;
+      if (s < strength) continue;  // the strongest change speaks (the latest among equals)
+      strength = s;
+      true_birth = change->from;
+      when = r.event_date;
+      clause = close ? "policy: rules.age_change_window_months"
+                     : "policy: rules.age_change_shortfall_months";
+      why = "birth date changed " + FormatDate(change->from) + " -> " + FormatDate(change->to) +
+            " on " + FormatDate(r.event_date) + ", " + Months(before) +
+            " before retirement; with the old date the person was " +
+            std::to_string(WholeYearsBetween(change->from, reg.retirement_date)) + " < " +
+            std::to_string(need) + " at retirement on " + FormatDate(reg.retirement_date);
+      if (!close) why += ", " + Months(short_by) + " early";
     }
     if (!true_birth && !explained && id_birth && *id_birth != reg.birth_date &&
         WholeYearsBetween(*id_birth, reg.retirement_date) < need) {
       true_birth = *id_birth;
       when = reg.retirement_date;
+      strength = 0.8;
       clause = "policy: retirement age (birth date inside the resident id, GB 11643-1999)";
       why = "fund birth date " + FormatDate(reg.birth_date) + " differs from the id's " +
             FormatDate(*id_birth) + "; by the id the person was " +
@@ -384,7 +402,7 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
     RuleHit hit;
     hit.pattern = Pattern::kAgeFalsified;
     hit.clause = clause;
-    hit.strength = when == reg.retirement_date ? 0.8 : 0.9;
+    hit.strength = strength;
     hit.region = reg.region;
     const Month due = MonthReaching(*true_birth, need);
     hit.overpaid = PensionBefore(c, reg.region, due);
@@ -400,7 +418,12 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
 
 // Back-payments made shortly before retirement that are what brings the contribution years to
 // the minimum (policy: retirement.min_contribution_years, rules.backpay_window_months,
-// rules.backpay_share_threshold). Back-paying a small gap is common and legal: it is context.
+// rules.backpay_share_threshold). Back-paying a small gap is common and legal when it is an
+// employer's arrears for an employment the fund knows (the employer reported the person's wage
+// in REGULAR spells): that is context. Years paid in by an employer that never reported the
+// person, or by the person alone, have no employment behind them: they are bought, whatever
+// their number, and a bought eligibility is the pattern. A large share of the minimum is the
+// pattern even from a known employer.
 void BackpayAbuse(const Context& c, std::vector<RuleHit>& out) {
   const RulePolicy& up = c.policy.rules;
   const int need = c.policy.retirement.min_contribution_years * 12;
@@ -418,34 +441,52 @@ void BackpayAbuse(const Context& c, std::vector<RuleHit>& out) {
   const auto late_from =
       Days(*retired) - std::chrono::days(static_cast<int>(up.backpay_window_months * 30.44));
   std::vector<int> base, all;
-  const ContributionRecord* late_spell = nullptr;
+  std::vector<const ContributionRecord*> late;
+  std::vector<std::string_view> employers;  // employers that reported the person's wage
   for (const ContributionRecord& k : c.h.contributions) {
     if (!c.Known(k)) continue;
-    const bool late = k.kind == ContributionKind::kBackPayment && Days(k.paid_date) >= late_from;
+    if (k.kind == ContributionKind::kRegular) employers.push_back(k.employer_id);
     AddMonths(k, until, all);
-    if (!late) {
+    if (k.kind == ContributionKind::kBackPayment && Days(k.paid_date) >= late_from) {
+      late.push_back(&k);
+    } else {
       AddMonths(k, until, base);
-    } else if (late_spell == nullptr) {
-      late_spell = &k;
     }
   }
   const int base_months = CountMonths(base);
   const int all_months = CountMonths(all);
-  if (late_spell == nullptr || base_months >= need || all_months < need) return;
+  if (late.empty() || base_months >= need || all_months < need) return;
+  const ContributionRecord* late_spell = late.front();
+  const ContributionRecord* bought = nullptr;  // a late spell with no known employment behind it
+  for (const ContributionRecord* k : late) {
+    if (std::find(employers.begin(), employers.end(), k->employer_id) == employers.end()) {
+      bought = k;
+      break;
+    }
+  }
   const int added = all_months - base_months;
   const double share = static_cast<double>(added) / need;
   RuleHit hit;
   hit.pattern = Pattern::kBackpayAbuse;
   hit.clause = "policy: retirement.min_contribution_years, rules.backpay_share_threshold";
-  hit.strength = share >= up.backpay_share_threshold
-                     ? Grow(0.75, share / std::max(0.01, up.backpay_share_threshold) - 1.0)
-                     : 0.3;
+  if (share >= up.backpay_share_threshold) {
+    hit.strength = Grow(0.75, share / std::max(0.01, up.backpay_share_threshold) - 1.0);
+  } else if (bought != nullptr) {
+    hit.strength = 0.75;
+    hit.clause = "policy: retirement.min_contribution_years, rules.backpay_window_months";
+    late_spell = bought;
+  } else {
+    hit.strength = 0.3;
+  }
   hit.region = region;
   hit.reason = "retired " + FormatDate(*retired) + " with " + Years(all_months) + "; " +
                Years(added) + " back-paid within " + Months(up.backpay_window_months) +
                " before (first on " + FormatDate(late_spell->paid_date) + ", " +
                FormatFixed(share * 100, 0) + "% of the minimum); without them " +
                Years(base_months) + " < " + std::to_string(need / 12);
+  if (bought != nullptr) {
+    hit.reason += "; paid by " + bought->employer_id + ", which never reported the person's wage";
+  }
   hit.evidence.push_back({"contributions", late_spell->paid_date,
                           "BACK_PAYMENT " + FormatMonth(late_spell->start_month) + ".." +
                               FormatMonth(late_spell->end_month)});

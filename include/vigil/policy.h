@@ -126,6 +126,11 @@ struct RulePolicy {
   double hold_risk = 0.5;                // fused risk at or above: HOLD
   double block_risk = 0.85;              // fused risk at or above: BLOCK
   double anomaly_flag_score = 0.65;      // isolation-forest score to flag ANOMALY
+  // A birth-date change made earlier than age_change_window_months is still judged when by the
+  // old date the person retired at least this many months early (before the month after the
+  // birthday reaching the age): a clerical correction moves a date by days or months, a changed
+  // year of birth by a year or more. Default 12.
+  int age_change_shortfall_months = 12;
   // ANOMALY flags at most this share of the people no rule explains (the highest anomaly
   // scores, and only those at or above anomaly_flag_score): the review budget for unexplained
   // outliers, since an unsupervised score has no natural cut. Default 0.001 (1 in 1,000).

@@ -686,12 +686,14 @@ TEST(RuleTest, BirthDateMadeEarlierJustBeforeRetirementIsAgeFalsified) {
   EXPECT_EQ(hit->overpaid, Money());
 }
 
+// A clerical correction (here four months: a lunar-calendar birthday) made long before retiring
+// is honest, and it explains the id that still carries the old date.
 TEST(RuleTest, BirthDateCorrectedLongBeforeRetirementIsHonest) {
   PersonHistory h = Pensioner();
   h.registrations[0].birth_date = D("1955-05-10");
   h.registry.push_back(Event(RegistryEvent::kIdChange, D("2001-06-01"), D("2001-06-05"),
-                             "birth_date:1957-05-10->1955-05-10"));
-  h.person_id = MakeId(D("1957-05-10"));
+                             "birth_date:1955-09-10->1955-05-10"));
+  h.person_id = MakeId(D("1955-09-10"));
   EXPECT_EQ(Apply(h).Find(Pattern::kAgeFalsified), nullptr);
 }
 
@@ -729,9 +731,10 @@ TEST(RuleTest, LumpBackPaymentThatReachesTheMinimumIsAbuse) {
 }
 
 TEST(RuleTest, SmallBackPaymentOfAGapIsOnlyContext) {
-  // 14.5 years regular + 6 months back-paid: needed, but far below the share threshold.
+  // 14.5 years regular + 6 months back-paid by an employer the person worked for: the arrears
+  // are needed, but far below the share threshold.
   PersonHistory h = BackpayRetiree(M("2000-06"), M("2000-11"), D("2015-02-01"));
-  h.contributions.push_back(Spell("E2", "C18", JobType::kNormal, M("2000-12"), M("2005-05")));
+  h.contributions.push_back(Spell("E0", "C18", JobType::kNormal, M("2000-12"), M("2005-05")));
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
   ASSERT_NE(hit, nullptr);
@@ -1157,6 +1160,75 @@ TEST(FactCountsTest, CountsByTheTextsHash) {
   FactCounts same;
   same.SetHashed(FactCounts::Hash("6222000011112222"), 3);
   EXPECT_EQ(counts, same);
+}
+
+// ---- AGE_FALSIFIED and BACKPAY_ABUSE, further cases
+
+// The year of birth changed 56 months before retiring (outside age_change_window_months): by the
+// old date, which the id still carries, the person retired three years under age.
+PersonHistory YearOfBirthChangedEarly() {
+  PersonHistory h = Pensioner();
+  h.registrations[0].birth_date = D("1964-08-10");
+  h.registrations[0].retirement_date = D("2024-09-01");
+  h.person_id = MakeId(D("1967-08-10"));
+  h.registry.push_back(Event(RegistryEvent::kIdChange, D("2020-01-15"), D("2020-02-03"),
+                             "birth_date:1967-08-10->1964-08-10"));
+  return h;
+}
+
+TEST(RuleTest, YearOfBirthChangedLongBeforeRetirementIsAgeFalsified) {
+  PersonHistory h = YearOfBirthChangedEarly();
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAgeFalsified);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: rules.age_change_shortfall_months");
+  EXPECT_GE(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(hit->reason.find("56 months before retirement"), std::string::npos) << hit->reason;
+  EXPECT_NE(hit->reason.find("36 months early"), std::string::npos) << hit->reason;
+  // By the old date the person reaches 60 in 2027-08: all 24 payments are before that.
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 24);
+}
+
+TEST(RuleTest, EarlyBirthDateChangeIsJudgedByThePolicyShortfall) {
+  PersonHistory h = YearOfBirthChangedEarly();
+  Policy policy = Policy::Defaults();
+  policy.rules.age_change_shortfall_months = 37;  // 36 months early is then a correction
+  EXPECT_EQ(Apply(h, {}, policy).Find(Pattern::kAgeFalsified), nullptr);
+  policy.rules.age_change_window_months = 60;  // a window that reaches the change judges it
+  const Outcome r = Apply(h, {}, policy);
+  const RuleHit* hit = r.Find(Pattern::kAgeFalsified);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: rules.age_change_window_months");
+}
+
+TEST(RuleTest, YearsBoughtWithNoEmploymentBehindThemAreAbuseWhateverTheirShare) {
+  // 12 regular years + 3 back-paid (20% of the minimum, below the share threshold) paid as a
+  // flexible worker who never had a wage reported.
+  PersonHistory h = Pensioner();
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2003-06"), M("2015-05")));
+  h.contributions.push_back(Spell("FLEX-9", "S94", JobType::kNormal, M("2000-06"), M("2003-05"),
+                                  ContributionKind::kBackPayment, D("2015-03-20")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_GE(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(hit->reason.find("FLEX-9, which never reported"), std::string::npos) << hit->reason;
+  EXPECT_NE(hit->reason.find("without them 12.0 years < 15"), std::string::npos) << hit->reason;
+}
+
+TEST(RuleTest, ArrearsOfAKnownEmployerBelowTheShareAreContext) {
+  // The same three years paid late by the employer that reported the wage after them.
+  PersonHistory h = Pensioner();
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2003-06"), M("2015-05")));
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2000-06"), M("2003-05"),
+                                  ContributionKind::kBackPayment, D("2015-03-20")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_LT(hit->strength, Policy::Defaults().rules.pattern_min_strength);
+  // Enough years without the late payment: nothing to judge.
+  h.contributions.push_back(Spell("E2", "C18", JobType::kNormal, M("1997-01"), M("2000-05")));
+  EXPECT_EQ(Apply(h).Find(Pattern::kBackpayAbuse), nullptr);
 }
 
 }  // namespace
