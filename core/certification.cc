@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "certification_text.h"
+#include "rules_internal.h"
 #include "statistics.h"
 
 namespace vigil {
@@ -35,24 +36,31 @@ bool IsFacePass(const SignalRecord& s) {
   return s.source == SignalSource::kFaceCert && s.detail == "PASS";
 }
 
-// A FACE_CERT PASS proves life only when its place (device or face template) is not shared
-// beyond one household: one face certifying many pensioners proves nothing about any of them.
-// Where places are facilities (most certifications at places many share), sharing one is normal.
-bool TrustedInPerson(const SignalRecord& s, const Policy& policy, const CrossPersonFacts* facts) {
+// Whose face passes are judged, against which population facts (none: every pass counts).
+struct FaceTrust {
+  const CrossPersonFacts* facts = nullptr;
+  const PersonHistory* h = nullptr;
+};
+
+// A FACE_CERT PASS proves life unless it looks like one face certifying several identities: a
+// sitting of several households at a place whose persons come in such batches
+// (rules::FaceSittingAt). Where places are facilities (most certifications at places many
+// share), sharing one is normal; so is a care home's tablet (its residents count as one).
+bool TrustedInPerson(const SignalRecord& s, const Policy& policy, const FaceTrust& faces) {
   if (!IsInPerson(s.source)) return false;
   if (s.source != SignalSource::kFaceCert) return true;
   if (!IsFacePass(s)) return false;
-  if (facts == nullptr || s.place.empty() ||
-      !facts->FacePlacesArePersonal(policy.rules.face_place_personal_share_min)) {
+  if (faces.facts == nullptr || s.place.empty() ||
+      !faces.facts->FacePlacesArePersonal(policy.rules.face_place_personal_share_min)) {
     return true;
   }
-  return static_cast<int>(facts->persons_per_face_place.Get(s.place)) <=
-         policy.rules.face_reuse_household_size;
+  return !rules::FaceSittingAt(*faces.facts, s.place, rules::FactsPersonKey(*faces.h), policy)
+              .batch;
 }
 
 // Whether a signal is evidence of life at all (FACE_CERT FAIL is not; a DIED discharge is not).
-bool IsLifeSign(const SignalRecord& s, const Policy& policy, const CrossPersonFacts* facts) {
-  if (IsInPerson(s.source)) return TrustedInPerson(s, policy, facts);
+bool IsLifeSign(const SignalRecord& s, const Policy& policy, const FaceTrust& faces) {
+  if (IsInPerson(s.source)) return TrustedInPerson(s, policy, faces);
   if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") return false;
   return true;
 }
@@ -92,8 +100,7 @@ struct HabitComparison {
 // the hours of card use, and whether the places of card use were places the person went before.
 HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int before_from,
                               int before_to, int after_from, int after_to, const Policy& policy,
-                              const CrossPersonFacts* facts,
-                              std::vector<std::string_view>& places) {
+                              const FaceTrust& faces, std::vector<std::string_view>& places) {
   const CertificationPolicy& cp = policy.certification;
   HabitComparison c;
   HourMean before, after;
@@ -105,7 +112,7 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
       if (!s.place.empty()) places.push_back(s.place);
       if (IsCardUsable(s.source)) before.Add(HourOf(s.occurred_at));
     } else if (day >= after_from && day <= after_to) {
-      if (TrustedInPerson(s, policy, facts)) in_person_after = true;
+      if (TrustedInPerson(s, policy, faces)) in_person_after = true;
     }
   }
   std::sort(places.begin(), places.end());
@@ -323,6 +330,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                             const CrossPersonFacts* facts) {
   const CertificationPolicy& cp = policy.certification;
   CertificationResult r;
+  const FaceTrust faces{facts, &h};
   const int today = DayNumber(as_of);
   const int end_day = today + 1;  // signals on the as-of day count
   CertificationFeatures& f = r.features;
@@ -360,7 +368,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= window_days) {
       f.face_fail_recent += 1;
     }
-    if (!IsLifeSign(s, policy, facts)) continue;
+    if (!IsLifeSign(s, policy, faces)) continue;
     last_any = day;
     if (IsInPerson(s.source)) last_in_person = day;
     if (IsBodySign(s.source)) {
@@ -469,8 +477,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (day >= end_day) break;
     const int month = MonthNumber(MonthOf(DateFromDay(day)));
     if (first_month == INT32_MIN) first_month = month;
-    if (IsLifeSign(s, policy, facts)) last_month_any = month;
-    if (!IsLifeSign(s, policy, facts) || !IsLifeSource(s.source)) continue;
+    if (IsLifeSign(s, policy, faces)) last_month_any = month;
+    if (!IsLifeSign(s, policy, faces) || !IsLifeSource(s.source)) continue;
     if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
     last_life = day;
     auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
@@ -613,7 +621,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     const int before_to = anchored ? last_body + 1 : recent_from;
     const int after_from = anchored ? std::max(last_body + 1, recent_from) : recent_from;
     const HabitComparison habits = CompareHabits(h.signals, before_to - kBaselineDays, before_to,
-                                                 after_from, today, policy, facts, places);
+                                                 after_from, today, policy, faces, places);
     f.hour_shift_hours = habits.hour_shift;
     f.place_overlap = habits.place_overlap;
     d.habit_change = habits.changed;
@@ -631,7 +639,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     for (const SignalRecord& s : h.signals) {
       const int day = DayOf(s.occurred_at);
       if (day > last_any) break;
-      if (day < last_any - kBaselineDays || !IsLifeSign(s, policy, facts)) continue;
+      if (day < last_any - kBaselineDays || !IsLifeSign(s, policy, faces)) continue;
       if (previous != INT32_MIN) gaps.push_back(day - previous);
       previous = day;
     }

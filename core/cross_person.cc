@@ -27,6 +27,18 @@ namespace {
 // (key hash, person key) pairs noted by one thread for one fact.
 using Notes = std::vector<std::pair<uint64_t, uint64_t>>;
 
+struct FacePass {
+  uint64_t place = 0;  // FactCounts::Hash of the place
+  int64_t second = 0;  // local time, seconds since the epoch
+  uint64_t person = 0;
+  uint64_t care_home = 0;  // FactCounts::Hash of the person's care home; 0 for none
+  friend bool operator<(const FacePass& a, const FacePass& b) {
+    if (a.place != b.place) return a.place < b.place;
+    if (a.second != b.second) return a.second < b.second;
+    return a.person < b.person;
+  }
+};
+
 }  // namespace
 
 uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
@@ -36,8 +48,11 @@ struct CrossPersonFactsBuilder::Impl {
   Notes name_decade;  // FORGED_IDENTITY's chance of a namesake, with birth_day
   Notes birth_day;    // key: the birth date's day number (not a hash), for its decade
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
+  // Every face pass at a place: (place hash, second, person key), for the sittings.
+  std::vector<FacePass> face_passes;
   uint32_t account_switches = 0, account_switches_seen = 0;
-  int household_size = 0;  // policy: rules.face_reuse_household_size, as Add saw it
+  int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
+  int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
 
 namespace {
@@ -48,10 +63,57 @@ void Note(Notes& notes, std::string_view key, uint64_t person) {
 }
 
 // Moves the notes of `from` after those of `into` (the larger vector is kept).
-void MergeNotes(Notes& into, Notes& from) {
+template <typename Vector>
+void MergeNotes(Vector& into, Vector& from) {
   if (into.size() < from.size()) into.swap(from);
   into.insert(into.end(), from.begin(), from.end());
-  Notes().swap(from);
+  Vector().swap(from);
+}
+
+// Sittings at each face place: passes with gaps of at most `max_gap` seconds. Records for every
+// person of a sitting of several persons the size of their largest one; frees the passes. The
+// residents of one care home count as one: its staff certify them one after another.
+FactCounts CountSittings(std::vector<FacePass>& passes, int64_t max_gap) {
+  tbb::parallel_sort(passes.begin(), passes.end());
+  FactCounts out;
+  std::vector<std::pair<uint64_t, uint64_t>> persons;  // (person, care home)
+  std::vector<uint64_t> homes;
+  size_t i = 0;
+  while (i < passes.size()) {
+    size_t j = i + 1;
+    while (j < passes.size() && passes[j].place == passes[i].place &&
+           passes[j].second - passes[j - 1].second <= max_gap) {
+      ++j;
+    }
+    persons.clear();
+    for (size_t k = i; k < j; ++k) persons.emplace_back(passes[k].person, passes[k].care_home);
+    std::sort(persons.begin(), persons.end());
+    persons.erase(std::unique(persons.begin(), persons.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  persons.end());
+    if (persons.size() > 1) {
+      homes.clear();
+      for (const auto& [person, home] : persons) {
+        if (home != 0) homes.push_back(home);
+      }
+      std::sort(homes.begin(), homes.end());
+      size_t residents = 0;  // the largest group of one care home
+      for (size_t a = 0, b = 0; a < homes.size(); a = b) {
+        while (b < homes.size() && homes[b] == homes[a]) ++b;
+        residents = std::max(residents, b - a);
+      }
+      const auto n = static_cast<uint32_t>(persons.size() - (residents > 1 ? residents - 1 : 0));
+      if (n > 1) {
+        for (const auto& [person, home] : persons) {
+          const uint64_t key = CrossPersonFacts::FaceSittingKey(passes[i].place, person);
+          out.SetHashed(key, std::max(n, out.GetHashed(key)));
+        }
+      }
+    }
+    i = j;
+  }
+  std::vector<FacePass>().swap(passes);
+  return out;
 }
 
 // Moves the entries of `from` into `into`, the smaller map's nodes whole.
@@ -104,13 +166,6 @@ double SharedShare(const FactCounts& counts) {
   return all == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(all);
 }
 
-// The person key identifies a person for counting; ledgers with a bad id still have a key.
-uint64_t KeyOf(const PersonHistory& h) {
-  if (h.person_key != 0) return h.person_key;
-  // Hand-made histories may leave the key unset: fall back to a hash of the id text.
-  return std::hash<std::string>{}(h.person_id);
-}
-
 // tbb::parallel_invoke of independent steps, with its fork and join made visible to
 // ThreadSanitizer (vigil/tsan_hand_off.h): the steps stay unordered among themselves.
 template <typename... Steps>
@@ -133,9 +188,10 @@ CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuil
 
 // Reads only the kinds CrossPersonFactsReads names (keep the two in step).
 void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
-  const uint64_t key = KeyOf(h);
+  const uint64_t key = rules::FactsPersonKey(h);
   const auto known_by = Days(as_of);
   impl_->household_size = policy.rules.face_reuse_household_size;
+  impl_->sitting_gap_seconds = int64_t{60} * policy.rules.face_reuse_sitting_minutes;
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
@@ -170,15 +226,27 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     Note(impl_->account, p.bank_account, key);
     last_account = &p.bank_account;
   }
-  // Likewise a person certifies at the same device again and again.
+  // Likewise a person certifies at the same device again and again; every pass is kept with
+  // its time for the sittings, and with the care home the person attended last (residents
+  // certified at the home may have stopped attending days out since).
   const std::string* last_place = nullptr;
+  const size_t first_pass = impl_->face_passes.size();
+  uint64_t care_home = 0;
   for (const SignalRecord& s : h.signals) {
     if (DateOf(s.occurred_at) > as_of) break;
-    if (s.source == SignalSource::kFaceCert && s.detail == "PASS") {
+    if (s.source == SignalSource::kCareHome && !s.place.empty()) {
+      care_home = FactCounts::Hash(s.place);
+    }
+    if (s.source == SignalSource::kFaceCert && s.detail == "PASS" && !s.place.empty()) {
+      impl_->face_passes.push_back(
+          {FactCounts::Hash(s.place), s.occurred_at.time_since_epoch().count(), key, 0});
       if (last_place != nullptr && *last_place == s.place) continue;
       Note(impl_->face_place, s.place, key);
       last_place = &s.place;
     }
+  }
+  for (size_t i = first_pass; i < impl_->face_passes.size(); ++i) {
+    impl_->face_passes[i].care_home = care_home;
   }
   for (const AppraisalRecord& a : h.appraisals) {
     if (Days(a.appraisal_date) > known_by || a.doctor_id.empty()) continue;
@@ -205,8 +273,10 @@ bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registr
 }
 
 bool CrossPersonFactsReadsSignal(SignalSource source) {
-  // Add notes where faces certified and the visits that can change a payee account.
-  return source == SignalSource::kFaceCert || rules::SwitchVisitSource(source);
+  // Add notes where faces certified, who lives in a care home, and the visits that can change a
+  // payee account.
+  return source == SignalSource::kFaceCert || source == SignalSource::kCareHome ||
+         rules::SwitchVisitSource(source);
 }
 
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
@@ -216,6 +286,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   into.account_switches += from.account_switches;
   into.account_switches_seen += from.account_switches_seen;
   into.household_size = std::max(into.household_size, from.household_size);
+  into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
   InvokeSideBySide([&] { MergeNotes(into.account, from.account); },
                    [&] { MergeNotes(into.name_birth, from.name_birth); },
@@ -224,6 +295,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
                      MergeNotes(into.birth_day, from.birth_day);
                    },
                    [&] { MergeNotes(into.phone, from.phone); },
+                   [&] { MergeNotes(into.face_passes, from.face_passes); },
                    [&] {
                      MergeNotes(into.face_place, from.face_place);
                      MergeNotes(into.special_employer, from.special_employer);
@@ -269,6 +341,10 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         });
         facts.face_places_personal_share =
             pairs == 0 ? 1.0 : static_cast<double>(personal) / static_cast<double>(pairs);
+      },
+      [&] {
+        facts.persons_per_face_sitting =
+            CountSittings(impl_->face_passes, impl_->sitting_gap_seconds);
       },
       [&] { facts.special_retirements_per_employer = Count(impl_->special_employer); },
       [&] {

@@ -111,8 +111,11 @@ const std::vector<Field>& Fields() {
     add_double("rules.disability_active_trips_per_year",
                Member(&U::disability_active_trips_per_year), 0, 365);
     add_int("rules.face_reuse_household_size", Member(&U::face_reuse_household_size), 1, 10);
-    add_double("rules.face_place_personal_share_min", Member(&U::face_place_personal_share_min),
-               0, 1);
+    add_double("rules.face_place_personal_share_min", Member(&U::face_place_personal_share_min), 0,
+               1);
+    add_int("rules.face_reuse_sitting_minutes", Member(&U::face_reuse_sitting_minutes), 1, 1440);
+    add_double("rules.face_reuse_sitting_share_min", Member(&U::face_reuse_sitting_share_min), 0,
+               1);
     add_int("rules.hijack_in_person_days", Member(&U::hijack_in_person_days), 0, 730);
     add_int("rules.hijack_change_lead_days", Member(&U::hijack_change_lead_days), 0, 60);
     add_double("rules.hijack_stop_alpha", Member(&U::hijack_stop_alpha), 1e-12, 0.5);

@@ -354,38 +354,61 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
 
 // One face (a device or face template) certifying persons of more than one household proves
 // life for none of them (policy: rules.face_reuse_min_persons, face_reuse_household_size).
+FaceSitting FaceSittingAt(const CrossPersonFacts& facts, std::string_view place, uint64_t person,
+                          const Policy& policy) {
+  const RulePolicy& up = policy.rules;
+  FaceSitting f;
+  f.persons = facts.FaceSittingPersons(place, person);
+  f.place_persons = std::max(f.persons, facts.persons_per_face_place.Get(place));
+  f.batch = static_cast<int>(f.persons) > up.face_reuse_household_size &&
+            static_cast<double>(f.persons) >=
+                up.face_reuse_sitting_share_min * static_cast<double>(f.place_persons);
+  return f;
+}
+
+// One face certifying several identities (policy: rules.face_reuse_*): a FACE_CERT PASS in a
+// sitting of several persons at one place, where the place's persons come in such batches. The
+// count of persons at a place alone says little: a kiosk or a service hall serves many, one by
+// one; a care home's tablet certifies its residents one after another (counted as one).
 void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
   const RulePolicy& up = c.policy.rules;
   // Where places are kiosks or service halls, many persons at one place is what honest
   // certification looks like: the place count says nothing about faces.
   if (!c.facts.FacePlacesArePersonal(up.face_place_personal_share_min)) return;
+  const uint64_t person = FactsPersonKey(c.h);
   const SignalRecord* worst = nullptr;
-  uint32_t most = 0;
+  FaceSitting most;
   int passes = 0;
   for (const SignalRecord& s : c.h.signals) {
     if (DateOf(s.occurred_at) > c.as_of) break;
     if (s.source != SignalSource::kFaceCert || s.detail != "PASS" || s.place.empty()) continue;
-    const uint32_t n = c.facts.persons_per_face_place.Get(s.place);
-    if (n >= most) {
-      if (n > most) passes = 0;
-      most = n;
+    const FaceSitting f = FaceSittingAt(c.facts, s.place, person, c.policy);
+    // A sitting of one household counts as context; a batch of strangers counts whole.
+    const uint32_t n =
+        f.batch || static_cast<int>(f.persons) <= up.face_reuse_household_size ? f.persons : 1;
+    if (n >= most.persons) {
+      if (n > most.persons) passes = 0;
+      most = f;
+      most.persons = n;
       worst = &s;
       ++passes;
     }
   }
-  if (worst == nullptr || static_cast<int>(most) < up.face_reuse_min_persons) return;
+  if (worst == nullptr || static_cast<int>(most.persons) < up.face_reuse_min_persons) return;
+  const int household = up.face_reuse_household_size;
+  const bool one_household = static_cast<int>(most.persons) <= household;
   RuleHit hit;
   hit.pattern = Pattern::kFaceReuse;
-  hit.clause = "policy: rules.face_reuse_min_persons, face_reuse_household_size";
-  const int household = up.face_reuse_household_size;
+  hit.clause =
+      "policy: rules.face_reuse_min_persons, face_reuse_household_size, face_reuse_sitting_*";
   // A couple certifying on one phone is normal: within one household the hit is context only.
-  hit.strength = static_cast<int>(most) <= household
-                     ? 0.25
-                     : Grow(0.75, (static_cast<double>(most) - household - 1) / 2.0);
-  hit.reason = "face place " + worst->place + " certified " + std::to_string(most) + " persons (" +
-               std::to_string(passes) + " passes for this one" +
-               (static_cast<int>(most) <= household ? "; one household may share a phone)"
-                                                    : "; more than one household)");
+  hit.strength =
+      one_household ? 0.25 : Grow(0.75, (static_cast<double>(most.persons) - household - 1) / 2.0);
+  hit.reason =
+      "face place " + worst->place + " certified " + std::to_string(most.persons) +
+      " persons in one sitting (" + std::to_string(most.place_persons) + " there in all; " +
+      std::to_string(passes) + " passes for this one" +
+      (one_household ? "; one household may share a phone)" : "; more than one household)");
   hit.evidence.push_back({"FACE_CERT", DateOf(worst->occurred_at), "PASS at " + worst->place});
   out.push_back(std::move(hit));
 }

@@ -2,10 +2,12 @@
 // Thread-safety: pure functions of a const context.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vigil/rules.h"
@@ -45,6 +47,25 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out);
 void FaceReuse(const Context& c, std::vector<RuleHit>& out);
 
 // ---- shared helpers ----
+
+// The key a person is counted under in the population facts; ledgers with a bad id still have
+// one. Hand-made histories may leave it unset: then a hash of the id text.
+inline uint64_t FactsPersonKey(const PersonHistory& h) {
+  return h.person_key != 0 ? h.person_key : std::hash<std::string>{}(h.person_id);
+}
+
+// Whether a face pass at `place` looks like one face certifying several identities: the largest
+// sitting this person took part in there (CrossPersonFacts::FaceSittingPersons, the residents
+// of one care home counted as one) holds more persons than one household and at least
+// rules.face_reuse_sitting_share_min of everyone ever certified there (policy:
+// rules.face_reuse_*).
+struct FaceSitting {
+  uint32_t persons = 1;        // in the largest sitting of this person at the place
+  uint32_t place_persons = 1;  // ever certified at the place
+  bool batch = false;          // the sitting holds most of the place's persons
+};
+FaceSitting FaceSittingAt(const CrossPersonFacts& facts, std::string_view place, uint64_t person,
+                          const Policy& policy);
 
 // The last switch of a registration's pension to its registered account from another one, and
 // whether someone was at a counter or service desk with an id check when it could have been made

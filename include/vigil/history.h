@@ -6,6 +6,7 @@
 // Thread-safety: plain value types; a const CrossPersonFacts may be shared by all threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -94,6 +95,25 @@ struct CrossPersonFacts {
   std::unordered_map<std::string, DoctorStats> appraisals_per_doctor;
   // Distinct persons certified by FACE_CERT at each place (a device or face template id).
   FactCounts persons_per_face_place;
+  // Distinct persons certified at a place in one sitting (passes there with gaps of at most
+  // rules.face_reuse_sitting_minutes; the residents of one care home, by their last CARE_HOME
+  // place, count as one), the largest sitting each person took part in, keyed by
+  // FaceSittingKey(place, person key); absent (0) for a person alone in every sitting. One face
+  // certifying several identities does it in one session, round after round; a kiosk's users
+  // come one by one.
+  FactCounts persons_per_face_sitting;
+  static uint64_t FaceSittingKey(uint64_t place_hash, uint64_t person_key) {
+    // Mixes the place's hash with the person key (splitmix64 finaliser): one key per pair.
+    uint64_t x = place_hash ^ (person_key + 0x9e3779b97f4a7c15ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+  // Persons in the largest sitting `person_key` took part in at `place`; at least 1.
+  uint32_t FaceSittingPersons(std::string_view place, uint64_t person_key) const {
+    return std::max<uint32_t>(
+        1, persons_per_face_sitting.GetHashed(FaceSittingKey(FactCounts::Hash(place), person_key)));
+  }
   // Share of those (person, place) pairs whose place serves at most one household
   // (rules.face_reuse_household_size): near 1 where places are personal phones or face
   // templates, near 0 where they are kiosks or service halls; 1 when nothing was certified.

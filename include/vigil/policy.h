@@ -164,6 +164,14 @@ struct RulePolicy {
   // many persons share (a kiosk, a service hall), the place is a facility: sharing one proves
   // nothing about faces, and FACE_REUSE by place is not judged. Default 0.5.
   double face_place_personal_share_min = 0.5;
+  // A sitting at a face place: passes there with gaps of at most this many minutes. One face
+  // certifying several identities does it in one session at the device, within hours;
+  // strangers at a kiosk come one by one over weeks. Default 240.
+  int face_reuse_sitting_minutes = 240;
+  // FACE_REUSE is judged at a place only when the sitting holds at least this share of all the
+  // persons ever certified there: a device whose users come in batches, not a busy kiosk that
+  // chains strangers into one sitting now and then. Default 0.5.
+  double face_reuse_sitting_share_min = 0.5;
   // A payee-account switch with an in-person sign (counter, service, visit) within this many
   // days before the first payment to the new account was made by the person. Default 90.
   int hijack_in_person_days = 90;

@@ -740,12 +740,18 @@ TEST(CertificationTest, FaceAtAPlaceCertifyingManyPersonsIsNotProof) {
   });
   Finish(h);
   CrossPersonFacts facts;
-  facts.persons_per_face_place["dev-A"] = 5;
+  FacePlaceFacts(facts, h, "dev-A", 5, 5);  // five persons certified there in one go
   const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf, &facts);
   EXPECT_FALSE(r.last_in_person.has_value());
   EXPECT_EQ(r.outcome, Certification::kNeedsActive);
-  facts.persons_per_face_place["dev-A"] = 2;  // a couple on one phone
+  FacePlaceFacts(facts, h, "dev-A", 2, 2);  // a couple on one phone
   EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
+  // A kiosk: 40 persons there, this one in a sitting of 5 now and then (fewer than half).
+  FacePlaceFacts(facts, h, "dev-A", 40, 5);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
+  // Boundary: a sitting of half the place's persons is a batch.
+  FacePlaceFacts(facts, h, "dev-A", 10, 5);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kNeedsActive);
 }
 
 TEST(CertificationTest, SuspendedPersonSeenInPersonIsRestoredWithMonthsOwed) {

@@ -25,8 +25,8 @@ inline std::string MakeId(Date birth, int seq = 101) {
 }
 
 inline PersonRecord Registration(uint16_t region, Date birth, Sex sex, Date retired,
-                                 RetirementType type, std::string_view benefit,
-                                 std::string account, PersonStatus status = PersonStatus::kActive) {
+                                 RetirementType type, std::string_view benefit, std::string account,
+                                 PersonStatus status = PersonStatus::kActive) {
   PersonRecord r;
   r.region = region;
   r.name = "张伟";
@@ -51,8 +51,8 @@ inline PaymentRecord Payment(uint16_t region, Month period, std::string_view amo
   p.amount = Y(amount);
   p.bank_account = std::move(account);
   p.paid_date = Date(period.year(), period.month(), std::chrono::day(15));
-  p.payment_id = std::to_string(region) + "-" + FormatMonth(period) + "-" +
-                 std::string(CodeName(benefit));
+  p.payment_id =
+      std::to_string(region) + "-" + FormatMonth(period) + "-" + std::string(CodeName(benefit));
   return p;
 }
 
@@ -131,9 +131,10 @@ inline void Finish(PersonHistory& h) {
     h.person_id = MakeId(h.registrations.empty() ? D("1955-05-10") : h.registrations[0].birth_date);
   }
   for (auto& r : h.registrations) r.person_id = h.person_id;
-  std::stable_sort(h.contributions.begin(), h.contributions.end(), [](const auto& a, const auto& b) {
-    return MonthNumber(a.start_month) < MonthNumber(b.start_month);
-  });
+  std::stable_sort(h.contributions.begin(), h.contributions.end(),
+                   [](const auto& a, const auto& b) {
+                     return MonthNumber(a.start_month) < MonthNumber(b.start_month);
+                   });
   std::stable_sort(h.payments.begin(), h.payments.end(), [](const auto& a, const auto& b) {
     return MonthNumber(a.period) != MonthNumber(b.period)
                ? MonthNumber(a.period) < MonthNumber(b.period)
@@ -164,6 +165,15 @@ inline PersonHistory Pensioner(Date until = D("2026-10-31")) {
   Repeat(h, SignalSource::kMedicalSettlement, D("2024-11-05"), until, 30, 9, "pharm-1");
   Repeat(h, SignalSource::kTransit, D("2024-11-03"), until, 5, 8, "bus-12");
   return h;
+}
+
+// Hand-made face facts: `place_persons` certified at `place` in all, `sitting_persons` of them
+// (with h's person) in one sitting.
+inline void FacePlaceFacts(CrossPersonFacts& facts, const PersonHistory& h, std::string_view place,
+                           uint32_t place_persons, uint32_t sitting_persons) {
+  facts.persons_per_face_place[place] = place_persons;
+  facts.persons_per_face_sitting.SetHashed(
+      CrossPersonFacts::FaceSittingKey(FactCounts::Hash(place), h.person_key), sitting_persons);
 }
 
 // Removes every signal after `date` (a death, or the end of someone's activity).

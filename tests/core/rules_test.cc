@@ -1003,17 +1003,34 @@ TEST(RuleTest, LaterSupplementForAPaidMonthIsNotTheMonthsPension) {
 TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
   PersonHistory h = Pensioner();
   CrossPersonFacts facts;
-  facts.persons_per_face_place["dev-A"] = 2;
+  FacePlaceFacts(facts, h, "dev-A", 2, 2);
   const Outcome couple = Apply(h, facts);
   const RuleHit* weak = couple.Find(Pattern::kFaceReuse);
   ASSERT_NE(weak, nullptr);
   EXPECT_LT(weak->strength, Policy::Defaults().rules.pattern_min_strength);
-  facts.persons_per_face_place["dev-A"] = 4;
+  FacePlaceFacts(facts, h, "dev-A", 4, 4);
   const Outcome r = Apply(h, facts);
   const RuleHit* hit = r.Find(Pattern::kFaceReuse);
   ASSERT_NE(hit, nullptr);
   EXPECT_GE(hit->strength, 0.75);
+  EXPECT_NE(hit->reason.find("4 persons in one sitting"), std::string::npos) << hit->reason;
   EXPECT_FALSE(r.cert.last_in_person.has_value());  // the face proves nothing
+}
+
+// A kiosk serves many persons one by one; now and then strangers certify minutes apart. Four
+// persons there, each at their own time, are no ring either.
+TEST(RuleTest, FacePlaceWhosePersonsComeOneByOneIsNoReuse) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  FacePlaceFacts(facts, h, "dev-A", 45, 3);
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kFaceReuse), nullptr);
+  FacePlaceFacts(facts, h, "dev-A", 4, 1);
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kFaceReuse), nullptr);
+  // Boundary (rules.face_reuse_sitting_share_min 0.5): 3 of 6 in one sitting is a batch.
+  FacePlaceFacts(facts, h, "dev-A", 6, 3);
+  EXPECT_NE(Apply(h, facts).Find(Pattern::kFaceReuse), nullptr);
+  FacePlaceFacts(facts, h, "dev-A", 7, 3);
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kFaceReuse), nullptr);
 }
 
 // Where most certifications happen at places many persons share (kiosks, service halls), a
@@ -1022,7 +1039,7 @@ TEST(RuleTest, FaceCertifyingARingIsReuseButACoupleOnOnePhoneIsContext) {
 TEST(RuleTest, SharedFacePlacesAreNoReuseWhereFacePlacesAreFacilities) {
   PersonHistory h = Pensioner();
   CrossPersonFacts facts;
-  facts.persons_per_face_place["dev-A"] = 4;
+  FacePlaceFacts(facts, h, "dev-A", 4, 4);
   facts.face_places_personal_share = 0.5;  // the boundary: still personal
   const Outcome personal = Apply(h, facts);
   ASSERT_NE(personal.Find(Pattern::kFaceReuse), nullptr);
@@ -1053,6 +1070,66 @@ TEST(CrossPersonFactsTest, MeasuresHowManyFaceCertificationsAreAtPersonalPlaces)
   // Three of the six (person, place) pairs are at places of one household.
   EXPECT_DOUBLE_EQ(f.face_places_personal_share, 0.5);
   EXPECT_DOUBLE_EQ(CrossPersonFactsBuilder().Finish().face_places_personal_share, 1.0);
+}
+
+// Sittings: passes at one place with gaps of at most rules.face_reuse_sitting_minutes (240).
+// Three persons certified 29 minutes apart, once a year; a fourth at the same place days later.
+TEST(CrossPersonFactsTest, CountsThePersonsOfEachSittingAtAFacePlace) {
+  const char* times[][2] = {{"2025-06-12T10:00:00", "2026-06-10T10:00:00"},
+                            {"2025-06-12T10:29:00", "2026-06-10T10:29:00"},
+                            {"2025-06-12T10:58:00", "2026-06-10T10:58:00"},
+                            {"2025-06-20T10:10:00", "2026-06-20T10:10:00"}};
+  auto facts = [&times](const Policy& policy) {
+    CrossPersonFactsBuilder builder;
+    for (int i = 0; i < 4; ++i) {
+      PersonHistory h = Pensioner();
+      h.person_key = 500 + i;
+      int n = 0;
+      for (SignalRecord& s : h.signals) {
+        if (s.source == SignalSource::kFaceCert) s.occurred_at = T(times[i][n++]);
+      }
+      Finish(h);
+      builder.Add(h, policy, kAsOf);
+    }
+    return builder.Finish();
+  };
+  const CrossPersonFacts f = facts(Policy::Defaults());
+  EXPECT_EQ(f.persons_per_face_place.at("dev-A"), 4u);
+  for (uint64_t key = 500; key < 503; ++key) EXPECT_EQ(f.FaceSittingPersons("dev-A", key), 3u);
+  EXPECT_EQ(f.FaceSittingPersons("dev-A", 503), 1u);
+  EXPECT_EQ(f.FaceSittingPersons("dev-B", 500), 1u);
+  // Boundary: gaps of 29 minutes split at a limit of 28, not at 29.
+  Policy tight = Policy::Defaults();
+  tight.rules.face_reuse_sitting_minutes = 28;
+  EXPECT_EQ(facts(tight).FaceSittingPersons("dev-A", 501), 1u);
+  tight.rules.face_reuse_sitting_minutes = 29;
+  EXPECT_EQ(facts(tight).FaceSittingPersons("dev-A", 501), 3u);
+}
+
+// A care home's tablet certifies its residents one after another: the residents of one home
+// count as one person of the sitting; a ring member who lives in a care home still counts.
+TEST(CrossPersonFactsTest, ResidentsOfOneCareHomeCountAsOneInASitting) {
+  const Policy policy = Policy::Defaults();
+  auto sitting = [&policy](const std::vector<const char*>& homes) {
+    CrossPersonFactsBuilder builder;
+    for (size_t i = 0; i < homes.size(); ++i) {
+      PersonHistory h = Pensioner();
+      h.person_key = 600 + i;
+      for (SignalRecord& s : h.signals) {
+        if (s.source == SignalSource::kFaceCert) s.occurred_at += std::chrono::minutes(3 * i);
+      }
+      if (homes[i][0] != '\0') {
+        h.signals.push_back(Signal(SignalSource::kCareHome, "2026-09-01T09:00:00", homes[i]));
+      }
+      Finish(h);
+      builder.Add(h, policy, kAsOf);
+    }
+    return builder.Finish().FaceSittingPersons("dev-A", 600);
+  };
+  EXPECT_EQ(sitting({"home-3", "home-3", "home-3", "home-3", "home-3", "home-3"}), 1u);
+  EXPECT_EQ(sitting({"home-3", "home-3", "home-3", "home-3", "", ""}), 3u);
+  EXPECT_EQ(sitting({"home-3", "", ""}), 3u);
+  EXPECT_EQ(sitting({"home-3", "home-4", ""}), 3u);
 }
 
 TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
