@@ -593,6 +593,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       today - last_life >= static_cast<int>(cp.quiet_life_months * kDaysPerMonth)) {
     d.life_gone = true;
     d.quiet_days = today - last_life;
+    d.longest_life_gap_days = longest_life_gap;
     r.evidence.push_back({"QUIET", DateFromDay(last_life),
                           "last life sign; only the phone or the pension account since"});
   }
@@ -669,6 +670,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   if (d.silence || record_explains_stop) {
     d.card_only_tail = d.medical_break = d.life_stopped = d.life_gone = false;
     d.quiet_days = 0;
+    d.longest_life_gap_days = 0;
     d.stopped_stream.clear();
     d.stop_probability = 1.0;
     std::erase_if(r.evidence,

@@ -86,6 +86,7 @@ const std::vector<Field>& Fields() {
     add_int("certification.silence_min_days", Member(&C::silence_min_days), 7, 730);
     add_double("certification.silence_gap_factor", Member(&C::silence_gap_factor), 1, 100);
     add_int("certification.quiet_life_months", Member(&C::quiet_life_months), 1, 600);
+    add_double("certification.quiet_rhythm_factor", Member(&C::quiet_rhythm_factor), 1, 1000);
     add_double("certification.takeover_fact_alpha", Member(&C::takeover_fact_alpha), 1e-12, 1);
     add_double("certification.takeover_alpha", Member(&C::takeover_alpha), 1e-12, 0.5);
 

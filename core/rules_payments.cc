@@ -160,16 +160,23 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     return;
   }
   if (c.cert.death_date || !d.concealment()) return;
+  // A quiet life (certification.quiet_life_months) is judged against the person's own rhythm
+  // (certification.quiet_rhythm_factor): without one (a single life-sign day) or within it,
+  // the person is asked to certify but not reported.
+  const bool quiet_breaks_rhythm =
+      d.life_gone && d.longest_life_gap_days > 0 &&
+      d.quiet_days >= c.policy.certification.quiet_rhythm_factor * d.longest_life_gap_days;
   // Independent indicators: a stream of life signs stopped (how improbably, for the person's
   // own rhythm) and card use moved in hours and places.
-  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped || d.life_gone;
+  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped || quiet_breaks_rhythm;
+  if (!stopped && !d.habit_change) return;
   const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
-  hit.clause = d.life_gone ? "policy: certification.quiet_life_months, habit_*"
-               : d.card_takeover
-                   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
-                   : "policy: certification.stop_alpha, habit_*";
+  hit.clause =
+      quiet_breaks_rhythm ? "policy: certification.quiet_life_months, quiet_rhythm_factor, habit_*"
+      : d.card_takeover   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
+                          : "policy: certification.stop_alpha, habit_*";
   if (stopped && d.habit_change) {
     hit.strength = 0.9;
   } else if (stopped) {

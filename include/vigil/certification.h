@@ -68,9 +68,10 @@ struct LifeDoubts {
   // pension account go on; quiet_days is how long.
   bool life_gone = false;
   int quiet_days = 0;
-  bool silence = false;         // every signal stopped, far beyond the person's usual gaps
-  std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
-  double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
+  int longest_life_gap_days = 0;  // between earlier life signs; 0 with a single life-sign day
+  bool silence = false;           // every signal stopped, far beyond the person's usual gaps
+  std::string stopped_stream;     // which stream stopped, for the reason ("bus-card use")
+  double stop_probability = 1;    // chance of so long a stop were the rhythm unchanged
   bool any() const { return concealment() || silence; }
   // True when the doubts point at someone else using the person's cards after a death.
   bool concealment() const {

@@ -101,6 +101,12 @@ struct CertificationPolicy {
   // living people (14 dead, 22 living), longer ones mostly the dead (62 dead, 9 living).
   // Default 20.
   int quiet_life_months = 20;
+  // Such a quiet is reported as a concealed death (a case, not only a request to certify) when
+  // it is at least this many times the longest gap between the person's earlier life signs: a
+  // person seen every few weeks who falls silent for years has changed; a person seen once a
+  // year, or once in the whole history, who then stays silent is doing what they always did,
+  // and a city may hold many such people. Default 3.
+  double quiet_rhythm_factor = 3.0;
   // The card took over: the in-person signs stopped (as the stop test above measures them) and
   // the pension account's card use rose after the last one above the person's own earlier
   // monthly rate (binomial). A person who drew the pension at a counter does not start using

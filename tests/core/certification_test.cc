@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "history_builder.h"
+#include "vigil/rules.h"
 
 namespace vigil {
 namespace {
@@ -356,6 +357,40 @@ TEST(CertificationTest, LifeQuietForTwentyMonthsWhileTheAccountGoesOnIsDoubtful)
   bool quiet_evidence = false;
   for (const Evidence& e : r.evidence) quiet_evidence |= e.source == "QUIET";
   EXPECT_TRUE(quiet_evidence);
+}
+
+// A quiet is reported as a concealed death only against the person's own rhythm of life signs
+// (certification.quiet_rhythm_factor, 3): someone seen once in the whole history is asked to
+// certify, not reported.
+TEST(CertificationTest, QuietIsReportedOnlyAgainstThePersonsOwnRhythm) {
+  auto reported = [](const PersonHistory& h, const Policy& policy) {
+    const CertificationResult cert = Certify(h, policy, kAsOf);
+    for (const RuleHit& hit : ApplyRules(h, CrossPersonFacts{}, cert, policy, kAsOf)) {
+      if (hit.pattern == Pattern::kConcealedDeath &&
+          hit.strength >= policy.rules.pattern_min_strength) {
+        return true;
+      }
+    }
+    return false;
+  };
+  Policy policy = Policy::Defaults();
+  // Seen 71 days apart, then 649 days of nothing: nine times the person's longest gap.
+  const PersonHistory twice = QuietAfterPharmacy("2025-01-20");
+  EXPECT_EQ(Certify(twice, policy, kAsOf).doubts.longest_life_gap_days, 71);
+  EXPECT_TRUE(reported(twice, policy));
+  PersonHistory once = PhoneAndBank();
+  once.signals.push_back(
+      Signal(SignalSource::kMedicalSettlement, "2025-01-20T09:00:00", "pharm-1"));
+  Finish(once);
+  const CertificationResult r = Certify(once, policy, kAsOf);
+  EXPECT_TRUE(r.doubts.life_gone);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(reported(once, policy));
+  // Boundary: 649 / 71 = 9.14.
+  policy.certification.quiet_rhythm_factor = 9.1;
+  EXPECT_TRUE(reported(twice, policy));
+  policy.certification.quiet_rhythm_factor = 9.2;
+  EXPECT_FALSE(reported(twice, policy));
 }
 
 TEST(CertificationTest, QuietBoundaryIsTheQuietLifeMonths) {
