@@ -2,7 +2,6 @@
 // Bounds are floors that catch regressions, not the product targets (those are measured on
 // 100,000+ persons and reported in docs/scoring.md).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -14,21 +13,13 @@
 #include <string>
 
 #include "evaluation.h"
+#include "shell_command.h"
 
 namespace vigil::cli {
 namespace {
 
 int RunVigilCommand(const std::string& args, std::string* output = nullptr) {
-  const std::string command = std::string(VIGIL_EXE) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t n = 0;
-  std::string text;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
-  const int status = pclose(pipe);
-  if (output != nullptr) *output = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return RunShellCommand(std::string(VIGIL_EXE) + " " + args, output);
 }
 
 size_t CountLines(const std::string& path) {

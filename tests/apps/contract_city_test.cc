@@ -1,0 +1,89 @@
+// The main job on a city vigil's own generator did not write: scripts/contract_city.py, written
+// from the feeds contract alone (docs/contract-city.md). Its kiosks, care-home tablets, raises
+// paid as their own row and nearly silent living pensioners once made most honest persons a
+// case. Bounds are floors that catch such regressions, not the product targets.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "evaluation.h"
+#include "shell_command.h"
+
+namespace vigil::cli {
+namespace {
+
+// Data lines of a CSV file whose rows hold no line breaks (the header not counted).
+size_t DataLines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  size_t lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines == 0 ? 0 : lines - 1;
+}
+
+class ContractCityTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(testing::TempDir() + "/vigil_contract_" + std::to_string(getpid()));
+    std::filesystem::remove_all(*dir_);
+    if (RunShellCommand("python3 --version") != 0) return;  // each test skips
+    const std::string vigil = VIGIL_EXE;
+    std::string out;
+    ASSERT_EQ(RunShellCommand("python3 " + std::string(VIGIL_SOURCE_DIR) +
+                                  "/scripts/contract_city.py --out " + *dir_ +
+                                  "/city --persons 3000 --seed 7",
+                              &out),
+              0)
+        << out;
+    ASSERT_EQ(RunShellCommand(vigil + " ingest --db " + *dir_ + "/db " + *dir_ + "/city", &out), 0)
+        << out;
+    ASSERT_EQ(RunShellCommand(vigil + " score --db " + *dir_ + "/db --as-of 2026-10-31 --out " +
+                                  *dir_ + "/cases",
+                              &out),
+              0)
+        << out;
+    generated_ = true;
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  void SetUp() override {
+    if (!generated_) GTEST_SKIP() << "python3 is not installed";
+  }
+  static std::string* dir_;
+  static inline bool generated_ = false;
+};
+std::string* ContractCityTest::dir_ = nullptr;
+
+TEST_F(ContractCityTest, IngestRejectsOnlyTheRowsPlantedAsContractBreaks) {
+  size_t rejects = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(*dir_ + "/db/rejects")) {
+    rejects += DataLines(entry.path());
+  }
+  EXPECT_EQ(rejects, DataLines(*dir_ + "/city/truth/planted_rejects.csv"));
+}
+
+TEST_F(ContractCityTest, HonestPeopleOfAnotherCityAreNotCases) {
+  auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto& r = *report;
+  auto pattern = [&r](Pattern p) { return r.patterns[static_cast<size_t>(p)]; };
+  // Raises paid as their own row for July (was: 0.005, thousands of honest cases).
+  EXPECT_GE(pattern(Pattern::kAmountAnomaly).precision(), 0.8);
+  // Kiosks and care-home tablets among personal devices (was: 0.015).
+  EXPECT_GE(pattern(Pattern::kFaceReuse).precision(), 0.8);
+  EXPECT_GE(pattern(Pattern::kFaceReuse).recall(), 0.8);
+  // Nearly silent living pensioners are asked to certify, not reported (was: 0.25).
+  EXPECT_GE(pattern(Pattern::kConcealedDeath).precision(), 0.6);
+  EXPECT_GE(pattern(Pattern::kDeceasedPaid).recall(), 0.9);
+  EXPECT_GE(r.any.precision(), 0.85);
+  EXPECT_GE(r.any.recall(), 0.7);
+  EXPECT_GE(r.certification.living_certified_share(), 0.9);
+  EXPECT_LE(r.certification.dead_certified_share(), 0.1);
+}
+
+}  // namespace
+}  // namespace vigil::cli

@@ -1,0 +1,25 @@
+// Runs a shell command for the end-to-end tests, the way an operator would.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace vigil::cli {
+
+// Runs `command` through the shell with stderr joined to stdout; returns the exit code (-1 when
+// it could not run or did not exit) and, if asked, the output.
+inline int RunShellCommand(const std::string& command, std::string* output = nullptr) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  size_t n = 0;
+  std::string text;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+  const int status = pclose(pipe);
+  if (output != nullptr) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace vigil::cli
