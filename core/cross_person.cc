@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -39,6 +40,21 @@ struct FacePass {
   }
 };
 
+// One holder of an account, with one registered address and phone (a person registered in
+// several regions appears once per registration): SHARED_ACCOUNT's households.
+struct AccountHolder {
+  uint64_t account = 0;  // FactCounts::Hash of the account
+  uint64_t person = 0;
+  uint64_t address = 0;  // FactCounts::Hash of the address; 0 when none is registered
+  uint64_t phone = 0;    // likewise of the phone
+  friend bool operator<(const AccountHolder& a, const AccountHolder& b) {
+    if (a.account != b.account) return a.account < b.account;
+    if (a.person != b.person) return a.person < b.person;
+    if (a.address != b.address) return a.address < b.address;
+    return a.phone < b.phone;
+  }
+};
+
 }  // namespace
 
 uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
@@ -50,6 +66,7 @@ struct CrossPersonFactsBuilder::Impl {
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
   // Every face pass at a place: (place hash, second, person key), for the sittings.
   std::vector<FacePass> face_passes;
+  std::vector<AccountHolder> holders;
   uint32_t account_switches = 0, account_switches_seen = 0;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
@@ -148,6 +165,68 @@ void CountDistinct(Notes& notes, const Visit& visit) {
   Notes().swap(notes);
 }
 
+// Households among the holders of each account (holders linked, directly or through others, by
+// an address or phone in common), for accounts of several persons all with an address that form
+// more than one; frees the holders.
+FactCounts CountHouseholds(std::vector<AccountHolder>& holders) {
+  tbb::parallel_sort(holders.begin(), holders.end());
+  FactCounts out;
+  std::vector<uint64_t> persons;
+  std::vector<size_t> parent;  // union-find over the account's persons
+  const auto root = [&parent](size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  size_t i = 0;
+  while (i < holders.size()) {
+    size_t j = i;
+    bool every_address = true;
+    persons.clear();
+    for (; j < holders.size() && holders[j].account == holders[i].account; ++j) {
+      every_address = every_address && holders[j].address != 0;
+      if (persons.empty() || persons.back() != holders[j].person) {
+        persons.push_back(holders[j].person);
+      }
+    }
+    if (persons.size() > 1 && every_address) {
+      parent.resize(persons.size());
+      for (size_t k = 0; k < parent.size(); ++k) parent[k] = k;
+      const auto index = [&persons](uint64_t person) {
+        return static_cast<size_t>(std::lower_bound(persons.begin(), persons.end(), person) -
+                                   persons.begin());
+      };
+      // Accounts are shared by a few persons: comparing every pair of holder rows is cheap.
+      for (size_t a = i; a < j; ++a) {
+        for (size_t b = a + 1; b < j; ++b) {
+          const bool same_home = holders[a].address == holders[b].address ||
+                                 (holders[a].phone != 0 && holders[a].phone == holders[b].phone);
+          if (same_home) parent[root(index(holders[a].person))] = root(index(holders[b].person));
+        }
+      }
+      uint32_t households = 0;
+      for (size_t k = 0; k < parent.size(); ++k) households += root(k) == k ? 1 : 0;
+      if (households > 1) out.SetHashed(holders[i].account, households);
+    }
+    i = j;
+  }
+  std::vector<AccountHolder>().swap(holders);
+  return out;
+}
+
+// Notes `person` as a holder of `account`, once per registration (its address and phone).
+void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account, uint64_t person,
+                std::span<const PersonRecord> registrations) {
+  if (account.empty()) return;
+  const uint64_t hashed = FactCounts::Hash(account);
+  const auto hash_or_zero = [](const std::string& text) {
+    return text.empty() ? uint64_t{0} : FactCounts::Hash(text);
+  };
+  if (registrations.empty()) holders.push_back({hashed, person, 0, 0});
+  for (const PersonRecord& reg : registrations) {
+    holders.push_back({hashed, person, hash_or_zero(reg.address), hash_or_zero(reg.phone)});
+  }
+}
+
 FactCounts Count(Notes& notes) {
   FactCounts out;
   out.Reserve(notes.size() / 2);
@@ -199,6 +278,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
       if (sw->at_counter) ++impl_->account_switches_seen;
     }
     Note(impl_->account, reg.bank_account, key);
+    NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
     const std::string birth = FormatDate(reg.birth_date);
     Note(impl_->name_birth, reg.name + "|" + birth, key);
     Note(impl_->name_decade, NameDecadeKey(reg.name, reg.birth_date), key);
@@ -224,6 +304,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     if (Days(p.paid_date) > known_by) continue;
     if (last_account != nullptr && *last_account == p.bank_account) continue;
     Note(impl_->account, p.bank_account, key);
+    NoteHolder(impl_->holders, p.bank_account, key, h.registrations);
     last_account = &p.bank_account;
   }
   // Likewise a person certifies at the same device again and again; every pass is kept with
@@ -296,6 +377,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
                    },
                    [&] { MergeNotes(into.phone, from.phone); },
                    [&] { MergeNotes(into.face_passes, from.face_passes); },
+                   [&] { MergeNotes(into.holders, from.holders); },
                    [&] {
                      MergeNotes(into.face_place, from.face_place);
                      MergeNotes(into.special_employer, from.special_employer);
@@ -309,6 +391,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   // The facts are independent: counted side by side.
   InvokeSideBySide(
       [&] { facts.persons_per_account = Count(impl_->account); },
+      [&] { facts.households_per_account = CountHouseholds(impl_->holders); },
       [&] { facts.ids_per_name_birth = Count(impl_->name_birth); },
       [&] {
         facts.ids_per_phone = Count(impl_->phone);

@@ -86,23 +86,44 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
 }
 
 // One household (a couple) may share an account; more persons on one account is a ring
-// (policy: rules.shared_account_max_persons).
+// (policy: rules.shared_account_max_persons), and so are fewer who are not one household: no
+// registered address or phone in common (a couple shares a home).
 void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
   const int limit = c.policy.rules.shared_account_max_persons;
-  std::string worst;
-  uint32_t most = 0;
+  std::string worst, strangers;
+  uint32_t most = 0, strangers_persons = 0, households = 0;
   auto consider = [&](const std::string& account) {
     const uint32_t n = c.facts.persons_per_account.Get(account);
     if (n > most) {
       most = n;
       worst = account;
     }
+    const uint32_t homes = c.facts.households_per_account.Get(account);
+    if (homes > households) {
+      households = homes;
+      strangers = account;
+      strangers_persons = n;
+    }
   };
   for (const PersonRecord& reg : c.h.registrations) consider(reg.bank_account);
   for (const PaymentRecord& p : c.h.payments) {
     if (c.Known(p)) consider(p.bank_account);
   }
-  if (static_cast<int>(most) <= limit) return;
+  if (static_cast<int>(most) <= limit) {
+    if (households < 2) return;
+    // Within the limit, but the holders are several households: nothing a couple explains.
+    // Weaker than a ring beyond the limit: two registered addresses may still be one home.
+    RuleHit hit;
+    hit.pattern = Pattern::kSharedAccount;
+    hit.clause = "policy: rules.shared_account_max_persons (one household)";
+    hit.strength = 0.6;
+    hit.reason = "account " + Mask(strangers) + " receives the benefits of " +
+                 std::to_string(strangers_persons) + " persons of " + std::to_string(households) +
+                 " households (no registered address or phone in common)";
+    hit.evidence.push_back({"persons", c.as_of, "account " + Mask(strangers)});
+    out.push_back(std::move(hit));
+    return;
+  }
   RuleHit hit;
   hit.pattern = Pattern::kSharedAccount;
   hit.clause = "policy: rules.shared_account_max_persons";
@@ -281,11 +302,14 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     return;
   }
   // A second identity made from a real person's name and birth date lives only in the fund's
-  // ledgers: no hospital, bank, transit, phone or registry record has ever named it. The real
-  // person of the pair has such a footprint. A shared phone as well makes it one person twice.
+  // ledgers: no hospital, bank counter, transit, phone or registry record has ever named it.
+  // The real person of the pair has such a footprint. A shared phone as well makes it one
+  // person twice. Card use on the pension account is no footprint: whoever is paid a forged
+  // identity's pension draws it, and the fund pays the account it was given.
   bool footprint = false;
   for (const SignalRecord& s : c.h.signals) {
     if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.source == SignalSource::kBankActivity) continue;
     footprint = true;
     break;
   }
@@ -297,6 +321,33 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     const uint32_t twins =
         c.facts.ids_per_name_birth.Get(reg.name + "|" + FormatDate(reg.birth_date));
     const uint32_t phones = reg.phone.empty() ? 0 : c.facts.ids_per_phone.Get(reg.phone);
+    // A phone registered to more ids than one household's pensioners is an agent's: whoever
+    // registered them gave one number to reach them all (policy: rules.phone_household_max_ids).
+    if (static_cast<int>(phones) > c.policy.rules.phone_household_max_ids) {
+      RuleHit hit;
+      hit.pattern = Pattern::kForgedIdentity;
+      hit.clause = "policy: one person, one resident id; rules.phone_household_max_ids";
+      hit.region = reg.region;
+      hit.reason = "the phone is registered to " + std::to_string(phones) +
+                   " ids, more than one household (" +
+                   std::to_string(c.policy.rules.phone_household_max_ids) + ")";
+      if (twins > 1) {
+        hit.reason += "; " + std::to_string(twins) + " ids share this name and birth date " +
+                      FormatDate(reg.birth_date);
+      }
+      if (footprint) {
+        // Someone real (a care home's or a carer's number may serve many): context only.
+        hit.strength = 0.3;
+        hit.reason += "; this id is known to other agencies";
+      } else {
+        hit.strength = 0.85;
+        hit.reason += "; no other agency has any record of this id: an agent's identity";
+      }
+      hit.evidence.push_back(
+          {"persons", reg.retirement_date, "phone shared by " + std::to_string(phones) + " ids"});
+      if (!best || hit.strength > best->strength) best = std::move(hit);
+      continue;
+    }
     if (twins <= 1 || (footprint && phones <= 1)) continue;
     // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
     // a birth date by chance, and an honest person with no footprint elsewhere is merely thin

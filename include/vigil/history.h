@@ -72,6 +72,12 @@ class FactCounts {
 struct CrossPersonFacts {
   // Distinct persons paid into / registered with each bank account.
   FactCounts persons_per_account;
+  // Households among the holders of a shared account, where they form more than one: holders
+  // linked by a registered address or phone in common are one household. Only accounts of at
+  // least two persons, every one of them with a registered address, are judged (a missing
+  // address says nothing); absent (0) for the rest. Couples share an account and a home; two
+  // strangers on one account are a ring however small.
+  FactCounts households_per_account;
   // Distinct person ids per (name + '|' + birth_date) and per phone.
   FactCounts ids_per_name_birth;
   FactCounts ids_per_phone;

@@ -202,6 +202,9 @@ struct RulePolicy {
   // with at most this chance, so false accusations grow with the city, not with its square.
   // Default 0.001.
   double forged_identity_chance_alpha = 0.001;
+  // Ids one phone may be registered to: a household's pensioners (two generations of couples).
+  // More is an agent's phone, and an id on it that no other agency knows is forged. Default 4.
+  int phone_household_max_ids = 4;
   // A disability retirement for complete loss of labour capacity with REGULAR contributions (a
   // wage) for more than this many months after the retirement month: the person is working.
   // One month tolerates a last wage recorded after the date. Default 1.

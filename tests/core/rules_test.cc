@@ -1308,5 +1308,101 @@ TEST(RuleTest, ArrearsOfAKnownEmployerBelowTheShareAreContext) {
   EXPECT_EQ(Apply(h).Find(Pattern::kBackpayAbuse), nullptr);
 }
 
+// ---- SHARED_ACCOUNT and FORGED_IDENTITY between households
+
+TEST(RuleTest, TwoHouseholdsOnOneAccountAreSharedButOneHouseholdIsNot) {
+  PersonHistory h = Pensioner();
+  CrossPersonFacts facts;
+  facts.persons_per_account["6222000011112222"] = 2;
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kSharedAccount), nullptr);  // a couple
+  facts.households_per_account["6222000011112222"] = 2;
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kSharedAccount);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.6);
+  EXPECT_EQ(hit->reason,
+            "account ****2222 receives the benefits of 2 persons of 2 households (no registered "
+            "address or phone in common)");
+  // Beyond the limit the ring's count decides, as before.
+  facts.persons_per_account["6222000011112222"] = 3;
+  ASSERT_NE(Apply(h, facts).Find(Pattern::kSharedAccount), nullptr);
+  EXPECT_DOUBLE_EQ(Apply(h, facts).Find(Pattern::kSharedAccount)->strength, 0.7);
+}
+
+// The facts of `people` from one builder, and from two builders each given every other person
+// and merged.
+std::pair<CrossPersonFacts, CrossPersonFacts> FactsWholeAndSplit(
+    const std::vector<PersonHistory>& people, const Policy& policy) {
+  CrossPersonFactsBuilder whole, odd, even;
+  for (size_t i = 0; i < people.size(); ++i) {
+    whole.Add(people[i], policy, kAsOf);
+    (i % 2 ? odd : even).Add(people[i], policy, kAsOf);
+  }
+  odd.Merge(std::move(even));
+  return {whole.Finish(), odd.Finish()};
+}
+
+// Holders of account "A": persons 0 and 1 at one address, 2 elsewhere with 1's phone, 3 alone.
+TEST(CrossPersonFactsTest, CountsHouseholdsOfAnAccountByAddressAndPhone) {
+  const Policy policy = Policy::Defaults();
+  std::vector<PersonHistory> people;
+  const auto holder = [&people](uint64_t key, std::string account, std::string address,
+                                std::string phone) {
+    PersonHistory h = Pensioner();
+    h.person_key = key;
+    h.person_id = MakeId(D("1955-05-10"), 101 + 2 * static_cast<int>(key));
+    h.registrations[0].bank_account = std::move(account);
+    h.registrations[0].address = std::move(address);
+    h.registrations[0].phone = std::move(phone);
+    h.payments.clear();
+    Finish(h);
+    people.push_back(std::move(h));
+  };
+  holder(1, "A", "路1号", "1380000001");
+  holder(2, "A", "路1号", "1380000002");
+  holder(3, "A", "路2号", "1380000002");  // linked to 1 through 2
+  holder(4, "B", "路3号", "1380000004");
+  holder(5, "B", "路4号", "1380000005");  // two strangers
+  holder(6, "C", "路5号", "1380000006");
+  holder(7, "C", "", "1380000007");  // no address: nothing to judge
+  holder(8, "D", "路6号", "");
+  holder(9, "D", "路6号", "");  // one home without a phone
+  const auto [x, split] = FactsWholeAndSplit(people, policy);
+  EXPECT_EQ(x.households_per_account.Get("A"), 0u);
+  EXPECT_EQ(x.households_per_account.Get("B"), 2u);
+  EXPECT_EQ(x.households_per_account.Get("C"), 0u);
+  EXPECT_EQ(x.households_per_account.Get("D"), 0u);
+  EXPECT_EQ(x.households_per_account, split.households_per_account);
+}
+
+TEST(RuleTest, IdOnAnAgentsPhoneNoOtherAgencyKnowsIsForged) {
+  PersonHistory h = Pensioner();
+  // Only the pension account's card use: whoever is paid the pension draws it.
+  h.signals.clear();
+  h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-09-20T10:00:00", ""));
+  CrossPersonFacts facts;
+  const int household = Policy::Defaults().rules.phone_household_max_ids;
+  facts.ids_per_phone["13800000001"] = static_cast<uint32_t>(household);  // boundary: a family
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+  facts.ids_per_phone["13800000001"] = static_cast<uint32_t>(household + 1);
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.85);
+  EXPECT_EQ(hit->reason.substr(0, 55), "the phone is registered to 5 ids, more than one househo");
+  // Seen in person by a community worker: someone real, whose number an agent may serve.
+  h.signals.push_back(Signal(SignalSource::kFieldVisit, "2026-09-21T10:00:00", ""));
+  EXPECT_LT(ForgedStrength(h, facts), Policy::Defaults().rules.pattern_min_strength);
+}
+
+TEST(RuleTest, CardUseOnThePensionAccountIsNoFootprintOfANamesake) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-09-20T10:00:00", ""));
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), 0.75);
+  h.signals.push_back(Signal(SignalSource::kTransit, "2026-09-21T10:00:00", ""));
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), -1.0);
+}
+
 }  // namespace
 }  // namespace vigil
