@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -67,7 +68,9 @@ struct CrossPersonFactsBuilder::Impl {
   // Every face pass at a place: (place hash, second, person key), for the sittings.
   std::vector<FacePass> face_passes;
   std::vector<AccountHolder> holders;
-  uint32_t account_switches = 0, account_switches_seen = 0;
+  // Every switch to a registered account: (that account, whether a visit could have made it).
+  // Counted at Finish, once it is known how many persons each account receives.
+  std::vector<std::pair<std::string, bool>> account_switches;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
@@ -282,8 +285,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
-      ++impl_->account_switches;
-      if (sw->at_counter) ++impl_->account_switches_seen;
+      impl_->account_switches.emplace_back(reg.bank_account, sw->at_counter);
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
@@ -372,8 +374,9 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
   Impl& from = *other.impl_;
-  into.account_switches += from.account_switches;
-  into.account_switches_seen += from.account_switches_seen;
+  into.account_switches.insert(into.account_switches.end(),
+                               std::make_move_iterator(from.account_switches.begin()),
+                               std::make_move_iterator(from.account_switches.end()));
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -453,8 +456,16 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         }
         impl_->doctor.clear();
       });
-  facts.account_switches = impl_->account_switches;
-  facts.account_switches_seen = impl_->account_switches_seen;
+  // The share of switches seen asks whether this data shows the visit of an honest change. A
+  // switch into an account that receives other persons' benefits too is suspect whatever the
+  // visit (ACCOUNT_HIJACK and SHARED_ACCOUNT judge it on its own), so it is left out: a ring of
+  // many such switches says nothing about the feeds, and must not make the missing visits of
+  // the single switches look ordinary.
+  for (const auto& [account, seen] : impl_->account_switches) {
+    if (facts.persons_per_account.Get(account) > 1) continue;
+    ++facts.account_switches;
+    if (seen) ++facts.account_switches_seen;
+  }
   facts.population_complete_loss_share =
       all_appraisals == 0 ? 0.0
                           : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);

@@ -71,14 +71,12 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
   }
   for (const SignalRecord& s : h.signals) {
     if (DateOf(s.occurred_at) > as_of) break;
-    // A payee account is changed at a bank counter or a service desk with an id check: not by
-    // self-service face certification, nor on a community worker's visit, nor by a cash
-    // withdrawal at the counter (recorded as such in the signal's detail).
-    if (!SwitchVisitSource(s.source)) continue;
-    const bool cash = s.detail == "WITHDRAWAL" || s.detail == "DEPOSIT";
+    // A payee account is changed at a bank counter or a service desk with an id check, or in
+    // the app behind a face check: not on a community worker's visit, nor by a cash withdrawal
+    // at the counter (recorded as such in the signal's detail), nor behind a failed face check.
+    if (!ChangeVisit(s)) continue;
     const int day = DayNumber(DateOf(s.occurred_at));
-    if ((s.source == SignalSource::kGovService || !cash) && day <= out.switch_day &&
-        day >= out.switch_day - window) {
+    if (day <= out.switch_day && day >= out.switch_day - window) {
       (day >= earliest_visit ? out.at_counter : out.visit_before_old_run) = true;
     }
   }
@@ -238,12 +236,15 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
                  Mask(reg.bank_account) + " on " + FormatDate(switched);
     if (visit_before_old_run) {
-      hit.reason += " with no bank counter or service desk visit after the payment of " +
-                    FormatDate(DateFromDayNumber(last_old_day)) +
-                    " into the old account (an earlier visit did not change the account)";
+      hit.reason +=
+          " with no bank counter or service desk visit nor face check in the app "
+          "after the payment of " +
+          FormatDate(DateFromDayNumber(last_old_day)) +
+          " into the old account (an earlier visit did not change the account)";
     } else if (!at_counter) {
-      hit.reason += " with no bank counter or service desk visit in the " + std::to_string(window) +
-                    " days before";
+      hit.reason +=
+          " with no bank counter or service desk visit nor face check in the app in the " +
+          std::to_string(window) + " days before";
       if (!missing_visit_counts) {
         hit.reason += " (as for " +
                       std::to_string(c.facts.account_switches - c.facts.account_switches_seen) +

@@ -68,7 +68,8 @@ FaceSitting FaceSittingAt(const CrossPersonFacts& facts, std::string_view place,
                           const Policy& policy);
 
 // The last switch of a registration's pension to its registered account from another one, and
-// whether someone was at a counter or service desk with an id check when it could have been made
+// whether someone was at a counter or service desk with an id check, or passed a face check in
+// the app, when it could have been made
 // (policy: rules.hijack_in_person_days, hijack_change_lead_days). Shared by ACCOUNT_HIJACK and
 // the population facts (how many switches in the data are seen at a counter).
 struct AccountSwitch {
@@ -78,9 +79,20 @@ struct AccountSwitch {
   bool at_counter = false;                             // a visit that could have made the change
   bool visit_before_old_run = false;  // a visit in the window, but the old account paid after it
 };
-// The sources at which a payee account can be changed in person.
+// The sources at which a payee account can be changed by the person: at a bank counter or a
+// service desk with an id check, or in the app with a face check (the pension app asks for one
+// before it changes the payee account).
 inline bool SwitchVisitSource(SignalSource source) {
-  return source == SignalSource::kBankCounter || source == SignalSource::kGovService;
+  return source == SignalSource::kBankCounter || source == SignalSource::kGovService ||
+         source == SignalSource::kFaceCert;
+}
+// A signal of a SwitchVisitSource that could have made an account change: not a cash withdrawal
+// or deposit at a bank counter (recorded as such in its detail), not a failed face check.
+inline bool ChangeVisit(const SignalRecord& s) {
+  if (s.source == SignalSource::kGovService) return true;
+  if (s.source == SignalSource::kBankCounter)
+    return s.detail != "WITHDRAWAL" && s.detail != "DEPOSIT";
+  return s.source == SignalSource::kFaceCert && s.detail == "PASS";
 }
 // A registration's pension payments with an account, known by `as_of`, in paying order.
 std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,

@@ -440,9 +440,11 @@ TEST(RuleTest, VisitFollowedByARunIntoTheOldAccountDidNotMakeTheChange) {
   const RuleHit* hit = r.Find(Pattern::kAccountHijack);
   ASSERT_NE(hit, nullptr);
   EXPECT_DOUBLE_EQ(hit->strength, 0.55);  // card use goes on: no stop
-  EXPECT_NE(hit->reason.find("no bank counter or service desk visit after the payment of "
-                             "2026-03-15 into the old account"),
-            std::string::npos)
+  EXPECT_NE(
+      hit->reason.find(
+          "no bank counter or service desk visit nor face check in the app after the payment of "
+          "2026-03-15 into the old account"),
+      std::string::npos)
       << hit->reason;
   // A second visit after the last run into the old account made it: honest.
   PersonHistory again = h;
@@ -1138,6 +1140,12 @@ TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
   for (int i = 0; i < 3; ++i) {
     PersonHistory h = SwitchedAccount();  // switched on the 2026-04 run
     h.person_key = 300 + i;
+    // Each into an account of their own (a switch into a shared account is not counted).
+    const std::string own = "621799990000111" + std::to_string(i);
+    h.registrations[0].bank_account = own;
+    for (PaymentRecord& p : h.payments) {
+      if (p.bank_account == "6217999900001111") p.bank_account = own;
+    }
     if (i == 0) {
       h.signals.push_back(
           Signal(SignalSource::kBankCounter, "2026-03-25T10:00:00", "branch-1", "ACCOUNT"));
@@ -1402,6 +1410,77 @@ TEST(RuleTest, CardUseOnThePensionAccountIsNoFootprintOfANamesake) {
   EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), 0.75);
   h.signals.push_back(Signal(SignalSource::kTransit, "2026-09-21T10:00:00", ""));
   EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), -1.0);
+}
+
+// ---- ACCOUNT_HIJACK: the change made in the app behind a face check
+
+// A payee account is changed at a counter or desk, or in the app behind a face check: a face
+// pass that could have made the change (after the last run into the old account, less the
+// payroll lead) is the pensioner's own change.
+TEST(RuleTest, SwitchBehindAFaceCheckInTheAppIsNotHijack) {
+  // Switched on the 2026-04-15 run (the old account paid to 2026-03-15), a face check at `at`.
+  auto with_face = [](const char* at, const char* outcome) {
+    PersonHistory h = SwitchedAccount();
+    h.signals.push_back(Signal(SignalSource::kFaceCert, at, "dev-A", outcome));
+    return h;
+  };
+  PersonHistory app = with_face("2026-04-02T20:00:00", "PASS");
+  EXPECT_EQ(Apply(app).Find(Pattern::kAccountHijack), nullptr);
+  // A failed face check changes nothing.
+  PersonHistory failed = with_face("2026-04-02T20:00:00", "FAIL");
+  const Outcome r = Apply(failed);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.55);
+  EXPECT_NE(hit->reason.find("with no bank counter or service desk visit nor face check in the "
+                             "app in the 90 days before"),
+            std::string::npos)
+      << hit->reason;
+  // Boundary: seven days before the 2026-03-15 run into the old account the change may have
+  // missed that run; eight days before, it would have reached it.
+  PersonHistory lead = with_face("2026-03-08T20:00:00", "PASS");
+  EXPECT_EQ(Apply(lead).Find(Pattern::kAccountHijack), nullptr);
+  PersonHistory early = with_face("2026-03-07T20:00:00", "PASS");
+  const Outcome before = Apply(early);
+  ASSERT_NE(before.Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_NE(before.Find(Pattern::kAccountHijack)
+                ->reason.find("nor face check in the app after the payment of 2026-03-15"),
+            std::string::npos);
+  // A face check does not explain why the pensioner's own card use ended at the switch.
+  std::erase_if(app.signals, [](const SignalRecord& s) {
+    return s.source == SignalSource::kBankActivity && DateOf(s.occurred_at) > D("2026-04-01");
+  });
+  const Outcome stopped = Apply(app);
+  ASSERT_NE(stopped.Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_DOUBLE_EQ(stopped.Find(Pattern::kAccountHijack)->strength, 0.6);
+}
+
+// The seen share asks whether the data shows the visit of an honest change; switches into an
+// account that receives several persons' benefits are suspect on their own and left out, so a
+// ring of them does not make a missing visit look ordinary.
+TEST(CrossPersonFactsTest, SeenShareLeavesOutSwitchesIntoSharedAccounts) {
+  const Policy policy = Policy::Defaults();
+  CrossPersonFactsBuilder builder;
+  auto add = [&](uint64_t key, const std::string& account, bool face_pass) {
+    PersonHistory h = SwitchedAccount();  // switched on the 2026-04 run
+    h.person_key = key;
+    h.registrations[0].bank_account = account;
+    for (PaymentRecord& p : h.payments) {
+      if (p.bank_account == "6217999900001111") p.bank_account = account;
+    }
+    if (face_pass) {
+      h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-04-02T20:00:00", "dev-A", "PASS"));
+    }
+    Finish(h);
+    builder.Add(h, policy, kAsOf);
+  };
+  add(400, "6217999900002001", true);   // changed in the app: seen
+  add(401, "6217999900002002", false);  // on its own, not seen
+  for (uint64_t k = 402; k < 406; ++k) add(k, "6217999900009999", false);  // a ring of four
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.account_switches, 2u);
+  EXPECT_EQ(f.account_switches_seen, 1u);
+  EXPECT_EQ(f.persons_per_account.Get("6217999900009999"), 4u);
 }
 
 }  // namespace
