@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -68,9 +67,9 @@ struct CrossPersonFactsBuilder::Impl {
   // Every face pass at a place: (place hash, second, person key), for the sittings.
   std::vector<FacePass> face_passes;
   std::vector<AccountHolder> holders;
-  // Every switch to a registered account: (that account, whether a visit could have made it).
-  // Counted at Finish, once it is known how many persons each account receives.
-  std::vector<std::pair<std::string, bool>> account_switches;
+  // Every switch to a registered account: (that account's hash, whether a visit could have made
+  // it). Counted at Finish, once it is known how many persons each account receives.
+  std::vector<std::pair<uint64_t, bool>> account_switches;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
@@ -285,7 +284,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
-      impl_->account_switches.emplace_back(reg.bank_account, sw->at_counter);
+      impl_->account_switches.emplace_back(FactCounts::Hash(reg.bank_account), sw->at_counter);
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
@@ -374,9 +373,8 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
   Impl& from = *other.impl_;
-  into.account_switches.insert(into.account_switches.end(),
-                               std::make_move_iterator(from.account_switches.begin()),
-                               std::make_move_iterator(from.account_switches.end()));
+  into.account_switches.insert(into.account_switches.end(), from.account_switches.begin(),
+                               from.account_switches.end());
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -462,7 +460,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   // many such switches says nothing about the feeds, and must not make the missing visits of
   // the single switches look ordinary.
   for (const auto& [account, seen] : impl_->account_switches) {
-    if (facts.persons_per_account.Get(account) > 1) continue;
+    if (facts.persons_per_account.GetHashed(account) > 1) continue;
     ++facts.account_switches;
     if (seen) ++facts.account_switches_seen;
   }
