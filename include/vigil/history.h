@@ -133,11 +133,12 @@ struct CrossPersonFacts {
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
   // Switches of a pension to the registered account from another account, and how many of them
-  // had a counter or service-desk visit that could have made them (ACCOUNT_HIJACK): whether a
-  // switch without one is unusual in this data at all.
+  // had a counter or service-desk visit or a face check in the app that could have made them
+  // (ACCOUNT_HIJACK): whether a switch without one is unusual in this data at all. Switches into
+  // an account that receives several persons' benefits are left out (suspect on their own).
   uint32_t account_switches = 0;
   uint32_t account_switches_seen = 0;
-  // Share of the switches seen at a counter; 1 when there is none to measure (the policy's
+  // Share of the switches seen at a visit; 1 when there is none to measure (the policy's
   // assumption that a payee account is changed in person stands).
   double SeenSwitchShare() const {
     return account_switches == 0

@@ -78,6 +78,13 @@ TEST_F(ContractCityTest, HonestPeopleOfAnotherCityAreNotCases) {
   EXPECT_GE(pattern(Pattern::kFaceReuse).recall(), 0.8);
   // Nearly silent living pensioners are asked to certify, not reported (was: 0.25).
   EXPECT_GE(pattern(Pattern::kConcealedDeath).precision(), 0.6);
+  // Planted the other team's way: phones of agents, clones, two households on one account,
+  // single-victim switches behind no face check, birth dates changed early, bought years.
+  EXPECT_GE(pattern(Pattern::kForgedIdentity).recall(), 0.8);
+  EXPECT_GE(pattern(Pattern::kSharedAccount).recall(), 0.8);
+  EXPECT_GE(pattern(Pattern::kAccountHijack).recall(), 0.8);
+  EXPECT_GE(pattern(Pattern::kAgeFalsified).recall(), 0.8);
+  EXPECT_GE(pattern(Pattern::kBackpayAbuse).recall(), 0.8);
   EXPECT_GE(pattern(Pattern::kDeceasedPaid).recall(), 0.9);
   EXPECT_GE(r.any.precision(), 0.85);
   EXPECT_GE(r.any.recall(), 0.7);
