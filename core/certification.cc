@@ -176,6 +176,7 @@ struct StreamTrack {
   int months = 0;  // distinct calendar months with the stream
   int last_month = INT32_MIN;
   int last_day = INT32_MIN;
+  bool last_care_home = false;  // the last sign was care-home attendance
   void Add(int day, int month) {
     if (month != last_month) ++months;
     last_month = month;
@@ -481,7 +482,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (!IsLifeSign(s, policy, faces) || !IsLifeSource(s.source)) continue;
     if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
     last_life = day;
-    auto track = [&](Stream k) { streams[static_cast<size_t>(k)].Add(day, month); };
+    auto track = [&](Stream k) {
+      StreamTrack& t = streams[static_cast<size_t>(k)];
+      t.Add(day, month);
+      t.last_care_home = s.source == SignalSource::kCareHome;
+    };
     if (!IsEpisodic(s.source)) track(Stream::kLife);
     if (IsBodySign(s.source) && !IsEpisodic(s.source)) track(Stream::kBody);
     if (IsInPerson(s.source)) track(Stream::kInPerson);
@@ -524,8 +529,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       const int alive_after = k == static_cast<size_t>(Stream::kMedical)
                                   ? last_seen_well
                                   : std::max(last_seen_well, last_left_hospital);
+      // A care-home stay that ends is a move, or a death the home itself reports: a body stream
+      // whose last sign was the home's attendance says nothing about who uses the cards.
       if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
-          (alive_after != INT32_MIN && alive_after > t.last_day)) {
+          (alive_after != INT32_MIN && alive_after > t.last_day) ||
+          (IsBodyStream(static_cast<Stream>(k)) && t.last_care_home)) {
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
