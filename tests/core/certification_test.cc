@@ -534,6 +534,24 @@ TEST(CertificationTest, BodyStopWithThePensionDrawnAsBeforeIsDoubtful) {
   EXPECT_TRUE(r.doubts.card_only_tail) << r.reason;
 }
 
+// Care-home attendance every week until the end of 2025 (the stay ended), the pharmacy and the
+// pension card every month throughout: a move out of the home is no body stop. The same history
+// with counter visits in place of the attendance is one.
+TEST(CertificationTest, CareHomeStayThatEndsIsNoBodyStop) {
+  auto history = [](SignalSource body) {
+    PersonHistory h = PhoneOnly();
+    Repeat(h, body, D("2024-11-05"), D("2025-12-31"), 7, 10, "place-3");
+    Repeat(h, SignalSource::kMedicalSettlement, D("2024-11-12"), kAsOf, 30, 11, "pharm-1");
+    Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), kAsOf, 30, 10, "atm-3");
+    Finish(h);
+    return Certify(h, Policy::Defaults(), kAsOf);
+  };
+  const CertificationResult home = history(SignalSource::kCareHome);
+  EXPECT_FALSE(home.doubts.concealment()) << home.reason;
+  const CertificationResult counter = history(SignalSource::kBankCounter);
+  EXPECT_TRUE(counter.doubts.card_only_tail) << counter.reason;
+}
+
 TEST(CertificationTest, BodyStopWithThePensionLeftUndrawnIsNoAccusation) {
   // The account used once in eight months where it was used every other month: nobody draws
   // the pension in the person's place (someone away, the phone kept on). The counter visit in
