@@ -478,8 +478,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (day >= end_day) break;
     const int month = MonthNumber(MonthOf(DateFromDay(day)));
     if (first_month == INT32_MIN) first_month = month;
-    if (IsLifeSign(s, policy, faces)) last_month_any = month;
-    if (!IsLifeSign(s, policy, faces) || !IsLifeSource(s.source)) continue;
+    const bool life_sign = IsLifeSign(s, policy, faces);
+    if (life_sign) last_month_any = month;
+    if (!life_sign || !IsLifeSource(s.source)) continue;
     if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
     last_life = day;
     auto track = [&](Stream k) {

@@ -104,8 +104,12 @@ void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
     }
   };
   for (const PersonRecord& reg : c.h.registrations) consider(reg.bank_account);
+  // A pension is paid into the same account month after month: only a change costs look-ups.
+  const std::string* last_account = nullptr;
   for (const PaymentRecord& p : c.h.payments) {
-    if (c.Known(p)) consider(p.bank_account);
+    if (!c.Known(p) || (last_account != nullptr && *last_account == p.bank_account)) continue;
+    consider(p.bank_account);
+    last_account = &p.bank_account;
   }
   if (static_cast<int>(most) <= limit) {
     if (households < 2) return;
@@ -404,14 +408,13 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   if (best) out.push_back(std::move(*best));
 }
 
-// One face (a device or face template) certifying persons of more than one household proves
-// life for none of them (policy: rules.face_reuse_min_persons, face_reuse_household_size).
 FaceSitting FaceSittingAt(const CrossPersonFacts& facts, std::string_view place, uint64_t person,
                           const Policy& policy) {
   const RulePolicy& up = policy.rules;
+  const uint64_t place_hash = FactCounts::Hash(place);
   FaceSitting f;
-  f.persons = facts.FaceSittingPersons(place, person);
-  f.place_persons = std::max(f.persons, facts.persons_per_face_place.Get(place));
+  f.persons = facts.FaceSittingPersonsHashed(place_hash, person);
+  f.place_persons = std::max(f.persons, facts.persons_per_face_place.GetHashed(place_hash));
   f.batch = static_cast<int>(f.persons) > up.face_reuse_household_size &&
             static_cast<double>(f.persons) >=
                 up.face_reuse_sitting_share_min * static_cast<double>(f.place_persons);

@@ -117,8 +117,11 @@ struct CrossPersonFacts {
   }
   // Persons in the largest sitting `person_key` took part in at `place`; at least 1.
   uint32_t FaceSittingPersons(std::string_view place, uint64_t person_key) const {
+    return FaceSittingPersonsHashed(FactCounts::Hash(place), person_key);
+  }
+  uint32_t FaceSittingPersonsHashed(uint64_t place_hash, uint64_t person_key) const {
     return std::max<uint32_t>(
-        1, persons_per_face_sitting.GetHashed(FaceSittingKey(FactCounts::Hash(place), person_key)));
+        1, persons_per_face_sitting.GetHashed(FaceSittingKey(place_hash, person_key)));
   }
   // Share of those (person, place) pairs whose place serves at most one household
   // (rules.face_reuse_household_size): near 1 where places are personal phones or face
