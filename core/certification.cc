@@ -505,17 +505,28 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   size_t stopped = streams.size();
   std::string takeover_note;    // set when the card took over from the in-person stream
   int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
-  // A concealed death is kept up for the pension: when a stream of the person's life stops
-  // and the pension account is then used less often than before (months with card use per
-  // month), no one is drawing the pension in their place (someone away, the phone kept on, the
-  // pension left to accumulate). Such a stop is judged on the evidence like anyone's, not
-  // taken as concealment.
-  auto pension_drawn_on = [&](int last_month) {
+  // A concealed death is kept up for the pension. When a stream of the person's life stops and
+  // the pension account is then used markedly less often than before (months with card use per
+  // month; policy: certification.undrawn_alpha), no one is drawing the pension in their place
+  // (someone away, the phone kept on, the pension left to accumulate): such a stop is judged on
+  // the evidence like anyone's, not taken as concealment. A small fall is weak evidence the
+  // same way, so the stop must then be stronger (certification.drawn_less_stop_alpha); a
+  // relative who withdraws a little less often than the person did is still drawing it.
+  auto stop_level = [&](int last_month) {
     const CardTakeover use =
         CardTakeoverAfter(h.signals, first_month, MonthNumber(MonthOf(as_of)), last_month, end_day);
-    return use.months_after <= 0 || use.months_before <= 0 ||
-           static_cast<double>(use.used_after) * use.months_before >=
-               static_cast<double>(use.used_before) * use.months_after;
+    if (use.months_after <= 0 || use.months_before <= 0) return cp.stop_alpha;
+    const double rate_before =
+        static_cast<double>(use.used_before) / static_cast<double>(use.months_before);
+    if (static_cast<double>(use.used_after) >= rate_before * use.months_after) return cp.stop_alpha;
+    // The fall is tested at the smoothed rate, (used + 1) / (months + 2): an account used in
+    // every month so far would otherwise make a single month without use a certain fall.
+    const double smoothed = (static_cast<double>(use.used_before) + 1.0) /
+                            (static_cast<double>(use.months_before) + 2.0);
+    if (BinomialLowerTail(use.months_after, use.used_after, smoothed) < cp.undrawn_alpha) {
+      return 0.0;
+    }
+    return std::min(cp.stop_alpha, cp.drawn_less_stop_alpha);
   };
   if (first_month != INT32_MIN) {
     const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
@@ -539,7 +550,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
       const double p = StopProbability(span, gap, t.months);
-      if (p >= stop_p || (p < cp.stop_alpha && !pension_drawn_on(t.last_month))) continue;
+      if (p >= stop_p || (p < cp.stop_alpha && p >= stop_level(t.last_month))) continue;
       stop_p = p;
       stopped = k;
     }

@@ -89,6 +89,9 @@ const std::vector<Field>& Fields() {
     add_double("certification.quiet_rhythm_factor", Member(&C::quiet_rhythm_factor), 1, 1000);
     add_double("certification.takeover_fact_alpha", Member(&C::takeover_fact_alpha), 1e-12, 1);
     add_double("certification.takeover_alpha", Member(&C::takeover_alpha), 1e-12, 0.5);
+    add_double("certification.undrawn_alpha", Member(&C::undrawn_alpha), 1e-12, 1);
+    add_double("certification.drawn_less_stop_alpha", Member(&C::drawn_less_stop_alpha), 1e-12,
+               0.5);
 
     add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
     add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);

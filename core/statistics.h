@@ -20,4 +20,11 @@ inline double BinomialUpperTail(int n, int k, double p) {
   return std::min(1.0, tail);
 }
 
+// P(X <= k) for X ~ Binomial(n, p).
+inline double BinomialLowerTail(int n, int k, double p) {
+  if (k < 0) return 0.0;
+  if (k >= n) return 1.0;
+  return std::max(0.0, 1.0 - BinomialUpperTail(n, k + 1, p));
+}
+
 }  // namespace vigil

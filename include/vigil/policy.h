@@ -117,6 +117,15 @@ struct CertificationPolicy {
   // stop_alpha, because this is a second test of the same in-person stream.
   double takeover_fact_alpha = 0.05;
   double takeover_alpha = 0.0001;
+  // A stopped stream is not read as concealment when the pension account is then used in
+  // markedly fewer months than before (someone away, the pension left to accumulate): markedly
+  // meaning the binomial chance of so few months at the person's own earlier monthly rate is
+  // below undrawn_alpha (default 0.05). A smaller fall is weak evidence of the same kind: the
+  // stop must then be below drawn_less_stop_alpha (default 0.0001, a tenth of stop_alpha)
+  // rather than stop_alpha. A relative who withdraws a little less often than the person did
+  // is still drawing the pension.
+  double undrawn_alpha = 0.05;
+  double drawn_less_stop_alpha = 0.0001;
 };
 
 struct RulePolicy {

@@ -891,5 +891,29 @@ TEST(CertificationTest, FeaturesHaveNamesAndFiniteValues) {
   EXPECT_NEAR(r.features.months_since_in_person, 4.7, 0.1);
 }
 
+// Counter visits every month for a year, then none; the pension card was used every month
+// before. Afterwards a relative keeps drawing the pension in most months (a little less often
+// than the person did): the stop is reported. Used in only two of the twelve months after, the
+// pension is left to accumulate (someone away): no accusation.
+TEST(CertificationTest, StrongStopWithThePensionDrawnALittleLessIsDoubtful) {
+  auto history = [](int months_with_card_use_after) {
+    PersonHistory h = PhoneOnly();
+    Repeat(h, SignalSource::kBankCounter, D("2024-11-05"), D("2025-10-31"), 30, 10, "branch-2");
+    Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2025-10-31"), 30, 10, "atm-3");
+    for (int m = 0; m < months_with_card_use_after; ++m) {
+      const std::string month =
+          m < 2 ? "2025-1" + std::to_string(m + 1) : "2026-0" + std::to_string(m - 1);
+      h.signals.push_back(Signal(SignalSource::kBankActivity, month + "-15T10:00:00", "atm-3"));
+    }
+    Finish(h);
+    return Certify(h, Policy::Defaults(), kAsOf);
+  };
+  const CertificationResult drawn = history(10);
+  EXPECT_TRUE(drawn.doubts.card_only_tail) << drawn.reason;
+  EXPECT_EQ(drawn.outcome, Certification::kNeedsActive) << drawn.reason;
+  const CertificationResult left = history(2);
+  EXPECT_FALSE(left.doubts.concealment()) << left.reason;
+}
+
 }  // namespace
 }  // namespace vigil
