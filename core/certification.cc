@@ -176,13 +176,52 @@ struct StreamTrack {
   int months = 0;  // distinct calendar months with the stream
   int last_month = INT32_MIN;
   int last_day = INT32_MIN;
-  bool last_care_home = false;  // the last sign was care-home attendance
+  bool last_care_home = false;      // the last sign was care-home attendance
+  std::vector<int>* active_months;  // the distinct months, in order (scratch owned by Certify)
   void Add(int day, int month) {
-    if (month != last_month) ++months;
+    if (month != last_month) {
+      ++months;
+      active_months->push_back(month);
+    }
     last_month = month;
     last_day = day;
   }
 };
+
+// A stream that fell off rather than stopped: the person's own signs went on, but in far fewer
+// of the months after some point than their rhythm up to then puts there (a relative using the
+// medical card now and then after a death, where the person went every month). For each change
+// point, the month after one of the stream's active months but the last, the chance that at most
+// the `k` active months seen from there fall in those `m` months, were the `n` active months
+// of the `span` observed placed at random, is the hypergeometric lower tail; the smallest over
+// the change points is multiplied by their number (Bonferroni: the point is chosen from the
+// data). A stop with nothing after it is StopProbability's case, not this one.
+struct StreamFall {
+  double probability = 1.0;
+  int change_month = INT32_MIN;  // the first month of the fall
+  int months_after = 0, active_after = 0;
+};
+
+StreamFall FallProbability(const std::vector<int>& active_months, int first_month, int as_of_month,
+                           int not_before_month) {
+  StreamFall best;
+  const int n = static_cast<int>(active_months.size());
+  if (n < 3) return best;
+  const int span = as_of_month - first_month + 1;
+  const int candidates = n - 1;
+  for (int i = 0; i + 1 < n; ++i) {
+    const int change = active_months[static_cast<size_t>(i)] + 1;
+    if (change <= not_before_month) continue;
+    const int months_after = as_of_month - change + 1;
+    const int active_after = n - i - 1;
+    const double p =
+        std::min(1.0, HypergeometricLowerTail(span, n, months_after, active_after) * candidates);
+    if (p < best.probability) {
+      best = {p, change, months_after, active_after};
+    }
+  }
+  return best;
+}
 
 // Probability that all `n` active months of a stream fall in the first `span - gap` of `span`
 // observed months, were they placed at random (the person's rhythm unchanged): the exact
@@ -466,6 +505,13 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // other signals go on. Months are counted from the person's first signal, so a short history
   // has little power and never fires on its own.
   std::array<StreamTrack, static_cast<size_t>(Stream::kCount)> streams{};
+  // The streams' active months: scratch kept per thread, so a person costs no allocation once
+  // warm (Certify stays a pure function of its arguments).
+  thread_local std::array<std::vector<int>, static_cast<size_t>(Stream::kCount)> active_months;
+  for (size_t k = 0; k < streams.size(); ++k) {
+    active_months[k].clear();
+    streams[k].active_months = &active_months[k];
+  }
   // Window periods of recent_months with a life sign, the latest first.
   std::vector<bool> life_periods(static_cast<size_t>(
       std::max(1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)));
@@ -504,6 +550,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   double stop_p = 1.0;
   size_t stopped = streams.size();
   std::string takeover_note;    // set when the card took over from the in-person stream
+  StreamFall fall;              // set when the stream fell off rather than stopped
   int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
   // A concealed death is kept up for the pension. When a stream of the person's life stops and
   // the pension account is then used markedly less often than before (months with card use per
@@ -554,6 +601,27 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       stop_p = p;
       stopped = k;
     }
+    // Streams that fell off (FallProbability), judged like the stops: the person not seen
+    // alive in body from the month of the fall on, the cards going on, the pension drawn on.
+    const int as_of_month = MonthNumber(MonthOf(as_of));
+    for (size_t k = 0; k < streams.size() && cards_go_on; ++k) {
+      const StreamTrack& t = streams[k];
+      const int alive_after = k == static_cast<size_t>(Stream::kMedical)
+                                  ? last_seen_well
+                                  : std::max(last_seen_well, last_left_hospital);
+      const int seen_month =
+          alive_after == INT32_MIN ? INT32_MIN : MonthNumber(MonthOf(DateFromDay(alive_after)));
+      if (IsBodyStream(static_cast<Stream>(k)) && t.last_care_home) continue;
+      const StreamFall candidate =
+          FallProbability(*t.active_months, first_month, as_of_month, seen_month);
+      const double p = candidate.probability;
+      if (p >= stop_p || (p < cp.stop_alpha && p >= stop_level(candidate.change_month - 1))) {
+        continue;
+      }
+      stop_p = p;
+      stopped = k;
+      fall = candidate;
+    }
     // The card took over from the in-person signs (policy: certification.takeover_*): the
     // person was last seen in body on `seen` (an in-person sign, or a trip, care-home visit or
     // discharge alive after it), the in-person stream's stop measured from there is unusual for
@@ -576,6 +644,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
           stop_p = combined;
           stopped = static_cast<size_t>(Stream::kInPerson);
           stopped_day = seen;
+          fall = StreamFall{};
           takeover_note = TakeoverNote(takeover.used_before, takeover.months_before,
                                        takeover.used_after, takeover.months_after);
         }
@@ -588,6 +657,16 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.stopped_stream += " (the pension card took over:" + takeover_note + ")";
       d.card_takeover = true;
     }
+    std::string fall_note;
+    if (fall.change_month != INT32_MIN) {
+      const Month change_month = MonthFromNumber(fall.change_month);
+      const Date change{change_month / std::chrono::day{1}};
+      fall_note = "only " + std::to_string(fall.active_after) + " of the " +
+                  std::to_string(fall.months_after) + " months since " + FormatMonth(change_month);
+      d.stopped_stream += " (" + fall_note + ")";
+      d.stream_fell = true;
+      stopped_day = DayNumber(change);
+    }
     d.stop_probability = stop_p;
     const auto kind = static_cast<Stream>(stopped);
     if (IsBodyStream(kind)) {
@@ -599,10 +678,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.life_stopped = true;
     }
     const StreamTrack& t = streams[stopped];
-    r.evidence.push_back(
-        {"STOPPED", DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
-         std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
-             " months active, none since" + (takeover_note.empty() ? "" : ";" + takeover_note)});
+    r.evidence.push_back({"STOPPED",
+                          DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
+                          std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
+                              " months active, " + (fall_note.empty() ? "none since" : fall_note) +
+                              (takeover_note.empty() ? "" : ";" + takeover_note)});
   }
   // A life that went quiet (policy: certification.quiet_life_months): the person had life
   // signs, none for that many months since, and their phone or account is in use

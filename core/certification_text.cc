@@ -71,9 +71,10 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
   if (d.card_only_tail || d.medical_break || d.life_stopped) {
     char p[32];
     std::snprintf(p, sizeof p, "%.1g", d.stop_probability);
-    std::string part = d.stopped_stream + " stopped";
+    std::string part = d.stopped_stream + (d.stream_fell ? " fell off" : " stopped");
     if (d.medical_break) part += " after a hospital stay";
-    part += " while other signals go on (" + seen + "; so long a stop has probability " + p +
+    part += " while other signals go on (" + seen + "; " +
+            (d.stream_fell ? "such a fall" : "so long a stop") + " has probability " + p +
             " for this person's own rhythm)";
     if (d.card_only_tail && f.card_tail_months > 0) {
       part += ", only card use for " + FormatFixed(f.card_tail_months, 1) + " months";

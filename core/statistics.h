@@ -27,4 +27,20 @@ inline double BinomialLowerTail(int n, int k, double p) {
   return std::max(0.0, 1.0 - BinomialUpperTail(n, k + 1, p));
 }
 
+// P(X <= k) for X ~ Hypergeometric: `draws` of `population` items without replacement,
+// `successes` of them marked.
+inline double HypergeometricLowerTail(int population, int successes, int draws, int k) {
+  auto log_choose = [](int a, int b) {
+    return std::lgamma(a + 1.0) - std::lgamma(b + 1.0) - std::lgamma(a - b + 1.0);
+  };
+  const double log_total = log_choose(population, draws);
+  double tail = 0.0;
+  for (int x = std::max(0, draws - (population - successes)); x <= std::min(k, successes); ++x) {
+    if (draws - x < 0) break;
+    tail += std::exp(log_choose(successes, x) + log_choose(population - successes, draws - x) -
+                     log_total);
+  }
+  return std::min(1.0, tail);
+}
+
 }  // namespace vigil

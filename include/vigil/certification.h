@@ -64,6 +64,10 @@ struct LifeDoubts {
   // The in-person stop was judged together with a rise of card use on the pension account
   // (policy: certification.takeover_fact_alpha, takeover_alpha), not by the stop alone.
   bool card_takeover = false;
+  // The stream did not stop but fell off: its signs went on in far fewer of the months after
+  // some point than the person's rhythm up to then puts there (certification.md, "A stream
+  // that falls off").
+  bool stream_fell = false;
   // No life sign for certification.quiet_life_months after the last one while the phone or the
   // pension account go on; quiet_days is how long.
   bool life_gone = false;

@@ -915,5 +915,33 @@ TEST(CertificationTest, StrongStopWithThePensionDrawnALittleLessIsDoubtful) {
   EXPECT_FALSE(left.doubts.concealment()) << left.reason;
 }
 
+// The pharmacy every month for a year and a half, then only twice in the twenty months since,
+// with the phone and the pension card going on: the medical card fell off (a relative using it
+// now and then). Every other month after the same start is the person's own slower habit.
+TEST(CertificationTest, MedicalCardThatFallsOffIsDoubtful) {
+  auto history = [](bool every_other_month) {
+    PersonHistory h = PhoneOnly();
+    Repeat(h, SignalSource::kBankActivity, D("2023-11-20"), kAsOf, 30, 10, "atm-3");
+    Repeat(h, SignalSource::kMedicalSettlement, D("2023-11-12"), D("2025-02-28"), 30, 11,
+           "pharm-1");
+    if (every_other_month) {
+      Repeat(h, SignalSource::kMedicalSettlement, D("2025-04-12"), kAsOf, 61, 11, "pharm-1");
+    } else {
+      h.signals.push_back(
+          Signal(SignalSource::kMedicalSettlement, "2025-11-17T15:00:00", "pharm-4"));
+      h.signals.push_back(
+          Signal(SignalSource::kMedicalSettlement, "2026-10-15T15:00:00", "pharm-4"));
+    }
+    Finish(h);
+    return Certify(h, Policy::Defaults(), kAsOf);
+  };
+  const CertificationResult fell = history(false);
+  EXPECT_TRUE(fell.doubts.stream_fell) << fell.reason;
+  EXPECT_TRUE(fell.doubts.concealment()) << fell.reason;
+  EXPECT_NE(fell.outcome, Certification::kCertified) << fell.reason;
+  EXPECT_NE(fell.reason.find("fell off"), std::string::npos) << fell.reason;
+  const CertificationResult slower = history(true);
+  EXPECT_FALSE(slower.doubts.concealment()) << slower.reason;
+}
 }  // namespace
 }  // namespace vigil
