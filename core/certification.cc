@@ -214,6 +214,10 @@ StreamFall FallProbability(const std::vector<int>& active_months, int first_mont
     if (change <= not_before_month) continue;
     const int months_after = as_of_month - change + 1;
     const int active_after = n - i - 1;
+    // No fall at this point: the stream is at least as busy after it as over the whole span.
+    if (static_cast<int64_t>(active_after) * span >= static_cast<int64_t>(n) * months_after) {
+      continue;
+    }
     const double p =
         std::min(1.0, HypergeometricLowerTail(span, n, months_after, active_after) * candidates);
     if (p < best.probability) {
