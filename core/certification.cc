@@ -404,6 +404,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   int last_card = INT32_MIN;
   int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
+  const SignalRecord* last_batch_face = nullptr;  // the last face pass in a batch sitting
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;  // sorted by time: the rest is not known yet
@@ -412,7 +413,12 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= window_days) {
       f.face_fail_recent += 1;
     }
-    if (!IsLifeSign(s, policy, faces)) continue;
+    if (!IsLifeSign(s, policy, faces)) {
+      // A pass that is one face certifying several persons: someone proves this person's life
+      // for them (section 4 weighs it against the last sign seen in person).
+      if (s.source == SignalSource::kFaceCert && IsFacePass(s)) last_batch_face = &s;
+      continue;
+    }
     last_any = day;
     if (IsInPerson(s.source)) last_in_person = day;
     if (IsBodySign(s.source)) {
@@ -862,6 +868,27 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                                                      "last sign needing the body"});
     }
     return r;
+  }
+  // A face pass in a batch sitting (one face certifying several persons, docs/rules.md
+  // FACE_REUSE) after the last sign seen in person, within the window: someone else produces
+  // this person's proof of life, so neither that earlier sign nor card life certifies; the
+  // person is asked to come in person.
+  if (last_batch_face != nullptr) {
+    const int batch_day = DayOf(last_batch_face->occurred_at);
+    if (batch_day > last_in_person && today - batch_day <= window_days) {
+      r.outcome = Certification::kNeedsActive;
+      r.evidence.insert(r.evidence.begin(),
+                        Evidence{"FACE_CERT", DateFromDay(batch_day),
+                                 "PASS at " + last_batch_face->place + ", one face for several"});
+      r.reason =
+          "face certification on " + FormatDate(DateFromDay(batch_day)) + " at " +
+          last_batch_face->place + " certified several persons in one sitting, " +
+          (last_in_person == INT32_MIN
+               ? std::string("and the person was never seen in person")
+               : "after the last sign in person on " + FormatDate(DateFromDay(last_in_person))) +
+          ": certify in person";
+      return r;
+    }
   }
   // Seen in person within the window: the yearly certification the policy asks of everyone,
   // and nothing since says the person stopped living their life.

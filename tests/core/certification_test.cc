@@ -943,5 +943,28 @@ TEST(CertificationTest, MedicalCardThatFallsOffIsDoubtful) {
   const CertificationResult slower = history(true);
   EXPECT_FALSE(slower.doubts.concealment()) << slower.reason;
 }
+
+// A face pass in a batch sitting (one face certifying five persons) after the person was last
+// seen at a counter: someone else produces this person's proof of life, so neither the counter
+// visit nor their card life certifies; they are asked to come in person. The same pass on a
+// couple's phone changes nothing.
+TEST(CertificationTest, BatchFacePassAfterTheLastSightVoidsTheCertificate) {
+  PersonHistory h = Pensioner();
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-01-20T10:00:00", "branch-2"));
+  Finish(h);
+  CrossPersonFacts facts;
+  FacePlaceFacts(facts, h, "dev-A", 5, 5);
+  const CertificationResult batch = Certify(h, Policy::Defaults(), kAsOf, &facts);
+  EXPECT_EQ(batch.outcome, Certification::kNeedsActive) << batch.reason;
+  EXPECT_NE(batch.reason.find("2026-06-10"), std::string::npos) << batch.reason;
+  EXPECT_NE(batch.reason.find("2026-01-20"), std::string::npos) << batch.reason;
+  FacePlaceFacts(facts, h, "dev-A", 2, 2);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
+  // Seen at the counter after the batch pass: that visit certifies.
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-08-20T10:00:00", "branch-2"));
+  Finish(h);
+  FacePlaceFacts(facts, h, "dev-A", 5, 5);
+  EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
+}
 }  // namespace
 }  // namespace vigil
