@@ -7,10 +7,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "rules_internal.h"
+
 namespace vigil {
 namespace {
 
-constexpr std::array<std::string_view, 14> kOwnFeatureNames = {
+constexpr std::array<std::string_view, 17> kOwnFeatureNames = {
     "pension_months_paid_12m",
     "max_paid_to_benefit_ratio",
     "payment_accounts",
@@ -25,6 +27,9 @@ constexpr std::array<std::string_view, 14> kOwnFeatureNames = {
     "strongest_rule",
     "benefit_vs_peers",
     "pay_day_spread_days",
+    "extra_payee_accounts_12m",
+    "periods_paid_ahead_12m",
+    "off_payroll_payments_12m",
 };
 
 // Robust z-scores are capped: beyond this the person is plainly isolated, and an unbounded value
@@ -82,8 +87,19 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   std::set<std::string_view> accounts;
   double max_ratio = 0;
   std::vector<float> pay_days;
+  std::vector<const PaymentRecord*> pensions;
+  // Periods paid two or more months before their month (a pension paid a month early before
+  // a holiday is the payroll's habit, a year at once is not).
+  std::set<int32_t> paid_ahead;
+  const int today = DayNumber(as_of);
   for (const PaymentRecord& p : history.payments) {
     if (p.benefit != Benefit::kPension) continue;
+    pensions.push_back(&p);
+    const int paid_day = DayNumber(p.paid_date);
+    if (paid_day <= today && today - paid_day < rules::kAccountChurnDays &&
+        MonthsBetween(MonthOf(p.paid_date), p.period) >= 2) {
+      paid_ahead.insert(MonthNumber(p.period));
+    }
     const int age_months = MonthsBetween(p.period, as_of_month);
     if (age_months >= 0 && age_months < 12) {
       months_paid.insert(MonthNumber(p.period));
@@ -143,6 +159,15 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   own[11] = Finite(strongest);
   own[12] = benefit.fen() > 0 ? Finite(std::log(benefit.yuan())) : 0.0f;
   own[13] = Finite(pay_day_spread);
+  const int extra_accounts = std::max(0, rules::PensionAccountChurn(pensions, as_of).accounts - 1);
+  own[14] = Finite(extra_accounts);
+  own[15] = Finite(static_cast<double>(paid_ahead.size()));
+  // A payroll pays one account, each month for that month. Payments that depart from it, into
+  // a further account or for a month not begun, are counted together: each kind alone is
+  // nearly always 0, and a column constant in the forest's sample is never split on, so a
+  // rare extreme there would go unseen; together they keep a thin honest tail (one switch of
+  // account) that an extreme row is isolated from.
+  own[16] = Finite(extra_accounts + static_cast<double>(paid_ahead.size()));
 }
 
 void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,
@@ -197,7 +222,10 @@ void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size
       } else if (deviation != 0) {
         z = deviation > 0 ? kMaxPeerZ : -kMaxPeerZ;
       }
-      x = Finite(std::clamp(z, -kMaxPeerZ, kMaxPeerZ));
+      // One-sided: a benefit below the peers' costs the fund nothing, and the low tail (a
+      // short resident career, a part-year pension) would take the forest's splits from the
+      // high one.
+      x = Finite(std::clamp(z, 0.0, kMaxPeerZ));
     }
   }
 }
@@ -211,12 +239,9 @@ const std::vector<size_t>& AnomalyModelColumns() {
   // those columns are mostly constant with a long tail that would take the forest's splits.
   constexpr size_t kOwn = CertificationFeatures::kCount;
   static const std::vector<size_t> columns = {
-      kOwn + 0,  // pension_months_paid_12m
-      kOwn + 5,  // contribution_years
-      kOwn + 8,  // age
-      kOwn + 9,  // retirement_age
       kBenefitVsPeersColumn,
       kOwn + 13,  // pay_day_spread_days
+      kOwn + 16,  // off_payroll_payments_12m
   };
   return columns;
 }

@@ -37,7 +37,7 @@ struct PersonOutcome {
 };
 
 // The anomaly model's view of a person: behaviour of signals, payments and contributions.
-inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 14;
+inline constexpr size_t kPersonFeatureCount = CertificationFeatures::kCount + 17;
 const std::array<std::string_view, kPersonFeatureCount>& PersonFeatureNames();
 
 // Column of the monthly benefit: log of the benefit as ComputePersonFeatures writes it, the

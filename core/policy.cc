@@ -125,6 +125,8 @@ const std::vector<Field>& Fields() {
     add_double("rules.hijack_stop_alpha", Member(&U::hijack_stop_alpha), 1e-12, 0.5);
     add_double("rules.hijack_seen_switch_share_min", Member(&U::hijack_seen_switch_share_min), 0,
                1);
+    add_int("rules.hijack_rotation_min_accounts", Member(&U::hijack_rotation_min_accounts), 2,
+            1000);
     // 1 turns the chance test off: every id without a footprint sharing a name and birth date
     // is accused, as before the test existed.
     add_double("rules.forged_identity_chance_alpha", Member(&U::forged_identity_chance_alpha),

@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "certification_text.h"
@@ -83,6 +85,33 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
   return out;
 }
 
+AccountChurn PensionAccountChurn(std::span<const PaymentRecord* const> paid, Date as_of) {
+  // (account, pay day) once each: a payroll run and its supplements on one day are one use.
+  std::vector<std::pair<std::string_view, int>> uses;
+  const int today = DayNumber(as_of);
+  for (const PaymentRecord* p : paid) {
+    const int day = DayNumber(p->paid_date);
+    if (day > today || today - day >= kAccountChurnDays || p->bank_account.empty()) continue;
+    uses.emplace_back(p->bank_account, day);
+  }
+  std::sort(uses.begin(), uses.end());
+  uses.erase(std::unique(uses.begin(), uses.end()), uses.end());
+  AccountChurn churn;
+  for (size_t i = 0; i < uses.size();) {
+    size_t j = i;
+    while (j < uses.size() && uses[j].first == uses[i].first) ++j;
+    ++churn.accounts;
+    if (j - i == 1) ++churn.single_use;
+    i = j;
+  }
+  return churn;
+}
+
+bool RotatesAccounts(const AccountChurn& churn, const Policy& policy) {
+  return churn.single_use >= policy.rules.hijack_rotation_min_accounts &&
+         2 * churn.single_use > churn.accounts;
+}
+
 // One household (a couple) may share an account; more persons on one account is a ring
 // (policy: rules.shared_account_max_persons), and so are fewer who are not one household: no
 // registered address or phone in common (a couple shares a home).
@@ -145,6 +174,11 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     const std::vector<const PaymentRecord*> paid = PensionPaymentsOf(c.h, reg, c.as_of);
     if (paid.empty() || reg.bank_account.empty()) continue;
+    // A takeover moves the pension to an account someone else controls, where it then flows;
+    // a ring moves several victims into one. A pension paid into a fresh account month after
+    // month is neither: no one account holds the money, so there is no takeover to name. That
+    // churn is left to the anomaly model (single_use_accounts_12m) as unexplained behaviour.
+    if (RotatesAccounts(PensionAccountChurn(paid, c.as_of), c.policy)) continue;
     RuleHit hit;
     hit.pattern = Pattern::kAccountHijack;
     hit.region = reg.region;

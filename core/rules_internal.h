@@ -104,6 +104,20 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
                                                std::span<const PaymentRecord* const> paid,
                                                const Policy& policy, Date as_of);
 
+// Where a pension went over the year up to `as_of` (payments paid in the kAccountChurnDays days
+// ending on it): the distinct accounts, and those of them paid on one pay date only (a payroll
+// run and its supplements on one day are one use). A pensioner's own account, or one taken
+// over, is paid month after month; a fresh account each month is churn.
+inline constexpr int kAccountChurnDays = 365;
+struct AccountChurn {
+  int accounts = 0;
+  int single_use = 0;
+};
+AccountChurn PensionAccountChurn(std::span<const PaymentRecord* const> paid, Date as_of);
+// Whether the churn is a rotation through single-use accounts rather than one takeover: at
+// least rules.hijack_rotation_min_accounts accounts used once, and most accounts used once.
+bool RotatesAccounts(const AccountChurn& churn, const Policy& policy);
+
 // The age a retirement of this type needs (policy: retirement.*_age).
 int RequiredAge(const Policy& policy, const PersonRecord& reg);
 // First month in which someone born on `birth` has reached `age` (the birthday month).

@@ -204,6 +204,13 @@ struct RulePolicy {
   // honest switches without one outnumber the hijacks (at one hijack in ten switches, a 20%
   // miss rate already makes two honest unseen switches per hijack). Default 0.8.
   double hijack_seen_switch_share_min = 0.8;
+  // ACCOUNT_HIJACK names one takeover (or a ring: several victims moved into one account). A
+  // pension paid over the last year into at least this many accounts used on one pay date each,
+  // most of its accounts being such, is a rotation through single-use accounts: no takeover
+  // explains it (one takeover leaves at most two accounts used once in a year, the old one's
+  // last run and the new one's first; a second move three), so the rule does not judge it and
+  // the anomaly model sees the churn. Default 4.
+  int hijack_rotation_min_accounts = 4;
   // Two ids sharing a name and birth date, one unknown to every other agency, are one person
   // twice when a namesake born on that date by chance is less likely than this: the expected
   // number of others of that name born in the same decade times the chance that two such share

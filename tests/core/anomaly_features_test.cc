@@ -1,9 +1,12 @@
 // The anomaly model's peer-relative features and its review-budget threshold.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "../../core/person_features.h"
+#include "history_builder.h"
 
 namespace vigil {
 namespace {
@@ -104,6 +107,85 @@ TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
   PersonOutcome below;
   FusePerson(policy, static_cast<float>(policy.rules.anomaly_flag_score) - 0.01F, top, &below);
   EXPECT_TRUE(below.patterns.empty());
+}
+
+// The features of one history, by name.
+float FeatureOf(PersonHistory h, std::string_view name) {
+  using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
+  Finish(h);
+  const Date as_of = D("2026-10-31");
+  const Policy policy = Policy::Defaults();
+  const CrossPersonFacts facts;
+  const CertificationResult cert = Certify(h, policy, as_of, &facts);
+  std::vector<float> row(kPersonFeatureCount);
+  PeerKey peer = 0;
+  ComputePersonFeatures(h, facts, cert, {}, policy, as_of, row.data(), &peer);
+  const auto& names = PersonFeatureNames();
+  const auto it = std::find(names.begin(), names.end(), name);
+  EXPECT_NE(it, names.end()) << name;
+  return it == names.end() ? -1.0f : row[static_cast<size_t>(it - names.begin())];
+}
+
+// Payments off the payroll's pattern (one account, each month paid in that month): further
+// accounts and periods paid two or more months ahead, over the year to as_of, counted together
+// in the column the forest sees.
+TEST(PersonFeaturesTest, OffPayrollPaymentsCountFurtherAccountsAndPeriodsPaidAhead) {
+  using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
+  EXPECT_EQ(FeatureOf(Pensioner(), "off_payroll_payments_12m"), 0.0f);
+
+  PersonHistory rotating = Pensioner();  // a fresh wallet each month from 2026-05: 6 more
+  int n = 0;
+  for (PaymentRecord& p : rotating.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-05"))) {
+      p.bank_account = "00210000000000" + std::to_string(1000 + n++);
+    }
+  }
+  EXPECT_EQ(FeatureOf(rotating, "extra_payee_accounts_12m"), 6.0f);
+  EXPECT_EQ(FeatureOf(rotating, "off_payroll_payments_12m"), 6.0f);
+
+  PersonHistory switched = Pensioner();  // one honest change of account
+  for (PaymentRecord& p : switched.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-05"))) p.bank_account = "6217999900001111";
+  }
+  EXPECT_EQ(FeatureOf(switched, "off_payroll_payments_12m"), 1.0f);
+
+  // A year paid at once on 2025-11-15: December is a month ahead (a holiday advance is the
+  // payroll's habit), January to October 2026 are ten periods paid two or more months ahead.
+  PersonHistory prepaid = Pensioner();
+  for (PaymentRecord& p : prepaid.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2025-11"))) p.paid_date = D("2025-11-15");
+  }
+  EXPECT_EQ(FeatureOf(prepaid, "periods_paid_ahead_12m"), 10.0f);
+  EXPECT_EQ(FeatureOf(prepaid, "off_payroll_payments_12m"), 10.0f);
+}
+
+// A benefit below the peers' costs the fund nothing: only the high side is kept.
+TEST(RelateToPeersTest, BenefitBelowPeersIsNotAnOutlier) {
+  Policy policy;
+  policy.rules.anomaly_min_peer_group = 5;
+  constexpr size_t kRows = 21;
+  const std::vector<PeerKey> peers(kRows, Key(0, 1, 3));
+  std::vector<float> matrix(kRows * kPersonFeatureCount, 0.0f);
+  for (size_t i = 0; i < kRows; ++i) {
+    matrix[i * kPersonFeatureCount + kBenefitVsPeersColumn] =
+        8.0f + 0.01f * static_cast<float>(i % 5);
+  }
+  matrix[20 * kPersonFeatureCount + kBenefitVsPeersColumn] = 2.0f;  // far below its peers
+  RelateToPeers(policy, peers, kRows, matrix.data());
+  EXPECT_EQ(matrix[20 * kPersonFeatureCount + kBenefitVsPeersColumn], 0.0f);
+}
+
+// The forest sees the payment profile only: every model column is one of the features, and the
+// columns a rule or certification judges (months paid, age, retirement age) are not among them.
+TEST(AnomalyModelColumnsTest, ProfileColumnsOnly) {
+  std::vector<std::string_view> names;
+  for (size_t column : AnomalyModelColumns()) {
+    ASSERT_LT(column, kPersonFeatureCount);
+    names.push_back(PersonFeatureNames()[column]);
+  }
+  const std::vector<std::string_view> expected = {"benefit_vs_peers", "pay_day_spread_days",
+                                                  "off_payroll_payments_12m"};
+  EXPECT_EQ(names, expected);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "../../core/rules_internal.h"
 #include "history_builder.h"
 
 namespace vigil {
@@ -1481,6 +1482,75 @@ TEST(CrossPersonFactsTest, SeenShareLeavesOutSwitchesIntoSharedAccounts) {
   EXPECT_EQ(f.account_switches, 2u);
   EXPECT_EQ(f.account_switches_seen, 1u);
   EXPECT_EQ(f.persons_per_account.Get("6217999900009999"), 4u);
+}
+
+// A pension moved to a fresh account every month (each used once) is no single takeover: no
+// one account holds the money. ACCOUNT_HIJACK leaves it to the anomaly model (policy:
+// rules.hijack_rotation_min_accounts); a takeover, and a takeover moved on once more, stay hits.
+TEST(RuleTest, RotationThroughSingleUseAccountsIsNotJudgedAsOneTakeover) {
+  auto rotate_from = [](Month from) {
+    PersonHistory h = Pensioner();
+    int n = 0;
+    for (PaymentRecord& p : h.payments) {
+      if (MonthNumber(p.period) >= MonthNumber(from)) {
+        p.bank_account = "00210000000000" + std::to_string(1000 + n++);
+        p.channel = Channel::kEcny;
+      }
+    }
+    return h;
+  };
+  // 11 wallets, one a month; with the old account's last run in the year, 12 used once.
+  PersonHistory rotating = rotate_from(M("2025-12"));
+  EXPECT_EQ(Apply(rotating).Find(Pattern::kAccountHijack), nullptr);
+  // The same churn where the fund asks for more single-use accounts before calling it one.
+  Policy strict = Policy::Defaults();
+  strict.rules.hijack_rotation_min_accounts = 13;
+  PersonHistory judged = rotate_from(M("2025-12"));
+  EXPECT_NE(Apply(judged, {}, strict).Find(Pattern::kAccountHijack), nullptr);
+  // Three fresh accounts in the last three months: fewer than one takeover and two moves can
+  // leave, so still judged as a hijack.
+  PersonHistory three = rotate_from(M("2026-08"));
+  EXPECT_NE(Apply(three).Find(Pattern::kAccountHijack), nullptr);
+  // Taken over, then moved on once: each account is paid month after month.
+  PersonHistory moved = Pensioner();
+  for (PaymentRecord& p : moved.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-08"))) {
+      p.bank_account = "6217999900002222";
+    } else if (MonthNumber(p.period) >= MonthNumber(M("2026-03"))) {
+      p.bank_account = "6217999900001111";
+    }
+  }
+  const Outcome r = Apply(moved);
+  ASSERT_NE(r.Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_DOUBLE_EQ(r.Find(Pattern::kAccountHijack)->strength, 0.85);
+}
+
+// The churn counts pay days, not payments: a run and its supplement on one day are one use.
+TEST(RuleTest, AccountChurnCountsPayDaysPerAccountWithinTheYear) {
+  PersonHistory h = Pensioner();
+  // A supplement for June paid with the July run: the same day, the same account.
+  PaymentRecord supplement = Payment(3702, M("2026-06"), "120.00", "6222000011112222");
+  supplement.paid_date = D("2026-07-15");
+  supplement.payment_id += "-S";
+  h.payments.push_back(supplement);
+  PaymentRecord once = Payment(3702, M("2026-09"), "80.00", "0021000000000999");
+  once.paid_date = D("2026-09-20");
+  once.payment_id += "-W";
+  h.payments.push_back(once);
+  Finish(h);
+  std::vector<const PaymentRecord*> paid;
+  for (const PaymentRecord& p : h.payments) paid.push_back(&p);
+  rules::AccountChurn churn = rules::PensionAccountChurn(paid, kAsOf);
+  EXPECT_EQ(churn.accounts, 2);
+  EXPECT_EQ(churn.single_use, 1);
+  // Payments more than a year before as_of do not count.
+  churn = rules::PensionAccountChurn(paid, D("2027-12-31"));
+  EXPECT_EQ(churn.accounts, 0);
+  const Policy policy = Policy::Defaults();  // hijack_rotation_min_accounts 4
+  EXPECT_TRUE(rules::RotatesAccounts({12, 11}, policy));
+  EXPECT_TRUE(rules::RotatesAccounts({5, 4}, policy));
+  EXPECT_FALSE(rules::RotatesAccounts({8, 4}, policy));  // half the accounts paid repeatedly
+  EXPECT_FALSE(rules::RotatesAccounts({4, 3}, policy));  // one takeover and a move explain it
 }
 
 }  // namespace
