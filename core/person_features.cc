@@ -232,11 +232,16 @@ void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size
 
 const std::vector<size_t>& AnomalyModelColumns() {
   // Own features only (see the header for the certification features). Left out too: columns
-  // whose extremes a rule already explains and judges (paid/benefit ratio: AMOUNT_ANOMALY;
-  // accounts and persons per account: SHARED_ACCOUNT, ACCOUNT_HIJACK; regions:
-  // DUPLICATE_RECEIPT; special-job and back-payment years: FAKE_SPECIAL_JOB, BACKPAY_ABUSE;
-  // the rule hits themselves). An outlier there is a rule's case, not an unexplained one, and
-  // those columns are mostly constant with a long tail that would take the forest's splits.
+  // whose extremes a rule or certification already explains and judges (paid/benefit ratio:
+  // AMOUNT_ANOMALY; all-time accounts and persons per account: SHARED_ACCOUNT,
+  // ACCOUNT_HIJACK; regions: DUPLICATE_RECEIPT; special-job and back-payment years:
+  // FAKE_SPECIAL_JOB, BACKPAY_ABUSE; retirement age: those two and FAKE_DISABILITY,
+  // AGE_FALSIFIED; months paid in the year: fewer than due is a death, a suspension or a new
+  // pension (certification), more is DECEASED_PAID's; age and contribution years, whose honest
+  // tails (the very old, resident pensioners without contributions) took the budget from the
+  // payment outliers; the rule hits themselves). An outlier there is a rule's case or an
+  // honest tail, not an unexplained one. Off-payroll payments stay: ACCOUNT_HIJACK leaves a
+  // rotation through single-use accounts to this model (rules.hijack_rotation_min_accounts).
   constexpr size_t kOwn = CertificationFeatures::kCount;
   static const std::vector<size_t> columns = {
       kBenefitVsPeersColumn,

@@ -62,10 +62,10 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
 void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,
                    float* matrix);
 
-// The columns the anomaly model is fitted on: the payment and career profile. The certification
-// features are left out: they describe proof of life, which certification already judges, and
-// are heavy-tailed for honest people (long silences, few signals), which would drown the
-// profile's outliers.
+// The columns the anomaly model is fitted on: the payment profile (benefit above peers, pay-day
+// spread, payments off the payroll's pattern). The certification features are left out: they
+// describe proof of life, which certification already judges, and are heavy-tailed for honest
+// people (long silences, few signals), which would drown the profile's outliers.
 const std::vector<size_t>& AnomalyModelColumns();
 
 // Whether CrossPersonFactsBuilder::Add reads events of `kind` for a person with these
