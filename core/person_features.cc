@@ -36,6 +36,11 @@ constexpr std::array<std::string_view, 17> kOwnFeatureNames = {
 // (a peer group with no spread) would only stretch the forest's cut range.
 constexpr double kMaxPeerZ = 50.0;
 
+// The off-payroll column and its two parts (ComputePersonFeatures writes them side by side).
+constexpr size_t kExtraAccountsColumn = CertificationFeatures::kCount + 14;
+constexpr size_t kPaidAheadColumn = CertificationFeatures::kCount + 15;
+constexpr size_t kOffPayrollColumn = CertificationFeatures::kCount + 16;
+
 double Median(std::vector<float>& v) {
   if (v.empty()) return 0;
   const size_t mid = v.size() / 2;
@@ -160,14 +165,15 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   own[12] = benefit.fen() > 0 ? Finite(std::log(benefit.yuan())) : 0.0f;
   own[13] = Finite(pay_day_spread);
   const int extra_accounts = std::max(0, rules::PensionAccountChurn(pensions, as_of).accounts - 1);
-  own[14] = Finite(extra_accounts);
-  own[15] = Finite(static_cast<double>(paid_ahead.size()));
+  own[kExtraAccountsColumn - cert.size()] = Finite(extra_accounts);
+  own[kPaidAheadColumn - cert.size()] = Finite(static_cast<double>(paid_ahead.size()));
   // A payroll pays one account, each month for that month. Payments that depart from it, into
   // a further account or for a month not begun, are counted together: each kind alone is
   // nearly always 0, and a column constant in the forest's sample is never split on, so a
   // rare extreme there would go unseen; together they keep a thin honest tail (one switch of
   // account) that an extreme row is isolated from.
-  own[16] = Finite(extra_accounts + static_cast<double>(paid_ahead.size()));
+  own[kOffPayrollColumn - cert.size()] =
+      Finite(extra_accounts + static_cast<double>(paid_ahead.size()));
 }
 
 void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,
@@ -246,7 +252,7 @@ const std::vector<size_t>& AnomalyModelColumns() {
   static const std::vector<size_t> columns = {
       kBenefitVsPeersColumn,
       kOwn + 13,  // pay_day_spread_days
-      kOwn + 16,  // off_payroll_payments_12m
+      kOffPayrollColumn,
   };
   return columns;
 }
@@ -326,6 +332,15 @@ void FusePerson(const Policy& policy, float anomaly,
         char value[32];
         std::snprintf(value, sizeof value, " %.3g", features[top_features[k].feature]);
         reason += value;
+        // The combined count says what a caseworker must look at only with its parts.
+        if (top_features[k].feature == kOffPayrollColumn && features[kOffPayrollColumn] > 0) {
+          std::snprintf(value, sizeof value, " (%.0f", features[kExtraAccountsColumn]);
+          reason += value;
+          reason += " payee accounts beyond the first, ";
+          std::snprintf(value, sizeof value, "%.0f", features[kPaidAheadColumn]);
+          reason += value;
+          reason += " periods paid two or more months ahead)";
+        }
       }
     }
     if (top_features.empty()) reason += "its combination of features";

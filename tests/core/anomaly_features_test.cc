@@ -188,5 +188,23 @@ TEST(AnomalyModelColumnsTest, ProfileColumnsOnly) {
   EXPECT_EQ(names, expected);
 }
 
+// An ANOMALY driven by the off-payroll count names its parts: which payments to look at.
+TEST(FusePersonTest, OffPayrollReasonNamesItsParts) {
+  const auto& names = PersonFeatureNames();
+  auto column = [&](std::string_view name) {
+    return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+  };
+  std::vector<float> row(kPersonFeatureCount, 0.0f);
+  row[column("extra_payee_accounts_12m")] = 11;
+  row[column("off_payroll_payments_12m")] = 11;
+  PersonOutcome outcome;
+  FusePerson(Policy{}, 0.95F, {{column("off_payroll_payments_12m"), 2.0}}, &outcome, row.data());
+  ASSERT_EQ(outcome.reasons.size(), 1u);
+  EXPECT_NE(outcome.reasons[0].find("off_payroll_payments_12m 11 (11 payee accounts beyond the "
+                                    "first, 0 periods paid two or more months ahead)"),
+            std::string::npos)
+      << outcome.reasons[0];
+}
+
 }  // namespace
 }  // namespace vigil
