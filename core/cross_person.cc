@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -70,6 +71,8 @@ struct CrossPersonFactsBuilder::Impl {
   // Every switch to a registered account: (that account's hash, whether a visit could have made
   // it). Counted at Finish, once it is known how many persons each account receives.
   std::vector<std::pair<uint64_t, bool>> account_switches;
+  // The same switches as (account hash, month number, person key): the batches.
+  std::vector<std::tuple<uint64_t, int32_t, uint64_t>> switch_months;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
@@ -237,6 +240,27 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
   }
 }
 
+// The most distinct persons switched to each account in one month; frees the notes.
+FactCounts CountSwitchBatches(std::vector<std::tuple<uint64_t, int32_t, uint64_t>>& switches) {
+  std::sort(switches.begin(), switches.end());
+  switches.erase(std::unique(switches.begin(), switches.end()), switches.end());
+  FactCounts out;
+  size_t i = 0;
+  while (i < switches.size()) {
+    size_t j = i;
+    while (j < switches.size() && std::get<0>(switches[j]) == std::get<0>(switches[i]) &&
+           std::get<1>(switches[j]) == std::get<1>(switches[i])) {
+      ++j;
+    }
+    const uint64_t account = std::get<0>(switches[i]);
+    const auto persons = static_cast<uint32_t>(j - i);
+    if (persons > out.GetHashed(account)) out.SetHashed(account, persons);
+    i = j;
+  }
+  std::vector<std::tuple<uint64_t, int32_t, uint64_t>>().swap(switches);
+  return out;
+}
+
 FactCounts Count(Notes& notes) {
   FactCounts out;
   out.Reserve(notes.size() / 2);
@@ -284,7 +308,10 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
-      impl_->account_switches.emplace_back(FactCounts::Hash(reg.bank_account), sw->at_counter);
+      const uint64_t account = FactCounts::Hash(reg.bank_account);
+      impl_->account_switches.emplace_back(account, sw->at_counter);
+      impl_->switch_months.emplace_back(
+          account, MonthNumber(MonthOf(DateFromDayNumber(sw->switch_day))), key);
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
@@ -375,6 +402,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   Impl& from = *other.impl_;
   into.account_switches.insert(into.account_switches.end(), from.account_switches.begin(),
                                from.account_switches.end());
+  MergeNotes(into.switch_months, from.switch_months);
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -459,6 +487,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   // visit (ACCOUNT_HIJACK and SHARED_ACCOUNT judge it on its own), so it is left out: a ring of
   // many such switches says nothing about the feeds, and must not make the missing visits of
   // the single switches look ordinary.
+  facts.switch_batch_per_account = CountSwitchBatches(impl_->switch_months);
   for (const auto& [account, seen] : impl_->account_switches) {
     if (facts.persons_per_account.GetHashed(account) > 1) continue;
     ++facts.account_switches;

@@ -135,6 +135,11 @@ struct CrossPersonFacts {
   // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
+  // The most persons whose pension switched to each registered account in one calendar month
+  // (the month of its first payment there). An agent, an institution or a family that takes
+  // over several pensions arranges it in one go; a ring that takes over victims' accounts does
+  // it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
+  FactCounts switch_batch_per_account;
   // Switches of a pension to the registered account from another account, and how many of them
   // had a counter or service-desk visit or a face check in the app that could have made them
   // (ACCOUNT_HIJACK): whether a switch without one is unusual in this data at all. Switches into

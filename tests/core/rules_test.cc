@@ -1553,5 +1553,36 @@ TEST(RuleTest, AccountChurnCountsPayDaysPerAccountWithinTheYear) {
   EXPECT_FALSE(rules::RotatesAccounts({4, 3}, policy));  // one takeover and a move explain it
 }
 
+// A switch without a visit into an account that receives four persons' pensions: a ring's
+// takeover when the four came one at a time; an arrangement (an agent's or an institution's,
+// reported as a shared account) when three or four of them were switched to it in one month.
+TEST(RuleTest, SwitchIntoAnAccountArrangedInOneMonthIsContextNotHijack) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].bank_account = "6217999900001111";
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-08"))) p.bank_account = "6217999900001111";
+  }
+  CrossPersonFacts facts;
+  auto strength = [&h, &facts] {
+    const Outcome o = Apply(h, facts);
+    const RuleHit* hit = o.Find(Pattern::kAccountHijack);
+    return hit == nullptr ? 0.0 : hit->strength;
+  };
+  facts.persons_per_account["6217999900001111"] = 4;
+  facts.switch_batch_per_account["6217999900001111"] = 1;
+  EXPECT_GE(strength(), 0.5);
+  facts.switch_batch_per_account["6217999900001111"] = 2;  // one household: still a takeover
+  EXPECT_GE(strength(), 0.5);
+  facts.switch_batch_per_account["6217999900001111"] = 3;  // boundary: more than a household
+  const Outcome arranged = Apply(h, facts);
+  const RuleHit* context = arranged.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(context->reason.find("3 of them switched to it in one month"), std::string::npos)
+      << context->reason;
+  // Three of a ring of eight in one month are not most of it: still a takeover.
+  facts.persons_per_account["6217999900001111"] = 8;
+  EXPECT_GE(strength(), 0.5);
+}
 }  // namespace
 }  // namespace vigil
