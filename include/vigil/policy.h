@@ -129,10 +129,13 @@ struct CertificationPolicy {
 };
 
 struct RulePolicy {
-  int deceased_grace_months = 0;         // payments for periods after the death month
-  int duplicate_min_regions = 2;         // regions paying one person for one period
-  int shared_account_max_persons = 2;    // more persons than this on one account is flagged
-  double amount_anomaly_ratio = 1.5;     // paid / approved benefit beyond this (or 1/this)
+  int deceased_grace_months = 0;       // payments for periods after the death month
+  int duplicate_min_regions = 2;       // regions paying one person for one period
+  int shared_account_max_persons = 2;  // more persons than this on one account is flagged
+  // Paid / approved benefit beyond this (or below 1/this) is far from it. A pension is paid at
+  // its approved amount; the yearly adjustment is a few percent and comes as its own supplement
+  // row, arrears as whole multiples (both handled by the rule), so a fifth off is no adjustment.
+  double amount_anomaly_ratio = 1.2;
   int backpay_window_months = 24;        // back-payment made within this before retirement
   double backpay_share_threshold = 0.3;  // share of the 15 years bought back
   int appraisal_doctor_min_cases = 4;    // doctor's appraisals before a hotspot is judged

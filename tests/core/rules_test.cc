@@ -894,8 +894,8 @@ TEST(RuleTest, PaymentFarAboveTheApprovedBenefitIsAnomalous) {
   const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->overpaid, Y("3421.00"));
-  // Boundary: exactly x1.5 is within policy.
-  h.payments.back().amount = Y("5131.50");
+  // Boundary: exactly x1.2 is within policy.
+  h.payments.back().amount = Y("4105.20");
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
@@ -922,13 +922,13 @@ TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
   EXPECT_GE(hit->strength, Policy::Defaults().rules.pattern_min_strength);
   EXPECT_EQ(hit->overpaid, Money());
   EXPECT_NE(hit->reason.find("underpaid"), std::string::npos) << hit->reason;
-  // Boundary: 1/1.5 of the benefit (2,280.67) is within policy, a fen less is not.
+  // Boundary: 1/1.2 of the benefit (2,850.84) is within policy, a fen less is not.
   for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-03")) p.amount = Y("2280.67");
+    if (p.period == M("2026-03")) p.amount = Y("2850.84");
   }
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
   for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-03")) p.amount = Y("2280.00");
+    if (p.period == M("2026-03")) p.amount = Y("2850.83");
   }
   EXPECT_NE(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
@@ -980,10 +980,10 @@ TEST(RuleTest, MonthsPaidBeforeYearlyRaisesAreNotUnderpaid) {
   const RuleHit* hit = two.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
   EXPECT_NE(hit->reason.find("2 monthly payments"), std::string::npos) << hit->reason;
-  // Boundary: 2024-06 at 1/1.5 of the 190.00 already paid that year (126.67) is within policy
-  // for the year even though it is below 1/1.5 of today's 230.00 (153.33).
+  // Boundary: 2024-06 at 1/1.2 of the 190.00 already paid that year (158.34) is within policy
+  // for the year even though it is below 1/1.2 of today's 230.00 (191.67).
   for (PaymentRecord& p : dip.payments) {
-    if (p.period == M("2024-06")) p.amount = Y("126.67");
+    if (p.period == M("2024-06")) p.amount = Y("158.34");
   }
   const Outcome one = Apply(dip);
   hit = one.Find(Pattern::kAmountAnomaly);

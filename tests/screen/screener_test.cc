@@ -252,7 +252,7 @@ TEST_F(ScreenerTest, BlocksAnAmountFarFromTheApprovedBenefit) {
   EXPECT_EQ(d.action, Action::kBlock);
   EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kAmountAnomaly});
   EXPECT_EQ(d.reasons[0].text,
-            "amount 9,000.00 is 2.63x the approved benefit 3,421.50 (limit 1.50x)");
+            "amount 9,000.00 is 2.63x the approved benefit 3,421.50 (limit 1.20x)");
   // Within the ratio: paid.
   EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-08", 400000, kAccount)).action, Action::kPay);
 }
