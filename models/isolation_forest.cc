@@ -19,6 +19,7 @@
 
 #include "isolation_forest_model.h"
 #include "random.h"
+#include "vigil/tsan_hand_off.h"
 
 namespace vigil {
 
@@ -439,13 +440,16 @@ Result<IsolationForest> IsolationForest::Fit(const float* rows, size_t n_rows, s
     model->seed = options.seed;
 
     std::vector<GrownTree> grown(static_cast<size_t>(options.trees));
+    const ForkJoin fork_join;  // vigil/tsan_hand_off.h: the trees are read after the join
     tbb::parallel_for(tbb::blocked_range<size_t>(0, grown.size()),
                       [&](const tbb::blocked_range<size_t>& range) {
+                        const auto body = fork_join.Body();
                         for (size_t t = range.begin(); t != range.end(); ++t) {
                           grown[t] = GrowTree(rows, n_rows, n_cols, model->sample_size,
                                               model->max_depth, options.seed, t);
                         }
                       });
+    fork_join.Joined();
 
     size_t total = 0;
     for (const GrownTree& tree : grown) total += tree.nodes.size();
@@ -477,8 +481,10 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
   // block uses it (see WalkCompiledTree for the walk itself).
   constexpr size_t kBlock = Model::kBlockRows;
   const size_t n_blocks = (n_rows + kBlock - 1) / kBlock;
+  const ForkJoin fork_join;  // vigil/tsan_hand_off.h: the caller reads the scores after the join
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_blocks, 4), [&](const tbb::blocked_range<
                                                                      size_t>& range) {
+    const auto body = fork_join.Body();
     std::vector<float> block;
     if (model.compiled) block.resize(kBlock * model.n_features);
     for (size_t b = range.begin(); b != range.end(); ++b) {
@@ -510,6 +516,7 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
       for (size_t r = 0; r < n; ++r) scores[first + r] = ScoreFromSum(model, acc[r]);
     }
   });
+  fork_join.Joined();
 }
 
 float IsolationForest::ScoreOne(const float* row) const {
