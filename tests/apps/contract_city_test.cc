@@ -92,5 +92,27 @@ TEST_F(ContractCityTest, HonestPeopleOfAnotherCityAreNotCases) {
   EXPECT_LE(r.certification.dead_certified_share(), 0.1);
 }
 
+// The next round's findings on this city (each floor failed before its fix: the figures
+// before are given).
+TEST_F(ContractCityTest, ConcealmentRotationArrangementsAndSmallOverpaymentsAreJudged) {
+  auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto& r = *report;
+  auto pattern = [&r](Pattern p) { return r.patterns[static_cast<size_t>(p)]; };
+  // A relative drawing the pension a little less often, and a medical card that falls off
+  // after a death (was: 0.688).
+  EXPECT_GE(pattern(Pattern::kConcealedDeath).recall(), 0.75);
+  // Agents' shared accounts arranged in one month, and rotating wallets, are no takeovers
+  // (was: 0.769).
+  EXPECT_GE(pattern(Pattern::kAccountHijack).precision(), 0.9);
+  // Overpayments of x1.4-1.8 (was: 0.889).
+  EXPECT_GE(pattern(Pattern::kAmountAnomaly).recall(), 0.95);
+  // Rotating wallets and a year prepaid are outliers the model sees (was: 0 of 3).
+  EXPECT_GE(pattern(Pattern::kAnomaly).recall(), 0.3);
+  // A face ring's certificate voided, the small fall in account use not excusing a stop (was:
+  // 4.07%).
+  EXPECT_LE(r.certification.dead_certified_share(), 0.04);
+}
+
 }  // namespace
 }  // namespace vigil::cli
