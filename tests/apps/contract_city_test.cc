@@ -53,6 +53,15 @@ class ContractCityTest : public testing::Test {
   void SetUp() override {
     if (!generated_) GTEST_SKIP() << "python3 is not installed";
   }
+  // vigil eval's report on the scored city, and one pattern's row of it.
+  static EvaluationReport Report() {
+    auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? *std::move(report) : EvaluationReport{};
+  }
+  static PatternScore Row(const EvaluationReport& r, Pattern p) {
+    return r.patterns[static_cast<size_t>(p)];
+  }
   static std::string* dir_;
   static inline bool generated_ = false;
 };
@@ -67,10 +76,8 @@ TEST_F(ContractCityTest, IngestRejectsOnlyTheRowsPlantedAsContractBreaks) {
 }
 
 TEST_F(ContractCityTest, HonestPeopleOfAnotherCityAreNotCases) {
-  auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  const auto& r = *report;
-  auto pattern = [&r](Pattern p) { return r.patterns[static_cast<size_t>(p)]; };
+  const EvaluationReport r = Report();
+  auto pattern = [&r](Pattern p) { return Row(r, p); };
   // Raises paid as their own row for July (was: 0.005, thousands of honest cases).
   EXPECT_GE(pattern(Pattern::kAmountAnomaly).precision(), 0.8);
   // Kiosks and care-home tablets among personal devices (was: 0.015).
@@ -95,10 +102,8 @@ TEST_F(ContractCityTest, HonestPeopleOfAnotherCityAreNotCases) {
 // The next round's findings on this city (each floor failed before its fix: the figures
 // before are given).
 TEST_F(ContractCityTest, ConcealmentRotationArrangementsAndSmallOverpaymentsAreJudged) {
-  auto report = Evaluate(*dir_ + "/city/truth", *dir_ + "/cases");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  const auto& r = *report;
-  auto pattern = [&r](Pattern p) { return r.patterns[static_cast<size_t>(p)]; };
+  const EvaluationReport r = Report();
+  auto pattern = [&r](Pattern p) { return Row(r, p); };
   // A relative drawing the pension a little less often, and a medical card that falls off
   // after a death (was: 0.688).
   EXPECT_GE(pattern(Pattern::kConcealedDeath).recall(), 0.75);
