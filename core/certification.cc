@@ -569,9 +569,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // the evidence like anyone's, not taken as concealment. A small fall is weak evidence the
   // same way, so the stop must then be stronger (certification.drawn_less_stop_alpha); a
   // relative who withdraws a little less often than the person did is still drawing it.
+  const int as_of_month = MonthNumber(MonthOf(as_of));
   auto stop_level = [&](int last_month) {
     const CardTakeover use =
-        CardTakeoverAfter(h.signals, first_month, MonthNumber(MonthOf(as_of)), last_month, end_day);
+        CardTakeoverAfter(h.signals, first_month, as_of_month, last_month, end_day);
     if (use.months_after <= 0 || use.months_before <= 0) return cp.stop_alpha;
     const double rate_before =
         static_cast<double>(use.used_before) / static_cast<double>(use.months_before);
@@ -585,24 +586,29 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     }
     return std::min(cp.stop_alpha, cp.drawn_less_stop_alpha);
   };
+  // The last sight of the person alive that explains a stop of stream k: a visit, a trip on a
+  // real-name ticket or care-home attendance (people move, stop riding), and leaving a hospital
+  // alive, except for the medical card: a medical pattern breaking off after a stay is itself
+  // the sign of a death at home nobody reported.
+  auto seen_alive_after = [&](size_t k) {
+    return k == static_cast<size_t>(Stream::kMedical)
+               ? last_seen_well
+               : std::max(last_seen_well, last_left_hospital);
+  };
+  // A care-home stay that ends is a move, or a death the home itself reports: a body stream
+  // whose last sign was the home's attendance says nothing about who uses the cards.
+  auto ends_at_care_home = [&](size_t k) {
+    return IsBodyStream(static_cast<Stream>(k)) && streams[k].last_care_home;
+  };
   if (first_month != INT32_MIN) {
-    const int span = MonthNumber(MonthOf(as_of)) - first_month + 1;
+    const int span = as_of_month - first_month + 1;
     for (size_t k = 0; k < streams.size(); ++k) {
       const StreamTrack& t = streams[k];
       // Other signals went on in a later month than the stream's last sign (the cards are
-      // still in use), and the person was not seen alive after it: a visit, a trip on a
-      // real-name ticket or care-home attendance after the stop explains it (people move,
-      // stop riding), and so does leaving a hospital alive, except for the medical card: a
-      // medical pattern breaking off after a stay is itself the sign of a death at home
-      // nobody reported.
-      const int alive_after = k == static_cast<size_t>(Stream::kMedical)
-                                  ? last_seen_well
-                                  : std::max(last_seen_well, last_left_hospital);
-      // A care-home stay that ends is a move, or a death the home itself reports: a body stream
-      // whose last sign was the home's attendance says nothing about who uses the cards.
+      // still in use), and the person was not seen alive after it.
+      const int alive_after = seen_alive_after(k);
       if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
-          (alive_after != INT32_MIN && alive_after > t.last_day) ||
-          (IsBodyStream(static_cast<Stream>(k)) && t.last_care_home)) {
+          (alive_after != INT32_MIN && alive_after > t.last_day) || ends_at_care_home(k)) {
         continue;
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
@@ -613,17 +619,13 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     }
     // Streams that fell off (FallProbability), judged like the stops: the person not seen
     // alive in body from the month of the fall on, the cards going on, the pension drawn on.
-    const int as_of_month = MonthNumber(MonthOf(as_of));
     for (size_t k = 0; k < streams.size() && cards_go_on; ++k) {
-      const StreamTrack& t = streams[k];
-      const int alive_after = k == static_cast<size_t>(Stream::kMedical)
-                                  ? last_seen_well
-                                  : std::max(last_seen_well, last_left_hospital);
+      if (ends_at_care_home(k)) continue;
+      const int alive_after = seen_alive_after(k);
       const int seen_month =
           alive_after == INT32_MIN ? INT32_MIN : MonthNumber(MonthOf(DateFromDay(alive_after)));
-      if (IsBodyStream(static_cast<Stream>(k)) && t.last_care_home) continue;
       const StreamFall candidate =
-          FallProbability(*t.active_months, first_month, as_of_month, seen_month);
+          FallProbability(*streams[k].active_months, first_month, as_of_month, seen_month);
       const double p = candidate.probability;
       if (p >= stop_p || (p < cp.stop_alpha && p >= stop_level(candidate.change_month - 1))) {
         continue;
@@ -646,8 +648,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       const int gap = static_cast<int>((today - seen) / kDaysPerMonth);
       const double p_stop = StopProbability(span, gap, in_person.months);
       if (p_stop < cp.takeover_fact_alpha) {
-        const CardTakeover takeover = CardTakeoverAfter(
-            h.signals, first_month, MonthNumber(MonthOf(as_of)), seen_month, end_day);
+        const CardTakeover takeover =
+            CardTakeoverAfter(h.signals, first_month, as_of_month, seen_month, end_day);
         const double combined = CombinedProbability(p_stop, takeover.probability);
         if (takeover.probability < cp.takeover_fact_alpha && combined < cp.takeover_alpha &&
             combined < stop_p) {

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -56,6 +55,20 @@ struct AccountHolder {
   }
 };
 
+// A switch of a pension to its registered account (ACCOUNT_HIJACK): where to, in which month
+// (of the first payment there), whose, and whether a visit could have made it.
+struct AccountSwitchNote {
+  uint64_t account = 0;  // FactCounts::Hash of the registered account
+  int32_t month = 0;     // MonthNumber
+  uint64_t person = 0;
+  bool seen = false;
+  friend bool operator<(const AccountSwitchNote& a, const AccountSwitchNote& b) {
+    if (a.account != b.account) return a.account < b.account;
+    if (a.month != b.month) return a.month < b.month;
+    return a.person < b.person;
+  }
+};
+
 }  // namespace
 
 uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
@@ -68,11 +81,9 @@ struct CrossPersonFactsBuilder::Impl {
   // Every face pass at a place: (place hash, second, person key), for the sittings.
   std::vector<FacePass> face_passes;
   std::vector<AccountHolder> holders;
-  // Every switch to a registered account: (that account's hash, whether a visit could have made
-  // it). Counted at Finish, once it is known how many persons each account receives.
-  std::vector<std::pair<uint64_t, bool>> account_switches;
-  // The same switches as (account hash, month number, person key): the batches.
-  std::vector<std::tuple<uint64_t, int32_t, uint64_t>> switch_months;
+  // Every switch to a registered account. Counted at Finish, once it is known how many persons
+  // each account receives.
+  std::vector<AccountSwitchNote> account_switches;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
@@ -241,23 +252,22 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
 }
 
 // The most distinct persons switched to each account in one month; frees the notes.
-FactCounts CountSwitchBatches(std::vector<std::tuple<uint64_t, int32_t, uint64_t>>& switches) {
+FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches) {
   std::sort(switches.begin(), switches.end());
-  switches.erase(std::unique(switches.begin(), switches.end()), switches.end());
   FactCounts out;
   size_t i = 0;
   while (i < switches.size()) {
+    uint32_t persons = 0;
     size_t j = i;
-    while (j < switches.size() && std::get<0>(switches[j]) == std::get<0>(switches[i]) &&
-           std::get<1>(switches[j]) == std::get<1>(switches[i])) {
-      ++j;
+    for (; j < switches.size() && switches[j].account == switches[i].account &&
+           switches[j].month == switches[i].month;
+         ++j) {
+      if (j == i || switches[j].person != switches[j - 1].person) ++persons;
     }
-    const uint64_t account = std::get<0>(switches[i]);
-    const auto persons = static_cast<uint32_t>(j - i);
-    if (persons > out.GetHashed(account)) out.SetHashed(account, persons);
+    if (persons > out.GetHashed(switches[i].account)) out.SetHashed(switches[i].account, persons);
     i = j;
   }
-  std::vector<std::tuple<uint64_t, int32_t, uint64_t>>().swap(switches);
+  std::vector<AccountSwitchNote>().swap(switches);
   return out;
 }
 
@@ -308,10 +318,9 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
-      const uint64_t account = FactCounts::Hash(reg.bank_account);
-      impl_->account_switches.emplace_back(account, sw->at_counter);
-      impl_->switch_months.emplace_back(
-          account, MonthNumber(MonthOf(DateFromDayNumber(sw->switch_day))), key);
+      impl_->account_switches.push_back({FactCounts::Hash(reg.bank_account),
+                                         MonthNumber(MonthOf(DateFromDayNumber(sw->switch_day))),
+                                         key, sw->at_counter});
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
@@ -400,9 +409,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
   Impl& from = *other.impl_;
-  into.account_switches.insert(into.account_switches.end(), from.account_switches.begin(),
-                               from.account_switches.end());
-  MergeNotes(into.switch_months, from.switch_months);
+  MergeNotes(into.account_switches, from.account_switches);
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -487,12 +494,12 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   // visit (ACCOUNT_HIJACK and SHARED_ACCOUNT judge it on its own), so it is left out: a ring of
   // many such switches says nothing about the feeds, and must not make the missing visits of
   // the single switches look ordinary.
-  facts.switch_batch_per_account = CountSwitchBatches(impl_->switch_months);
-  for (const auto& [account, seen] : impl_->account_switches) {
-    if (facts.persons_per_account.GetHashed(account) > 1) continue;
+  for (const AccountSwitchNote& sw : impl_->account_switches) {
+    if (facts.persons_per_account.GetHashed(sw.account) > 1) continue;
     ++facts.account_switches;
-    if (seen) ++facts.account_switches_seen;
+    if (sw.seen) ++facts.account_switches_seen;
   }
+  facts.switch_batch_per_account = CountSwitchBatches(impl_->account_switches);
   facts.population_complete_loss_share =
       all_appraisals == 0 ? 0.0
                           : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);

@@ -177,7 +177,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // A takeover moves the pension to an account someone else controls, where it then flows;
     // a ring moves several victims into one. A pension paid into a fresh account month after
     // month is neither: no one account holds the money, so there is no takeover to name. That
-    // churn is left to the anomaly model (single_use_accounts_12m) as unexplained behaviour.
+    // churn is left to the anomaly model (off_payroll_payments_12m) as unexplained behaviour.
     if (RotatesAccounts(PensionAccountChurn(paid, c.as_of), c.policy)) continue;
     RuleHit hit;
     hit.pattern = Pattern::kAccountHijack;

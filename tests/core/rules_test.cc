@@ -1287,13 +1287,19 @@ TEST(RuleTest, EarlyBirthDateChangeIsJudgedByThePolicyShortfall) {
   EXPECT_EQ(hit->clause, "policy: rules.age_change_window_months");
 }
 
-TEST(RuleTest, YearsBoughtWithNoEmploymentBehindThemAreAbuseWhateverTheirShare) {
-  // 12 regular years + 3 back-paid (20% of the minimum, below the share threshold) paid as a
-  // flexible worker who never had a wage reported.
+// 12 regular years at employer E1, and the 3 years before them (20% of the minimum, below the
+// share threshold) back-paid on 2015-03-20 by `payer`.
+PersonHistory TwelveYearsAndThreeBackPaidBy(const std::string& payer, const std::string& company) {
   PersonHistory h = Pensioner();
   h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2003-06"), M("2015-05")));
-  h.contributions.push_back(Spell("FLEX-9", "S94", JobType::kNormal, M("2000-06"), M("2003-05"),
+  h.contributions.push_back(Spell(payer, company, JobType::kNormal, M("2000-06"), M("2003-05"),
                                   ContributionKind::kBackPayment, D("2015-03-20")));
+  return h;
+}
+
+TEST(RuleTest, YearsBoughtWithNoEmploymentBehindThemAreAbuseWhateverTheirShare) {
+  // Paid as a flexible worker who never had a wage reported.
+  PersonHistory h = TwelveYearsAndThreeBackPaidBy("FLEX-9", "S94");
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
   ASSERT_NE(hit, nullptr);
@@ -1304,10 +1310,7 @@ TEST(RuleTest, YearsBoughtWithNoEmploymentBehindThemAreAbuseWhateverTheirShare) 
 
 TEST(RuleTest, ArrearsOfAKnownEmployerBelowTheShareAreContext) {
   // The same three years paid late by the employer that reported the wage after them.
-  PersonHistory h = Pensioner();
-  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2003-06"), M("2015-05")));
-  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("2000-06"), M("2003-05"),
-                                  ContributionKind::kBackPayment, D("2015-03-20")));
+  PersonHistory h = TwelveYearsAndThreeBackPaidBy("E1", "C18");
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kBackpayAbuse);
   ASSERT_NE(hit, nullptr);
