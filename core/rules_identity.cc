@@ -191,9 +191,16 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       Money sum;
       for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
       const size_t count = paid.size() - from;
-      // Paid into one unregistered account from the start is a stale registry row, not a hijack.
-      if (!ever_registered && c.facts.persons_per_account.Get(paid.back()->bank_account) <= 1) {
-        continue;
+      // Paid into one unregistered account from the start is a stale registry row, not a
+      // hijack; so is an account the person's household holds together (a couple's joint
+      // account, where the registry still shows the person's own): nobody took anything over.
+      if (!ever_registered) {
+        const std::string& into = paid.back()->bank_account;
+        const uint32_t holders = c.facts.persons_per_account.Get(into);
+        const bool one_household =
+            static_cast<int>(holders) <= c.policy.rules.shared_account_max_persons &&
+            c.facts.households_per_account.Get(into) < 2;
+        if (holders <= 1 || one_household) continue;
       }
       hit.strength = ever_registered ? 0.85 : 0.6;
       hit.overpaid = sum;

@@ -277,6 +277,27 @@ TEST(RuleTest, PaymentsDivertedFromTheRegisteredAccountAreHijack) {
   EXPECT_DOUBLE_EQ(hit->strength, 0.85);
 }
 
+// Paid from the start into an account other than the registered one: a stale registry row
+// when the account is the person's alone or their household's, a diversion when strangers
+// share it.
+TEST(RuleTest, UnregisteredAccountFromTheStartIsHijackOnlyWhenStrangersHoldIt) {
+  PersonHistory h = Pensioner();
+  for (PaymentRecord& p : h.payments) p.bank_account = "6217999900001111";
+  EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
+  CrossPersonFacts couple;
+  couple.persons_per_account["6217999900001111"] = 2;  // a joint account of one household
+  EXPECT_EQ(Apply(h, couple).Find(Pattern::kAccountHijack), nullptr);
+  CrossPersonFacts strangers = couple;
+  strangers.households_per_account["6217999900001111"] = 2;
+  const Outcome r = Apply(h, strangers);
+  const RuleHit* hit = r.Find(Pattern::kAccountHijack);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.6);
+  CrossPersonFacts ring;
+  ring.persons_per_account["6217999900001111"] = 3;  // beyond one household however linked
+  ASSERT_NE(Apply(h, ring).Find(Pattern::kAccountHijack), nullptr);
+}
+
 TEST(RuleTest, AccountChangedInPersonIsNotHijack) {
   PersonHistory h = Pensioner();
   h.registrations[0].bank_account = "6217999900001111";
