@@ -362,14 +362,15 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     return;
   }
   // A second identity made from a real person's name and birth date lives only in the fund's
-  // ledgers: no hospital, bank counter, transit, phone or registry record has ever named it.
+  // ledgers: no hospital, bank counter, transit or registry record has ever named it.
   // The real person of the pair has such a footprint. A shared phone as well makes it one
   // person twice. Card use on the pension account is no footprint: whoever is paid a forged
-  // identity's pension draws it, and the fund pays the account it was given.
+  // identity's pension draws it, and the fund pays the account it was given. Nor is a phone
+  // line in the name: whoever holds the papers keeps it alive, as certification reads it too.
   bool footprint = false;
   for (const SignalRecord& s : c.h.signals) {
     if (DateOf(s.occurred_at) > c.as_of) break;
-    if (s.source == SignalSource::kBankActivity) continue;
+    if (s.source == SignalSource::kBankActivity || s.source == SignalSource::kTelecom) continue;
     footprint = true;
     break;
   }

@@ -104,20 +104,25 @@ namespace {
 // A death record no one registered as a death, with the cards used for months after it: the
 // payments for the months after the death are claimed (policy: certification.
 // cremation_card_months decides "for months").
-RuleHit UnregisteredDeath(const Context& c, Date died, std::string clause, std::string reason,
-                          Evidence record) {
+void AddIfAny(std::vector<RuleHit>& out, std::optional<RuleHit> hit) {
+  if (hit) out.push_back(std::move(*hit));
+}
+
+std::optional<RuleHit> UnregisteredDeath(const Context& c, Date died, std::string clause,
+                                         std::string reason, Evidence record) {
   const PaidAfter paid = PaymentsAfter(c, MonthNumber(MonthOf(died)), {});
+  // Concealing a death is drawing the dead person's pension. When the pension stopped with the
+  // death month the fund was told; only the civil registration lags (it often does, by months),
+  // and the record already suspends the person.
+  if (paid.count == 0) return std::nullopt;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
   hit.clause = std::move(clause);
   hit.strength = 0.95;
   hit.overpaid = paid.sum;
   hit.region = paid.region;
-  hit.reason = std::move(reason);
-  if (paid.count > 0) {
-    hit.reason +=
-        "; paid " + Months(paid.count) + " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
-  }
+  hit.reason = std::move(reason) + "; paid " + Months(paid.count) +
+               " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
   hit.evidence.push_back(std::move(record));
   return hit;
 }
@@ -139,10 +144,12 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
       }
     }
     if (cremation == nullptr) return;
-    out.push_back(UnregisteredDeath(
-        c, cremation->event_date, "policy: certification (registry CREMATION without DEATH)",
-        "cremated on " + FormatDate(cremation->event_date) + " with no death registration",
-        {"CREMATION", cremation->event_date, "reported " + FormatDate(cremation->reported_date)}));
+    AddIfAny(out, UnregisteredDeath(c, cremation->event_date,
+                                    "policy: certification (registry CREMATION without DEATH)",
+                                    "cremated on " + FormatDate(cremation->event_date) +
+                                        " with no death registration",
+                                    {"CREMATION", cremation->event_date,
+                                     "reported " + FormatDate(cremation->reported_date)}));
     return;
   }
   if (d.hospital_death_without_registration) {
@@ -150,11 +157,11 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
       if (DateOf(s.occurred_at) > c.as_of) break;
       if (s.source != SignalSource::kHospitalDischarge || s.detail != "DIED") continue;
       const Date day = DateOf(s.occurred_at);
-      out.push_back(
-          UnregisteredDeath(c, day, "policy: certification (HOSPITAL_DISCHARGE DIED without DEATH)",
-                            "died in hospital on " + FormatDate(day) +
-                                " with no death registration while the cards went on being used",
-                            {"HOSPITAL_DISCHARGE", day, "DIED"}));
+      AddIfAny(out, UnregisteredDeath(
+                        c, day, "policy: certification (HOSPITAL_DISCHARGE DIED without DEATH)",
+                        "died in hospital on " + FormatDate(day) +
+                            " with no death registration while the cards went on being used",
+                        {"HOSPITAL_DISCHARGE", day, "DIED"}));
       return;
     }
     return;
@@ -167,9 +174,11 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
       d.life_gone && d.longest_life_gap_days > 0 &&
       d.quiet_days >= c.policy.certification.quiet_rhythm_factor * d.longest_life_gap_days;
   // Independent indicators: a stream of life signs stopped (how improbably, for the person's
-  // own rhythm) and card use moved in hours and places.
+  // own rhythm) and card use moved in hours and places. A move of hours and places alone is
+  // what an honest pensioner who moves in with a child does too: it asks the person to certify
+  // (certification) and strengthens a stop, but accuses nobody by itself.
   const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped || quiet_breaks_rhythm;
-  if (!stopped && !d.habit_change) return;
+  if (!stopped) return;
   const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
@@ -177,13 +186,11 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
       quiet_breaks_rhythm ? "policy: certification.quiet_life_months, quiet_rhythm_factor, habit_*"
       : d.card_takeover   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
                           : "policy: certification.stop_alpha, habit_*";
-  if (stopped && d.habit_change) {
+  if (d.habit_change) {
     hit.strength = 0.9;
-  } else if (stopped) {
+  } else {
     // Ten times below the level is a stop the person's own past makes very unlikely.
     hit.strength = d.stop_probability < alpha / 10 ? 0.8 : 0.65;
-  } else {
-    hit.strength = 0.65;
   }
   const int since = c.cert.last_body_sign ? MonthNumber(MonthOf(*c.cert.last_body_sign))
                                           : MonthNumber(MonthOf(c.as_of)) - 1200;

@@ -150,11 +150,45 @@ TEST(RuleTest, UnregisteredHospitalDeathWithoutCardUseIsDeceasedPaid) {
   ASSERT_NE(r.Find(Pattern::kDeceasedPaid), nullptr);
 }
 
-TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
-  PersonHistory h = Pensioner();
+// The person's own signs end on 2026-07-15; from then on the pension card and the phone are
+// used at other places and hours.
+void CardsInOtherHandsAfterMidJuly(PersonHistory& h) {
   StopSignalsAfter(h, D("2026-07-15"));
   Repeat(h, SignalSource::kBankActivity, D("2026-07-20"), kAsOf, 7, 20, "atm-99");
   Repeat(h, SignalSource::kTelecom, D("2026-07-16"), kAsOf, 3, 21, "cell-55");
+}
+
+// The death is known to the fund (the pension stopped with the death month); the civil
+// registration lags: a late registration, not a concealment. The record still suspends.
+TEST(RuleTest, CremationWithThePensionStoppedAtTheDeathIsNoConcealment) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kCremation, D("2026-05-04"), D("2026-05-20")));
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-05"));
+  });
+  const Outcome r = Apply(h);
+  EXPECT_TRUE(r.cert.doubts.cremation_without_death);  // the cards went on
+  EXPECT_EQ(r.cert.outcome, Certification::kSuspend);
+  EXPECT_EQ(r.Find(Pattern::kConcealedDeath), nullptr);
+}
+
+// Everything goes on, at new places and other hours, after the last face certification: the
+// person is asked to certify (someone else may hold the cards), but nothing stopped, so
+// nobody is accused: a pensioner who moves in with a child changes both too.
+TEST(RuleTest, HabitChangeAloneAsksButIsNoConcealedDeath) {
+  PersonHistory h = Pensioner();
+  CardsInOtherHandsAfterMidJuly(h);
+  Repeat(h, SignalSource::kMedicalSettlement, D("2026-07-22"), kAsOf, 30, 19, "pharm-9");
+  Repeat(h, SignalSource::kTransit, D("2026-07-18"), kAsOf, 5, 18, "bus-40");
+  const Outcome r = Apply(h);
+  EXPECT_TRUE(r.cert.doubts.habit_change) << r.cert.reason;
+  EXPECT_EQ(r.cert.outcome, Certification::kNeedsActive);
+  EXPECT_EQ(r.Find(Pattern::kConcealedDeath), nullptr);
+}
+
+TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
+  PersonHistory h = Pensioner();
+  CardsInOtherHandsAfterMidJuly(h);
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
   ASSERT_NE(hit, nullptr);
@@ -1435,6 +1469,14 @@ TEST(RuleTest, CardUseOnThePensionAccountIsNoFootprintOfANamesake) {
   EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), 0.75);
   h.signals.push_back(Signal(SignalSource::kTransit, "2026-09-21T10:00:00", ""));
   EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), -1.0);
+}
+
+// A phone line in the name needs no body: whoever holds the papers keeps it alive.
+TEST(RuleTest, APhoneLineIsNoFootprintOfANamesake) {
+  PersonHistory h = Pensioner();
+  h.signals.clear();
+  Repeat(h, SignalSource::kTelecom, D("2025-01-01"), kAsOf, 9, 11, "cell-7");
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, NamesakeFacts(2)), 0.75);
 }
 
 // ---- ACCOUNT_HIJACK: the change made in the app behind a face check
