@@ -1,7 +1,10 @@
 // Rules on what was paid: to the dead, in prison, twice, too much, or while working.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -321,13 +324,42 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
   out.push_back(std::move(hit));
 }
 
+namespace {
+
+// k >= 2 when `ratio` is k whole months within 1% (arrears), else 0.
+long ArrearsMonths(double ratio) {
+  const long k = std::lround(ratio);
+  return k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k) ? k
+                                                                                              : 0;
+}
+
+// The median payment of the other months within half a year of monthly[at] (fen; the month's
+// own when it has no neighbour): the level paid then.
+int64_t MonthsAround(std::span<const PaymentRecord* const> monthly, size_t at) {
+  constexpr int kReach = 6;
+  const int month = MonthNumber(monthly[at]->period);
+  std::vector<int64_t> around;
+  for (size_t j = 0; j < monthly.size(); ++j) {
+    if (j != at && std::abs(MonthNumber(monthly[j]->period) - month) <= kReach) {
+      around.push_back(monthly[j]->amount.fen());
+    }
+  }
+  if (around.empty()) return monthly[at]->amount.fen();
+  const auto mid = around.begin() + static_cast<std::ptrdiff_t>(around.size() / 2);
+  std::nth_element(around.begin(), mid, around.end());
+  return std::max<int64_t>(*mid, 1);
+}
+
+}  // namespace
+
 // A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
 // payment judged for a period is its largest one: another row for the same period is a
 // supplement (the yearly adjustment back-dated to January, paid with the month or months later;
 // a correction), not the month's pension, and is smaller than the month's own payment. Arrears
-// paid after a restore come as whole multiples of the benefit for months that had no payment:
-// those are legitimate and skipped. Too much is an overpayment to recover; too little is an
-// error or a diversion of part of the pension, both for a caseworker.
+// (after a restore, or a month held back and paid with the next) come as whole multiples of the
+// benefit as it was paid then, for months that had no payment: legitimate, skipped. Too much is an
+// overpayment to recover; too little is an error or a diversion of part of the pension, both for a
+// caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
   for (const PersonRecord& reg : c.h.registrations) {
@@ -388,8 +420,13 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
         continue;
       }
       if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
-      const long k = std::lround(ratio);
-      if (k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k)) {
+      // Arrears are whole months of the benefit as it was then: judged against the months paid
+      // around this one as well as today's benefit (a month held back before a yearly raise
+      // comes as twice the old level, x1.96 of today's).
+      const long k = std::max(ArrearsMonths(ratio),
+                              ArrearsMonths(static_cast<double>(p->amount.fen()) /
+                                            static_cast<double>(MonthsAround(monthly, i))));
+      if (k >= 2) {
         // Arrears: k-1 earlier months without a payment make it k months' benefit.
         const int month = MonthNumber(p->period);
         int missing = 0;

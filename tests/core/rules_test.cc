@@ -966,6 +966,28 @@ TEST(RuleTest, ArrearsAfterARestoreAreNotAnomalous) {
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
+// A month held back in the spring and paid with the next run, before this year's raise reached
+// the payroll: twice the old level is x1.96 of today's benefit, and still two months' pension.
+TEST(RuleTest, ArrearsAtTheLevelPaidThenAreNotAnomalous) {
+  PersonHistory h = Pensioner();
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) <= MonthNumber(M("2026-06"))) {
+      p.amount = Y("3354.00");  // last year's level, until this year's raise is paid in July
+    }
+  }
+  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("6708.00");  // March and April, x1.96
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+  // Without a month owed, the double payment is an overpayment.
+  PersonHistory owed_nothing = Pensioner();
+  for (PaymentRecord& p : owed_nothing.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("6708.00");
+  }
+  EXPECT_NE(Apply(owed_nothing).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
 TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
   PersonHistory h = Pensioner();
   for (PaymentRecord& p : h.payments) {
