@@ -3,7 +3,7 @@
 
 Usage:
   scripts/contract_city.py --out DIR --persons N --seed S [--as-of 2026-10-31]
-                           [--months 24] [--fraud-scale 1.0]
+                           [--months 24] [--fraud-scale 1.0] [--variant NAME[,NAME]]...
 
 Writes DIR/persons.csv, contributions.csv, payments.csv, signals.csv, registry.csv,
 appraisals.csv and DIR/truth/persons.csv as the feeds contract describes them, plus
@@ -84,6 +84,35 @@ FACE_REUSE         one device certifies 3-6 unrelated persons minutes apart, rou
                    CONCEALED_DEATH), the others live elsewhere and are never seen.
 ANOMALY            outliers no rule names: a resident pension of employee size, a pension
                    paid to a new e-CNY wallet every month, a year of pension paid in advance.
+
+Variants (--variant, none by default: the city above, byte for byte)
+--------------------------------------------------------------------
+Each changes a distribution within the contract's meaning of every field; they combine.
+sparse     every Poisson signal rate (own cards, relatives' card use, care-home attendance,
+           the widow's phone) halved: agencies that share fewer rows.
+lag        DEATH reported 30-183 days after the death (CREMATION stays quick), PRISON_IN
+           14-60 days and PRISON_OUT 14-90 days late; the pension stops as before.
+appcert    proof of life in the app: ordinary pensioners certify by face (90 %), the face
+           check's place is the household phone or empty (half each), counters and service
+           desks a fifth as often, honest account changes mostly behind an app face check.
+shift      three in ten of the living change card habits once (new pharmacies, ATMs, bus lines;
+           the time of day moved 2-6 h); a third of them stop riding the bus and double
+           their pharmacy visits.
+movers     one in ten more honest account changes, a third of all with no visit (the bank
+           renumbered the account); one in 25 more moves between regions, couples together,
+           with the card habits moving to the new streets and a third opening a local account.
+lumpy      a fifth of the living have an irregular payroll: a month paid with the next run,
+           two or three months late, skipped and paid double next month, a deduction of
+           20-50 %, a second allowance row, or a recalculation raising the benefit 5-15 % with
+           the difference back-paid in one supplement row.
+quiet      nearly silent pensioners 12 % instead of 3 % (15 % of those over 75 more), with a
+           pharmacy visit about once a year.
+hardfraud  most plantings at their hard end (80 % unless said): concealed deaths with no record
+           and the family keeping the person's own card habits, single hijacks, 60 % of them
+           with a counter visit by someone with the id card, AMOUNT_ANOMALY at 1.2-1.3x,
+           one-year age falsification, special jobs one year short, 2-4 bought years,
+           2-3 overlap months, forged clones on their own phone, rings of four per phone and
+           a live phone for each fabricated id, face reuse hours apart.
 """
 import argparse
 import csv
@@ -125,6 +154,10 @@ ENTERPRISE_INDUSTRIES = ("C13", "C17", "C26", "C30", "C31", "C33", "C34", "C36",
 PUBLIC_INDUSTRIES = ("S92", "P83", "Q84", "M73", "N77")
 
 IN_PERSON = ("FACE_CERT", "FIELD_VISIT", "BANK_COUNTER", "GOV_SERVICE")
+
+# --variant names (docs/contract-city.md, "Variants"): each changes the city within the
+# contract's meaning of every field; none is on by default.
+VARIANTS = ("sparse", "lag", "appcert", "shift", "movers", "lumpy", "quiet", "hardfraud")
 
 
 # ---------------------------------------------------------------- small helpers
@@ -231,6 +264,11 @@ class Person:
 class City:
     def __init__(self, args):
         self.rng = random.Random(args.seed)
+        # Variants (docs/contract-city.md, "Variants") draw from their own stream, so that a
+        # variant city keeps the persons and plantings of the same seed's base city wherever
+        # the variant does not change them, and no variant leaves the base city byte-identical.
+        self.variants = frozenset(getattr(args, "variants", ()) or ())
+        self.vrng = random.Random("variants/%s/%s" % (args.seed, ",".join(sorted(self.variants))))
         self.as_of = dt.date.fromisoformat(args.as_of)
         self.months = args.months
         self.scale = args.fraud_scale
@@ -278,8 +316,8 @@ class City:
                 self.used_ids.add(pid)
                 return pid
 
-    def new_account(self, prefix=None):
-        rng = self.rng
+    def new_account(self, prefix=None, rng=None):
+        rng = rng or self.rng
         while True:
             p = prefix or rng.choice(("622848", "621700", "622202", "623058", "621226"))
             acc = p + "".join(rng.choice("0123456789") for _ in range(19 - len(p)))
@@ -287,8 +325,8 @@ class City:
                 self.used_accounts.add(acc)
                 return acc
 
-    def new_phone(self):
-        rng = self.rng
+    def new_phone(self, rng=None):
+        rng = rng or self.rng
         while True:
             ph = rng.choice(("13", "15", "18", "17")) + "".join(
                 rng.choice("0123456789") for _ in range(9))
@@ -305,15 +343,15 @@ class City:
             n += rng.choice(given)
         return n
 
-    def new_address(self, region, district):
-        rng = self.rng
+    def new_address(self, region, district, rng=None):
+        rng = rng or self.rng
         city = REGIONS[region][0]
         return "山东省%s市%s路%d号%d号楼%d单元%d室" % (
             city, rng.choice(STREETS), rng.randint(1, 400), rng.randint(1, 30),
             rng.randint(1, 4), rng.randint(1, 6) * 100 + rng.randint(1, 4))
 
-    def new_district(self, region):
-        return region + self.rng.choice(DISTRICT_SUFFIX)
+    def new_district(self, region, rng=None):
+        return region + (rng or self.rng).choice(DISTRICT_SUFFIX)
 
     def new_device(self):
         return "DEV-%012x" % self.rng.getrandbits(48)
@@ -326,6 +364,16 @@ class City:
     def uid(self):
         self.counter += 1
         return self.counter
+
+    def var(self, name):
+        return name in self.variants
+
+    def harder(self, v, lo, hi, share=0.8):
+        """hardfraud: the draw v that picks a planting's way moved into its hard band [lo, hi)
+        for `share` of the plantings; v unchanged otherwise."""
+        if self.var("hardfraud") and self.vrng.random() < share:
+            return self.vrng.uniform(lo, hi)
+        return v
 
     # ---------------------------------------------------------- honest persons
     def retirement_age(self, p):
@@ -579,6 +627,11 @@ class City:
                 p.profile = "ordinary"
             if p.profile == "frail" and rng.random() < 0.3:
                 p.care_home = self.care_home_of(p.district)
+            if self.var("quiet") and p.profile != "silent" and \
+                    self.vrng.random() < (0.15 if age >= 75 else 0.05):
+                # quiet: many more nearly silent elderly (about 12 % instead of 3 %)
+                p.profile = "silent"
+                p.care_home = ""
 
     @staticmethod
     def mortality(age):
@@ -599,6 +652,8 @@ class City:
                 self.kill(p, d)
                 p.pay_to = month_index(d)
                 reported = d + dt.timedelta(days=rng.randint(2, 40))
+                if self.var("lag"):  # the civil registration reaches the fund 1-6 months late
+                    reported = d + dt.timedelta(days=self.vrng.randint(30, 183))
                 self.reg(p, "DEATH", d, reported)
                 if reported <= self.as_of:
                     p.status = "TERMINATED"
@@ -653,10 +708,16 @@ class City:
             if d >= self.as_of - dt.timedelta(days=40) or d < p.ret_date or p.prison:
                 continue
             out = d + dt.timedelta(days=rng.randint(90, 540))
-            self.reg(p, "PRISON_IN", d, d + dt.timedelta(days=rng.randint(1, 8)))
+            rep_in = d + dt.timedelta(days=rng.randint(1, 8))
+            if self.var("lag"):  # the court's and the prison's notices come weeks late
+                rep_in = d + dt.timedelta(days=self.vrng.randint(14, 60))
+            self.reg(p, "PRISON_IN", d, rep_in)
             mi = month_index(d)
             if out < self.as_of - dt.timedelta(days=10):
-                self.reg(p, "PRISON_OUT", out, out + dt.timedelta(days=rng.randint(1, 20)))
+                rep_out = out + dt.timedelta(days=rng.randint(1, 20))
+                if self.var("lag"):
+                    rep_out = out + dt.timedelta(days=self.vrng.randint(14, 90))
+                self.reg(p, "PRISON_OUT", out, rep_out)
                 mo = month_index(out)
                 p.pay_gaps.update(range(mi + 1, mo + 1))
                 p.prison.append((d, out))
@@ -681,6 +742,7 @@ class City:
             else:
                 p.extra_signals.append(("GOV_SERVICE", ts(d, rng.randint(9, 16),
                                         rng.randint(0, 59)), "GOV-%s" % p.district, "账户变更"))
+            self.vary_change_visit(p)
             new = self.new_account()
             p.account_changes.append((d, new, "BANK"))
         for p in rng.sample(living, len(living) // 200):  # move to another region
@@ -690,6 +752,16 @@ class City:
             if d >= self.as_of - dt.timedelta(days=60) or d <= p.ret_date:
                 continue
             self.transfer(p, month_index(d))
+            if self.var("movers"):
+                p.twin.moved_on = month_start(month_index(d) + 1)
+        if self.var("movers"):
+            self.more_movers(living)
+        if self.var("shift"):
+            self.habit_shifts(living)
+        if self.var("lumpy"):
+            for p in living:
+                if not p.twin and self.vrng.random() < 0.2:
+                    p.lumpy = True
         for p in living:
             if p.scheme == "EMPLOYEE" and p.sex == "M" and rng.random() < 0.03:
                 amount = round(rng.uniform(600, 2200), 2)
@@ -706,14 +778,98 @@ class City:
                 self.reg(p, "EMIGRATED", max(d, p.ret_date), max(d, p.ret_date) +
                          dt.timedelta(days=rng.randint(10, 60)))
 
-    def transfer(self, p, mi):
+    def vary_change_visit(self, p):
+        """The sign of an honest account change just appended to p.extra_signals, as the
+        variants see it: appcert makes most of them a face check in the app (the household's
+        phone or no place), movers drops about a third (a bank's card replacement or merger
+        renumbers the account and the bank notifies the fund by file: nobody comes in)."""
+        vr = self.vrng
+        src, when, place, detail = p.extra_signals[-1]
+        if self.var("appcert") and src != "FACE_CERT" and vr.random() < 0.85:
+            p.extra_signals[-1] = ("FACE_CERT", when, p.device if vr.random() < 0.5 else "",
+                                   "PASS")
+        if self.var("movers") and vr.random() < 0.35:
+            p.extra_signals.pop()
+            p.notes.append("movers: account renumbered by the bank, no visit")
+
+    def more_movers(self, living):
+        """movers: about one in ten of the living change account honestly (on top of the base
+        city's one in 33) and one in 25 move to another region, couples together; a third of
+        the movers open an account at a bank of the new city, with a service-desk visit there
+        on most of those moves."""
+        vr = self.vrng
+        for p in vr.sample(living, len(living) // 10):
+            if p.prison or p.account_changes or p.twin:
+                continue
+            d = self.window_start + dt.timedelta(days=vr.randint(10, 700))
+            if d >= self.as_of or d <= p.ret_date:
+                continue
+            how = vr.random()
+            t = ts(d, vr.randint(9, 16), vr.randint(0, 59))
+            if how < 0.5:
+                p.extra_signals.append(("BANK_COUNTER", t, "BR-%s-%02d" % (
+                    p.district, vr.randint(1, 9)), "变更账户"))
+            elif how < 0.8:
+                p.extra_signals.append(("FACE_CERT", t, p.device, "PASS"))
+            else:
+                p.extra_signals.append(("GOV_SERVICE", t, "GOV-%s" % p.district, "账户变更"))
+            self.vary_change_visit(p)
+            p.account_changes.append((d, self.new_account(rng=vr), "BANK"))
+        by_household = {}
+        for p in self.persons:
+            if p.household:
+                by_household.setdefault(p.household, []).append(p)
+        for p in vr.sample(living, len(living) // 25):
+            group = by_household.get(p.household, [p]) if p.household else [p]
+            if any(q.prison or q.account_changes or q.twin or not q.alive or q.patterns
+                   for q in group):
+                continue
+            d = self.window_start + dt.timedelta(days=vr.randint(60, 600))
+            if d >= self.as_of - dt.timedelta(days=60) or any(d <= q.ret_date for q in group):
+                continue
+            mi = month_index(d)
+            region = vr.choice([r for r in REGIONS if r != p.region])
+            district = self.new_district(region, rng=vr)
+            address = self.new_address(region, district, rng=vr)
+            new_bank = vr.random() < 0.35
+            visit = vr.random() < 0.7
+            for q in group:
+                t = self.transfer(q, mi, rng=vr, region=region, district=district,
+                                  address=address)
+                t.moved_on = month_start(mi + 1)
+                q.notes.append("movers: moved to %s from %s" % (region, month_str(mi + 1)))
+                if new_bank:
+                    set_account(t, self.new_account(rng=vr))
+                    if visit:
+                        day = next_weekday(month_start(mi + 1) + dt.timedelta(
+                            days=vr.randint(0, 6)))
+                        q.extra_signals.append(("GOV_SERVICE", ts(day, vr.randint(9, 16),
+                                                vr.randint(0, 59)), "GOV-%s" % district,
+                                                "迁入登记"))
+
+    def habit_shifts(self, living):
+        """shift: three in ten of the living change their card habits once in the window
+        (moved in with a child, a new pharmacy and bus lines, going out at other hours); for
+        a third of them the bus card stops and the pharmacy visits double."""
+        vr = self.vrng
+        span = (self.as_of - self.window_start).days
+        for p in living:
+            if p.twin or vr.random() >= 0.3:
+                continue
+            p.shift_on = self.window_start + dt.timedelta(days=vr.randint(60, span - 60))
+            p.shift_hours = vr.choice((-1, 1)) * vr.uniform(2, 6)
+            p.shift_drop_bus = vr.random() < 0.33
+            p.notes.append("shift: habits move on %s by %+.1f h%s" % (
+                p.shift_on, p.shift_hours, ", bus card stops" if p.shift_drop_bus else ""))
+
+    def transfer(self, p, mi, rng=None, region=None, district=None, address=None):
         """Honest move: the old row is paid up to month mi, the new region from mi+1."""
-        rng = self.rng
+        rng = rng or self.rng
         q = Person()
         q.__dict__.update({k: v for k, v in p.__dict__.items()})
-        q.region = rng.choice([r for r in REGIONS if r != p.region])
-        q.district = self.new_district(q.region)
-        q.address = self.new_address(q.region, q.district)
+        q.region = region or rng.choice([r for r in REGIONS if r != p.region])
+        q.district = district or self.new_district(q.region)
+        q.address = address or self.new_address(q.region, q.district)
         q.spells, q.registry, q.appraisals = [], [], []
         q.extra_payments, q.extra_signals = [], []
         q.patterns = p.patterns
@@ -798,7 +954,7 @@ class City:
             self.kill(p, d)
             p.patterns.add("DECEASED_PAID")
             dm = month_index(d)
-            v = rng.random()
+            v = self.harder(rng.random(), 0.8, 1.0)
             if v < 0.4:  # reported on time, the fund never stopped
                 p.notes.append("deceased: reported on time, paid to as-of")
                 rep = d + dt.timedelta(days=rng.randint(3, 30))
@@ -839,7 +995,10 @@ class City:
             p.pay_to = self.last_month
             p.status = "ACTIVE"
             p.card_use_after = True
-            v = rng.random()
+            v = self.harder(rng.random(), 0.6, 1.0)
+            if self.var("hardfraud") and self.vrng.random() < 0.8:
+                p.mimic = True  # the family keeps the person's own card habits going
+                p.notes.append("concealed: hardfraud, relatives mimic the person's habits")
             p.notes.append("concealed: %s, died %d days before as-of" % (
                 "cremation" if v < 0.3 else "hospital DIED" if v < 0.6 else "no record", back))
             if v < 0.3:
@@ -858,7 +1017,7 @@ class City:
             p.prison.append((d, None))
             p.patterns.add("PRISON_PAID")
             p.card_use_after = True
-            if rng.random() < 0.25:  # hard: two months paid, then suspended
+            if self.harder(rng.random(), 0.0, 0.25) < 0.25:  # hard: two months, then suspended
                 p.notes.append("prison: hard, two months")
                 p.pay_gaps.update(range(month_index(d) + 3, self.last_month + 1))
                 p.status = "SUSPENDED"
@@ -872,7 +1031,7 @@ class City:
             q.patterns = p.patterns
             set_account(q, self.new_account())
             q.benefit = round(p.benefit * rng.uniform(0.9, 1.1), 2)
-            if rng.random() < 0.7:  # registered twice long ago, both paying
+            if self.harder(rng.random(), 0.7, 1.0) < 0.7:  # registered twice long ago
                 p.pay_to = None
                 p.status = "ACTIVE"
                 q.pay_from = None
@@ -893,7 +1052,7 @@ class City:
         total = self.count(0.006)
         done = 0
         while done < total:
-            k = 2 if rng.random() < 0.25 else rng.randint(3, 6)
+            k = 2 if self.harder(rng.random(), 0.0, 0.25, share=0.7) < 0.25 else rng.randint(3, 6)
             region = rng.choice(list(REGIONS))
             group = self.pick(k, lambda p: p.region == region and not p.household)
             if len(group) < 2:
@@ -916,7 +1075,7 @@ class City:
         total = self.count(0.003)
         done = 0
         while done < total:
-            ring = rng.random() < 0.3
+            ring = self.harder(rng.random(), 0.3, 1.0, share=0.7) < 0.3
             k = rng.randint(2, 3) if ring else 1
             group = self.pick(k, lambda p: p.ret_date < self.window_start and
                               p.profile in ("active", "ordinary", "app", "frail"))
@@ -933,6 +1092,12 @@ class City:
                 if ring:
                     p.patterns.add("SHARED_ACCOUNT")
                 p.quiet_around = d  # no counter or app sign within 45 days of the change
+                if self.var("hardfraud") and self.vrng.random() < 0.6:
+                    # someone with the person's id card made the change at a counter
+                    p.extra_signals.append(("BANK_COUNTER", ts(d, self.vrng.randint(9, 16),
+                                            self.vrng.randint(0, 59)), "BR-%s-%02d" % (
+                                                p.district, self.vrng.randint(1, 9)), "变更账户"))
+                    p.notes.append("hijack: hardfraud, counter visit with the id card on %s" % d)
             done += len(group)
 
     def plant_fake_special_job(self):
@@ -942,9 +1107,9 @@ class City:
             job = rng.choice(list(SPECIAL_MIN_YEARS))
             p = self.make_person(sex=sex, scheme="EMPLOYEE", ret_type="SPECIAL_JOB",
                                  years_retired=rng.uniform(0.3, 9))
-            years = (SPECIAL_MIN_YEARS[job] - 1 if rng.random() < 0.3
+            years = (SPECIAL_MIN_YEARS[job] - 1 if self.harder(rng.random(), 0.0, 0.3) < 0.3
                      else rng.randint(1, 5))
-            if rng.random() < 0.15:
+            if self.harder(rng.random(), 0.15, 1.0) < 0.15:
                 years = 0  # no hazardous spell at all
             p.notes.append("special: %s %d years (min %d)" % (job, years, SPECIAL_MIN_YEARS[job]))
             self.build_career(p, self.retirement_age(p), special=(job, years) if years else None)
@@ -971,7 +1136,7 @@ class City:
         for _ in range(total):
             sex = rng.choice("MF")
             age = rng.randint(50, 56) if sex == "M" else rng.randint(45, 49)
-            v = rng.random()
+            v = self.harder(rng.random(), 0.8, 1.0, share=0.6)
             region = mill_region if v < 0.5 else None
             p = self.make_person(region=region, sex=sex, scheme="EMPLOYEE",
                                  ret_type="DISABILITY", ret_age=age,
@@ -1004,7 +1169,7 @@ class City:
         rng = self.rng
         for _ in range(self.count(0.004)):
             sex = rng.choice("MF")
-            shift = 1 if rng.random() < 0.25 else rng.randint(2, 6)
+            shift = 1 if self.harder(rng.random(), 0.0, 0.25) < 0.25 else rng.randint(2, 6)
             p = self.make_person(sex=sex, scheme=rng.choice(("EMPLOYEE", "EMPLOYEE", "PUBLIC")),
                                  ret_type="NORMAL", years_retired=rng.uniform(0.2, 8))
             true_birth = add_years(p.id_birth, shift)
@@ -1034,7 +1199,7 @@ class City:
         for _ in range(self.count(0.004)):
             p = self.make_person(scheme="EMPLOYEE", ret_type="NORMAL",
                                  years_retired=rng.uniform(0.1, 7))
-            hard = rng.random() < 0.3
+            hard = self.harder(rng.random(), 0.0, 0.3) < 0.3
             bought = rng.randint(2, 4) if hard else rng.randint(5, 10)
             regular = 15 - bought + rng.randint(0, 1)
             self.build_career(p, self.retirement_age(p), regular_years=regular)
@@ -1055,7 +1220,7 @@ class City:
             for _try in range(20):
                 p = self.make_person(scheme="EMPLOYEE", ret_type="NORMAL",
                                      years_retired=rng.uniform(0.05, (self.months - 6) / 12.0))
-                overlap = rng.randint(2, 3) if rng.random() < 0.3 else 99
+                overlap = rng.randint(2, 3) if self.harder(rng.random(), 0.0, 0.3) < 0.3 else 99
                 if self.unemployment_before_retirement(p, overlap=overlap):
                     break
             else:
@@ -1071,8 +1236,9 @@ class City:
         real = [p for p in self.persons if not p.patterns and p.alive]
         ring_phone = self.new_phone()
         ring_addr = None
+        ring_members = 0
         for i in range(total):
-            v = rng.random()
+            v = self.harder(rng.random(), 0.35, 1.0)
             scheme = rng.choice(("EMPLOYEE", "RESIDENT"))
             p = self.make_person(scheme=scheme, years_retired=rng.uniform(0.5, 10),
                                  ret_type="NORMAL" if scheme == "EMPLOYEE" else "RESIDENT_AGE")
@@ -1092,7 +1258,12 @@ class City:
                     src.reg_birth
                 p.pid = self.new_id(rng.choice(OTHER_PROVINCE_CODES), src.id_birth, src.sex)
                 p.phone = ring_phone if rng.random() < 0.5 else self.new_phone()
+                if self.var("hardfraud"):  # a phone of its own
+                    p.phone = self.new_phone(rng=self.vrng)
             else:  # a ring of made-up persons sharing one phone and address
+                if self.var("hardfraud") and ring_members and ring_members % 4 == 0:
+                    ring_phone = self.new_phone(rng=self.vrng)  # rings of four per phone
+                ring_members += 1
                 p.phone = ring_phone
                 if ring_addr is None:
                     ring_addr = p.address
@@ -1108,7 +1279,7 @@ class City:
     def plant_amount_anomaly(self):
         rng = self.rng
         for p in self.pick(self.count(0.003), lambda p: p.ret_date < self.window_start):
-            v = rng.random()
+            v = self.harder(rng.random(), 0.5, 0.8)
             start = rng.randint(self.first_month, self.last_month - 2)
             p.notes.append("amount: " + ("x3-8" if v < 0.5 else "hard x1.4-1.8"
                                          if v < 0.8 else "one x10"))
@@ -1118,6 +1289,9 @@ class City:
                     p.amount_factor[mi] = k
             elif v < 0.8:  # hard: a subtle raise for four months or more
                 k = rng.uniform(1.4, 1.8)
+                if self.var("hardfraud"):
+                    k = self.vrng.uniform(1.2, 1.3)
+                    p.notes.append("amount: hardfraud x%.3f" % k)
                 start = rng.randint(self.first_month, self.last_month - 4)
                 for mi in range(start, self.last_month + 1):
                     p.amount_factor[mi] = k
@@ -1137,7 +1311,7 @@ class City:
             if len(group) < 2:
                 break
             device = self.new_device()
-            hard = rng.random() < 0.3
+            hard = self.harder(rng.random(), 0.0, 0.3) < 0.3
             dead = [p for p in group if rng.random() < 0.5]
             self.plant_concealed_death(dead, label_extra="FACE_REUSE")
             # rounds: one per year, the latest within the last 12 months
@@ -1208,6 +1382,15 @@ class City:
         last = min(self.last_month, p.pay_to if p.pay_to is not None else self.last_month)
         lag = rng.choice((0, 1, 1, 2)) if ret_m >= self.first_month else 0
         prepaid = getattr(p, "prepaid_year", False)
+        lumpy = getattr(p, "lumpy", False)
+        vr = self.vrng
+        carry, recalc = 0, None
+        if lumpy and vr.random() < 0.15:
+            # a recalculation (years found later) raised the benefit from month recalc on;
+            # the months before it in the history were paid at the old amount and the
+            # difference comes back as one supplement row in the month of the recalculation
+            recalc = (vr.randint(first + 1, last) if last > first else None,
+                      vr.uniform(0.05, 0.15))
         for mi in range(first, last + 1):
             if mi in p.pay_gaps:
                 continue
@@ -1215,13 +1398,37 @@ class City:
             pd = self.paid_date(p.region, pay_m)
             if prepaid and mi >= self.last_month - 11:
                 pd = self.paid_date(p.region, self.last_month - 11)
+            factor, supplement = 1.0, 0.0
+            if lumpy:  # honest irregularity of the payroll
+                x = vr.random()
+                if x < 0.03:  # missed the run, paid with the next month's run
+                    pd = self.paid_date(p.region, pay_m + 1)
+                elif x < 0.045:  # held back two or three months, paid on its own
+                    pd = self.paid_date(p.region, pay_m + vr.randint(2, 3))
+                elif x < 0.06 and mi < last:  # skipped; next month's row pays both
+                    carry += 1
+                    continue
+                elif x < 0.075:  # an earlier overpayment or a court order deducted
+                    factor = vr.uniform(0.5, 0.8)
+                elif x < 0.095:  # an allowance or correction as a second row
+                    supplement = round(vr.uniform(30, 300), 2)
+                if recalc and recalc[0] is not None:
+                    if mi < recalc[0]:
+                        factor /= 1 + recalc[1]
+                    elif mi == recalc[0]:
+                        supplement += sum(self.level(p, m2) * recalc[1] / (1 + recalc[1])
+                                          for m2 in range(first, mi))
+                factor *= 1 + carry
+                carry = 0
             if pd > self.as_of:
                 continue
-            amount = self.level(p, mi) * p.amount_factor.get(mi, 1.0)
+            amount = self.level(p, mi) * p.amount_factor.get(mi, 1.0) * factor
             acc, channel = self.account_at(p, pd)
             if getattr(p, "rotating_wallets", False) and mi >= self.last_month - 10:
                 acc, channel = "0021%015d" % rng.getrandbits(48), "ECNY"
             out.append(self.payment(p, "PENSION", mi, amount, acc, channel, pd))
+            if supplement:
+                out.append(self.payment(p, "PENSION", mi, supplement, acc, channel, pd))
             y, m = month_of(mi)
             if m == 7 and y >= 2025 and mi >= ret_m + 6:  # the January rise, paid late
                 out.append(self.payment(p, "PENSION", mi, 6 * (p.benefit / 1.02 ** (
@@ -1280,6 +1487,11 @@ class City:
                     d = self.day_in(mi)
                     out.append((p.pid, "BANK_ACTIVITY", ts(d, rng.randint(8, 22),
                                 rng.randint(0, 59), rng.randint(0, 59)), "", "取款"))
+                if self.var("hardfraud") and p.phone and self.vrng.random() < 0.8:
+                    # the forger keeps a phone in the made-up name active
+                    d = self.day_in(mi)
+                    out.append((p.pid, "TELECOM", ts(d, self.vrng.randint(8, 22),
+                                self.vrng.randint(0, 59), self.vrng.randint(0, 59)), "", "通话"))
             return
         start = max(self.signal_start, p.ret_date - dt.timedelta(days=365))
         end = self.as_of
@@ -1302,15 +1514,38 @@ class City:
         if not p.phone:
             rates = dict(rates)
             rates.pop("TELECOM", None)
+        if self.var("appcert"):  # counters and desks rare: the app does the business
+            for src in ("BANK_COUNTER", "GOV_SERVICE"):
+                if src in rates:
+                    rates[src] *= 0.2
+        if self.var("quiet") and prof == "silent":  # a pharmacy visit about once a year
+            rates["MEDICAL_SETTLEMENT"] = 0.1
+        if self.var("sparse"):  # the agencies share half the rows
+            rates = {src: lam / 2 for src, lam in rates.items()}
         hours = {"BANK_ACTIVITY": (7, 22), "TRANSIT": (6, 19), "TELECOM": (0, 23),
                  "MEDICAL_SETTLEMENT": (8, 18), "TRAVEL": (6, 21), "BANK_COUNTER": (9, 16),
                  "GOV_SERVICE": (9, 16)}
         city_code = p.region
         habit = self.habits(p, "self")
+        # shift / movers: from switch_on the person's cards follow other habits
+        habit2, switch_on, rates2, city2 = None, None, rates, city_code
+        if getattr(p, "shift_on", None):
+            switch_on = p.shift_on
+            habit2 = self.habits(p, "shift")
+            habit2["hour"] = min(20.5, max(6.5, habit["hour"] + p.shift_hours))
+            if p.shift_drop_bus and "TRANSIT" in rates:
+                rates2 = dict(rates)
+                rates2.pop("TRANSIT")
+                rates2["MEDICAL_SETTLEMENT"] = 2 * rates.get("MEDICAL_SETTLEMENT", 0.5)
+        moved_on = getattr(p.twin, "moved_on", None) if p.twin else None
+        if moved_on:  # the same person's habits in the streets of the new city
+            switch_on, city2 = moved_on, p.twin.region
+            habit2 = self.habits(p, "self", district=p.twin.district, region=p.twin.region)
         for mi in range(month_index(start), month_index(end) + 1):
             if self.in_prison_month(p, mi):
                 continue
-            for src, lam in rates.items():
+            month_rates = rates2 if switch_on and mi >= month_index(switch_on) else rates
+            for src, lam in month_rates.items():
                 for _ in range(self.poisson(lam)):
                     d = self.day_in(mi, start, end)
                     if d is None or self.in_prison(p, d):
@@ -1319,29 +1554,43 @@ class City:
                             abs((d - p.quiet_around).days) < 45:
                         continue
                     h0, h1 = hours[src]
-                    place = self.place(p, src, city_code, habit)
+                    hb, cc = (habit2, city2) if switch_on and d >= switch_on else (habit,
+                                                                                city_code)
+                    place = self.place(p, src, cc, hb)
                     detail = {"TRAVEL": "火车票", "TELECOM": "通话", "BANK_ACTIVITY": "消费",
                               "TRANSIT": "公交", "MEDICAL_SETTLEMENT": "购药",
                               "BANK_COUNTER": "柜面业务", "GOV_SERVICE": "政务办理"}[src]
-                    out.append((p.pid, src, ts(d, self.hour(habit, src, h0, h1),
+                    out.append((p.pid, src, ts(d, self.hour(hb, src, h0, h1),
                                                rng.randint(0, 59), rng.randint(0, 59)),
                                 place, detail))
         self.yearly_proofs(p, start, end, out)
         if p.card_use_after:
             after = (p.death or p.absent_from or (p.prison[0][0] if p.prison else None))
             if after:
-                habit = self.habits(p, "relative")  # a relative's own habits, same street
+                mimic = getattr(p, "mimic", False)
+                # a relative's own habits, same street; hardfraud: the person's own
+                habit = self.habits(p, "self" if mimic else "relative")
                 for mi in range(month_index(after) + 1, self.last_month + 1):
-                    for src, lam in (("BANK_ACTIVITY", 1.5), ("TELECOM", 0.7 if p.phone else 0),
-                                     ("MEDICAL_SETTLEMENT", 0.4 if rng.random() < 0.5 else 0)):
+                    if mimic:  # the person's card streams at the person's own rates
+                        streams = [(src, lam) for src, lam in rates.items() if src in (
+                            "BANK_ACTIVITY", "TELECOM", "MEDICAL_SETTLEMENT", "TRANSIT")]
+                    else:
+                        streams = (("BANK_ACTIVITY", 1.5), ("TELECOM", 0.7 if p.phone else 0),
+                                   ("MEDICAL_SETTLEMENT", 0.4 if rng.random() < 0.5 else 0))
+                        if self.var("sparse"):
+                            streams = [(src, lam / 2) for src, lam in streams]
+                    for src, lam in streams:
                         for _ in range(self.poisson(lam)):
                             d = self.day_in(mi, None, self.as_of)
                             if d:
-                                out.append((p.pid, src, ts(d, self.hour(habit, src, 7, 22),
+                                h0, h1 = hours[src] if mimic else (7, 22)
+                                out.append((p.pid, src, ts(d, self.hour(habit, src, h0, h1),
                                             rng.randint(0, 59), rng.randint(0, 59)),
                                             self.place(p, src, city_code, habit), "代办"))
         if getattr(p, "phone_after", False):
             for mi in range(month_index(p.death) + 1, self.last_month + 1):
+                if self.var("sparse") and self.vrng.random() < 0.5:
+                    continue
                 d = self.day_in(mi, None, self.as_of)
                 if d:
                     out.append((p.pid, "TELECOM", ts(d, rng.randint(7, 22), rng.randint(0, 59),
@@ -1359,18 +1608,21 @@ class City:
     def in_prison_month(self, p, mi):
         return self.in_prison(p, month_start(mi)) and self.in_prison(p, month_end(mi))
 
-    def habits(self, p, who):
+    def habits(self, p, who, district=None, region=None):
         """A card holder's habits: a few pharmacies, bus lines and ATMs near home, and the
         time of day they go out. A relative using the cards has habits of their own but
-        lives on the same streets (one pharmacy in common)."""
+        lives on the same streets (one pharmacy in common). district/region: the same
+        person's habits in the streets of another home (movers)."""
+        district = district or p.district
+        region = region or p.region
         r = random.Random("%s/%s/%s" % (p.pid, who, self.seed))
         own = random.Random("%s/self/%s" % (p.pid, self.seed))
-        h = {"MEDICAL_SETTLEMENT": ["PH-%s-%03d" % (p.district, r.randint(1, 40))
+        h = {"MEDICAL_SETTLEMENT": ["PH-%s-%03d" % (district, r.randint(1, 40))
                                     for _ in range(2)],
-             "TRANSIT": ["BUS-%s-%03d" % (p.region, r.randint(1, 180)) for _ in range(3)],
-             "BANK_ACTIVITY": ["ATM-%s-%03d" % (p.district, r.randint(1, 90)) for _ in range(2)],
+             "TRANSIT": ["BUS-%s-%03d" % (region, r.randint(1, 180)) for _ in range(3)],
+             "BANK_ACTIVITY": ["ATM-%s-%03d" % (district, r.randint(1, 90)) for _ in range(2)],
              "hour": r.uniform(8.5, 16.5)}
-        if who != "self":
+        if who == "relative":
             h["MEDICAL_SETTLEMENT"][0] = "PH-%s-%03d" % (p.district, own.randint(1, 40))
             h["hour"] = r.uniform(7, 21)
         return h
@@ -1424,12 +1676,16 @@ class City:
                 u = rng.random()
                 place = p.device if u < 0.82 else (
                     "KIOSK-%s-%02d" % (p.district, rng.randint(1, 3)) if u < 0.95 else "")
+                if self.var("appcert"):
+                    place = self.app_place(p)
                 if rng.random() < 0.1:
                     out.append((p.pid, "FACE_CERT", ts(d, hh, mm, 5), place, "FAIL"))
                 out.append((p.pid, "FACE_CERT", ts(d, hh, min(mm + 2, 59), 40), place, "PASS"))
             elif prof == "ordinary":
                 out.append((p.pid, "BANK_COUNTER", ts(d, rng.randint(9, 16), mm),
                             "BR-%s-%02d" % (p.district, rng.randint(1, 9)), "年度认证"))
+                if self.var("appcert") and self.vrng.random() < 0.9:  # the app instead
+                    out[-1] = (p.pid, "FACE_CERT", ts(d, hh, mm, 40), self.app_place(p), "PASS")
             elif prof == "emigrant":
                 out.append((p.pid, "FACE_CERT", ts(d, rng.randint(0, 23), mm),
                             "OVERSEAS-%s" % p.device[4:10], "PASS"))
@@ -1443,7 +1699,7 @@ class City:
                                     rng.randint(0, 59), rng.randint(0, 59)), tablet, "PASS"))
                     for mi in range(month_index(max(start, dt.date(y, 1, 1))),
                                     month_index(min(end, dt.date(y, 12, 31))) + 1):
-                        for _ in range(2):
+                        for _ in range(1 if self.var("sparse") else 2):
                             dd = self.day_in(mi, start, end)
                             if dd:
                                 out.append((p.pid, "CARE_HOME", ts(dd, rng.randint(8, 17),
@@ -1464,6 +1720,16 @@ class City:
                                         "CURED" if rng.random() < 0.9 else "TRANSFERRED"))
             elif prof == "silent" and y < self.as_of.year - 1:
                 out.append((p.pid, "FACE_CERT", ts(d, hh, mm), p.device, "PASS"))
+
+    def app_place(self, p):
+        """appcert: the place of an app face certification: the household's phone or, as
+        often, none at all (the app does not report the device); a kiosk now and then."""
+        u = self.vrng.random()
+        if u < 0.5:
+            return ""
+        if u < 0.95:
+            return p.device
+        return "KIOSK-%s-%02d" % (p.district, self.vrng.randint(1, 3))
 
     # ---------------------------------------------------------- contract breaks
     def plant_rejects(self, signals, registry):
@@ -1503,9 +1769,17 @@ def main(argv=None):
     ap.add_argument("--as-of", default="2026-10-31")
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--fraud-scale", type=float, default=1.0)
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME",
+                    help="change the city within the contract (repeatable or a comma list): "
+                    + ", ".join(VARIANTS))
     args = ap.parse_args(argv)
     if args.persons < 50 or args.months < 6:
         ap.error("need --persons >= 50 and --months >= 6")
+    args.variants = sorted({v.strip() for arg in args.variant for v in arg.split(",")
+                            if v.strip()})
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        ap.error("unknown variant %s (known: %s)" % (", ".join(unknown), ", ".join(VARIANTS)))
     city = City(args)
     rng = city.rng
 
