@@ -353,9 +353,9 @@ int64_t MonthsAround(std::span<const PaymentRecord* const> monthly, size_t at) {
 }  // namespace
 
 // A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
-// payment judged for a period is its largest one: another row for the same period is a
-// supplement (the yearly adjustment back-dated to January, paid with the month or months later;
-// a correction), not the month's pension, and is smaller than the month's own payment. Arrears
+// payment judged for a period is the one nearest the benefit: another row for the same period
+// is a supplement (the yearly adjustment back-dated to January, paid with the month or months
+// later; a recalculation's back pay; a correction), not the month's pension. Arrears
 // (after a restore, or a month held back and paid with the next) come as whole multiples of the
 // benefit as it was paid then, for months that had no payment: legitimate, skipped. Too much is an
 // overpayment to recover; too little is an error or a diversion of part of the pension, both for a
@@ -365,20 +365,25 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.monthly_benefit.fen() <= 0) continue;
     const double approved = static_cast<double>(reg.monthly_benefit.fen());
-    // The month's own payment: the largest paid for each period (of equal ones, the first).
+    // The month's own payment: of the rows paid for a period, the one nearest the approved
+    // benefit (of equally near ones, the first paid). The others are supplements: the yearly
+    // raise back-dated, a recalculation's back pay, an allowance, which can be larger than the
+    // month itself and are not what the payroll pays each month.
     std::vector<const PaymentRecord*> monthly;
     for (const PaymentRecord& p : c.h.payments) {
       if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
         monthly.push_back(&p);
       }
     }
+    const auto distance = [approved](const PaymentRecord* p) {
+      return std::fabs(std::log(std::max(static_cast<double>(p->amount.fen()), 1.0) / approved));
+    };
     std::stable_sort(monthly.begin(), monthly.end(),
-                     [](const PaymentRecord* a, const PaymentRecord* b) {
+                     [&distance](const PaymentRecord* a, const PaymentRecord* b) {
                        const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
                        if (ma != mb) return ma < mb;
-                       if (a->amount.fen() != b->amount.fen()) {
-                         return a->amount.fen() > b->amount.fen();
-                       }
+                       const double da = distance(a), db = distance(b);
+                       if (da != db) return da < db;
                        return Days(a->paid_date) < Days(b->paid_date);
                      });
     monthly.erase(std::unique(monthly.begin(), monthly.end(),

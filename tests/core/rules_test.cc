@@ -1011,7 +1011,7 @@ TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
 }
 
 // The yearly raise back-dated to January, paid as its own row for July on the same day as
-// July's pension (and stored before it): the month's pension is the larger row.
+// July's pension (and stored before it): the month's pension is the row nearest the benefit.
 TEST(RuleTest, SupplementPaidWithTheMonthIsNotUnderpaid) {
   PersonHistory h = Pensioner();
   const auto july = std::find_if(h.payments.begin(), h.payments.end(),
@@ -1022,14 +1022,22 @@ TEST(RuleTest, SupplementPaidWithTheMonthIsNotUnderpaid) {
   supplement.amount = Y("410.52");  // x0.12: six months of a 68.42 raise
   h.payments.insert(july, supplement);
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
-  // A second row far above the benefit for one month is still judged.
+  // A supplement larger than the month (a recalculation's back pay for many months) is still a
+  // supplement: the month was paid its benefit.
   for (PaymentRecord& p : h.payments) {
     if (p.payment_id == supplement.payment_id) p.amount = Y("6842.00");
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+  // The month's own payment far above the benefit is judged, whatever rides with it.
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-07") && p.payment_id != supplement.payment_id) {
+      p.amount = Y("8000.00");
+    }
   }
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
-  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+  EXPECT_NE(hit->reason.find("worst 6,842.00"), std::string::npos) << hit->reason;
 }
 
 // A small residents' pension raised by a flat 20.00 every January over four years: the months
