@@ -31,6 +31,7 @@
 
 #include "bulk_writer_impl.h"
 #include "coding.h"
+#include "histories.h"
 #include "keys.h"
 #include "record_batch_impl.h"
 #include "values.h"
@@ -633,14 +634,27 @@ Status BulkWriter::Impl::MergeAndIngest() {
   const size_t parts = slice_bounds.size();
   std::vector<std::unique_ptr<SstOut>> event_outs;
   std::vector<std::unique_ptr<SstOut>> aggregate_outs;
+  std::vector<std::unique_ptr<SstOut>> history_outs;
   for (size_t p = 0; p < parts; ++p) {
     event_outs.push_back(std::make_unique<SstOut>(this, storage::kEventsIdx, file_bytes));
     aggregate_outs.push_back(std::make_unique<SstOut>(this, storage::kAggregatesIdx, file_bytes));
+    history_outs.push_back(std::make_unique<SstOut>(this, storage::kHistoriesIdx, file_bytes));
   }
   std::vector<Status> part_status(parts);
   auto merge_part = [&](size_t p) {
     SstOut& events = *event_outs[p];
     SstOut& aggregates = *aggregate_outs[p];
+    SstOut& histories = *history_outs[p];
+    // The packed history of the person being merged (storage/histories.h), when the store
+    // keeps that copy; empty before the first event.
+    std::string packed;
+    uint64_t packed_person = 0;
+    auto flush_packed = [&]() -> Status {
+      if (packed.empty()) return Status::Ok();
+      Status put = histories.Put(storage::PersonPrefix(packed_person), packed);
+      packed.clear();
+      return put;
+    };
     // One person's aggregates by month, kept in month order. A flat vector reused for every
     // person (no node per month); events mostly come in time order, so a new month is
     // usually appended at the end.
@@ -680,12 +694,22 @@ Status BulkWriter::Impl::MergeAndIngest() {
       auto agg = MonthAggregate::OfEvent(parsed.kind, value);
       if (!agg.ok()) return agg.status().WithContext("bulk load aggregates");
       bucket(storage::MonthNumberOfSeconds(known)).Merge(*agg);
+      if (ctx.histories) {
+        if (parsed.person_key != packed_person || packed.empty()) {
+          VIGIL_RETURN_IF_ERROR(flush_packed());
+          packed.assign(1, static_cast<char>(storage::kPackedHistoryFormat));
+          packed_person = parsed.person_key;
+        }
+        storage::AppendPackedEvent(&packed, key.substr(storage::kPersonPrefixSize), value);
+      }
       return events.Put(key, value);
     };
     Status st = merger.Merge(event_runs, emit, nullptr);
     if (st.ok() && !buckets.empty()) st = flush();
+    if (st.ok()) st = flush_packed();
     if (st.ok()) st = events.Finish();
     if (st.ok()) st = aggregates.Finish();
+    if (st.ok()) st = histories.Finish();
     part_status[p] = st;
   };
   {
@@ -697,9 +721,11 @@ Status BulkWriter::Impl::MergeAndIngest() {
   for (const Status& st : part_status) VIGIL_RETURN_IF_ERROR(st);
   std::vector<std::string> event_files;
   std::vector<std::string> aggregate_files;
+  std::vector<std::string> history_files;
   for (size_t p = 0; p < parts; ++p) {
     for (const auto& f : event_outs[p]->files()) event_files.push_back(f);
     for (const auto& f : aggregate_outs[p]->files()) aggregate_files.push_back(f);
+    for (const auto& f : history_outs[p]->files()) history_files.push_back(f);
   }
 
   // 3. Persons.
@@ -720,6 +746,7 @@ Status BulkWriter::Impl::MergeAndIngest() {
        {std::pair{storage::kPersonsIdx, &persons.files()},
         std::pair{storage::kEventsIdx, &std::as_const(event_files)},
         std::pair{storage::kAggregatesIdx, &std::as_const(aggregate_files)},
+        std::pair{storage::kHistoriesIdx, &std::as_const(history_files)},
         std::pair{storage::kPaymentIdsIdx, &payments.files()}}) {
     if (files->empty()) continue;
     rocksdb::IngestExternalFileArg arg;

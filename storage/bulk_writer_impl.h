@@ -3,13 +3,13 @@
 // Thread-safety: see BulkWriter in vigil/store.h.
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 #include "db_options.h"
 #include "vigil/store.h"
@@ -30,6 +30,7 @@ struct BulkContext {
   std::atomic<uint64_t>* file_counter;  // unique names for the SST files
   std::atomic<bool>* pending;           // mirrors the meta marker
   std::atomic<bool>* active;            // a BulkWriter exists
+  bool histories = false;               // write the packed `histories` too
 };
 
 // Folder of the run files of a bulk load, inside the database directory.

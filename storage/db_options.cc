@@ -1,12 +1,12 @@
 #include "db_options.h"
 
-#include <algorithm>
-
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+
+#include <algorithm>
 
 #include "keys.h"
 #include "merge_operator.h"
@@ -58,6 +58,20 @@ rocksdb::ColumnFamilyOptions BaseFamily(const StoreOptions& o,
   return cf;
 }
 
+// `histories` is read by whole-range scans only (never by key, never by prefix), so it has no
+// filters and no prefix extractor, and it stays lz4 on the bottom level too: it exists to make
+// full scans cheap, and zstd costs several times lz4's decompression time per byte.
+rocksdb::ColumnFamilyOptions HistoriesFamily(const StoreOptions& o,
+                                             const std::shared_ptr<rocksdb::Cache>& cache,
+                                             size_t write_buffer) {
+  StoreOptions unfiltered = o;
+  unfiltered.bloom_bits_per_key = 0;
+  rocksdb::ColumnFamilyOptions cf = BaseFamily(unfiltered, cache, write_buffer, false);
+  cf.bottommost_compression = rocksdb::kDisableCompressionOption;  // = `compression` everywhere
+  cf.merge_operator = NewHistoryMergeOperator();
+  return cf;
+}
+
 }  // namespace
 
 DbConfig MakeDbConfig(const StoreOptions& o) {
@@ -95,6 +109,7 @@ DbConfig MakeDbConfig(const StoreOptions& o) {
   config.families[kCasesIdx] = {kCasesCf, BaseFamily(o, cache, small, false)};
   config.families[kAuditIdx] = {kAuditCf, BaseFamily(o, cache, small, false)};
   config.families[kMetaIdx] = {kMetaCf, BaseFamily(o, cache, 1 << 20, false)};
+  config.families[kHistoriesIdx] = {kHistoriesCf, HistoriesFamily(o, cache, big)};
   return config;
 }
 

@@ -3,11 +3,11 @@
 // same options. Thread-safety: pure functions.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+
+#include <string>
+#include <vector>
 
 #include "vigil/store.h"
 
@@ -21,6 +21,7 @@ inline constexpr const char* kPaymentIdsCf = "payment_ids";
 inline constexpr const char* kCasesCf = "cases";
 inline constexpr const char* kAuditCf = "audit";
 inline constexpr const char* kMetaCf = "meta";
+inline constexpr const char* kHistoriesCf = "histories";
 
 enum CfIndex : size_t {
   kDefaultIdx = 0,
@@ -31,10 +32,17 @@ enum CfIndex : size_t {
   kCasesIdx,
   kAuditIdx,
   kMetaIdx,
+  // Person key -> packed history (storage/histories.h). Absent from stores of schema 1, and
+  // maintained only when meta kMetaHistoriesMaintained is there.
+  kHistoriesIdx,
   kCfCount,
 };
 
 inline constexpr const char* kMetaSchemaVersion = "schema_version";
+// Present when every write keeps `histories` equal to `events`: set when a store is opened
+// holding no persons and no events (from the start, the copy is complete). A store filled by an
+// older version lacks it, and its scans read `events`.
+inline constexpr const char* kMetaHistoriesMaintained = "store.histories_maintained";
 
 struct DbConfig {
   rocksdb::DBOptions db;

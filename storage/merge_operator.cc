@@ -1,5 +1,9 @@
 #include "merge_operator.h"
 
+#include <string_view>
+#include <vector>
+
+#include "histories.h"
 #include "vigil/store.h"
 
 namespace vigil::storage {
@@ -26,9 +30,8 @@ class AggregateMergeOperator final : public rocksdb::MergeOperator {
     return true;
   }
 
-  bool PartialMergeMulti(const rocksdb::Slice& /*key*/,
-                         const std::deque<rocksdb::Slice>& operands, std::string* new_value,
-                         rocksdb::Logger* /*logger*/) const override {
+  bool PartialMergeMulti(const rocksdb::Slice& /*key*/, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger* /*logger*/) const override {
     MonthAggregate sum;
     for (const rocksdb::Slice& operand : operands) {
       auto delta = DecodeAggregate(ToView(operand));
@@ -45,10 +48,39 @@ class AggregateMergeOperator final : public rocksdb::MergeOperator {
   static std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 };
 
+class HistoryMergeOperator final : public rocksdb::MergeOperator {
+ public:
+  const char* Name() const override { return "vigil.PackedHistory.v1"; }
+
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    std::vector<std::string_view> operands;
+    operands.reserve(in.operand_list.size());
+    for (const rocksdb::Slice& s : in.operand_list) operands.emplace_back(s.data(), s.size());
+    if (in.existing_value == nullptr) {
+      return ApplyHistoryEdits(nullptr, operands, &out->new_value);
+    }
+    const std::string_view base(in.existing_value->data(), in.existing_value->size());
+    return ApplyHistoryEdits(&base, operands, &out->new_value);
+  }
+
+  bool PartialMergeMulti(const rocksdb::Slice& /*key*/,
+                         const std::deque<rocksdb::Slice>& operand_list, std::string* new_value,
+                         rocksdb::Logger* /*logger*/) const override {
+    std::vector<std::string_view> operands;
+    operands.reserve(operand_list.size());
+    for (const rocksdb::Slice& s : operand_list) operands.emplace_back(s.data(), s.size());
+    return ConcatHistoryEdits(operands, new_value);
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<rocksdb::MergeOperator> NewAggregateMergeOperator() {
   return std::make_shared<AggregateMergeOperator>();
+}
+
+std::shared_ptr<rocksdb::MergeOperator> NewHistoryMergeOperator() {
+  return std::make_shared<HistoryMergeOperator>();
 }
 
 }  // namespace vigil::storage

@@ -1,14 +1,5 @@
 #include "vigil/store.h"
 
-#include <algorithm>
-#include <atomic>
-#include <limits>
-#include <map>
-#include <mutex>
-#include <set>
-#include <unordered_map>
-#include <utility>
-
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/sst_file_writer.h>
@@ -16,10 +7,21 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
 #include "aggregate.h"
 #include "bulk_writer_impl.h"
 #include "coding.h"
 #include "db_options.h"
+#include "histories.h"
 #include "keys.h"
 #include "record_batch_impl.h"
 #include "values.h"
@@ -38,17 +40,25 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return Status::Ok();
   std::string m = std::string(context) + ": " + s.ToString();
   switch (s.code()) {
-    case rocksdb::Status::kNotFound: return Status::NotFound(std::move(m));
-    case rocksdb::Status::kCorruption: return Status::Corruption(std::move(m));
-    case rocksdb::Status::kInvalidArgument: return Status::InvalidArgument(std::move(m));
-    case rocksdb::Status::kIOError: return Status::IoError(std::move(m));
+    case rocksdb::Status::kNotFound:
+      return Status::NotFound(std::move(m));
+    case rocksdb::Status::kCorruption:
+      return Status::Corruption(std::move(m));
+    case rocksdb::Status::kInvalidArgument:
+      return Status::InvalidArgument(std::move(m));
+    case rocksdb::Status::kIOError:
+      return Status::IoError(std::move(m));
     case rocksdb::Status::kBusy:
     case rocksdb::Status::kTimedOut:
-    case rocksdb::Status::kTryAgain: return Status::Unavailable(std::move(m));
+    case rocksdb::Status::kTryAgain:
+      return Status::Unavailable(std::move(m));
     case rocksdb::Status::kAborted:
-    case rocksdb::Status::kIncomplete: return Status::Aborted(std::move(m));
-    case rocksdb::Status::kNotSupported: return Status::Unimplemented(std::move(m));
-    default: return Status::Internal(std::move(m));
+    case rocksdb::Status::kIncomplete:
+      return Status::Aborted(std::move(m));
+    case rocksdb::Status::kNotSupported:
+      return Status::Unimplemented(std::move(m));
+    default:
+      return Status::Internal(std::move(m));
   }
 }
 
@@ -65,7 +75,8 @@ struct EventFilterBits {
         to(Seconds(filter.to)),
         known_by(filter.known_by ? Seconds(*filter.known_by)
                                  : std::numeric_limits<int64_t>::max()) {
-    for (EventKind k : filter.kinds) kind_mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(k));
+    for (EventKind k : filter.kinds)
+      kind_mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(k));
   }
   int64_t from;
   int64_t to;
@@ -75,11 +86,11 @@ struct EventFilterBits {
 
 enum class EventFit { kPass, kSkip, kAfter };  // kAfter: its time is past the filter's `to`
 
-// Fills `view` from the events row under `it` when it passes `bits`.
-Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, EventView* view,
-                 EventFit* fit) {
-  const rocksdb::Slice key = it.key();
-  if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
+// Fills `view` from one event when it passes `bits`: `key` is its 25-byte events key (person
+// key, then the suffix read here), `value` its events value. Shared by the scan of `events` and
+// that of `histories`, so that both apply a filter identically.
+Status MatchEvent(std::string_view key, std::string_view value, const EventFilterBits& bits,
+                  EventView* view, EventFit* fit) {
   const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
   *fit = EventFit::kSkip;
   if (time > bits.to) {
@@ -90,10 +101,9 @@ Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, Event
   const auto kind = static_cast<uint8_t>(key[16]);
   if (!storage::IsValidEventKind(kind)) return Status::Corruption("events key kind");
   if (bits.kind_mask != 0 && (bits.kind_mask & (1u << kind)) == 0) return Status::Ok();
-  const rocksdb::Slice value = it.value();
   const uint64_t person_key = storage::DecodeFixed64BE(key.data());
   int64_t known = 0;
-  if (!storage::PeekKnownAt(View(value), &known)) {
+  if (!storage::PeekKnownAt(value, &known)) {
     return Status::Corruption("events value header of person key " + std::to_string(person_key));
   }
   if (known > bits.known_by) return Status::Ok();
@@ -102,10 +112,18 @@ Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, Event
   view->time = TimestampFromSeconds(time);
   view->known_at = TimestampFromSeconds(known);
   view->natural_key_hash = storage::DecodeFixed64BE(key.data() + 17);
-  view->key = View(key);
-  view->value = View(value);
+  view->key = key;
+  view->value = value;
   *fit = EventFit::kPass;
   return Status::Ok();
+}
+
+// Fills `view` from the events row under `it` when it passes `bits`.
+Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, EventView* view,
+                 EventFit* fit) {
+  const rocksdb::Slice key = it.key();
+  if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
+  return MatchEvent(View(key), View(it.value()), bits, view, fit);
 }
 
 }  // namespace
@@ -206,6 +224,11 @@ struct Store::Impl {
   // exists.
   std::atomic<bool> bulk_pending{false};
   std::atomic<bool> bulk_active{false};
+  // Every write keeps `histories` equal to `events` (meta kMetaHistoriesMaintained). Fixed at
+  // Open.
+  bool histories = false;
+  // Range scans read `histories` (histories && options.scan_packed_histories).
+  bool scan_histories = false;
 
   ~Impl() {
     if (db) {
@@ -233,7 +256,8 @@ struct Store::Impl {
 
   Status CheckWritable() const {
     if (options.mode != OpenMode::kReadWrite) {
-      return Status::FailedPrecondition("store is open read-only: writes need OpenMode::kReadWrite");
+      return Status::FailedPrecondition(
+          "store is open read-only: writes need OpenMode::kReadWrite");
     }
     return Status::Ok();
   }
@@ -247,6 +271,13 @@ struct Store::Impl {
   }
   // Deletes every key of one column family (range tombstone + the last key).
   Status Wipe(CfIndex i);
+  // True when column family `i` holds no key (of any value).
+  Result<bool> IsEmpty(CfIndex i) const;
+  // Decides at Open whether `histories` is maintained (see kMetaHistoriesMaintained).
+  Status SetUpHistories();
+  // VisitEventsInRange over `histories`: one entry per person instead of one per event.
+  Status VisitPackedInRange(uint64_t first_key, uint64_t last_key, const HistoryFilter& filter,
+                            const EventVisitor& visit, const Snapshot* snapshot) const;
 
   size_t Stripe(uint64_t hash) const { return hash % options.lock_stripes; }
 
@@ -258,10 +289,10 @@ struct Store::Impl {
   };
   Attempt WriteLocked(const std::vector<RecordBatch::Impl::Row>& rows,
                       const std::vector<size_t>& locked);
-  Status RecomputeBuckets(const std::set<std::string>& buckets,
-                          const std::unordered_map<std::string_view, std::optional<std::string_view>>&
-                              events,
-                          std::map<std::string, MonthAggregate>* out);
+  Status RecomputeBuckets(
+      const std::set<std::string>& buckets,
+      const std::unordered_map<std::string_view, std::optional<std::string_view>>& events,
+      std::map<std::string, MonthAggregate>* out);
 };
 
 namespace {
@@ -335,8 +366,8 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
   for (size_t j = 0; j < pay.keys.size(); ++j) {
     auto old_key = pay.Value(j);
     if (old_key && old_key->size() != storage::kEventKeySize) {
-      out.status = Status::Corruption("payment index value has " +
-                                      std::to_string(old_key->size()) + " bytes");
+      out.status = Status::Corruption("payment index value has " + std::to_string(old_key->size()) +
+                                      " bytes");
       return out;
     }
     if (old_key) {
@@ -392,8 +423,7 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
     int64_t known = 0;
     if (!storage::PeekKnownAt(old_value, &known)) return Status::Corruption("stored event header");
     const uint64_t old_person = storage::PersonKeyOf(old_key);
-    std::string bucket =
-        storage::AggregateKey(old_person, storage::MonthNumberOfSeconds(known));
+    std::string bucket = storage::AggregateKey(old_person, storage::MonthNumberOfSeconds(known));
     const bool same_bucket =
         old_person == row.person_key && storage::MonthNumberOfSeconds(known) == row.known_month;
     if (!storage::HasExtremes(*old_agg) ||
@@ -496,6 +526,32 @@ Store::Impl::Attempt Store::Impl::WriteLocked(const std::vector<RecordBatch::Imp
       check(wb.Delete(cf(storage::kEventsIdx), ToSlice(k)));
     }
   }
+  if (histories) {
+    // The same changes as one merge operand per person: dirty_events is sorted, so each
+    // person's keys are together and in key order (a moved payment's old key is a delete in
+    // its old person's operand).
+    storage::HistoryEdits edits;
+    uint64_t person = 0;
+    auto flush = [&] {
+      if (edits.empty()) return;
+      check(wb.Merge(cf(storage::kHistoriesIdx), storage::PersonPrefix(person),
+                     ToSlice(edits.bytes())));
+      edits.Clear();
+    };
+    for (std::string_view k : dirty_events) {
+      const uint64_t pk = storage::PersonKeyOf(k);
+      if (pk != person) flush();
+      person = pk;
+      const std::string_view suffix = k.substr(storage::kPersonPrefixSize);
+      const auto& v = events[k];
+      if (v) {
+        edits.Upsert(suffix, *v);
+      } else {
+        edits.Delete(suffix);
+      }
+    }
+    flush();
+  }
   for (std::string_view pid : dirty_payments) {
     check(wb.Put(cf(storage::kPaymentIdsIdx), ToSlice(pid), ToSlice(*pay_state[pid])));
   }
@@ -565,6 +621,52 @@ Status Store::Impl::RecomputeBuckets(
   return Status::Ok();
 }
 
+Result<bool> Store::Impl::IsEmpty(CfIndex i) const {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(i)));
+  it->SeekToFirst();
+  VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "emptiness check"));
+  return !it->Valid();
+}
+
+Status Store::Impl::SetUpHistories() {
+  std::string flag;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf(storage::kMetaIdx),
+                              storage::kMetaHistoriesMaintained, &flag);
+  if (s.ok()) {
+    if (cf(storage::kHistoriesIdx) == nullptr) {
+      return Status::FailedPrecondition("store at " + options.path + " lacks column family " +
+                                        storage::kHistoriesCf);
+    }
+    histories = true;
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read histories mark");
+  } else if (options.mode == OpenMode::kReadWrite && cf(storage::kHistoriesIdx) != nullptr) {
+    // Only a store without persons and events can start maintaining the copy: from then on
+    // every write keeps it complete. A store filled by schema 1 keeps scanning `events`.
+    for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx}) {
+      auto empty = IsEmpty(i);
+      if (!empty.ok()) return empty.status();
+      if (!*empty) return Status::Ok();
+    }
+    VIGIL_RETURN_IF_ERROR(Wipe(storage::kHistoriesIdx));  // nothing there but by hand
+    // Schema 2 from here on: an older build would write events without their copy.
+    std::string version;
+    storage::PutFixed32BE(&version, kStoreSchemaVersion);
+    rocksdb::WriteBatch wb;
+    s = wb.Put(cf(storage::kMetaIdx), storage::kMetaHistoriesMaintained, "1");
+    if (s.ok()) s = wb.Put(cf(storage::kMetaIdx), storage::kMetaSchemaVersion, version);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (s.ok()) s = db->Write(wo, &wb);
+    VIGIL_RETURN_IF_ERROR(FromRocks(s, "write histories mark"));
+    histories = true;
+  }
+  scan_histories = histories && options.scan_packed_histories;
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- Store
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -612,7 +714,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   for (size_t i = 0; i < impl->config.families.size(); ++i) {
     const auto& d = impl->config.families[i];
     const bool present = std::find(existing.begin(), existing.end(), d.name) != existing.end();
-    if (present || writable) {
+    // `histories` is new in schema 2: a store of schema 1 opened without permission to create
+    // families simply lacks it (and scans `events`).
+    const bool creatable = writable && (i != storage::kHistoriesIdx || options.create_if_missing);
+    if (present || creatable) {
       families.push_back(d);
       our_index.push_back(static_cast<int>(i));
     }
@@ -672,9 +777,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         std::to_string(kStoreSchemaVersion) + ": open it with a newer vigil");
   }
   for (size_t i = 1; i < storage::kCfCount; ++i) {
-    if (impl->handles[i] == nullptr) {
-      return Status::FailedPrecondition("store at " + options.path +
-                                        " lacks column family " +
+    if (impl->handles[i] == nullptr && i != storage::kHistoriesIdx) {
+      return Status::FailedPrecondition("store at " + options.path + " lacks column family " +
                                         impl->config.families[i].name);
     }
   }
@@ -686,6 +790,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     s = impl->db->Put(wo, impl->handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v);
     if (!s.ok()) return FromRocks(s, "write schema version");
   }
+  VIGIL_RETURN_IF_ERROR(impl->SetUpHistories());
 
   {
     std::string v;
@@ -753,13 +858,11 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   StripeGuard guard(impl_->stripes.get(), all);
 
   for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx, storage::kAggregatesIdx,
-                    storage::kPaymentIdsIdx}) {
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(i)));
-    it->SeekToFirst();
-    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "bulk load emptiness check"));
-    if (it->Valid()) {
+                    storage::kPaymentIdsIdx, storage::kHistoriesIdx}) {
+    if (impl_->cf(i) == nullptr) continue;
+    auto empty = impl_->IsEmpty(i);
+    if (!empty.ok()) return empty.status().WithContext("bulk load");
+    if (!*empty) {
       return Status::FailedPrecondition("bulk load needs an empty store; use Write instead");
     }
   }
@@ -799,8 +902,8 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
 
   std::vector<rocksdb::IngestExternalFileArg> args;
   auto write_sst = [&](CfIndex cf, auto&& put_all) -> Status {
-    const std::string file = impl_->options.path + "/bulk-" +
-                             std::to_string(impl_->bulk_files.fetch_add(1)) + ".sst";
+    const std::string file =
+        impl_->options.path + "/bulk-" + std::to_string(impl_->bulk_files.fetch_add(1)) + ".sst";
     rocksdb::Options opts(impl_->config.db, impl_->config.families[cf].options);
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, impl_->cf(cf));
     VIGIL_RETURN_IF_ERROR(FromRocks(writer.Open(file), "bulk load sst open"));
@@ -832,6 +935,25 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
     }
     return Status::Ok();
   };
+  // One packed history per person: `events` is in key order, so a person's events are together.
+  auto put_histories = [&](rocksdb::SstFileWriter& w) -> Status {
+    std::string packed;
+    uint64_t person = 0;
+    auto flush = [&]() -> Status {
+      if (packed.empty()) return Status::Ok();
+      return FromRocks(w.Put(storage::PersonPrefix(person), packed), "bulk put");
+    };
+    for (const auto& [key, i] : events) {
+      const uint64_t pk = storage::PersonKeyOf(key);
+      if (packed.empty() || pk != person) {
+        VIGIL_RETURN_IF_ERROR(flush());
+        packed.assign(1, static_cast<char>(storage::kPackedHistoryFormat));
+        person = pk;
+      }
+      storage::AppendPackedEvent(&packed, key.substr(storage::kPersonPrefixSize), rows[i].value);
+    }
+    return flush();
+  };
   auto put_payments = [&](rocksdb::SstFileWriter& w) -> Status {
     for (const auto& [pid, key] : payments) {
       VIGIL_RETURN_IF_ERROR(FromRocks(w.Put(ToSlice(pid), ToSlice(key)), "bulk put"));
@@ -843,6 +965,9 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   if (st.ok() && !events.empty()) st = write_sst(storage::kEventsIdx, put_events);
   if (st.ok() && !aggregates.empty()) st = write_sst(storage::kAggregatesIdx, put_aggregates);
   if (st.ok() && !payments.empty()) st = write_sst(storage::kPaymentIdsIdx, put_payments);
+  if (st.ok() && impl_->histories && !events.empty()) {
+    st = write_sst(storage::kHistoriesIdx, put_histories);
+  }
   if (!st.ok()) return st;
   if (!args.empty()) {
     VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->IngestExternalFiles(args), "bulk ingest"));
@@ -887,10 +1012,12 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
     return s;
   };
   constexpr CfIndex kRowFamilies[] = {storage::kPersonsIdx, storage::kEventsIdx,
-                                      storage::kAggregatesIdx, storage::kPaymentIdsIdx};
+                                      storage::kAggregatesIdx, storage::kPaymentIdsIdx,
+                                      storage::kHistoriesIdx};
   if (impl_->bulk_pending.load()) {
     // An interrupted bulk load began from an empty store: undo it, then start again.
     for (CfIndex i : kRowFamilies) {
+      if (impl_->cf(i) == nullptr) continue;
       Status s = impl_->Wipe(i);
       if (!s.ok()) return fail(s);
     }
@@ -909,15 +1036,16 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
     }
     // Leftovers without any row (only possible after a wipe by hand) would break the
     // aggregates built at the end.
-    for (CfIndex i : {storage::kAggregatesIdx, storage::kPaymentIdsIdx}) {
+    for (CfIndex i : {storage::kAggregatesIdx, storage::kPaymentIdsIdx, storage::kHistoriesIdx}) {
+      if (impl_->cf(i) == nullptr) continue;
       Status s = impl_->Wipe(i);
       if (!s.ok()) return fail(s);
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    Status s = FromRocks(impl_->db->Put(wo, impl_->cf(storage::kMetaIdx),
-                                        storage::kMetaBulkPending, "1"),
-                         "bulk load: pending mark");
+    Status s =
+        FromRocks(impl_->db->Put(wo, impl_->cf(storage::kMetaIdx), storage::kMetaBulkPending, "1"),
+                  "bulk load: pending mark");
     if (!s.ok()) return fail(s);
     impl_->bulk_pending = true;
   }
@@ -929,6 +1057,7 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
   ctx.file_counter = &impl_->bulk_files;
   ctx.pending = &impl_->bulk_pending;
   ctx.active = &impl_->bulk_active;
+  ctx.histories = impl_->histories;
   auto writer = storage::MakeBulkWriter(std::move(ctx), options);
   if (!writer.ok()) return fail(writer.status());
   return writer;
@@ -936,20 +1065,20 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
 
 Status Store::PutCase(std::string_view key, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
-  return FromRocks(
-      impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kCasesIdx), ToSlice(key),
-                     ToSlice(value)),
-      "put case");
+  return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kCasesIdx), ToSlice(key),
+                                  ToSlice(value)),
+                   "put case");
 }
 
 Status Store::PutMeta(std::string_view name, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
-  if (name == storage::kMetaSchemaVersion || name == storage::kMetaBulkPending) {
+  if (name == storage::kMetaSchemaVersion || name == storage::kMetaBulkPending ||
+      name == storage::kMetaHistoriesMaintained) {
     return Status::InvalidArgument("meta name '" + std::string(name) +
                                    "' is reserved for the store");
   }
-  return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kMetaIdx),
-                                  ToSlice(name), ToSlice(value)),
+  return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kMetaIdx), ToSlice(name),
+                                  ToSlice(value)),
                    "put meta");
 }
 
@@ -997,14 +1126,13 @@ Result<uint64_t> Store::AppendAuditBatch(std::span<const AuditAppend> entries) {
   std::string name(kAuditIndexPrefix);
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string key = storage::AuditKey(first + i);
-    VIGIL_RETURN_IF_ERROR(
-        FromRocks(wb->Put(impl_->cf(storage::kAuditIdx), key, ToSlice(entries[i].entry)),
-                  "append audit"));
+    VIGIL_RETURN_IF_ERROR(FromRocks(
+        wb->Put(impl_->cf(storage::kAuditIdx), key, ToSlice(entries[i].entry)), "append audit"));
     if (!entries[i].index_key.empty()) {
       name.resize(kAuditIndexPrefix.size());
       name += entries[i].index_key;
-      VIGIL_RETURN_IF_ERROR(FromRocks(wb->Put(impl_->cf(storage::kMetaIdx), name, key),
-                                      "append audit index"));
+      VIGIL_RETURN_IF_ERROR(
+          FromRocks(wb->Put(impl_->cf(storage::kMetaIdx), name, key), "append audit index"));
     }
   }
   const Status written = FromRocks(impl_->db->Write(impl_->WriteOpts(), wb), "append audit");
@@ -1031,6 +1159,8 @@ Result<std::pair<uint64_t, std::string>> Store::FindAudit(std::string_view index
   return std::make_pair(storage::DecodeFixed64BE(key.data()), std::move(entry));
 }
 
+bool Store::MaintainsHistories() const { return impl_->histories; }
+
 uint64_t Store::LatestSequence() const { return impl_->db->GetLatestSequenceNumber(); }
 
 std::unique_ptr<Snapshot> Store::GetSnapshot() const {
@@ -1044,9 +1174,8 @@ Result<PersonRecord> Store::GetPerson(std::string_view person_id, uint16_t regio
                                       const Snapshot* snapshot) const {
   const uint64_t pk = PersonKey(person_id);
   rocksdb::PinnableSlice v;
-  const rocksdb::Status s =
-      impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kPersonsIdx),
-                     storage::PersonsKey(pk, region), &v);
+  const rocksdb::Status s = impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kPersonsIdx),
+                                           storage::PersonsKey(pk, region), &v);
   if (s.IsNotFound()) {
     return Status::NotFound("no persons row for person key " + std::to_string(pk) + " region " +
                             std::to_string(region));
@@ -1056,11 +1185,12 @@ Result<PersonRecord> Store::GetPerson(std::string_view person_id, uint16_t regio
 }
 
 Result<std::vector<PersonRecord>> Store::GetPersonRows(uint64_t person_key,
-                                                        const Snapshot* snapshot) const {
+                                                       const Snapshot* snapshot) const {
   std::vector<PersonRecord> out;
   rocksdb::ReadOptions ro = Impl::Read(snapshot);
   ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
   const std::string prefix = storage::PersonPrefix(person_key);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto r = storage::DecodePerson(View(it->value()));
@@ -1075,7 +1205,8 @@ Status Store::ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot) 
   rocksdb::ReadOptions ro = Impl::Read(snapshot);
   ro.total_order_seek = true;
   ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto r = storage::DecodePerson(View(it->value()));
     if (!r.ok()) return r.status();
@@ -1125,8 +1256,7 @@ Status Store::VisitHistory(uint64_t person_key, const HistoryFilter& filter,
 }
 
 Status Store::MultiGetAggregates(std::span<const uint64_t> person_keys, Month as_of,
-                                 std::vector<MonthAggregate>* out,
-                                 const Snapshot* snapshot) const {
+                                 std::vector<MonthAggregate>* out, const Snapshot* snapshot) const {
   out->assign(person_keys.size(), MonthAggregate());
   // Visiting persons in key order makes successive seeks move forward through the same blocks.
   std::vector<uint32_t> order(person_keys.size());
@@ -1218,6 +1348,9 @@ Status Store::ScanPersonsInRange(uint64_t first_key, uint64_t last_key, const Pe
 Status Store::VisitEventsInRange(uint64_t first_key, uint64_t last_key, const HistoryFilter& filter,
                                  const EventVisitor& visit, const Snapshot* snapshot) const {
   if (first_key > last_key) return Status::Ok();
+  if (impl_->scan_histories) {
+    return impl_->VisitPackedInRange(first_key, last_key, filter, visit, snapshot);
+  }
   std::string upper;
   rocksdb::Slice upper_slice;
   auto it = RangeIterator(impl_->db.get(), impl_->cf(storage::kEventsIdx), Impl::Read(snapshot),
@@ -1231,6 +1364,47 @@ Status Store::VisitEventsInRange(uint64_t first_key, uint64_t last_key, const Hi
     if (fit == EventFit::kPass && !visit(view)) break;
   }
   return FromRocks(it->status(), "events range scan");
+}
+
+Status Store::Impl::VisitPackedInRange(uint64_t first_key, uint64_t last_key,
+                                       const HistoryFilter& filter, const EventVisitor& visit,
+                                       const Snapshot* snapshot) const {
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  auto it = RangeIterator(db.get(), cf(storage::kHistoriesIdx), Read(snapshot), first_key, last_key,
+                          &upper, &upper_slice);
+  const EventFilterBits bits(filter);
+  EventView view;
+  // The events key of the event being visited: what EventView::key shows, valid during the
+  // visitor call as the events scan's is.
+  char key[storage::kEventKeySize];
+  storage::PackedHistoryReader reader;
+  for (; it->Valid(); it->Next()) {
+    const rocksdb::Slice person = it->key();
+    if (person.size() != storage::kPersonPrefixSize)
+      return Status::Corruption("histories key size");
+    std::memcpy(key, person.data(), storage::kPersonPrefixSize);
+    if (!reader.Start(View(it->value()))) {
+      return Status::Corruption("histories value format of person key " +
+                                std::to_string(storage::DecodeFixed64BE(key)));
+    }
+    while (!reader.done()) {
+      std::string_view suffix;
+      std::string_view value;
+      if (!reader.Next(&suffix, &value)) {
+        return Status::Corruption("histories value of person key " +
+                                  std::to_string(storage::DecodeFixed64BE(key)) +
+                                  ": an event runs past the end");
+      }
+      std::memcpy(key + storage::kPersonPrefixSize, suffix.data(), storage::kHistorySuffixSize);
+      EventFit fit = EventFit::kSkip;
+      VIGIL_RETURN_IF_ERROR(
+          MatchEvent(std::string_view(key, sizeof key), value, bits, &view, &fit));
+      if (fit == EventFit::kAfter) break;  // the rest of this person is later still
+      if (fit == EventFit::kPass && !visit(view)) return FromRocks(it->status(), "histories scan");
+    }
+  }
+  return FromRocks(it->status(), "histories range scan");
 }
 
 Status Store::VisitAggregatesInRange(uint64_t first_key, uint64_t last_key,
@@ -1317,17 +1491,18 @@ Status Store::ScanAudit(uint64_t from, const AuditVisitor& visit, const Snapshot
 
 Status Store::CreateCheckpoint(const std::string& dir) const {
   rocksdb::Checkpoint* raw = nullptr;
-  VIGIL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "checkpoint"));
+  VIGIL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   return FromRocks(checkpoint->CreateCheckpoint(dir), "checkpoint " + dir);
 }
 
 Status Store::CreateBackup(const std::string& backup_dir) const {
   rocksdb::BackupEngine* raw = nullptr;
-  VIGIL_RETURN_IF_ERROR(FromRocks(
-      rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(),
-                                  &raw),
-      "open backup " + backup_dir));
+  VIGIL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                            rocksdb::Env::Default(), &raw),
+                "open backup " + backup_dir));
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   rocksdb::CreateBackupOptions opts;
   opts.flush_before_backup = true;
@@ -1336,24 +1511,27 @@ Status Store::CreateBackup(const std::string& backup_dir) const {
 
 Status Store::RestoreLatestBackup(const std::string& backup_dir, const std::string& db_dir) {
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  VIGIL_RETURN_IF_ERROR(FromRocks(
-      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                          rocksdb::Env::Default(), &raw),
-      "open backup " + backup_dir));
+  VIGIL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                    rocksdb::Env::Default(), &raw),
+                "open backup " + backup_dir));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   return FromRocks(engine->RestoreDBFromLatestBackup(db_dir, db_dir), "restore " + db_dir);
 }
 
 Status Store::Flush() {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
-  std::vector<rocksdb::ColumnFamilyHandle*> ours(impl_->handles.begin(),
-                                                 impl_->handles.begin() + storage::kCfCount);
+  std::vector<rocksdb::ColumnFamilyHandle*> ours;
+  for (size_t i = 0; i < storage::kCfCount; ++i) {
+    if (impl_->handles[i] != nullptr) ours.push_back(impl_->handles[i]);
+  }
   return FromRocks(impl_->db->Flush(rocksdb::FlushOptions(), ours), "flush");
 }
 
 Status Store::CompactAll() {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   for (size_t i = 1; i < storage::kCfCount; ++i) {
+    if (impl_->handles[i] == nullptr) continue;
     rocksdb::CompactRangeOptions opts;
     opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     VIGIL_RETURN_IF_ERROR(

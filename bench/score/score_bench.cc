@@ -1,8 +1,11 @@
 // vigil score throughput beside its same-run baselines, on one store:
-//   BM_RawEventScan     every events row of the store visited (no decoding), over the same key
+//   BM_RawEventScan     every event of the store visited (no decoding), over the same key
 //                       slices and threads as scoring: the floor of any design that reads
-//                       every history in full once.
-//   BM_ScoreFast        ScoreAll with the range-scan loader (what vigil score runs).
+//                       every history in full once. packed:1 reads the packed `histories`
+//                       family (what VisitEventsInRange does by default), packed:0 the `events`
+//                       family (StoreOptions::scan_packed_histories = false), in the same run.
+//   BM_ScoreFast        ScoreAll with the range-scan loader (what vigil score runs), packed:1
+//                       and packed:0 as above.
 //   BM_ScoreReference   ScoreAll with the reference loader (one seek per person).
 // The store is the one given as --db=DIR (written by vigil ingest; opened read-only, cases are
 // not stored), or else a city of --persons=N (default 20000) generated and ingested into a
@@ -34,8 +37,10 @@ const Date kAsOf = Date(std::chrono::year(2026), std::chrono::month(10), std::ch
 struct BenchStore {
   std::string scratch;  // removed at exit when not empty
   std::string db;
-  std::unique_ptr<Store> store;
-  uint64_t persons = 0;  // from the first score run
+  std::unique_ptr<Store> store;         // range scans read `histories` when it is kept
+  std::unique_ptr<Store> events_store;  // the same store, range scans reading `events`
+  uint64_t persons = 0;                 // from the first score run
+  uint64_t scan_rows = 0;               // from the first raw scan
 };
 
 BenchStore& TheStore() {
@@ -83,10 +88,18 @@ bool Prepare(const std::string& db, uint64_t persons) {
     return false;
   }
   s.store = std::move(*store);
+  so.scan_packed_histories = false;
+  auto events_store = Store::Open(so);
+  if (!events_store.ok()) return false;
+  s.events_store = std::move(*events_store);
+  if (!s.store->MaintainsHistories()) {
+    std::fprintf(stderr, "note: %s has no packed histories: packed:1 reads events too\n",
+                 s.db.c_str());
+  }
   return true;
 }
 
-void Score(benchmark::State& state, bool reference) {
+void Score(benchmark::State& state, bool reference, Store& store) {
   BenchStore& s = TheStore();
   const std::string out =
       (s.scratch.empty() ? std::filesystem::temp_directory_path().string() : s.scratch) +
@@ -98,7 +111,7 @@ void Score(benchmark::State& state, bool reference) {
     options.out_dir = out;
     options.store_cases = false;
     options.reference_loader = reference;
-    auto summary = ScoreAll(*s.store, Policy::Defaults(), options);
+    auto summary = ScoreAll(store, Policy::Defaults(), options);
     if (!summary.ok()) {
       state.SkipWithError(summary.status().ToString().c_str());
       return;
@@ -118,16 +131,19 @@ void Score(benchmark::State& state, bool reference) {
                          benchmark::Counter::kIsRate);
 }
 
-void BM_ScoreFast(benchmark::State& state) { Score(state, false); }
-void BM_ScoreReference(benchmark::State& state) { Score(state, true); }
+void BM_ScoreFast(benchmark::State& state) {
+  Score(state, false, state.range(0) != 0 ? *TheStore().store : *TheStore().events_store);
+}
+void BM_ScoreReference(benchmark::State& state) { Score(state, true, *TheStore().store); }
 
 void BM_RawEventScan(benchmark::State& state) {
   BenchStore& s = TheStore();
+  const Store& store = state.range(0) != 0 ? *s.store : *s.events_store;
   constexpr size_t kSliceBits = 8;
   constexpr size_t kSlices = size_t{1} << kSliceBits;
   HistoryFilter filter;
   filter.known_by = StartOfDay(kAsOf) + std::chrono::hours(24) - std::chrono::seconds(1);
-  const auto snapshot = s.store->GetSnapshot();
+  const auto snapshot = store.GetSnapshot();
   uint64_t rows = 0;
   for (auto _ : state) {
     tbb::combinable<uint64_t> counted([] { return uint64_t{0}; });
@@ -137,7 +153,7 @@ void BM_RawEventScan(benchmark::State& state) {
                           const uint64_t first = uint64_t{slice} << (64 - kSliceBits);
                           const uint64_t last = first + ((uint64_t{1} << (64 - kSliceBits)) - 1);
                           uint64_t& n = counted.local();
-                          Status st = s.store->VisitEventsInRange(
+                          Status st = store.VisitEventsInRange(
                               first, last, filter,
                               [&](const EventView& e) {
                                 benchmark::DoNotOptimize(e.value.data());
@@ -149,6 +165,11 @@ void BM_RawEventScan(benchmark::State& state) {
                         }
                       });
     rows = counted.combine([](uint64_t a, uint64_t b) { return a + b; });
+    if (s.scan_rows != 0 && rows != s.scan_rows) {
+      state.SkipWithError("the two families gave different numbers of rows");
+      return;
+    }
+    s.scan_rows = rows;
   }
   state.counters["rows"] = static_cast<double>(rows);
   state.counters["rows_per_s"] =
@@ -156,8 +177,14 @@ void BM_RawEventScan(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 
-BENCHMARK(BM_RawEventScan)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-BENCHMARK(BM_ScoreFast)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+// packed:0 (the events family) and packed:1 (the packed histories), same run.
+void BothFamilies(benchmark::internal::Benchmark* b) {
+  b->ArgName("packed")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+  b->Iterations(3);
+}
+
+BENCHMARK(BM_RawEventScan)->Apply(BothFamilies);
+BENCHMARK(BM_ScoreFast)->Apply(BothFamilies);
 BENCHMARK(BM_ScoreReference)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
@@ -184,6 +211,7 @@ int main(int argc, char** argv) {
   if (ready) benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   vigil::TheStore().store.reset();
+  vigil::TheStore().events_store.reset();
   if (!vigil::TheStore().scratch.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(vigil::TheStore().scratch, ec);

@@ -1,9 +1,9 @@
 // Concurrent writers: whatever the interleaving, every aggregate bucket equals the sum of the
-// events it covers, and the payment index matches the events.
+// events it covers, the payment index matches the events, and so do the packed histories.
+#include <gtest/gtest.h>
+
 #include <map>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "storage/keys.h"
 #include "tests/storage/test_util.h"
@@ -25,17 +25,20 @@ void ExpectAggregatesMatchEvents(const Store& store, int persons) {
   for (int i = 0; i < persons; ++i) {
     const uint64_t pk = PersonKey(PersonId(i));
     EXPECT_EQ(NonEmptyBuckets(store, pk), RecomputeBuckets(store, pk)) << "person " << i;
-    ASSERT_TRUE(store.VisitHistory(pk, {}, [&](const EventView& e) {
-      if (e.kind == EventKind::kPayment) {
-        const auto p = e.AsPayment();
-        EXPECT_TRUE(p.ok());
-        ++payment_events[p->payment_id];
-        auto where = store.GetPaymentEventKey(p->payment_id);
-        EXPECT_TRUE(where.ok());
-        EXPECT_EQ(*where, e.key) << p->payment_id;
-      }
-      return true;
-    }).ok());
+    ASSERT_TRUE(store
+                    .VisitHistory(pk, {},
+                                  [&](const EventView& e) {
+                                    if (e.kind == EventKind::kPayment) {
+                                      const auto p = e.AsPayment();
+                                      EXPECT_TRUE(p.ok());
+                                      ++payment_events[p->payment_id];
+                                      auto where = store.GetPaymentEventKey(p->payment_id);
+                                      EXPECT_TRUE(where.ok());
+                                      EXPECT_EQ(*where, e.key) << p->payment_id;
+                                    }
+                                    return true;
+                                  })
+                    .ok());
   }
   for (const auto& [pid, n] : payment_events) EXPECT_EQ(n, 1) << pid << " stored twice";
 }
@@ -46,7 +49,7 @@ TEST(ConcurrencyTest, AggregatesEqualRecomputationUnderConcurrentOverlappingWrit
   o.path = dir.path();
   o.write_buffer_bytes = 1 << 20;  // small memtables: flushes and merges in SSTs happen too
   o.block_cache_bytes = 8 << 20;
-  o.lock_stripes = 8;              // few stripes: writers collide often
+  o.lock_stripes = 8;  // few stripes: writers collide often
   auto opened = Store::Open(o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Store& store = **opened;
@@ -79,9 +82,13 @@ TEST(ConcurrencyTest, AggregatesEqualRecomputationUnderConcurrentOverlappingWrit
   EXPECT_GT(total.unchanged, 0u);
 
   ExpectAggregatesMatchEvents(store, kPersons);
+  // The packed histories, written by merges of interleaved writers, equal the events.
+  ASSERT_TRUE(store.MaintainsHistories());
+  ExpectRangeScanEqualsEvents(store);
   // Compaction folds the merge operands: the answer must not change.
   ASSERT_TRUE(store.CompactAll().ok());
   ExpectAggregatesMatchEvents(store, kPersons);
+  ExpectRangeScanEqualsEvents(store);
 }
 
 }  // namespace
