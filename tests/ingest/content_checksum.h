@@ -46,6 +46,9 @@ inline std::string ContentChecksum(const std::string& db_path) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.merge_operator = std::make_shared<SumAggregates>();
+  // `histories` is the store's packed copy of `events` (its own merge operator; tests/storage
+  // checks it equals `events`): left out, as read-only opens may leave families out.
+  std::erase(names, std::string("histories"));
   for (const auto& n : names) cfs.emplace_back(n, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

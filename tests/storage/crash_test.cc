@@ -1,11 +1,10 @@
 // Kill -9 during batched writes: every acknowledged batch survives, no batch is half there.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "tests/storage/test_util.h"
 
@@ -20,11 +19,11 @@ constexpr int kRowsPerBatch = 60;
 RecordBatch CrashBatch(uint32_t id) {
   RecordBatch b;
   for (int j = 0; j < kRowsPerBatch; ++j) {
-    const std::string person = PersonId(static_cast<int>((id + static_cast<uint32_t>(j)) % kPersons));
+    const std::string person =
+        PersonId(static_cast<int>((id + static_cast<uint32_t>(j)) % kPersons));
     // Distinct occurred_at per (batch, row) so every signal is a new row tagged with its batch.
     b.Add(MakeSignal(person, static_cast<SignalSource>(j % 12),
-                     TimestampFromSeconds(1600000000 + int64_t{id} * 1000 + j),
-                     Tag("b", id)));
+                     TimestampFromSeconds(1600000000 + int64_t{id} * 1000 + j), Tag("b", id)));
   }
   // A payment corrected back and forth between persons: replacements in the same batches.
   b.Add(MakePayment(Tag("PAY", id % 5), PersonId(static_cast<int>(id % kPersons)),
@@ -85,13 +84,17 @@ TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartia
     ASSERT_NE(store, nullptr);
     std::map<uint32_t, int> rows_of_batch;
     for (int p = 0; p < kPersons; ++p) {
-      ASSERT_TRUE(store->VisitHistory(PersonKey(PersonId(p)), {}, [&](const EventView& e) {
-        if (e.kind != EventKind::kSignal) return true;
-        auto s = e.AsSignal();
-        EXPECT_TRUE(s.ok());
-        ++rows_of_batch[static_cast<uint32_t>(std::stoul(s->place.substr(1)))];
-        return true;
-      }).ok());
+      ASSERT_TRUE(store
+                      ->VisitHistory(
+                          PersonKey(PersonId(p)), {},
+                          [&](const EventView& e) {
+                            if (e.kind != EventKind::kSignal) return true;
+                            auto s = e.AsSignal();
+                            EXPECT_TRUE(s.ok());
+                            ++rows_of_batch[static_cast<uint32_t>(std::stoul(s->place.substr(1)))];
+                            return true;
+                          })
+                      .ok());
     }
     for (uint32_t a : acked) EXPECT_EQ(rows_of_batch[a], kRowsPerBatch) << "acked batch " << a;
     for (const auto& [batch, n] : rows_of_batch) {
@@ -104,6 +107,9 @@ TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartia
       std::erase_if(stored, [](const auto& b) { return b.second.empty(); });
       EXPECT_EQ(stored, RecomputeBuckets(*store, pk)) << "person " << p;
     }
+    // The packed histories were in the same WriteBatches: they equal the events too.
+    ASSERT_TRUE(store->MaintainsHistories());
+    EXPECT_EQ(RangeScan(*store, {}), PerPersonScan(*store, {}));
     // The next round's child writes the same batch ids again on top: all unchanged or
     // replaced, never a duplicate, which the checks above would catch.
   }
