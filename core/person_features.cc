@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "certification_text.h"
 #include "rules_internal.h"
 
 namespace vigil {
@@ -261,6 +262,35 @@ bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits) {
   return std::any_of(hits.begin(), hits.end(), [&](const RuleHit& h) {
     return h.strength >= policy.rules.pattern_min_strength;
   });
+}
+
+size_t DemoteRoutineUnderpayments(const Policy& policy, size_t pensioners,
+                                  std::vector<PersonOutcome>* outcomes) {
+  const auto underpaid_only = [&policy](const RuleHit& h) {
+    return h.pattern == Pattern::kAmountAnomaly && h.overpaid.fen() == 0 &&
+           h.strength >= policy.rules.pattern_min_strength;
+  };
+  size_t persons = 0;
+  for (const PersonOutcome& o : *outcomes) {
+    persons += std::any_of(o.hits.begin(), o.hits.end(), underpaid_only) ? 1 : 0;
+  }
+  const double share =
+      pensioners == 0 ? 0.0 : static_cast<double>(persons) / static_cast<double>(pensioners);
+  if (share <= policy.rules.amount_underpaid_routine_share) return persons;
+  const std::string note = "; " + std::to_string(persons) + " of " + std::to_string(pensioners) +
+                           " pensioners (" + FormatFixed(share * 100, 1) +
+                           "%) are paid so far below their benefit: the payroll's deductions, "
+                           "context (policy: rules.amount_underpaid_routine_share)";
+  // Context strength: below the pattern level, as the rules' other context hits.
+  constexpr double kContext = 0.3;
+  for (PersonOutcome& o : *outcomes) {
+    for (RuleHit& h : o.hits) {
+      if (!underpaid_only(h)) continue;
+      h.strength = std::min(h.strength, kContext);
+      h.reason += note;
+    }
+  }
+  return persons;
 }
 
 double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,

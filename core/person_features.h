@@ -101,6 +101,14 @@ double AnomalyThreshold(const Policy& policy, const std::vector<uint8_t>& explai
 // Whether a rule hit explains the person: one at or above rules.pattern_min_strength.
 bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits);
 
+// An AMOUNT_ANOMALY hit that recovers nothing (only months paid far below the benefit) is
+// context, not a case, when more than rules.amount_underpaid_routine_share of the `pensioners`
+// have one: such underpayment is the payroll's practice (deductions), not an anomaly. Lowers
+// those hits below rules.pattern_min_strength in `outcomes`, saying why in their reasons, and
+// returns how many persons had one.
+size_t DemoteRoutineUnderpayments(const Policy& policy, size_t pensioners,
+                                  std::vector<PersonOutcome>* outcomes);
+
 // Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score and the
 // certification outcome and doubts.
 inline constexpr size_t kFusionInputCount = CodeCount<Pattern>() - 1 + 5;

@@ -97,6 +97,8 @@ const std::vector<Field>& Fields() {
     add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);
     add_int("rules.shared_account_max_persons", Member(&U::shared_account_max_persons), 1, 100);
     add_double("rules.amount_anomaly_ratio", Member(&U::amount_anomaly_ratio), 1.01, 100);
+    add_double("rules.amount_underpaid_routine_share", Member(&U::amount_underpaid_routine_share),
+               0, 1);
     add_int("rules.backpay_window_months", Member(&U::backpay_window_months), 1, 240);
     add_double("rules.backpay_share_threshold", Member(&U::backpay_share_threshold), 0, 1);
     add_int("rules.appraisal_doctor_min_cases", Member(&U::appraisal_doctor_min_cases), 1, 100000);

@@ -746,6 +746,11 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   summary.stages.push_back({"pass 2: rules (thread time)", rules_clock.seconds()});
   summary.stages.push_back({"pass 2: features (thread time)", features_clock.seconds()});
   summary.stages.push_back({"pass 2 (wall)", SecondsSince(start)});
+  // Whether an underpayment is the payroll's practice is a fact of the population: known only
+  // once everyone is scored. The persons concerned have a rule hit, so they are kept in full.
+  size_t pensioners = 0;
+  for (const PersonGroup& g : groups) pensioners += g.count > 0 ? 1 : 0;
+  DemoteRoutineUnderpayments(policy, pensioners, &state.kept);
 
   // Anomaly model, fitted on the population at hand.
   start = Clock::now();

@@ -136,6 +136,11 @@ struct RulePolicy {
   // its approved amount; the yearly adjustment is a few percent and comes as its own supplement
   // row, arrears as whole multiples (both handled by the rule), so a fifth off is no adjustment.
   double amount_anomaly_ratio = 1.2;
+  // Paid far below the benefit is an anomaly only where it is rare: when more than this share
+  // of the pensioners have such a month, the payroll makes deductions (an earlier overpayment
+  // recovered, a court order), which the feeds do not mark, and an underpayment alone is context
+  // (a caseworker's note, no case). Default 0.01 (1 in 100).
+  double amount_underpaid_routine_share = 0.01;
   int backpay_window_months = 24;        // back-payment made within this before retirement
   double backpay_share_threshold = 0.3;  // share of the 15 years bought back
   int appraisal_doctor_min_cases = 4;    // doctor's appraisals before a hotspot is judged

@@ -91,6 +91,33 @@ TEST(AnomalyThresholdTest, TiesAtTheCutAreLeftOutAndTheFloorHolds) {
 
 // An unexplained outlier becomes ANOMALY with a reason that names the features and its basis in
 // the policy, like every rule's reason; a person a rule explains is not also an ANOMALY.
+// Months paid far below the benefit are an anomaly where they are rare; where more than the
+// policy's share of pensioners have them, they are the payroll's deductions: context.
+TEST(RoutineUnderpaymentTest, UnderpaymentIsContextWhereItIsTheRule) {
+  const Policy policy = Policy::Defaults();
+  auto hit = [](Pattern pattern, const char* overpaid) {
+    RuleHit h;
+    h.pattern = pattern;
+    h.strength = 0.7;
+    h.overpaid = testing::Y(overpaid);
+    h.reason = "r";
+    return h;
+  };
+  std::vector<PersonOutcome> outcomes(3);
+  outcomes[0].hits = {hit(Pattern::kAmountAnomaly, "0.00")};    // underpaid only
+  outcomes[1].hits = {hit(Pattern::kAmountAnomaly, "100.00")};  // overpaid too
+  outcomes[2].hits = {hit(Pattern::kDeceasedPaid, "0.00")};
+  // 1 of 100 pensioners: at the share, still rare.
+  EXPECT_EQ(DemoteRoutineUnderpayments(policy, 100, &outcomes), 1u);
+  EXPECT_DOUBLE_EQ(outcomes[0].hits[0].strength, 0.7);
+  // 1 of 99: beyond it, routine.
+  EXPECT_EQ(DemoteRoutineUnderpayments(policy, 99, &outcomes), 1u);
+  EXPECT_LT(outcomes[0].hits[0].strength, policy.rules.pattern_min_strength);
+  EXPECT_NE(outcomes[0].hits[0].reason.find("amount_underpaid_routine_share"), std::string::npos);
+  EXPECT_DOUBLE_EQ(outcomes[1].hits[0].strength, 0.7);
+  EXPECT_DOUBLE_EQ(outcomes[2].hits[0].strength, 0.7);
+}
+
 TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
   Policy policy;
   PersonOutcome outcome;
