@@ -646,14 +646,10 @@ Status BulkWriter::Impl::MergeAndIngest() {
     SstOut& aggregates = *aggregate_outs[p];
     SstOut& histories = *history_outs[p];
     // The packed history of the person being merged (storage/histories.h), when the store
-    // keeps that copy; empty before the first event.
-    std::string packed;
-    uint64_t packed_person = 0;
-    auto flush_packed = [&]() -> Status {
-      if (packed.empty()) return Status::Ok();
-      Status put = histories.Put(storage::PersonPrefix(packed_person), packed);
-      packed.clear();
-      return put;
+    // keeps that copy.
+    storage::PackedHistoryBuilder packed;
+    auto put_packed = [&histories](uint64_t packed_person, std::string_view value) {
+      return histories.Put(storage::PersonPrefix(packed_person), value);
     };
     // One person's aggregates by month, kept in month order. A flat vector reused for every
     // person (no node per month); events mostly come in time order, so a new month is
@@ -694,19 +690,12 @@ Status BulkWriter::Impl::MergeAndIngest() {
       auto agg = MonthAggregate::OfEvent(parsed.kind, value);
       if (!agg.ok()) return agg.status().WithContext("bulk load aggregates");
       bucket(storage::MonthNumberOfSeconds(known)).Merge(*agg);
-      if (ctx.histories) {
-        if (parsed.person_key != packed_person || packed.empty()) {
-          VIGIL_RETURN_IF_ERROR(flush_packed());
-          packed.assign(1, static_cast<char>(storage::kPackedHistoryFormat));
-          packed_person = parsed.person_key;
-        }
-        storage::AppendPackedEvent(&packed, key.substr(storage::kPersonPrefixSize), value);
-      }
+      if (ctx.histories) VIGIL_RETURN_IF_ERROR(packed.Add(key, value, put_packed));
       return events.Put(key, value);
     };
     Status st = merger.Merge(event_runs, emit, nullptr);
     if (st.ok() && !buckets.empty()) st = flush();
-    if (st.ok()) st = flush_packed();
+    if (st.ok()) st = packed.Finish(put_packed);
     if (st.ok()) st = events.Finish();
     if (st.ok()) st = aggregates.Finish();
     if (st.ok()) st = histories.Finish();

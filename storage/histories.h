@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "keys.h"
+#include "vigil/status.h"
 
 namespace vigil::storage {
 
@@ -38,6 +39,37 @@ enum class HistoryEditOp : uint8_t { kUpsert = 1, kDelete = 2 };
 // Appends one event to a packed value whose format byte is already in `out`. The caller keeps
 // the events-key order.
 void AppendPackedEvent(std::string* out, std::string_view suffix, std::string_view value);
+
+// Packs the events of consecutive persons as they stream by in events-key order (the bulk
+// loads): Add starts a new packed value when the person changes, handing the finished one to
+// `emit(person_key, packed)` first; Finish hands over the last. Thread-compatible.
+class PackedHistoryBuilder {
+ public:
+  // `key` is the 25-byte events key, `value` the events value.
+  template <typename Emit>
+  Status Add(std::string_view key, std::string_view value, const Emit& emit) {
+    const uint64_t person = PersonKeyOf(key);
+    if (!packed_.empty() && person != person_) VIGIL_RETURN_IF_ERROR(Finish(emit));
+    if (packed_.empty()) {
+      packed_.assign(1, static_cast<char>(kPackedHistoryFormat));
+      person_ = person;
+    }
+    AppendPackedEvent(&packed_, key.substr(kPersonPrefixSize), value);
+    return Status::Ok();
+  }
+  // Emits the person being packed, if any.
+  template <typename Emit>
+  Status Finish(const Emit& emit) {
+    if (packed_.empty()) return Status::Ok();
+    Status emitted = emit(person_, std::string_view(packed_));
+    packed_.clear();
+    return emitted;
+  }
+
+ private:
+  std::string packed_;  // empty between persons
+  uint64_t person_ = 0;
+};
 
 // Reads the events of one packed value, front to back; the views point into the value.
 class PackedHistoryReader {

@@ -48,14 +48,21 @@ class AggregateMergeOperator final : public rocksdb::MergeOperator {
   static std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 };
 
+// The operands as views (the histories codec works on string_view).
+template <typename Slices>
+std::vector<std::string_view> Views(const Slices& slices) {
+  std::vector<std::string_view> views;
+  views.reserve(slices.size());
+  for (const rocksdb::Slice& s : slices) views.emplace_back(s.data(), s.size());
+  return views;
+}
+
 class HistoryMergeOperator final : public rocksdb::MergeOperator {
  public:
   const char* Name() const override { return "vigil.PackedHistory.v1"; }
 
   bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
-    std::vector<std::string_view> operands;
-    operands.reserve(in.operand_list.size());
-    for (const rocksdb::Slice& s : in.operand_list) operands.emplace_back(s.data(), s.size());
+    const std::vector<std::string_view> operands = Views(in.operand_list);
     if (in.existing_value == nullptr) {
       return ApplyHistoryEdits(nullptr, operands, &out->new_value);
     }
@@ -66,10 +73,7 @@ class HistoryMergeOperator final : public rocksdb::MergeOperator {
   bool PartialMergeMulti(const rocksdb::Slice& /*key*/,
                          const std::deque<rocksdb::Slice>& operand_list, std::string* new_value,
                          rocksdb::Logger* /*logger*/) const override {
-    std::vector<std::string_view> operands;
-    operands.reserve(operand_list.size());
-    for (const rocksdb::Slice& s : operand_list) operands.emplace_back(s.data(), s.size());
-    return ConcatHistoryEdits(operands, new_value);
+    return ConcatHistoryEdits(Views(operand_list), new_value);
   }
 };
 

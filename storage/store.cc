@@ -937,22 +937,14 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   };
   // One packed history per person: `events` is in key order, so a person's events are together.
   auto put_histories = [&](rocksdb::SstFileWriter& w) -> Status {
-    std::string packed;
-    uint64_t person = 0;
-    auto flush = [&]() -> Status {
-      if (packed.empty()) return Status::Ok();
-      return FromRocks(w.Put(storage::PersonPrefix(person), packed), "bulk put");
+    storage::PackedHistoryBuilder packed;
+    auto put = [&w](uint64_t person, std::string_view value) {
+      return FromRocks(w.Put(storage::PersonPrefix(person), ToSlice(value)), "bulk put");
     };
     for (const auto& [key, i] : events) {
-      const uint64_t pk = storage::PersonKeyOf(key);
-      if (packed.empty() || pk != person) {
-        VIGIL_RETURN_IF_ERROR(flush());
-        packed.assign(1, static_cast<char>(storage::kPackedHistoryFormat));
-        person = pk;
-      }
-      storage::AppendPackedEvent(&packed, key.substr(storage::kPersonPrefixSize), rows[i].value);
+      VIGIL_RETURN_IF_ERROR(packed.Add(key, rows[i].value, put));
     }
-    return flush();
+    return packed.Finish(put);
   };
   auto put_payments = [&](rocksdb::SstFileWriter& w) -> Status {
     for (const auto& [pid, key] : payments) {
