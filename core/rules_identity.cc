@@ -10,6 +10,7 @@
 
 #include "certification_text.h"
 #include "rules_internal.h"
+#include "sorting.h"
 #include "vigil/resident_id.h"
 
 namespace vigil::rules {
@@ -35,7 +36,7 @@ std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, cons
       paid.push_back(&p);
     }
   }
-  std::stable_sort(paid.begin(), paid.end(), [](const PaymentRecord* a, const PaymentRecord* b) {
+  StableSortIfNeeded(paid, [](const PaymentRecord* a, const PaymentRecord* b) {
     if (Days(a->paid_date) != Days(b->paid_date)) return Days(a->paid_date) < Days(b->paid_date);
     return MonthNumber(a->period) < MonthNumber(b->period);
   });

@@ -10,6 +10,7 @@
 
 #include "certification_text.h"
 #include "rules_internal.h"
+#include "sorting.h"
 
 namespace vigil::rules {
 namespace {
@@ -378,14 +379,13 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     const auto distance = [approved](const PaymentRecord* p) {
       return std::fabs(std::log(std::max(static_cast<double>(p->amount.fen()), 1.0) / approved));
     };
-    std::stable_sort(monthly.begin(), monthly.end(),
-                     [&distance](const PaymentRecord* a, const PaymentRecord* b) {
-                       const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
-                       if (ma != mb) return ma < mb;
-                       const double da = distance(a), db = distance(b);
-                       if (da != db) return da < db;
-                       return Days(a->paid_date) < Days(b->paid_date);
-                     });
+    StableSortIfNeeded(monthly, [&distance](const PaymentRecord* a, const PaymentRecord* b) {
+      const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
+      if (ma != mb) return ma < mb;
+      const double da = distance(a), db = distance(b);
+      if (da != db) return da < db;
+      return Days(a->paid_date) < Days(b->paid_date);
+    });
     monthly.erase(std::unique(monthly.begin(), monthly.end(),
                               [](const PaymentRecord* a, const PaymentRecord* b) {
                                 return MonthNumber(a->period) == MonthNumber(b->period);

@@ -440,22 +440,26 @@ void BackpayAbuse(const Context& c, std::vector<RuleHit>& out) {
   const int until = MonthNumber(MonthOf(*retired));
   const auto late_from =
       Days(*retired) - std::chrono::days(static_cast<int>(up.backpay_window_months * 30.44));
-  std::vector<int> base, all;
+  auto is_late = [&](const ContributionRecord& k) {
+    return k.kind == ContributionKind::kBackPayment && Days(k.paid_date) >= late_from;
+  };
   std::vector<const ContributionRecord*> late;
+  for (const ContributionRecord& k : c.h.contributions) {
+    if (c.Known(k) && is_late(k)) late.push_back(&k);
+  }
+  // Most retirees have no late back-payment: their months need not be counted.
+  if (late.empty()) return;
+  std::vector<int> base, all;
   std::vector<std::string_view> employers;  // employers that reported the person's wage
   for (const ContributionRecord& k : c.h.contributions) {
     if (!c.Known(k)) continue;
     if (k.kind == ContributionKind::kRegular) employers.push_back(k.employer_id);
     AddMonths(k, until, all);
-    if (k.kind == ContributionKind::kBackPayment && Days(k.paid_date) >= late_from) {
-      late.push_back(&k);
-    } else {
-      AddMonths(k, until, base);
-    }
+    if (!is_late(k)) AddMonths(k, until, base);
   }
   const int base_months = CountMonths(base);
   const int all_months = CountMonths(all);
-  if (late.empty() || base_months >= need || all_months < need) return;
+  if (base_months >= need || all_months < need) return;
   const ContributionRecord* late_spell = late.front();
   const ContributionRecord* bought = nullptr;  // a late spell with no known employment behind it
   for (const ContributionRecord* k : late) {

@@ -14,6 +14,7 @@
 
 #include "case_output.h"
 #include "person_features.h"
+#include "sorting.h"
 #include "vigil/certification.h"
 #include "vigil/isolation_forest.h"
 #include "vigil/rules.h"
@@ -46,13 +47,6 @@ struct PersonGroup {
   size_t count = 0;
   uint64_t person_key = 0;
 };
-
-// Sorts `v` stably by `less` unless it is already in that order (the usual case: the events
-// key orders by event time, which is the contract's order for most kinds).
-template <typename T, typename Less>
-void StableSortIfNeeded(std::vector<T>& v, Less less) {
-  if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);
-}
 
 // The events key orders by event time; the history contract wants these orders per kind.
 void SortByContract(PersonHistory* history) {

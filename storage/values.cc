@@ -50,7 +50,10 @@ class Decoder {
     std::string_view s;
     if (ok_ && !reader_.String(&s)) Fail("truncated string");
     if (ok_) {
-      out->assign(s);
+      // clear + append reuses the buffer without assign's checks for aliasing the source (the
+      // source is never the string itself): this runs for every string of every event decoded.
+      out->clear();
+      out->append(s.data(), s.size());
     } else {
       out->clear();
     }
