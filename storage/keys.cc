@@ -12,11 +12,16 @@ uint64_t PersonKey(std::string_view person_id) { return storage::Hash64(person_i
 
 std::string_view EventKindName(EventKind kind) {
   switch (kind) {
-    case EventKind::kContribution: return "contribution";
-    case EventKind::kPayment: return "payment";
-    case EventKind::kSignal: return "signal";
-    case EventKind::kRegistry: return "registry";
-    case EventKind::kAppraisal: return "appraisal";
+    case EventKind::kContribution:
+      return "contribution";
+    case EventKind::kPayment:
+      return "payment";
+    case EventKind::kSignal:
+      return "signal";
+    case EventKind::kRegistry:
+      return "registry";
+    case EventKind::kAppraisal:
+      return "appraisal";
   }
   return "?";
 }
@@ -81,11 +86,6 @@ std::string EventKey(uint64_t person_key, int64_t time_seconds, EventKind kind,
   std::string out;
   AppendEventKey(&out, person_key, time_seconds, kind, natural_key_hash);
   return out;
-}
-
-bool IsValidEventKind(uint8_t kind) {
-  return kind >= static_cast<uint8_t>(EventKind::kContribution) &&
-         kind <= static_cast<uint8_t>(EventKind::kAppraisal);
 }
 
 bool ParseEventKey(std::string_view key, ParsedEventKey* out) {

@@ -66,6 +66,9 @@ std::string AuditKey(uint64_t sequence);
 
 uint64_t PersonKeyOf(std::string_view key);  // first 8 bytes; precondition: size >= 8
 
-bool IsValidEventKind(uint8_t kind);
+inline bool IsValidEventKind(uint8_t kind) {
+  return kind >= static_cast<uint8_t>(EventKind::kContribution) &&
+         kind <= static_cast<uint8_t>(EventKind::kAppraisal);
+}
 
 }  // namespace vigil::storage

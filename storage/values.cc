@@ -467,12 +467,4 @@ Result<AnyRecord> DecodeEvent(EventKind kind, std::string_view value) {
   return Status::Corruption("events value: unknown kind");
 }
 
-bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds) {
-  if (value.size() < kEventValueHeaderSize || static_cast<uint8_t>(value[0]) != kValueFormat) {
-    return false;
-  }
-  *known_at_seconds = static_cast<int64_t>(DecodeFixed64BE(value.data() + 1));
-  return true;
-}
-
 }  // namespace vigil::storage

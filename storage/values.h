@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "coding.h"
 #include "vigil/records.h"
 #include "vigil/status.h"
 #include "vigil/store.h"
@@ -72,7 +73,13 @@ Status DecodeAppraisalInto(std::string_view value, AppraisalRecord* out);
 Status DecodeSignalSource(std::string_view value, SignalSource* out);
 
 // Known-at seconds of an events value, read from its fixed header. False on bad bytes.
-bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds);
+inline bool PeekKnownAt(std::string_view value, int64_t* known_at_seconds) {
+  if (value.size() < kEventValueHeaderSize || static_cast<uint8_t>(value[0]) != kValueFormat) {
+    return false;
+  }
+  *known_at_seconds = static_cast<int64_t>(DecodeFixed64BE(value.data() + 1));
+  return true;
+}
 
 // Month number (vigil::MonthNumber) of a seconds timestamp.
 int32_t MonthNumberOfSeconds(int64_t seconds);
