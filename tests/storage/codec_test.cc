@@ -1,9 +1,9 @@
 // Key and value encodings: order, round trips, corruption detection.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <random>
 #include <tuple>
-
-#include <gtest/gtest.h>
 
 #include "storage/aggregate.h"
 #include "storage/coding.h"
@@ -27,8 +27,8 @@ TEST(KeyEncodingTest, ByteOrderEqualsPersonTimeKindOrder) {
   };
   std::vector<K> keys;
   // Few persons so ties on person are common; times straddle zero and the int64 extremes.
-  const std::vector<int64_t> special = {INT64_MIN, INT64_MIN + 1, -86400, -1, 0, 1, 86400,
-                                        INT64_MAX - 1, INT64_MAX};
+  const std::vector<int64_t> special = {INT64_MIN, INT64_MIN + 1, -86400,        -1,       0,
+                                        1,         86400,         INT64_MAX - 1, INT64_MAX};
   for (int i = 0; i < 5000; ++i) {
     K k;
     k.person = rng() % 4 == 0 ? UINT64_MAX - rng() % 3 : rng() % 7;
@@ -41,7 +41,8 @@ TEST(KeyEncodingTest, ByteOrderEqualsPersonTimeKindOrder) {
     keys.push_back(std::move(k));
   }
   auto by_bytes = keys;
-  std::sort(by_bytes.begin(), by_bytes.end(), [](const K& a, const K& b) { return a.bytes < b.bytes; });
+  std::sort(by_bytes.begin(), by_bytes.end(),
+            [](const K& a, const K& b) { return a.bytes < b.bytes; });
   auto by_tuple = keys;
   std::sort(by_tuple.begin(), by_tuple.end(), [](const K& a, const K& b) {
     return std::tie(a.person, a.time, a.kind, a.nk) < std::tie(b.person, b.time, b.kind, b.nk);
@@ -61,9 +62,12 @@ TEST(KeyEncodingTest, ByteOrderEqualsPersonTimeKindOrder) {
 }
 
 TEST(KeyEncodingTest, AggregateKeysOrderByPersonThenMonthIncludingBefore1970) {
-  std::vector<std::pair<uint64_t, int32_t>> parts = {
-      {1, MonthNumber(M(1969, 12))}, {1, MonthNumber(M(1970, 1))}, {1, MonthNumber(M(2024, 5))},
-      {2, MonthNumber(M(1900, 1))},  {2, -5},                      {0, 100}};
+  std::vector<std::pair<uint64_t, int32_t>> parts = {{1, MonthNumber(M(1969, 12))},
+                                                     {1, MonthNumber(M(1970, 1))},
+                                                     {1, MonthNumber(M(2024, 5))},
+                                                     {2, MonthNumber(M(1900, 1))},
+                                                     {2, -5},
+                                                     {0, 100}};
   std::vector<std::string> keys;
   for (auto [p, m] : parts) keys.push_back(storage::AggregateKey(p, m));
   auto sorted_parts = parts;
@@ -148,7 +152,7 @@ TEST(ValueEncodingTest, AggregateRoundTripsWithNegativeDeltas) {
   a.signal_count[3] = 5;
   a.signal_latest[3] = Seconds(T(2021, 2, 3, 4));
   a.signal_latest[0] = -12345;  // before 1970
-  a.payment_count[1] = -2;       // a delta taking two payments away
+  a.payment_count[1] = -2;      // a delta taking two payments away
   a.payment_fen[1] = -684300;
   a.registry_earliest_day[0] = DayNumber(D(1969, 12, 31));
   a.contribution_months = 180;
@@ -169,13 +173,15 @@ TEST(ValueEncodingTest, MergeIsAssociativeAndCommutative) {
     AnyRecord r = RandomEvent(rng, 3);
     RecordBatch b;
     b.Add(r);
-    parts.push_back(std::visit([](const auto& x) -> MonthAggregate {
-      if constexpr (std::is_same_v<std::decay_t<decltype(x)>, PersonRecord>) {
-        return MonthAggregate();
-      } else {
-        return storage::AggregateOf(x);
-      }
-    }, r));
+    parts.push_back(std::visit(
+        [](const auto& x) -> MonthAggregate {
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, PersonRecord>) {
+            return MonthAggregate();
+          } else {
+            return storage::AggregateOf(x);
+          }
+        },
+        r));
   }
   MonthAggregate forward;
   for (const auto& p : parts) forward.Merge(p);
@@ -280,11 +286,26 @@ TEST(CorruptionTest, MonthsAndDaysDecodeToWhatTheyRewriteAsOrAreCorruption) {
   EXPECT_NE(far_day.status().message().find("bad date"), std::string::npos);
   auto lowest = storage::DecodePayment(PaymentValue(INT64_MIN, 14365));
   EXPECT_EQ(lowest.status().code(), StatusCode::kCorruption);
+  // The first and last days std::chrono holds rewrite to themselves; one day beyond is damage.
+  const int64_t first_day =
+      std::chrono::sys_days(std::chrono::year(-32767) / 1 / 1).time_since_epoch().count();
+  const int64_t last_day =
+      std::chrono::sys_days(std::chrono::year(32767) / 12 / 31).time_since_epoch().count();
+  for (int64_t day : {first_day, last_day}) {
+    const std::string value = PaymentValue(24012, day);
+    EXPECT_EQ(Reencode(value, &storage::DecodePayment), value) << "day number " << day;
+  }
+  for (int64_t day : {first_day - 1, last_day + 1}) {
+    EXPECT_EQ(storage::DecodePayment(PaymentValue(24012, day)).status().code(),
+              StatusCode::kCorruption)
+        << "day number " << day;
+  }
 }
 
 TEST(CorruptionTest, BadCodesAndBadAggregatesAreCorruption) {
   const std::string id = PersonId(3);
-  std::string sig = storage::EncodeEvent(MakeSignal(id, SignalSource::kTravel, T(2022, 1, 1))).value;
+  std::string sig =
+      storage::EncodeEvent(MakeSignal(id, SignalSource::kTravel, T(2022, 1, 1))).value;
   // The source code byte follows the header and the length-prefixed person id.
   const size_t source_at = storage::kEventValueHeaderSize + 1 + id.size();
   sig[source_at] = 99;
