@@ -559,6 +559,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   double stop_p = 1.0;
   size_t stopped = streams.size();
+  // The most improbable stop or fall set aside because the pension is drawn less since it.
+  double undrawn_p = 1.0;
+  size_t undrawn_stream = streams.size();
+  StreamFall undrawn_fall;
   std::string takeover_note;    // set when the card took over from the in-person stream
   StreamFall fall;              // set when the stream fell off rather than stopped
   int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
@@ -613,7 +617,16 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
       const double p = StopProbability(span, gap, t.months);
-      if (p >= stop_p || (p < cp.stop_alpha && p >= stop_level(t.last_month))) continue;
+      if (p >= stop_p) continue;
+      if (p < cp.stop_alpha) {
+        const double level = stop_level(t.last_month);
+        if (level == 0.0 && p < undrawn_p) {
+          undrawn_p = p;
+          undrawn_stream = k;
+          undrawn_fall = StreamFall{};
+        }
+        if (p >= level) continue;
+      }
       stop_p = p;
       stopped = k;
     }
@@ -627,8 +640,15 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       const StreamFall candidate =
           FallProbability(*streams[k].active_months, first_month, as_of_month, seen_month);
       const double p = candidate.probability;
-      if (p >= stop_p || (p < cp.stop_alpha && p >= stop_level(candidate.change_month - 1))) {
-        continue;
+      if (p >= stop_p) continue;
+      if (p < cp.stop_alpha) {
+        const double level = stop_level(candidate.change_month - 1);
+        if (level == 0.0 && p < undrawn_p) {
+          undrawn_p = p;
+          undrawn_stream = k;
+          undrawn_fall = candidate;
+        }
+        if (p >= level) continue;
       }
       stop_p = p;
       stopped = k;
@@ -709,6 +729,27 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     r.evidence.push_back({"QUIET", DateFromDay(last_life),
                           "last life sign; only the phone or the pension account since"});
   }
+  // A stop set aside only because the pension is drawn less since (and no quiet life above):
+  // no accusation, but the person's own life stopped showing, so the cards alone no longer
+  // certify (section 4). The note is the evidence should it decide.
+  std::string undrawn_note;
+  Date undrawn_since{};
+  if (stop_p >= cp.stop_alpha && !d.life_gone && undrawn_p < cp.stop_alpha) {
+    d.undrawn_stop = true;
+    d.stopped_stream = std::string(kStreamNames[undrawn_stream]);
+    d.stream_fell = undrawn_fall.change_month != INT32_MIN;
+    d.stop_probability = undrawn_p;
+    const StreamTrack& t = streams[undrawn_stream];
+    undrawn_since = d.stream_fell
+                        ? Date{MonthFromNumber(undrawn_fall.change_month) / std::chrono::day{1}}
+                        : DateFromDay(t.last_day);
+    undrawn_note =
+        d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
+        (d.stream_fell ? "only " + std::to_string(undrawn_fall.active_after) + " of the " +
+                             std::to_string(undrawn_fall.months_after) + " months since"
+                       : std::string("none since")) +
+        "; pension account used less since";
+  }
   f.medical_break = d.medical_break ? 1.0 : 0.0;
   int life_period_count = 0;
   for (const bool active : life_periods) life_period_count += active ? 1 : 0;
@@ -780,7 +821,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   }
   // Everything fell silent: not someone else using the cards (nobody does), so no stream stop.
   if (d.silence || record_explains_stop) {
-    d.card_only_tail = d.medical_break = d.life_stopped = d.life_gone = false;
+    d.card_only_tail = d.medical_break = d.life_stopped = d.life_gone = d.undrawn_stop = false;
     d.quiet_days = 0;
     d.longest_life_gap_days = 0;
     d.stopped_stream.clear();
@@ -896,6 +937,18 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // and nothing since says the person stopped living their life.
   const bool in_person_window =
       last_in_person != INT32_MIN && today - last_in_person <= window_days;
+  // Not seen in person within the window, and a life stream stopped with the pension drawn
+  // less since: the cards and the phone that go on are no proof of this person's life.
+  if (d.undrawn_stop && !in_person_window) {
+    r.outcome = Certification::kNeedsActive;
+    r.reason = DoubtReason(d, f, r.last_body_sign);
+    r.evidence.insert(r.evidence.begin(), Evidence{"STOPPED", undrawn_since, undrawn_note});
+    if (r.last_body_sign) {
+      r.evidence.insert(r.evidence.begin(), Evidence{"LAST_BODY_SIGN", *r.last_body_sign,
+                                                     "last sign needing the body"});
+    }
+    return r;
+  }
   if (evidence_certifies) {
     r.outcome = Certification::kCertified;
     r.reason = ScoreReason(r.score, cp.certify_threshold, true, false, f, r.last_in_person);

@@ -81,6 +81,14 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
     }
     add(part);
   }
+  if (d.undrawn_stop) {
+    char p[32];
+    std::snprintf(p, sizeof p, "%.1g", d.stop_probability);
+    add(d.stopped_stream + (d.stream_fell ? " fell off" : " stopped") + " (" + seen + "; " +
+        (d.stream_fell ? "such a fall" : "so long a stop") + " has probability " + p +
+        " for this person's own rhythm) and the pension account is used less since: the cards "
+        "alone no longer show the person's life");
+  }
   if (d.life_gone) {
     add("no life sign for " + FormatFixed(d.quiet_days / (365.25 / 12), 1) +
         " months while the phone or the pension account go on (" + seen + ")");

@@ -74,8 +74,14 @@ struct LifeDoubts {
   int quiet_days = 0;
   int longest_life_gap_days = 0;  // between earlier life signs; 0 with a single life-sign day
   bool silence = false;           // every signal stopped, far beyond the person's usual gaps
-  std::string stopped_stream;     // which stream stopped, for the reason ("bus-card use")
-  double stop_probability = 1;    // chance of so long a stop were the rhythm unchanged
+  // A life stream stopped as improbably (certification.stop_alpha), but the pension account has
+  // been used markedly less since (certification.undrawn_alpha): nobody seems to draw the
+  // pension in the person's place, so nobody is accused and it is no doubt of any(); but the
+  // cards that go on no longer prove the person's life: unless seen in person within the
+  // window, the person is asked to certify. Set only without a stop above and no life_gone.
+  bool undrawn_stop = false;
+  std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
+  double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
   bool any() const { return concealment() || silence; }
   // True when the doubts point at someone else using the person's cards after a death.
   bool concealment() const {

@@ -561,6 +561,45 @@ TEST(CertificationTest, BodyStopWithThePensionLeftUndrawnIsNoAccusation) {
   EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
 }
 
+// The bus card every week until January 2026, then never again; the pension card every month
+// until then and every four months since (drawn less: nobody draws the pension in the person's
+// place); a pharmacy visit every hundred days throughout and the phone on. Not seen in person
+// since May 2025 (before the window), the pharmacy alone would keep certifying by card life.
+PersonHistory BusStopsPensionDrawnLess(bool counter_in_window) {
+  PersonHistory h = PhoneOnly();
+  Repeat(h, SignalSource::kTransit, D("2024-11-03"), D("2026-01-31"), 7, 8, "bus-12");
+  Repeat(h, SignalSource::kBankActivity, D("2024-11-20"), D("2026-01-31"), 30, 10, "atm-3");
+  Repeat(h, SignalSource::kBankActivity, D("2026-03-15"), kAsOf, 120, 10, "atm-3");
+  Repeat(h, SignalSource::kMedicalSettlement, D("2024-11-10"), kAsOf, 100, 11, "pharm-1");
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2025-05-05T10:00:00", "branch-2"));
+  if (counter_in_window) {
+    h.signals.push_back(Signal(SignalSource::kBankCounter, "2025-12-10T10:00:00", "branch-2"));
+  }
+  Finish(h);
+  return h;
+}
+
+TEST(CertificationTest, StopWithThePensionDrawnLessAsksUnlessSeenInTheWindow) {
+  const CertificationResult asked =
+      Certify(BusStopsPensionDrawnLess(false), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(asked.outcome, Certification::kNeedsActive) << asked.reason;
+  EXPECT_TRUE(asked.doubts.undrawn_stop) << asked.reason;
+  EXPECT_FALSE(asked.doubts.concealment()) << asked.reason;  // nobody is accused
+  EXPECT_NE(asked.reason.find("bus-card use stopped"), std::string::npos) << asked.reason;
+  EXPECT_NE(asked.reason.find("pension account is used less since"), std::string::npos);
+  bool stopped_evidence = false;
+  for (const Evidence& e : asked.evidence) stopped_evidence |= e.source == "STOPPED";
+  EXPECT_TRUE(stopped_evidence);
+
+  // Seen at the counter in December, within the window and before the stop: the yearly
+  // certification holds, as for anyone, and the stop is no evidence against it.
+  const CertificationResult seen =
+      Certify(BusStopsPensionDrawnLess(true), Policy::Defaults(), kAsOf);
+  EXPECT_EQ(seen.outcome, Certification::kCertified) << seen.reason;
+  EXPECT_FALSE(seen.doubts.concealment()) << seen.reason;
+  for (const Evidence& e : seen.evidence) EXPECT_NE(e.source, "STOPPED");
+}
+
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
 // seen in person after the stop (moved away, no bus any more) is explained.
 TEST(CertificationTest, SporadicOrExplainedStopIsNoDoubt) {
