@@ -24,5 +24,6 @@ void AddUserCommand(CLI::App& app, int& exit_code);
 void AddAuditCommand(CLI::App& app, int& exit_code);
 void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddBenchCommand(CLI::App& app, int& exit_code);
+void AddUpgradeCommand(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

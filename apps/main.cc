@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddAuditCommand(app, exit_code);
   vigil::cli::AddTrainCommand(app, exit_code);
   vigil::cli::AddBenchCommand(app, exit_code);
+  vigil::cli::AddUpgradeCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,7 +14,6 @@
 // together), and ingests everything in one atomic IngestExternalFiles. Only then is the
 // pending mark removed. Nothing is visible in the store before that ingestion.
 #include <fcntl.h>
-#include <rocksdb/sst_file_writer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +33,7 @@
 #include "histories.h"
 #include "keys.h"
 #include "record_batch_impl.h"
+#include "sst_out.h"
 #include "values.h"
 
 namespace vigil {
@@ -42,15 +42,8 @@ using storage::CfIndex;
 
 namespace {
 
-rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
-  if (s.ok()) return Status::Ok();
-  std::string m = std::string(context) + ": " + s.ToString();
-  if (s.IsCorruption()) return Status::Corruption(std::move(m));
-  if (s.IsIOError()) return Status::IoError(std::move(m));
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(m));
-  return Status::Internal(std::move(m));
+  return storage::FromRocksStatus(s, context);
 }
 
 // One buffered row: a view of a row of one of the run's batches (which the run owns, so the
@@ -378,6 +371,12 @@ struct BulkWriter::Impl {
   std::string NewSstPath() {
     return Dir() + "/" + std::to_string(ctx.file_counter->fetch_add(1)) + ".sst";
   }
+  // Output files of column family `family` for the final ingestion, cut at about `file_bytes`.
+  std::unique_ptr<storage::SstOut> NewSstOut(CfIndex family, uint64_t file_bytes) {
+    return std::make_unique<storage::SstOut>(
+        storage::SstFileOptions(*ctx.config, family), cf(family), [this] { return NewSstPath(); },
+        file_bytes);
+  }
   std::string NewRunPath() {
     return Dir() + "/" + std::to_string(ctx.file_counter->fetch_add(1)) + ".run";
   }
@@ -397,59 +396,6 @@ struct BulkWriter::Impl {
 };
 
 namespace {
-
-// The family's options, but with its light compression for every file: run files are read
-// once by the merge, and zstd here cost a third of the bulk writer's time. Compaction applies
-// the bottom level's zstd when it rewrites the merged files.
-rocksdb::Options BulkFileOptions(const storage::BulkContext& ctx, CfIndex cf) {
-  rocksdb::Options o(ctx.config->db, ctx.config->families[cf].options);
-  o.bottommost_compression = rocksdb::kDisableCompressionOption;
-  return o;
-}
-
-// Writes sorted entries of one column family into SST files of about `file_bytes` each
-// (so that later compactions touch a slice of the key space, not all of it).
-class SstOut {
- public:
-  SstOut(BulkWriter::Impl* im, CfIndex cf, uint64_t file_bytes = UINT64_MAX)
-      : im_(im), options_(BulkFileOptions(im->ctx, cf)), cf_(cf), file_bytes_(file_bytes) {}
-
-  Status Put(std::string_view key, std::string_view value) {
-    if (writer_ == nullptr || bytes_ >= file_bytes_) VIGIL_RETURN_IF_ERROR(Next());
-    bytes_ += key.size() + value.size();
-    return FromRocks(writer_->Put(ToSlice(key), ToSlice(value)), "bulk load: put");
-  }
-  Status Delete(std::string_view key) {
-    if (writer_ == nullptr) VIGIL_RETURN_IF_ERROR(Next());
-    bytes_ += key.size();
-    return FromRocks(writer_->Delete(ToSlice(key)), "bulk load: delete");
-  }
-  // Finishes the last file. `files()` then lists every file written, in key order.
-  Status Finish() {
-    if (writer_ == nullptr) return Status::Ok();
-    auto w = std::move(writer_);
-    return FromRocks(w->Finish(), "bulk load: finish " + files_.back());
-  }
-  const std::vector<std::string>& files() const { return files_; }
-
- private:
-  Status Next() {
-    VIGIL_RETURN_IF_ERROR(Finish());
-    writer_ =
-        std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options_, im_->cf(cf_));
-    files_.push_back(im_->NewSstPath());
-    bytes_ = 0;
-    return FromRocks(writer_->Open(files_.back()), "bulk load: open " + files_.back());
-  }
-
-  BulkWriter::Impl* im_;
-  rocksdb::Options options_;
-  CfIndex cf_;
-  uint64_t file_bytes_;
-  uint64_t bytes_ = 0;
-  std::unique_ptr<rocksdb::SstFileWriter> writer_;
-  std::vector<std::string> files_;
-};
 
 // Reads sorted run files together, in key order. A key present in several runs is passed
 // once to `emit` with the value of the latest run (files are given oldest first); the older
@@ -612,7 +558,8 @@ Status BulkWriter::Impl::MergeAndIngest() {
   // 1. Payment index: the latest run's events key wins. An older, different key is the event
   //    a correction moved away from: it must not survive the events merge.
   std::unordered_set<std::string> dead;
-  SstOut payments(this, storage::kPaymentIdsIdx, file_bytes);
+  auto payments_out = NewSstOut(storage::kPaymentIdsIdx, file_bytes);
+  storage::SstOut& payments = *payments_out;
   {
     std::string winner;
     RunMerger merger;
@@ -632,19 +579,19 @@ Status BulkWriter::Impl::MergeAndIngest() {
   //    Person keys are uniform hashes, so equal slices of the key space are about equal work:
   //    one slice per core, each with its own output files (the slices do not overlap).
   const size_t parts = slice_bounds.size();
-  std::vector<std::unique_ptr<SstOut>> event_outs;
-  std::vector<std::unique_ptr<SstOut>> aggregate_outs;
-  std::vector<std::unique_ptr<SstOut>> history_outs;
+  std::vector<std::unique_ptr<storage::SstOut>> event_outs;
+  std::vector<std::unique_ptr<storage::SstOut>> aggregate_outs;
+  std::vector<std::unique_ptr<storage::SstOut>> history_outs;
   for (size_t p = 0; p < parts; ++p) {
-    event_outs.push_back(std::make_unique<SstOut>(this, storage::kEventsIdx, file_bytes));
-    aggregate_outs.push_back(std::make_unique<SstOut>(this, storage::kAggregatesIdx, file_bytes));
-    history_outs.push_back(std::make_unique<SstOut>(this, storage::kHistoriesIdx, file_bytes));
+    event_outs.push_back(NewSstOut(storage::kEventsIdx, file_bytes));
+    aggregate_outs.push_back(NewSstOut(storage::kAggregatesIdx, file_bytes));
+    history_outs.push_back(NewSstOut(storage::kHistoriesIdx, file_bytes));
   }
   std::vector<Status> part_status(parts);
   auto merge_part = [&](size_t p) {
-    SstOut& events = *event_outs[p];
-    SstOut& aggregates = *aggregate_outs[p];
-    SstOut& histories = *history_outs[p];
+    storage::SstOut& events = *event_outs[p];
+    storage::SstOut& aggregates = *aggregate_outs[p];
+    storage::SstOut& histories = *history_outs[p];
     // The packed history of the person being merged (storage/histories.h), when the store
     // keeps that copy.
     storage::PackedHistoryBuilder packed;
@@ -718,7 +665,8 @@ Status BulkWriter::Impl::MergeAndIngest() {
   }
 
   // 3. Persons.
-  SstOut persons(this, storage::kPersonsIdx, file_bytes);
+  auto persons_out = NewSstOut(storage::kPersonsIdx, file_bytes);
+  storage::SstOut& persons = *persons_out;
   {
     RunMerger merger;
     auto emit = [&](std::string_view key, std::string_view value) {

@@ -22,6 +22,7 @@
 #include "coding.h"
 #include "db_options.h"
 #include "histories.h"
+#include "history_rebuild.h"
 #include "keys.h"
 #include "record_batch_impl.h"
 #include "values.h"
@@ -224,9 +225,10 @@ struct Store::Impl {
   // exists.
   std::atomic<bool> bulk_pending{false};
   std::atomic<bool> bulk_active{false};
-  // Every write keeps `histories` equal to `events` (meta kMetaHistoriesMaintained). Fixed at
-  // Open.
-  bool histories = false;
+  // Every write keeps `histories` equal to `events` (meta kMetaHistoriesMaintained). Decided at
+  // Open; RebuildHistories turns it on while it holds every stripe, so a writer, which reads it
+  // under its stripes, sees one value for its whole write.
+  std::atomic<bool> histories{false};
   // Range scans read `histories` (histories && options.scan_packed_histories).
   bool scan_histories = false;
 
@@ -240,6 +242,13 @@ struct Store::Impl {
   }
 
   rocksdb::ColumnFamilyHandle* cf(CfIndex i) const { return handles[i]; }
+  // The handle of family `i` for callers that hold no stripe (Flush, CompactAll):
+  // RebuildHistories may fill in the `histories` slot meanwhile. Every other reader of that
+  // slot holds a stripe or reads it only once the store maintains the copy.
+  rocksdb::ColumnFamilyHandle* LoadHandle(size_t i) {
+    return std::atomic_ref<rocksdb::ColumnFamilyHandle*>(handles[i])
+        .load(std::memory_order_acquire);
+  }
 
   static rocksdb::ReadOptions Read(const Snapshot* snapshot) {
     rocksdb::ReadOptions ro;
@@ -275,6 +284,10 @@ struct Store::Impl {
   Result<bool> IsEmpty(CfIndex i) const;
   // Decides at Open whether `histories` is maintained (see kMetaHistoriesMaintained).
   Status SetUpHistories();
+  // Writes the mark and schema version 2 in one synced write, then maintains `histories`.
+  Status MarkHistoriesMaintained();
+  // Store::RebuildHistories once every stripe is held.
+  Result<HistoriesRebuild> RebuildHistoriesLocked(const HistoriesRebuildProgressFn& progress);
   // VisitEventsInRange over `histories`: one entry per person instead of one per event.
   Status VisitPackedInRange(uint64_t first_key, uint64_t last_key, const HistoryFilter& filter,
                             const EventVisitor& visit, const Snapshot* snapshot) const;
@@ -651,20 +664,54 @@ Status Store::Impl::SetUpHistories() {
       if (!*empty) return Status::Ok();
     }
     VIGIL_RETURN_IF_ERROR(Wipe(storage::kHistoriesIdx));  // nothing there but by hand
-    // Schema 2 from here on: an older build would write events without their copy.
-    std::string version;
-    storage::PutFixed32BE(&version, kStoreSchemaVersion);
-    rocksdb::WriteBatch wb;
-    s = wb.Put(cf(storage::kMetaIdx), storage::kMetaHistoriesMaintained, "1");
-    if (s.ok()) s = wb.Put(cf(storage::kMetaIdx), storage::kMetaSchemaVersion, version);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (s.ok()) s = db->Write(wo, &wb);
-    VIGIL_RETURN_IF_ERROR(FromRocks(s, "write histories mark"));
-    histories = true;
+    VIGIL_RETURN_IF_ERROR(MarkHistoriesMaintained());
   }
   scan_histories = histories && options.scan_packed_histories;
   return Status::Ok();
+}
+
+Status Store::Impl::MarkHistoriesMaintained() {
+  // Schema 2 from here on: an older build would write events without their copy.
+  std::string version;
+  storage::PutFixed32BE(&version, kStoreSchemaVersion);
+  rocksdb::WriteBatch wb;
+  rocksdb::Status s = wb.Put(cf(storage::kMetaIdx), storage::kMetaHistoriesMaintained, "1");
+  if (s.ok()) s = wb.Put(cf(storage::kMetaIdx), storage::kMetaSchemaVersion, version);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (s.ok()) s = db->Write(wo, &wb);
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "write histories mark"));
+  histories = true;
+  return Status::Ok();
+}
+
+Result<HistoriesRebuild> Store::Impl::RebuildHistoriesLocked(
+    const HistoriesRebuildProgressFn& progress) {
+  if (cf(storage::kHistoriesIdx) == nullptr) {
+    // Opened without permission to create families: the schema-1 store lacks it. The slot can
+    // be filled in now: its readers hold a stripe (all held here), read it only once the mark
+    // exists, or load it atomically (LoadHandle).
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    VIGIL_RETURN_IF_ERROR(
+        FromRocks(db->CreateColumnFamily(config.families[storage::kHistoriesIdx].options,
+                                         storage::kHistoriesCf, &h),
+                  "create column family histories"));
+    std::atomic_ref<rocksdb::ColumnFamilyHandle*>(handles[storage::kHistoriesIdx])
+        .store(h, std::memory_order_release);
+  }
+  storage::HistoryRebuildContext ctx;
+  ctx.db = db.get();
+  ctx.events = cf(storage::kEventsIdx);
+  ctx.histories = cf(storage::kHistoriesIdx);
+  ctx.config = &config;
+  ctx.db_path = options.path;
+  // A killed rebuild may have ingested its files without writing the mark.
+  VIGIL_RETURN_IF_ERROR(storage::DiscardHistories(ctx));
+  auto built = storage::PackAndIngestHistories(ctx, progress);
+  if (!built.ok()) return built.status().WithContext("rebuild histories");
+  // Last: only a complete copy is ever marked as maintained.
+  VIGIL_RETURN_IF_ERROR(MarkHistoriesMaintained());
+  return built;
 }
 
 // ---------------------------------------------------------------- Store
@@ -1151,7 +1198,19 @@ Result<std::pair<uint64_t, std::string>> Store::FindAudit(std::string_view index
   return std::make_pair(storage::DecodeFixed64BE(key.data()), std::move(entry));
 }
 
-bool Store::MaintainsHistories() const { return impl_->histories; }
+bool Store::MaintainsHistories() const { return impl_->histories.load(); }
+
+Result<HistoriesRebuild> Store::RebuildHistories(const HistoriesRebuildProgressFn& progress) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  // Every stripe, throughout: no Write or BulkLoad may change `events` while it is packed, nor
+  // write between the ingestion and the mark without maintaining the copy.
+  std::vector<size_t> all(impl_->options.lock_stripes);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  StripeGuard guard(impl_->stripes.get(), all);
+  if (impl_->histories.load()) return HistoriesRebuild{};
+  VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
+  return impl_->RebuildHistoriesLocked(progress);
+}
 
 uint64_t Store::LatestSequence() const { return impl_->db->GetLatestSequenceNumber(); }
 
@@ -1515,7 +1574,7 @@ Status Store::Flush() {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   std::vector<rocksdb::ColumnFamilyHandle*> ours;
   for (size_t i = 0; i < storage::kCfCount; ++i) {
-    if (impl_->handles[i] != nullptr) ours.push_back(impl_->handles[i]);
+    if (auto* h = impl_->LoadHandle(i); h != nullptr) ours.push_back(h);
   }
   return FromRocks(impl_->db->Flush(rocksdb::FlushOptions(), ours), "flush");
 }
@@ -1523,11 +1582,11 @@ Status Store::Flush() {
 Status Store::CompactAll() {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   for (size_t i = 1; i < storage::kCfCount; ++i) {
-    if (impl_->handles[i] == nullptr) continue;
+    rocksdb::ColumnFamilyHandle* h = impl_->LoadHandle(i);
+    if (h == nullptr) continue;
     rocksdb::CompactRangeOptions opts;
     opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    VIGIL_RETURN_IF_ERROR(
-        FromRocks(impl_->db->CompactRange(opts, impl_->handles[i], nullptr, nullptr), "compact"));
+    VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->CompactRange(opts, h, nullptr, nullptr), "compact"));
   }
   return Status::Ok();
 }

@@ -54,7 +54,7 @@ namespace vigil {
 // 2: the `histories` family, kept equal to `events` by every write of a store created (or first
 // opened while empty) by schema 2, which a schema-1 build would not do and therefore refuses.
 // A schema-1 store holding data stays at 1: it is read and written as before, and its range
-// scans read `events`.
+// scans read `events`, until Store::RebuildHistories (`vigil upgrade`) upgrades it to 2.
 inline constexpr uint32_t kStoreSchemaVersion = 2;
 
 // 64-bit XXH3 of the person id text exactly as stored (18 characters, upper-case X).
@@ -332,6 +332,22 @@ using PersonVisitor = std::function<bool(const PersonRecord&)>;
 using BytesVisitor = std::function<bool(std::string_view key, std::string_view value)>;
 using AuditVisitor = std::function<bool(uint64_t sequence, std::string_view entry)>;
 
+// Progress of Store::RebuildHistories, handed to its callback. Thread-safety: value type.
+struct HistoriesRebuildProgress {
+  uint64_t events = 0;           // events packed so far
+  uint64_t events_estimate = 0;  // RocksDB's estimate of the events to pack; 0 when unknown
+  uint64_t persons = 0;          // persons whose packed history is written
+  bool ingesting = false;        // everything is packed; RocksDB is taking the files in
+};
+using HistoriesRebuildProgressFn = std::function<void(const HistoriesRebuildProgress&)>;
+
+// What Store::RebuildHistories did. Thread-safety: value type.
+struct HistoriesRebuild {
+  bool rebuilt = false;  // false: the store maintained `histories` already; nothing was done
+  uint64_t persons = 0;  // packed histories written (persons with at least one event)
+  uint64_t events = 0;   // events packed into them
+};
+
 class Store;
 
 // A consistent point-in-time view of the whole store. Every read taking a `const Snapshot*`
@@ -496,8 +512,36 @@ class Store {
   // True when every write keeps the `histories` family equal to `events` (meta
   // "store.histories_maintained"): decided at Open, true for a store opened holding no persons
   // and no events (new stores), false for a store filled by schema 1 (its range scans read
-  // `events`, and its writes do not maintain `histories`). Never fails.
+  // `events`, and its writes do not maintain `histories`) until RebuildHistories upgrades it.
+  // Never fails.
   bool MaintainsHistories() const;
+
+  // Upgrades a store filled by schema 1 to schema 2 in place, without reloading any feed:
+  // packs `histories` from `events` in one sequential pass (in parallel over slices of the
+  // person-key space), writes the packed values as SST files that RocksDB ingests at once, then
+  // writes the meta mark "store.histories_maintained" and schema version 2, last, in one
+  // synced write. From then on every write keeps the copy equal to `events` and a Store opened
+  // on the directory scans it; this Store object's range scans keep reading `events` until it
+  // is reopened (a snapshot taken before the rebuild does not see the ingested copy).
+  //
+  // A store that maintains `histories` already: Ok, nothing done (`rebuilt` false). Creates
+  // the `histories` family when the store was opened without it (create_if_missing false).
+  // `progress` (may be empty) is called on the calling thread about every 200 ms.
+  // Errors: FailedPrecondition for a kReadOnly or kSecondary store, and while a bulk load is
+  // in progress or was interrupted (BulkLoadPending: rerun that load first); IoError /
+  // Corruption from RocksDB or a bad events key. On error the store is still schema 1.
+  //
+  // Crash behaviour: until the mark is written the store is a schema-1 store, fully usable
+  // (scans read `events`, writes ignore `histories`). A process killed at any point leaves
+  // either that schema-1 store, whose next RebuildHistories first discards whatever the
+  // killed one wrote into `histories` and its work folder (DB/histories-rebuild), or a
+  // complete schema-2 store.
+  // Memory: bounded, independent of the store's size: per slice one person's packed history
+  // and one SST file being built.
+  // Thread-safety: thread-safe, and exclusive with every write of rows: it holds every
+  // person's write lock throughout, so Write, BulkLoad and StartBulkLoad calls made meanwhile
+  // wait until it returns; readers, PutCase, PutMeta and the audit appends go on.
+  Result<HistoriesRebuild> RebuildHistories(const HistoriesRebuildProgressFn& progress = {});
 
   // ---- maintenance ----
 

@@ -55,26 +55,21 @@ TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartia
   TempDir dir;
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
+    int ack_fd = -1;
+    const pid_t child =
+        ForkWithPipe(&ack_fd, [&](int write_fd) { ChildWrites(dir.path(), write_fd); });
     ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      ChildWrites(dir.path(), fds[1]);
-    }
-    close(fds[1]);
     std::vector<uint32_t> acked;
     uint32_t id = 0;
     // Let it get well into its stride (more each round), then kill it mid-write.
     const size_t kill_after = 40 + 60 * static_cast<size_t>(round);
-    while (acked.size() < kill_after && read(fds[0], &id, sizeof id) == sizeof id) {
+    while (acked.size() < kill_after && read(ack_fd, &id, sizeof id) == sizeof id) {
       acked.push_back(id);
     }
     ASSERT_EQ(kill(child, SIGKILL), 0);
     // Acks already in the pipe were acknowledged before the kill: they count too.
-    while (read(fds[0], &id, sizeof id) == sizeof id) acked.push_back(id);
-    close(fds[0]);
+    while (read(ack_fd, &id, sizeof id) == sizeof id) acked.push_back(id);
+    close(ack_fd);
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);

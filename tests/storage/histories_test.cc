@@ -10,6 +10,7 @@
 
 #include "storage/coding.h"
 #include "storage/db_options.h"
+#include "tests/storage/raw_db.h"
 #include "tests/storage/test_util.h"
 
 namespace vigil {
@@ -133,20 +134,6 @@ TEST(HistoriesCodecTest, EveryTruncationAndBadByteIsRefused) {
 
 // ---------------------------------------------------------------- the store
 
-// Writes `batches` random batches over `persons` persons (corrections, unchanged rows and
-// payments moving between persons among them).
-WriteCounts WriteRandom(Store& store, std::mt19937_64& rng, int batches, int rows, int persons) {
-  WriteCounts total;
-  for (int b = 0; b < batches; ++b) {
-    RecordBatch batch;
-    for (int r = 0; r < rows; ++r) batch.Add(RandomEvent(rng, persons));
-    auto w = store.Write(batch);
-    EXPECT_TRUE(w.ok()) << w.status().ToString();
-    if (w.ok()) total += *w;
-  }
-  return total;
-}
-
 TEST(HistoriesTest, WritesKeepPackedHistoriesEqualToEvents) {
   TempDir dir;
   auto store = OpenStore(dir.path());
@@ -163,12 +150,7 @@ TEST(HistoriesTest, WritesKeepPackedHistoriesEqualToEvents) {
   EXPECT_EQ(RangeScan(*store, {}, snapshot.get()), before);
   ExpectRangeScanEqualsEvents(*store);
   // Moved explicitly: a payment corrected to another person leaves the first one's history.
-  RecordBatch moved;
-  moved.Add(MakePayment("PAY-MOVED", PersonId(1), D(2020, 5, 10), 1000));
-  ASSERT_TRUE(store->Write(moved).ok());
-  RecordBatch again;
-  again.Add(MakePayment("PAY-MOVED", PersonId(2), D(2020, 6, 10), 1000));
-  ASSERT_TRUE(store->Write(again).ok());
+  MovePaymentBetweenPersons(*store);
   ExpectRangeScanEqualsEvents(*store);
   // Flushes fold operands into files, compaction folds them into the base values.
   ASSERT_TRUE(store->Flush().ok());
@@ -242,63 +224,7 @@ TEST(HistoriesTest, SwitchOffScansEventsWithTheSameAnswers) {
     std::mt19937_64 rng(8);
     WriteRandom(*store, rng, 8, 100, 20);
   }
-  StoreOptions o;
-  o.path = dir.path();
-  o.mode = OpenMode::kReadOnly;
-  o.scan_packed_histories = false;
-  auto events = Store::Open(o);
-  ASSERT_TRUE(events.ok()) << events.status().ToString();
-  o.scan_packed_histories = true;
-  auto packed = Store::Open(o);
-  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
-  EXPECT_TRUE((*packed)->MaintainsHistories());
-  for (const HistoryFilter& f : TestFilters()) {
-    EXPECT_EQ(RangeScan(**packed, f), RangeScan(**events, f));
-  }
-}
-
-// A raw RocksDB over a store's directory, with the store's families (for forging).
-struct RawDb {
-  explicit RawDb(const std::string& path) {
-    StoreOptions o;
-    o.path = path;
-    config = storage::MakeDbConfig(o);
-    rocksdb::DB* raw = nullptr;
-    const rocksdb::Status s = rocksdb::DB::Open(config.db, path, config.families, &handles, &raw);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    db.reset(raw);
-  }
-  ~RawDb() {
-    for (auto* h : handles) {
-      if (h != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    }
-  }
-  // Makes the store look as schema 1 left it: no mark, version 1, no histories family.
-  void MakeSchemaOne() {
-    std::string v;
-    storage::PutFixed32BE(&v, 1);
-    ASSERT_TRUE(db->Put({}, handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v).ok());
-    ASSERT_TRUE(db->Delete({}, handles[storage::kMetaIdx], storage::kMetaHistoriesMaintained).ok());
-    ASSERT_TRUE(db->DropColumnFamily(handles[storage::kHistoriesIdx]).ok());
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(handles[storage::kHistoriesIdx]).ok());
-    handles[storage::kHistoriesIdx] = nullptr;
-  }
-  size_t HistoriesEntries() {
-    size_t n = 0;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), handles[storage::kHistoriesIdx]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-    return n;
-  }
-  storage::DbConfig config;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::unique_ptr<rocksdb::DB> db;
-};
-
-uint32_t StoredSchema(const Store& store) {
-  auto v = store.GetMeta(storage::kMetaSchemaVersion);
-  EXPECT_TRUE(v.ok() && v->size() == 4);
-  return v.ok() && v->size() == 4 ? storage::DecodeFixed32BE(v->data()) : 0;
+  ExpectPackedScanEqualsEventsScan(dir.path());
 }
 
 TEST(HistoriesTest, CorruptPackedValueOrOperandIsCorruption) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -193,6 +194,32 @@ inline std::unique_ptr<Store> OpenStore(const std::string& path) {
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
+// Writes `batches` random batches over `persons` persons (corrections, unchanged rows and
+// payments moving between persons among them).
+inline WriteCounts WriteRandom(Store& store, std::mt19937_64& rng, int batches, int rows,
+                               int persons) {
+  WriteCounts total;
+  for (int b = 0; b < batches; ++b) {
+    RecordBatch batch;
+    for (int r = 0; r < rows; ++r) batch.Add(RandomEvent(rng, persons));
+    auto w = store.Write(batch);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    if (w.ok()) total += *w;
+  }
+  return total;
+}
+
+// Writes payment "PAY-MOVED" to person 1, then corrects it to person 2 on another date: the
+// correction moves the event from one person's history to the other's.
+inline void MovePaymentBetweenPersons(Store& store) {
+  RecordBatch moved;
+  moved.Add(MakePayment("PAY-MOVED", PersonId(1), D(2020, 5, 10), 1000));
+  ASSERT_TRUE(store.Write(moved).ok());
+  RecordBatch again;
+  again.Add(MakePayment("PAY-MOVED", PersonId(2), D(2020, 6, 10), 1000));
+  ASSERT_TRUE(store.Write(again).ok());
+}
+
 // Sums every event's contribution per (known-at month), from the raw history: the truth the
 // merge-operator aggregates must equal.
 inline std::vector<std::pair<Month, MonthAggregate>> RecomputeBuckets(const Store& store,
@@ -295,6 +322,42 @@ inline void ExpectRangeScanEqualsEvents(const Store& store, const Snapshot* snap
     EXPECT_EQ(RangeScan(store, f, snapshot), truth);
     EXPECT_EQ(RangeScan(store, f, snapshot, 7), truth);
   }
+}
+
+// Opens `path` read-only twice, one reader scanning `histories`, the other `events`: both see
+// the same events under every test filter.
+inline void ExpectPackedScanEqualsEventsScan(const std::string& path) {
+  StoreOptions o;
+  o.path = path;
+  o.mode = OpenMode::kReadOnly;
+  o.scan_packed_histories = false;
+  auto events = Store::Open(o);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  o.scan_packed_histories = true;
+  auto packed = Store::Open(o);
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_TRUE((*packed)->MaintainsHistories());
+  for (const HistoryFilter& f : TestFilters()) {
+    EXPECT_EQ(RangeScan(**packed, f), RangeScan(**events, f));
+  }
+}
+
+// Forks a child running `child(write_fd)`, which must end the child itself (_exit or a
+// signal), never return. Returns the child's pid (-1 when fork failed) and, in *read_fd, the
+// read end of the pipe the child writes to (the kill tests' acknowledgements).
+template <typename Child>
+pid_t ForkWithPipe(int* read_fd, Child&& child) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    child(fds[1]);
+    _exit(6);  // not reached
+  }
+  close(fds[1]);
+  *read_fd = fds[0];
+  return pid;
 }
 
 }  // namespace vigil::testing

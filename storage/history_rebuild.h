@@ -1,0 +1,39 @@
+// Builds the `histories` family of a schema-1 store from its `events` (Store::RebuildHistories,
+// docs/storage.md "Upgrading a schema-1 store"). The Store does the locking and writes the
+// meta mark afterwards; this part discards leftovers, packs and ingests.
+// Thread-safety: one call at a time per store, with no write of `events` or `histories`
+// meanwhile (the Store holds every write lock).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <string>
+
+#include "db_options.h"
+#include "vigil/store.h"
+
+namespace vigil::storage {
+
+struct HistoryRebuildContext {
+  rocksdb::DB* db = nullptr;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* histories = nullptr;
+  const DbConfig* config = nullptr;
+  std::string db_path;  // the work folder for the SST files goes inside it
+};
+
+// Folder where a rebuild builds its SST files, inside the database directory. Removed when the
+// rebuild ends; a killed rebuild's leftover is removed by the next one.
+std::string HistoryRebuildDir(const std::string& db_path);
+
+// Removes every entry of `histories` (what a killed rebuild ingested, or nothing): whole files
+// are dropped without being read, the rest is covered by a range tombstone.
+Status DiscardHistories(const HistoryRebuildContext& ctx);
+
+// Packs every person's events, as of one snapshot taken here, into SST files of `histories`
+// (storage/histories.h format) and has RocksDB ingest them in one call. Precondition:
+// `histories` is empty (DiscardHistories). Calls `progress` (if set) on the calling thread.
+Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx,
+                                                const HistoriesRebuildProgressFn& progress);
+
+}  // namespace vigil::storage
