@@ -100,6 +100,16 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
   std::filesystem::remove_all(dir, ec);  // a killed rebuild's files are of no use
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IoError(dir + ": cannot create: " + ec.message());
+  // The folder goes however this ends, after the writers below are destroyed (declared first):
+  // after an error its files can be as large as the packed copy, and the error may be a full
+  // disk, which they would keep full until a rerun.
+  struct RemoveOnExit {
+    const std::string& dir;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } remove_on_exit{dir};
 
   HistoriesRebuildProgress report;
   {
@@ -180,7 +190,6 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
     VIGIL_RETURN_IF_ERROR(FromRocksStatus(ctx.db->IngestExternalFile(ctx.histories, files, io),
                                           "ingest packed histories"));
   }
-  std::filesystem::remove_all(dir, ec);  // a leftover is removed by the next rebuild
   return out;
 }
 

@@ -207,6 +207,45 @@ TEST(UpgradeTest, LeftoversOfAKilledRebuildAreDiscarded) {
   EXPECT_FALSE(std::filesystem::exists(storage::HistoryRebuildDir(dir.path())));
 }
 
+// A rebuild that fails while packing (here a damaged events key at the very end of the key
+// space, so the other slices have written their files by then) removes its work folder: after
+// a full disk, its files would otherwise keep the disk full. The store stays schema 1, and a
+// rerun once the damage is repaired completes.
+TEST(UpgradeTest, AFailedRebuildRemovesItsWorkFolder) {
+  TempDir dir;
+  MakeSchemaOneStore(dir.path(), 10, 30, 71);
+  const std::string damaged(storage::kPersonPrefixSize + 1, '\xff');
+  {
+    RawDb raw(dir.path());
+    ASSERT_TRUE(raw.db->Put({}, raw.handles[storage::kEventsIdx], damaged, "x").ok());
+  }
+  {
+    auto store = OpenExisting(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto rebuilt = store->RebuildHistories();
+    ASSERT_FALSE(rebuilt.ok());
+    EXPECT_EQ(rebuilt.status().code(), StatusCode::kCorruption) << rebuilt.status().ToString();
+    EXPECT_FALSE(std::filesystem::exists(storage::HistoryRebuildDir(dir.path())));
+    EXPECT_FALSE(store->MaintainsHistories());
+    EXPECT_EQ(StoredSchema(*store), 1u);
+  }
+  {
+    RawDb raw(dir.path());
+    ASSERT_TRUE(raw.db->Delete({}, raw.handles[storage::kEventsIdx], damaged).ok());
+  }
+  {
+    auto store = OpenExisting(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto rebuilt = store->RebuildHistories();
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+    EXPECT_TRUE(rebuilt->rebuilt);
+  }
+  auto store = OpenExisting(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->MaintainsHistories());
+  ExpectRangeScanEqualsEvents(*store);
+}
+
 TEST(UpgradeTest, EmptySchemaOneStoreWithoutTheFamilyIsUpgraded) {
   TempDir dir;
   { auto store = OpenStore(dir.path()); }
