@@ -822,6 +822,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // Everything fell silent: not someone else using the cards (nobody does), so no stream stop.
   if (d.silence || record_explains_stop) {
     d.card_only_tail = d.medical_break = d.life_stopped = d.life_gone = d.undrawn_stop = false;
+    d.stream_fell = false;
     d.quiet_days = 0;
     d.longest_life_gap_days = 0;
     d.stopped_stream.clear();

@@ -23,7 +23,8 @@ struct HistoryRebuildContext {
 };
 
 // Folder where a rebuild builds its SST files, inside the database directory. Removed when the
-// rebuild ends; a killed rebuild's leftover is removed by the next one.
+// rebuild ends; a killed rebuild's leftover is removed by the next read-write Store::Open (or
+// the next rebuild).
 std::string HistoryRebuildDir(const std::string& db_path);
 
 // Removes every entry of `histories` (what a killed rebuild ingested, or nothing): whole files

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -838,6 +839,13 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (!s.ok()) return FromRocks(s, "write schema version");
   }
   VIGIL_RETURN_IF_ERROR(impl->SetUpHistories());
+  if (writable) {
+    // A histories rebuild killed while packing leaves its SST files (as large as the packed copy)
+    // in its work folder. Holding the database lock, no rebuild can be running: remove them now
+    // rather than at the next rebuild. Failing to is no reason to refuse the store.
+    std::error_code ignored;
+    std::filesystem::remove_all(storage::HistoryRebuildDir(options.path), ignored);
+  }
 
   {
     std::string v;

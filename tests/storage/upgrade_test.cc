@@ -190,8 +190,18 @@ TEST(UpgradeTest, LeftoversOfAKilledRebuildAreDiscarded) {
   std::filesystem::create_directories(storage::HistoryRebuildDir(dir.path()));
   std::ofstream(storage::HistoryRebuildDir(dir.path()) + "/0.sst") << "half a file";
   {
+    // A read-only open holds no lock that rules out a running rebuild: it leaves the folder.
+    StoreOptions o;
+    o.path = dir.path();
+    o.mode = OpenMode::kReadOnly;
+    ASSERT_TRUE(Store::Open(o).ok());
+    EXPECT_TRUE(std::filesystem::exists(storage::HistoryRebuildDir(dir.path())));
+  }
+  {
     auto store = OpenExisting(dir.path());
     ASSERT_NE(store, nullptr);
+    // The read-write open holds the database lock: the killed run's files go at once.
+    EXPECT_FALSE(std::filesystem::exists(storage::HistoryRebuildDir(dir.path())));
     ASSERT_FALSE(store->MaintainsHistories());
     ExpectRangeScanEqualsEvents(*store);  // scans `events`
     std::mt19937_64 rng(52);
