@@ -200,6 +200,13 @@ struct StreamFall {
   double probability = 1.0;
   int change_month = INT32_MIN;  // the first month of the fall
   int months_after = 0, active_after = 0;
+  bool fell() const { return change_month != INT32_MIN; }
+  Date change_day() const { return Date{MonthFromNumber(change_month) / std::chrono::day{1}}; }
+  // "only k of the m months since" (the evidence and the reason add the month where they need it).
+  std::string Note() const {
+    return "only " + std::to_string(active_after) + " of the " + std::to_string(months_after) +
+           " months since";
+  }
 };
 
 StreamFall FallProbability(const std::vector<int>& active_months, int first_month, int as_of_month,
@@ -604,6 +611,22 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   auto ends_at_care_home = [&](size_t k) {
     return IsBodyStream(static_cast<Stream>(k)) && streams[k].last_care_home;
   };
+  // Whether a stop or fall of stream k, of chance p, is taken over the one held so far: below
+  // stop_alpha it must also pass the drawing test (stop_level, from the stream's last month
+  // before it); one set aside only because the pension is drawn less is kept as undrawn_*.
+  auto takes = [&](double p, size_t k, int last_month, const StreamFall& candidate) {
+    if (p >= stop_p) return false;
+    if (p < cp.stop_alpha) {
+      const double level = stop_level(last_month);
+      if (level == 0.0 && p < undrawn_p) {
+        undrawn_p = p;
+        undrawn_stream = k;
+        undrawn_fall = candidate;
+      }
+      if (p >= level) return false;
+    }
+    return true;
+  };
   if (first_month != INT32_MIN) {
     const int span = as_of_month - first_month + 1;
     for (size_t k = 0; k < streams.size(); ++k) {
@@ -617,16 +640,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       }
       const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
       const double p = StopProbability(span, gap, t.months);
-      if (p >= stop_p) continue;
-      if (p < cp.stop_alpha) {
-        const double level = stop_level(t.last_month);
-        if (level == 0.0 && p < undrawn_p) {
-          undrawn_p = p;
-          undrawn_stream = k;
-          undrawn_fall = StreamFall{};
-        }
-        if (p >= level) continue;
-      }
+      if (!takes(p, k, t.last_month, StreamFall{})) continue;
       stop_p = p;
       stopped = k;
     }
@@ -640,16 +654,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       const StreamFall candidate =
           FallProbability(*streams[k].active_months, first_month, as_of_month, seen_month);
       const double p = candidate.probability;
-      if (p >= stop_p) continue;
-      if (p < cp.stop_alpha) {
-        const double level = stop_level(candidate.change_month - 1);
-        if (level == 0.0 && p < undrawn_p) {
-          undrawn_p = p;
-          undrawn_stream = k;
-          undrawn_fall = candidate;
-        }
-        if (p >= level) continue;
-      }
+      if (!takes(p, k, candidate.change_month - 1, candidate)) continue;
       stop_p = p;
       stopped = k;
       fall = candidate;
@@ -690,14 +695,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.card_takeover = true;
     }
     std::string fall_note;
-    if (fall.change_month != INT32_MIN) {
-      const Month change_month = MonthFromNumber(fall.change_month);
-      const Date change{change_month / std::chrono::day{1}};
-      fall_note = "only " + std::to_string(fall.active_after) + " of the " +
-                  std::to_string(fall.months_after) + " months since " + FormatMonth(change_month);
+    if (fall.fell()) {
+      fall_note = fall.Note() + " " + FormatMonth(MonthFromNumber(fall.change_month));
       d.stopped_stream += " (" + fall_note + ")";
       d.stream_fell = true;
-      stopped_day = DayNumber(change);
+      stopped_day = DayNumber(fall.change_day());
     }
     d.stop_probability = stop_p;
     const auto kind = static_cast<Stream>(stopped);
@@ -737,18 +739,13 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   if (stop_p >= cp.stop_alpha && !d.life_gone && undrawn_p < cp.stop_alpha) {
     d.undrawn_stop = true;
     d.stopped_stream = std::string(kStreamNames[undrawn_stream]);
-    d.stream_fell = undrawn_fall.change_month != INT32_MIN;
+    d.stream_fell = undrawn_fall.fell();
     d.stop_probability = undrawn_p;
     const StreamTrack& t = streams[undrawn_stream];
-    undrawn_since = d.stream_fell
-                        ? Date{MonthFromNumber(undrawn_fall.change_month) / std::chrono::day{1}}
-                        : DateFromDay(t.last_day);
-    undrawn_note =
-        d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
-        (d.stream_fell ? "only " + std::to_string(undrawn_fall.active_after) + " of the " +
-                             std::to_string(undrawn_fall.months_after) + " months since"
-                       : std::string("none since")) +
-        "; pension account used less since";
+    undrawn_since = d.stream_fell ? undrawn_fall.change_day() : DateFromDay(t.last_day);
+    undrawn_note = d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
+                   (d.stream_fell ? undrawn_fall.Note() : std::string("none since")) +
+                   "; pension account used less since";
   }
   f.medical_break = d.medical_break ? 1.0 : 0.0;
   int life_period_count = 0;

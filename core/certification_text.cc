@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <string_view>
 
 namespace vigil {
 
@@ -68,26 +69,27 @@ std::string DoubtReason(const LifeDoubts& d, const CertificationFeatures& f,
   };
   const std::string seen =
       last_body_sign ? "last seen in body on " + FormatDate(*last_body_sign) : "never seen in body";
-  if (d.card_only_tail || d.medical_break || d.life_stopped) {
+  // "<stream> stopped<context> (<seen>; so long a stop has probability p for ...)".
+  auto stop_part = [&d, &seen](std::string_view context) {
     char p[32];
     std::snprintf(p, sizeof p, "%.1g", d.stop_probability);
-    std::string part = d.stopped_stream + (d.stream_fell ? " fell off" : " stopped");
-    if (d.medical_break) part += " after a hospital stay";
-    part += " while other signals go on (" + seen + "; " +
-            (d.stream_fell ? "such a fall" : "so long a stop") + " has probability " + p +
-            " for this person's own rhythm)";
+    return d.stopped_stream + (d.stream_fell ? " fell off" : " stopped") + std::string(context) +
+           " (" + seen + "; " + (d.stream_fell ? "such a fall" : "so long a stop") +
+           " has probability " + p + " for this person's own rhythm)";
+  };
+  if (d.card_only_tail || d.medical_break || d.life_stopped) {
+    std::string part =
+        stop_part(d.medical_break ? " after a hospital stay while other signals go on"
+                                  : " while other signals go on");
     if (d.card_only_tail && f.card_tail_months > 0) {
       part += ", only card use for " + FormatFixed(f.card_tail_months, 1) + " months";
     }
     add(part);
   }
   if (d.undrawn_stop) {
-    char p[32];
-    std::snprintf(p, sizeof p, "%.1g", d.stop_probability);
-    add(d.stopped_stream + (d.stream_fell ? " fell off" : " stopped") + " (" + seen + "; " +
-        (d.stream_fell ? "such a fall" : "so long a stop") + " has probability " + p +
-        " for this person's own rhythm) and the pension account is used less since: the cards "
-        "alone no longer show the person's life");
+    add(stop_part("") +
+        " and the pension account is used less since: the cards alone no longer show the "
+        "person's life");
   }
   if (d.life_gone) {
     add("no life sign for " + FormatFixed(d.quiet_days / (365.25 / 12), 1) +

@@ -1,7 +1,6 @@
 #include "history_rebuild.h"
 
 #include <rocksdb/convenience.h>
-#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
@@ -70,27 +69,9 @@ Status PackSlice(const HistoryRebuildContext& ctx, const rocksdb::Snapshot* snap
 
 std::string HistoryRebuildDir(const std::string& db_path) { return db_path + "/histories-rebuild"; }
 
-Status DiscardHistories(const HistoryRebuildContext& ctx) {
-  // Files wholly inside the key space (all of them) go without being read or rewritten: what a
-  // killed rebuild ingested can be as large as the events.
-  VIGIL_RETURN_IF_ERROR(FromRocksStatus(
-      rocksdb::DeleteFilesInRange(ctx.db, ctx.histories, nullptr, nullptr), "discard histories"));
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;
-  std::unique_ptr<rocksdb::Iterator> it(ctx.db->NewIterator(ro, ctx.histories));
-  it->SeekToFirst();
-  VIGIL_RETURN_IF_ERROR(FromRocksStatus(it->status(), "discard histories: scan"));
-  if (!it->Valid()) return Status::Ok();
-  // What is left (memtables, files DeleteFilesInRange keeps): one range tombstone over every
-  // 8-byte key, and the last such key, which the range's end excludes.
-  const std::string all_ones(kPersonPrefixSize, '\xff');
-  rocksdb::WriteBatch wb;
-  rocksdb::Status s = wb.DeleteRange(ctx.histories, rocksdb::Slice(), all_ones);
-  if (s.ok()) s = wb.Delete(ctx.histories, all_ones);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  if (s.ok()) s = ctx.db->Write(wo, &wb);
-  return FromRocksStatus(s, "discard histories");
+Status DropHistoryFiles(const HistoryRebuildContext& ctx) {
+  return FromRocksStatus(rocksdb::DeleteFilesInRange(ctx.db, ctx.histories, nullptr, nullptr),
+                         "discard histories");
 }
 
 Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx,

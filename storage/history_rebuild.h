@@ -27,13 +27,14 @@ struct HistoryRebuildContext {
 // the next rebuild).
 std::string HistoryRebuildDir(const std::string& db_path);
 
-// Removes every entry of `histories` (what a killed rebuild ingested, or nothing): whole files
-// are dropped without being read, the rest is covered by a range tombstone.
-Status DiscardHistories(const HistoryRebuildContext& ctx);
+// Drops every file of `histories` (what a killed rebuild ingested, or nothing) without reading
+// it: it can be as large as the events. Entries outside files are the caller's to wipe.
+Status DropHistoryFiles(const HistoryRebuildContext& ctx);
 
 // Packs every person's events, as of one snapshot taken here, into SST files of `histories`
 // (storage/histories.h format) and has RocksDB ingest them in one call. Precondition:
-// `histories` is empty (DiscardHistories). Calls `progress` (if set) on the calling thread.
+// `histories` is empty (DropHistoryFiles, then a wipe of the rest). Calls `progress` (if set) on
+// the calling thread.
 Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx,
                                                 const HistoriesRebuildProgressFn& progress);
 

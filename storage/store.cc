@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -243,6 +244,12 @@ struct Store::Impl {
   }
 
   rocksdb::ColumnFamilyHandle* cf(CfIndex i) const { return handles[i]; }
+  // Every lock stripe, for the operations that exclude every writer.
+  std::vector<size_t> AllStripes() const {
+    std::vector<size_t> all(options.lock_stripes);
+    std::iota(all.begin(), all.end(), size_t{0});
+    return all;
+  }
   // The handle of family `i` for callers that hold no stripe (Flush, CompactAll):
   // RebuildHistories may fill in the `histories` slot meanwhile. Every other reader of that
   // slot holds a stripe or reads it only once the store maintains the copy.
@@ -706,8 +713,10 @@ Result<HistoriesRebuild> Store::Impl::RebuildHistoriesLocked(
   ctx.histories = cf(storage::kHistoriesIdx);
   ctx.config = &config;
   ctx.db_path = options.path;
-  // A killed rebuild may have ingested its files without writing the mark.
-  VIGIL_RETURN_IF_ERROR(storage::DiscardHistories(ctx));
+  // A killed rebuild may have ingested its files without writing the mark: its files go
+  // without being read, what is left (nothing, or a few memtable entries) is wiped.
+  VIGIL_RETURN_IF_ERROR(storage::DropHistoryFiles(ctx));
+  VIGIL_RETURN_IF_ERROR(Wipe(storage::kHistoriesIdx));
   auto built = storage::PackAndIngestHistories(ctx, progress);
   if (!built.ok()) return built.status().WithContext("rebuild histories");
   // Last: only a complete copy is ever marked as maintained.
@@ -908,8 +917,7 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
   // Hold every stripe: no Write may interleave with the emptiness check and the ingestion.
-  std::vector<size_t> all(impl_->options.lock_stripes);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
   StripeGuard guard(impl_->stripes.get(), all);
 
   for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx, storage::kAggregatesIdx,
@@ -1051,8 +1059,7 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
     return Status::FailedPrecondition("another bulk load is in progress");
   }
   // Every stripe: no Write may interleave with the emptiness check and the mark.
-  std::vector<size_t> all(impl_->options.lock_stripes);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
   StripeGuard guard(impl_->stripes.get(), all);
   auto fail = [this](Status s) {
     impl_->bulk_active = false;
@@ -1212,8 +1219,7 @@ Result<HistoriesRebuild> Store::RebuildHistories(const HistoriesRebuildProgressF
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   // Every stripe, throughout: no Write or BulkLoad may change `events` while it is packed, nor
   // write between the ingestion and the mark without maintaining the copy.
-  std::vector<size_t> all(impl_->options.lock_stripes);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
   StripeGuard guard(impl_->stripes.get(), all);
   if (impl_->histories.load()) return HistoriesRebuild{};
   VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());

@@ -184,9 +184,12 @@ inline AnyRecord RandomEvent(std::mt19937_64& rng, int persons) {
   }
 }
 
-inline std::unique_ptr<Store> OpenStore(const std::string& path) {
+// Opens a small store; `create_if_missing` false opens an existing one as `vigil upgrade` does
+// (nothing created, so a schema-1 store then has no `histories` family).
+inline std::unique_ptr<Store> OpenStore(const std::string& path, bool create_if_missing = true) {
   StoreOptions o;
   o.path = path;
+  o.create_if_missing = create_if_missing;
   o.block_cache_bytes = 8 << 20;
   o.write_buffer_bytes = 4 << 20;
   auto s = Store::Open(o);

@@ -28,14 +28,7 @@ using namespace vigil::testing;  // NOLINT(google-build-using-namespace)
 // Opens without permission to create anything, as `vigil upgrade` does: a schema-1 store then
 // has no `histories` family at all.
 std::unique_ptr<Store> OpenExisting(const std::string& path) {
-  StoreOptions o;
-  o.path = path;
-  o.create_if_missing = false;
-  o.block_cache_bytes = 8 << 20;
-  o.write_buffer_bytes = 4 << 20;
-  auto s = Store::Open(o);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return s.ok() ? std::move(s).value() : nullptr;
+  return OpenStore(path, /*create_if_missing=*/false);
 }
 
 // A store as schema 1 left it: persons, events written by `Write` with corrections, unchanged
