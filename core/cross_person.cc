@@ -84,8 +84,9 @@ struct CrossPersonFactsBuilder::Impl {
   // Every switch to a registered account. Counted at Finish, once it is known how many persons
   // each account receives.
   std::vector<AccountSwitchNote> account_switches;
-  int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
-  int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
+  int first_pension_month = INT32_MAX;  // the earliest pension period paid, MonthNumber
+  int household_size = 0;               // policy: rules.face_reuse_household_size, as Add saw it
+  int64_t sitting_gap_seconds = 0;      // policy: rules.face_reuse_sitting_minutes, likewise
 };
 
 namespace {
@@ -347,6 +348,9 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   const std::string* last_account = nullptr;
   for (const PaymentRecord& p : h.payments) {
     if (Days(p.paid_date) > known_by) continue;
+    if (p.benefit == Benefit::kPension) {
+      impl_->first_pension_month = std::min(impl_->first_pension_month, MonthNumber(p.period));
+    }
     if (last_account != nullptr && *last_account == p.bank_account) continue;
     Note(impl_->account, p.bank_account, key);
     NoteHolder(impl_->holders, p.bank_account, key, h.registrations);
@@ -410,6 +414,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   Impl& into = *impl_;
   Impl& from = *other.impl_;
   MergeNotes(into.account_switches, from.account_switches);
+  into.first_pension_month = std::min(into.first_pension_month, from.first_pension_month);
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -500,6 +505,9 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
     if (sw.seen) ++facts.account_switches_seen;
   }
   facts.switch_batch_per_account = CountSwitchBatches(impl_->account_switches);
+  if (impl_->first_pension_month != INT32_MAX) {
+    facts.first_pension_month = impl_->first_pension_month;
+  }
   facts.population_complete_loss_share =
       all_appraisals == 0 ? 0.0
                           : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);

@@ -327,28 +327,52 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
 
 namespace {
 
-// k >= 2 when `ratio` is k whole months within 1% (arrears), else 0.
-long ArrearsMonths(double ratio) {
-  const long k = std::lround(ratio);
-  return k >= 2 && std::fabs(ratio - static_cast<double>(k)) <= 0.01 * static_cast<double>(k) ? k
-                                                                                              : 0;
-}
-
-// The median payment of the other months within half a year of monthly[at] (fen; the month's
-// own when it has no neighbour): the level paid then.
-int64_t MonthsAround(std::span<const PaymentRecord* const> monthly, size_t at) {
+// The rates a month could have been paid at: the approved benefit and the months paid within
+// half a year of monthly[at] that are themselves near it (within `ratio_limit`; a deducted or
+// doubled month is no rate), as [low, high] in fen.
+struct RateRange {
+  int64_t low = 0;
+  int64_t high = 0;
+};
+RateRange RatesAround(std::span<const PaymentRecord* const> monthly, size_t at, int64_t approved,
+                      double ratio_limit) {
   constexpr int kReach = 6;
   const int month = MonthNumber(monthly[at]->period);
-  std::vector<int64_t> around;
+  RateRange range{approved, approved};
   for (size_t j = 0; j < monthly.size(); ++j) {
-    if (j != at && std::abs(MonthNumber(monthly[j]->period) - month) <= kReach) {
-      around.push_back(monthly[j]->amount.fen());
+    if (j == at || std::abs(MonthNumber(monthly[j]->period) - month) > kReach) continue;
+    const int64_t fen = monthly[j]->amount.fen();
+    const double ratio = static_cast<double>(fen) / static_cast<double>(approved);
+    if (ratio > ratio_limit || ratio < 1.0 / ratio_limit) continue;
+    range.low = std::min(range.low, fen);
+    range.high = std::max(range.high, fen);
+  }
+  return range;
+}
+
+// The fewest months (at least 2) a payment of `fen` can pay at the highest rate `rates` allows
+// (1% over it for each month's rounding).
+long MonthsCovered(int64_t fen, RateRange rates) {
+  const double months =
+      std::ceil(static_cast<double>(fen) / (1.01 * static_cast<double>(rates.high)));
+  return std::max(2L, static_cast<long>(months));
+}
+
+// Whether the `wanted` months just before `month` were all unpaid while owed. Arrears pay the
+// months just before them (a run skipped and paid with the next one, the months of a suspension
+// that ended). A month is owed from the retirement month on; before the person's first payment it
+// counts as unpaid only inside the data (`first_data_month`: the payments feed starts there).
+bool UnpaidJustBefore(std::span<const int> paid_months, int month, int retirement_month,
+                      int first_data_month, long wanted) {
+  const int first_owed =
+      std::min(paid_months.front(), std::max(retirement_month, first_data_month));
+  for (long back = 1; back <= wanted; ++back) {
+    const int m = month - static_cast<int>(back);
+    if (m < first_owed || std::binary_search(paid_months.begin(), paid_months.end(), m)) {
+      return false;
     }
   }
-  if (around.empty()) return monthly[at]->amount.fen();
-  const auto mid = around.begin() + static_cast<std::ptrdiff_t>(around.size() / 2);
-  std::nth_element(around.begin(), mid, around.end());
-  return std::max<int64_t>(*mid, 1);
+  return true;
 }
 
 }  // namespace
@@ -399,6 +423,7 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     Money overpaid;
     double worst = 1.0;
     const PaymentRecord* worst_payment = nullptr;
+    long worst_covers = 1;  // months the worst payment pays
     // The approved benefit is the one in force now; a month years ago was paid under the benefit
     // of its year, before the yearly adjustments since (a flat raise of a small residents'
     // pension can be a third of it over four years). Pensions are adjusted upwards only and once
@@ -416,31 +441,34 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
           year_level = std::max<int64_t>(year_level, monthly[year_end++]->amount.fen());
         }
       }
-      const double ratio = static_cast<double>(p->amount.fen()) / approved;
+      double ratio = static_cast<double>(p->amount.fen()) / approved;
       const int64_t known_level =
           std::min<int64_t>(std::max(level, year_level), reg.monthly_benefit.fen());
       level = std::max<int64_t>(level, p->amount.fen());
+      // A payment over the limit after unpaid months pays those months too (arrears, a skipped
+      // run paid with the next one): it is judged per month it covers, the fewest months it can
+      // pay at a rate of then (today's benefit, or a month paid within half a year). Whole months
+      // at such a rate are arrears (a month held back before a yearly raise comes as twice the
+      // old level, x1.96 of today's); less is the months paid short (a deduction in the same run).
+      double per_month = static_cast<double>(p->amount.fen());
+      long covers = 1;
+      if (ratio > ratio_limit) {
+        const RateRange rates = RatesAround(monthly, i, reg.monthly_benefit.fen(), ratio_limit);
+        const long k = MonthsCovered(p->amount.fen(), rates);
+        if (UnpaidJustBefore(paid_months, MonthNumber(p->period),
+                             MonthNumber(MonthOf(reg.retirement_date)), c.facts.first_pension_month,
+                             k - 1)) {
+          per_month /= static_cast<double>(k);
+          if (per_month >= 0.99 * static_cast<double>(rates.low)) continue;
+          covers = k;
+          ratio = per_month / approved;
+        }
+      }
       if (ratio < 1.0 / ratio_limit &&
-          static_cast<double>(p->amount.fen()) * ratio_limit >= static_cast<double>(known_level)) {
+          per_month * ratio_limit >= static_cast<double>(known_level)) {
         continue;
       }
       if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
-      // Arrears are whole months of the benefit as it was then: judged against the months paid
-      // around this one as well as today's benefit (a month held back before a yearly raise
-      // comes as twice the old level, x1.96 of today's).
-      const long k = std::max(ArrearsMonths(ratio),
-                              ArrearsMonths(static_cast<double>(p->amount.fen()) /
-                                            static_cast<double>(MonthsAround(monthly, i))));
-      if (k >= 2) {
-        // Arrears: k-1 earlier months without a payment make it k months' benefit.
-        const int month = MonthNumber(p->period);
-        int missing = 0;
-        // Only months since payments began can be owed (the data may start later).
-        for (int m = month - 1; m >= paid_months.front() && missing < k - 1; --m) {
-          if (!std::binary_search(paid_months.begin(), paid_months.end(), m)) ++missing;
-        }
-        if (missing >= k - 1) continue;
-      }
       ++count;
       if (ratio > 1.0) {
         ++high;
@@ -450,6 +478,7 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
       if (severity > (worst_payment ? (worst > 1.0 ? worst : 1.0 / worst) : 0.0)) {
         worst = ratio;
         worst_payment = p;
+        worst_covers = covers;
       }
     }
     if (count == 0) continue;
@@ -464,7 +493,11 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     hit.reason = std::to_string(count) + " monthly payment" + (count == 1 ? "" : "s") +
                  " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) + " (worst " +
                  FormatMoneyGrouped(worst_payment->amount) + " for " +
-                 FormatMonth(worst_payment->period) + ", x" + FormatFixed(worst) + ", limit x" +
+                 FormatMonth(worst_payment->period) +
+                 (worst_covers > 1
+                      ? " and " + Months(static_cast<int>(worst_covers - 1)) + " unpaid before it"
+                      : "") +
+                 ", x" + FormatFixed(worst) + (worst_covers > 1 ? " a month" : "") + ", limit x" +
                  FormatFixed(ratio_limit) + ")";
     hit.reason += high > 0 ? ": " + FormatMoneyGrouped(overpaid) + " overpaid" : ": underpaid";
     hit.evidence.push_back(

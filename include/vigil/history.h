@@ -140,6 +140,10 @@ struct CrossPersonFacts {
   // over several pensions arranges it in one go; a ring that takes over victims' accounts does
   // it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
   FactCounts switch_batch_per_account;
+  // The earliest pension period paid in the data (a month number, MonthNumber): the payments
+  // feed starts there, so an earlier month without a payment says nothing about whether it was
+  // paid. INT32_MIN when not measured (hand-made histories: every month is in the data).
+  int first_pension_month = INT32_MIN;
   // Switches of a pension to the registered account from another account, and how many of them
   // had a counter or service-desk visit or a face check in the app that could have made them
   // (ACCOUNT_HIJACK): whether a switch without one is unusual in this data at all. Switches into

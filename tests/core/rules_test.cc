@@ -988,6 +988,65 @@ TEST(RuleTest, ArrearsAtTheLevelPaidThenAreNotAnomalous) {
   EXPECT_NE(Apply(owed_nothing).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
+// Arrears pay the months just before them: a double payment with an unpaid month long before
+// it (not the one just before) is an overpayment.
+TEST(RuleTest, ArrearsPayTheMonthsJustBeforeThem) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2025-09"); });
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("6842.00");
+  }
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+}
+
+// A run skipped and paid with the next one, less a deduction taken in that run: x1.41 of the
+// benefit for two months is x0.71 a month, paid short, not an overpayment.
+TEST(RuleTest, TwoMonthsPaidInOneRunAreJudgedPerMonth) {
+  PersonHistory h = Pensioner();
+  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("4837.29");  // 2 x 3,421.00 x 0.707
+  }
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Money());
+  EXPECT_NE(hit->reason.find("and 1 month unpaid before it, x0.71 a month"), std::string::npos)
+      << hit->reason;
+  // At 0.99 of the rate a month it is two months' pension, rounded.
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("6773.58");
+  }
+  EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
+// Before the first payment a month is owed from the retirement month on, but it counts as unpaid
+// only inside the data: where the payments feed starts, nothing says the month before was unpaid.
+TEST(RuleTest, ArrearsBeforeTheFirstPaymentOnlyWhereTheDataShowTheMonthUnpaid) {
+  // A new retiree whose first month came with the second.
+  PersonHistory retiree = Pensioner();
+  retiree.registrations[0].retirement_date = D("2024-12-01");
+  std::erase_if(retiree.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) <= MonthNumber(M("2024-12"));
+  });
+  retiree.payments.front().amount = Y("6842.00");  // December and January
+  CrossPersonFacts data_from_november;
+  data_from_november.first_pension_month = MonthNumber(M("2024-11"));
+  EXPECT_EQ(Apply(retiree, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
+  // A pensioner of long standing paid double in the first month of the data: the month before
+  // is outside it.
+  PersonHistory edge = Pensioner();
+  edge.payments.front().amount = Y("6842.00");
+  EXPECT_NE(Apply(edge, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
+  // Paid double in the second month of the data, its first month unpaid: arrears.
+  std::erase_if(edge.payments, [](const PaymentRecord& p) { return p.period == M("2024-11"); });
+  edge.payments.front().amount = Y("6842.00");
+  EXPECT_EQ(Apply(edge, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
+}
+
 TEST(RuleTest, MonthPaidFarBelowTheApprovedBenefitIsAnomalous) {
   PersonHistory h = Pensioner();
   for (PaymentRecord& p : h.payments) {
