@@ -377,7 +377,8 @@ async function renderCase(ref) {
     tooltip: { renderMode: 'richText' },
     legend: { data: vias.slice(1), bottom: 0 },
     series: [{ type: 'graph', layout: 'force', roam: true, label: { show: true, position: 'right' },
-      force: { repulsion: 160, edgeLength: 90 }, categories: vias.map(v => ({ name: v })),
+      // Laid out at once: no animation timers keep running into a page the user has left.
+      force: { repulsion: 160, edgeLength: 90, layoutAnimation: false }, categories: vias.map(v => ({ name: v })),
       data: nodes, links: edges, edgeLabel: { show: true, fontSize: 9 } }],
   });
 }
