@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -126,12 +127,24 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
     for (unsigned p = 0; p < slices; ++p) {
       const uint64_t first = UINT64_MAX / slices * p;
       const uint64_t end = p + 1 < slices ? UINT64_MAX / slices * (p + 1) : 0;
-      threads.emplace_back([&, p, first, end] {
-        status[p] = PackSlice(ctx, snapshot, first, end, outs[p].get(), &counts);
+      try {
+        threads.emplace_back([&, p, first, end] {
+          status[p] = PackSlice(ctx, snapshot, first, end, outs[p].get(), &counts);
+          std::lock_guard lock(mu);
+          --running;
+          cv.notify_all();
+        });
+      } catch (const std::system_error& e) {
+        // No thread for this slice or the ones after it (the process is out of threads): they
+        // fail, the started ones finish and are joined, and the rebuild reports the error.
         std::lock_guard lock(mu);
-        --running;
-        cv.notify_all();
-      });
+        for (unsigned q = p; q < slices; ++q) {
+          status[q] = Status::IoError(
+              std::string("rebuild histories: cannot start a worker thread: ") + e.what());
+        }
+        running -= slices - p;
+        break;
+      }
     }
     // The calling thread reports progress while the slices work.
     {

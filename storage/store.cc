@@ -322,8 +322,9 @@ namespace {
 // unlocks them on destruction.
 class StripeGuard {
  public:
-  StripeGuard(std::mutex* stripes, const std::vector<size_t>& which)
-      : stripes_(stripes), which_(which) {
+  // Owns its list of stripes: a temporary list cannot dangle.
+  StripeGuard(std::mutex* stripes, std::vector<size_t> which)
+      : stripes_(stripes), which_(std::move(which)) {
     for (size_t i : which_) stripes_[i].lock();
   }
   ~StripeGuard() {
@@ -334,7 +335,7 @@ class StripeGuard {
 
  private:
   std::mutex* stripes_;
-  const std::vector<size_t>& which_;
+  const std::vector<size_t> which_;
 };
 
 // Reads many keys of one column family with one batched MultiGet.
@@ -917,8 +918,7 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
   // Hold every stripe: no Write may interleave with the emptiness check and the ingestion.
-  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
-  StripeGuard guard(impl_->stripes.get(), all);
+  StripeGuard guard(impl_->stripes.get(), impl_->AllStripes());
 
   for (CfIndex i : {storage::kPersonsIdx, storage::kEventsIdx, storage::kAggregatesIdx,
                     storage::kPaymentIdsIdx, storage::kHistoriesIdx}) {
@@ -1059,8 +1059,7 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
     return Status::FailedPrecondition("another bulk load is in progress");
   }
   // Every stripe: no Write may interleave with the emptiness check and the mark.
-  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
-  StripeGuard guard(impl_->stripes.get(), all);
+  StripeGuard guard(impl_->stripes.get(), impl_->AllStripes());
   auto fail = [this](Status s) {
     impl_->bulk_active = false;
     return s;
@@ -1219,8 +1218,7 @@ Result<HistoriesRebuild> Store::RebuildHistories(const HistoriesRebuildProgressF
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   // Every stripe, throughout: no Write or BulkLoad may change `events` while it is packed, nor
   // write between the ingestion and the mark without maintaining the copy.
-  const std::vector<size_t> all = impl_->AllStripes();  // the guard keeps a reference
-  StripeGuard guard(impl_->stripes.get(), all);
+  StripeGuard guard(impl_->stripes.get(), impl_->AllStripes());
   if (impl_->histories.load()) return HistoriesRebuild{};
   VIGIL_RETURN_IF_ERROR(impl_->CheckNoBulkLoad());
   return impl_->RebuildHistoriesLocked(progress);
