@@ -938,6 +938,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // Not seen in person within the window, and a life stream stopped with the pension drawn
   // less since: the cards and the phone that go on are no proof of this person's life.
   if (d.undrawn_stop && !in_person_window) {
+    d.undrawn_unseen = true;
     r.outcome = Certification::kNeedsActive;
     r.reason = DoubtReason(d, f, r.last_body_sign);
     r.evidence.insert(r.evidence.begin(), Evidence{"STOPPED", undrawn_since, undrawn_note});

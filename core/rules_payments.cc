@@ -170,7 +170,7 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     }
     return;
   }
-  if (c.cert.death_date || !d.concealment()) return;
+  if (c.cert.death_date || !(d.concealment() || d.undrawn_unseen)) return;
   // A quiet life (certification.quiet_life_months) is judged against the person's own rhythm
   // (certification.quiet_rhythm_factor): without one (a single life-sign day) or within it,
   // the person is asked to certify but not reported.
@@ -181,16 +181,22 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   // own rhythm) and card use moved in hours and places. A move of hours and places alone is
   // what an honest pensioner who moves in with a child does too: it asks the person to certify
   // (certification) and strengthens a stop, but accuses nobody by itself.
-  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped || quiet_breaks_rhythm;
+  const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped ||
+                       quiet_breaks_rhythm || d.undrawn_unseen;
   if (!stopped) return;
   const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
-  hit.clause =
-      quiet_breaks_rhythm ? "policy: certification.quiet_life_months, quiet_rhythm_factor, habit_*"
-      : d.card_takeover   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
-                          : "policy: certification.stop_alpha, habit_*";
-  if (d.habit_change) {
+  hit.clause = d.undrawn_unseen ? "policy: certification.stop_alpha, undrawn_alpha, window_months"
+               : quiet_breaks_rhythm
+                   ? "policy: certification.quiet_life_months, quiet_rhythm_factor, habit_*"
+               : d.card_takeover
+                   ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
+                   : "policy: certification.stop_alpha, habit_*";
+  if (d.undrawn_unseen) {
+    // The stop is weakened by the account being drawn less since: the weaker level.
+    hit.strength = 0.65;
+  } else if (d.habit_change) {
     hit.strength = 0.9;
   } else {
     // Ten times below the level is a stop the person's own past makes very unlikely.

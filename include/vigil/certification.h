@@ -80,6 +80,10 @@ struct LifeDoubts {
   // cards that go on no longer prove the person's life: unless seen in person within the
   // window, the person is asked to certify. Set only without a stop above and no life_gone.
   bool undrawn_stop = false;
+  // undrawn_stop, and the person not seen in person within the window: asked to certify, and
+  // reported (CONCEALED_DEATH at the weaker strength): the account is still drawn, less often,
+  // while the person's own life stopped showing and nobody saw them for the whole window.
+  bool undrawn_unseen = false;
   std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
   double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
   bool any() const { return concealment() || silence; }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "history_builder.h"
@@ -579,17 +580,27 @@ PersonHistory BusStopsPensionDrawnLess(bool counter_in_window) {
   return h;
 }
 
-TEST(CertificationTest, StopWithThePensionDrawnLessAsksUnlessSeenInTheWindow) {
+TEST(CertificationTest, StopWithThePensionDrawnLessAsksAndReportsUnlessSeenInTheWindow) {
   const CertificationResult asked =
       Certify(BusStopsPensionDrawnLess(false), Policy::Defaults(), kAsOf);
   EXPECT_EQ(asked.outcome, Certification::kNeedsActive) << asked.reason;
   EXPECT_TRUE(asked.doubts.undrawn_stop) << asked.reason;
-  EXPECT_FALSE(asked.doubts.concealment()) << asked.reason;  // nobody is accused
+  EXPECT_TRUE(asked.doubts.undrawn_unseen) << asked.reason;
+  EXPECT_FALSE(asked.doubts.concealment()) << asked.reason;
   EXPECT_NE(asked.reason.find("bus-card use stopped"), std::string::npos) << asked.reason;
   EXPECT_NE(asked.reason.find("pension account is used less since"), std::string::npos);
   bool stopped_evidence = false;
   for (const Evidence& e : asked.evidence) stopped_evidence |= e.source == "STOPPED";
   EXPECT_TRUE(stopped_evidence);
+  // Nobody saw the person for the whole window: reported, at the weaker strength.
+  const auto reported = ApplyRules(BusStopsPensionDrawnLess(false), CrossPersonFacts{}, asked,
+                                   Policy::Defaults(), kAsOf);
+  const auto concealed = std::find_if(reported.begin(), reported.end(), [](const RuleHit& hit) {
+    return hit.pattern == Pattern::kConcealedDeath;
+  });
+  ASSERT_NE(concealed, reported.end());
+  EXPECT_DOUBLE_EQ(concealed->strength, 0.65);
+  EXPECT_NE(concealed->clause.find("undrawn_alpha"), std::string::npos) << concealed->clause;
 
   // Seen at the counter in December, within the window and before the stop: the yearly
   // certification holds, as for anyone, and the stop is no evidence against it.
@@ -597,7 +608,12 @@ TEST(CertificationTest, StopWithThePensionDrawnLessAsksUnlessSeenInTheWindow) {
       Certify(BusStopsPensionDrawnLess(true), Policy::Defaults(), kAsOf);
   EXPECT_EQ(seen.outcome, Certification::kCertified) << seen.reason;
   EXPECT_FALSE(seen.doubts.concealment()) << seen.reason;
+  EXPECT_FALSE(seen.doubts.undrawn_unseen) << seen.reason;
   for (const Evidence& e : seen.evidence) EXPECT_NE(e.source, "STOPPED");
+  for (const RuleHit& hit : ApplyRules(BusStopsPensionDrawnLess(true), CrossPersonFacts{}, seen,
+                                       Policy::Defaults(), kAsOf)) {
+    EXPECT_NE(hit.pattern, Pattern::kConcealedDeath) << hit.reason;
+  }
 }
 
 // Look-alikes: a bus card used in only 3 months of the 24 says nothing by stopping; a person
