@@ -359,9 +359,11 @@ RateRange RatesAround(std::span<const PaymentRecord* const> monthly, size_t at, 
 // The fewest months (at least 2) a payment of `fen` can pay at the highest rate `rates` allows
 // (1% over it for each month's rounding).
 long MonthsCovered(int64_t fen, RateRange rates) {
+  // More than a century of months is no arrears (and must not overflow the count).
+  constexpr double kMostMonths = 1200;
   const double months =
       std::ceil(static_cast<double>(fen) / (1.01 * static_cast<double>(rates.high)));
-  return std::max(2L, static_cast<long>(months));
+  return static_cast<long>(std::clamp(months, 2.0, kMostMonths));
 }
 
 // Whether the `wanted` months just before `month` were all unpaid while owed. Arrears pay the
@@ -372,6 +374,7 @@ bool UnpaidJustBefore(std::span<const int> paid_months, int month, int retiremen
                       int first_data_month, long wanted) {
   const int first_owed =
       std::min(paid_months.front(), std::max(retirement_month, first_data_month));
+  if (static_cast<long>(month) - first_owed < wanted) return false;  // not that many owed
   for (long back = 1; back <= wanted; ++back) {
     const int m = month - static_cast<int>(back);
     if (m < first_owed || std::binary_search(paid_months.begin(), paid_months.end(), m)) {
@@ -464,10 +467,16 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
         if (UnpaidJustBefore(paid_months, MonthNumber(p->period),
                              MonthNumber(MonthOf(reg.retirement_date)), c.facts.first_pension_month,
                              k - 1)) {
-          per_month /= static_cast<double>(k);
-          if (per_month >= 0.99 * static_cast<double>(rates.low)) continue;
-          covers = k;
-          ratio = per_month / approved;
+          const double month_share = per_month / static_cast<double>(k);
+          if (month_share >= 0.99 * static_cast<double>(rates.low) &&
+              month_share <= 1.01 * static_cast<double>(rates.high)) {
+            continue;
+          }
+          if (month_share < 0.99 * static_cast<double>(rates.low)) {
+            per_month = month_share;
+            covers = k;
+            ratio = per_month / approved;
+          }
         }
       }
       if (ratio < 1.0 / ratio_limit &&

@@ -1000,6 +1000,17 @@ TEST(RuleTest, ArrearsPayTheMonthsJustBeforeThem) {
   const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->overpaid, Y("3421.00"));
+  // More months than were ever owed cannot be arrears: an unpaid month before a payment of 290
+  // months is an overpayment.
+  PersonHistory huge = Pensioner();
+  std::erase_if(huge.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
+  for (PaymentRecord& p : huge.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("992090.00");
+  }
+  const Outcome r_huge = Apply(huge);
+  hit = r_huge.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("988669.00"));
 }
 
 // A run skipped and paid with the next one, less a deduction taken in that run: x1.41 of the
