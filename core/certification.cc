@@ -732,8 +732,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                           "last life sign; only the phone or the pension account since"});
   }
   // A stop set aside only because the pension is drawn less since (and no quiet life above):
-  // no accusation, but the person's own life stopped showing, so the cards alone no longer
-  // certify (section 4). The note is the evidence should it decide.
+  // not a concealment() doubt, but the person's own life stopped showing, so the cards alone no
+  // longer certify (section 4), and unseen for the whole window it is reported
+  // (undrawn_unseen). The note is the evidence should it decide.
   std::string undrawn_note;
   Date undrawn_since{};
   if (stop_p >= cp.stop_alpha && !d.life_gone && undrawn_p < cp.stop_alpha) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -84,9 +85,10 @@ struct CrossPersonFactsBuilder::Impl {
   // Every switch to a registered account. Counted at Finish, once it is known how many persons
   // each account receives.
   std::vector<AccountSwitchNote> account_switches;
-  int first_pension_month = INT32_MAX;  // the earliest pension period paid, MonthNumber
-  int household_size = 0;               // policy: rules.face_reuse_household_size, as Add saw it
-  int64_t sitting_gap_seconds = 0;      // policy: rules.face_reuse_sitting_minutes, likewise
+  // Persons first paid in each (region, month): where each region's payments feed starts.
+  std::map<std::pair<uint16_t, int>, uint32_t> first_paid;
+  int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
+  int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
 };
 
 namespace {
@@ -272,6 +274,19 @@ FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches) {
   return out;
 }
 
+// Keeps, per region (at most four; a fifth region is not noted), the earliest pension period
+// of one person.
+void NoteFirstPaid(std::pair<uint16_t, int> (&first)[4], size_t& regions, const PaymentRecord& p) {
+  const int month = MonthNumber(p.period);
+  for (size_t i = 0; i < regions; ++i) {
+    if (first[i].first == p.region) {
+      first[i].second = std::min(first[i].second, month);
+      return;
+    }
+  }
+  if (regions < 4) first[regions++] = {p.region, month};
+}
+
 FactCounts Count(Notes& notes) {
   FactCounts out;
   out.Reserve(notes.size() / 2);
@@ -346,16 +361,17 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   // A person is paid into the same account month after month: noting it again would change
   // nothing (Note keeps a person once per key), so only a change of account costs a lookup.
   const std::string* last_account = nullptr;
+  std::pair<uint16_t, int> first_paid[4];  // (region, first pension period) of this person
+  size_t regions_paid = 0;
   for (const PaymentRecord& p : h.payments) {
     if (Days(p.paid_date) > known_by) continue;
-    if (p.benefit == Benefit::kPension) {
-      impl_->first_pension_month = std::min(impl_->first_pension_month, MonthNumber(p.period));
-    }
+    if (p.benefit == Benefit::kPension) NoteFirstPaid(first_paid, regions_paid, p);
     if (last_account != nullptr && *last_account == p.bank_account) continue;
     Note(impl_->account, p.bank_account, key);
     NoteHolder(impl_->holders, p.bank_account, key, h.registrations);
     last_account = &p.bank_account;
   }
+  for (size_t i = 0; i < regions_paid; ++i) ++impl_->first_paid[first_paid[i]];
   // Likewise a person certifies at the same device again and again; every pass is kept with
   // its time for the sittings, and with the care home the person attended last (residents
   // certified at the home may have stopped attending days out since).
@@ -414,7 +430,9 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   Impl& into = *impl_;
   Impl& from = *other.impl_;
   MergeNotes(into.account_switches, from.account_switches);
-  into.first_pension_month = std::min(into.first_pension_month, from.first_pension_month);
+  for (const auto& [region_month, persons] : from.first_paid)
+    into.first_paid[region_month] += persons;
+  from.first_paid.clear();
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   // The facts are independent: merged side by side.
@@ -505,9 +523,17 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
     if (sw.seen) ++facts.account_switches_seen;
   }
   facts.switch_batch_per_account = CountSwitchBatches(impl_->account_switches);
-  if (impl_->first_pension_month != INT32_MAX) {
-    facts.first_pension_month = impl_->first_pension_month;
+  // Per region (the map is sorted by region, then month), the month most persons were first
+  // paid in; of equally many, the earliest.
+  for (auto it = impl_->first_paid.begin(); it != impl_->first_paid.end();) {
+    const uint16_t region = it->first.first;
+    std::pair<int, uint32_t> best{it->first.second, it->second};
+    for (; it != impl_->first_paid.end() && it->first.first == region; ++it) {
+      if (it->second > best.second) best = {it->first.second, it->second};
+    }
+    facts.pension_data_start.emplace_back(region, best.first);
   }
+  impl_->first_paid.clear();
   facts.population_complete_loss_share =
       all_appraisals == 0 ? 0.0
                           : static_cast<double>(all_complete) / static_cast<double>(all_appraisals);

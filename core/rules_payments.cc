@@ -366,23 +366,60 @@ long MonthsCovered(int64_t fen, RateRange rates) {
   return static_cast<long>(std::clamp(months, 2.0, kMostMonths));
 }
 
-// Whether the `wanted` months just before `month` were all unpaid while owed. Arrears pay the
-// months just before them (a run skipped and paid with the next one, the months of a suspension
-// that ended). A month is owed from the retirement month on; before the person's first payment it
-// counts as unpaid only inside the data (`first_data_month`: the payments feed starts there).
-bool UnpaidJustBefore(std::span<const int> paid_months, int month, int retirement_month,
-                      int first_data_month, long wanted) {
-  const int first_owed =
-      std::min(paid_months.front(), std::max(retirement_month, first_data_month));
-  if (static_cast<long>(month) - first_owed < wanted) return false;  // not that many owed
-  for (long back = 1; back <= wanted; ++back) {
-    const int m = month - static_cast<int>(back);
-    if (m < first_owed || std::binary_search(paid_months.begin(), paid_months.end(), m)) {
-      return false;
+// The months a person's pension was owed and not paid, as arrears are judged against. A month is
+// owed from the retirement month on, but not while in prison (the months between PRISON_IN and
+// PRISON_OUT are suspended) nor after a death on record; it was paid when any region paid it (a
+// move between regions is no gap). Before the person's first payment a month counts as unpaid
+// only inside the data: from where the region's payments feed starts.
+class OwedMonths {
+ public:
+  explicit OwedMonths(const Context& c) {
+    for (const PaymentRecord& p : c.h.payments) {
+      if (p.benefit == Benefit::kPension && c.Known(p)) paid_.push_back(MonthNumber(p.period));
+    }
+    std::sort(paid_.begin(), paid_.end());
+    paid_.erase(std::unique(paid_.begin(), paid_.end()), paid_.end());
+    for (const RegistryRecord& in : c.h.registry) {
+      if (!c.Known(in)) continue;
+      if (in.event == RegistryEvent::kDeath) {
+        not_owed_.push_back({MonthNumber(MonthOf(in.event_date)) + 1, INT32_MAX});
+      }
+      if (in.event != RegistryEvent::kPrisonIn) continue;
+      int out_month = INT32_MAX;
+      for (const RegistryRecord& out : c.h.registry) {
+        if (out.event == RegistryEvent::kPrisonOut && c.Known(out) &&
+            Days(out.event_date) >= Days(in.event_date)) {
+          out_month = std::min(out_month, MonthNumber(MonthOf(out.event_date)));
+        }
+      }
+      not_owed_.push_back({MonthNumber(MonthOf(in.event_date)) + 1,
+                           out_month == INT32_MAX ? INT32_MAX : out_month - 1});
     }
   }
-  return true;
-}
+
+  // Whether the `wanted` months just before `month` were all owed and unpaid under `reg`: arrears
+  // pay the months just before them (a run skipped and paid with the next one, the months of a
+  // suspension that ended).
+  bool UnpaidJustBefore(const Context& c, const PersonRecord& reg, int month, long wanted) const {
+    if (paid_.empty()) return false;
+    const int first_owed = std::min(
+        paid_.front(),
+        std::max(MonthNumber(MonthOf(reg.retirement_date)), c.facts.PensionDataStart(reg.region)));
+    if (static_cast<long>(month) - first_owed < wanted) return false;  // not that many owed
+    for (long back = 1; back <= wanted; ++back) {
+      const int m = month - static_cast<int>(back);
+      if (m < first_owed || std::binary_search(paid_.begin(), paid_.end(), m)) return false;
+      for (const auto& [from, to] : not_owed_) {
+        if (m >= from && m <= to) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::vector<int> paid_;                      // pension periods paid, any region, sorted
+  std::vector<std::pair<int, int>> not_owed_;  // [from, to] months: prison, after a death
+};
 
 }  // namespace
 
@@ -396,6 +433,7 @@ bool UnpaidJustBefore(std::span<const int> paid_months, int month, int retiremen
 // caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
+  std::optional<OwedMonths> owed;  // built for the first payment that could be arrears
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.monthly_benefit.fen() <= 0) continue;
     const double approved = static_cast<double>(reg.monthly_benefit.fen());
@@ -425,9 +463,6 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
                               }),
                   monthly.end());
     if (monthly.empty()) continue;
-    std::vector<int> paid_months;
-    paid_months.reserve(monthly.size());
-    for (const PaymentRecord* p : monthly) paid_months.push_back(MonthNumber(p->period));
     int count = 0, high = 0;
     Money overpaid;
     double worst = 1.0;
@@ -464,9 +499,8 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
       if (ratio > ratio_limit) {
         const RateRange rates = RatesAround(monthly, i, reg.monthly_benefit.fen(), ratio_limit);
         const long k = MonthsCovered(p->amount.fen(), rates);
-        if (UnpaidJustBefore(paid_months, MonthNumber(p->period),
-                             MonthNumber(MonthOf(reg.retirement_date)), c.facts.first_pension_month,
-                             k - 1)) {
+        if (!owed) owed.emplace(c);
+        if (owed->UnpaidJustBefore(c, reg, MonthNumber(p->period), k - 1)) {
           const double month_share = per_month / static_cast<double>(k);
           if (month_share >= 0.99 * static_cast<double>(rates.low) &&
               month_share <= 1.01 * static_cast<double>(rates.high)) {

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -124,6 +124,7 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
     // One snapshot for every slice: one consistent cut of `events` (nothing writes it anyway).
     const rocksdb::Snapshot* snapshot = ctx.db->GetSnapshot();
     std::vector<std::thread> threads;
+    threads.reserve(slices);  // emplace_back then only constructs the thread
     for (unsigned p = 0; p < slices; ++p) {
       const uint64_t first = UINT64_MAX / slices * p;
       const uint64_t end = p + 1 < slices ? UINT64_MAX / slices * (p + 1) : 0;
@@ -134,8 +135,8 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
           --running;
           cv.notify_all();
         });
-      } catch (const std::system_error& e) {
-        // No thread for this slice or the ones after it (the process is out of threads): they
+      } catch (const std::exception& e) {
+        // No thread for this slice or the ones after it (out of threads or memory): they
         // fail, the started ones finish and are joined, and the rebuild reports the error.
         std::lock_guard lock(mu);
         for (unsigned q = p; q < slices; ++q) {

@@ -75,10 +75,11 @@ struct LifeDoubts {
   int longest_life_gap_days = 0;  // between earlier life signs; 0 with a single life-sign day
   bool silence = false;           // every signal stopped, far beyond the person's usual gaps
   // A life stream stopped as improbably (certification.stop_alpha), but the pension account has
-  // been used markedly less since (certification.undrawn_alpha): nobody seems to draw the
-  // pension in the person's place, so nobody is accused and it is no doubt of any(); but the
-  // cards that go on no longer prove the person's life: unless seen in person within the
-  // window, the person is asked to certify. Set only without a stop above and no life_gone.
+  // been used markedly less since (certification.undrawn_alpha): the pension may be left to
+  // accumulate, so it is no doubt of any() and no concealment(); but the cards that go on no
+  // longer prove the person's life: unless seen in person within the window, the person is
+  // asked to certify (and reported: undrawn_unseen). Set only without a stop above and no
+  // life_gone.
   bool undrawn_stop = false;
   // undrawn_stop, and the person not seen in person within the window: asked to certify, and
   // reported (CONCEALED_DEATH at the weaker strength): the account is still drawn, less often,

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "vigil/codes.h"
@@ -140,10 +141,17 @@ struct CrossPersonFacts {
   // over several pensions arranges it in one go; a ring that takes over victims' accounts does
   // it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
   FactCounts switch_batch_per_account;
-  // The earliest pension period paid in the data (a month number, MonthNumber): the payments
-  // feed starts there, so an earlier month without a payment says nothing about whether it was
-  // paid. INT32_MIN when not measured (hand-made histories: every month is in the data).
-  int first_pension_month = INT32_MIN;
+  // Where each region's payments feed starts (a month number, MonthNumber): the month most
+  // persons of the region were first paid in (everyone retired before the data starts is first
+  // paid there; a stray row for an old period cannot move it). An earlier month without a
+  // payment says nothing about whether it was paid. Sorted by region.
+  std::vector<std::pair<uint16_t, int>> pension_data_start;
+  // INT32_MIN when not measured (hand-made histories: every month is in the data).
+  int PensionDataStart(uint16_t region) const {
+    const auto it = std::lower_bound(pension_data_start.begin(), pension_data_start.end(),
+                                     std::pair<uint16_t, int>(region, INT32_MIN));
+    return it != pension_data_start.end() && it->first == region ? it->second : INT32_MIN;
+  }
   // Switches of a pension to the registered account from another account, and how many of them
   // had a counter or service-desk visit or a face check in the app that could have made them
   // (ACCOUNT_HIJACK): whether a switch without one is unusual in this data at all. Switches into

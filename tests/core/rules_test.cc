@@ -1013,6 +1013,41 @@ TEST(RuleTest, ArrearsPayTheMonthsJustBeforeThem) {
   EXPECT_EQ(hit->overpaid, Y("988669.00"));
 }
 
+// Months paid by another region or not owed are no arrears: a move whose new region starts with
+// a double month, and a lump after months suspended in prison, are overpayments.
+TEST(RuleTest, MonthsPaidElsewhereOrNotOwedAreNoArrears) {
+  PersonHistory moved = Pensioner();
+  PersonRecord second = moved.registrations.front();
+  second.region = 3705;
+  moved.registrations.push_back(second);
+  for (PaymentRecord& p : moved.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(M("2026-01"))) {
+      p.region = 3705;
+      p.payment_id = "3705-" + FormatMonth(p.period);
+    }
+    if (p.period == M("2026-01")) p.amount = Y("6842.00");  // the old region paid December
+  }
+  const Outcome r_moved = Apply(moved);
+  const RuleHit* hit = r_moved.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
+
+  PersonHistory prison = Pensioner();
+  prison.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-10-20"), D("2025-10-25")));
+  prison.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-02-10"), D("2026-02-12")));
+  std::erase_if(prison.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) >= MonthNumber(M("2025-11")) &&
+           MonthNumber(p.period) <= MonthNumber(M("2026-01"));
+  });
+  for (PaymentRecord& p : prison.payments) {
+    if (p.period == M("2026-02")) p.amount = Y("13684.00");  // November to February, as one
+  }
+  const Outcome r_prison = Apply(prison);
+  hit = r_prison.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("10263.00"));
+}
+
 // A run skipped and paid with the next one, less a deduction taken in that run: x1.41 of the
 // benefit for two months is x0.71 a month, paid short, not an overpayment.
 TEST(RuleTest, TwoMonthsPaidInOneRunAreJudgedPerMonth) {
@@ -1045,7 +1080,7 @@ TEST(RuleTest, ArrearsBeforeTheFirstPaymentOnlyWhereTheDataShowTheMonthUnpaid) {
   });
   retiree.payments.front().amount = Y("6842.00");  // December and January
   CrossPersonFacts data_from_november;
-  data_from_november.first_pension_month = MonthNumber(M("2024-11"));
+  data_from_november.pension_data_start = {{3702, MonthNumber(M("2024-11"))}};
   EXPECT_EQ(Apply(retiree, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
   // A pensioner of long standing paid double in the first month of the data: the month before
   // is outside it.
@@ -1228,6 +1263,22 @@ TEST(CrossPersonFactsTest, MeasuresHowManyFaceCertificationsAreAtPersonalPlaces)
   // Three of the six (person, place) pairs are at places of one household.
   EXPECT_DOUBLE_EQ(f.face_places_personal_share, 0.5);
   EXPECT_DOUBLE_EQ(CrossPersonFactsBuilder().Finish().face_places_personal_share, 1.0);
+}
+
+// Where each region's payments feed starts: the month most of its persons were first paid in;
+// one person with a row for an old period (a back-dated supplement) does not move it.
+TEST(CrossPersonFactsTest, EachRegionsPaymentsStartWhereMostPersonsWereFirstPaid) {
+  CrossPersonFactsBuilder builder;
+  for (int i = 0; i < 3; ++i) {
+    PersonHistory h = Pensioner();
+    h.person_key = 600 + i;
+    if (i == 0) h.payments.push_back(Payment(3702, M("2023-01"), "100.00", "6222000011112222"));
+    Finish(h);
+    builder.Add(h, Policy::Defaults(), kAsOf);
+  }
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.PensionDataStart(3702), MonthNumber(M("2024-11")));
+  EXPECT_EQ(f.PensionDataStart(3705), INT32_MIN);  // nobody paid there
 }
 
 // Sittings: passes at one place with gaps of at most rules.face_reuse_sitting_minutes (240).
