@@ -121,10 +121,10 @@ Result<HistoriesRebuild> PackAndIngestHistories(const HistoryRebuildContext& ctx
   std::condition_variable cv;
   unsigned running = slices;  // guarded by mu
   {
+    std::vector<std::thread> threads;
+    threads.reserve(slices);  // before the snapshot: emplace_back then only starts the thread
     // One snapshot for every slice: one consistent cut of `events` (nothing writes it anyway).
     const rocksdb::Snapshot* snapshot = ctx.db->GetSnapshot();
-    std::vector<std::thread> threads;
-    threads.reserve(slices);  // emplace_back then only constructs the thread
     for (unsigned p = 0; p < slices; ++p) {
       const uint64_t first = UINT64_MAX / slices * p;
       const uint64_t end = p + 1 < slices ? UINT64_MAX / slices * (p + 1) : 0;

@@ -1046,6 +1046,19 @@ TEST(RuleTest, MonthsPaidElsewhereOrNotOwedAreNoArrears) {
   hit = r_prison.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->overpaid, Y("10263.00"));
+
+  // Months after a death on record are owed to nobody: a double payment after one of them is no
+  // arrears (whatever DECEASED_PAID makes of it).
+  PersonHistory dead = Pensioner();
+  dead.registry.push_back(Event(RegistryEvent::kDeath, D("2026-02-20"), D("2026-05-02")));
+  std::erase_if(dead.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
+  for (PaymentRecord& p : dead.payments) {
+    if (p.period == M("2026-04")) p.amount = Y("6842.00");
+  }
+  const Outcome r_dead = Apply(dead);
+  hit = r_dead.Find(Pattern::kAmountAnomaly);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00"));
 }
 
 // A run skipped and paid with the next one, less a deduction taken in that run: x1.41 of the
@@ -1276,7 +1289,18 @@ TEST(CrossPersonFactsTest, EachRegionsPaymentsStartWhereMostPersonsWereFirstPaid
     Finish(h);
     builder.Add(h, Policy::Defaults(), kAsOf);
   }
+  // Builders of other threads merge their counts; of equally many, the earlier month wins.
+  CrossPersonFactsBuilder other;
+  for (int i = 0; i < 2; ++i) {
+    PersonHistory h = Pensioner();
+    h.person_key = 610 + i;
+    std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2024-11"); });
+    Finish(h);
+    other.Add(h, Policy::Defaults(), kAsOf);
+  }
+  builder.Merge(std::move(other));
   const CrossPersonFacts f = builder.Finish();
+  // Two first paid in 2024-11 (the third in 2023-01), two in 2024-12.
   EXPECT_EQ(f.PensionDataStart(3702), MonthNumber(M("2024-11")));
   EXPECT_EQ(f.PensionDataStart(3705), INT32_MIN);  // nobody paid there
 }
