@@ -654,7 +654,8 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       const StreamFall candidate =
           FallProbability(*streams[k].active_months, first_month, as_of_month, seen_month);
       const double p = candidate.probability;
-      if (!takes(p, k, candidate.change_month - 1, candidate)) continue;
+      // No fall (change_month unset) has probability 1 and is never taken.
+      if (!candidate.fell() || !takes(p, k, candidate.change_month - 1, candidate)) continue;
       stop_p = p;
       stopped = k;
       fall = candidate;
