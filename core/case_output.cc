@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "certification_text.h"
 #include "vigil/csv_field.h"
 #include "vigil/store.h"
 
@@ -40,11 +41,7 @@ std::string JoinPatterns(const std::vector<Pattern>& patterns) {
   return out;
 }
 
-std::string FormatRisk(double risk) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.4f", risk);
-  return buf;
-}
+std::string FormatRisk(double risk) { return FormatFixed(risk, 4); }
 
 std::string CaseKey(uint64_t person_key, uint16_t region) {
   std::string key(10, '\0');

@@ -1,17 +1,27 @@
 #include "certification_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <string_view>
+#include <system_error>
 
 namespace vigil {
 
 std::string FormatFixed(double v, int decimals) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  // std::to_chars writes what printf("%.*f") writes in the C locale, without parsing a format:
+  // every reason and certification row calls this (it was 1.7% of a scoring run).
+  char buf[400];  // the longest double in fixed notation, with the few decimals used here
+  const auto [end, error] =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  if (error != std::errc()) {
+    std::string out(static_cast<size_t>(std::snprintf(nullptr, 0, "%.*f", decimals, v)) + 1, '\0');
+    out.resize(static_cast<size_t>(std::snprintf(out.data(), out.size(), "%.*f", decimals, v)));
+    return out;
+  }
+  return std::string(buf, end);
 }
 
 namespace {
