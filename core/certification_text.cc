@@ -8,6 +8,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "rules_internal.h"
+
 namespace vigil {
 
 std::string FormatFixed(double v, int decimals) {
@@ -166,13 +168,9 @@ int MonthsOwed(const PersonHistory& h, uint16_t region, Month since, Date as_of)
   // Months in prison are not owed: entry month paid, release month paid, the months between not.
   for (const RegistryRecord& in : h.registry) {
     if (in.event != RegistryEvent::kPrisonIn || Days(in.reported_date) > Days(as_of)) continue;
-    int out_month = to + 1;
-    for (const RegistryRecord& out : h.registry) {
-      if (out.event == RegistryEvent::kPrisonOut && Days(out.reported_date) <= Days(as_of) &&
-          Days(out.event_date) >= Days(in.event_date)) {
-        out_month = std::min(out_month, MonthNumber(MonthOf(out.event_date)));
-      }
-    }
+    const RegistryRecord* release = rules::PrisonRelease(h, in, as_of);
+    const int out_month = release ? std::min(to + 1, MonthNumber(MonthOf(release->event_date)))
+                                  : to + 1;
     for (int m = MonthNumber(MonthOf(in.event_date)) + 1; m < out_month; ++m) {
       if (m >= from && m <= to) owed[static_cast<size_t>(m - from)] = false;
     }

@@ -117,6 +117,18 @@ Money PensionBefore(const Context& c, uint16_t region, Month month) {
 
 std::string Months(int n) { return std::to_string(n) + (n == 1 ? " month" : " months"); }
 
+const RegistryRecord* PrisonRelease(const PersonHistory& h, const RegistryRecord& in, Date as_of) {
+  const RegistryRecord* release = nullptr;
+  for (const RegistryRecord& r : h.registry) {
+    if (r.event == RegistryEvent::kPrisonOut && Days(r.reported_date) <= Days(as_of) &&
+        Days(r.event_date) >= Days(in.event_date) &&
+        (release == nullptr || Days(r.event_date) < Days(release->event_date))) {
+      release = &r;
+    }
+  }
+  return release;
+}
+
 double Grow(double base, double excess) {
   const double e = std::max(0.0, excess);
   return base + (1.0 - base) * (e / (e + 1.0));

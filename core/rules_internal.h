@@ -48,6 +48,11 @@ void FaceReuse(const Context& c, std::vector<RuleHit>& out);
 
 // ---- shared helpers ----
 
+// The release of a prison entry: the earliest PRISON_OUT on or after it reported by `as_of`;
+// nullptr while the person is still inside. The pension is suspended from the month after the
+// entry until the release month (both months paid).
+const RegistryRecord* PrisonRelease(const PersonHistory& h, const RegistryRecord& in, Date as_of);
+
 // The key a person is counted under in the population facts; ledgers with a bad id still have
 // one. Hand-made histories may leave it unset: then a hash of the id text.
 inline uint64_t FactsPersonKey(const PersonHistory& h) {

@@ -219,14 +219,7 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
 void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
   for (const RegistryRecord& in : c.h.registry) {
     if (in.event != RegistryEvent::kPrisonIn || !c.Known(in)) continue;
-    const RegistryRecord* release = nullptr;
-    for (const RegistryRecord& r : c.h.registry) {
-      if (r.event == RegistryEvent::kPrisonOut && c.Known(r) &&
-          Days(r.event_date) >= Days(in.event_date) &&
-          (release == nullptr || Days(r.event_date) < Days(release->event_date))) {
-        release = &r;
-      }
-    }
+    const RegistryRecord* release = PrisonRelease(c.h, in, c.as_of);
     const int from = MonthNumber(MonthOf(in.event_date));
     const int to = release ? MonthNumber(MonthOf(release->event_date)) : INT32_MAX;
     int count = 0;
@@ -385,15 +378,9 @@ class OwedMonths {
         not_owed_.push_back({MonthNumber(MonthOf(in.event_date)) + 1, INT32_MAX});
       }
       if (in.event != RegistryEvent::kPrisonIn) continue;
-      int out_month = INT32_MAX;
-      for (const RegistryRecord& out : c.h.registry) {
-        if (out.event == RegistryEvent::kPrisonOut && c.Known(out) &&
-            Days(out.event_date) >= Days(in.event_date)) {
-          out_month = std::min(out_month, MonthNumber(MonthOf(out.event_date)));
-        }
-      }
+      const RegistryRecord* release = PrisonRelease(c.h, in, c.as_of);
       not_owed_.push_back({MonthNumber(MonthOf(in.event_date)) + 1,
-                           out_month == INT32_MAX ? INT32_MAX : out_month - 1});
+                           release ? MonthNumber(MonthOf(release->event_date)) - 1 : INT32_MAX});
     }
   }
 

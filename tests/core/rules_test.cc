@@ -942,6 +942,21 @@ TEST(RuleTest, NamesakeChanceBoundaryIsTheAlphaOfPolicy) {
 
 // ---- AMOUNT_ANOMALY
 
+// The payroll left the months `from`..`to` unpaid.
+void Unpaid(PersonHistory& h, Month from, Month to) {
+  std::erase_if(h.payments, [from, to](const PaymentRecord& p) {
+    return MonthNumber(p.period) >= MonthNumber(from) && MonthNumber(p.period) <= MonthNumber(to);
+  });
+}
+void Unpaid(PersonHistory& h, Month month) { Unpaid(h, month, month); }
+
+// The pension for `period` paid as `amount`.
+void PaidAs(PersonHistory& h, Month period, std::string_view amount) {
+  for (PaymentRecord& p : h.payments) {
+    if (p.period == period) p.amount = Y(amount);
+  }
+}
+
 TEST(RuleTest, PaymentFarAboveTheApprovedBenefitIsAnomalous) {
   PersonHistory h = Pensioner();
   h.payments.back().amount = Y("6842.00");  // x2.0
@@ -956,10 +971,7 @@ TEST(RuleTest, PaymentFarAboveTheApprovedBenefitIsAnomalous) {
 
 TEST(RuleTest, ArrearsAfterARestoreAreNotAnomalous) {
   PersonHistory h = Pensioner();
-  std::erase_if(h.payments, [](const PaymentRecord& p) {
-    return MonthNumber(p.period) >= MonthNumber(M("2026-06")) &&
-           MonthNumber(p.period) <= MonthNumber(M("2026-08"));
-  });
+  Unpaid(h, M("2026-06"), M("2026-08"));
   for (PaymentRecord& p : h.payments) {
     if (p.period == M("2026-09")) p.amount = Y("3421.00") * 4;  // 3 months owed + September
   }
@@ -975,16 +987,12 @@ TEST(RuleTest, ArrearsAtTheLevelPaidThenAreNotAnomalous) {
       p.amount = Y("3354.00");  // last year's level, until this year's raise is paid in July
     }
   }
-  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
-  for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("6708.00");  // March and April, x1.96
-  }
+  Unpaid(h, M("2026-03"));
+  PaidAs(h, M("2026-04"), "6708.00");  // March and April, x1.96
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
   // Without a month owed, the double payment is an overpayment.
   PersonHistory owed_nothing = Pensioner();
-  for (PaymentRecord& p : owed_nothing.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("6708.00");
-  }
+  PaidAs(owed_nothing, M("2026-04"), "6708.00");
   EXPECT_NE(Apply(owed_nothing).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
@@ -992,10 +1000,8 @@ TEST(RuleTest, ArrearsAtTheLevelPaidThenAreNotAnomalous) {
 // it (not the one just before) is an overpayment.
 TEST(RuleTest, ArrearsPayTheMonthsJustBeforeThem) {
   PersonHistory h = Pensioner();
-  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2025-09"); });
-  for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("6842.00");
-  }
+  Unpaid(h, M("2025-09"));
+  PaidAs(h, M("2026-04"), "6842.00");
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
@@ -1003,10 +1009,8 @@ TEST(RuleTest, ArrearsPayTheMonthsJustBeforeThem) {
   // More months than were ever owed cannot be arrears: an unpaid month before a payment of 290
   // months is an overpayment.
   PersonHistory huge = Pensioner();
-  std::erase_if(huge.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
-  for (PaymentRecord& p : huge.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("992090.00");
-  }
+  Unpaid(huge, M("2026-03"));
+  PaidAs(huge, M("2026-04"), "992090.00");
   const Outcome r_huge = Apply(huge);
   hit = r_huge.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
@@ -1035,13 +1039,8 @@ TEST(RuleTest, MonthsPaidElsewhereOrNotOwedAreNoArrears) {
   PersonHistory prison = Pensioner();
   prison.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-10-20"), D("2025-10-25")));
   prison.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-02-10"), D("2026-02-12")));
-  std::erase_if(prison.payments, [](const PaymentRecord& p) {
-    return MonthNumber(p.period) >= MonthNumber(M("2025-11")) &&
-           MonthNumber(p.period) <= MonthNumber(M("2026-01"));
-  });
-  for (PaymentRecord& p : prison.payments) {
-    if (p.period == M("2026-02")) p.amount = Y("13684.00");  // November to February, as one
-  }
+  Unpaid(prison, M("2025-11"), M("2026-01"));
+  PaidAs(prison, M("2026-02"), "13684.00");  // November to February, as one
   const Outcome r_prison = Apply(prison);
   hit = r_prison.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
@@ -1051,10 +1050,8 @@ TEST(RuleTest, MonthsPaidElsewhereOrNotOwedAreNoArrears) {
   // arrears (whatever DECEASED_PAID makes of it).
   PersonHistory dead = Pensioner();
   dead.registry.push_back(Event(RegistryEvent::kDeath, D("2026-02-20"), D("2026-05-02")));
-  std::erase_if(dead.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
-  for (PaymentRecord& p : dead.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("6842.00");
-  }
+  Unpaid(dead, M("2026-03"));
+  PaidAs(dead, M("2026-04"), "6842.00");
   const Outcome r_dead = Apply(dead);
   hit = r_dead.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
@@ -1065,10 +1062,8 @@ TEST(RuleTest, MonthsPaidElsewhereOrNotOwedAreNoArrears) {
 // benefit for two months is x0.71 a month, paid short, not an overpayment.
 TEST(RuleTest, TwoMonthsPaidInOneRunAreJudgedPerMonth) {
   PersonHistory h = Pensioner();
-  std::erase_if(h.payments, [](const PaymentRecord& p) { return p.period == M("2026-03"); });
-  for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("4837.29");  // 2 x 3,421.00 x 0.707
-  }
+  Unpaid(h, M("2026-03"));
+  PaidAs(h, M("2026-04"), "4837.29");  // 2 x 3,421.00 x 0.707
   const Outcome r = Apply(h);
   const RuleHit* hit = r.Find(Pattern::kAmountAnomaly);
   ASSERT_NE(hit, nullptr);
@@ -1076,9 +1071,7 @@ TEST(RuleTest, TwoMonthsPaidInOneRunAreJudgedPerMonth) {
   EXPECT_NE(hit->reason.find("and 1 month unpaid before it, x0.71 a month"), std::string::npos)
       << hit->reason;
   // At 0.99 of the rate a month it is two months' pension, rounded.
-  for (PaymentRecord& p : h.payments) {
-    if (p.period == M("2026-04")) p.amount = Y("6773.58");
-  }
+  PaidAs(h, M("2026-04"), "6773.58");
   EXPECT_EQ(Apply(h).Find(Pattern::kAmountAnomaly), nullptr);
 }
 
@@ -1088,9 +1081,7 @@ TEST(RuleTest, ArrearsBeforeTheFirstPaymentOnlyWhereTheDataShowTheMonthUnpaid) {
   // A new retiree whose first month came with the second.
   PersonHistory retiree = Pensioner();
   retiree.registrations[0].retirement_date = D("2024-12-01");
-  std::erase_if(retiree.payments, [](const PaymentRecord& p) {
-    return MonthNumber(p.period) <= MonthNumber(M("2024-12"));
-  });
+  Unpaid(retiree, M("2024-11"), M("2024-12"));     // the data start in November
   retiree.payments.front().amount = Y("6842.00");  // December and January
   CrossPersonFacts data_from_november;
   data_from_november.pension_data_start = {{3702, MonthNumber(M("2024-11"))}};
@@ -1101,7 +1092,7 @@ TEST(RuleTest, ArrearsBeforeTheFirstPaymentOnlyWhereTheDataShowTheMonthUnpaid) {
   edge.payments.front().amount = Y("6842.00");
   EXPECT_NE(Apply(edge, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
   // Paid double in the second month of the data, its first month unpaid: arrears.
-  std::erase_if(edge.payments, [](const PaymentRecord& p) { return p.period == M("2024-11"); });
+  Unpaid(edge, M("2024-11"));
   edge.payments.front().amount = Y("6842.00");
   EXPECT_EQ(Apply(edge, data_from_november).Find(Pattern::kAmountAnomaly), nullptr);
 }

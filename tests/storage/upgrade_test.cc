@@ -52,6 +52,14 @@ void MakeSchemaOneStore(const std::string& path, int batches, int persons, uint6
   RawDb(path).MakeSchemaOne();
 }
 
+// After a completed rebuild: the store reopened maintains the packed copy, equal to `events`.
+void ExpectReopenedUpgraded(const std::string& path) {
+  auto store = OpenExisting(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->MaintainsHistories());
+  ExpectRangeScanEqualsEvents(*store);
+}
+
 size_t CountPersons(const std::vector<SeenEvent>& events) {
   std::set<uint64_t> persons;
   for (const auto& e : events) persons.insert(e.person_key);
@@ -203,10 +211,7 @@ TEST(UpgradeTest, LeftoversOfAKilledRebuildAreDiscarded) {
     ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
     EXPECT_TRUE(rebuilt->rebuilt);
   }
-  auto store = OpenExisting(dir.path());
-  ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->MaintainsHistories());
-  ExpectRangeScanEqualsEvents(*store);
+  ExpectReopenedUpgraded(dir.path());
   EXPECT_FALSE(std::filesystem::exists(storage::HistoryRebuildDir(dir.path())));
 }
 
@@ -243,10 +248,7 @@ TEST(UpgradeTest, AFailedRebuildRemovesItsWorkFolder) {
     ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
     EXPECT_TRUE(rebuilt->rebuilt);
   }
-  auto store = OpenExisting(dir.path());
-  ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->MaintainsHistories());
-  ExpectRangeScanEqualsEvents(*store);
+  ExpectReopenedUpgraded(dir.path());
 }
 
 TEST(UpgradeTest, EmptySchemaOneStoreWithoutTheFamilyIsUpgraded) {
@@ -357,11 +359,7 @@ TEST(UpgradeTest, KilledAtAnyPointLeavesSchemaOneOrACompleteCopyAndRerunComplete
       auto rerun = store->RebuildHistories();
       ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
     }
-    auto store = OpenExisting(path);
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->MaintainsHistories());
-    ExpectRangeScanEqualsEvents(*store);
-    store.reset();
+    ExpectReopenedUpgraded(path);
     std::filesystem::remove_all(path);
   }
   // The kills landed on both sides of the mark at least once (the last round always before).
