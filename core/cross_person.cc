@@ -56,16 +56,16 @@ struct AccountHolder {
   }
 };
 
-// A switch of a pension to its registered account (ACCOUNT_HIJACK): where to, in which month
+// A switch of a pension to its registered account (ACCOUNT_HIJACK): where to, on which day
 // (of the first payment there), whose, and whether a visit could have made it.
 struct AccountSwitchNote {
   uint64_t account = 0;  // FactCounts::Hash of the registered account
-  int32_t month = 0;     // MonthNumber
+  int32_t day = 0;       // day number
   uint64_t person = 0;
   bool seen = false;
   friend bool operator<(const AccountSwitchNote& a, const AccountSwitchNote& b) {
     if (a.account != b.account) return a.account < b.account;
-    if (a.month != b.month) return a.month < b.month;
+    if (a.day != b.day) return a.day < b.day;
     return a.person < b.person;
   }
 };
@@ -89,6 +89,7 @@ struct CrossPersonFactsBuilder::Impl {
   std::map<std::pair<uint16_t, int>, uint32_t> first_paid;
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
+  int switch_batch_days = 1;        // policy: rules.shared_account_batch_days, likewise
 };
 
 namespace {
@@ -254,21 +255,32 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
   }
 }
 
-// The most distinct persons switched to each account in one month; frees the notes.
-FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches) {
+// The most distinct persons switched to each account within any `window_days` days in a row
+// (a sliding window, so that a batch spread over a month's end counts whole); frees the notes.
+FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int window_days) {
   std::sort(switches.begin(), switches.end());
   FactCounts out;
-  size_t i = 0;
-  while (i < switches.size()) {
-    uint32_t persons = 0;
-    size_t j = i;
-    for (; j < switches.size() && switches[j].account == switches[i].account &&
-           switches[j].month == switches[i].month;
-         ++j) {
-      if (j == i || switches[j].person != switches[j - 1].person) ++persons;
+  std::unordered_map<uint64_t, uint32_t> in_window;  // person -> switches inside the window
+  size_t begin = 0;
+  while (begin < switches.size()) {
+    size_t end = begin;
+    while (end < switches.size() && switches[end].account == switches[begin].account) ++end;
+    // Two pointers over this account's switches, by day: [low, high] spans fewer than
+    // window_days days.
+    in_window.clear();
+    uint32_t best = 0;
+    size_t low = begin;
+    for (size_t high = begin; high < end; ++high) {
+      ++in_window[switches[high].person];
+      while (switches[high].day - switches[low].day >= window_days) {
+        const auto it = in_window.find(switches[low].person);
+        if (--it->second == 0) in_window.erase(it);
+        ++low;
+      }
+      best = std::max(best, static_cast<uint32_t>(in_window.size()));
     }
-    if (persons > out.GetHashed(switches[i].account)) out.SetHashed(switches[i].account, persons);
-    i = j;
+    out.SetHashed(switches[begin].account, best);
+    begin = end;
   }
   std::vector<AccountSwitchNote>().swap(switches);
   return out;
@@ -331,12 +343,13 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   const auto known_by = Days(as_of);
   impl_->household_size = policy.rules.face_reuse_household_size;
   impl_->sitting_gap_seconds = int64_t{60} * policy.rules.face_reuse_sitting_minutes;
+  impl_->switch_batch_days = policy.rules.shared_account_batch_days;
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
       impl_->account_switches.push_back({FactCounts::Hash(reg.bank_account),
-                                         MonthNumber(MonthOf(DateFromDayNumber(sw->switch_day))),
-                                         key, sw->at_counter});
+                                         static_cast<int32_t>(sw->switch_day), key,
+                                         sw->at_counter});
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
@@ -435,6 +448,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   from.first_paid.clear();
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
+  into.switch_batch_days = std::max(into.switch_batch_days, from.switch_batch_days);
   // The facts are independent: merged side by side.
   InvokeSideBySide([&] { MergeNotes(into.account, from.account); },
                    [&] { MergeNotes(into.name_birth, from.name_birth); },
@@ -522,7 +536,8 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
     ++facts.account_switches;
     if (sw.seen) ++facts.account_switches_seen;
   }
-  facts.switch_batch_per_account = CountSwitchBatches(impl_->account_switches);
+  facts.switch_batch_per_account =
+      CountSwitchBatches(impl_->account_switches, impl_->switch_batch_days);
   // Per region (the map is sorted by region, then month), the month most persons were first
   // paid in; of equally many, the earliest.
   for (auto it = impl_->first_paid.begin(); it != impl_->first_paid.end();) {

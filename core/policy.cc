@@ -96,6 +96,7 @@ const std::vector<Field>& Fields() {
     add_int("rules.deceased_grace_months", Member(&U::deceased_grace_months), 0, 12);
     add_int("rules.duplicate_min_regions", Member(&U::duplicate_min_regions), 2, 10);
     add_int("rules.shared_account_max_persons", Member(&U::shared_account_max_persons), 1, 100);
+    add_int("rules.shared_account_batch_days", Member(&U::shared_account_batch_days), 1, 366);
     add_double("rules.amount_anomaly_ratio", Member(&U::amount_anomaly_ratio), 1.01, 100);
     add_double("rules.amount_underpaid_routine_share", Member(&U::amount_underpaid_routine_share),
                0, 1);

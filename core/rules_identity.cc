@@ -275,8 +275,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // month on. Context then, so one overpayment is not reported as two frauds.
     const bool after_death = c.cert.death_date && Days(switched) > Days(*c.cert.death_date);
     if (after_death) hit.strength = std::min(hit.strength, 0.45);
-    // An arranged shared account: most of the persons it receives were switched to it in one
-    // month, more than one household of them (rules.shared_account_max_persons). An agent, an
+    // An arranged shared account: most of the persons it receives were switched to it within a
+    // month (rules.shared_account_batch_days), more than one household of them
+    // (rules.shared_account_max_persons). An agent, an
     // institution or a family takes over several pensions in one go; a ring takes over its
     // victims one at a time. The arrangement is SHARED_ACCOUNT's to report: context here.
     const uint32_t batch = c.facts.switch_batch_per_account.Get(reg.bank_account);
@@ -317,9 +318,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
     }
     if (arranged) {
-      hit.reason += " (" + std::to_string(batch) +
-                    " of them switched to it in one month: an arrangement, reported as a shared "
-                    "account)";
+      hit.reason += " (" + std::to_string(batch) + " of them switched to it within " +
+                    std::to_string(c.policy.rules.shared_account_batch_days) +
+                    " days: an arrangement, reported as a shared account)";
     }
     if (to_ecny) hit.reason += "; moved to an e-CNY wallet";
     hit.reason += "; " + FormatMoneyGrouped(sum) + " paid into it since";

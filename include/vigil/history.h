@@ -136,10 +136,10 @@ struct CrossPersonFacts {
   // Complete-loss share over all appraisals (pooled over doctors): the rate an ordinary doctor
   // signs at, the baseline hotspots are tested against (measured on the data at hand).
   double population_complete_loss_share = 0.0;
-  // The most persons whose pension switched to each registered account in one calendar month
-  // (the month of its first payment there). An agent, an institution or a family that takes
-  // over several pensions arranges it in one go; a ring that takes over victims' accounts does
-  // it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
+  // The most persons whose pension switched to each registered account within
+  // rules.shared_account_batch_days days in a row (the day of its first payment there). An agent,
+  // an institution or a family that takes over several pensions arranges it in one go; a ring that
+  // takes over victims' accounts does it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
   FactCounts switch_batch_per_account;
   // Where each region's payments feed starts (a month number, MonthNumber): the month most
   // persons of the region were first paid in (everyone retired before the data starts is first

@@ -132,6 +132,11 @@ struct RulePolicy {
   int deceased_grace_months = 0;       // payments for periods after the death month
   int duplicate_min_regions = 2;       // regions paying one person for one period
   int shared_account_max_persons = 2;  // more persons than this on one account is flagged
+  // Switches of several persons' pensions into one account within this many days in a row are
+  // one arrangement made in one go (an agent, an institution, a family), not a ring taking over
+  // its victims one at a time (ACCOUNT_HIJACK leaves it to SHARED_ACCOUNT). Default 31: a
+  // month, counted as a sliding window so that a batch spread over a month's end counts whole.
+  int shared_account_batch_days = 31;
   // Paid / approved benefit beyond this (or below 1/this) is far from it. A pension is paid at
   // its approved amount; the yearly adjustment is a few percent and comes as its own supplement
   // row, arrears as whole multiples (both handled by the rule), so a fifth off is no adjustment.

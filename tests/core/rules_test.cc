@@ -1389,6 +1389,34 @@ TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
   EXPECT_DOUBLE_EQ(f.SeenSwitchShare(), 1.0 / 3.0);
 }
 
+// Switches into one account count as one batch when they fall within
+// rules.shared_account_batch_days of each other, whatever the calendar: runs of April and May
+// (30 days apart) are one batch of two at 31 days; the July run is not in it.
+TEST(CrossPersonFactsTest, SwitchBatchesAreCountedOverASlidingWindowOfDays) {
+  const auto batch = [](int window_days) {
+    Policy policy = Policy::Defaults();
+    policy.rules.shared_account_batch_days = window_days;
+    CrossPersonFactsBuilder builder;
+    const char* switch_runs[] = {"2026-04", "2026-05", "2026-07"};
+    for (int i = 0; i < 3; ++i) {
+      PersonHistory h = Pensioner();
+      h.person_key = 700 + i;
+      h.registrations[0].bank_account = "6217999900009999";
+      for (PaymentRecord& p : h.payments) {
+        if (MonthNumber(p.period) >= MonthNumber(M(switch_runs[i]))) {
+          p.bank_account = "6217999900009999";
+        }
+      }
+      Finish(h);
+      builder.Add(h, policy, kAsOf);
+    }
+    return builder.Finish().switch_batch_per_account.Get("6217999900009999");
+  };
+  EXPECT_EQ(batch(31), 2u);   // April and May across the month's end; July alone
+  EXPECT_EQ(batch(30), 1u);   // boundary: 30 days apart is not within 30 days
+  EXPECT_EQ(batch(100), 3u);  // all three within 100 days
+}
+
 TEST(CrossPersonFactsTest, NamesakeChanceCountsPairsOnADateOverPairsInADecade) {
   const Policy policy = Policy::Defaults();
   CrossPersonFactsBuilder builder;
@@ -1787,7 +1815,8 @@ TEST(RuleTest, AccountChurnCountsPayDaysPerAccountWithinTheYear) {
 
 // A switch without a visit into an account that receives four persons' pensions: a ring's
 // takeover when the four came one at a time; an arrangement (an agent's or an institution's,
-// reported as a shared account) when three or four of them were switched to it in one month.
+// reported as a shared account) when three or four of them were switched to it within a month
+// (rules.shared_account_batch_days).
 TEST(RuleTest, SwitchIntoAnAccountArrangedInOneMonthIsContextNotHijack) {
   PersonHistory h = Pensioner();
   h.registrations[0].bank_account = "6217999900001111";
@@ -1810,7 +1839,7 @@ TEST(RuleTest, SwitchIntoAnAccountArrangedInOneMonthIsContextNotHijack) {
   const RuleHit* context = arranged.Find(Pattern::kAccountHijack);
   ASSERT_NE(context, nullptr);
   EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
-  EXPECT_NE(context->reason.find("3 of them switched to it in one month"), std::string::npos)
+  EXPECT_NE(context->reason.find("3 of them switched to it within 31 days"), std::string::npos)
       << context->reason;
   // Three of a ring of eight in one month are not most of it: still a takeover.
   facts.persons_per_account["6217999900001111"] = 8;
