@@ -75,7 +75,7 @@ struct AccountSwitchNote {
 uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
 struct CrossPersonFactsBuilder::Impl {
-  Notes account, name_birth, phone, face_place, special_employer;
+  Notes account, name_birth, phone, unknown_address, face_place, special_employer;
   Notes name_decade;  // FORGED_IDENTITY's chance of a namesake, with birth_day
   Notes birth_day;    // key: the birth date's day number (not a hash), for its decade
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, bool>>> doctor;  // complete?
@@ -344,6 +344,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   impl_->household_size = policy.rules.face_reuse_household_size;
   impl_->sitting_gap_seconds = int64_t{60} * policy.rules.face_reuse_sitting_minutes;
   impl_->switch_batch_days = policy.rules.shared_account_batch_days;
+  const bool known_elsewhere = rules::KnownToOtherAgencies(h, as_of);
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
@@ -359,6 +360,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     impl_->birth_day.emplace_back(
         static_cast<uint64_t>(static_cast<int64_t>(DayNumber(reg.birth_date))), key);
     Note(impl_->phone, reg.phone, key);
+    if (!known_elsewhere) Note(impl_->unknown_address, reg.address, key);
     if (reg.retirement_type == RetirementType::kSpecialJob) {
       // The employer of the special-job spells behind this retirement.
       const std::string* last_employer = nullptr;
@@ -438,6 +440,19 @@ bool CrossPersonFactsReadsSignal(SignalSource source) {
          rules::SwitchVisitSource(source);
 }
 
+bool CrossPersonFactsFilter::Reads(uint64_t person_key, EventKind kind, SignalSource source,
+                                   std::span<const PersonRecord> registrations) {
+  if (kind == EventKind::kSignal ? CrossPersonFactsReadsSignal(source)
+                                 : CrossPersonFactsReads(kind, registrations)) {
+    return true;
+  }
+  const bool footprint = kind == EventKind::kRegistry ||
+                         (kind == EventKind::kSignal && rules::FootprintSource(source));
+  if (!footprint || known_person_ == person_key) return false;
+  known_person_ = person_key;
+  return true;
+}
+
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;
@@ -457,6 +472,7 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
                      MergeNotes(into.birth_day, from.birth_day);
                    },
                    [&] { MergeNotes(into.phone, from.phone); },
+                   [&] { MergeNotes(into.unknown_address, from.unknown_address); },
                    [&] { MergeNotes(into.face_passes, from.face_passes); },
                    [&] { MergeNotes(into.holders, from.holders); },
                    [&] {
@@ -478,6 +494,7 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
         facts.ids_per_phone = Count(impl_->phone);
         facts.phone_shared_share = SharedShare(facts.ids_per_phone);
       },
+      [&] { facts.unknown_ids_per_address = Count(impl_->unknown_address); },
       [&] {
         facts.ids_per_name_decade = Count(impl_->name_decade);
         // Pairs of ids born on one date over pairs born in one decade, from the dates actually

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,21 @@ const std::vector<size_t>& AnomalyModelColumns();
 bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations);
 // Whether Add reads signals of `source` (when it reads signals at all).
 bool CrossPersonFactsReadsSignal(SignalSource source);
+
+// Which of one scan's events (person by person, each person's in key order, all known by the
+// date) CrossPersonFactsBuilder::Add needs: the kinds and sources above, and, since Add asks
+// whether any other agency knows the person (rules::KnownToOtherAgencies), the first registry
+// event or footprint signal of each person; the rest of those are skipped.
+// Not thread-safe: one per scan.
+class CrossPersonFactsFilter {
+ public:
+  // `source` is read only when `kind` is a signal.
+  bool Reads(uint64_t person_key, EventKind kind, SignalSource source,
+             std::span<const PersonRecord> registrations);
+
+ private:
+  std::optional<uint64_t> known_person_;  // the person whose footprint event was taken
+};
 
 // Fills monthly_benefit and primary_region from the registrations.
 void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome);

@@ -135,6 +135,7 @@ const std::vector<Field>& Fields() {
     add_double("rules.forged_identity_chance_alpha", Member(&U::forged_identity_chance_alpha),
                1e-12, 1);
     add_int("rules.phone_household_max_ids", Member(&U::phone_household_max_ids), 1, 1000000);
+    add_int("rules.address_household_max_ids", Member(&U::address_household_max_ids), 1, 1000000);
     add_int("rules.disability_work_grace_months", Member(&U::disability_work_grace_months), 0, 60);
     add_int("rules.unemployment_overlap_grace_months",
             Member(&U::unemployment_overlap_grace_months), 0, 12);

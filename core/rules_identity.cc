@@ -335,6 +335,18 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
 
 // An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
 // it is recovered. Two ids sharing name, birth date and phone are one person twice.
+bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
+  for (const SignalRecord& s : h.signals) {
+    if (DateOf(s.occurred_at) > as_of) break;
+    if (FootprintSource(s.source)) return true;
+  }
+  const auto by = Days(as_of);
+  return std::any_of(h.registry.begin(), h.registry.end(),
+                     [by](const RegistryRecord& r) { return Days(r.reported_date) <= by; }) ||
+         std::any_of(h.appraisals.begin(), h.appraisals.end(),
+                     [by](const AppraisalRecord& a) { return Days(a.appraisal_date) <= by; });
+}
+
 void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   bool bad = !ResidentId::ParseLenient(c.h.person_id).ok() ||
              !ResidentId::ParseLenient(c.h.person_id)->checksum_ok();
@@ -369,31 +381,45 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   // person twice. Card use on the pension account is no footprint: whoever is paid a forged
   // identity's pension draws it, and the fund pays the account it was given. Nor is a phone
   // line in the name: whoever holds the papers keeps it alive, as certification reads it too.
-  bool footprint = false;
-  for (const SignalRecord& s : c.h.signals) {
-    if (DateOf(s.occurred_at) > c.as_of) break;
-    if (s.source == SignalSource::kBankActivity || s.source == SignalSource::kTelecom) continue;
-    footprint = true;
-    break;
-  }
-  for (const RegistryRecord& r : c.h.registry) footprint = footprint || c.Known(r);
-  for (const AppraisalRecord& a : c.h.appraisals) footprint = footprint || c.Known(a);
+  const bool footprint = KnownToOtherAgencies(c.h, c.as_of);
   // A person registered in several regions is judged on the strongest registration.
   std::optional<RuleHit> best;
   for (const PersonRecord& reg : c.h.registrations) {
     const uint32_t twins =
         c.facts.ids_per_name_birth.Get(reg.name + "|" + FormatDate(reg.birth_date));
     const uint32_t phones = reg.phone.empty() ? 0 : c.facts.ids_per_phone.Get(reg.phone);
-    // A phone registered to more ids than one household's pensioners is an agent's: whoever
-    // registered them gave one number to reach them all (policy: rules.phone_household_max_ids).
-    if (static_cast<int>(phones) > c.policy.rules.phone_household_max_ids) {
+    // Ids at the address that no other agency knows (this one among them when it has no
+    // footprint): many households share an address honestly, but they are known elsewhere.
+    const uint32_t housed =
+        reg.address.empty() || footprint ? 0 : c.facts.unknown_ids_per_address.Get(reg.address);
+    // A phone or an address registered to more ids than one household's pensioners is an
+    // agent's: whoever registered them gave one number, or one home, to reach them all (policy:
+    // rules.phone_household_max_ids, address_household_max_ids).
+    const bool agents_phone = static_cast<int>(phones) > c.policy.rules.phone_household_max_ids;
+    const bool agents_address = static_cast<int>(housed) > c.policy.rules.address_household_max_ids;
+    if (agents_phone || agents_address) {
       RuleHit hit;
       hit.pattern = Pattern::kForgedIdentity;
-      hit.clause = "policy: one person, one resident id; rules.phone_household_max_ids";
       hit.region = reg.region;
-      hit.reason = "the phone is registered to " + std::to_string(phones) +
-                   " ids, more than one household (" +
-                   std::to_string(c.policy.rules.phone_household_max_ids) + ")";
+      if (agents_phone) {
+        hit.clause = "policy: one person, one resident id; rules.phone_household_max_ids";
+        hit.reason = "the phone is registered to " + std::to_string(phones) +
+                     " ids, more than one household (" +
+                     std::to_string(c.policy.rules.phone_household_max_ids) + ")";
+        hit.evidence.push_back(
+            {"persons", reg.retirement_date, "phone shared by " + std::to_string(phones) + " ids"});
+      }
+      if (agents_address) {
+        if (!agents_phone) {
+          hit.clause = "policy: one person, one resident id; rules.address_household_max_ids";
+        }
+        hit.reason += std::string(agents_phone ? "; the" : "the") + " address is registered to " +
+                      std::to_string(housed) +
+                      " ids that no other agency knows, more than one household (" +
+                      std::to_string(c.policy.rules.address_household_max_ids) + ")";
+        hit.evidence.push_back({"persons", reg.retirement_date,
+                                "address shared by " + std::to_string(housed) + " unknown ids"});
+      }
       if (twins > 1) {
         hit.reason += "; " + std::to_string(twins) + " ids share this name and birth date " +
                       FormatDate(reg.birth_date);
@@ -406,8 +432,6 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
         hit.strength = 0.85;
         hit.reason += "; no other agency has any record of this id: an agent's identity";
       }
-      hit.evidence.push_back(
-          {"persons", reg.retirement_date, "phone shared by " + std::to_string(phones) + " ids"});
       if (!best || hit.strength > best->strength) best = std::move(hit);
       continue;
     }

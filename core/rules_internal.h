@@ -53,6 +53,17 @@ void FaceReuse(const Context& c, std::vector<RuleHit>& out);
 // entry until the release month (both months paid).
 const RegistryRecord* PrisonRelease(const PersonHistory& h, const RegistryRecord& in, Date as_of);
 
+// Whether a signal of `source` shows the person to an agency other than the fund's payroll:
+// everything but card use on the pension account (whoever collects a pension draws it) and a
+// phone line in the name (it needs no body).
+inline bool FootprintSource(SignalSource source) {
+  return source != SignalSource::kBankActivity && source != SignalSource::kTelecom;
+}
+
+// Whether any other agency knows the person by `as_of`: a signal of a footprint source, a
+// registry event or an appraisal. A forged identity lives only in the fund's ledgers.
+bool KnownToOtherAgencies(const PersonHistory& h, Date as_of);
+
 // The key a person is counted under in the population facts; ledgers with a bad id still have
 // one. Hand-made histories may leave it unset: then a hash of the id text.
 inline uint64_t FactsPersonKey(const PersonHistory& h) {

@@ -538,15 +538,17 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
               return;
             }
             registration_rows += rows.size();
+            CrossPersonFactsFilter facts_filter;
             auto facts_need = [&](const EventView& event, const PersonGroup& g) {
-              if (event.kind == EventKind::kSignal) {
-                // Most rows are signals, and the facts read few sources: peek before decoding.
-                // A source that cannot be read is decoded in full, which reports the damage.
-                SignalSource source{};
-                return !event.SignalSourceInto(&source).ok() || CrossPersonFactsReadsSignal(source);
+              // Most rows are signals, and the facts read few sources: peek before decoding.
+              // A source that cannot be read is decoded in full, which reports the damage.
+              SignalSource source{};
+              if (event.kind == EventKind::kSignal && !event.SignalSourceInto(&source).ok()) {
+                return true;
               }
-              return CrossPersonFactsReads(
-                  event.kind, std::span<const PersonRecord>(rows.data() + g.first, g.count));
+              return facts_filter.Reads(
+                  g.person_key, event.kind, source,
+                  std::span<const PersonRecord>(rows.data() + g.first, g.count));
             };
             RangeHistoryLoader loader(store, snapshot.get(), options.as_of, rows);
             auto& builder = builders.local();

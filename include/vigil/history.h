@@ -82,6 +82,10 @@ struct CrossPersonFacts {
   // Distinct person ids per (name + '|' + birth_date) and per phone.
   FactCounts ids_per_name_birth;
   FactCounts ids_per_phone;
+  // Distinct person ids per registered address (the text as registered, empty not counted) of
+  // the ids no other agency knows (rules::KnownToOtherAgencies): an agent's made-up persons
+  // given one home. Households share addresses, but their members are known elsewhere.
+  FactCounts unknown_ids_per_address;
   // How likely two ids share a name and birth date by chance. Names follow the fashion of their
   // time, so the chance is counted within a birth decade: distinct ids per (name + '|' + first
   // year of the birth decade, e.g. "张伟|1950"), and the chance that two ids born in the same

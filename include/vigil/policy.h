@@ -234,6 +234,11 @@ struct RulePolicy {
   // Ids one phone may be registered to: a household's pensioners (two generations of couples).
   // More is an agent's phone, and an id on it that no other agency knows is forged. Default 4.
   int phone_household_max_ids = 4;
+  // Ids one registered address may hold before it is more than a household's, likewise. Many
+  // households share an address honestly (a care home, a building registered without its
+  // flats), so this counts only against an id no other agency knows, as the phone does.
+  // Default 4.
+  int address_household_max_ids = 4;
   // A disability retirement for complete loss of labour capacity with REGULAR contributions (a
   // wage) for more than this many months after the retirement month: the person is working.
   // One month tolerates a last wage recorded after the date. Default 1.

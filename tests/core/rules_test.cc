@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
+#include "../../core/person_features.h"
 #include "../../core/rules_internal.h"
 #include "history_builder.h"
 
@@ -1417,6 +1419,69 @@ TEST(CrossPersonFactsTest, SwitchBatchesAreCountedOverASlidingWindowOfDays) {
   EXPECT_EQ(batch(100), 3u);  // all three within 100 days
 }
 
+// Ids at an address are counted only where no other agency knows them by the date: a signal
+// other than card use or a phone line, a registry event or an appraisal known by then.
+TEST(CrossPersonFactsTest, UnknownIdsPerAddressCountOnlyIdsNoOtherAgencyKnows) {
+  const Policy policy = Policy::Defaults();
+  CrossPersonFactsBuilder builder;
+  const auto add = [&](uint64_t key, const std::function<void(PersonHistory&)>& make) {
+    PersonHistory h = Pensioner();
+    h.person_key = key;
+    h.registrations[0].address = "幸福路8号";
+    h.signals.clear();
+    h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-09-20T10:00:00", ""));
+    make(h);
+    Finish(h);
+    builder.Add(h, policy, kAsOf);
+  };
+  add(801, [](PersonHistory&) {});  // card use only: unknown
+  add(802, [](PersonHistory& h) {   // and a phone line: unknown
+    h.signals.push_back(Signal(SignalSource::kTelecom, "2026-09-01T10:00:00", "cell-7"));
+  });
+  add(803, [](PersonHistory& h) {  // a clinic knows this one
+    h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-05-01T10:00:00", "ph-1"));
+  });
+  add(804, [](PersonHistory& h) {  // a registry event known by the date
+    RegistryRecord r;
+    r.event = RegistryEvent::kPrisonIn;
+    r.event_date = D("2026-01-10");
+    r.reported_date = D("2026-02-01");
+    h.registry.push_back(r);
+  });
+  add(805, [](PersonHistory& h) {  // one reported only after the date: unknown by then
+    RegistryRecord r;
+    r.event = RegistryEvent::kPrisonIn;
+    r.event_date = D("2026-10-20");
+    r.reported_date = D("2026-11-20");
+    h.registry.push_back(r);
+  });
+  add(806, [](PersonHistory& h) {  // an appraisal
+    h.appraisals.push_back(Appraisal(D("2014-03-01"), "doc-1", 6));
+  });
+  const CrossPersonFacts f = builder.Finish();
+  EXPECT_EQ(f.unknown_ids_per_address.Get("幸福路8号"), 3u);  // 801, 802, 805
+}
+
+// The first pass decodes only what Add reads: its kinds and sources, and of the rest one event
+// per person that shows another agency knows them.
+TEST(CrossPersonFactsTest, FilterReadsOneFootprintEventPerPerson) {
+  const std::vector<PersonRecord> none;
+  CrossPersonFactsFilter filter;
+  const auto reads = [&](uint64_t person, EventKind kind, SignalSource source = {}) {
+    return filter.Reads(person, kind, source, none);
+  };
+  EXPECT_TRUE(reads(1, EventKind::kPayment));
+  EXPECT_FALSE(reads(1, EventKind::kSignal, SignalSource::kBankActivity));
+  EXPECT_FALSE(reads(1, EventKind::kSignal, SignalSource::kTelecom));
+  EXPECT_TRUE(reads(1, EventKind::kSignal, SignalSource::kMedicalSettlement));  // the first
+  EXPECT_FALSE(reads(1, EventKind::kSignal, SignalSource::kMedicalSettlement));
+  EXPECT_FALSE(reads(1, EventKind::kRegistry));
+  EXPECT_TRUE(reads(1, EventKind::kSignal, SignalSource::kFaceCert));  // Add's own source
+  EXPECT_FALSE(reads(1, EventKind::kContribution));                    // no special-job retirement
+  EXPECT_TRUE(reads(2, EventKind::kRegistry));                         // the next person's first
+  EXPECT_FALSE(reads(2, EventKind::kSignal, SignalSource::kTransit));
+}
+
 TEST(CrossPersonFactsTest, NamesakeChanceCountsPairsOnADateOverPairsInADecade) {
   const Policy policy = Policy::Defaults();
   CrossPersonFactsBuilder builder;
@@ -1636,24 +1701,61 @@ TEST(CrossPersonFactsTest, CountsHouseholdsOfAnAccountByAddressAndPhone) {
   EXPECT_EQ(x.households_per_account, split.households_per_account);
 }
 
-TEST(RuleTest, IdOnAnAgentsPhoneNoOtherAgencyKnowsIsForged) {
+// A pensioner no other agency knows: only the pension account's card use, which whoever is
+// paid the pension draws.
+PersonHistory KnownToNoOtherAgency() {
   PersonHistory h = Pensioner();
-  // Only the pension account's card use: whoever is paid the pension draws it.
   h.signals.clear();
   h.signals.push_back(Signal(SignalSource::kBankActivity, "2026-09-20T10:00:00", ""));
-  CrossPersonFacts facts;
-  const int household = Policy::Defaults().rules.phone_household_max_ids;
-  facts.ids_per_phone["13800000001"] = static_cast<uint32_t>(household);  // boundary: a family
+  return h;
+}
+
+// With `count[key]` at a household's ids (the boundary) no FORGED_IDENTITY hit; the hit with
+// one id more.
+std::optional<RuleHit> ForgedOnlyAboveAHousehold(PersonHistory& h, CrossPersonFacts& facts,
+                                                 FactCounts& count, std::string_view key,
+                                                 int household) {
+  count[key] = static_cast<uint32_t>(household);
   EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
-  facts.ids_per_phone["13800000001"] = static_cast<uint32_t>(household + 1);
+  count[key] = static_cast<uint32_t>(household + 1);
   const Outcome r = Apply(h, facts);
   const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
-  ASSERT_NE(hit, nullptr);
+  return hit == nullptr ? std::nullopt : std::optional<RuleHit>(*hit);
+}
+
+TEST(RuleTest, IdOnAnAgentsPhoneNoOtherAgencyKnowsIsForged) {
+  PersonHistory h = KnownToNoOtherAgency();
+  CrossPersonFacts facts;
+  const std::optional<RuleHit> hit =
+      ForgedOnlyAboveAHousehold(h, facts, facts.ids_per_phone, "13800000001",
+                                Policy::Defaults().rules.phone_household_max_ids);
+  ASSERT_TRUE(hit.has_value());
   EXPECT_DOUBLE_EQ(hit->strength, 0.85);
   EXPECT_EQ(hit->reason.substr(0, 55), "the phone is registered to 5 ids, more than one househo");
   // Seen in person by a community worker: someone real, whose number an agent may serve.
   h.signals.push_back(Signal(SignalSource::kFieldVisit, "2026-09-21T10:00:00", ""));
   EXPECT_LT(ForgedStrength(h, facts), Policy::Defaults().rules.pattern_min_strength);
+}
+
+// An agent's made-up persons given one home: more ids than a household at one address, none of
+// them known to any other agency. Households share addresses honestly, but are known elsewhere.
+TEST(RuleTest, IdsNoOtherAgencyKnowsAtOneAddressAreForged) {
+  PersonHistory h = KnownToNoOtherAgency();
+  h.registrations[0].address = "幸福路8号";
+  Repeat(h, SignalSource::kTelecom, D("2025-01-01"), kAsOf, 9, 11, "cell-7");
+  CrossPersonFacts facts;
+  const std::optional<RuleHit> hit =
+      ForgedOnlyAboveAHousehold(h, facts, facts.unknown_ids_per_address, "幸福路8号",
+                                Policy::Defaults().rules.address_household_max_ids);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_DOUBLE_EQ(hit->strength, 0.85);
+  EXPECT_NE(hit->reason.find("the address is registered to 5 ids that no other agency knows"),
+            std::string::npos)
+      << hit->reason;
+  EXPECT_NE(hit->clause.find("address_household_max_ids"), std::string::npos);
+  // A pharmacy knows this one: a real resident of a crowded address, not judged by it.
+  h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-09-21T10:00:00", "pharm-1"));
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
 }
 
 TEST(RuleTest, CardUseOnThePensionAccountIsNoFootprintOfANamesake) {
