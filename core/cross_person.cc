@@ -433,26 +433,6 @@ bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registr
   return true;
 }
 
-bool CrossPersonFactsReadsSignal(SignalSource source) {
-  // Add notes where faces certified, who lives in a care home, and the visits that can change a
-  // payee account.
-  return source == SignalSource::kFaceCert || source == SignalSource::kCareHome ||
-         rules::SwitchVisitSource(source);
-}
-
-bool CrossPersonFactsFilter::Reads(uint64_t person_key, EventKind kind, SignalSource source,
-                                   std::span<const PersonRecord> registrations) {
-  if (kind == EventKind::kSignal ? CrossPersonFactsReadsSignal(source)
-                                 : CrossPersonFactsReads(kind, registrations)) {
-    return true;
-  }
-  const bool footprint = kind == EventKind::kRegistry ||
-                         (kind == EventKind::kSignal && rules::FootprintSource(source));
-  if (!footprint || known_person_ == person_key) return false;
-  known_person_ = person_key;
-  return true;
-}
-
 void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   if (other.impl_ == nullptr || other.impl_ == impl_) return;
   Impl& into = *impl_;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rules_internal.h"
 #include "vigil/certification.h"
 #include "vigil/history.h"
 #include "vigil/isolation_forest.h"
@@ -73,8 +74,12 @@ const std::vector<size_t>& AnomalyModelColumns();
 // registrations (defined beside Add, which it must follow): the first pass of vigil score
 // decodes only those.
 bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations);
-// Whether Add reads signals of `source` (when it reads signals at all).
-bool CrossPersonFactsReadsSignal(SignalSource source);
+// Whether Add reads signals of `source` (when it reads signals at all): where faces certified,
+// who lives in a care home, and the visits that can change a payee account.
+inline bool CrossPersonFactsReadsSignal(SignalSource source) {
+  return source == SignalSource::kFaceCert || source == SignalSource::kCareHome ||
+         rules::SwitchVisitSource(source);
+}
 
 // Which of one scan's events (person by person, each person's in key order, all known by the
 // date) CrossPersonFactsBuilder::Add needs: the kinds and sources above, and, since Add asks
@@ -83,9 +88,20 @@ bool CrossPersonFactsReadsSignal(SignalSource source);
 // Not thread-safe: one per scan.
 class CrossPersonFactsFilter {
  public:
-  // `source` is read only when `kind` is a signal.
+  // `source` is read only when `kind` is a signal. Inline: it is asked of every event.
   bool Reads(uint64_t person_key, EventKind kind, SignalSource source,
-             std::span<const PersonRecord> registrations);
+             std::span<const PersonRecord> registrations) {
+    if (kind == EventKind::kSignal) {
+      if (CrossPersonFactsReadsSignal(source)) return true;
+      if (!rules::FootprintSource(source)) return false;
+    } else if (kind != EventKind::kRegistry) {
+      return CrossPersonFactsReads(kind, registrations);
+    }
+    // A registry event or a footprint signal: the first of the person's is read.
+    if (known_person_ == person_key) return false;
+    known_person_ = person_key;
+    return true;
+  }
 
  private:
   std::optional<uint64_t> known_person_;  // the person whose footprint event was taken
