@@ -26,10 +26,6 @@ constexpr double kMinHourConcentration = 0.3;
 int DayOf(Timestamp ts) {
   return static_cast<int>(std::chrono::floor<std::chrono::days>(ts).time_since_epoch().count());
 }
-double HourOf(Timestamp ts) {
-  const auto day = std::chrono::floor<std::chrono::days>(ts);
-  return static_cast<double>((ts - day).count()) / 3600.0;
-}
 Date DateFromDay(int day) { return DateFromDayNumber(day); }
 
 bool IsFacePass(const SignalRecord& s) {
@@ -65,14 +61,35 @@ bool IsLifeSign(const SignalRecord& s, const Policy& policy, const FaceTrust& fa
   return true;
 }
 
+// The point on the unit circle of each second of the day: habits are compared over every card
+// use of a year, and a table read is cheaper than a cosine and a sine each time (the same
+// values: computed once from the same expression).
+struct ClockPoint {
+  double x, y;
+};
+const std::vector<ClockPoint>& ClockPoints() {
+  static const std::vector<ClockPoint> points = [] {
+    constexpr int kSecondsPerDay = 86400;
+    std::vector<ClockPoint> out(kSecondsPerDay);
+    for (int second = 0; second < kSecondsPerDay; ++second) {
+      const double hour = static_cast<double>(second) / 3600.0;
+      const double a = hour / 24.0 * 2.0 * std::numbers::pi;
+      out[static_cast<size_t>(second)] = {std::cos(a), std::sin(a)};
+    }
+    return out;
+  }();
+  return points;
+}
+
 // Circular mean of hours of day; `concentration` is the mean resultant length (0..1).
 struct HourMean {
   double x = 0, y = 0;
   int n = 0;
-  void Add(double hour) {
-    const double a = hour / 24.0 * 2.0 * std::numbers::pi;
-    x += std::cos(a);
-    y += std::sin(a);
+  void Add(Timestamp ts) {
+    const auto second = (ts - std::chrono::floor<std::chrono::days>(ts)).count();
+    const ClockPoint& p = ClockPoints()[static_cast<size_t>(second)];
+    x += p.x;
+    y += p.y;
     ++n;
   }
   double concentration() const { return n == 0 ? 0.0 : std::hypot(x, y) / n; }
@@ -110,7 +127,7 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
     const int day = DayOf(s.occurred_at);
     if (day >= before_from && day < before_to) {
       if (!s.place.empty()) places.push_back(s.place);
-      if (IsCardUsable(s.source)) before.Add(HourOf(s.occurred_at));
+      if (IsCardUsable(s.source)) before.Add(s.occurred_at);
     } else if (day >= after_from && day <= after_to) {
       if (TrustedInPerson(s, policy, faces)) in_person_after = true;
     }
@@ -121,7 +138,7 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
   for (const SignalRecord& s : signals) {
     const int day = DayOf(s.occurred_at);
     if (day < after_from || day > after_to || !IsCardUsable(s.source)) continue;
-    after.Add(HourOf(s.occurred_at));
+    after.Add(s.occurred_at);
     if (!s.place.empty()) {
       ++with_place;
       if (std::binary_search(places.begin(), places.end(), std::string_view(s.place))) ++seen;
