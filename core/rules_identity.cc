@@ -31,13 +31,13 @@ std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, cons
                                                     Date as_of) {
   std::vector<const PaymentRecord*> paid;
   for (const PaymentRecord& p : h.payments) {
-    if (p.region == reg.region && p.benefit == Benefit::kPension &&
-        Days(p.paid_date) <= Days(as_of) && !p.bank_account.empty()) {
+    if (p.region == reg.region && p.benefit == Benefit::kPension && p.paid_date <= as_of &&
+        !p.bank_account.empty()) {
       paid.push_back(&p);
     }
   }
   StableSortIfNeeded(paid, [](const PaymentRecord* a, const PaymentRecord* b) {
-    if (Days(a->paid_date) != Days(b->paid_date)) return Days(a->paid_date) < Days(b->paid_date);
+    if (a->paid_date != b->paid_date) return a->paid_date < b->paid_date;
     return MonthNumber(a->period) < MonthNumber(b->period);
   });
   return paid;

@@ -21,12 +21,14 @@ struct Context {
   const Policy& policy;
   Date as_of;
 
-  bool Known(const PaymentRecord& p) const { return Days(p.paid_date) <= Days(as_of); }
-  bool Known(const RegistryRecord& r) const { return Days(r.reported_date) <= Days(as_of); }
+  // Dates compare field by field (year, month, day): chronological for the valid dates the
+  // feeds hold, without a conversion to days per call.
+  bool Known(const PaymentRecord& p) const { return p.paid_date <= as_of; }
+  bool Known(const RegistryRecord& r) const { return r.reported_date <= as_of; }
   bool Known(const ContributionRecord& c) const {
     return c.recorded_at < StartOfDay(as_of) + std::chrono::days(1);
   }
-  bool Known(const AppraisalRecord& a) const { return Days(a.appraisal_date) <= Days(as_of); }
+  bool Known(const AppraisalRecord& a) const { return a.appraisal_date <= as_of; }
 };
 
 using RuleFn = void (*)(const Context&, std::vector<RuleHit>&);
