@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <set>
 #include <unordered_map>
 
 #include "certification_text.h"
@@ -77,6 +76,15 @@ void SummarisePerson(const PersonHistory& history, PersonOutcome* outcome) {
   }
 }
 
+namespace {
+// The number of distinct values; sorts `values`.
+template <typename T>
+size_t DistinctCount(std::vector<T>& values) {
+  std::sort(values.begin(), values.end());
+  return static_cast<size_t>(std::unique(values.begin(), values.end()) - values.begin());
+}
+}  // namespace
+
 void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts& facts,
                            const CertificationResult& certification,
                            const std::vector<RuleHit>& hits, const Policy& policy, Date as_of,
@@ -89,14 +97,15 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   Money benefit;
   for (const PersonRecord& r : history.registrations)
     benefit = std::max(benefit, r.monthly_benefit);
-  std::set<int32_t> months_paid;
-  std::set<std::string_view> accounts;
+  // Distinct values are counted at the end (sorted and deduplicated): no node per insert.
+  std::vector<int32_t> months_paid;
+  std::vector<std::string_view> accounts;
   double max_ratio = 0;
   std::vector<float> pay_days;
   std::vector<const PaymentRecord*> pensions;
   // Periods paid two or more months before their month (a pension paid a month early before
   // a holiday is the payroll's habit, a year at once is not).
-  std::set<int32_t> paid_ahead;
+  std::vector<int32_t> paid_ahead;
   const int today = DayNumber(as_of);
   for (const PaymentRecord& p : history.payments) {
     if (p.benefit != Benefit::kPension) continue;
@@ -104,16 +113,19 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
     const int paid_day = DayNumber(p.paid_date);
     if (paid_day <= today && today - paid_day < rules::kAccountChurnDays &&
         MonthsBetween(MonthOf(p.paid_date), p.period) >= 2) {
-      paid_ahead.insert(MonthNumber(p.period));
+      paid_ahead.push_back(MonthNumber(p.period));
     }
     const int age_months = MonthsBetween(p.period, as_of_month);
     if (age_months >= 0 && age_months < 12) {
-      months_paid.insert(MonthNumber(p.period));
+      months_paid.push_back(MonthNumber(p.period));
       pay_days.push_back(static_cast<float>(static_cast<unsigned>(p.paid_date.day())));
     }
-    accounts.insert(p.bank_account);
+    accounts.push_back(p.bank_account);
     if (benefit.fen() > 0) max_ratio = std::max(max_ratio, p.amount.yuan() / benefit.yuan());
   }
+  const size_t distinct_months_paid = DistinctCount(months_paid);
+  const size_t distinct_accounts = DistinctCount(accounts);
+  const size_t distinct_paid_ahead = DistinctCount(paid_ahead);
   uint32_t on_account = 0;
   for (const PersonRecord& r : history.registrations) {
     on_account = std::max(on_account, facts.persons_per_account.Get(r.bank_account));
@@ -151,9 +163,9 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
         (static_cast<uint64_t>(r.scheme) + 1) << 48 | static_cast<uint64_t>(r.region) << 16 | band;
   }
 
-  own[0] = Finite(static_cast<double>(months_paid.size()));
+  own[0] = Finite(static_cast<double>(distinct_months_paid));
   own[1] = Finite(max_ratio);
-  own[2] = Finite(static_cast<double>(accounts.size()));
+  own[2] = Finite(static_cast<double>(distinct_accounts));
   own[3] = Finite(on_account);
   own[4] = Finite(static_cast<double>(history.registrations.size()));
   own[5] = Finite(contribution_months / 12.0);
@@ -167,14 +179,14 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   own[13] = Finite(pay_day_spread);
   const int extra_accounts = std::max(0, rules::PensionAccountChurn(pensions, as_of).accounts - 1);
   own[kExtraAccountsColumn - cert.size()] = Finite(extra_accounts);
-  own[kPaidAheadColumn - cert.size()] = Finite(static_cast<double>(paid_ahead.size()));
+  own[kPaidAheadColumn - cert.size()] = Finite(static_cast<double>(distinct_paid_ahead));
   // A payroll pays one account, each month for that month. Payments that depart from it, into
   // a further account or for a month not begun, are counted together: each kind alone is
   // nearly always 0, and a column constant in the forest's sample is never split on, so a
   // rare extreme there would go unseen; together they keep a thin honest tail (one switch of
   // account) that an extreme row is isolated from.
   own[kOffPayrollColumn - cert.size()] =
-      Finite(extra_accounts + static_cast<double>(paid_ahead.size()));
+      Finite(extra_accounts + static_cast<double>(distinct_paid_ahead));
 }
 
 void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size_t rows,

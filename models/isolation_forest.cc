@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <unordered_set>
 #include <utility>
 
 #include "isolation_forest_model.h"
@@ -61,14 +60,23 @@ GrownTree GrowTree(const float* rows, size_t n_rows, size_t n_cols, uint32_t psi
   models::Xoshiro256 rng(seed, tree_index);
 
   // Floyd's algorithm: psi distinct rows in O(psi), however many rows there are.
+  // The rows taken so far are kept sorted: psi is small (256 by default), so a binary search
+  // and a short move beat a hash set's node per insert.
   std::vector<uint32_t> chosen;
   chosen.reserve(psi);
-  std::unordered_set<uint32_t> taken(psi * 2);
+  std::vector<uint32_t> taken;
+  taken.reserve(psi);
+  const auto take = [&taken](uint32_t row) {
+    const auto at = std::lower_bound(taken.begin(), taken.end(), row);
+    if (at != taken.end() && *at == row) return false;
+    taken.insert(at, row);
+    return true;
+  };
   for (uint64_t j = n_rows - psi; j < n_rows; ++j) {
     auto pick = static_cast<uint32_t>(rng.Below(j + 1));
-    if (!taken.insert(pick).second) {
+    if (!take(pick)) {
       pick = static_cast<uint32_t>(j);
-      taken.insert(pick);
+      take(pick);
     }
     chosen.push_back(pick);
   }
@@ -124,10 +132,10 @@ GrownTree GrowTree(const float* rows, size_t n_rows, size_t n_cols, uint32_t psi
         float threshold = static_cast<float>(cut);
         if (static_cast<double>(threshold) > cut) threshold = std::nextafter(threshold, lo);
         if (!(threshold < hi)) threshold = lo;
-        const auto mid = static_cast<uint32_t>(
-            std::partition(order.begin() + at.begin, order.begin() + at.end,
-                           [&](uint32_t i) { return col[i] <= threshold; }) -
-            order.begin());
+        const auto mid =
+            static_cast<uint32_t>(std::partition(order.begin() + at.begin, order.begin() + at.end,
+                                                 [&](uint32_t i) { return col[i] <= threshold; }) -
+                                  order.begin());
         const auto left = static_cast<uint32_t>(tree.nodes.size());
         tree.nodes.resize(tree.nodes.size() + 2);
         tree.sizes.resize(tree.sizes.size() + 2);
@@ -199,10 +207,10 @@ constexpr uint32_t kVectorLevels = 3;
       for (size_t r = 0; r < kRows; ++r) right[s][r] = -static_cast<int32_t>(column[r] > threshold);
     }
     for (size_t r = 0; r < kRows; ++r) {
-      const int32_t d0 = right[0][r];                                      // at slot 0
-      const int32_t d1 = (d0 & right[2][r]) | (~d0 & right[1][r]);         // at slot 1 + d0
-      const int32_t low = (d1 & right[4][r]) | (~d1 & right[3][r]);        // slots 3, 4
-      const int32_t high = (d1 & right[6][r]) | (~d1 & right[5][r]);       // slots 5, 6
+      const int32_t d0 = right[0][r];                                 // at slot 0
+      const int32_t d1 = (d0 & right[2][r]) | (~d0 & right[1][r]);    // at slot 1 + d0
+      const int32_t low = (d1 & right[4][r]) | (~d1 & right[3][r]);   // slots 3, 4
+      const int32_t high = (d1 & right[6][r]) | (~d1 & right[5][r]);  // slots 5, 6
       const int32_t d2 = (d0 & high) | (~d0 & low);
       start[r] = 7 + static_cast<uint64_t>((d0 & 4) | (d1 & 2) | (d2 & 1));
     }
@@ -250,7 +258,8 @@ class Reader {
   bool U32(uint32_t& v) {
     if (bytes_.size() - pos_ < 4) return false;
     v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<unsigned char>(bytes_[pos_ + i])} << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      v |= uint32_t{static_cast<unsigned char>(bytes_[pos_ + i])} << (8 * i);
     pos_ += 4;
     return true;
   }
@@ -482,40 +491,42 @@ void IsolationForest::Score(const float* rows, size_t n_rows, float* scores) con
   constexpr size_t kBlock = Model::kBlockRows;
   const size_t n_blocks = (n_rows + kBlock - 1) / kBlock;
   const ForkJoin fork_join;  // vigil/tsan_hand_off.h: the caller reads the scores after the join
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n_blocks, 4), [&](const tbb::blocked_range<
-                                                                     size_t>& range) {
-    const auto body = fork_join.Body();
-    std::vector<float> block;
-    if (model.compiled) block.resize(kBlock * model.n_features);
-    for (size_t b = range.begin(); b != range.end(); ++b) {
-      const size_t first = b * kBlock;
-      const size_t n = std::min(kBlock, n_rows - first);
-      float acc[kBlock] = {};
-      if (model.compiled) {
-        // Feature-major copy of the block (column-major kBlock x n_features); rows past the
-        // end are zeroed and their results dropped.
-        Eigen::Map<Eigen::MatrixXf> columns(block.data(), kBlock,
-                                            static_cast<Eigen::Index>(model.n_features));
-        const auto rows_here = static_cast<Eigen::Index>(n);
-        columns.topRows(rows_here) = x.middleRows(static_cast<Eigen::Index>(first), rows_here);
-        if (n < kBlock) columns.bottomRows(static_cast<Eigen::Index>(kBlock) - rows_here).setZero();
-        for (size_t t = 0; t < model.n_trees(); ++t) {
-          WalkCompiledTree(model.splits.data() + model.split_begin[t],
-                           model.leaf_paths.data() + model.leaf_begin[t], model.tree_depth[t],
-                           block.data(), acc);
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, n_blocks, 4), [&](const tbb::blocked_range<size_t>& range) {
+        const auto body = fork_join.Body();
+        std::vector<float> block;
+        if (model.compiled) block.resize(kBlock * model.n_features);
+        for (size_t b = range.begin(); b != range.end(); ++b) {
+          const size_t first = b * kBlock;
+          const size_t n = std::min(kBlock, n_rows - first);
+          float acc[kBlock] = {};
+          if (model.compiled) {
+            // Feature-major copy of the block (column-major kBlock x n_features); rows past the
+            // end are zeroed and their results dropped.
+            Eigen::Map<Eigen::MatrixXf> columns(block.data(), kBlock,
+                                                static_cast<Eigen::Index>(model.n_features));
+            const auto rows_here = static_cast<Eigen::Index>(n);
+            columns.topRows(rows_here) = x.middleRows(static_cast<Eigen::Index>(first), rows_here);
+            if (n < kBlock)
+              columns.bottomRows(static_cast<Eigen::Index>(kBlock) - rows_here).setZero();
+            for (size_t t = 0; t < model.n_trees(); ++t) {
+              WalkCompiledTree(model.splits.data() + model.split_begin[t],
+                               model.leaf_paths.data() + model.leaf_begin[t], model.tree_depth[t],
+                               block.data(), acc);
+            }
+          } else {
+            const float* row_ptrs[kBlock];
+            for (size_t r = 0; r < n; ++r)
+              row_ptrs[r] = x.row(static_cast<Eigen::Index>(first + r)).data();
+            size_t r = 0;
+            for (; r + 8 <= n; r += 8) AccumulateLockstep<8>(model, row_ptrs + r, acc + r);
+            for (; r < n; ++r) AccumulateLockstep<1>(model, row_ptrs + r, acc + r);
+          }
+          // Scalar exp2 per row (not a vectorised one) keeps each score independent of where
+          // the block boundaries fell, so any thread count gives identical bits.
+          for (size_t r = 0; r < n; ++r) scores[first + r] = ScoreFromSum(model, acc[r]);
         }
-      } else {
-        const float* row_ptrs[kBlock];
-        for (size_t r = 0; r < n; ++r) row_ptrs[r] = x.row(static_cast<Eigen::Index>(first + r)).data();
-        size_t r = 0;
-        for (; r + 8 <= n; r += 8) AccumulateLockstep<8>(model, row_ptrs + r, acc + r);
-        for (; r < n; ++r) AccumulateLockstep<1>(model, row_ptrs + r, acc + r);
-      }
-      // Scalar exp2 per row (not a vectorised one) keeps each score independent of where
-      // the block boundaries fell, so any thread count gives identical bits.
-      for (size_t r = 0; r < n; ++r) scores[first + r] = ScoreFromSum(model, acc[r]);
-    }
-  });
+      });
   fork_join.Joined();
 }
 
@@ -539,8 +550,7 @@ std::vector<FeatureContribution> IsolationForest::Explain(const float* row, size
     while (!tree[at].is_leaf(at)) {
       const Node& node = tree[at];
       const uint32_t next = node.left + static_cast<uint32_t>(row[node.feature] > node.threshold);
-      credit[node.feature] +=
-          AveragePathLength(size[at]) - 1.0 - AveragePathLength(size[next]);
+      credit[node.feature] += AveragePathLength(size[at]) - 1.0 - AveragePathLength(size[next]);
       at = next;
     }
   }
@@ -595,7 +605,8 @@ Result<IsolationForest> IsolationForest::Deserialize(std::string_view bytes) {
     model->tree_begin.push_back(0);
     for (uint32_t t = 0; t < n_trees; ++t) {
       uint32_t n = 0;
-      if (!in.U32(n) || n == 0 || in.remaining() < 8 + size_t{n} * 16) return corrupt("truncated tree");
+      if (!in.U32(n) || n == 0 || in.remaining() < 8 + size_t{n} * 16)
+        return corrupt("truncated tree");
       const auto begin = static_cast<uint32_t>(model->nodes.size());
       for (uint32_t i = 0; i < n; ++i) {
         uint32_t feature = 0;
