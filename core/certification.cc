@@ -552,7 +552,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   int first_month = INT32_MIN;
   int last_month_any = INT32_MIN;
   // The person's own rhythm of life signs: the last one and the longest pause between two.
-  int last_life = INT32_MIN, longest_life_gap = 0;
+  int last_life = INT32_MIN, longest_life_gap = 0, life_sign_days = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;
@@ -562,6 +562,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (life_sign) last_month_any = month;
     if (!life_sign || !IsLifeSource(s.source)) continue;
     if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
+    if (day != last_life) ++life_sign_days;
     last_life = day;
     auto track = [&](Stream k) {
       StreamTrack& t = streams[static_cast<size_t>(k)];
@@ -746,6 +747,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     d.life_gone = true;
     d.quiet_days = today - last_life;
     d.longest_life_gap_days = longest_life_gap;
+    d.life_sign_days = life_sign_days;
     r.evidence.push_back({"QUIET", DateFromDay(last_life),
                           "last life sign; only the phone or the pension account since"});
   }
@@ -841,6 +843,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     d.stream_fell = false;
     d.quiet_days = 0;
     d.longest_life_gap_days = 0;
+    d.life_sign_days = 0;
     d.stopped_stream.clear();
     d.stop_probability = 1.0;
     std::erase_if(r.evidence,

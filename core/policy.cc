@@ -87,6 +87,7 @@ const std::vector<Field>& Fields() {
     add_double("certification.silence_gap_factor", Member(&C::silence_gap_factor), 1, 100);
     add_int("certification.quiet_life_months", Member(&C::quiet_life_months), 1, 600);
     add_double("certification.quiet_rhythm_factor", Member(&C::quiet_rhythm_factor), 1, 1000);
+    add_int("certification.quiet_rhythm_min_days", Member(&C::quiet_rhythm_min_days), 1, 10000);
     add_double("certification.takeover_fact_alpha", Member(&C::takeover_fact_alpha), 1e-12, 1);
     add_double("certification.takeover_alpha", Member(&C::takeover_alpha), 1e-12, 0.5);
     add_double("certification.undrawn_alpha", Member(&C::undrawn_alpha), 1e-12, 1);

@@ -172,10 +172,12 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   }
   if (c.cert.death_date || !(d.concealment() || d.undrawn_unseen)) return;
   // A quiet life (certification.quiet_life_months) is judged against the person's own rhythm
-  // (certification.quiet_rhythm_factor): without one (a single life-sign day) or within it,
-  // the person is asked to certify but not reported.
+  // (certification.quiet_rhythm_factor), seen in at least quiet_rhythm_min_days life-sign
+  // days: without one (a few signs close together) or within it, the person is asked to
+  // certify but not reported.
   const bool quiet_breaks_rhythm =
       d.life_gone && d.longest_life_gap_days > 0 &&
+      d.life_sign_days >= c.policy.certification.quiet_rhythm_min_days &&
       d.quiet_days >= c.policy.certification.quiet_rhythm_factor * d.longest_life_gap_days;
   // Independent indicators: a stream of life signs stopped (how improbably, for the person's
   // own rhythm) and card use moved in hours and places. A move of hours and places alone is
@@ -188,8 +190,8 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
   hit.clause = d.undrawn_unseen ? "policy: certification.stop_alpha, undrawn_alpha, window_months"
-               : quiet_breaks_rhythm
-                   ? "policy: certification.quiet_life_months, quiet_rhythm_factor, habit_*"
+               : quiet_breaks_rhythm ? "policy: certification.quiet_life_months, "
+                                       "quiet_rhythm_factor, quiet_rhythm_min_days, habit_*"
                : d.card_takeover
                    ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
                    : "policy: certification.stop_alpha, habit_*";

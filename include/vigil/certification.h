@@ -73,6 +73,7 @@ struct LifeDoubts {
   bool life_gone = false;
   int quiet_days = 0;
   int longest_life_gap_days = 0;  // between earlier life signs; 0 with a single life-sign day
+  int life_sign_days = 0;         // days with a life sign before the quiet
   bool silence = false;           // every signal stopped, far beyond the person's usual gaps
   // A life stream stopped as improbably (certification.stop_alpha), but the pension account has
   // been used markedly less since (certification.undrawn_alpha): the pension may be left to

@@ -107,6 +107,11 @@ struct CertificationPolicy {
   // year, or once in the whole history, who then stays silent is doing what they always did,
   // and a city may hold many such people. Default 3.
   double quiet_rhythm_factor = 3.0;
+  // A rhythm is only seen in this many days with a life sign before the quiet: a few signs close
+  // together (a face certification and a pharmacy visit the same week, a trip out and back)
+  // show no rhythm to break, and nearly silent honest pensioners do just that before a year or
+  // two of nothing but their phone and account. Default 6 (as habit_min_signals).
+  int quiet_rhythm_min_days = 6;
   // The card took over: the in-person signs stopped (as the stop test above measures them) and
   // the pension account's card use rose after the last one above the person's own earlier
   // monthly rate (binomial). A person who drew the pension at a counter does not start using

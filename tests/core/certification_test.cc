@@ -361,8 +361,8 @@ TEST(CertificationTest, LifeQuietForTwentyMonthsWhileTheAccountGoesOnIsDoubtful)
 }
 
 // A quiet is reported as a concealed death only against the person's own rhythm of life signs
-// (certification.quiet_rhythm_factor, 3): someone seen once in the whole history is asked to
-// certify, not reported.
+// (certification.quiet_rhythm_factor, 3), seen in at least quiet_rhythm_min_days (6) life-sign
+// days: someone seen once, or on two days, is asked to certify, not reported.
 TEST(CertificationTest, QuietIsReportedOnlyAgainstThePersonsOwnRhythm) {
   auto reported = [](const PersonHistory& h, const Policy& policy) {
     const CertificationResult cert = Certify(h, policy, kAsOf);
@@ -375,9 +375,17 @@ TEST(CertificationTest, QuietIsReportedOnlyAgainstThePersonsOwnRhythm) {
     return false;
   };
   Policy policy = Policy::Defaults();
-  // Seen 71 days apart, then 649 days of nothing: nine times the person's longest gap.
+  // Seen on two days 71 days apart, then 649 days of nothing: nine times the person's longest
+  // gap, but two days show no rhythm (nearly silent honest pensioners look like this).
   const PersonHistory twice = QuietAfterPharmacy("2025-01-20");
-  EXPECT_EQ(Certify(twice, policy, kAsOf).doubts.longest_life_gap_days, 71);
+  const CertificationResult two_days = Certify(twice, policy, kAsOf);
+  EXPECT_EQ(two_days.doubts.longest_life_gap_days, 71);
+  EXPECT_EQ(two_days.doubts.life_sign_days, 2);
+  EXPECT_EQ(two_days.outcome, Certification::kNeedsActive);
+  EXPECT_FALSE(reported(twice, policy));
+  policy.certification.quiet_rhythm_min_days = 3;  // boundary
+  EXPECT_FALSE(reported(twice, policy));
+  policy.certification.quiet_rhythm_min_days = 2;  // two days make a rhythm here
   EXPECT_TRUE(reported(twice, policy));
   PersonHistory once = PhoneAndBank();
   once.signals.push_back(

@@ -199,7 +199,10 @@ TEST(RuleTest, CardUseBySomeoneElseIsConcealedDeathWithoutClaimedOverpayment) {
   EXPECT_NE(hit->reason.find("at risk: "), std::string::npos) << hit->reason;
 }
 
-// Two pharmacy visits, then 21 months of nothing but the phone and the account.
+// Two pharmacy visits, then 21 months of nothing but the phone and the account. Two days with a
+// life sign show no rhythm (certification.quiet_rhythm_min_days, 6: a person seen that often
+// falls to the stream test first): asked to certify, not reported; where the policy counts two
+// days as a rhythm, reported naming the clause.
 TEST(RuleTest, LifeQuietForTwentyMonthsIsConcealedDeathNamingTheClause) {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
@@ -209,11 +212,17 @@ TEST(RuleTest, LifeQuietForTwentyMonthsIsConcealedDeathNamingTheClause) {
   Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
   h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2024-11-10T09:00:00", "pharm-1"));
   h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2025-01-20T09:00:00", "pharm-1"));
-  const Outcome r = Apply(h);
+  const Outcome asked = Apply(h);
+  EXPECT_EQ(asked.cert.outcome, Certification::kNeedsActive);
+  EXPECT_TRUE(asked.cert.doubts.life_gone);
+  EXPECT_EQ(asked.Find(Pattern::kConcealedDeath), nullptr);
+  Policy two_days = Policy::Defaults();
+  two_days.certification.quiet_rhythm_min_days = 2;
+  const Outcome r = Apply(h, {}, two_days);
   const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
   ASSERT_NE(hit, nullptr);
   EXPECT_DOUBLE_EQ(hit->strength, 0.65);
-  EXPECT_NE(hit->clause.find("quiet_life_months"), std::string::npos) << hit->clause;
+  EXPECT_NE(hit->clause.find("quiet_rhythm_min_days"), std::string::npos) << hit->clause;
   EXPECT_EQ(hit->overpaid, Money());
   EXPECT_NE(hit->reason.find("no life sign for"), std::string::npos) << hit->reason;
 }
