@@ -1773,8 +1773,13 @@ def main(argv=None):
                     help="change the city within the contract (repeatable or a comma list): "
                     + ", ".join(VARIANTS))
     args = ap.parse_args(argv)
-    if args.persons < 50 or args.months < 6:
-        ap.error("need --persons >= 50 and --months >= 6")
+    # The plantings' dates are drawn over spans of up to about two years (a death 20-560 days
+    # into the window, a hijack 40-500 days before the date, a transfer 3-15 months in): with a
+    # shorter history some would fall before the data or after the date, and the truth would
+    # list patterns the feeds cannot show (measured with --months 12: deaths dated after the
+    # date, transfers not yet made, switches before the first payment in the data).
+    if args.persons < 50 or args.months < 24:
+        ap.error("need --persons >= 50 and --months >= 24")
     args.variants = sorted({v.strip() for arg in args.variant for v in arg.split(",")
                             if v.strip()})
     unknown = [v for v in args.variants if v not in VARIANTS]

@@ -119,7 +119,7 @@ TEST_F(ContractCityTest, ConcealmentRotationArrangementsAndSmallOverpaymentsAreJ
   // A relative drawing the pension a little less often, and a medical card that falls off
   // after a death (was: 0.688).
   EXPECT_GE(pattern(Pattern::kConcealedDeath).recall(), 0.75);
-  // Agents' shared accounts arranged in one month, and rotating wallets, are no takeovers
+  // Agents' shared accounts arranged within a month, and rotating wallets, are no takeovers
   // (was: 0.769).
   EXPECT_GE(pattern(Pattern::kAccountHijack).precision(), 0.9);
   // Overpayments of x1.4-1.8 (was: 0.889).
