@@ -258,6 +258,7 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
 // The most distinct persons switched to each account within any `window_days` days in a row
 // (a sliding window, so that a batch spread over a month's end counts whole); frees the notes.
 FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int window_days) {
+  window_days = std::max(window_days, 1);  // a window holds at least its own day
   std::sort(switches.begin(), switches.end());
   FactCounts out;
   std::unordered_map<uint64_t, uint32_t> in_window;  // person -> switches inside the window
@@ -337,7 +338,9 @@ CrossPersonFactsBuilder::CrossPersonFactsBuilder(CrossPersonFactsBuilder&&) noex
 CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuilder&&) noexcept =
     default;
 
-// Reads only the kinds CrossPersonFactsReads names (keep the two in step).
+// Reads only the events CrossPersonFactsFilter lets through: the kinds and sources
+// CrossPersonFactsReads and CrossPersonFactsReadsSignal name, and one registry event or
+// footprint signal for rules::KnownToOtherAgencies (keep them in step).
 void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
   const uint64_t key = rules::FactsPersonKey(h);
   const auto known_by = Days(as_of);
@@ -417,7 +420,8 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
 }
 
 bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations) {
-  // Add reads no registry event, and contributions only behind a special-job retirement.
+  // Add reads no registry event for its facts (only whether there is one known by the date,
+  // which CrossPersonFactsFilter adds), and contributions only behind a special-job retirement.
   switch (kind) {
     case EventKind::kRegistry:
       return false;

@@ -70,9 +70,10 @@ void RelateToPeers(const Policy& policy, const std::vector<PeerKey>& peers, size
 // people (long silences, few signals), which would drown the profile's outliers.
 const std::vector<size_t>& AnomalyModelColumns();
 
-// Whether CrossPersonFactsBuilder::Add reads events of `kind` for a person with these
-// registrations (defined beside Add, which it must follow): the first pass of vigil score
-// decodes only those.
+// Whether CrossPersonFactsBuilder::Add reads events of `kind` for its facts, for a person with
+// these registrations (defined beside Add, which it must follow). Add also asks whether any
+// other agency knows the person: the first pass of vigil score decodes what
+// CrossPersonFactsFilter lets through, which adds one such event per person.
 bool CrossPersonFactsReads(EventKind kind, std::span<const PersonRecord> registrations);
 // Whether Add reads signals of `source` (when it reads signals at all): where faces certified,
 // who lives in a care home, and the visits that can change a payee account.

@@ -333,8 +333,6 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   }
 }
 
-// An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
-// it is recovered. Two ids sharing name, birth date and phone are one person twice.
 bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
   for (const SignalRecord& s : h.signals) {
     if (DateOf(s.occurred_at) > as_of) break;
@@ -347,6 +345,8 @@ bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
                      [by](const AppraisalRecord& a) { return Days(a.appraisal_date) <= by; });
 }
 
+// An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
+// it is recovered. Two ids sharing name, birth date and phone are one person twice.
 void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   bool bad = !ResidentId::ParseLenient(c.h.person_id).ok() ||
              !ResidentId::ParseLenient(c.h.person_id)->checksum_ok();

@@ -59,14 +59,26 @@ GrownTree GrowTree(const float* rows, size_t n_rows, size_t n_cols, uint32_t psi
                    uint32_t max_depth, uint64_t seed, uint64_t tree_index) {
   models::Xoshiro256 rng(seed, tree_index);
 
-  // Floyd's algorithm: psi distinct rows in O(psi), however many rows there are.
-  // The rows taken so far are kept sorted: psi is small (256 by default), so a binary search
-  // and a short move beat a hash set's node per insert.
+  // Floyd's algorithm: psi distinct rows, however many rows there are. The rows taken so far
+  // are kept sorted while psi is small (256 by default: a binary search and a short move beat
+  // a hash set's node per insert); a larger sample marks them in a bitmap of the rows instead,
+  // as a sorted insert would cost O(psi) each.
+  constexpr uint32_t kSortedTakenMax = 1024;
   std::vector<uint32_t> chosen;
   chosen.reserve(psi);
   std::vector<uint32_t> taken;
-  taken.reserve(psi);
-  const auto take = [&taken](uint32_t row) {
+  std::vector<bool> taken_bits;
+  if (psi <= kSortedTakenMax) {
+    taken.reserve(psi);
+  } else {
+    taken_bits.assign(n_rows, false);
+  }
+  const auto take = [&](uint32_t row) {
+    if (psi > kSortedTakenMax) {
+      if (taken_bits[row]) return false;
+      taken_bits[row] = true;
+      return true;
+    }
     const auto at = std::lower_bound(taken.begin(), taken.end(), row);
     if (at != taken.end() && *at == row) return false;
     taken.insert(at, row);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "evaluation.h"
@@ -147,6 +148,38 @@ TEST_F(ContractVariantCityTest, RoutinePayrollHabitChangesAndLateRegistrationsAr
   EXPECT_GE(Row(r, Pattern::kConcealedDeath).precision(), 0.85);
   EXPECT_GE(Row(r, Pattern::kConcealedDeath).recall(), 0.75);
   EXPECT_GE(r.any.precision(), 0.85);  // was: 0.417
+}
+
+// The same city with most plantings at their hard end: made-up persons on a phone of their own
+// four at a time, all at one address (docs/contract-city.md, variants).
+constexpr char kHardCity[] = "hardfraud";
+using ContractHardCityTest = ScoredContractCity<kHardCity>;
+
+// Whole files' bytes, for comparing two scorings' outputs.
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+TEST_F(ContractHardCityTest, MadeUpPersonsAtOneAddressAreForgedAlikeOnBothLoaders) {
+  const EvaluationReport r = Report();
+  // More ids than a household at one address, none known to another agency (was: 0.444).
+  EXPECT_GE(Row(r, Pattern::kForgedIdentity).recall(), 0.9);
+  EXPECT_GE(Row(r, Pattern::kForgedIdentity).precision(), 0.9);
+  // The first pass decodes one footprint event per person to tell who is known; the reference
+  // loader reads everything: the same facts, so the same outputs.
+  std::string out;
+  ASSERT_EQ(
+      RunShellCommand(std::string(VIGIL_EXE) + " score --db " + *dir_ +
+                          "/db --as-of 2026-10-31 --reference-loader --out " + *dir_ + "/reference",
+                      &out),
+      0)
+      << out;
+  for (const char* file : {"cases.csv", "certification.csv"}) {
+    EXPECT_EQ(FileBytes(*dir_ + "/cases/" + file), FileBytes(*dir_ + "/reference/" + file)) << file;
+  }
 }
 
 }  // namespace

@@ -1408,6 +1408,7 @@ TEST(CrossPersonFactsTest, SwitchBatchesAreCountedOverASlidingWindowOfDays) {
     Policy policy = Policy::Defaults();
     policy.rules.shared_account_batch_days = window_days;
     CrossPersonFactsBuilder builder;
+    CrossPersonFactsBuilder odd, even;  // the same persons split between two builders
     const char* switch_runs[] = {"2026-04", "2026-05", "2026-07"};
     for (int i = 0; i < 3; ++i) {
       PersonHistory h = Pensioner();
@@ -1420,8 +1421,12 @@ TEST(CrossPersonFactsTest, SwitchBatchesAreCountedOverASlidingWindowOfDays) {
       }
       Finish(h);
       builder.Add(h, policy, kAsOf);
+      (i % 2 == 0 ? even : odd).Add(h, policy, kAsOf);
     }
-    return builder.Finish().switch_batch_per_account.Get("6217999900009999");
+    odd.Merge(std::move(even));
+    const uint32_t whole = builder.Finish().switch_batch_per_account.Get("6217999900009999");
+    EXPECT_EQ(odd.Finish().switch_batch_per_account.Get("6217999900009999"), whole);
+    return whole;
   };
   EXPECT_EQ(batch(31), 2u);   // April and May across the month's end; July alone
   EXPECT_EQ(batch(30), 1u);   // boundary: 30 days apart is not within 30 days
@@ -1675,6 +1680,124 @@ std::pair<CrossPersonFacts, CrossPersonFacts> FactsWholeAndSplit(
   }
   odd.Merge(std::move(even));
   return {whole.Finish(), odd.Finish()};
+}
+
+// A history as the first pass of vigil score reads it: its events in store-key order (time,
+// then kind), those known by the date, through `filter`.
+PersonHistory AsFirstPassReads(const PersonHistory& h, CrossPersonFactsFilter& filter) {
+  struct Item {
+    Timestamp time;
+    EventKind kind;
+    size_t index;
+  };
+  std::vector<Item> items;
+  const Timestamp end_of_date = StartOfDay(kAsOf) + std::chrono::days(1);
+  for (size_t i = 0; i < h.contributions.size(); ++i) {
+    const ContributionRecord& c = h.contributions[i];
+    if (c.recorded_at >= end_of_date) continue;
+    items.push_back(
+        {StartOfDay(Date(c.start_month / std::chrono::day(1))), EventKind::kContribution, i});
+  }
+  for (size_t i = 0; i < h.payments.size(); ++i) {
+    if (h.payments[i].paid_date > kAsOf) continue;
+    items.push_back({StartOfDay(h.payments[i].paid_date), EventKind::kPayment, i});
+  }
+  for (size_t i = 0; i < h.signals.size(); ++i) {
+    if (h.signals[i].occurred_at >= end_of_date) continue;
+    items.push_back({h.signals[i].occurred_at, EventKind::kSignal, i});
+  }
+  for (size_t i = 0; i < h.registry.size(); ++i) {
+    if (h.registry[i].reported_date > kAsOf) continue;
+    items.push_back({StartOfDay(h.registry[i].event_date), EventKind::kRegistry, i});
+  }
+  for (size_t i = 0; i < h.appraisals.size(); ++i) {
+    if (h.appraisals[i].appraisal_date > kAsOf) continue;
+    items.push_back({StartOfDay(h.appraisals[i].appraisal_date), EventKind::kAppraisal, i});
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return a.time != b.time ? a.time < b.time : a.kind < b.kind;
+  });
+  PersonHistory out;
+  out.person_key = h.person_key;
+  out.person_id = h.person_id;
+  out.registrations = h.registrations;
+  for (const Item& item : items) {
+    const SignalSource source =
+        item.kind == EventKind::kSignal ? h.signals[item.index].source : SignalSource{};
+    if (!filter.Reads(h.person_key, item.kind, source, h.registrations)) continue;
+    switch (item.kind) {
+      case EventKind::kContribution:
+        out.contributions.push_back(h.contributions[item.index]);
+        break;
+      case EventKind::kPayment:
+        out.payments.push_back(h.payments[item.index]);
+        break;
+      case EventKind::kSignal:
+        out.signals.push_back(h.signals[item.index]);
+        break;
+      case EventKind::kRegistry:
+        out.registry.push_back(h.registry[item.index]);
+        break;
+      case EventKind::kAppraisal:
+        out.appraisals.push_back(h.appraisals[item.index]);
+        break;
+    }
+  }
+  Finish(out);
+  return out;
+}
+
+// The first pass's filtered histories give the facts the whole histories give: who is known to
+// another agency is told from the one footprint event the filter lets through, whatever came
+// before it (card use, a phone line, a registry event reported only after the date).
+TEST(CrossPersonFactsTest, FirstPassFilteredHistoriesGiveTheWholeHistoriesFacts) {
+  const Policy policy = Policy::Defaults();
+  std::vector<PersonHistory> people;
+  for (int i = 0; i < 8; ++i) {
+    PersonHistory h = i == 7 ? SwitchedAccount() : Pensioner();
+    h.person_key = 900 + i;
+    h.person_id = MakeId(D("1955-05-10"), 101 + 2 * i);
+    if (i < 6) {  // six at one address: five unknown, one known only late
+      h.registrations[0].address = "幸福路8号";
+      h.signals.clear();
+      Repeat(h, SignalSource::kBankActivity, D("2024-11-02"), kAsOf, 14, 10, "atm-3");
+      Repeat(h, SignalSource::kTelecom, D("2024-11-01"), kAsOf, 3, 9, "cell-7");
+    }
+    if (i == 1) {  // a prison entry reported after the date: still unknown by then
+      h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2026-10-20"), D("2026-11-20")));
+    }
+    if (i == 2) {  // a clinic knew this one, after a year of card use
+      h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-02-01T09:00:00", "ph-1"));
+    }
+    if (i == 3) {  // a death reported by the date, after card use and a phone line
+      h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-09-01"), D("2026-09-20")));
+    }
+    Finish(h);
+    people.push_back(std::move(h));
+  }
+  CrossPersonFactsBuilder whole, filtered;
+  CrossPersonFactsFilter filter;
+  for (const PersonHistory& h : people) {
+    whole.Add(h, policy, kAsOf);
+    filtered.Add(AsFirstPassReads(h, filter), policy, kAsOf);
+  }
+  const CrossPersonFacts x = whole.Finish();
+  const CrossPersonFacts y = filtered.Finish();
+  EXPECT_EQ(x.unknown_ids_per_address.Get("幸福路8号"), 4u);  // 0, 1, 4, 5
+  EXPECT_EQ(x.unknown_ids_per_address, y.unknown_ids_per_address);
+  EXPECT_EQ(x.persons_per_account, y.persons_per_account);
+  EXPECT_EQ(x.households_per_account, y.households_per_account);
+  EXPECT_EQ(x.ids_per_phone, y.ids_per_phone);
+  EXPECT_EQ(x.ids_per_name_birth, y.ids_per_name_birth);
+  EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
+  EXPECT_EQ(x.switch_batch_per_account, y.switch_batch_per_account);
+  EXPECT_EQ(x.account_switches, 1u);
+  EXPECT_EQ(x.account_switches, y.account_switches);
+  EXPECT_EQ(x.account_switches_seen, y.account_switches_seen);
+  // Split between two builders and merged: the same.
+  const auto [one, split] = FactsWholeAndSplit(people, policy);
+  EXPECT_EQ(one.unknown_ids_per_address, split.unknown_ids_per_address);
+  EXPECT_EQ(one.switch_batch_per_account, split.switch_batch_per_account);
 }
 
 // Holders of account "A": persons 0 and 1 at one address, 2 elsewhere with 1's phone, 3 alone.
