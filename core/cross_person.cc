@@ -274,8 +274,9 @@ FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int wind
     for (size_t high = begin; high < end; ++high) {
       ++in_window[switches[high].person];
       while (switches[high].day - switches[low].day >= window_days) {
-        const auto it = in_window.find(switches[low].person);
-        if (--it->second == 0) in_window.erase(it);
+        // The person entered the window with switches[low]: their count is at least 1.
+        const uint64_t leaving = switches[low].person;
+        if (--in_window[leaving] == 0) in_window.erase(leaving);
         ++low;
       }
       best = std::max(best, static_cast<uint32_t>(in_window.size()));
