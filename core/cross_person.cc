@@ -90,6 +90,8 @@ struct CrossPersonFactsBuilder::Impl {
   int household_size = 0;           // policy: rules.face_reuse_household_size, as Add saw it
   int64_t sitting_gap_seconds = 0;  // policy: rules.face_reuse_sitting_minutes, likewise
   int switch_batch_days = 1;        // policy: rules.shared_account_batch_days, likewise
+  uint32_t persons = 0;             // added
+  uint32_t persons_known = 0;       // of them known to another agency
 };
 
 namespace {
@@ -349,6 +351,8 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   impl_->sitting_gap_seconds = int64_t{60} * policy.rules.face_reuse_sitting_minutes;
   impl_->switch_batch_days = policy.rules.shared_account_batch_days;
   const bool known_elsewhere = rules::KnownToOtherAgencies(h, as_of);
+  ++impl_->persons;
+  if (known_elsewhere) ++impl_->persons_known;
   for (const PersonRecord& reg : h.registrations) {
     const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
@@ -449,6 +453,8 @@ void CrossPersonFactsBuilder::Merge(CrossPersonFactsBuilder&& other) {
   into.household_size = std::max(into.household_size, from.household_size);
   into.sitting_gap_seconds = std::max(into.sitting_gap_seconds, from.sitting_gap_seconds);
   into.switch_batch_days = std::max(into.switch_batch_days, from.switch_batch_days);
+  into.persons += from.persons;
+  into.persons_known += from.persons_known;
   // The facts are independent: merged side by side.
   InvokeSideBySide([&] { MergeNotes(into.account, from.account); },
                    [&] { MergeNotes(into.name_birth, from.name_birth); },
@@ -538,6 +544,8 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
     ++facts.account_switches;
     if (sw.seen) ++facts.account_switches_seen;
   }
+  facts.persons_counted = impl_->persons;
+  facts.persons_known = impl_->persons_known;
   facts.switch_batch_per_account =
       CountSwitchBatches(impl_->account_switches, impl_->switch_batch_days);
   // Per region (the map is sorted by region, then month), the month most persons were first

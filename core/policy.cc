@@ -137,6 +137,7 @@ const std::vector<Field>& Fields() {
                1e-12, 1);
     add_int("rules.phone_household_max_ids", Member(&U::phone_household_max_ids), 1, 1000000);
     add_int("rules.address_household_max_ids", Member(&U::address_household_max_ids), 1, 1000000);
+    add_double("rules.footprint_share_min", Member(&U::footprint_share_min), 0, 1);
     add_int("rules.disability_work_grace_months", Member(&U::disability_work_grace_months), 0, 60);
     add_int("rules.unemployment_overlap_grace_months",
             Member(&U::unemployment_overlap_grace_months), 0, 12);

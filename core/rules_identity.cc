@@ -382,6 +382,17 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   // identity's pension draws it, and the fund pays the account it was given. Nor is a phone
   // line in the name: whoever holds the papers keeps it alive, as certification reads it too.
   const bool footprint = KnownToOtherAgencies(c.h, c.as_of);
+  // "No other agency knows this id" tells a crowded address's made-up persons from its
+  // residents, and the second identity of a namesake pair from the real one, only where most
+  // persons are known to one (rules.footprint_share_min): with the agencies' feeds missing,
+  // nobody is. A phone of more ids than a household stands on its own.
+  const bool footprints_usual = c.facts.KnownShare() >= c.policy.rules.footprint_share_min;
+  const auto unknown_but_feeds_missing = [&c](RuleHit& hit) {
+    hit.strength = 0.3;
+    hit.reason += "; no other agency has any record of this id, nor of most ids in this data (" +
+                  FormatFixed(100.0 * c.facts.KnownShare(), 1) +
+                  "% known): the other agencies' feeds may be missing";
+  };
   // A person registered in several regions is judged on the strongest registration.
   std::optional<RuleHit> best;
   for (const PersonRecord& reg : c.h.registrations) {
@@ -390,8 +401,10 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     const uint32_t phones = reg.phone.empty() ? 0 : c.facts.ids_per_phone.Get(reg.phone);
     // Ids at the address that no other agency knows (this one among them when it has no
     // footprint): many households share an address honestly, but they are known elsewhere.
-    const uint32_t housed =
-        reg.address.empty() || footprint ? 0 : c.facts.unknown_ids_per_address.Get(reg.address);
+    // Without the agencies' feeds nobody is known, and every crowded address would count.
+    const uint32_t housed = reg.address.empty() || footprint || !footprints_usual
+                                ? 0
+                                : c.facts.unknown_ids_per_address.Get(reg.address);
     // A phone or an address registered to more ids than one household's pensioners is an
     // agent's: whoever registered them gave one number, or one home, to reach them all (policy:
     // rules.phone_household_max_ids, address_household_max_ids).
@@ -478,6 +491,8 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
       // as a forgery. Context for the caseworker, not an accusation.
       hit.strength = 0.3;
       hit.reason += "; no other agency has any record of this id, but the pair may be chance";
+    } else if (!footprints_usual) {
+      unknown_but_feeds_missing(hit);
     } else {
       hit.strength = phones > 1 ? 0.85 : 0.75;
       hit.reason += "; no other agency has any record of this id: a second identity";

@@ -169,6 +169,18 @@ struct CrossPersonFacts {
                ? 1.0
                : static_cast<double>(account_switches_seen) / static_cast<double>(account_switches);
   }
+  // Persons counted, and those known to another agency by the date
+  // (rules::KnownToOtherAgencies): whether "no other agency knows this id" is unusual in this
+  // data at all (FORGED_IDENTITY), or the other agencies' feeds are missing.
+  uint32_t persons_counted = 0;
+  uint32_t persons_known = 0;
+  // Share of the persons known to another agency; 1 when there is none to measure (the policy's
+  // assumption that the agencies' feeds are loaded stands).
+  double KnownShare() const {
+    return persons_counted == 0
+               ? 1.0
+               : static_cast<double>(persons_known) / static_cast<double>(persons_counted);
+  }
 };
 
 // The key of ids_per_name_decade: the name, '|', and the first year of the birth decade.

@@ -244,6 +244,12 @@ struct RulePolicy {
   // flats), so this counts only against an id no other agency knows, as the phone does.
   // Default 4.
   int address_household_max_ids = 4;
+  // An id no other agency knows is evidence (at a crowded address, or as the unknown one of a
+  // namesake pair) only where at least this share of the persons counted are known to one:
+  // where the agencies' feeds are missing (a region whose hospitals and transit share nothing,
+  // a load of the fund's ledgers alone), every honest id has no footprint, and those rules
+  // would accuse households and the real person of a pair. Default 0.5.
+  double footprint_share_min = 0.5;
   // A disability retirement for complete loss of labour capacity with REGULAR contributions (a
   // wage) for more than this many months after the retirement month: the person is working.
   // One month tolerates a last wage recorded after the date. Default 1.

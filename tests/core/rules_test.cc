@@ -1474,6 +1474,9 @@ TEST(CrossPersonFactsTest, UnknownIdsPerAddressCountOnlyIdsNoOtherAgencyKnows) {
   });
   const CrossPersonFacts f = builder.Finish();
   EXPECT_EQ(f.unknown_ids_per_address.Get("幸福路8号"), 3u);  // 801, 802, 805
+  EXPECT_EQ(f.persons_counted, 6u);
+  EXPECT_EQ(f.persons_known, 3u);  // 803, 804, 806
+  EXPECT_DOUBLE_EQ(f.KnownShare(), 0.5);
 }
 
 // The first pass decodes only what Add reads: its kinds and sources, and of the rest one event
@@ -1888,6 +1891,34 @@ TEST(RuleTest, IdsNoOtherAgencyKnowsAtOneAddressAreForged) {
   // A pharmacy knows this one: a real resident of a crowded address, not judged by it.
   h.signals.push_back(Signal(SignalSource::kMedicalSettlement, "2026-09-21T10:00:00", "pharm-1"));
   EXPECT_EQ(Apply(h, facts).Find(Pattern::kForgedIdentity), nullptr);
+}
+
+// Where most persons have no footprint, the other agencies' feeds are missing (a load of the
+// fund's ledgers alone): "no other agency knows this id" no longer tells an agent's made-up
+// persons from a crowded address's residents, nor the second identity of a namesake pair from
+// the real one (rules.footprint_share_min). An agent's phone stands on its own.
+TEST(RuleTest, WithTheAgenciesFeedsMissingAnIdWithoutFootprintAccusesByItsPhoneOnly) {
+  PersonHistory h = KnownToNoOtherAgency();
+  h.registrations[0].address = "幸福路8号";
+  CrossPersonFacts facts;
+  facts.unknown_ids_per_address["幸福路8号"] = 5;
+  const double min_share = Policy::Defaults().rules.footprint_share_min;
+  facts.persons_counted = 1000;
+  facts.persons_known = static_cast<uint32_t>(1000 * min_share);  // boundary: usual
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts), 0.85);
+  facts.persons_known -= 1;
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts), -1.0);
+  facts.ids_per_phone["13800000001"] = 5;  // an agent's phone
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, facts), 0.85);
+  CrossPersonFacts namesakes = NamesakeFacts(2);
+  EXPECT_DOUBLE_EQ(ForgedStrength(h, namesakes), 0.75);
+  namesakes.persons_counted = 1000;
+  namesakes.persons_known = 100;
+  const Outcome r = Apply(h, namesakes);
+  const RuleHit* hit = r.Find(Pattern::kForgedIdentity);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_DOUBLE_EQ(hit->strength, 0.3);
+  EXPECT_NE(hit->reason.find("feeds may be missing"), std::string::npos) << hit->reason;
 }
 
 TEST(RuleTest, CardUseOnThePensionAccountIsNoFootprintOfANamesake) {
