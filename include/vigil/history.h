@@ -164,11 +164,7 @@ struct CrossPersonFacts {
   uint32_t account_switches_seen = 0;
   // Share of the switches seen at a visit; 1 when there is none to measure (the policy's
   // assumption that a payee account is changed in person stands).
-  double SeenSwitchShare() const {
-    return account_switches == 0
-               ? 1.0
-               : static_cast<double>(account_switches_seen) / static_cast<double>(account_switches);
-  }
+  double SeenSwitchShare() const { return ShareOrOne(account_switches_seen, account_switches); }
   // Persons counted, and those known to another agency by the date
   // (rules::KnownToOtherAgencies): whether "no other agency knows this id" is unusual in this
   // data at all (FORGED_IDENTITY), or the other agencies' feeds are missing.
@@ -176,10 +172,11 @@ struct CrossPersonFacts {
   uint32_t persons_known = 0;
   // Share of the persons known to another agency; 1 when there is none to measure (the policy's
   // assumption that the agencies' feeds are loaded stands).
-  double KnownShare() const {
-    return persons_counted == 0
-               ? 1.0
-               : static_cast<double>(persons_known) / static_cast<double>(persons_counted);
+  double KnownShare() const { return ShareOrOne(persons_known, persons_counted); }
+
+ private:
+  static double ShareOrOne(uint32_t part, uint32_t whole) {
+    return whole == 0 ? 1.0 : static_cast<double>(part) / static_cast<double>(whole);
   }
 };
 
