@@ -64,6 +64,8 @@ int RunScore(const ScoreArgs& args) {
   }
   std::printf("\nwrote %s/cases.csv, cases.jsonl, certification.csv (model %s, policy %s)\n",
               args.out.c_str(), s.model_id.c_str(), policy.version.c_str());
+  for (const std::string& note : s.data_notes)
+    std::fprintf(stderr, "vigil score: note: %s\n", note.c_str());
   if (args.verbose) {
     for (const StageTiming& t : s.stages) {
       std::printf("  stage %-40s %8.2f s\n", t.stage.c_str(), t.seconds);

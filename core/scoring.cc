@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "case_output.h"
+#include "certification_text.h"
 #include "person_features.h"
 #include "sorting.h"
 #include "vigil/certification.h"
@@ -435,6 +436,26 @@ Status MatchRegistrations(const std::vector<PersonGroup>& registered,
   return Status::Ok();
 }
 
+// The tests the data at hand turns off, as the population facts show it (ScoreSummary::
+// data_notes): the operator should know that a rule is silent for want of data, not of fraud.
+void NoteWhatTheDataTurnsOff(const CrossPersonFacts& facts, const Policy& policy,
+                             std::vector<std::string>* notes) {
+  if (facts.KnownShare() < policy.rules.footprint_share_min) {
+    notes->push_back("only " + FormatFixed(100.0 * facts.KnownShare(), 1) +
+                     "% of the persons are known to another agency (a signal other than card "
+                     "use or a phone line, a registry event, an appraisal): the agencies' feeds "
+                     "look missing, so FORGED_IDENTITY's crowded-address and namesake tests are "
+                     "off (rules.footprint_share_min)");
+  }
+  if (facts.SeenSwitchShare() < policy.rules.hijack_seen_switch_share_min) {
+    notes->push_back("only " + FormatFixed(100.0 * facts.SeenSwitchShare(), 1) + "% of the " +
+                     std::to_string(facts.account_switches) +
+                     " payee-account switches had a visit or face check that could have made "
+                     "them: a switch without one is no evidence of ACCOUNT_HIJACK by itself here "
+                     "(rules.hijack_seen_switch_share_min)");
+  }
+}
+
 // Reads the persons, gathers the population facts, certifies and applies the rules to
 // everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
 // certification rows go to `writer` as the second pass decides them.
@@ -594,6 +615,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   state.facts = merged.Finish();
   const CrossPersonFacts& facts = state.facts;
   summary.stages.push_back({"pass 1: merge and count facts", SecondsSince(start)});
+  NoteWhatTheDataTurnsOff(facts, policy, &summary.data_notes);
 
   // Pass 2: certification, rules and features per person, in batches through a TBB pipeline.
   // A batch formats its certification rows and keeps the outcomes fusion will need; the last

@@ -71,6 +71,9 @@ struct ScoreSummary {
   std::string model_id;
   double wall_seconds = 0;
   std::vector<StageTiming> stages;
+  // What the data at hand turns off, for the operator (e.g. the other agencies' feeds look
+  // missing, so "no other agency knows this id" accuses nobody): one sentence each.
+  std::vector<std::string> data_notes;
 };
 
 // Scores everyone. When the store holds a fitted fusion model (meta "fusion_model", written by

@@ -126,6 +126,36 @@ TEST_F(EndToEndTest, EvaluationReadsAGzippedTruthAsThePlainOne) {
   EXPECT_EQ(message.find(path, message.find(path) + 1), std::string::npos) << message;
 }
 
+// A load of the fund's own ledgers alone (persons, contributions, payments: no agency's feed):
+// nobody is known to another agency, and vigil score says which tests that turns off rather
+// than accusing everyone without a footprint.
+TEST_F(EndToEndTest, ScoringTheLedgersAloneSaysWhichTestsTheMissingFeedsTurnOff) {
+  const std::string ledgers = *dir_ + "/ledgers";
+  std::filesystem::create_directories(ledgers);
+  for (const char* feed : {"persons", "contributions", "payments"}) {
+    std::filesystem::copy_file(*dir_ + "/city/" + feed + ".csv", ledgers + "/" + feed + ".csv",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  std::string out;
+  ASSERT_EQ(RunVigilCommand("ingest --db " + *dir_ + "/db_ledgers " + ledgers, &out), 0) << out;
+  ASSERT_EQ(RunVigilCommand("score --db " + *dir_ + "/db_ledgers --as-of 2026-10-31 --out " +
+                                *dir_ + "/cases_ledgers",
+                            &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("vigil score: note: only 0.0% of the persons are known to another agency"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("rules.footprint_share_min"), std::string::npos) << out;
+  // With the feeds loaded, no such note.
+  ASSERT_EQ(
+      RunVigilCommand(
+          "score --db " + *dir_ + "/db --as-of 2026-10-31 --out " + *dir_ + "/cases_again", &out),
+      0)
+      << out;
+  EXPECT_EQ(out.find("feeds look missing"), std::string::npos) << out;
+}
+
 TEST_F(EndToEndTest, OutputsFollowTheContract) {
   std::ifstream cases(*dir_ + "/cases/cases.csv");
   std::string header;
