@@ -346,7 +346,6 @@ CrossPersonFactsBuilder& CrossPersonFactsBuilder::operator=(CrossPersonFactsBuil
 // footprint signal for rules::KnownToOtherAgencies (keep them in step).
 void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, Date as_of) {
   const uint64_t key = rules::FactsPersonKey(h);
-  const auto known_by = Days(as_of);
   impl_->household_size = policy.rules.face_reuse_household_size;
   impl_->sitting_gap_seconds = int64_t{60} * policy.rules.face_reuse_sitting_minutes;
   impl_->switch_batch_days = policy.rules.shared_account_batch_days;
@@ -387,7 +386,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   std::pair<uint16_t, int> first_paid[4];  // (region, first pension period) of this person
   size_t regions_paid = 0;
   for (const PaymentRecord& p : h.payments) {
-    if (Days(p.paid_date) > known_by) continue;
+    if (p.paid_date > as_of) continue;
     if (p.benefit == Benefit::kPension) NoteFirstPaid(first_paid, regions_paid, p);
     if (last_account != nullptr && *last_account == p.bank_account) continue;
     Note(impl_->account, p.bank_account, key);
@@ -418,7 +417,7 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     impl_->face_passes[i].care_home = care_home;
   }
   for (const AppraisalRecord& a : h.appraisals) {
-    if (Days(a.appraisal_date) > known_by || a.doctor_id.empty()) continue;
+    if (a.appraisal_date > as_of || a.doctor_id.empty()) continue;
     impl_->doctor[a.doctor_id].emplace_back(
         key, a.grade >= 1 && a.grade <= policy.retirement.disability_max_grade);
   }

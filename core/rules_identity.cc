@@ -338,11 +338,10 @@ bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
     if (DateOf(s.occurred_at) > as_of) break;
     if (FootprintSource(s.source)) return true;
   }
-  const auto by = Days(as_of);
   return std::any_of(h.registry.begin(), h.registry.end(),
-                     [by](const RegistryRecord& r) { return Days(r.reported_date) <= by; }) ||
+                     [as_of](const RegistryRecord& r) { return r.reported_date <= as_of; }) ||
          std::any_of(h.appraisals.begin(), h.appraisals.end(),
-                     [by](const AppraisalRecord& a) { return Days(a.appraisal_date) <= by; });
+                     [as_of](const AppraisalRecord& a) { return a.appraisal_date <= as_of; });
 }
 
 // An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
@@ -387,12 +386,6 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   // persons are known to one (rules.footprint_share_min): with the agencies' feeds missing,
   // nobody is. A phone of more ids than a household stands on its own.
   const bool footprints_usual = c.facts.KnownShare() >= c.policy.rules.footprint_share_min;
-  const auto unknown_but_feeds_missing = [&c](RuleHit& hit) {
-    hit.strength = 0.3;
-    hit.reason += "; no other agency has any record of this id, nor of most ids in this data (" +
-                  FormatFixed(100.0 * c.facts.KnownShare(), 1) +
-                  "% known): the other agencies' feeds may be missing";
-  };
   // A person registered in several regions is judged on the strongest registration.
   std::optional<RuleHit> best;
   for (const PersonRecord& reg : c.h.registrations) {
@@ -492,7 +485,10 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
       hit.strength = 0.3;
       hit.reason += "; no other agency has any record of this id, but the pair may be chance";
     } else if (!footprints_usual) {
-      unknown_but_feeds_missing(hit);
+      hit.strength = 0.3;
+      hit.reason += "; no other agency has any record of this id, nor of most ids in this data (" +
+                    FormatFixed(100.0 * c.facts.KnownShare(), 1) +
+                    "% known): the other agencies' feeds may be missing";
     } else {
       hit.strength = phones > 1 ? 0.85 : 0.75;
       hit.reason += "; no other agency has any record of this id: a second identity";

@@ -60,36 +60,14 @@ GrownTree GrowTree(const float* rows, size_t n_rows, size_t n_cols, uint32_t psi
   models::Xoshiro256 rng(seed, tree_index);
 
   // Floyd's algorithm: psi distinct rows, however many rows there are. The rows taken so far
-  // are kept sorted while psi is small (256 by default: a binary search and a short move beat
-  // a hash set's node per insert); a larger sample marks them in a bitmap of the rows instead,
-  // as a sorted insert would cost O(psi) each.
-  constexpr uint32_t kSortedTakenMax = 1024;
+  // are marked in a bitmap of the rows (one bit a row: no hash-set node per insert).
   std::vector<uint32_t> chosen;
   chosen.reserve(psi);
-  std::vector<uint32_t> taken;
-  std::vector<bool> taken_bits;
-  if (psi <= kSortedTakenMax) {
-    taken.reserve(psi);
-  } else {
-    taken_bits.assign(n_rows, false);
-  }
-  const auto take = [&](uint32_t row) {
-    if (psi > kSortedTakenMax) {
-      if (taken_bits[row]) return false;
-      taken_bits[row] = true;
-      return true;
-    }
-    const auto at = std::lower_bound(taken.begin(), taken.end(), row);
-    if (at != taken.end() && *at == row) return false;
-    taken.insert(at, row);
-    return true;
-  };
+  std::vector<bool> taken(n_rows, false);
   for (uint64_t j = n_rows - psi; j < n_rows; ++j) {
     auto pick = static_cast<uint32_t>(rng.Below(j + 1));
-    if (!take(pick)) {
-      pick = static_cast<uint32_t>(j);
-      take(pick);
-    }
+    if (taken[pick]) pick = static_cast<uint32_t>(j);  // j itself cannot have been taken yet
+    taken[pick] = true;
     chosen.push_back(pick);
   }
 

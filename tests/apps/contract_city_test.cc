@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "evaluation.h"
@@ -155,14 +154,6 @@ TEST_F(ContractVariantCityTest, RoutinePayrollHabitChangesAndLateRegistrationsAr
 constexpr char kHardCity[] = "hardfraud";
 using ContractHardCityTest = ScoredContractCity<kHardCity>;
 
-// Whole files' bytes, for comparing two scorings' outputs.
-std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 TEST_F(ContractHardCityTest, MadeUpPersonsAtOneAddressAreForgedAlikeOnBothLoaders) {
   const EvaluationReport r = Report();
   // More ids than a household at one address, none known to another agency (was: 0.444).
@@ -178,7 +169,8 @@ TEST_F(ContractHardCityTest, MadeUpPersonsAtOneAddressAreForgedAlikeOnBothLoader
       0)
       << out;
   for (const char* file : {"cases.csv", "certification.csv"}) {
-    EXPECT_EQ(FileBytes(*dir_ + "/cases/" + file), FileBytes(*dir_ + "/reference/" + file)) << file;
+    EXPECT_EQ(ReadWholeFile(*dir_ + "/cases/" + file), ReadWholeFile(*dir_ + "/reference/" + file))
+        << file;
   }
 }
 

@@ -1,9 +1,12 @@
-// Runs a shell command for the end-to-end tests, the way an operator would.
+// Runs a shell command for the end-to-end tests, the way an operator would, and reads what it
+// wrote.
 #pragma once
 
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace vigil::cli {
@@ -20,6 +23,14 @@ inline int RunShellCommand(const std::string& command, std::string* output = nul
   const int status = pclose(pipe);
   if (output != nullptr) *output = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The whole contents of a file a command wrote ("" when it cannot be read).
+inline std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 }  // namespace vigil::cli

@@ -19,13 +19,6 @@ int RunVigil(const std::string& args, std::string* output = nullptr) {
   return RunShellCommand(std::string(VIGIL_EXE) + " " + args, output);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(UpgradeCommandTest, UpgradesASchemaOneStoreInPlaceAndScoringIsUnchanged) {
   const std::string dir = ::testing::TempDir() + "/vigil_upgrade_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
@@ -51,9 +44,9 @@ TEST(UpgradeCommandTest, UpgradesASchemaOneStoreInPlaceAndScoringIsUnchanged) {
         << out;
   }
   for (const char* file : {"cases.csv", "cases.jsonl", "certification.csv"}) {
-    const std::string upgraded = ReadFile(dir + "/out-db/" + file);
+    const std::string upgraded = ReadWholeFile(dir + "/out-db/" + file);
     EXPECT_FALSE(upgraded.empty()) << file;
-    EXPECT_TRUE(upgraded == ReadFile(dir + "/out-old/" + file)) << file << " differs";
+    EXPECT_TRUE(upgraded == ReadWholeFile(dir + "/out-old/" + file)) << file << " differs";
   }
 
   EXPECT_EQ(RunVigil("upgrade --db " + dir + "/nothing-here", &out), 1) << out;
