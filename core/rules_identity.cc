@@ -240,8 +240,14 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     }
     const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
     const int days_since = DayNumber(c.as_of) - switch_day;
-    const double expected = static_cast<double>(activity_before) * days_since / rate_days;
-    const double stop_chance = std::exp(-expected);
+    // The chance of no use since, at the person's own rate as far as `activity_before` uses in
+    // `rate_days` tell it: the posterior predictive with Jeffreys' prior on a Poisson rate
+    // (a Gamma(k + 1/2, rate_days) rate), ((rate_days) / (rate_days + days_since))^(k + 1/2).
+    // The plug-in exp(-rate * days_since) takes a rate read off one or two uses as exact, and
+    // then a pensioner who used the card once in a few months looks certain to have used it again.
+    const double stop_chance =
+        std::pow(static_cast<double>(rate_days) / static_cast<double>(rate_days + days_since),
+                 activity_before + 0.5);
     const bool stopped = activity_after == 0 && stop_chance < c.policy.rules.hijack_stop_alpha;
     if (at_counter && !stopped) continue;  // the person changed their own account
     const uint32_t sharing = c.facts.persons_per_account.Get(reg.bank_account);

@@ -214,8 +214,9 @@ struct RulePolicy {
   // change. Default 7.
   int hijack_change_lead_days = 7;
   // The person's own card use on the pension account (BANK_ACTIVITY) stopped at a payee-account
-  // switch: no activity since, where their rate over the year before makes that chance below
-  // this (Poisson). Default 0.01.
+  // switch: no activity since, where their uses in the year before make that chance below this
+  // (the posterior predictive of no use at a Poisson rate known from those uses, Jeffreys'
+  // prior: a rate read off a few uses is uncertain). Default 0.01.
   double hijack_stop_alpha = 0.01;
   // A switch with no such visit is evidence of a hijack only where at least this share of all
   // switches in the data had one: where the feeds often miss the visit that changes an account,
