@@ -939,6 +939,10 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   if (last_batch_face != nullptr) {
     const int batch_day = DayOf(last_batch_face->occurred_at);
     if (batch_day > last_in_person && today - batch_day <= window_days) {
+      // Someone who came in person before, whose yearly proof is now overdue, had it produced
+      // by one face for several instead: the fund's own word for a death kept from it.
+      d.proof_faked =
+          last_in_person != INT32_MIN && today - last_in_person > window_days && cards_go_on;
       r.outcome = Certification::kNeedsActive;
       r.evidence.insert(r.evidence.begin(),
                         Evidence{"FACE_CERT", DateFromDay(batch_day),

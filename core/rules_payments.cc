@@ -170,7 +170,7 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     }
     return;
   }
-  if (c.cert.death_date || !(d.concealment() || d.undrawn_unseen)) return;
+  if (c.cert.death_date || !(d.concealment() || d.undrawn_unseen || d.proof_faked)) return;
   // A quiet life (certification.quiet_life_months) is judged against the person's own rhythm
   // (certification.quiet_rhythm_factor), seen in at least quiet_rhythm_min_days life-sign
   // days: without one (a few signs close together) or within it, the person is asked to
@@ -184,19 +184,22 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   // what an honest pensioner who moves in with a child does too: it asks the person to certify
   // (certification) and strengthens a stop, but accuses nobody by itself.
   const bool stopped = d.card_only_tail || d.medical_break || d.life_stopped ||
-                       quiet_breaks_rhythm || d.undrawn_unseen;
+                       quiet_breaks_rhythm || d.undrawn_unseen || d.proof_faked;
   if (!stopped) return;
   const double alpha = c.policy.certification.stop_alpha;
   RuleHit hit;
   hit.pattern = Pattern::kConcealedDeath;
-  hit.clause = d.undrawn_unseen ? "policy: certification.stop_alpha, undrawn_alpha, window_months"
+  hit.clause = d.proof_faked      ? "policy: certification.window_months, "
+                                    "rules.face_reuse_household_size, face_reuse_sitting_minutes"
+               : d.undrawn_unseen ? "policy: certification.stop_alpha, undrawn_alpha, window_months"
                : quiet_breaks_rhythm ? "policy: certification.quiet_life_months, "
                                        "quiet_rhythm_factor, quiet_rhythm_min_days, habit_*"
                : d.card_takeover
                    ? "policy: certification.takeover_alpha, takeover_fact_alpha, habit_*"
                    : "policy: certification.stop_alpha, habit_*";
-  if (d.undrawn_unseen) {
-    // The stop is weakened by the account being drawn less since: the weaker level.
+  if (d.undrawn_unseen || d.proof_faked) {
+    // The stop is weakened by the account being drawn less since, or there is no stop, only a
+    // yearly proof that someone else produced: the weaker level.
     hit.strength = 0.65;
   } else if (d.habit_change) {
     hit.strength = 0.9;

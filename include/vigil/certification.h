@@ -86,6 +86,13 @@ struct LifeDoubts {
   // reported (CONCEALED_DEATH at the weaker strength): the account is still drawn, less often,
   // while the person's own life stopped showing and nobody saw them for the whole window.
   bool undrawn_unseen = false;
+  // The person's own proof of life is overdue (the last sign seen in person is older than
+  // certification.window_months) and a face pass in a sitting where one face certified several
+  // persons (FACE_REUSE) was produced for them since, within the window, while the cards go on:
+  // someone fakes the yearly proof of a person who no longer comes. Asked to certify, and
+  // reported (CONCEALED_DEATH at the weaker strength). Not part of concealment(), which feeds
+  // the anomaly model: the face sitting is FACE_REUSE's evidence there.
+  bool proof_faked = false;
   std::string stopped_stream;   // which stream stopped, for the reason ("bus-card use")
   double stop_probability = 1;  // chance of so long a stop were the rhythm unchanged
   bool any() const { return concealment() || silence; }

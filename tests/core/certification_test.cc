@@ -1029,5 +1029,31 @@ TEST(CertificationTest, BatchFacePassAfterTheLastSightVoidsTheCertificate) {
   FacePlaceFacts(facts, h, "dev-A", 5, 5);
   EXPECT_EQ(Certify(h, Policy::Defaults(), kAsOf, &facts).outcome, Certification::kCertified);
 }
+
+// The yearly proof fell due (last seen at a counter 411 days before the date, beyond the
+// 12-month window) and a face pass in a sitting of one face for five persons came since:
+// someone fakes the proof of a person who no longer comes. Seen in person within the window,
+// or never seen at all, the same pass only asks the person to come (nothing was due, or
+// nothing says this person ever came).
+TEST(CertificationTest, AFacePassOfOneFaceForSeveralAfterTheYearlyProofFellDueIsAFakedProof) {
+  CrossPersonFacts facts;
+  auto certify = [&facts](std::string_view counter_visit) {
+    const PersonHistory h = PensionerSeenAtCounter(counter_visit);
+    FacePlaceFacts(facts, h, "dev-A", 5, 5);
+    return Certify(h, Policy::Defaults(), kAsOf, &facts);
+  };
+  const CertificationResult overdue = certify("2025-09-15T10:00:00");
+  EXPECT_EQ(overdue.outcome, Certification::kNeedsActive) << overdue.reason;
+  EXPECT_TRUE(overdue.doubts.proof_faked) << overdue.reason;
+  EXPECT_FALSE(overdue.doubts.concealment()) << overdue.reason;
+  EXPECT_NE(overdue.reason.find("after the last sign in person on 2025-09-15"), std::string::npos)
+      << overdue.reason;
+  const CertificationResult within = certify("2026-01-20T10:00:00");
+  EXPECT_EQ(within.outcome, Certification::kNeedsActive) << within.reason;
+  EXPECT_FALSE(within.doubts.proof_faked) << within.reason;
+  const CertificationResult never = certify("");
+  EXPECT_EQ(never.outcome, Certification::kNeedsActive) << never.reason;
+  EXPECT_FALSE(never.doubts.proof_faked) << never.reason;
+}
 }  // namespace
 }  // namespace vigil

@@ -167,6 +167,14 @@ inline PersonHistory Pensioner(Date until = D("2026-10-31")) {
   return h;
 }
 
+// Pensioner() also seen at a bank counter at `visit` (not at all when empty), finished.
+inline PersonHistory PensionerSeenAtCounter(std::string_view visit) {
+  PersonHistory h = Pensioner();
+  if (!visit.empty()) h.signals.push_back(Signal(SignalSource::kBankCounter, visit, "branch-2"));
+  Finish(h);
+  return h;
+}
+
 // Hand-made face facts: `place_persons` certified at `place` in all, `sitting_persons` of them
 // (with h's person) in one sitting.
 inline void FacePlaceFacts(CrossPersonFacts& facts, const PersonHistory& h, std::string_view place,

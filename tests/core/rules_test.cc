@@ -227,6 +227,24 @@ TEST(RuleTest, LifeQuietForTwentyMonthsIsConcealedDeathNamingTheClause) {
   EXPECT_NE(hit->reason.find("no life sign for"), std::string::npos) << hit->reason;
 }
 
+// A faked yearly proof (certification: the last counter visit 411 days before the date, a face
+// pass of one face for five persons since) is reported at the weaker strength, naming the
+// window; seen within the window, the same pass only asks.
+TEST(RuleTest, AYearlyProofFakedByOneFaceForSeveralIsConcealedDeath) {
+  PersonHistory h = PensionerSeenAtCounter("2025-09-15T10:00:00");
+  CrossPersonFacts facts;
+  FacePlaceFacts(facts, h, "dev-A", 5, 5);
+  const Outcome r = Apply(h, facts);
+  const RuleHit* hit = r.Find(Pattern::kConcealedDeath);
+  ASSERT_NE(hit, nullptr) << r.cert.reason;
+  EXPECT_DOUBLE_EQ(hit->strength, 0.65);
+  EXPECT_NE(hit->clause.find("certification.window_months"), std::string::npos) << hit->clause;
+  EXPECT_NE(hit->reason.find("one sitting"), std::string::npos) << hit->reason;
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-01-20T10:00:00", "branch-2"));
+  Finish(h);
+  EXPECT_EQ(Apply(h, facts).Find(Pattern::kConcealedDeath), nullptr);
+}
+
 TEST(RuleTest, ThinSignalPersonIsNotConcealedDeath) {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kFemale, D("2000-01-01"),
