@@ -270,12 +270,6 @@ const std::vector<size_t>& AnomalyModelColumns() {
   return columns;
 }
 
-bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits) {
-  return std::any_of(hits.begin(), hits.end(), [&](const RuleHit& h) {
-    return h.strength >= policy.rules.pattern_min_strength;
-  });
-}
-
 size_t DemoteRoutineUnderpayments(const Policy& policy, size_t pensioners,
                                   std::vector<PersonOutcome>* outcomes) {
   const auto underpaid_only = [&policy](const RuleHit& h) {
@@ -305,24 +299,36 @@ size_t DemoteRoutineUnderpayments(const Policy& policy, size_t pensioners,
   return persons;
 }
 
-double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
-                        const std::vector<float>& anomaly) {
-  std::vector<uint8_t> explained(outcomes.size());
-  for (size_t i = 0; i < outcomes.size(); ++i) {
-    explained[i] = ExplainedByRules(policy, outcomes[i].hits) ? 1 : 0;
+RuleJudgement JudgeByRules(const Policy& policy, const std::vector<RuleHit>& hits) {
+  RuleJudgement judged = RuleJudgement::kNone;
+  for (const RuleHit& h : hits) {
+    if (h.strength < policy.rules.pattern_min_strength) continue;
+    if (h.pattern != Pattern::kAnomaly) return RuleJudgement::kExplained;
+    judged = RuleJudgement::kAnomaly;
   }
-  return AnomalyThreshold(policy, explained, anomaly);
+  return judged;
 }
 
-double AnomalyThreshold(const Policy& policy, const std::vector<uint8_t>& explained,
+double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
+                        const std::vector<float>& anomaly) {
+  std::vector<RuleJudgement> judged(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) judged[i] = JudgeByRules(policy, outcomes[i].hits);
+  return AnomalyThreshold(policy, judged, anomaly);
+}
+
+double AnomalyThreshold(const Policy& policy, const std::vector<RuleJudgement>& judged,
                         const std::vector<float>& anomaly) {
   std::vector<float> unexplained;
-  for (size_t i = 0; i < explained.size() && i < anomaly.size(); ++i) {
-    if (explained[i] == 0) unexplained.push_back(anomaly[i]);
+  size_t flagged_by_rules = 0;
+  for (size_t i = 0; i < judged.size() && i < anomaly.size(); ++i) {
+    if (judged[i] == RuleJudgement::kNone) unexplained.push_back(anomaly[i]);
+    if (judged[i] == RuleJudgement::kAnomaly) ++flagged_by_rules;
   }
   const double floor = policy.rules.anomaly_flag_score;
-  const auto allowed = static_cast<size_t>(policy.rules.anomaly_contamination *
-                                           static_cast<double>(unexplained.size()));
+  const auto budget =
+      static_cast<size_t>(policy.rules.anomaly_contamination *
+                          static_cast<double>(unexplained.size() + flagged_by_rules));
+  const size_t allowed = budget > flagged_by_rules ? budget - flagged_by_rules : 0;
   const double above_all = std::nextafter(1.0, 2.0);
   if (allowed == 0) return std::max(floor, above_all);
   if (allowed >= unexplained.size()) return floor;

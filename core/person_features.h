@@ -121,18 +121,22 @@ void FusePerson(const Policy& policy, float anomaly,
                 const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
                 const float* features = nullptr);
 
-// The score at and above which an unexplained person becomes ANOMALY: the
-// (1 - rules.anomaly_contamination) quantile of the scores of people without a rule hit at or
-// above rules.pattern_min_strength, never below rules.anomaly_flag_score.
+// The score at and above which an unexplained person becomes ANOMALY. The review budget is
+// rules.anomaly_contamination of the people no pattern rule explains; the people a rule already
+// made ANOMALY (an account rotation) use it first, and the rest goes to the highest scores of the
+// others: the (1 - budget share) quantile of their scores, never below rules.anomaly_flag_score.
 double AnomalyThreshold(const Policy& policy, const std::vector<PersonOutcome>& outcomes,
                         const std::vector<float>& anomaly);
-// The same from one flag per person (nonzero: ExplainedByRules), so that a run need not hold
-// every person's outcome.
-double AnomalyThreshold(const Policy& policy, const std::vector<uint8_t>& explained,
+// How the rules judged a person, for the budget (one byte per person, so that a run need not
+// hold every person's outcome).
+enum class RuleJudgement : uint8_t {
+  kNone = 0,       // no hit at or above rules.pattern_min_strength
+  kExplained = 1,  // a pattern's hit at or above it
+  kAnomaly = 2,    // only ANOMALY hits at or above it (a rule's unexplained outlier)
+};
+RuleJudgement JudgeByRules(const Policy& policy, const std::vector<RuleHit>& hits);
+double AnomalyThreshold(const Policy& policy, const std::vector<RuleJudgement>& judged,
                         const std::vector<float>& anomaly);
-
-// Whether a rule hit explains the person: one at or above rules.pattern_min_strength.
-bool ExplainedByRules(const Policy& policy, const std::vector<RuleHit>& hits);
 
 // An AMOUNT_ANOMALY hit that recovers nothing (only months paid far below the benefit) is
 // context, not a case, when more than rules.amount_underpaid_routine_share of the `pensioners`

@@ -178,8 +178,26 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // A takeover moves the pension to an account someone else controls, where it then flows;
     // a ring moves several victims into one. A pension paid into a fresh account month after
     // month is neither: no one account holds the money, so there is no takeover to name. That
-    // churn is left to the anomaly model (off_payroll_payments_12m) as unexplained behaviour.
-    if (RotatesAccounts(PensionAccountChurn(paid, c.as_of), c.policy)) continue;
+    // churn is no pattern of the contract: it is reported as ANOMALY, with the numbers, outside
+    // the anomaly model's review budget (an unsupervised score has no natural cut; this has).
+    if (const AccountChurn churn = PensionAccountChurn(paid, c.as_of);
+        RotatesAccounts(churn, c.policy)) {
+      RuleHit rotation;
+      rotation.pattern = Pattern::kAnomaly;
+      rotation.region = reg.region;
+      rotation.clause = "policy: rules.hijack_rotation_min_accounts";
+      // Worth a review (HOLD), never a block on its own, as the model's outliers.
+      rotation.strength = 0.6;
+      rotation.reason = "pension paid into " + std::to_string(churn.accounts) +
+                        " accounts in the last 365 days, " + std::to_string(churn.single_use) +
+                        " of them on one pay date only: it rotates through single-use accounts, "
+                        "which no takeover explains; newest " +
+                        Mask(paid.back()->bank_account);
+      rotation.evidence.push_back(
+          {"payments", paid.back()->paid_date, "into " + Mask(paid.back()->bank_account)});
+      out.push_back(std::move(rotation));
+      continue;
+    }
     RuleHit hit;
     hit.pattern = Pattern::kAccountHijack;
     hit.region = reg.region;

@@ -883,15 +883,15 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
 
   auto start = Clock::now();
   // ANOMALY is cut at the review budget's quantile of the unexplained people's scores.
-  std::vector<uint8_t> explained(persons, 0);
+  std::vector<RuleJudgement> judged(persons, RuleJudgement::kNone);
   for (size_t i = 0; i < persons; ++i) {
     if (state.kept_of[i] != kNotKept) {
-      explained[i] = ExplainedByRules(policy, state.kept[state.kept_of[i]].hits) ? 1 : 0;
+      judged[i] = JudgeByRules(policy, state.kept[state.kept_of[i]].hits);
     }
   }
   Policy fusion_policy = policy;
-  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, explained, state.anomaly);
-  std::vector<uint8_t>().swap(explained);
+  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, judged, state.anomaly);
+  std::vector<RuleJudgement>().swap(judged);
   const std::vector<size_t>& columns = AnomalyModelColumns();
   auto fuse = [&](size_t i, PersonOutcome* outcome) {
     std::vector<FeatureContribution> top;

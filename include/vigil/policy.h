@@ -164,9 +164,11 @@ struct RulePolicy {
   // birthday reaching the age): a clerical correction moves a date by days or months, a changed
   // year of birth by a year or more. Default 12.
   int age_change_shortfall_months = 12;
-  // ANOMALY flags at most this share of the people no rule explains (the highest anomaly
+  // ANOMALY flags at most this share of the people no pattern rule explains (the highest anomaly
   // scores, and only those at or above anomaly_flag_score): the review budget for unexplained
-  // outliers, since an unsupervised score has no natural cut. Default 0.001 (1 in 1,000).
+  // outliers, since an unsupervised score has no natural cut. The people a rule reports as
+  // ANOMALY (a pension rotating through single-use accounts) use the budget first; they are
+  // reported even beyond it. Default 0.001 (1 in 1,000).
   double anomaly_contamination = 0.001;
   // Peers for the anomaly model's relative features: same scheme, region and band of this many
   // contribution years. Default 10.

@@ -60,13 +60,24 @@ TEST(RelateToPeersTest, SmallGroupFallsBackToCoarserPeers) {
   EXPECT_NEAR(matrix[30 * kPersonFeatureCount + kBenefitVsPeersColumn], 0.0f, 0.01f);
 }
 
-TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
+// 1,000 people without a hit, the first 20 with falling scores above the floor (0.5), the
+// rest at 0.55; a budget of 1%.
+struct BudgetCase {
   Policy policy;
-  policy.rules.anomaly_flag_score = 0.5;
-  policy.rules.anomaly_contamination = 0.01;
-  std::vector<PersonOutcome> outcomes(1000);
-  std::vector<float> anomaly(1000, 0.55f);
-  for (size_t i = 0; i < 20; ++i) anomaly[i] = 0.9f - 0.01f * static_cast<float>(i);
+  std::vector<PersonOutcome> outcomes = std::vector<PersonOutcome>(1000);
+  std::vector<float> anomaly = std::vector<float>(1000, 0.55f);
+  BudgetCase() {
+    policy.rules.anomaly_flag_score = 0.5;
+    policy.rules.anomaly_contamination = 0.01;
+    for (size_t i = 0; i < 20; ++i) anomaly[i] = 0.9f - 0.01f * static_cast<float>(i);
+  }
+};
+
+TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
+  BudgetCase c;
+  const Policy& policy = c.policy;
+  std::vector<PersonOutcome>& outcomes = c.outcomes;
+  const std::vector<float>& anomaly = c.anomaly;
   // An explained person does not use the budget.
   outcomes[0].hits.push_back(RuleHit{});
   outcomes[0].hits.back().strength = 1.0;
@@ -75,6 +86,29 @@ TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
   for (size_t i = 1; i < anomaly.size(); ++i) flagged += anomaly[i] >= cut ? 1 : 0;
   EXPECT_EQ(flagged, 9u);  // 1% of the 999 unexplained
   EXPECT_GE(cut, 0.5);
+}
+
+// A person a rule reports as ANOMALY (a pension rotating through single-use accounts) is
+// reported whatever the budget, and uses the budget first: the model flags only what is left.
+TEST(AnomalyThresholdTest, PeopleARuleReportsAsAnomalyUseTheBudgetFirst) {
+  BudgetCase c;
+  const Policy& policy = c.policy;
+  std::vector<PersonOutcome>& outcomes = c.outcomes;
+  const std::vector<float>& anomaly = c.anomaly;
+  for (size_t i = 990; i < 994; ++i) {
+    outcomes[i].hits.push_back(RuleHit{});
+    outcomes[i].hits.back().pattern = Pattern::kAnomaly;
+    outcomes[i].hits.back().strength = 0.6;
+  }
+  EXPECT_EQ(JudgeByRules(policy, outcomes[990].hits), RuleJudgement::kAnomaly);
+  double cut = AnomalyThreshold(policy, outcomes, anomaly);
+  size_t flagged = 0;
+  for (size_t i = 0; i < 990; ++i) flagged += anomaly[i] >= cut ? 1 : 0;
+  EXPECT_EQ(flagged, 6u);  // 1% of the 1,000 people no pattern explains, less the rule's 4
+  // Twelve reported by the rule: more than the budget, and the model flags nobody.
+  for (size_t i = 980; i < 990; ++i) outcomes[i].hits = outcomes[990].hits;
+  cut = AnomalyThreshold(policy, outcomes, anomaly);
+  EXPECT_GT(cut, 1.0);
 }
 
 TEST(AnomalyThresholdTest, TiesAtTheCutAreLeftOutAndTheFloorHolds) {

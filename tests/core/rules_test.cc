@@ -2065,7 +2065,7 @@ TEST(CrossPersonFactsTest, SeenShareLeavesOutSwitchesIntoSharedAccounts) {
 }
 
 // A pension moved to a fresh account every month (each used once) is no single takeover: no
-// one account holds the money. ACCOUNT_HIJACK leaves it to the anomaly model (policy:
+// one account holds the money. ACCOUNT_HIJACK reports it as ANOMALY, with the numbers (policy:
 // rules.hijack_rotation_min_accounts); a takeover, and a takeover moved on once more, stay hits.
 TEST(RuleTest, RotationThroughSingleUseAccountsIsNotJudgedAsOneTakeover) {
   auto rotate_from = [](Month from) {
@@ -2081,7 +2081,14 @@ TEST(RuleTest, RotationThroughSingleUseAccountsIsNotJudgedAsOneTakeover) {
   };
   // 11 wallets, one a month; with the old account's last run in the year, 12 used once.
   PersonHistory rotating = rotate_from(M("2025-12"));
-  EXPECT_EQ(Apply(rotating).Find(Pattern::kAccountHijack), nullptr);
+  const Outcome rotated = Apply(rotating);
+  EXPECT_EQ(rotated.Find(Pattern::kAccountHijack), nullptr);
+  const RuleHit* anomaly = rotated.Find(Pattern::kAnomaly);
+  ASSERT_NE(anomaly, nullptr);
+  EXPECT_DOUBLE_EQ(anomaly->strength, 0.6);
+  EXPECT_NE(anomaly->reason.find("12 of them on one pay date only"), std::string::npos)
+      << anomaly->reason;
+  EXPECT_NE(anomaly->clause.find("hijack_rotation_min_accounts"), std::string::npos);
   // The same churn where the fund asks for more single-use accounts before calling it one.
   Policy strict = Policy::Defaults();
   strict.rules.hijack_rotation_min_accounts = 13;
@@ -2091,6 +2098,7 @@ TEST(RuleTest, RotationThroughSingleUseAccountsIsNotJudgedAsOneTakeover) {
   // leave, so still judged as a hijack.
   PersonHistory three = rotate_from(M("2026-08"));
   EXPECT_NE(Apply(three).Find(Pattern::kAccountHijack), nullptr);
+  EXPECT_EQ(Apply(three).Find(Pattern::kAnomaly), nullptr);
   // Taken over, then moved on once: each account is paid month after month.
   PersonHistory moved = Pensioner();
   for (PaymentRecord& p : moved.payments) {
