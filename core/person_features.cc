@@ -259,8 +259,9 @@ const std::vector<size_t>& AnomalyModelColumns() {
   // pension (certification), more is DECEASED_PAID's; age and contribution years, whose honest
   // tails (the very old, resident pensioners without contributions) took the budget from the
   // payment outliers; the rule hits themselves). An outlier there is a rule's case or an
-  // honest tail, not an unexplained one. Off-payroll payments stay: ACCOUNT_HIJACK leaves a
-  // rotation through single-use accounts to this model (rules.hijack_rotation_min_accounts).
+  // honest tail, not an unexplained one. Off-payroll payments stay: ACCOUNT_HIJACK reports a
+  // rotation through single-use accounts itself (rules.hijack_rotation_min_accounts), and the
+  // slower rotations and the periods paid ahead are this model's.
   constexpr size_t kOwn = CertificationFeatures::kCount;
   static const std::vector<size_t> columns = {
       kBenefitVsPeersColumn,
@@ -355,8 +356,17 @@ void FusePerson(const Policy& policy, float anomaly,
   }
   std::stable_sort(hits.begin(), hits.end(),
                    [](const RuleHit* a, const RuleHit* b) { return a->strength > b->strength; });
+  // A rule's ANOMALY (an account rotation) is an outlier like the model's: worth a review,
+  // never a block on its own, however many registrations show it; it counts once.
+  const double anomaly_cap = std::max(0.0, policy.rules.block_risk - 0.01);
+  bool anomaly_counted = false;
   for (const RuleHit* h : hits) {
-    keep *= 1.0 - std::clamp(h->strength, 0.0, 1.0);
+    if (h->pattern != Pattern::kAnomaly) {
+      keep *= 1.0 - std::clamp(h->strength, 0.0, 1.0);
+    } else if (!anomaly_counted) {
+      keep *= 1.0 - std::clamp(h->strength, 0.0, anomaly_cap);
+      anomaly_counted = true;
+    }
     if (std::find(outcome->patterns.begin(), outcome->patterns.end(), h->pattern) ==
         outcome->patterns.end()) {
       outcome->patterns.push_back(h->pattern);
@@ -457,6 +467,12 @@ void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly
   // the risk, whether it is a case, and the order of the reasons.
   FusePerson(policy, anomaly, top_features, outcome, features);
   outcome->risk = model.Predict(x.data());
+  // The model has no input for a rule's ANOMALY (an account rotation): it stays a review.
+  const bool rule_anomaly =
+      std::any_of(outcome->hits.begin(), outcome->hits.end(), [&](const RuleHit& h) {
+        return h.pattern == Pattern::kAnomaly && h.strength >= policy.rules.pattern_min_strength;
+      });
+  if (rule_anomaly) outcome->risk = std::max(outcome->risk, policy.rules.hold_risk);
   if (outcome->risk < policy.rules.hold_risk) {
     outcome->patterns.clear();
     outcome->reasons.clear();
@@ -470,7 +486,8 @@ void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly
         "from vigil train)");
   }
   // Reasons in the order of each pattern's contribution to the log-odds, strongest hit first
-  // within a pattern; an ANOMALY reason (no rule hit) stays as the default fusion wrote it.
+  // within a pattern (a rule's ANOMALY by the anomaly input's); the model's ANOMALY reason (no
+  // rule hit) stays as the default fusion wrote it.
   const std::vector<double> terms = model.Contributions(x.data());
   std::vector<const RuleHit*> hits;
   for (const RuleHit& h : outcome->hits) {

@@ -13,7 +13,8 @@ struct Rule {
   rules::RuleFn run;
 };
 
-// One entry per pattern code (ANOMALY comes from the isolation forest, not from a rule).
+// One entry per pattern code. ANOMALY comes from the isolation forest, and from ACCOUNT_HIJACK
+// for a pension rotating through single-use accounts (no pattern names it).
 constexpr std::array<Rule, 14> kRules = {{
     {{Pattern::kDeceasedPaid, "policy: rules.deceased_grace_months",
       "benefits (not SURVIVOR) paid for periods after the death month"},

@@ -178,8 +178,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // A takeover moves the pension to an account someone else controls, where it then flows;
     // a ring moves several victims into one. A pension paid into a fresh account month after
     // month is neither: no one account holds the money, so there is no takeover to name. That
-    // churn is no pattern of the contract: it is reported as ANOMALY, with the numbers, outside
-    // the anomaly model's review budget (an unsupervised score has no natural cut; this has).
+    // churn is no pattern of the contract: it is reported as ANOMALY, with the numbers, whatever
+    // the anomaly model's review budget, though counted in it first (a score has no natural cut;
+    // this has).
     if (const AccountChurn churn = PensionAccountChurn(paid, c.as_of);
         RotatesAccounts(churn, c.policy)) {
       RuleHit rotation;

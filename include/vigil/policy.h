@@ -229,8 +229,8 @@ struct RulePolicy {
   // pension paid over the last year into at least this many accounts used on one pay date each,
   // most of its accounts being such, is a rotation through single-use accounts: no takeover
   // explains it (one takeover leaves at most two accounts used once in a year, the old one's
-  // last run and the new one's first; a second move three), so the rule does not judge it and
-  // the anomaly model sees the churn. Default 4.
+  // last run and the new one's first; a second move three), so the rule reports it as ANOMALY
+  // (0.6) instead of a takeover. Default 4.
   int hijack_rotation_min_accounts = 4;
   // Two ids sharing a name and birth date, one unknown to every other agency, are one person
   // twice when a namesake born on that date by chance is less likely than this: the expected

@@ -78,13 +78,17 @@ TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
   const Policy& policy = c.policy;
   std::vector<PersonOutcome>& outcomes = c.outcomes;
   const std::vector<float>& anomaly = c.anomaly;
-  // An explained person does not use the budget.
-  outcomes[0].hits.push_back(RuleHit{});
-  outcomes[0].hits.back().strength = 1.0;
+  // Explained persons (a pattern's hit) do not use the budget.
+  for (size_t i = 0; i < 10; ++i) {
+    outcomes[i].hits.push_back(RuleHit{});
+    outcomes[i].hits.back().pattern = Pattern::kDeceasedPaid;
+    outcomes[i].hits.back().strength = 1.0;
+  }
+  EXPECT_EQ(JudgeByRules(policy, outcomes[0].hits), RuleJudgement::kExplained);
   const double cut = AnomalyThreshold(policy, outcomes, anomaly);
   size_t flagged = 0;
-  for (size_t i = 1; i < anomaly.size(); ++i) flagged += anomaly[i] >= cut ? 1 : 0;
-  EXPECT_EQ(flagged, 9u);  // 1% of the 999 unexplained
+  for (size_t i = 10; i < anomaly.size(); ++i) flagged += anomaly[i] >= cut ? 1 : 0;
+  EXPECT_EQ(flagged, 9u);  // 1% of the 990 unexplained
   EXPECT_GE(cut, 0.5);
 }
 
@@ -105,7 +109,7 @@ TEST(AnomalyThresholdTest, PeopleARuleReportsAsAnomalyUseTheBudgetFirst) {
   size_t flagged = 0;
   for (size_t i = 0; i < 990; ++i) flagged += anomaly[i] >= cut ? 1 : 0;
   EXPECT_EQ(flagged, 6u);  // 1% of the 1,000 people no pattern explains, less the rule's 4
-  // Twelve reported by the rule: more than the budget, and the model flags nobody.
+  // Fourteen reported by the rule: more than the budget, and the model flags nobody.
   for (size_t i = 980; i < 990; ++i) outcomes[i].hits = outcomes[990].hits;
   cut = AnomalyThreshold(policy, outcomes, anomaly);
   EXPECT_GT(cut, 1.0);
@@ -168,6 +172,37 @@ TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
   PersonOutcome below;
   FusePerson(policy, static_cast<float>(policy.rules.anomaly_flag_score) - 0.01F, top, &below);
   EXPECT_TRUE(below.patterns.empty());
+}
+
+// A rule's ANOMALY (a pension rotating through single-use accounts) is a review like the
+// model's outliers: HOLD with the rule's reason, counted once however many registrations show
+// it, below BLOCK even where the policy's BLOCK level is low, and kept by a fitted fusion model,
+// which has no input for it.
+TEST(FusePersonTest, ARulesAnomalyIsAReviewNeverABlockOnItsOwn) {
+  Policy policy;
+  PersonOutcome outcome;
+  for (int region = 0; region < 3; ++region) {
+    RuleHit rotation;
+    rotation.pattern = Pattern::kAnomaly;
+    rotation.strength = 0.6;
+    rotation.reason = "rotates through single-use accounts " + std::to_string(region);
+    outcome.hits.push_back(rotation);
+  }
+  FusePerson(policy, 0.1F, {}, &outcome);
+  ASSERT_EQ(outcome.patterns, std::vector<Pattern>{Pattern::kAnomaly});
+  EXPECT_EQ(outcome.reasons.front().rfind("rotates through", 0), 0u) << outcome.reasons.front();
+  EXPECT_DOUBLE_EQ(outcome.risk, 0.6);
+  EXPECT_EQ(outcome.action, Action::kHold);
+  Policy low_block = policy;
+  low_block.rules.block_risk = 0.55;
+  FusePerson(low_block, 0.1F, {}, &outcome);
+  EXPECT_EQ(outcome.action, Action::kHold);
+  // A fitted model that rates everyone as safe.
+  const LogisticModel safe =
+      LogisticModel::FromWeights(std::vector<double>(kFusionInputCount, 0.0), -10.0);
+  FuseLearned(policy, safe, 0.1F, {}, &outcome);
+  EXPECT_EQ(outcome.patterns, std::vector<Pattern>{Pattern::kAnomaly});
+  EXPECT_EQ(outcome.action, Action::kHold);
 }
 
 // The features of one history, by name.

@@ -1054,6 +1054,13 @@ TEST(CertificationTest, AFacePassOfOneFaceForSeveralAfterTheYearlyProofFellDueIs
   const CertificationResult never = certify("");
   EXPECT_EQ(never.outcome, Certification::kNeedsActive) << never.reason;
   EXPECT_FALSE(never.doubts.proof_faked) << never.reason;
+  // Overdue, and nothing at all since mid-June (no card in use in the latest period): nobody
+  // draws on the person's life, and the proof is no more than asked for.
+  PersonHistory quiet = PensionerSeenAtCounter("2025-09-15T10:00:00");
+  StopSignalsAfter(quiet, D("2026-06-15"));
+  const CertificationResult stopped = Certify(quiet, Policy::Defaults(), kAsOf, &facts);
+  EXPECT_NE(stopped.outcome, Certification::kCertified) << stopped.reason;
+  EXPECT_FALSE(stopped.doubts.proof_faked) << stopped.reason;
 }
 }  // namespace
 }  // namespace vigil

@@ -423,12 +423,12 @@ TEST(RuleTest, SwitchAfterWhichThePensionersOwnCardUseStoppedIsHijack) {
 
 // The chance that the card use stopped is read off the person's own uses before the switch; a
 // rate measured from a handful of uses is uncertain, and the test must say so (the posterior
-// predictive, not the plug-in rate). Data from 2026-01-01, a switch made at a service desk (so
+// predictive, not the plug-in rate). Data from 2026-01-02, a switch made at a service desk (so
 // only the stop can report it) paid first on 2026-04-15, nothing on the card since.
 TEST(RuleTest, AFewCardUsesBeforeASwitchDoNotMakeTheirStopImprobable) {
   PersonHistory h = SwitchedAccount();
   std::erase_if(h.signals, [](const SignalRecord& s) {
-    return s.source == SignalSource::kBankActivity || DateOf(s.occurred_at) < D("2026-01-01");
+    return s.source == SignalSource::kBankActivity || DateOf(s.occurred_at) < D("2026-01-03");
   });
   h.signals.push_back(Signal(SignalSource::kTelecom, "2026-01-02T09:00:00", "cell-1"));
   h.signals.push_back(
@@ -444,15 +444,16 @@ TEST(RuleTest, AFewCardUsesBeforeASwitchDoNotMakeTheirStopImprobable) {
       return a.occurred_at < b.occurred_at;
     });
   };
-  // Three uses in the 104 days before: no use in the 199 days since has chance
-  // (104 / 303)^3.5 = 0.024 (a plug-in Poisson rate said exp(-3 * 199 / 104) = 0.003).
+  // Three uses in the 103 days before: no use in the 199 days since has chance
+  // (103 / 302)^3.5 = 0.023 (a plug-in Poisson rate said exp(-3 * 199 / 103) = 0.003).
   use_card(3);
   EXPECT_EQ(Apply(h).Find(Pattern::kAccountHijack), nullptr);
-  // Eight uses: (104 / 303)^8.5 = 0.0001, a habit that stopped at the switch.
+  // Eight uses: (103 / 302)^8.5 = 0.0001, a habit that stopped at the switch.
   std::erase_if(h.signals,
                 [](const SignalRecord& s) { return s.source == SignalSource::kBankActivity; });
   use_card(8);
-  const RuleHit* hit = Apply(h).Find(Pattern::kAccountHijack);
+  const Outcome habit = Apply(h);
+  const RuleHit* hit = habit.Find(Pattern::kAccountHijack);
   ASSERT_NE(hit, nullptr);
   EXPECT_NE(hit->reason.find("own card use stopped there (8 uses"), std::string::npos)
       << hit->reason;
