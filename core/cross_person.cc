@@ -259,7 +259,8 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
 
 // The most distinct persons switched to each account within any `window_days` days in a row
 // (a sliding window, so that a batch spread over a month's end counts whole); frees the notes.
-FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int window_days) {
+FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int window_days,
+                              FactCounts* same_run) {
   window_days = std::max(window_days, 1);  // a window holds at least its own day
   std::sort(switches.begin(), switches.end());
   FactCounts out;
@@ -284,6 +285,18 @@ FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int wind
       best = std::max(best, static_cast<uint32_t>(in_window.size()));
     }
     out.SetHashed(switches[begin].account, best);
+    // Persons per day (sorted by day, then person): the largest run.
+    uint32_t run_best = 0;
+    for (size_t i = begin; i < end;) {
+      size_t j = i;
+      uint32_t persons = 0;
+      for (; j < end && switches[j].day == switches[i].day; ++j) {
+        if (j == i || switches[j].person != switches[j - 1].person) ++persons;
+      }
+      run_best = std::max(run_best, persons);
+      i = j;
+    }
+    same_run->SetHashed(switches[begin].account, run_best);
     begin = end;
   }
   std::vector<AccountSwitchNote>().swap(switches);
@@ -545,8 +558,8 @@ CrossPersonFacts CrossPersonFactsBuilder::Finish() {
   }
   facts.persons_counted = impl_->persons;
   facts.persons_known = impl_->persons_known;
-  facts.switch_batch_per_account =
-      CountSwitchBatches(impl_->account_switches, impl_->switch_batch_days);
+  facts.switch_batch_per_account = CountSwitchBatches(
+      impl_->account_switches, impl_->switch_batch_days, &facts.switch_run_per_account);
   // Per region (the map is sorted by region, then month), the month most persons were first
   // paid in; of equally many, the earliest.
   for (auto it = impl_->first_paid.begin(); it != impl_->first_paid.end();) {

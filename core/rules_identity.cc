@@ -305,10 +305,16 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // (rules.shared_account_max_persons). An agent, an
     // institution or a family takes over several pensions in one go; a ring takes over its
     // victims one at a time. The arrangement is SHARED_ACCOUNT's to report: context here.
+    const int limit = c.policy.rules.shared_account_max_persons;
     const uint32_t batch = c.facts.switch_batch_per_account.Get(reg.bank_account);
-    const bool arranged = sharing >= 2 &&
-                          static_cast<int>(batch) > c.policy.rules.shared_account_max_persons &&
-                          2 * batch >= sharing;
+    // Or every person it receives was moved to it by one pay run (rules.shared_account_
+    // max_persons or fewer: a pair), where SHARED_ACCOUNT reports them (two households).
+    const uint32_t run = c.facts.switch_run_per_account.Get(reg.bank_account);
+    const bool pair_moved_together =
+        run >= 2 && run >= sharing && c.facts.households_per_account.Get(reg.bank_account) >= 2;
+    const bool arranged =
+        sharing >= 2 &&
+        ((static_cast<int>(batch) > limit && 2 * batch >= sharing) || pair_moved_together);
     if (arranged) hit.strength = std::min(hit.strength, 0.3);
     hit.strength = std::min(hit.strength, 0.95);
     hit.clause =
@@ -343,9 +349,13 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
     }
     if (arranged) {
-      hit.reason += " (" + std::to_string(batch) + " of them switched to it within " +
-                    std::to_string(c.policy.rules.shared_account_batch_days) +
-                    " days: an arrangement, reported as a shared account)";
+      hit.reason += pair_moved_together
+                        ? " (all " + std::to_string(sharing) +
+                              " moved to it by one pay run: an arrangement, reported as a shared "
+                              "account)"
+                        : " (" + std::to_string(batch) + " of them switched to it within " +
+                              std::to_string(c.policy.rules.shared_account_batch_days) +
+                              " days: an arrangement, reported as a shared account)";
     }
     if (to_ecny) hit.reason += "; moved to an e-CNY wallet";
     hit.reason += "; " + FormatMoneyGrouped(sum) + " paid into it since";

@@ -145,6 +145,10 @@ struct CrossPersonFacts {
   // an institution or a family that takes over several pensions arranges it in one go; a ring that
   // takes over victims' accounts does it one victim at a time (ACCOUNT_HIJACK, rules.hijack_*).
   FactCounts switch_batch_per_account;
+  // The most persons whose pension switched to each registered account on one day (its first
+  // payment there: one pay run). Two persons moved into one account by the same pay run were
+  // moved together; a ring's victims are taken one at a time.
+  FactCounts switch_run_per_account;
   // Where each region's payments feed starts (a month number, MonthNumber): the month most
   // persons of the region were first paid in (everyone retired before the data starts is first
   // paid there; a stray row for an old period cannot move it). An earlier month without a

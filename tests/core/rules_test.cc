@@ -1456,6 +1456,32 @@ TEST(CrossPersonFactsTest, CountsAccountSwitchesAndThoseSeenAtACounter) {
   EXPECT_DOUBLE_EQ(f.SeenSwitchShare(), 1.0 / 3.0);
 }
 
+// The facts of `people` from one builder, and from two builders each given every other person
+// and merged.
+std::pair<CrossPersonFacts, CrossPersonFacts> FactsWholeAndSplit(
+    const std::vector<PersonHistory>& people, const Policy& policy) {
+  CrossPersonFactsBuilder whole, odd, even;
+  for (size_t i = 0; i < people.size(); ++i) {
+    whole.Add(people[i], policy, kAsOf);
+    (i % 2 ? odd : even).Add(people[i], policy, kAsOf);
+  }
+  odd.Merge(std::move(even));
+  return {whole.Finish(), odd.Finish()};
+}
+
+// A pensioner (person key `key`) whose registered account became `account` from the pension
+// run of `run` on, finished.
+PersonHistory SwitchedFrom(Month run, uint64_t key, const std::string& account) {
+  PersonHistory h = Pensioner();
+  h.person_key = key;
+  h.registrations[0].bank_account = account;
+  for (PaymentRecord& p : h.payments) {
+    if (MonthNumber(p.period) >= MonthNumber(run)) p.bank_account = account;
+  }
+  Finish(h);
+  return h;
+}
+
 // Switches into one account count as one batch when they fall within
 // rules.shared_account_batch_days of each other, whatever the calendar: runs of April and May
 // (30 days apart) are one batch of two at 31 days; the July run is not in it.
@@ -1463,30 +1489,29 @@ TEST(CrossPersonFactsTest, SwitchBatchesAreCountedOverASlidingWindowOfDays) {
   const auto batch = [](int window_days) {
     Policy policy = Policy::Defaults();
     policy.rules.shared_account_batch_days = window_days;
-    CrossPersonFactsBuilder builder;
-    CrossPersonFactsBuilder odd, even;  // the same persons split between two builders
-    const char* switch_runs[] = {"2026-04", "2026-05", "2026-07"};
-    for (int i = 0; i < 3; ++i) {
-      PersonHistory h = Pensioner();
-      h.person_key = 700 + i;
-      h.registrations[0].bank_account = "6217999900009999";
-      for (PaymentRecord& p : h.payments) {
-        if (MonthNumber(p.period) >= MonthNumber(M(switch_runs[i]))) {
-          p.bank_account = "6217999900009999";
-        }
-      }
-      Finish(h);
-      builder.Add(h, policy, kAsOf);
-      (i % 2 == 0 ? even : odd).Add(h, policy, kAsOf);
-    }
-    odd.Merge(std::move(even));
-    const uint32_t whole = builder.Finish().switch_batch_per_account.Get("6217999900009999");
-    EXPECT_EQ(odd.Finish().switch_batch_per_account.Get("6217999900009999"), whole);
-    return whole;
+    const std::vector<PersonHistory> people = {SwitchedFrom(M("2026-04"), 700, "6217999900009999"),
+                                               SwitchedFrom(M("2026-05"), 701, "6217999900009999"),
+                                               SwitchedFrom(M("2026-07"), 702, "6217999900009999")};
+    // The same persons in one builder and split between two.
+    const auto [whole, split] = FactsWholeAndSplit(people, policy);
+    const uint32_t largest = whole.switch_batch_per_account.Get("6217999900009999");
+    EXPECT_EQ(split.switch_batch_per_account.Get("6217999900009999"), largest);
+    return largest;
   };
   EXPECT_EQ(batch(31), 2u);   // April and May across the month's end; July alone
   EXPECT_EQ(batch(30), 1u);   // boundary: 30 days apart is not within 30 days
   EXPECT_EQ(batch(100), 3u);  // all three within 100 days
+}
+
+// Persons moved to one account by one pay run (their first payment there on one day): two of
+// three switched from the May run, one from July. Split between builders, the same count.
+TEST(CrossPersonFactsTest, SwitchRunsCountThePersonsMovedByOnePayRun) {
+  const std::vector<PersonHistory> people = {SwitchedFrom(M("2026-05"), 720, "6217999900008888"),
+                                             SwitchedFrom(M("2026-07"), 721, "6217999900008888"),
+                                             SwitchedFrom(M("2026-05"), 722, "6217999900008888")};
+  const auto [whole, split] = FactsWholeAndSplit(people, Policy::Defaults());
+  EXPECT_EQ(whole.switch_run_per_account.Get("6217999900008888"), 2u);
+  EXPECT_EQ(split.switch_run_per_account.Get("6217999900008888"), 2u);
 }
 
 // Ids at an address are counted only where no other agency knows them by the date: a signal
@@ -1728,19 +1753,6 @@ TEST(RuleTest, TwoHouseholdsOnOneAccountAreSharedButOneHouseholdIsNot) {
   EXPECT_DOUBLE_EQ(Apply(h, facts).Find(Pattern::kSharedAccount)->strength, 0.7);
 }
 
-// The facts of `people` from one builder, and from two builders each given every other person
-// and merged.
-std::pair<CrossPersonFacts, CrossPersonFacts> FactsWholeAndSplit(
-    const std::vector<PersonHistory>& people, const Policy& policy) {
-  CrossPersonFactsBuilder whole, odd, even;
-  for (size_t i = 0; i < people.size(); ++i) {
-    whole.Add(people[i], policy, kAsOf);
-    (i % 2 ? odd : even).Add(people[i], policy, kAsOf);
-  }
-  odd.Merge(std::move(even));
-  return {whole.Finish(), odd.Finish()};
-}
-
 // A history as the first pass of vigil score reads it: its events in store-key order (time,
 // then kind), those known by the date, through `filter`.
 PersonHistory AsFirstPassReads(const PersonHistory& h, CrossPersonFactsFilter& filter) {
@@ -1850,6 +1862,7 @@ TEST(CrossPersonFactsTest, FirstPassFilteredHistoriesGiveTheWholeHistoriesFacts)
   EXPECT_EQ(x.ids_per_name_birth, y.ids_per_name_birth);
   EXPECT_EQ(x.persons_per_face_place, y.persons_per_face_place);
   EXPECT_EQ(x.switch_batch_per_account, y.switch_batch_per_account);
+  EXPECT_EQ(x.switch_run_per_account, y.switch_run_per_account);
   EXPECT_EQ(x.account_switches, 1u);
   EXPECT_EQ(x.account_switches, y.account_switches);
   EXPECT_EQ(x.account_switches_seen, y.account_switches_seen);
@@ -1857,6 +1870,7 @@ TEST(CrossPersonFactsTest, FirstPassFilteredHistoriesGiveTheWholeHistoriesFacts)
   const auto [one, split] = FactsWholeAndSplit(people, policy);
   EXPECT_EQ(one.unknown_ids_per_address, split.unknown_ids_per_address);
   EXPECT_EQ(one.switch_batch_per_account, split.switch_batch_per_account);
+  EXPECT_EQ(one.switch_run_per_account, split.switch_run_per_account);
 }
 
 // Holders of account "A": persons 0 and 1 at one address, 2 elsewhere with 1's phone, 3 alone.
@@ -2142,16 +2156,20 @@ TEST(RuleTest, AccountChurnCountsPayDaysPerAccountWithinTheYear) {
   EXPECT_FALSE(rules::RotatesAccounts({4, 3}, policy));  // one takeover and a move explain it
 }
 
+// The switch is an arrangement: ACCOUNT_HIJACK only as context, saying why.
+void ExpectArrangedContext(const Outcome& o, std::string_view why) {
+  const RuleHit* context = o.Find(Pattern::kAccountHijack);
+  ASSERT_NE(context, nullptr);
+  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
+  EXPECT_NE(context->reason.find(why), std::string::npos) << context->reason;
+}
+
 // A switch without a visit into an account that receives four persons' pensions: a ring's
 // takeover when the four came one at a time; an arrangement (an agent's or an institution's,
 // reported as a shared account) when three or four of them were switched to it within a month
 // (rules.shared_account_batch_days).
 TEST(RuleTest, SwitchIntoAnAccountArrangedInOneMonthIsContextNotHijack) {
-  PersonHistory h = Pensioner();
-  h.registrations[0].bank_account = "6217999900001111";
-  for (PaymentRecord& p : h.payments) {
-    if (MonthNumber(p.period) >= MonthNumber(M("2026-08"))) p.bank_account = "6217999900001111";
-  }
+  PersonHistory h = SwitchedFrom(M("2026-08"), 42, "6217999900001111");
   CrossPersonFacts facts;
   auto strength = [&h, &facts] {
     const Outcome o = Apply(h, facts);
@@ -2164,15 +2182,36 @@ TEST(RuleTest, SwitchIntoAnAccountArrangedInOneMonthIsContextNotHijack) {
   facts.switch_batch_per_account["6217999900001111"] = 2;  // one household: still a takeover
   EXPECT_GE(strength(), 0.5);
   facts.switch_batch_per_account["6217999900001111"] = 3;  // boundary: more than a household
-  const Outcome arranged = Apply(h, facts);
-  const RuleHit* context = arranged.Find(Pattern::kAccountHijack);
-  ASSERT_NE(context, nullptr);
-  EXPECT_LT(context->strength, Policy::Defaults().rules.pattern_min_strength);
-  EXPECT_NE(context->reason.find("3 of them switched to it within 31 days"), std::string::npos)
-      << context->reason;
+  ExpectArrangedContext(Apply(h, facts), "3 of them switched to it within 31 days");
   // Three of a ring of eight in one month are not most of it: still a takeover.
   facts.persons_per_account["6217999900001111"] = 8;
   EXPECT_GE(strength(), 0.5);
+}
+
+// A pair in one account: moved to it together by one pay run, and two households (which
+// SHARED_ACCOUNT reports), it is an arrangement; moved one at a time, or with the households
+// unknown (one registered address missing: SHARED_ACCOUNT cannot tell a couple), a takeover.
+TEST(RuleTest, APairMovedToOneAccountByOnePayRunIsAnArrangement) {
+  PersonHistory h = SwitchedFrom(M("2026-08"), 42, "6217999900001111");
+  CrossPersonFacts facts;
+  facts.persons_per_account["6217999900001111"] = 2;
+  facts.households_per_account["6217999900001111"] = 2;
+  facts.switch_batch_per_account["6217999900001111"] = 2;
+  facts.switch_run_per_account["6217999900001111"] = 2;
+  const Outcome together = Apply(h, facts);
+  ExpectArrangedContext(together, "all 2 moved to it by one pay run");
+  ASSERT_NE(together.Find(Pattern::kSharedAccount), nullptr);
+  facts.switch_run_per_account["6217999900001111"] = 1;  // a month apart: one at a time
+  const Outcome apart = Apply(h, facts);
+  const RuleHit* one_at_a_time = apart.Find(Pattern::kAccountHijack);
+  ASSERT_NE(one_at_a_time, nullptr);
+  EXPECT_GE(one_at_a_time->strength, 0.5);
+  facts.switch_run_per_account["6217999900001111"] = 2;
+  facts.households_per_account["6217999900001111"] = 1;  // households unknown
+  const Outcome unknown = Apply(h, facts);
+  const RuleHit* maybe_a_couple = unknown.Find(Pattern::kAccountHijack);
+  ASSERT_NE(maybe_a_couple, nullptr);
+  EXPECT_GE(maybe_a_couple->strength, 0.5);
 }
 }  // namespace
 }  // namespace vigil
