@@ -258,7 +258,8 @@ void NoteHolder(std::vector<AccountHolder>& holders, const std::string& account,
 }
 
 // The most distinct persons switched to each account within any `window_days` days in a row
-// (a sliding window, so that a batch spread over a month's end counts whole); frees the notes.
+// (a sliding window, so that a batch spread over a month's end counts whole), and into
+// `same_run` the most switched on one day (one pay run); frees the notes.
 FactCounts CountSwitchBatches(std::vector<AccountSwitchNote>& switches, int window_days,
                               FactCounts* same_run) {
   window_days = std::max(window_days, 1);  // a window holds at least its own day

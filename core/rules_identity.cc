@@ -190,7 +190,8 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
       // Worth a review (HOLD), never a block on its own, as the model's outliers.
       rotation.strength = 0.6;
       rotation.reason = "pension paid into " + std::to_string(churn.accounts) +
-                        " accounts in the last 365 days, " + std::to_string(churn.single_use) +
+                        " accounts in the last " + std::to_string(kAccountChurnDays) + " days, " +
+                        std::to_string(churn.single_use) +
                         " of them on one pay date only: it rotates through single-use accounts, "
                         "which no takeover explains; newest " +
                         Mask(paid.back()->bank_account);

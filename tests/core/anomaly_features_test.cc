@@ -71,24 +71,29 @@ struct BudgetCase {
     policy.rules.anomaly_contamination = 0.01;
     for (size_t i = 0; i < 20; ++i) anomaly[i] = 0.9f - 0.01f * static_cast<float>(i);
   }
+  // Persons [from, to) get one hit of `pattern` at `strength`.
+  void Hit(size_t from, size_t to, Pattern pattern, double strength) {
+    for (size_t i = from; i < to; ++i) {
+      outcomes[i].hits.push_back(RuleHit{});
+      outcomes[i].hits.back().pattern = pattern;
+      outcomes[i].hits.back().strength = strength;
+    }
+  }
+  // How many of persons [from, to) score at or above `cut`.
+  size_t FlaggedAmong(size_t from, size_t to, double cut) const {
+    size_t flagged = 0;
+    for (size_t i = from; i < to; ++i) flagged += anomaly[i] >= cut ? 1 : 0;
+    return flagged;
+  }
 };
 
 TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
   BudgetCase c;
-  const Policy& policy = c.policy;
-  std::vector<PersonOutcome>& outcomes = c.outcomes;
-  const std::vector<float>& anomaly = c.anomaly;
   // Explained persons (a pattern's hit) do not use the budget.
-  for (size_t i = 0; i < 10; ++i) {
-    outcomes[i].hits.push_back(RuleHit{});
-    outcomes[i].hits.back().pattern = Pattern::kDeceasedPaid;
-    outcomes[i].hits.back().strength = 1.0;
-  }
-  EXPECT_EQ(JudgeByRules(policy, outcomes[0].hits), RuleJudgement::kExplained);
-  const double cut = AnomalyThreshold(policy, outcomes, anomaly);
-  size_t flagged = 0;
-  for (size_t i = 10; i < anomaly.size(); ++i) flagged += anomaly[i] >= cut ? 1 : 0;
-  EXPECT_EQ(flagged, 9u);  // 1% of the 990 unexplained
+  c.Hit(0, 10, Pattern::kDeceasedPaid, 1.0);
+  EXPECT_EQ(JudgeByRules(c.policy, c.outcomes[0].hits), RuleJudgement::kExplained);
+  const double cut = AnomalyThreshold(c.policy, c.outcomes, c.anomaly);
+  EXPECT_EQ(c.FlaggedAmong(10, c.anomaly.size(), cut), 9u);  // 1% of the 990 unexplained
   EXPECT_GE(cut, 0.5);
 }
 
@@ -96,22 +101,14 @@ TEST(AnomalyThresholdTest, FlagsAtMostTheBudgetOfUnexplainedPeople) {
 // reported whatever the budget, and uses the budget first: the model flags only what is left.
 TEST(AnomalyThresholdTest, PeopleARuleReportsAsAnomalyUseTheBudgetFirst) {
   BudgetCase c;
-  const Policy& policy = c.policy;
-  std::vector<PersonOutcome>& outcomes = c.outcomes;
-  const std::vector<float>& anomaly = c.anomaly;
-  for (size_t i = 990; i < 994; ++i) {
-    outcomes[i].hits.push_back(RuleHit{});
-    outcomes[i].hits.back().pattern = Pattern::kAnomaly;
-    outcomes[i].hits.back().strength = 0.6;
-  }
-  EXPECT_EQ(JudgeByRules(policy, outcomes[990].hits), RuleJudgement::kAnomaly);
-  double cut = AnomalyThreshold(policy, outcomes, anomaly);
-  size_t flagged = 0;
-  for (size_t i = 0; i < 990; ++i) flagged += anomaly[i] >= cut ? 1 : 0;
-  EXPECT_EQ(flagged, 6u);  // 1% of the 1,000 people no pattern explains, less the rule's 4
+  c.Hit(990, 994, Pattern::kAnomaly, 0.6);
+  EXPECT_EQ(JudgeByRules(c.policy, c.outcomes[990].hits), RuleJudgement::kAnomaly);
+  double cut = AnomalyThreshold(c.policy, c.outcomes, c.anomaly);
+  // 1% of the 1,000 people no pattern explains, less the rule's 4.
+  EXPECT_EQ(c.FlaggedAmong(0, 990, cut), 6u);
   // Fourteen reported by the rule: more than the budget, and the model flags nobody.
-  for (size_t i = 980; i < 990; ++i) outcomes[i].hits = outcomes[990].hits;
-  cut = AnomalyThreshold(policy, outcomes, anomaly);
+  c.Hit(980, 990, Pattern::kAnomaly, 0.6);
+  cut = AnomalyThreshold(c.policy, c.outcomes, c.anomaly);
   EXPECT_GT(cut, 1.0);
 }
 
