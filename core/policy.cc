@@ -77,6 +77,7 @@ const std::vector<Field>& Fields() {
     add_double("certification.in_person_half_life_days", Member(&C::in_person_half_life_days), 1,
                3650);
     add_int("certification.recent_months", Member(&C::recent_months), 1, 24);
+    add_int("certification.stale_feed_days", Member(&C::stale_feed_days), 1, 3650);
     add_int("certification.habit_min_signals", Member(&C::habit_min_signals), 1, 1000);
     add_double("certification.habit_max_place_overlap", Member(&C::habit_max_place_overlap), 0, 1);
     add_double("certification.habit_min_hour_shift", Member(&C::habit_min_hour_shift), 0, 12);

@@ -456,6 +456,40 @@ void NoteWhatTheDataTurnsOff(const CrossPersonFacts& facts, const Policy& policy
   }
 }
 
+// The day of the person's newest signal known by `as_of` (INT32_MIN without one). Signals
+// are in time order.
+int32_t NewestSignalDay(const PersonHistory& history, Date as_of) {
+  const Timestamp end = StartOfDay(DateFromDayNumber(DayNumber(as_of) + 1));
+  for (auto s = history.signals.rbegin(); s != history.signals.rend(); ++s) {
+    if (s->occurred_at < end) return DayNumber(DateOf(s->occurred_at));
+  }
+  return INT32_MIN;
+}
+
+// A signals feed whose newest row is long before the date (a late delivery, or a date past
+// the data): certification reads the missing days as missing evidence of life and asks nearly
+// everyone to certify. The outcomes stand (the policy says what the evidence is worth); the
+// operator is told why they look as they do.
+void NoteALateSignalsFeed(int32_t newest_signal_day, const Policy& policy, Date as_of,
+                          std::vector<std::string>* notes) {
+  const int32_t today = DayNumber(as_of);
+  if (newest_signal_day == INT32_MIN) {
+    notes->push_back("no signal is known by " + FormatDate(as_of) +
+                     ": without the signals feed nobody can be certified from the data, and "
+                     "everyone without a registry event is asked to certify");
+    return;
+  }
+  const int32_t late = today - newest_signal_day;
+  if (late <= policy.certification.stale_feed_days) return;
+  notes->push_back("the newest signal is from " + FormatDate(DateFromDayNumber(newest_signal_day)) +
+                   ", " + std::to_string(late) + " days before " + FormatDate(as_of) +
+                   ": the signals feed looks late (certification.stale_feed_days " +
+                   std::to_string(policy.certification.stale_feed_days) +
+                   "), and certification reads the missing days as missing evidence of life, "
+                   "so most persons are asked to certify; load the late signals or score as of "
+                   "the feed's newest date");
+}
+
 // Reads the persons, gathers the population facts, certifies and applies the rules to
 // everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
 // certification rows go to `writer` as the second pass decides them.
@@ -636,8 +670,10 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     std::string certification;  // certification.csv rows
     CertificationCounts counts;
     std::vector<std::pair<size_t, PersonOutcome>> kept;
+    int32_t newest_signal_day = INT32_MIN;  // the batch's newest signal known by the date
   };
   size_t next_batch = 0;
+  int32_t newest_signal_day = INT32_MIN;  // over everyone, for NoteALateSignalsFeed
   done = 0;
   const size_t tokens =
       4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
@@ -655,6 +691,8 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
     ComputePersonFeatures(history, facts, out.certification, out.hits, policy, options.as_of,
                           &feature_matrix[i * kPersonFeatureCount], &state.peers[i]);
     SummarisePerson(history, &out);
+    batch.newest_signal_day =
+        std::max(batch.newest_signal_day, NewestSignalDay(history, options.as_of));
     out.person_id = history.person_id;
     state.compact[i] = CompactOutcome(out);
     if (!keep_all) {
@@ -745,6 +783,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
               summary.needs_active += batch->counts.needs_active;
               summary.suspended += batch->counts.suspended;
             }
+            newest_signal_day = std::max(newest_signal_day, batch->newest_signal_day);
             for (auto& [i, outcome] : batch->kept) {
               state.kept_of[i] = static_cast<uint32_t>(state.kept.size());
               state.kept.push_back(std::move(outcome));
@@ -764,6 +803,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   summary.stages.push_back({"pass 2: rules (thread time)", rules_clock.seconds()});
   summary.stages.push_back({"pass 2: features (thread time)", features_clock.seconds()});
   summary.stages.push_back({"pass 2 (wall)", SecondsSince(start)});
+  NoteALateSignalsFeed(newest_signal_day, policy, options.as_of, &summary.data_notes);
   // Whether an underpayment is the payroll's practice is a fact of the population: known only
   // once everyone is scored. The persons concerned have a rule hit, so they are kept in full.
   size_t pensioners = 0;

@@ -62,6 +62,11 @@ struct CertificationPolicy {
   // the thresholds describe behaviour, not a population.
   // Recent period compared against the 12 months before it. Default 3.
   int recent_months = 3;
+  // A signals feed whose newest row known by the date is more than this many days before it
+  // looks late (a delivery missing, or a date past the data): certification would read the
+  // missing days as missing evidence of life and ask nearly everyone to certify, so vigil score
+  // says so (ScoreSummary::data_notes). Outcomes are not changed. Default 31.
+  int stale_feed_days = 31;
   // Card-use signals needed in each period before hours and places are compared. Default 6.
   int habit_min_signals = 6;
   // Card use moved: at most this share of recent card-use places seen before... Default 0.25.

@@ -147,6 +147,8 @@ TEST_F(EndToEndTest, ScoringTheLedgersAloneSaysWhichTestsTheMissingFeedsTurnOff)
             std::string::npos)
       << out;
   EXPECT_NE(out.find("rules.footprint_share_min"), std::string::npos) << out;
+  EXPECT_NE(out.find("vigil score: note: no signal is known by 2026-10-31"), std::string::npos)
+      << out;
   // With the feeds loaded, no such note.
   ASSERT_EQ(
       RunVigilCommand(
@@ -154,6 +156,29 @@ TEST_F(EndToEndTest, ScoringTheLedgersAloneSaysWhichTestsTheMissingFeedsTurnOff)
       0)
       << out;
   EXPECT_EQ(out.find("feeds look missing"), std::string::npos) << out;
+}
+
+// Scoring as of a date months past the newest signal (a late delivery, or a mistyped date)
+// asks nearly everyone to certify; vigil score says why, and says nothing when the feed is
+// current.
+TEST_F(EndToEndTest, ScoringPastTheNewestSignalSaysTheSignalsFeedLooksLate) {
+  std::string out;
+  ASSERT_EQ(
+      RunVigilCommand(
+          "score --db " + *dir_ + "/db --as-of 2027-01-31 --out " + *dir_ + "/cases_late", &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("vigil score: note: the newest signal is from 2026-10-"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("days before 2027-01-31: the signals feed looks late"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("certification.stale_feed_days 31"), std::string::npos) << out;
+  ASSERT_EQ(
+      RunVigilCommand(
+          "score --db " + *dir_ + "/db --as-of 2026-10-31 --out " + *dir_ + "/cases_current", &out),
+      0)
+      << out;
+  EXPECT_EQ(out.find("looks late"), std::string::npos) << out;
 }
 
 TEST_F(EndToEndTest, OutputsFollowTheContract) {
