@@ -284,6 +284,8 @@ Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
   if (store != nullptr) {
     const std::string run_id =
         FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
+    const nlohmann::json notes = {{"run", run_id}, {"notes", options.data_notes}};
+    VIGIL_RETURN_IF_ERROR(store->PutMeta("last_score_notes", notes.dump()));
     VIGIL_RETURN_IF_ERROR(store->PutMeta("last_score_run", run_id));
   }
   return Status::Ok();

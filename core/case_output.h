@@ -28,6 +28,8 @@ struct CaseWriterOptions {
   Date as_of{};
   std::string policy_version;
   std::string model_id;
+  // What the data turned off (ScoreSummary::data_notes), kept with the run for the console.
+  std::vector<std::string> data_notes;
 };
 
 // certification.csv rows by outcome.
@@ -72,7 +74,9 @@ class OutputWriter {
                     Store* store, ScoreSummary* summary);
 
   // Renames the three files to their final names; then records the run in the store's meta
-  // ("last_score_run") when `store` is not null.
+  // when `store` is not null: "last_score_notes" (the run's id and its data notes, JSON), then
+  // "last_score_run" (its id). A reader takes the notes only when their id is the last run's,
+  // so a run killed between the two writes never shows its notes beside an older run.
   Status Commit(const CaseWriterOptions& options, Store* store);
 
  private:

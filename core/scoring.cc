@@ -1004,6 +1004,7 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   writer_options.as_of = options.as_of;
   writer_options.policy_version = policy.version;
   writer_options.model_id = summary.model_id;
+  writer_options.data_notes = summary.data_notes;
   if (state.keep_all) {
     // Everyone's outcome was kept (the reference path): the certification rows are formatted
     // now, from the outcomes, as the output writer did before rows were streamed.

@@ -147,6 +147,17 @@ Status CaseIndex::Load(const Store& store,
   VIGIL_RETURN_IF_ERROR(bad);
   std::string last_run;
   if (auto run = store.GetMeta("last_score_run", snapshot.get()); run.ok()) last_run = *run;
+  // Notes written by a run that did not finish (killed before "last_score_run") are not shown.
+  std::vector<std::string> notes;
+  if (auto stored = store.GetMeta("last_score_notes", snapshot.get()); stored.ok()) {
+    auto j = nlohmann::json::parse(*stored, nullptr, false);
+    if (j.is_object() && j.value("run", "") == last_run && j.contains("notes") &&
+        j["notes"].is_array()) {
+      for (const auto& note : j["notes"]) {
+        if (note.is_string()) notes.push_back(note.get<std::string>());
+      }
+    }
+  }
   for (CaseRow& r : rows) {
     auto person = store.GetPerson(r.person_id, r.region, snapshot.get());
     if (person.ok()) {
@@ -173,6 +184,7 @@ Status CaseIndex::Load(const Store& store,
       by_person_.emplace(rows_[i].person_id, i);
     }
     last_run_ = last_run;
+    last_run_notes_ = std::move(notes);
   }
   for (const nlohmann::json& entry : review_entries) Apply(entry);
   return Status::Ok();
@@ -259,6 +271,11 @@ size_t CaseIndex::size() const {
 std::string CaseIndex::last_run() const {
   std::shared_lock lock(mu_);
   return last_run_;
+}
+
+std::vector<std::string> CaseIndex::last_run_notes() const {
+  std::shared_lock lock(mu_);
+  return last_run_notes_;
 }
 
 }  // namespace vigil::console

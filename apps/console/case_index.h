@@ -116,6 +116,9 @@ class CaseIndex {
 
   size_t size() const;
   std::string last_run() const;
+  // The last run's data notes (what the data at hand turned off, docs/scoring.md): empty when
+  // it had none or when the stored notes belong to another run.
+  std::vector<std::string> last_run_notes() const;
 
  private:
   bool Matches(const CaseRow& row, const CaseFilter& filter, const std::string& query_upper) const;
@@ -125,6 +128,7 @@ class CaseIndex {
   std::unordered_map<std::string, size_t> by_ref_;
   std::unordered_map<std::string, size_t> by_person_;  // first (highest) row of a person
   std::string last_run_;
+  std::vector<std::string> last_run_notes_;
 };
 
 // Hex of bytes and back (case refs).

@@ -519,6 +519,7 @@ struct ConsoleServer::Impl {
                   {"per_page", per_page},
                   {"items", items},
                   {"run", index.last_run()},
+                  {"run_notes", index.last_run_notes()},
                   {"server_ms", ms}});
   }
 
@@ -724,7 +725,8 @@ struct ConsoleServer::Impl {
                   {"by_certification", table(by_cert, 8)},
                   {"by_action", table(by_action, 8)},
                   {"risk_histogram", hist},
-                  {"run", index.last_run()}});
+                  {"run", index.last_run()},
+                  {"run_notes", index.last_run_notes()}});
   }
 
   void Export(const httplib::Request& req, httplib::Response& res) {
@@ -849,7 +851,10 @@ struct ConsoleServer::Impl {
       SendError(res, 500, st.ToString());
       return;
     }
-    SendJson(res, 200, json{{"cases", index.size()}, {"run", index.last_run()}});
+    SendJson(res, 200,
+             json{{"cases", index.size()},
+                  {"run", index.last_run()},
+                  {"run_notes", index.last_run_notes()}});
   }
 
   void Routes() {

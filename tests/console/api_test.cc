@@ -530,6 +530,36 @@ TEST_F(ConsoleApiTest, TheDashboardCountsByPatternRegionAndDistrict) {
   EXPECT_EQ(j["risk_histogram"].size(), 20u);
 }
 
+// The last score run's data notes reach the queue and the dashboard; notes stored by a run that
+// never recorded itself as the last (killed between the two writes) are not shown.
+TEST_F(ConsoleApiTest, TheLastRunsDataNotesComeWithTheQueueAndTheDashboard) {
+  const Login l = LogIn("sup");
+  const std::string run = "2026-10-31/default-1/iforest-test";
+  const std::string note = "the newest signal is from 2026-07-31: the signals feed looks late";
+  ASSERT_TRUE(
+      store_->PutMeta("last_score_notes", json{{"run", run}, {"notes", {note}}}.dump()).ok());
+  ASSERT_TRUE(store_->PutMeta("last_score_run", run).ok());
+  std::string out;
+  ASSERT_EQ(Send("POST", "/api/refresh", "", Auth(l), &out), 200) << out;
+  EXPECT_EQ(json::parse(out)["run_notes"], json::array({note}));
+  ASSERT_EQ(Send("GET", "/api/cases", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["run"], run);
+  EXPECT_EQ(json::parse(out)["run_notes"], json::array({note}));
+  ASSERT_EQ(Send("GET", "/api/dashboard", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["run_notes"], json::array({note}));
+  // A later run wrote its notes and was killed before recording itself: the last run stands,
+  // without notes that are not its own.
+  ASSERT_TRUE(
+      store_
+          ->PutMeta("last_score_notes",
+                    json{{"run", "2026-11-30/default-1/iforest-test"}, {"notes", {note}}}.dump())
+          .ok());
+  ASSERT_EQ(Send("POST", "/api/refresh", "", Auth(l), &out), 200) << out;
+  ASSERT_EQ(Send("GET", "/api/cases", "", Auth(l), &out), 200);
+  EXPECT_EQ(json::parse(out)["run"], run);
+  EXPECT_EQ(json::parse(out)["run_notes"], json::array());
+}
+
 TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
   auto c = Client();
   auto r = c.Get("/");

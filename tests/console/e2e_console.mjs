@@ -58,18 +58,27 @@ try {
   run(['user', 'add', '--db', db, 'sup1', '--role', 'supervisor'], 'supervisor-secret-1\n');
   run(['user', 'add', '--db', db, 'aud1', '--role', 'auditor'], 'auditor-secret-1\n');
 
-  server = spawn(vigil, ['serve', '--db', db, '--port', '0', '--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const base = await new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('vigil serve did not start: ' + text)), 60000);
-    server.stdout.on('data', (d) => {
-      text += d;
-      const m = text.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+  const startServer = () => {
+    server = spawn(vigil, ['serve', '--db', db, '--port', '0', '--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Promise((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error('vigil serve did not start: ' + text)), 60000);
+      server.stdout.on('data', (d) => {
+        text += d;
+        const m = text.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      server.stderr.on('data', (d) => { text += d; });
+      server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`vigil serve exited ${code}: ${text}`)); });
     });
-    server.stderr.on('data', (d) => { text += d; });
-    server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`vigil serve exited ${code}: ${text}`)); });
-  });
+  };
+  const stopServer = async () => {
+    if (!server || server.exitCode !== null) return;
+    const exited = new Promise((r) => server.on('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  };
+  let base = await startServer();
   console.log(`# console at ${base}`);
 
   const userDataDir = path.join(work, 'chromium-profile');
@@ -96,6 +105,7 @@ try {
   await page.fill('#login-password', 'supervisor-secret-1');
   await page.click('#login-form button[type=submit]');
   await page.waitForSelector('#queue-table tbody tr.row');
+  check('a run whose data turned nothing off shows no data notes', (await page.$$('#run-notes')).length === 0);
   const rows = await page.$$eval('#queue-table tbody tr.row', (trs) => trs.length);
   check('the queue lists cases after login', rows > 0, `${rows} rows`);
   const total = await page.textContent('#queue-total');
@@ -157,6 +167,24 @@ try {
 
   const verify = spawnSync(vigil, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
   check('vigil audit verify accepts the chain', verify.status === 0 && verify.stdout.includes('intact'), verify.stdout + verify.stderr);
+
+  // A run as of a date three months past the newest signal: its data note reaches the queue
+  // and the dashboard, above what the reviewer reads.
+  await stopServer();
+  run(['score', '--db', db, '--as-of', '2027-01-31', '--out', path.join(work, 'cases-late')]);
+  base = await startServer();
+  await page.goto(base + '/');
+  await page.waitForSelector('#login-view:not([hidden])');  // sessions end with the server
+  await page.fill('#login-user', 'sup1');
+  await page.fill('#login-password', 'supervisor-secret-1');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#run-notes');
+  check('the queue shows the run\'s data note', (await page.textContent('#run-notes')).includes('signals feed looks late'));
+  await page.screenshot({ path: path.join(out, 'queue-notes.png'), fullPage: false });
+  await page.goto(base + '/#/dashboard');
+  await page.waitForSelector('#chart-pattern canvas');
+  check('the dashboard shows the run\'s data note', (await page.textContent('#run-notes')).includes('signals feed looks late'));
+  check('no script errors after the late run', pageErrors.length === 0, pageErrors.join('; '));
 } catch (e) {
   failed++;
   console.log(`not ok - e2e run: ${e.stack || e}`);

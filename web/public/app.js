@@ -138,6 +138,14 @@ function filterQuery(params) {
   for (const k of FILTERS) if (params.get(k)) q.set(k, params.get(k));
   return q;
 }
+// What the data of the last score run turned off (vigil score's data notes): a silent rule
+// is missing data, not missing fraud, and the reviewer should know before reading the queue.
+function runNotes(notes) {
+  if (!notes || notes.length === 0) return '';
+  return el('div', { class: 'run-notes', id: 'run-notes', role: 'note' },
+    el('b', {}, 'Data notes of this run'),
+    el('ul', {}, notes.map(n => el('li', {}, n))));
+}
 async function renderQueue(params) {
   const token = state.view;
   const page = Math.max(1, Number(params.get('page') || 1));
@@ -174,7 +182,7 @@ async function renderQueue(params) {
     tools.append(el('a', { class: 'button', href: '/api/export?' + filterQuery(params).toString(), download: 'vigil-cases.csv' }, 'Export CSV'));
   }
   tools.append(el('a', { class: 'button', href: '#/dashboard?' + filterQuery(params).toString() }, 'Dashboard of this filter'));
-  root.append(tools);
+  root.append(tools, runNotes(data.run_notes));
 
   const table = el('table', { class: 'queue', id: 'queue-table' },
     el('thead', {}, el('tr', {}, ['#', 'Person', 'Name', 'Region', 'District', 'Patterns', 'Risk',
@@ -391,6 +399,7 @@ async function renderDashboard(params) {
   if (!current(token)) return;
   const root = view(); clear(root);
   root.append(el('h1', {}, 'Dashboard', q.toString() ? el('span', { class: 'muted small' }, ' (filter: ' + q.toString() + ')') : ''));
+  root.append(runNotes(d.run_notes));
   root.append(el('div', { class: 'tiles', id: 'tiles' },
     el('div', { class: 'tile' }, el('b', {}, Number(d.cases).toLocaleString()), 'cases'),
     el('div', { class: 'tile' }, el('b', {}, money(d.expected_loss)), 'expected loss'),
