@@ -140,6 +140,8 @@ const std::vector<Field>& Fields() {
     add_int("rules.address_household_max_ids", Member(&U::address_household_max_ids), 1, 1000000);
     add_double("rules.footprint_share_min", Member(&U::footprint_share_min), 0, 1);
     add_int("rules.disability_work_grace_months", Member(&U::disability_work_grace_months), 0, 60);
+    add_int("rules.contribution_record_grace_months", Member(&U::contribution_record_grace_months),
+            0, 60);
     add_int("rules.unemployment_overlap_grace_months",
             Member(&U::unemployment_overlap_grace_months), 0, 12);
     add_double("rules.pattern_min_strength", Member(&U::pattern_min_strength), 0, 1);

@@ -118,8 +118,11 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
     const int until = MonthNumber(MonthOf(reg.retirement_date));
     std::array<std::vector<int>, CodeCount<JobType>()> all, fitting;
     const ContributionRecord* misfit = nullptr;
+    int last_recorded = INT32_MIN;  // the last month the known record reaches
     for (const ContributionRecord& k : c.h.contributions) {
-      if (k.job_type == JobType::kNormal || !c.Known(k)) continue;
+      if (!c.Known(k)) continue;
+      last_recorded = std::max(last_recorded, MonthNumber(k.end_month));
+      if (k.job_type == JobType::kNormal) continue;
       const auto j = static_cast<size_t>(k.job_type);
       AddMonths(k, until, all[j]);
       if (SpecialJobFitsIndustry(k.job_type, k.industry)) {
@@ -139,29 +142,50 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
         claimed = j;
       }
     }
+    // A spell that ends at the retirement is entered (recorded_at) after it: for
+    // rules.contribution_record_grace_months after the retirement month, the months between the
+    // end of the known record and the retirement may be a spell not entered yet. A finding is
+    // made only if it would stand whatever job those months were.
+    const bool record_pending =
+        last_recorded < until - 1 &&
+        MonthNumber(MonthOf(c.as_of)) - until < c.policy.rules.contribution_record_grace_months;
+    const int unrecorded = !record_pending              ? 0
+                           : last_recorded == INT32_MIN ? until  // nothing known: any career
+                                                        : until - 1 - last_recorded;
+    const std::string unrecorded_note =
+        unrecorded == 0
+            ? ""
+            : " (the " + std::to_string(unrecorded) +
+                  " months before the retirement not recorded yet could not make it up)";
     std::vector<std::string> problems;
     std::string clause;
     double strength = 0;
     if (claimed == 0) {
-      problems.push_back("no special-job contribution spell");
-      clause = "policy: retirement.special_job_min_years";
-      strength = 0.85;
+      const int shortest =
+          *std::min_element(rp.special_job_min_years.begin() + 1, rp.special_job_min_years.end()) *
+          12;
+      if (unrecorded < shortest) {
+        problems.push_back("no special-job contribution spell" + unrecorded_note);
+        clause = "policy: retirement.special_job_min_years";
+        strength = 0.85;
+      }
     } else {
       const auto job = static_cast<JobType>(claimed);
       const int need = rp.special_job_min_years[claimed] * 12;
       clause = "policy: retirement.special_job_min_years." + std::string(CodeName(job));
-      if (fit_months[claimed] < need) {
+      if (fit_months[claimed] + unrecorded < need) {
         if (claimed_months >= need && misfit != nullptr) {
           std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
                           misfit->employer_id + " (industry " + misfit->industry +
                           ") where that job does not exist";
           const uint32_t peers = c.facts.special_retirements_per_employer.Get(misfit->employer_id);
           if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
-          problems.push_back(m);
+          problems.push_back(m + unrecorded_note);
           strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
         } else {
           problems.push_back(Years(fit_months[claimed]) + " " + std::string(CodeName(job)) + " < " +
-                             std::to_string(rp.special_job_min_years[claimed]) + " required");
+                             std::to_string(rp.special_job_min_years[claimed]) + " required" +
+                             unrecorded_note);
           strength = std::max(strength, Grow(0.75, 1.0 - fit_months[claimed] / double(need)));
         }
       }
@@ -231,12 +255,15 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
     std::vector<std::string> problems;
     std::string clause;
     double strength = 0;
-    if (qualifying == nullptr) {
+    // Before the retirement begins (a registration dated ahead, as when a past date is
+    // replayed), its appraisal may still be made: a missing one is judged from the retirement on.
+    const bool begun = Days(reg.retirement_date) <= Days(c.as_of);
+    if (qualifying == nullptr && begun) {
       problems.push_back("no appraisal graded 1-" + std::to_string(rp.disability_max_grade) +
                          " before retirement");
       clause = "policy: retirement.disability_max_grade";
       strength = 0.85;
-    } else {
+    } else if (qualifying != nullptr) {
       const auto it = c.facts.appraisals_per_doctor.find(qualifying->doctor_id);
       if (it != c.facts.appraisals_per_doctor.end() &&
           static_cast<int>(it->second.appraisals) >= up.appraisal_doctor_min_cases) {

@@ -262,6 +262,12 @@ struct RulePolicy {
   // wage) for more than this many months after the retirement month: the person is working.
   // One month tolerates a last wage recorded after the date. Default 1.
   int disability_work_grace_months = 1;
+  // A spell that ends at the retirement is entered, or last changed, after it (recorded_at), so
+  // for this many months after a SPECIAL_JOB retirement month a record that stops before the
+  // month before retirement is taken as not entered yet: its special-job years are not judged
+  // (FAKE_SPECIAL_JOB's age test still is). After that, or once the record reaches the
+  // retirement, they are. Default 3.
+  int contribution_record_grace_months = 3;
   // Unemployment months overlapping contribution spells tolerated (the month of changing
   // job). Default 1.
   int unemployment_overlap_grace_months = 1;

@@ -651,6 +651,68 @@ TEST(RuleTest, SpecialJobYearsBoundaryIsTheMinimum) {
       << hit->reason;
 }
 
+// A spell ending at the retirement is entered after it (recorded_at): two weeks after the
+// retirement the record stops 20 years back, which is not yet a missing job. Once
+// rules.contribution_record_grace_months (3) have passed, a record still stopping there is.
+TEST(RuleTest, ASpecialJobRecordNotEnteredYetIsNotJudgedInTheMonthsAfterRetirement) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1971-09-19"), Sex::kMale, D("2026-10-01"),
+                                         RetirementType::kSpecialJob, "4200.00",
+                                         "6222000011113333"));
+  h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("1990-01"), M("2004-09")));
+  ContributionRecord underground =
+      Spell("E2", "B06", JobType::kUnderground, M("2004-10"), M("2026-09"));
+  underground.recorded_at = StartOfDay(D("2026-10-16"));
+  h.contributions.push_back(underground);
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-09-01T10:00:00", "dev-9", "PASS"));
+  const Policy policy = Policy::Defaults();
+  // As of 2026-10-15 the underground spell is not known: the record is not in yet.
+  EXPECT_EQ(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
+  // Entered the next day, it is the 22 years the retirement needs.
+  EXPECT_EQ(Apply(h, {}, policy, D("2027-02-15")).Find(Pattern::kFakeSpecialJob), nullptr);
+  // Never entered: within the grace nothing is judged; after it, no special-job spell.
+  h.contributions.pop_back();
+  EXPECT_EQ(Apply(h, {}, policy, D("2026-12-31")).Find(Pattern::kFakeSpecialJob), nullptr);
+  const Outcome r = Apply(h, {}, policy, D("2027-01-31"));
+  const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("no special-job contribution spell"), std::string::npos)
+      << hit->reason;
+  // A record that reaches the retirement is judged at once.
+  h.contributions.back().end_month = M("2026-09");
+  EXPECT_NE(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
+  // Retiring below the special-job age is judged at once, record or not.
+  h.contributions.back().end_month = M("2004-09");
+  h.registrations.back().birth_date = D("1973-09-19");
+  EXPECT_NE(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
+}
+
+// Within the grace, a finding the months not recorded yet could not undo is made at once: 15
+// years underground at a bank, then a spell from 2020 not entered yet. Even were those 81
+// months underground at a mine, they would not make the 9 years (108 months).
+TEST(RuleTest, AFindingTheUnrecordedMonthsCouldNotUndoIsMadeAtOnce) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1971-09-19"), Sex::kMale, D("2026-10-01"),
+                                         RetirementType::kSpecialJob, "4200.00",
+                                         "6222000011113333"));
+  h.contributions.push_back(Spell("E1", "J66", JobType::kUnderground, M("2005-01"), M("2019-12")));
+  ContributionRecord last = Spell("E2", "C18", JobType::kNormal, M("2020-01"), M("2026-09"));
+  last.recorded_at = StartOfDay(D("2026-10-16"));
+  h.contributions.push_back(last);
+  const Outcome r = Apply(h, {}, Policy::Defaults(), D("2026-10-15"));
+  const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("(industry J66) where that job does not exist (the 81 months before "
+                             "the retirement not recorded yet could not make it up)"),
+            std::string::npos)
+      << hit->reason;
+  // A bank spell ending in September 2017: the 108 months since could be 9 years at a mine.
+  h.contributions.front().end_month = M("2017-09");
+  h.contributions.back().start_month = M("2017-10");
+  EXPECT_EQ(Apply(h, {}, Policy::Defaults(), D("2026-10-15")).Find(Pattern::kFakeSpecialJob),
+            nullptr);
+}
+
 TEST(RuleTest, IndustryTableKnowsWhereHazardousJobsExist) {
   EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kUnderground, "B06"));
   EXPECT_TRUE(SpecialJobFitsIndustry(JobType::kUnderground, "B09"));
@@ -687,6 +749,33 @@ CrossPersonFacts DoctorFacts() {
   facts.appraisals_per_doctor["DR-HOT"] = {16, 14};
   facts.population_complete_loss_share = 0.2;
   return facts;
+}
+
+// A registration dated ahead of the date scored (a past date replayed, or a retirement approved
+// ahead): its appraisal may still be made before it begins, so a missing one is judged from the
+// retirement on.
+TEST(RuleTest, AnAppraisalMissingBeforeTheRetirementBeginsIsNotJudgedYet) {
+  PersonHistory h;
+  h.registrations.push_back(Registration(3702, D("1975-02-02"), Sex::kMale, D("2026-09-01"),
+                                         RetirementType::kDisability, "2800.00",
+                                         "6222000011114444"));
+  h.signals.push_back(Signal(SignalSource::kFaceCert, "2026-05-01T10:00:00", "dev-8", "PASS"));
+  h.appraisals.push_back(Appraisal(D("2026-08-10"), "DR-OK", 3));
+  // As of June the appraisal of August is not known, and the retirement has not begun.
+  EXPECT_EQ(
+      Apply(h, DoctorFacts(), Policy::Defaults(), D("2026-06-15")).Find(Pattern::kFakeDisability),
+      nullptr);
+  EXPECT_EQ(Apply(h, DoctorFacts()).Find(Pattern::kFakeDisability), nullptr);
+  // Never made: nothing to judge in June; from September 1 on, no qualifying appraisal.
+  h.appraisals.clear();
+  EXPECT_EQ(
+      Apply(h, DoctorFacts(), Policy::Defaults(), D("2026-08-31")).Find(Pattern::kFakeDisability),
+      nullptr);
+  const Outcome r = Apply(h, DoctorFacts(), Policy::Defaults(), D("2026-09-01"));
+  const RuleHit* hit = r.Find(Pattern::kFakeDisability);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->reason.find("no appraisal graded 1-4 before retirement"), std::string::npos)
+      << hit->reason;
 }
 
 TEST(RuleTest, DisabilityAppraisedByAnOrdinaryDoctorIsHonest) {
