@@ -651,14 +651,20 @@ TEST(RuleTest, SpecialJobYearsBoundaryIsTheMinimum) {
       << hit->reason;
 }
 
-// A spell ending at the retirement is entered after it (recorded_at): two weeks after the
-// retirement the record stops 20 years back, which is not yet a missing job. Once
-// rules.contribution_record_grace_months (3) have passed, a record still stopping there is.
-TEST(RuleTest, ASpecialJobRecordNotEnteredYetIsNotJudgedInTheMonthsAfterRetirement) {
+// A special-job retirement on 2026-10-01, with no contributions yet.
+PersonHistory RetiredOnOctoberFirst() {
   PersonHistory h;
   h.registrations.push_back(Registration(3702, D("1971-09-19"), Sex::kMale, D("2026-10-01"),
                                          RetirementType::kSpecialJob, "4200.00",
                                          "6222000011113333"));
+  return h;
+}
+
+// A spell ending at the retirement is entered after it (recorded_at): two weeks after the
+// retirement the record stops 20 years back, which is not yet a missing job. Once
+// rules.contribution_record_grace_months (3) have passed, a record still stopping there is.
+TEST(RuleTest, ASpecialJobRecordNotEnteredYetIsNotJudgedInTheMonthsAfterRetirement) {
+  PersonHistory h = RetiredOnOctoberFirst();
   h.contributions.push_back(Spell("E1", "C18", JobType::kNormal, M("1990-01"), M("2004-09")));
   ContributionRecord underground =
       Spell("E2", "B06", JobType::kUnderground, M("2004-10"), M("2026-09"));
@@ -691,10 +697,7 @@ TEST(RuleTest, ASpecialJobRecordNotEnteredYetIsNotJudgedInTheMonthsAfterRetireme
 // years underground at a bank, then a spell from 2020 not entered yet. Even were those 81
 // months underground at a mine, they would not make the 9 years (108 months).
 TEST(RuleTest, AFindingTheUnrecordedMonthsCouldNotUndoIsMadeAtOnce) {
-  PersonHistory h;
-  h.registrations.push_back(Registration(3702, D("1971-09-19"), Sex::kMale, D("2026-10-01"),
-                                         RetirementType::kSpecialJob, "4200.00",
-                                         "6222000011113333"));
+  PersonHistory h = RetiredOnOctoberFirst();
   h.contributions.push_back(Spell("E1", "J66", JobType::kUnderground, M("2005-01"), M("2019-12")));
   ContributionRecord last = Spell("E2", "C18", JobType::kNormal, M("2020-01"), M("2026-09"));
   last.recorded_at = StartOfDay(D("2026-10-16"));
