@@ -151,8 +151,9 @@ Status CaseIndex::Load(const Store& store,
   std::vector<std::string> notes;
   if (auto stored = store.GetMeta("last_score_notes", snapshot.get()); stored.ok()) {
     auto j = nlohmann::json::parse(*stored, nullptr, false);
-    if (j.is_object() && j.value("run", "") == last_run && j.contains("notes") &&
-        j["notes"].is_array()) {
+    // Stored by vigil score, but read defensively: a value of another shape shows no notes.
+    if (j.is_object() && j.contains("run") && j["run"].is_string() &&
+        j["run"].get<std::string>() == last_run && j.contains("notes") && j["notes"].is_array()) {
       for (const auto& note : j["notes"]) {
         if (note.is_string()) notes.push_back(note.get<std::string>());
       }

@@ -558,6 +558,14 @@ TEST_F(ConsoleApiTest, TheLastRunsDataNotesComeWithTheQueueAndTheDashboard) {
   ASSERT_EQ(Send("GET", "/api/cases", "", Auth(l), &out), 200);
   EXPECT_EQ(json::parse(out)["run"], run);
   EXPECT_EQ(json::parse(out)["run_notes"], json::array());
+  // A damaged value shows no notes and breaks nothing.
+  for (const std::string& damaged :
+       {std::string(R"({"run": 7, "notes": ["x"]})"), std::string(R"(["not", "an", "object"])"),
+        std::string("{not json")}) {
+    ASSERT_TRUE(store_->PutMeta("last_score_notes", damaged).ok());
+    ASSERT_EQ(Send("POST", "/api/refresh", "", Auth(l), &out), 200) << damaged << ": " << out;
+    EXPECT_EQ(json::parse(out)["run_notes"], json::array()) << damaged;
+  }
 }
 
 TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
