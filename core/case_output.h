@@ -28,7 +28,8 @@ struct CaseWriterOptions {
   Date as_of{};
   std::string policy_version;
   std::string model_id;
-  // What the data turned off (ScoreSummary::data_notes), kept with the run for the console.
+  // What the data at hand means for the run (ScoreSummary::data_notes: a test it turns off, a
+  // feed that looks late), kept with the run for the console.
   std::vector<std::string> data_notes;
 };
 

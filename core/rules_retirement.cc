@@ -142,29 +142,33 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
         claimed = j;
       }
     }
-    // A spell that ends at the retirement is entered (recorded_at) after it: for
-    // rules.contribution_record_grace_months after the retirement month, the months between the
-    // end of the known record and the retirement may be a spell not entered yet. A finding is
-    // made only if it would stand whatever job those months were.
+    // A spell that ends at the retirement is entered (recorded_at) after it: in the retirement
+    // month and the rules.contribution_record_grace_months - 1 after it, a record that stops
+    // before the month before retirement may be missing a spell not entered yet. Its months, up
+    // to the retirement month (counted as AddMonths counts them), may be any job: a finding is
+    // made only if no special job could then reach its minimum.
+    const int grace = c.policy.rules.contribution_record_grace_months;
     const bool record_pending =
-        last_recorded < until - 1 &&
-        MonthNumber(MonthOf(c.as_of)) - until < c.policy.rules.contribution_record_grace_months;
+        grace > 0 && last_recorded < until - 1 && MonthNumber(MonthOf(c.as_of)) - until < grace;
     const int unrecorded = !record_pending              ? 0
                            : last_recorded == INT32_MIN ? until  // nothing known: any career
-                                                        : until - 1 - last_recorded;
+                                                        : until - last_recorded;
+    bool unrecorded_could_qualify = false;
+    for (size_t j = 1; j < fit_months.size() && unrecorded > 0; ++j) {
+      unrecorded_could_qualify = unrecorded_could_qualify ||
+                                 fit_months[j] + unrecorded >= rp.special_job_min_years[j] * 12;
+    }
     const std::string unrecorded_note =
         unrecorded == 0
             ? ""
             : " (the " + std::to_string(unrecorded) +
-                  " months before the retirement not recorded yet could not make it up)";
+                  " months up to the retirement not recorded yet could not make up any special "
+                  "job's minimum)";
     std::vector<std::string> problems;
     std::string clause;
     double strength = 0;
     if (claimed == 0) {
-      const int shortest =
-          *std::min_element(rp.special_job_min_years.begin() + 1, rp.special_job_min_years.end()) *
-          12;
-      if (unrecorded < shortest) {
+      if (!unrecorded_could_qualify) {
         problems.push_back("no special-job contribution spell" + unrecorded_note);
         clause = "policy: retirement.special_job_min_years";
         strength = 0.85;
@@ -173,7 +177,7 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
       const auto job = static_cast<JobType>(claimed);
       const int need = rp.special_job_min_years[claimed] * 12;
       clause = "policy: retirement.special_job_min_years." + std::string(CodeName(job));
-      if (fit_months[claimed] + unrecorded < need) {
+      if (fit_months[claimed] < need && !unrecorded_could_qualify) {
         if (claimed_months >= need && misfit != nullptr) {
           std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
                           misfit->employer_id + " (industry " + misfit->industry +

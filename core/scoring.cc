@@ -459,7 +459,7 @@ void NoteWhatTheDataTurnsOff(const CrossPersonFacts& facts, const Policy& policy
 // The day of the person's newest signal known by `as_of` (INT32_MIN without one). Signals
 // are in time order.
 int32_t NewestSignalDay(const PersonHistory& history, Date as_of) {
-  const Timestamp end = StartOfDay(DateFromDayNumber(DayNumber(as_of) + 1));
+  const Timestamp end = StartOfDay(as_of) + std::chrono::days(1);
   for (auto s = history.signals.rbegin(); s != history.signals.rend(); ++s) {
     if (s->occurred_at < end) return DayNumber(DateOf(s->occurred_at));
   }

@@ -263,10 +263,12 @@ struct RulePolicy {
   // One month tolerates a last wage recorded after the date. Default 1.
   int disability_work_grace_months = 1;
   // A spell that ends at the retirement is entered, or last changed, after it (recorded_at), so
-  // for this many months after a SPECIAL_JOB retirement month a record that stops before the
-  // month before retirement is taken as not entered yet: its special-job years are not judged
-  // (FAKE_SPECIAL_JOB's age test still is). After that, or once the record reaches the
-  // retirement, they are. Default 3.
+  // in a SPECIAL_JOB retirement month and the (this - 1) months after it, a record that stops
+  // before the month before retirement may lack a spell not entered yet: FAKE_SPECIAL_JOB then
+  // reports missing special-job years only if no special job could reach its minimum were all
+  // the unrecorded months that job (its age test is not affected). From the month this many
+  // after the retirement month on, or once the record reaches the retirement, the known record
+  // is judged. 0 turns the allowance off. Default 3.
   int contribution_record_grace_months = 3;
   // Unemployment months overlapping contribution spells tolerated (the month of changing
   // job). Default 1.

@@ -561,7 +561,8 @@ TEST_F(ConsoleApiTest, TheLastRunsDataNotesComeWithTheQueueAndTheDashboard) {
   // A damaged value shows no notes and breaks nothing.
   for (const std::string& damaged :
        {std::string(R"({"run": 7, "notes": ["x"]})"), std::string(R"(["not", "an", "object"])"),
-        std::string("{not json")}) {
+        std::string("{not json"), json{{"run", run}, {"notes", "x"}}.dump(),
+        json{{"run", run}, {"notes", {1, 2}}}.dump()}) {
     ASSERT_TRUE(store_->PutMeta("last_score_notes", damaged).ok());
     ASSERT_EQ(Send("POST", "/api/refresh", "", Auth(l), &out), 200) << damaged << ": " << out;
     EXPECT_EQ(json::parse(out)["run_notes"], json::array()) << damaged;

@@ -674,28 +674,41 @@ TEST(RuleTest, ASpecialJobRecordNotEnteredYetIsNotJudgedInTheMonthsAfterRetireme
   const Policy policy = Policy::Defaults();
   // As of 2026-10-15 the underground spell is not known: the record is not in yet.
   EXPECT_EQ(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
-  // Entered the next day, it is the 22 years the retirement needs.
+  // Entered on 2026-10-16, it is the 22 years the retirement needs, from that day on.
+  EXPECT_EQ(Apply(h, {}, policy, D("2026-10-16")).Find(Pattern::kFakeSpecialJob), nullptr);
   EXPECT_EQ(Apply(h, {}, policy, D("2027-02-15")).Find(Pattern::kFakeSpecialJob), nullptr);
-  // Never entered: within the grace nothing is judged; after it, no special-job spell.
+  // Never entered: in the retirement month and the 2 after it nothing is judged; from the
+  // third month after it on, no special-job spell.
   h.contributions.pop_back();
   EXPECT_EQ(Apply(h, {}, policy, D("2026-12-31")).Find(Pattern::kFakeSpecialJob), nullptr);
-  const Outcome r = Apply(h, {}, policy, D("2027-01-31"));
+  const Outcome r = Apply(h, {}, policy, D("2027-01-01"));
   const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
   ASSERT_NE(hit, nullptr);
   EXPECT_NE(hit->reason.find("no special-job contribution spell"), std::string::npos)
       << hit->reason;
+  // With the allowance off (0), the known record is judged at once.
+  Policy no_grace = policy;
+  no_grace.rules.contribution_record_grace_months = 0;
+  EXPECT_NE(Apply(h, {}, no_grace, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
   // A record that reaches the retirement is judged at once.
   h.contributions.back().end_month = M("2026-09");
   EXPECT_NE(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
-  // Retiring below the special-job age is judged at once, record or not.
+  // Retiring below the special-job age is judged at once, record or not, and only that is said.
   h.contributions.back().end_month = M("2004-09");
   h.registrations.back().birth_date = D("1973-09-19");
-  EXPECT_NE(Apply(h, {}, policy, D("2026-10-15")).Find(Pattern::kFakeSpecialJob), nullptr);
+  const Outcome young = Apply(h, {}, policy, D("2026-10-15"));
+  const RuleHit* age = young.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(age, nullptr);
+  EXPECT_NE(age->reason.find("retired at 53 < special-job age 55"), std::string::npos)
+      << age->reason;
+  EXPECT_EQ(age->reason.find("no special-job contribution spell"), std::string::npos)
+      << age->reason;
 }
 
 // Within the grace, a finding the months not recorded yet could not undo is made at once: 15
-// years underground at a bank, then a spell from 2020 not entered yet. Even were those 81
-// months underground at a mine, they would not make the 9 years (108 months).
+// years underground at a bank, then a spell from 2020 not entered yet. Were those 82 months
+// (2020-01 to the retirement month) any special job at a fitting employer, none would reach its
+// minimum (TOXIC's 8 years, 96 months, is the shortest).
 TEST(RuleTest, AFindingTheUnrecordedMonthsCouldNotUndoIsMadeAtOnce) {
   PersonHistory h = RetiredOnOctoberFirst();
   h.contributions.push_back(Spell("E1", "J66", JobType::kUnderground, M("2005-01"), M("2019-12")));
@@ -705,15 +718,30 @@ TEST(RuleTest, AFindingTheUnrecordedMonthsCouldNotUndoIsMadeAtOnce) {
   const Outcome r = Apply(h, {}, Policy::Defaults(), D("2026-10-15"));
   const RuleHit* hit = r.Find(Pattern::kFakeSpecialJob);
   ASSERT_NE(hit, nullptr);
-  EXPECT_NE(hit->reason.find("(industry J66) where that job does not exist (the 81 months before "
-                             "the retirement not recorded yet could not make it up)"),
+  EXPECT_NE(hit->reason.find("(industry J66) where that job does not exist (the 82 months up to "
+                             "the retirement not recorded yet could not make up any special "
+                             "job's minimum)"),
             std::string::npos)
       << hit->reason;
-  // A bank spell ending in September 2017: the 108 months since could be 9 years at a mine.
+  // A bank spell ending in September 2017: the 109 months since could be 9 years at a mine.
   h.contributions.front().end_month = M("2017-09");
   h.contributions.back().start_month = M("2017-10");
   EXPECT_EQ(Apply(h, {}, Policy::Defaults(), D("2026-10-15")).Find(Pattern::kFakeSpecialJob),
             nullptr);
+  // One year of HIGH_ALTITUDE (10 years needed) and 100 months not recorded: too few for high
+  // altitude, but enough for TOXIC's 8 years, so nothing is found yet; with 90, nothing could.
+  h.contributions.front() = Spell("E1", "E48", JobType::kHighAltitude, M("2017-07"), M("2018-06"));
+  h.contributions.back().start_month = M("2018-07");
+  EXPECT_EQ(Apply(h, {}, Policy::Defaults(), D("2026-10-15")).Find(Pattern::kFakeSpecialJob),
+            nullptr);
+  h.contributions.front() = Spell("E1", "E48", JobType::kHighAltitude, M("2018-05"), M("2019-04"));
+  h.contributions.back().start_month = M("2019-05");
+  const Outcome few = Apply(h, {}, Policy::Defaults(), D("2026-10-15"));
+  const RuleHit* short_hit = few.Find(Pattern::kFakeSpecialJob);
+  ASSERT_NE(short_hit, nullptr);
+  EXPECT_NE(short_hit->reason.find("1.0 years HIGH_ALTITUDE < 10 required (the 90 months"),
+            std::string::npos)
+      << short_hit->reason;
 }
 
 TEST(RuleTest, IndustryTableKnowsWhereHazardousJobsExist) {

@@ -138,8 +138,9 @@ function filterQuery(params) {
   for (const k of FILTERS) if (params.get(k)) q.set(k, params.get(k));
   return q;
 }
-// What the data of the last score run turned off (vigil score's data notes): a silent rule
-// is missing data, not missing fraud, and the reviewer should know before reading the queue.
+// What the data of the last score run means for it (vigil score's data notes: a test the data
+// turns off, a feed that looks late): a silent rule is missing data, not missing fraud, and the
+// reviewer should know before reading the queue.
 function runNotes(notes) {
   if (!notes || notes.length === 0) return '';
   return el('div', { class: 'run-notes', id: 'run-notes', role: 'note' },
