@@ -221,12 +221,40 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
 }
 
 // The pension is suspended from the month after the prison entry until release.
+namespace {
+
+// The first sign after entering prison that needs the person free and seen: an id-checked
+// counter or desk visit, a community worker's visit. The prisons' release notices come weeks
+// late, and the fund resumes the pension on the release papers: such a sign says the release
+// happened by then. (Not a real-name ticket, which may be bought ahead or by someone else, nor
+// a face pass, which one face can give for several persons, nor a hospital stay, which a
+// prisoner can have under guard.)
+const SignalRecord* SeenFreeAfter(const Context& c, const RegistryRecord& in) {
+  for (const SignalRecord& s : c.h.signals) {
+    const Date day = DateOf(s.occurred_at);
+    if (day > c.as_of) break;  // in time order
+    if (Days(day) <= Days(in.event_date)) continue;
+    if (s.source == SignalSource::kBankCounter || s.source == SignalSource::kGovService ||
+        s.source == SignalSource::kFieldVisit) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
   for (const RegistryRecord& in : c.h.registry) {
     if (in.event != RegistryEvent::kPrisonIn || !c.Known(in)) continue;
     const RegistryRecord* release = PrisonRelease(c.h, in, c.as_of);
+    // Without a reported release, one seen free ends the term for this rule in that month, as a
+    // release would (the release month is paid).
+    const SignalRecord* seen_free = release ? nullptr : SeenFreeAfter(c, in);
     const int from = MonthNumber(MonthOf(in.event_date));
-    const int to = release ? MonthNumber(MonthOf(release->event_date)) : INT32_MAX;
+    const int to = release     ? MonthNumber(MonthOf(release->event_date))
+                   : seen_free ? MonthNumber(MonthOf(DateOf(seen_free->occurred_at)))
+                               : INT32_MAX;
     int count = 0;
     Money sum;
     std::optional<Month> first, last;
@@ -250,12 +278,20 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
     hit.reason = "paid " + Months(count) + " (" + Span(*first, *last) + ") in prison (entered " +
                  FormatDate(in.event_date) +
                  (release ? ", released " + FormatDate(release->event_date) : std::string()) +
+                 (seen_free ? ", seen free on " + FormatDate(DateOf(seen_free->occurred_at)) +
+                                  " (" + std::string(CodeName(seen_free->source)) +
+                                  "; the release not reported yet)"
+                            : std::string()) +
                  "): " + FormatMoneyGrouped(sum) + " overpaid";
     hit.evidence.push_back(
         {"PRISON_IN", in.event_date, "reported " + FormatDate(in.reported_date)});
     if (release) {
       hit.evidence.push_back(
           {"PRISON_OUT", release->event_date, "reported " + FormatDate(release->reported_date)});
+    }
+    if (seen_free) {
+      hit.evidence.push_back({std::string(CodeName(seen_free->source)),
+                              DateOf(seen_free->occurred_at), "seen free after entering prison"});
     }
     out.push_back(std::move(hit));
   }

@@ -282,6 +282,39 @@ TEST(RuleTest, CorrectlySuspendedPrisonerIsNotFlagged) {
   EXPECT_EQ(Apply(h).Find(Pattern::kPrisonPaid), nullptr);
 }
 
+// The prison's release notice comes weeks late; the fund resumes the pension on the release
+// papers. A sign that needs the person free and seen (an id-checked desk or counter) ends the
+// term for the rule in its month, as a release would; a hospital stay or a ticket does not.
+TEST(RuleTest, SeenFreeAfterEnteringPrisonEndsTheTermBeforeTheReleaseIsReported) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  h.signals.push_back(Signal(SignalSource::kHospitalAdmission, "2026-02-03T10:00:00", "h-1"));
+  h.signals.push_back(Signal(SignalSource::kTravel, "2026-03-03T10:00:00", "STN-Jinan"));
+  Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 10);  // 2026-01..2026-10: no release known
+  h.signals.push_back(Signal(SignalSource::kGovService, "2026-05-15T08:00:00", "desk-1"));
+  r = Apply(h);
+  hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 4);  // 2026-01..2026-04, as were the release in May
+  EXPECT_EQ(hit->reason,
+            "paid 4 months (2026-01..2026-04) in prison (entered 2025-12-10, seen free on "
+            "2026-05-15 (GOV_SERVICE; the release not reported yet)): 13,684.00 overpaid");
+  // Known as of a date before the visit, it is not seen yet.
+  r = Apply(h, {}, Policy::Defaults(), D("2026-05-14"));
+  hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->reason.find("seen free"), std::string::npos) << hit->reason;
+  // A reported release stands over the sign.
+  h.registry.push_back(Event(RegistryEvent::kPrisonOut, D("2026-03-20"), D("2026-09-25")));
+  r = Apply(h);
+  hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 2);  // 2026-01..2026-02
+}
+
 // ---- DUPLICATE_RECEIPT
 
 TEST(RuleTest, PensionPaidByTwoRegionsForTheSamePeriodsIsDuplicate) {
