@@ -255,13 +255,41 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
     const int to = release     ? MonthNumber(MonthOf(release->event_date))
                    : seen_free ? MonthNumber(MonthOf(DateOf(seen_free->occurred_at)))
                                : INT32_MAX;
+    // The fund suspends the pension once it learns of the entry and resumes it on the release
+    // papers, which reach the registry feed weeks later: periods paid after two or more months
+    // in a row left unpaid within the term were paid on a release not reported yet. What was
+    // paid before the suspension was paid in prison.
+    std::vector<int> paid;
+    for (const PaymentRecord& p : c.h.payments) {
+      const int m = MonthNumber(p.period);
+      if (c.Known(p) && p.benefit == Benefit::kPension && m > from && m < to) paid.push_back(m);
+    }
+    std::sort(paid.begin(), paid.end());
+    // Months before the payments feed starts say nothing of whether they were paid.
+    int data_start = INT32_MIN;
+    for (const PersonRecord& reg : c.h.registrations) {
+      data_start = std::max(data_start, c.facts.PensionDataStart(reg.region));
+    }
+    int resumed = INT32_MAX;  // the first period paid after the suspension
+    int suspended_months = 0;
+    for (int expected = std::max(from + 1, data_start); const int m : paid) {
+      if (m - expected >= 2) {
+        resumed = m;
+        suspended_months = m - expected;
+        break;
+      }
+      expected = std::max(expected, m + 1);
+    }
     int count = 0;
     Money sum;
     std::optional<Month> first, last;
     uint16_t region = 0;
     for (const PaymentRecord& p : c.h.payments) {
       const int m = MonthNumber(p.period);
-      if (!c.Known(p) || p.benefit != Benefit::kPension || m <= from || m >= to) continue;
+      if (!c.Known(p) || p.benefit != Benefit::kPension || m <= from ||
+          m >= std::min(to, resumed)) {
+        continue;
+      }
       ++count;
       sum += p.amount;
       if (!first || m < MonthNumber(*first)) first = p.period;
@@ -275,14 +303,19 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
     hit.strength = 0.9;
     hit.overpaid = sum;
     hit.region = region;
-    hit.reason = "paid " + Months(count) + " (" + Span(*first, *last) + ") in prison (entered " +
-                 FormatDate(in.event_date) +
-                 (release ? ", released " + FormatDate(release->event_date) : std::string()) +
-                 (seen_free ? ", seen free on " + FormatDate(DateOf(seen_free->occurred_at)) +
-                                  " (" + std::string(CodeName(seen_free->source)) +
-                                  "; the release not reported yet)"
-                            : std::string()) +
-                 "): " + FormatMoneyGrouped(sum) + " overpaid";
+    hit.reason =
+        "paid " + Months(count) + " (" + Span(*first, *last) + ") in prison (entered " +
+        FormatDate(in.event_date) +
+        (release ? ", released " + FormatDate(release->event_date) : std::string()) +
+        (seen_free
+             ? ", seen free on " + FormatDate(DateOf(seen_free->occurred_at)) + " (" +
+                   std::string(CodeName(seen_free->source)) + "; the release not reported yet)"
+             : std::string()) +
+        "): " + FormatMoneyGrouped(sum) + " overpaid" +
+        (resumed == INT32_MAX
+             ? std::string()
+             : "; suspended " + Months(suspended_months) + ", resumed from " +
+                   FormatMonth(MonthFromNumber(resumed)) + " on a release not reported yet");
     hit.evidence.push_back(
         {"PRISON_IN", in.event_date, "reported " + FormatDate(in.reported_date)});
     if (release) {

@@ -258,6 +258,14 @@ TEST(RuleTest, ThinSignalPersonIsNotConcealedDeath) {
 
 // ---- PRISON_PAID
 
+// The payroll left the months `from`..`to` unpaid.
+void Unpaid(PersonHistory& h, Month from, Month to) {
+  std::erase_if(h.payments, [from, to](const PaymentRecord& p) {
+    return MonthNumber(p.period) >= MonthNumber(from) && MonthNumber(p.period) <= MonthNumber(to);
+  });
+}
+void Unpaid(PersonHistory& h, Month month) { Unpaid(h, month, month); }
+
 TEST(RuleTest, PaysNothingBetweenPrisonEntryAndRelease) {
   PersonHistory h = Pensioner();
   h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
@@ -313,6 +321,44 @@ TEST(RuleTest, SeenFreeAfterEnteringPrisonEndsTheTermBeforeTheReleaseIsReported)
   hit = r.Find(Pattern::kPrisonPaid);
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->overpaid, Y("3421.00") * 2);  // 2026-01..2026-02
+}
+
+// The fund suspended the pension on learning of the entry and resumed it on the release papers,
+// which the registry feed has not brought yet: what was paid after the suspension is the fund's
+// own decision on a release, not a payment in prison; what was paid before it is.
+TEST(RuleTest, APensionResumedAfterASuspensionWasPaidOnAReleaseNotReportedYet) {
+  PersonHistory h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  Unpaid(h, M("2026-01"), M("2026-05"));
+  EXPECT_EQ(Apply(h).Find(Pattern::kPrisonPaid), nullptr);  // resumed from 2026-06
+  // Paid two months in prison before the fund suspended it.
+  h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  Unpaid(h, M("2026-03"), M("2026-05"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 2);
+  EXPECT_EQ(hit->reason,
+            "paid 2 months (2026-01..2026-02) in prison (entered 2025-12-10): 6,842.00 overpaid; "
+            "suspended 3 months, resumed from 2026-06 on a release not reported yet");
+  // One month unpaid is a payroll's skip, not a suspension: everything since the entry counts.
+  h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2025-12-10"), D("2025-12-20")));
+  Unpaid(h, M("2026-03"), M("2026-03"));
+  const Outcome skip = Apply(h);
+  hit = skip.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 9);
+  // Entered before the payments feed starts: the months before it are not a suspension.
+  h = Pensioner();
+  h.registry.push_back(Event(RegistryEvent::kPrisonIn, D("2024-06-10"), D("2024-06-20")));
+  CrossPersonFacts facts;
+  facts.pension_data_start = {{3702, MonthNumber(M("2024-11"))}};
+  const Outcome early = Apply(h, facts);
+  hit = early.Find(Pattern::kPrisonPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("3421.00") * 24);  // 2024-11..2026-10, all in the data
 }
 
 // ---- DUPLICATE_RECEIPT
@@ -1161,14 +1207,6 @@ TEST(RuleTest, NamesakeChanceBoundaryIsTheAlphaOfPolicy) {
 }
 
 // ---- AMOUNT_ANOMALY
-
-// The payroll left the months `from`..`to` unpaid.
-void Unpaid(PersonHistory& h, Month from, Month to) {
-  std::erase_if(h.payments, [from, to](const PaymentRecord& p) {
-    return MonthNumber(p.period) >= MonthNumber(from) && MonthNumber(p.period) <= MonthNumber(to);
-  });
-}
-void Unpaid(PersonHistory& h, Month month) { Unpaid(h, month, month); }
 
 // The pension for `period` paid as `amount`.
 void PaidAs(PersonHistory& h, Month period, std::string_view amount) {
