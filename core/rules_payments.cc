@@ -220,7 +220,6 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   out.push_back(std::move(hit));
 }
 
-// The pension is suspended from the month after the prison entry until release.
 namespace {
 
 // The first sign after entering prison that needs the person free and seen: an id-checked
@@ -234,16 +233,14 @@ const SignalRecord* SeenFreeAfter(const Context& c, const RegistryRecord& in) {
     const Date day = DateOf(s.occurred_at);
     if (day > c.as_of) break;  // in time order
     if (Days(day) <= Days(in.event_date)) continue;
-    if (s.source == SignalSource::kBankCounter || s.source == SignalSource::kGovService ||
-        s.source == SignalSource::kFieldVisit) {
-      return &s;
-    }
+    if (IsInPerson(s.source) && s.source != SignalSource::kFaceCert) return &s;
   }
   return nullptr;
 }
 
 }  // namespace
 
+// The pension is suspended from the month after the prison entry until release.
 void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
   for (const RegistryRecord& in : c.h.registry) {
     if (in.event != RegistryEvent::kPrisonIn || !c.Known(in)) continue;
