@@ -39,9 +39,9 @@ int RunIngest(const IngestArgs& args) {
     options.progress_interval_rows = 200'000;
     options.progress = [](const IngestProgress& p) {
       const double rate = p.seconds > 0 ? static_cast<double>(p.rows) / p.seconds : 0.0;
-      const double done = p.bytes_total > 0
-                              ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
-                              : 0.0;
+      const double done =
+          p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
+                            : 0.0;
       const double eta = done > 0.001 ? p.seconds * (1.0 - done) / done : 0.0;
       std::fprintf(stderr, "\r%-24.*s %12llu rows  %10.0f rows/s  %5.1f%%  ETA %5.0f s ",
                    static_cast<int>(p.file.size()), p.file.data(),

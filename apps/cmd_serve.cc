@@ -1,8 +1,8 @@
 // `vigil serve`: the review console (apps/console, docs/console.md).
 #include <CLI/CLI.hpp>
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 

@@ -75,9 +75,9 @@ int RunAdd(const UserArgs& args) {
     return kExitFailure;
   }
   console::Accounts accounts(**store);
-  Status s = accounts.Put(args.name, *role, password,
-                          args.moderate ? console::KdfStrength::kModerate
-                                        : console::KdfStrength::kInteractive);
+  Status s = accounts.Put(
+      args.name, *role, password,
+      args.moderate ? console::KdfStrength::kModerate : console::KdfStrength::kInteractive);
   if (!s.ok()) {
     std::cerr << "vigil user add: " << s.message() << "\n";
     return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -89,8 +89,8 @@ int RunAdd(const UserArgs& args) {
 int RunList(const UserArgs& args) {
   auto store = OpenStore(args.db);
   if (!store.ok()) {
-    std::cerr << "vigil user list: cannot open " << args.db << ": "
-              << store.status().ToString() << "\n";
+    std::cerr << "vigil user list: cannot open " << args.db << ": " << store.status().ToString()
+              << "\n";
     return kExitFailure;
   }
   console::Accounts accounts(**store);

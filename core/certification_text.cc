@@ -169,8 +169,8 @@ int MonthsOwed(const PersonHistory& h, uint16_t region, Month since, Date as_of)
   for (const RegistryRecord& in : h.registry) {
     if (in.event != RegistryEvent::kPrisonIn || Days(in.reported_date) > Days(as_of)) continue;
     const RegistryRecord* release = rules::PrisonRelease(h, in, as_of);
-    const int out_month = release ? std::min(to + 1, MonthNumber(MonthOf(release->event_date)))
-                                  : to + 1;
+    const int out_month =
+        release ? std::min(to + 1, MonthNumber(MonthOf(release->event_date))) : to + 1;
     for (int m = MonthNumber(MonthOf(in.event_date)) + 1; m < out_month; ++m) {
       if (m >= from && m <= to) owed[static_cast<size_t>(m - from)] = false;
     }

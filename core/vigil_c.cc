@@ -1,13 +1,12 @@
 // The C ABI of include/vigil/vigil.h over vigil::Screener. Every entry point catches every
 // exception (allocation failures included): nothing C++ may unwind into a C, Java or Go caller.
-#include "vigil/vigil.h"
-
 #include <exception>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "vigil/screener.h"
+#include "vigil/vigil.h"
 
 struct vigil_screener {
   std::unique_ptr<vigil::Screener> screener;

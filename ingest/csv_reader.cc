@@ -1,8 +1,7 @@
-#include "vigil/csv.h"
-
 #include "chunk_source.h"
 #include "fields.h"
 #include "record_splitter.h"
+#include "vigil/csv.h"
 
 namespace vigil {
 

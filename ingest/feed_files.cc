@@ -82,12 +82,18 @@ namespace {
 
 AnyRecord EmptyRecord(Feed feed) {
   switch (feed) {
-    case Feed::kPersons: return PersonRecord{};
-    case Feed::kContributions: return ContributionRecord{};
-    case Feed::kPayments: return PaymentRecord{};
-    case Feed::kSignals: return SignalRecord{};
-    case Feed::kRegistry: return RegistryRecord{};
-    case Feed::kAppraisals: return AppraisalRecord{};
+    case Feed::kPersons:
+      return PersonRecord{};
+    case Feed::kContributions:
+      return ContributionRecord{};
+    case Feed::kPayments:
+      return PaymentRecord{};
+    case Feed::kSignals:
+      return SignalRecord{};
+    case Feed::kRegistry:
+      return RegistryRecord{};
+    case Feed::kAppraisals:
+      return AppraisalRecord{};
   }
   return PersonRecord{};
 }
@@ -128,15 +134,15 @@ Result<FeedFileContents> ReadFeedFile(const std::string& path, Feed feed) {
       RowReject reject;
       const bool ok = std::visit(
           [&](auto& typed) {
-            return ingest_internal::ProcessRecord(*parser, text, span.flag, &fields, &arena,
-                                                  &typed, &reject);
+            return ingest_internal::ProcessRecord(*parser, text, span.flag, &fields, &arena, &typed,
+                                                  &reject);
           },
           record);
       if (ok) {
         out.records.push_back(std::move(record));
       } else {
-        out.rejects.push_back(ingest_internal::MakeReject(file_name, span.line, text,
-                                                          std::move(reject)));
+        out.rejects.push_back(
+            ingest_internal::MakeReject(file_name, span.line, text, std::move(reject)));
       }
     }
   }

@@ -15,11 +15,13 @@ namespace {
 using ingest_internal::TrimBlanks;
 
 constexpr auto kReasonNames = std::to_array<std::string_view>({
-    "FIELD_COUNT", "UNTERMINATED_QUOTE", "STRAY_QUOTE", "ROW_TOO_LONG", "BAD_UTF8",
-    "EMPTY_FIELD", "ID_LENGTH", "ID_CHARACTERS", "ID_BIRTH_DATE", "ID_CHECKSUM", "BAD_DATE",
-    "BAD_MONTH", "BAD_TIMESTAMP", "DATE_OUT_OF_RANGE", "BAD_MONEY", "NEGATIVE_MONEY",
-    "UNKNOWN_CODE", "BAD_REGION", "BAD_DISTRICT", "BAD_INDUSTRY", "END_BEFORE_START",
-    "BAD_GRADE", "BAD_DETAIL", "REPORTED_BEFORE_EVENT", "FIELD_TOO_LONG", "CONTROL_CHARACTER",
+    "FIELD_COUNT",      "UNTERMINATED_QUOTE", "STRAY_QUOTE",  "ROW_TOO_LONG",
+    "BAD_UTF8",         "EMPTY_FIELD",        "ID_LENGTH",    "ID_CHARACTERS",
+    "ID_BIRTH_DATE",    "ID_CHECKSUM",        "BAD_DATE",     "BAD_MONTH",
+    "BAD_TIMESTAMP",    "DATE_OUT_OF_RANGE",  "BAD_MONEY",    "NEGATIVE_MONEY",
+    "UNKNOWN_CODE",     "BAD_REGION",         "BAD_DISTRICT", "BAD_INDUSTRY",
+    "END_BEFORE_START", "BAD_GRADE",          "BAD_DETAIL",   "REPORTED_BEFORE_EVENT",
+    "FIELD_TOO_LONG",   "CONTROL_CHARACTER",
 });
 
 constexpr auto kAllReasons = [] {
@@ -30,16 +32,16 @@ constexpr auto kAllReasons = [] {
 
 // Columns per feed: required first, then optional. The order fixes the indices used below.
 constexpr std::string_view kPersonsRequired[] = {
-    "person_id", "region",          "name",            "birth_date",      "sex",
-    "district",  "scheme",          "category",        "retirement_date", "retirement_type",
+    "person_id",       "region",       "name",     "birth_date",      "sex",
+    "district",        "scheme",       "category", "retirement_date", "retirement_type",
     "monthly_benefit", "bank_account", "status"};
 constexpr std::string_view kPersonsOptional[] = {"phone", "address"};
 constexpr std::string_view kContributionsRequired[] = {
-    "person_id",   "region",    "employer_id", "industry", "job_type",  "start_month",
-    "end_month",   "monthly_base", "kind",     "paid_date", "recorded_at"};
-constexpr std::string_view kPaymentsRequired[] = {"payment_id", "person_id",    "region",
-                                                  "benefit",    "period",       "amount",
-                                                  "bank_account", "channel",    "paid_date"};
+    "person_id", "region",       "employer_id", "industry",  "job_type",   "start_month",
+    "end_month", "monthly_base", "kind",        "paid_date", "recorded_at"};
+constexpr std::string_view kPaymentsRequired[] = {"payment_id",   "person_id", "region",
+                                                  "benefit",      "period",    "amount",
+                                                  "bank_account", "channel",   "paid_date"};
 constexpr std::string_view kSignalsRequired[] = {"person_id", "source", "occurred_at"};
 constexpr std::string_view kSignalsOptional[] = {"place", "detail"};
 constexpr std::string_view kRegistryRequired[] = {"person_id", "event", "event_date",
@@ -125,11 +127,11 @@ class Row {
       // Length and characters were checked above, so the core parser objected to the birth
       // date, the address code or the check character.
       const std::string m = id.status().message();
-      const RejectReason reason = m.find("check character") != std::string::npos
-                                      ? RejectReason::kIdChecksum
-                                      : (m.find("birth date") != std::string::npos
-                                             ? RejectReason::kIdBirthDate
-                                             : RejectReason::kIdCharacters);
+      const RejectReason reason =
+          m.find("check character") != std::string::npos
+              ? RejectReason::kIdChecksum
+              : (m.find("birth date") != std::string::npos ? RejectReason::kIdBirthDate
+                                                           : RejectReason::kIdCharacters);
       return Fail(col, reason, m);
     }
     out->assign(id->text());
@@ -208,9 +210,9 @@ class Row {
       v = v * 10 + static_cast<uint32_t>(c - '0');
     }
     if (!ok) {
-      return Fail(col, reason,
-                  std::string(what) + " " + Quoted(text) + " is not " + std::to_string(digits) +
-                      " digits");
+      return Fail(
+          col, reason,
+          std::string(what) + " " + Quoted(text) + " is not " + std::to_string(digits) + " digits");
     }
     *out = v;
     return true;
@@ -337,9 +339,9 @@ bool ParseSignal(Row& row, SignalRecord* r) {
   }
   if (r->source == SignalSource::kHospitalDischarge && r->detail != "CURED" &&
       r->detail != "TRANSFERRED" && r->detail != "DIED") {
-    return row.Fail(4, RejectReason::kBadDetail,
-                    "HOSPITAL_DISCHARGE detail " + Quoted(r->detail) +
-                        " is not CURED, TRANSFERRED or DIED");
+    return row.Fail(
+        4, RejectReason::kBadDetail,
+        "HOSPITAL_DISCHARGE detail " + Quoted(r->detail) + " is not CURED, TRANSFERRED or DIED");
   }
   return true;
 }
@@ -404,12 +406,18 @@ std::string Reject::ReasonText() const {
 
 FeedColumns ColumnsOf(Feed feed) {
   switch (feed) {
-    case Feed::kPersons: return {kPersonsRequired, kPersonsOptional};
-    case Feed::kContributions: return {kContributionsRequired, {}};
-    case Feed::kPayments: return {kPaymentsRequired, {}};
-    case Feed::kSignals: return {kSignalsRequired, kSignalsOptional};
-    case Feed::kRegistry: return {kRegistryRequired, kRegistryOptional};
-    case Feed::kAppraisals: return {kAppraisalsRequired, {}};
+    case Feed::kPersons:
+      return {kPersonsRequired, kPersonsOptional};
+    case Feed::kContributions:
+      return {kContributionsRequired, {}};
+    case Feed::kPayments:
+      return {kPaymentsRequired, {}};
+    case Feed::kSignals:
+      return {kSignalsRequired, kSignalsOptional};
+    case Feed::kRegistry:
+      return {kRegistryRequired, kRegistryOptional};
+    case Feed::kAppraisals:
+      return {kAppraisalsRequired, {}};
   }
   return {};
 }
@@ -443,8 +451,8 @@ Result<FeedParser> FeedParser::Create(Feed feed, std::span<const std::string_vie
   for (size_t col = 0; col < columns.required.size(); ++col) {
     if (parser.index_[col] < 0) {
       return Status::InvalidArgument(std::string(file_name) + ": missing required column '" +
-                                     std::string(names[col]) + "' (" +
-                                     std::string(CodeName(feed)) + " feed); file refused");
+                                     std::string(names[col]) + "' (" + std::string(CodeName(feed)) +
+                                     " feed); file refused");
     }
   }
   return parser;
@@ -474,8 +482,7 @@ bool ParseWith(const FeedParser& parser, Feed expected, std::span<const std::str
 
 }  // namespace
 
-bool FeedParser::Parse(std::span<const std::string_view> f, PersonRecord* r,
-                       RowReject* rej) const {
+bool FeedParser::Parse(std::span<const std::string_view> f, PersonRecord* r, RowReject* rej) const {
   return ParseWith(*this, Feed::kPersons, f, r, rej, ParsePerson);
 }
 bool FeedParser::Parse(std::span<const std::string_view> f, ContributionRecord* r,
@@ -486,8 +493,7 @@ bool FeedParser::Parse(std::span<const std::string_view> f, PaymentRecord* r,
                        RowReject* rej) const {
   return ParseWith(*this, Feed::kPayments, f, r, rej, ParsePayment);
 }
-bool FeedParser::Parse(std::span<const std::string_view> f, SignalRecord* r,
-                       RowReject* rej) const {
+bool FeedParser::Parse(std::span<const std::string_view> f, SignalRecord* r, RowReject* rej) const {
   return ParseWith(*this, Feed::kSignals, f, r, rej, ParseSignal);
 }
 bool FeedParser::Parse(std::span<const std::string_view> f, RegistryRecord* r,
@@ -502,13 +508,18 @@ bool FeedParser::Parse(std::span<const std::string_view> f, AppraisalRecord* r,
 bool FeedParser::Parse(std::span<const std::string_view> fields, AnyRecord* record,
                        RowReject* reject) const {
   switch (feed_) {
-    case Feed::kPersons: return Parse(fields, &record->emplace<PersonRecord>(), reject);
+    case Feed::kPersons:
+      return Parse(fields, &record->emplace<PersonRecord>(), reject);
     case Feed::kContributions:
       return Parse(fields, &record->emplace<ContributionRecord>(), reject);
-    case Feed::kPayments: return Parse(fields, &record->emplace<PaymentRecord>(), reject);
-    case Feed::kSignals: return Parse(fields, &record->emplace<SignalRecord>(), reject);
-    case Feed::kRegistry: return Parse(fields, &record->emplace<RegistryRecord>(), reject);
-    case Feed::kAppraisals: return Parse(fields, &record->emplace<AppraisalRecord>(), reject);
+    case Feed::kPayments:
+      return Parse(fields, &record->emplace<PaymentRecord>(), reject);
+    case Feed::kSignals:
+      return Parse(fields, &record->emplace<SignalRecord>(), reject);
+    case Feed::kRegistry:
+      return Parse(fields, &record->emplace<RegistryRecord>(), reject);
+    case Feed::kAppraisals:
+      return Parse(fields, &record->emplace<AppraisalRecord>(), reject);
   }
   return false;
 }

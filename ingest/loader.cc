@@ -13,6 +13,10 @@
 // earlier attempt already wrote.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -28,10 +32,6 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <tbb/global_control.h>
-#include <tbb/info.h>
-#include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 
 #include "chunk_source.h"
 #include "record_splitter.h"
@@ -318,23 +318,22 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
       p.rows = rows_so_far;
       p.bytes_done = ctx.bytes_before + last_disk_offset;
       p.bytes_total = ctx.bytes_total;
-      p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start)
-                      .count();
+      p.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
       ctx.options->progress(p);
     }
   };
 
   AnnotateHandOff(&read_done);  // the read filter's turns continue this thread
   tbb::parallel_pipeline(
-      ctx.tokens,
-      tbb::make_filter<void, std::shared_ptr<Chunk>>(tbb::filter_mode::serial_in_order,
-                                                     read_stage) &
-          tbb::make_filter<std::shared_ptr<Chunk>, std::shared_ptr<Work>>(
-              tbb::filter_mode::serial_in_order, split_stage) &
-          tbb::make_filter<std::shared_ptr<Work>, std::shared_ptr<Work>>(
-              tbb::filter_mode::parallel, parse_stage) &
-          tbb::make_filter<std::shared_ptr<Work>, void>(tbb::filter_mode::serial_in_order,
-                                                        write_stage));
+      ctx.tokens, tbb::make_filter<void, std::shared_ptr<Chunk>>(tbb::filter_mode::serial_in_order,
+                                                                 read_stage) &
+                      tbb::make_filter<std::shared_ptr<Chunk>, std::shared_ptr<Work>>(
+                          tbb::filter_mode::serial_in_order, split_stage) &
+                      tbb::make_filter<std::shared_ptr<Work>, std::shared_ptr<Work>>(
+                          tbb::filter_mode::parallel, parse_stage) &
+                      tbb::make_filter<std::shared_ptr<Work>, void>(
+                          tbb::filter_mode::serial_in_order, write_stage));
   // The serial filters' last turns wrote the errors and the counts read below.
   AnnotateTakeOver(&read_done);
   AnnotateTakeOver(&splitter);
@@ -352,15 +351,20 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
   return fatal_error;
 }
 
-Status LoadOneFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary,
-                   FeedTally* tally) {
+Status LoadOneFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, FeedTally* tally) {
   switch (file.feed) {
-    case Feed::kPersons: return LoadFile<PersonRecord>(file, ctx, summary, tally);
-    case Feed::kContributions: return LoadFile<ContributionRecord>(file, ctx, summary, tally);
-    case Feed::kPayments: return LoadFile<PaymentRecord>(file, ctx, summary, tally);
-    case Feed::kSignals: return LoadFile<SignalRecord>(file, ctx, summary, tally);
-    case Feed::kRegistry: return LoadFile<RegistryRecord>(file, ctx, summary, tally);
-    case Feed::kAppraisals: return LoadFile<AppraisalRecord>(file, ctx, summary, tally);
+    case Feed::kPersons:
+      return LoadFile<PersonRecord>(file, ctx, summary, tally);
+    case Feed::kContributions:
+      return LoadFile<ContributionRecord>(file, ctx, summary, tally);
+    case Feed::kPayments:
+      return LoadFile<PaymentRecord>(file, ctx, summary, tally);
+    case Feed::kSignals:
+      return LoadFile<SignalRecord>(file, ctx, summary, tally);
+    case Feed::kRegistry:
+      return LoadFile<RegistryRecord>(file, ctx, summary, tally);
+    case Feed::kAppraisals:
+      return LoadFile<AppraisalRecord>(file, ctx, summary, tally);
   }
   return Status::Internal("unknown feed");
 }
@@ -508,8 +512,8 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
         fs.feed = file.feed;
         const auto file_start = std::chrono::steady_clock::now();
         status = LoadOneFile(file, ctx, &fs, &tallies[file.feed]);
-        fs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - file_start)
-                         .count();
+        fs.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - file_start).count();
         ctx.rows_before += fs.rows_read;
         ctx.bytes_before += file.size;
         summary.files.push_back(std::move(fs));
@@ -556,10 +560,8 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
                              {"rejected", f.rejected},
                              {"error", f.error}});
   }
-  VIGIL_RETURN_IF_ERROR(
-      store.PutMeta(std::string(kLoadMetaPrefix) + summary.load_id, load.dump()));
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  VIGIL_RETURN_IF_ERROR(store.PutMeta(std::string(kLoadMetaPrefix) + summary.load_id, load.dump()));
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 
@@ -570,17 +572,16 @@ std::string FormatIngestSummary(const IngestSummary& s) {
                 s.load_id.c_str(), s.files.size(), static_cast<unsigned long long>(s.total_rows()),
                 s.seconds, s.seconds > 0 ? static_cast<double>(s.total_rows()) / s.seconds : 0.0);
   out += line;
-  std::snprintf(line, sizeof line, "%-28s %10s %10s %9s %9s %10s %10s\n", "file", "read",
-                "loaded", "rejected", "replaced", "unchanged", "rows/s");
+  std::snprintf(line, sizeof line, "%-28s %10s %10s %9s %9s %10s %10s\n", "file", "read", "loaded",
+                "rejected", "replaced", "unchanged", "rows/s");
   out += line;
   for (const FileSummary& f : s.files) {
-    std::snprintf(line, sizeof line, "%-28s %10llu %10llu %9llu %9llu %10llu %10.0f\n",
-                  f.file.c_str(), static_cast<unsigned long long>(f.rows_read),
-                  static_cast<unsigned long long>(f.loaded),
-                  static_cast<unsigned long long>(f.rejected),
-                  static_cast<unsigned long long>(f.replaced),
-                  static_cast<unsigned long long>(f.unchanged),
-                  f.seconds > 0 ? static_cast<double>(f.rows_read) / f.seconds : 0.0);
+    std::snprintf(
+        line, sizeof line, "%-28s %10llu %10llu %9llu %9llu %10llu %10.0f\n", f.file.c_str(),
+        static_cast<unsigned long long>(f.rows_read), static_cast<unsigned long long>(f.loaded),
+        static_cast<unsigned long long>(f.rejected), static_cast<unsigned long long>(f.replaced),
+        static_cast<unsigned long long>(f.unchanged),
+        f.seconds > 0 ? static_cast<double>(f.rows_read) / f.seconds : 0.0);
     out += line;
     if (!f.error.empty()) out += "  ERROR: " + f.error + "\n";
   }

@@ -76,8 +76,8 @@ void RecordSplitter::Emit(RecordBlock* out, size_t begin, size_t end, uint64_t l
   // A record over the limit is never parsed: keep only a recognisable prefix of it.
   if (end - begin > max_record_bytes_ && flag != RecordFlag::kHeader) flag = RecordFlag::kTooLong;
   if (flag == RecordFlag::kTooLong) end = begin + std::min(kTooLongRawBytes, end - begin);
-  out->records.push_back(RecordSpan{static_cast<uint32_t>(begin),
-                                    static_cast<uint32_t>(end - begin), line, flag});
+  out->records.push_back(
+      RecordSpan{static_cast<uint32_t>(begin), static_cast<uint32_t>(end - begin), line, flag});
 }
 
 void RecordSplitter::Split(std::string chunk, bool eof, RecordBlock* out) {

@@ -63,8 +63,8 @@ class RecordSplitter {
  private:
   struct Scan {
     bool complete = false;
-    size_t end = 0;     // index of the '\n' ending the record
-    size_t lines = 1;   // physical lines spanned
+    size_t end = 0;    // index of the '\n' ending the record
+    size_t lines = 1;  // physical lines spanned
     size_t fields = 1;
   };
   static Scan ScanRecord(std::string_view text, size_t pos);

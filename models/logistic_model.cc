@@ -33,16 +33,15 @@ Result<LogisticModel> LogisticModel::Fit(const float* rows, size_t n_rows, size_
     return Status::InvalidArgument("logistic: both classes are needed to fit");
   }
   using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
-      raw(rows, static_cast<Eigen::Index>(n_rows), static_cast<Eigen::Index>(n_cols));
+  const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> raw(
+      rows, static_cast<Eigen::Index>(n_rows), static_cast<Eigen::Index>(n_cols));
   if (!raw.allFinite()) return Status::InvalidArgument("logistic: a feature value is not finite");
 
   // Standardise so one penalty fits all features; constant columns keep scale 1.
   Matrix x = raw.cast<double>();
   const Eigen::RowVectorXd mean = x.colwise().mean();
   x.rowwise() -= mean;
-  Eigen::RowVectorXd scale =
-      (x.colwise().squaredNorm() / static_cast<double>(n_rows)).cwiseSqrt();
+  Eigen::RowVectorXd scale = (x.colwise().squaredNorm() / static_cast<double>(n_rows)).cwiseSqrt();
   for (Eigen::Index j = 0; j < scale.size(); ++j) {
     if (scale[j] < 1e-12) scale[j] = 1.0;
   }
@@ -68,7 +67,8 @@ Result<LogisticModel> LogisticModel::Fit(const float* rows, size_t n_rows, size_
       mu[i] = Sigmoid(z[i]);
       w[i] = std::max(mu[i] * (1 - mu[i]), 1e-10);
       // log(1 + e^z) computed stably.
-      const double softplus = z[i] > 0 ? z[i] + std::log1p(std::exp(-z[i])) : std::log1p(std::exp(z[i]));
+      const double softplus =
+          z[i] > 0 ? z[i] + std::log1p(std::exp(-z[i])) : std::log1p(std::exp(z[i]));
       log_likelihood += y[i] * z[i] - softplus;
     }
     log_likelihood -= 0.5 * (penalty.array() * beta.array().square()).sum();

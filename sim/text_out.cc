@@ -18,10 +18,16 @@ DateText::DateText() {
     const auto y = static_cast<unsigned>(static_cast<int>(date.year()));
     const unsigned m = unsigned(date.month());
     const unsigned dd = unsigned(date.day());
-    const char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
-                          static_cast<char>('0' + y / 10 % 10), static_cast<char>('0' + y % 10), '-',
-                          static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), '-',
-                          static_cast<char>('0' + dd / 10), static_cast<char>('0' + dd % 10)};
+    const char buf[10] = {static_cast<char>('0' + y / 1000),
+                          static_cast<char>('0' + y / 100 % 10),
+                          static_cast<char>('0' + y / 10 % 10),
+                          static_cast<char>('0' + y % 10),
+                          '-',
+                          static_cast<char>('0' + m / 10),
+                          static_cast<char>('0' + m % 10),
+                          '-',
+                          static_cast<char>('0' + dd / 10),
+                          static_cast<char>('0' + dd % 10)};
     text_.append(buf, 10);
   }
 }

@@ -11,7 +11,7 @@ namespace {
 constexpr uint8_t kAggregateFormat = 1;
 
 // Field ids of the aggregate encoding: stable, stored on disk. Ranges leave room to grow.
-constexpr uint64_t kSignalCount = 0;     // .. +11
+constexpr uint64_t kSignalCount = 0;  // .. +11
 constexpr uint64_t kFaceCertFailed = 20;
 constexpr uint64_t kDischargedDead = 21;
 constexpr uint64_t kPaymentCount = 30;   // .. +3
@@ -24,7 +24,7 @@ constexpr uint64_t kBackPaymentMonths = 73;
 constexpr uint64_t kContributionBaseFen = 74;
 constexpr uint64_t kAppraisalCount = 80;
 constexpr uint64_t kAppraisalCompleteLoss = 81;
-constexpr uint64_t kSignalLatest = 100;    // .. +11
+constexpr uint64_t kSignalLatest = 100;      // .. +11
 constexpr uint64_t kRegistryEarliest = 120;  // .. +6
 constexpr uint64_t kMaxFieldId = 127;
 
@@ -56,16 +56,26 @@ int64_t* SumField(MonthAggregate& a, uint64_t id) {
   if (in(kPaymentFen, a.payment_fen.size())) return &a.payment_fen[id - kPaymentFen];
   if (in(kRegistryCount, a.registry_count.size())) return &a.registry_count[id - kRegistryCount];
   switch (id) {
-    case kFaceCertFailed: return &a.face_cert_failed;
-    case kDischargedDead: return &a.discharged_dead;
-    case kContributionRows: return &a.contribution_rows;
-    case kContributionMonths: return &a.contribution_months;
-    case kSpecialJobMonths: return &a.special_job_months;
-    case kBackPaymentMonths: return &a.back_payment_months;
-    case kContributionBaseFen: return &a.contribution_base_fen;
-    case kAppraisalCount: return &a.appraisal_count;
-    case kAppraisalCompleteLoss: return &a.appraisal_complete_loss;
-    default: return nullptr;
+    case kFaceCertFailed:
+      return &a.face_cert_failed;
+    case kDischargedDead:
+      return &a.discharged_dead;
+    case kContributionRows:
+      return &a.contribution_rows;
+    case kContributionMonths:
+      return &a.contribution_months;
+    case kSpecialJobMonths:
+      return &a.special_job_months;
+    case kBackPaymentMonths:
+      return &a.back_payment_months;
+    case kContributionBaseFen:
+      return &a.contribution_base_fen;
+    case kAppraisalCount:
+      return &a.appraisal_count;
+    case kAppraisalCompleteLoss:
+      return &a.appraisal_complete_loss;
+    default:
+      return nullptr;
   }
 }
 

@@ -42,8 +42,7 @@ void AddEvent(RecordBatch::Impl* impl, const R& record) {
   row.known_month = storage::MonthNumberOfSeconds(e.known_at_seconds);
   // Key and value go into the arena together: the value first, then its key.
   const size_t value_size = impl->scratch.size();
-  storage::AppendEventKey(&impl->scratch, e.person_key, e.time_seconds, e.kind,
-                          e.natural_key_hash);
+  storage::AppendEventKey(&impl->scratch, e.person_key, e.time_seconds, e.kind, e.natural_key_hash);
   const std::string_view both = impl->Keep(impl->scratch);
   row.value = both.substr(0, value_size);
   row.key = both.substr(value_size);

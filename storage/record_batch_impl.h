@@ -22,11 +22,11 @@ struct RecordBatch::Impl {
     bool is_person = false;
     EventKind kind = EventKind::kSignal;
     uint64_t person_key = 0;
-    uint64_t payment_hash = 0;  // payments only: Hash64(payment_id), for the lock stripe
-    uint64_t key_hash = 0;      // Hash64(key): the bulk writer's duplicate index
-    int32_t known_month = 0;    // events only: month number of known-at
-    std::string_view key;       // persons or events key (in the arena)
-    std::string_view value;     // (in the arena)
+    uint64_t payment_hash = 0;    // payments only: Hash64(payment_id), for the lock stripe
+    uint64_t key_hash = 0;        // Hash64(key): the bulk writer's duplicate index
+    int32_t known_month = 0;      // events only: month number of known-at
+    std::string_view key;         // persons or events key (in the arena)
+    std::string_view value;       // (in the arena)
     std::string_view payment_id;  // payments only (in the arena)
   };
   std::vector<Row> rows;

@@ -47,8 +47,8 @@ Result<Role> ParseRole(std::string_view text) {
 bool ValidUserName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -228,9 +228,9 @@ int64_t LoginLimiter::RetryAfterLocked(const std::string& key,
 int64_t LoginLimiter::RetryAfter(std::string_view name, std::string_view address) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
-  return std::max(RetryAfterLocked("u:" + std::string(name), now, max_failures_),
-                  RetryAfterLocked("a:" + std::string(address), now,
-                                   max_failures_ * kAddressFactor));
+  return std::max(
+      RetryAfterLocked("u:" + std::string(name), now, max_failures_),
+      RetryAfterLocked("a:" + std::string(address), now, max_failures_ * kAddressFactor));
 }
 
 void LoginLimiter::RecordFailure(std::string_view name, std::string_view address) {
@@ -240,7 +240,7 @@ void LoginLimiter::RecordFailure(std::string_view name, std::string_view address
   if (failures_.size() > 10000) {
     for (auto it = failures_.begin(); it != failures_.end();) {
       it = it->second.empty() || now - it->second.back() > window_ ? failures_.erase(it)
-                                                                    : std::next(it);
+                                                                   : std::next(it);
     }
   }
   failures_["u:" + std::string(name)].push_back(now);

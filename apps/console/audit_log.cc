@@ -120,11 +120,13 @@ Result<AuditVerifyReport> AuditLog::Verify(const Store& store) {
           return false;
         }
         if (!j.contains("prev") || !j["prev"].is_string() || j["prev"].get<std::string>() != prev) {
-          report.problem = at + ": its prev hash does not match the console entry before it (an "
-                                "earlier entry was changed, removed or moved)";
+          report.problem = at +
+                           ": its prev hash does not match the console entry before it (an "
+                           "earlier entry was changed, removed or moved)";
           return false;
         }
-        if (!j.contains("n") || !j["n"].is_number_unsigned() || j["n"].get<uint64_t>() != expected) {
+        if (!j.contains("n") || !j["n"].is_number_unsigned() ||
+            j["n"].get<uint64_t>() != expected) {
           report.problem = at + ": console entry number " +
                            (j.contains("n") ? j["n"].dump() : std::string("(none)")) +
                            ", expected " + std::to_string(expected);

@@ -16,11 +16,10 @@
 
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "vigil/status.h"
 
@@ -37,9 +36,9 @@ std::string Sha256Hex(std::string_view bytes);
 bool IsConsoleEntry(std::string_view entry);
 
 struct AuditVerifyReport {
-  uint64_t entries = 0;  // console entries checked
+  uint64_t entries = 0;        // console entries checked
   uint64_t other_entries = 0;  // entries of other writers (screening), not chained here
-  std::string head_hash;  // hash of the last entry ("" when empty)
+  std::string head_hash;       // hash of the last entry ("" when empty)
   // First problem found; empty when the chain is intact.
   std::string problem;
   bool ok() const { return problem.empty(); }

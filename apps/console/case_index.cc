@@ -103,8 +103,7 @@ std::string AsciiUpper(std::string_view text) {
   return out;
 }
 
-Status CaseIndex::Load(const Store& store,
-                       const std::vector<nlohmann::json>& review_entries) {
+Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& review_entries) {
   auto snapshot = store.GetSnapshot();
   std::vector<CaseRow> rows;
   Status bad = Status::Ok();
@@ -171,7 +170,8 @@ Status CaseIndex::Load(const Store& store,
     r.expected_loss_fen = static_cast<int64_t>(r.risk * at_stake + 0.5);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const CaseRow& a, const CaseRow& b) {
-    if (a.expected_loss_fen != b.expected_loss_fen) return a.expected_loss_fen > b.expected_loss_fen;
+    if (a.expected_loss_fen != b.expected_loss_fen)
+      return a.expected_loss_fen > b.expected_loss_fen;
     if (a.risk != b.risk) return a.risk > b.risk;
     return a.key < b.key;
   });
@@ -223,8 +223,7 @@ bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f,
   }
   if (!f.query.empty()) {
     const bool by_name = r.name.find(f.query) != std::string::npos;
-    const bool by_id =
-        f.query_ids && r.person_id.find(query_upper) != std::string::npos;
+    const bool by_id = f.query_ids && r.person_id.find(query_upper) != std::string::npos;
     const bool by_ref = r.ref == f.query;
     if (!by_name && !by_id && !by_ref) return false;
   }

@@ -30,7 +30,7 @@ class Store;
 namespace vigil::console {
 
 struct Link {
-  std::string via;  // ACCOUNT, PHONE, NAME_BIRTH, EMPLOYER, DOCTOR
+  std::string via;    // ACCOUNT, PHONE, NAME_BIRTH, EMPLOYER, DOCTOR
   std::string value;  // the shared value (account, phone, employer id, doctor id, name)
   uint64_t person_key = 0;
   size_t group_size = 0;  // persons sharing the value, this one included

@@ -10,11 +10,10 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "audit_log.h"
 #include "case_index.h"
@@ -43,9 +42,7 @@ constexpr size_t kMaxComment = 2000;
 constexpr size_t kLinksPerKind = 12;
 constexpr int kTimelineMonths = 24;
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -75,8 +72,8 @@ std::string CookieValue(const httplib::Request& req, std::string_view name) {
 }
 
 std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' ||
-                        s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -186,8 +183,8 @@ struct ConsoleServer::Impl {
 
   // The session of the request when it may use a route with `access`; otherwise answers
   // 401/403 and returns nullopt. `changes_state` also demands the CSRF header.
-  std::optional<Session> Guard(const httplib::Request& req, httplib::Response& res,
-                               Access access, bool changes_state) {
+  std::optional<Session> Guard(const httplib::Request& req, httplib::Response& res, Access access,
+                               bool changes_state) {
     auto session = sessions.Find(CookieValue(req, kCookieName));
     if (!session) {
       SendError(res, 401, "login required (no session or the session expired)");
@@ -198,8 +195,8 @@ struct ConsoleServer::Impl {
       return std::nullopt;
     }
     if (!access.Allows(session->role)) {
-      SendError(res, 403, std::string("not allowed for role ") +
-                              std::string(RoleName(session->role)));
+      SendError(res, 403,
+                std::string("not allowed for role ") + std::string(RoleName(session->role)));
       return std::nullopt;
     }
     return session;
@@ -296,8 +293,8 @@ struct ConsoleServer::Impl {
 
   json Timeline(uint64_t person_key, const std::string& run, bool masked) const {
     // The window ends at the as-of date of the score run that made the case.
-    Date end = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(
-        std::chrono::system_clock::now())};
+    Date end = std::chrono::year_month_day{
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
     if (auto d = ParseDate(run.substr(0, std::min<size_t>(10, run.size()))); d.ok()) end = *d;
     const Month last = MonthOf(end);
     const Month first = last - std::chrono::months(kTimelineMonths - 1);
@@ -336,23 +333,24 @@ struct ConsoleServer::Impl {
           ++v[static_cast<size_t>(i)];
           if (sg->source == SignalSource::kFaceCert || sg->source == SignalSource::kFieldVisit ||
               sg->source == SignalSource::kHospitalDischarge) {
-            events.push_back({{"date", FormatDate(DateOf(e.time))},
-                              {"kind", "SIGNAL"},
-                              {"what", CodeName(sg->source)},
-                              {"detail", sg->detail + (sg->place.empty() ? "" : " @ " + sg->place)}});
+            events.push_back(
+                {{"date", FormatDate(DateOf(e.time))},
+                 {"kind", "SIGNAL"},
+                 {"what", CodeName(sg->source)},
+                 {"detail", sg->detail + (sg->place.empty() ? "" : " @ " + sg->place)}});
           }
           break;
         }
         case EventKind::kRegistry: {
           auto r = e.AsRegistry();
           if (!r.ok()) break;
-          events.push_back({{"date", FormatDate(r->event_date)},
-                            {"kind", "REGISTRY"},
-                            {"what", CodeName(r->event)},
-                            {"detail", masked && r->event == RegistryEvent::kIdChange
-                                           ? std::string("(masked)")
-                                           : r->detail + " (reported " +
-                                                 FormatDate(r->reported_date) + ")"}});
+          events.push_back(
+              {{"date", FormatDate(r->event_date)},
+               {"kind", "REGISTRY"},
+               {"what", CodeName(r->event)},
+               {"detail", masked && r->event == RegistryEvent::kIdChange
+                              ? std::string("(masked)")
+                              : r->detail + " (reported " + FormatDate(r->reported_date) + ")"}});
           break;
         }
         case EventKind::kAppraisal: {
@@ -368,12 +366,12 @@ struct ConsoleServer::Impl {
         case EventKind::kContribution: {
           auto c = e.AsContribution();
           if (!c.ok()) break;
-          events.push_back({{"date", FormatDate(c->paid_date)},
-                            {"kind", "CONTRIBUTION"},
-                            {"what", CodeName(c->kind)},
-                            {"detail", FormatMonth(c->start_month) + ".." +
-                                           FormatMonth(c->end_month) + " " + c->employer_id +
-                                           " " + std::string(CodeName(c->job_type))}});
+          events.push_back(
+              {{"date", FormatDate(c->paid_date)},
+               {"kind", "CONTRIBUTION"},
+               {"what", CodeName(c->kind)},
+               {"detail", FormatMonth(c->start_month) + ".." + FormatMonth(c->end_month) + " " +
+                              c->employer_id + " " + std::string(CodeName(c->job_type))}});
           break;
         }
       }
@@ -479,10 +477,8 @@ struct ConsoleServer::Impl {
     }
     limiter.RecordSuccess(user);
     const Session s = sessions.Create(*checked);
-    (void)audit->Append(json{{"type", "login"},
-                             {"user", s.user},
-                             {"role", RoleName(s.role)},
-                             {"address", address}});
+    (void)audit->Append(json{
+        {"type", "login"}, {"user", s.user}, {"role", RoleName(s.role)}, {"address", address}});
     res.set_header("Set-Cookie", std::string(kCookieName) + "=" + s.token +
                                      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                                      std::to_string(options.session.absolute.count()));
@@ -500,7 +496,8 @@ struct ConsoleServer::Impl {
     auto filter = ParseFilter(req, res, *s);
     if (!filter) return;
     size_t page = 1, per_page = 50;
-    if (req.has_param("page")) page = std::max<size_t>(1, std::strtoul(req.get_param_value("page").c_str(), nullptr, 10));
+    if (req.has_param("page"))
+      page = std::max<size_t>(1, std::strtoul(req.get_param_value("page").c_str(), nullptr, 10));
     if (req.has_param("per_page")) {
       per_page = std::clamp<size_t>(
           std::strtoul(req.get_param_value("per_page").c_str(), nullptr, 10), 1, kMaxPerPage);
@@ -509,9 +506,9 @@ struct ConsoleServer::Impl {
     auto rows = index.Query(*filter, (page - 1) * per_page, per_page, &total);
     json items = json::array();
     for (const CaseRow& r : rows) items.push_back(RowJson(r, *s));
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
     SendJson(res, 200,
              json{{"total", total},
@@ -578,8 +575,9 @@ struct ConsoleServer::Impl {
       SendError(res, 400, "decision must be CONFIRM_FRAUD, CLEAR, NEEDS_ACTIVE or RESTORE");
       return;
     }
-    const std::string comment =
-        body.contains("comment") && body["comment"].is_string() ? Trim(body["comment"].get<std::string>()) : "";
+    const std::string comment = body.contains("comment") && body["comment"].is_string()
+                                    ? Trim(body["comment"].get<std::string>())
+                                    : "";
     if (comment.empty()) {
       SendError(res, 400, "a comment is required with every decision");
       return;
@@ -675,7 +673,8 @@ struct ConsoleServer::Impl {
       };
       add(total);
       for (Pattern p : AllCodes<Pattern>()) {
-        if (r.patterns & (1u << static_cast<unsigned>(p))) add(by_pattern[std::string(CodeName(p))]);
+        if (r.patterns & (1u << static_cast<unsigned>(p)))
+          add(by_pattern[std::string(CodeName(p))]);
       }
       add(by_region[std::to_string(r.region)]);
       add(by_district[std::to_string(r.district)]);
@@ -745,10 +744,9 @@ struct ConsoleServer::Impl {
       std::snprintf(risk, sizeof risk, "%.4f", r.risk);
       csv += CsvCell(r.person_id) + ',' + std::to_string(r.region) + ',' + CsvCell(r.name) + ',' +
              std::to_string(r.district) + ',' + risk + ',' + Yuan(r.expected_loss_fen) + ',' +
-             std::string(CodeName(r.action)) + ',' + std::string(CodeName(r.certification)) +
-             ',' + PatternList(r.patterns) + ',' + Yuan(r.overpaid_fen) + ',' +
-             Yuan(r.monthly_fen) + ',' + std::string(CaseStatusName(r.status)) + ',' +
-             CsvCell(r.assignee) + '\n';
+             std::string(CodeName(r.action)) + ',' + std::string(CodeName(r.certification)) + ',' +
+             PatternList(r.patterns) + ',' + Yuan(r.overpaid_fen) + ',' + Yuan(r.monthly_fen) +
+             ',' + std::string(CaseStatusName(r.status)) + ',' + CsvCell(r.assignee) + '\n';
       ++rows;
     });
     json filters = json::object();
@@ -768,8 +766,8 @@ struct ConsoleServer::Impl {
     if (!s) return;
     size_t limit = 100;
     if (req.has_param("limit")) {
-      limit = std::clamp<size_t>(std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10),
-                                 1, 1000);
+      limit = std::clamp<size_t>(std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10), 1,
+                                 1000);
     }
     const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
     // Newest first: keep the last `limit` matching console entries.
@@ -793,7 +791,8 @@ struct ConsoleServer::Impl {
     std::string text = stored.ok() ? *stored : Policy::Defaults().ToJson();
     auto j = json::parse(text, nullptr, false);
     SendJson(res, 200,
-             json{{"policy", j}, {"source", stored.ok() ? "console" : "defaults"},
+             json{{"policy", j},
+                  {"source", stored.ok() ? "console" : "defaults"},
                   {"can_edit", s->role == Role::kSupervisor}});
   }
 
@@ -805,8 +804,9 @@ struct ConsoleServer::Impl {
       SendError(res, 400, "expected {\"policy\": {...}, \"comment\": ...}");
       return;
     }
-    const std::string comment =
-        body.contains("comment") && body["comment"].is_string() ? Trim(body["comment"].get<std::string>()) : "";
+    const std::string comment = body.contains("comment") && body["comment"].is_string()
+                                    ? Trim(body["comment"].get<std::string>())
+                                    : "";
     if (comment.empty()) {
       SendError(res, 400, "a comment is required with every policy change");
       return;
@@ -869,16 +869,14 @@ struct ConsoleServer::Impl {
     });
     http.set_payload_max_length(size_t{1} << 20);
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                  std::exception_ptr) {
-      SendError(res, 500, "internal error");
-    });
+                                  std::exception_ptr) { SendError(res, 500, "internal error"); });
     http.Post("/api/login", [this](const auto& q, auto& r) { Login(q, r); });
     http.Post("/api/logout", [this](const httplib::Request& q, httplib::Response& r) {
       auto s = Guard(q, r, kEveryone, true);
       if (!s) return;
       sessions.Remove(s->token);
-      r.set_header("Set-Cookie", std::string(kCookieName) +
-                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      r.set_header("Set-Cookie",
+                   std::string(kCookieName) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
       SendJson(r, 200, json{{"ok", true}});
     });
     http.Get("/api/me", [this](const httplib::Request& q, httplib::Response& r) {
@@ -915,8 +913,7 @@ ConsoleServer::~ConsoleServer() { Stop(); }
 Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(Store& store, ServerOptions options) {
   if (options.web_dir.empty() ||
       !std::filesystem::exists(std::filesystem::path(options.web_dir) / "public" / "index.html")) {
-    return Status::InvalidArgument("web folder '" + options.web_dir +
-                                   "' has no public/index.html");
+    return Status::InvalidArgument("web folder '" + options.web_dir + "' has no public/index.html");
   }
   auto impl = std::make_unique<Impl>(store, std::move(options));
   VIGIL_RETURN_IF_ERROR(impl->Load());

@@ -25,7 +25,8 @@ constexpr size_t kRowsPerBatch = 15'000;  // about what one 1 MiB chunk of signa
 
 std::string BenchDir() {
   static const std::string dir = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "vigil-ingest-bench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "vigil-ingest-bench-XXXXXX").string();
     return std::string(::mkdtemp(tmpl.data()));
   }();
   return dir;
@@ -33,9 +34,9 @@ std::string BenchDir() {
 
 std::string Id(uint64_t i) {
   char first17[18];
-  std::snprintf(first17, sizeof first17, "370202%04d%02d%02d%03d", 1930 + static_cast<int>(i / 12000 % 40),
-                static_cast<int>(1 + i / 1000 % 12), 1 + static_cast<int>(i % 28),
-                static_cast<int>(i % 1000));
+  std::snprintf(first17, sizeof first17, "370202%04d%02d%02d%03d",
+                1930 + static_cast<int>(i / 12000 % 40), static_cast<int>(1 + i / 1000 % 12),
+                1 + static_cast<int>(i % 28), static_cast<int>(i % 1000));
   std::string id(first17, 17);
   id += ResidentId::ComputeCheckChar(id);
   return id;
@@ -144,8 +145,9 @@ void BM_RawRocksDbSignals(benchmark::State& state) {
     state.ResumeTiming();
     for (const RecordBatch& batch : batches) {
       rocksdb::WriteBatch wb;
-      for (const auto& row : batch.impl().rows) wb.Put(rocksdb::Slice(row.key.data(), row.key.size()),
-                                                     rocksdb::Slice(row.value.data(), row.value.size()));
+      for (const auto& row : batch.impl().rows)
+        wb.Put(rocksdb::Slice(row.key.data(), row.key.size()),
+               rocksdb::Slice(row.value.data(), row.value.size()));
       if (!db->Write(rocksdb::WriteOptions(), &wb).ok()) {
         state.SkipWithError("write failed");
         return;

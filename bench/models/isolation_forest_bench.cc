@@ -136,7 +136,10 @@ void ThreadArgs(benchmark::internal::Benchmark* b) {
   if (all > 1) b->Arg(all);
 }
 
-BENCHMARK(BM_IsolationForestScoreBatch)->Apply(ThreadArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IsolationForestScoreBatch)
+    ->Apply(ThreadArgs)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_IsolationForestScoreOneLoop)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_IsolationForestFit)->Apply(ThreadArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
 

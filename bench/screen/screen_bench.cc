@@ -8,7 +8,8 @@
 //                                  from a per-call histogram (counters p50_us, p99_us)
 //   BM_StoreReadOne                baseline: the store read a naive screener would do per
 //                                  request (the person's registrations), same percentiles
-//   BM_ScreenBatch                 16 batches of 65,536 requests (a payroll month of 1M) on all threads: payments/s
+//   BM_ScreenBatch                 16 batches of 65,536 requests (a payroll month of 1M) on all
+//   threads: payments/s
 // Each benchmark checks its answers (a PAY for the living, a BLOCK for the dead): a fast wrong
 // answer fails. --payroll writes a payroll CSV for the next month (one payment per person) for
 // timing `vigil screen` end to end. The counters state_MiB and rss_MiB give the memory of the

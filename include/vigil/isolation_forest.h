@@ -129,13 +129,12 @@ struct NumericTable {
 // a UTF-8 byte order mark and blank or whitespace-only lines are skipped; gzip-compressed files
 // are recognised by content). Cells are decimal numbers (sign, exponent and surrounding spaces
 // allowed). A missing feature cell (empty, `?`, `NA`, `N/A`, `#N/A`, `#NA`, `NaN`, `null`,
-// `None`, `<NA>`, any case) is imputed with the median of its column's present values (0 if the column
-// has none) and counted in imputed_cells / imputed_columns.
-// `label_column`, if not empty, names the column returned in `labels` instead of `values`
-// (exact name, else the first matching it ignoring case); its cells must be 0/1 (also 0.0/1.0),
-// true/false, yes/no or o/n (outlier/normal), any case.
-// Errors name the file, line and column: NotFound / IoError for the file, InvalidArgument for a
-// missing label column, a non-numeric or infinite (or beyond float range) cell, a missing or
+// `None`, `<NA>`, any case) is imputed with the median of its column's present values (0 if the
+// column has none) and counted in imputed_cells / imputed_columns. `label_column`, if not empty,
+// names the column returned in `labels` instead of `values` (exact name, else the first matching it
+// ignoring case); its cells must be 0/1 (also 0.0/1.0), true/false, yes/no or o/n (outlier/normal),
+// any case. Errors name the file, line and column: NotFound / IoError for the file, InvalidArgument
+// for a missing label column, a non-numeric or infinite (or beyond float range) cell, a missing or
 // unrecognised label, or a row with the wrong number of fields. Thread-safe (no shared state).
 Result<NumericTable> ReadNumericCsv(const std::string& path, std::string_view label_column);
 

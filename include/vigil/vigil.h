@@ -79,8 +79,7 @@ VIGIL_API const char* vigil_version(void);
 /* The message of the calling thread's last failed call ("" when none). */
 VIGIL_API const char* vigil_last_error(void);
 
-VIGIL_API vigil_status vigil_screener_open(const vigil_open_options* options,
-                                           vigil_screener** out);
+VIGIL_API vigil_status vigil_screener_open(const vigil_open_options* options, vigil_screener** out);
 /* Writes queued audit entries and frees the screener. NULL is allowed. */
 VIGIL_API void vigil_screener_close(vigil_screener* screener);
 

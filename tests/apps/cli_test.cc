@@ -1,12 +1,11 @@
 // The command-line contract: every subcommand is registered with --help, usage errors exit 2,
 // and failures exit 1 with the reason on stderr.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -22,7 +21,8 @@ CommandRun RunVigil(const std::string& args) {
   if (pipe == nullptr) return run;
   std::array<char, 4096> buffer{};
   size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
@@ -40,9 +40,7 @@ INSTANTIATE_TEST_SUITE_P(Subcommands, CliTest,
                          testing::Values("generate", "ingest", "score", "eval", "outliers",
                                          "screen", "serve", "user", "audit", "train", "bench"));
 
-TEST(CliContractTest, NoSubcommandIsAUsageError) {
-  EXPECT_EQ(RunVigil("").exit_code, 2);
-}
+TEST(CliContractTest, NoSubcommandIsAUsageError) { EXPECT_EQ(RunVigil("").exit_code, 2); }
 
 TEST(CliContractTest, UnknownSubcommandIsAUsageError) {
   EXPECT_EQ(RunVigil("frobnicate").exit_code, 2);

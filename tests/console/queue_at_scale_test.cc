@@ -74,8 +74,9 @@ TEST(QueueAtScaleTest, EveryFilterPageAndSearchAnswersAt100000Cases) {
       {"/api/cases?district=370215", count([](int i) { return i % 40 == 14; })},
       {"/api/cases?q=" + UrlEncode("秀英") + "&per_page=200",
        count([](int i) { return (i / 8) % 10 == 0; })},
-      {"/api/cases?q=99999",
-       count([&](int i) { return test_support::QueueCaseId(i).find("99999") != std::string::npos; })},
+      {"/api/cases?q=99999", count([&](int i) {
+         return test_support::QueueCaseId(i).find("99999") != std::string::npos;
+       })},
       {"/api/cases?status=OPEN&assignee=-&page=500", kCases},
       {"/api/dashboard", -1},
   };

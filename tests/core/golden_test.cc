@@ -34,8 +34,8 @@ std::string Str(const Json& j, const char* key, const std::string& fallback = ""
 
 PersonRecord ReadRegistration(const Json& j) {
   PersonRecord r = Registration(
-      j.value("region", 3702), D(Str(j, "birth_date", "1955-05-10")),
-      Code(j, "sex", Sex::kMale), D(Str(j, "retirement_date", "2015-06-01")),
+      j.value("region", 3702), D(Str(j, "birth_date", "1955-05-10")), Code(j, "sex", Sex::kMale),
+      D(Str(j, "retirement_date", "2015-06-01")),
       Code(j, "retirement_type", RetirementType::kNormal), Str(j, "monthly_benefit", "3000.00"),
       Str(j, "bank_account", "6222000000000001"), Code(j, "status", PersonStatus::kActive));
   r.name = Str(j, "name", r.name);
@@ -79,10 +79,10 @@ PersonHistory ReadHistory(const Json& c) {
                                D(Str(j, "reported")), Str(j, "detail")));
   }
   for (const Json& j : c.value("contributions", Json::array())) {
-    h.contributions.push_back(
-        Spell(Str(j, "employer"), Str(j, "industry"), Code(j, "job", JobType::kNormal),
-              M(Str(j, "from")), M(Str(j, "to")), Code(j, "kind", ContributionKind::kRegular),
-              j.contains("paid") ? D(Str(j, "paid")) : Date{}));
+    h.contributions.push_back(Spell(Str(j, "employer"), Str(j, "industry"),
+                                    Code(j, "job", JobType::kNormal), M(Str(j, "from")),
+                                    M(Str(j, "to")), Code(j, "kind", ContributionKind::kRegular),
+                                    j.contains("paid") ? D(Str(j, "paid")) : Date{}));
   }
   for (const Json& j : c.value("appraisals", Json::array())) {
     h.appraisals.push_back(Appraisal(D(Str(j, "date")), Str(j, "doctor"), j.at("grade")));

@@ -10,12 +10,11 @@
 #include <xxhash.h>
 
 #include <deque>
-
-#include "vigil/store.h"
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "vigil/store.h"
 
 namespace vigil::testing {
 

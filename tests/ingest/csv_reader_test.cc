@@ -1,12 +1,11 @@
 // The CSV layer: quoting, line ends, gzip, chunk boundaries and recovery from broken quotes.
-#include "vigil/csv.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "test_util.h"
+#include "vigil/csv.h"
 
 namespace vigil {
 namespace {
@@ -157,7 +156,8 @@ TEST(CsvReaderTest, InvalidUtf8IsFlaggedWithItsField) {
 TEST(CsvReaderTest, GzipFilesReadLikePlainOnes) {
   TempDir dir;
   std::string content = "a,b\n";
-  for (int i = 0; i < 50000; ++i) content += std::to_string(i) + ",\"v" + std::to_string(i) + "\"\n";
+  for (int i = 0; i < 50000; ++i)
+    content += std::to_string(i) + ",\"v" + std::to_string(i) + "\"\n";
   WriteGzip(dir / "a.csv.gz", content);
   const auto rows = ReadRows(dir / "a.csv.gz");
   ASSERT_EQ(rows.size(), 50000u);

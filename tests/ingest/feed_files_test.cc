@@ -47,7 +47,8 @@ TEST(FeedFilesTest, DiscoversInContractThenPartOrderAndSkipsSubfoldersAndOthers)
 
 TEST(FeedFilesTest, GzipAndPlainPartsOfOneFeedReadAlike) {
   TempDir dir;
-  const std::string content = testing::HeaderLine(Feed::kSignals) + testing::RowLine(Feed::kSignals);
+  const std::string content =
+      testing::HeaderLine(Feed::kSignals) + testing::RowLine(Feed::kSignals);
   testing::WriteGzip(dir / "signals.0001.csv.gz", content);
   WriteFile(dir / "signals.csv", content);
   auto gz = ReadFeedFile(dir / "signals.0001.csv.gz", Feed::kSignals);

@@ -52,104 +52,186 @@ TEST_P(RejectReasonTest, RowIsRejectedWithReasonAndColumn) {
   EXPECT_TRUE(r.ReasonText().starts_with(RejectReasonName(c.reason)));
 }
 
-const std::string kBadDateId = "370202" "19501301" "123";  // month 13
+const std::string kBadDateId =
+    "370202"
+    "19501301"
+    "123";  // month 13
 
 std::vector<Case> AllCases() {
   return {
-        Case{"empty", Feed::kSignals, {{"occurred_at", ""}}, RejectReason::kEmptyField,
-             "occurred_at"},
-        Case{"blank", Feed::kPayments, {{"payment_id", "  "}}, RejectReason::kEmptyField,
-             "payment_id"},
-        Case{"id_short", Feed::kSignals, {{"person_id", "37020219500301"}},
-             RejectReason::kIdLength, "person_id"},
-        Case{"id_letters", Feed::kRegistry, {{"person_id", "3702021950030A1234"}},
-             RejectReason::kIdCharacters, "person_id"},
-        Case{"id_check_char", Feed::kSignals, {{"person_id", "37020219500301123Y"}},
-             RejectReason::kIdCharacters, "person_id"},
-        Case{"id_birth", Feed::kAppraisals, {{"person_id", testing::Id(kBadDateId)}},
-             RejectReason::kIdBirthDate, "person_id"},
-        Case{"id_birth_in_ledger", Feed::kPersons, {{"person_id", testing::Id(kBadDateId)}},
-             RejectReason::kIdBirthDate, "person_id"},
-        Case{"id_checksum_signals", Feed::kSignals,
-             {{"person_id", testing::BadCheckId("37020219500301123")}},
-             RejectReason::kIdChecksum, "person_id"},
-        Case{"id_checksum_registry", Feed::kRegistry,
-             {{"person_id", testing::BadCheckId("37020219500301123")}},
-             RejectReason::kIdChecksum, "person_id"},
-        Case{"id_checksum_appraisals", Feed::kAppraisals,
-             {{"person_id", testing::BadCheckId("37020219500301123")}},
-             RejectReason::kIdChecksum, "person_id"},
-        Case{"date_impossible", Feed::kPayments, {{"paid_date", "2023-02-29"}},
-             RejectReason::kBadDate, "paid_date"},
-        Case{"date_format", Feed::kPersons, {{"birth_date", "01/03/1950"}},
-             RejectReason::kBadDate, "birth_date"},
-        Case{"date_range", Feed::kPersons, {{"retirement_date", "1850-01-01"}},
-             RejectReason::kDateOutOfRange, "retirement_date"},
-        Case{"month", Feed::kPayments, {{"period", "2024-13"}}, RejectReason::kBadMonth,
-             "period"},
-        Case{"timestamp", Feed::kSignals, {{"occurred_at", "2024-02-01T25:00:00"}},
-             RejectReason::kBadTimestamp, "occurred_at"},
-        Case{"timestamp_date_only", Feed::kContributions, {{"recorded_at", "2000-01-15"}},
-             RejectReason::kBadTimestamp, "recorded_at"},
-        Case{"money_decimals", Feed::kPayments, {{"amount", "12.345"}}, RejectReason::kBadMoney,
-             "amount"},
-        Case{"money_text", Feed::kPersons, {{"monthly_benefit", "1e3"}}, RejectReason::kBadMoney,
-             "monthly_benefit"},
-        Case{"money_grouped", Feed::kContributions, {{"monthly_base", "\"1,000.00\""}},
-             RejectReason::kBadMoney, "monthly_base"},
-        Case{"money_negative", Feed::kPayments, {{"amount", "-5.00"}},
-             RejectReason::kNegativeMoney, "amount"},
-        Case{"code_source", Feed::kSignals, {{"source", "SELFIE"}}, RejectReason::kUnknownCode,
-             "source"},
-        Case{"code_lower_case", Feed::kPersons, {{"sex", "m"}}, RejectReason::kUnknownCode,
-             "sex"},
-        Case{"code_conclusion", Feed::kAppraisals, {{"conclusion", "MAYBE"}},
-             RejectReason::kUnknownCode, "conclusion"},
-        Case{"region_short", Feed::kPayments, {{"region", "370"}}, RejectReason::kBadRegion,
-             "region"},
-        Case{"region_letters", Feed::kPersons, {{"region", "37A2"}}, RejectReason::kBadRegion,
-             "region"},
-        Case{"district", Feed::kPersons, {{"district", "37020"}}, RejectReason::kBadDistrict,
-             "district"},
-        Case{"industry", Feed::kContributions, {{"industry", "B6"}}, RejectReason::kBadIndustry,
-             "industry"},
-        Case{"end_before_start", Feed::kContributions,
-             {{"start_month", "2000-05"}, {"end_month", "2000-04"}},
-             RejectReason::kEndBeforeStart, "end_month"},
-        Case{"grade_high", Feed::kAppraisals, {{"grade", "11"}}, RejectReason::kBadGrade,
-             "grade"},
-        Case{"grade_zero", Feed::kAppraisals, {{"grade", "0"}}, RejectReason::kBadGrade,
-             "grade"},
-        Case{"grade_text", Feed::kAppraisals, {{"grade", "3.5"}}, RejectReason::kBadGrade,
-             "grade"},
-        Case{"face_cert_detail", Feed::kSignals, {{"detail", "OK"}}, RejectReason::kBadDetail,
-             "detail"},
-        Case{"discharge_detail", Feed::kSignals,
-             {{"source", "HOSPITAL_DISCHARGE"}, {"detail", "HOME"}}, RejectReason::kBadDetail,
-             "detail"},
-        Case{"id_change_detail", Feed::kRegistry,
-             {{"event", "ID_CHANGE"}, {"detail", "birth date changed"}},
-             RejectReason::kBadDetail, "detail"},
-        Case{"reported_before_event", Feed::kRegistry, {{"reported_date", "2024-01-19"}},
-             RejectReason::kReportedBeforeEvent, "reported_date"},
-        Case{"field_too_long", Feed::kSignals, {{"place", std::string(65, 'P')}},
-             RejectReason::kFieldTooLong, "place"},
-        Case{"control_character", Feed::kContributions, {{"employer_id", "\"E1\tE2\""}},
-             RejectReason::kControlCharacter, "employer_id"},
-        Case{"stray_quote", Feed::kPersons, {{"name", "张\"三"}}, RejectReason::kStrayQuote,
-             "name"},
-        Case{"bad_utf8", Feed::kPersons, {{"address", "\xE9\x9D"}}, RejectReason::kBadUtf8,
-             "address"}};
+      Case{
+          "empty", Feed::kSignals, {{"occurred_at", ""}}, RejectReason::kEmptyField, "occurred_at"},
+      Case{"blank",
+           Feed::kPayments,
+           {{"payment_id", "  "}},
+           RejectReason::kEmptyField,
+           "payment_id"},
+      Case{"id_short",
+           Feed::kSignals,
+           {{"person_id", "37020219500301"}},
+           RejectReason::kIdLength,
+           "person_id"},
+      Case{"id_letters",
+           Feed::kRegistry,
+           {{"person_id", "3702021950030A1234"}},
+           RejectReason::kIdCharacters,
+           "person_id"},
+      Case{"id_check_char",
+           Feed::kSignals,
+           {{"person_id", "37020219500301123Y"}},
+           RejectReason::kIdCharacters,
+           "person_id"},
+      Case{"id_birth",
+           Feed::kAppraisals,
+           {{"person_id", testing::Id(kBadDateId)}},
+           RejectReason::kIdBirthDate,
+           "person_id"},
+      Case{"id_birth_in_ledger",
+           Feed::kPersons,
+           {{"person_id", testing::Id(kBadDateId)}},
+           RejectReason::kIdBirthDate,
+           "person_id"},
+      Case{"id_checksum_signals",
+           Feed::kSignals,
+           {{"person_id", testing::BadCheckId("37020219500301123")}},
+           RejectReason::kIdChecksum,
+           "person_id"},
+      Case{"id_checksum_registry",
+           Feed::kRegistry,
+           {{"person_id", testing::BadCheckId("37020219500301123")}},
+           RejectReason::kIdChecksum,
+           "person_id"},
+      Case{"id_checksum_appraisals",
+           Feed::kAppraisals,
+           {{"person_id", testing::BadCheckId("37020219500301123")}},
+           RejectReason::kIdChecksum,
+           "person_id"},
+      Case{"date_impossible",
+           Feed::kPayments,
+           {{"paid_date", "2023-02-29"}},
+           RejectReason::kBadDate,
+           "paid_date"},
+      Case{"date_format",
+           Feed::kPersons,
+           {{"birth_date", "01/03/1950"}},
+           RejectReason::kBadDate,
+           "birth_date"},
+      Case{"date_range",
+           Feed::kPersons,
+           {{"retirement_date", "1850-01-01"}},
+           RejectReason::kDateOutOfRange,
+           "retirement_date"},
+      Case{"month", Feed::kPayments, {{"period", "2024-13"}}, RejectReason::kBadMonth, "period"},
+      Case{"timestamp",
+           Feed::kSignals,
+           {{"occurred_at", "2024-02-01T25:00:00"}},
+           RejectReason::kBadTimestamp,
+           "occurred_at"},
+      Case{"timestamp_date_only",
+           Feed::kContributions,
+           {{"recorded_at", "2000-01-15"}},
+           RejectReason::kBadTimestamp,
+           "recorded_at"},
+      Case{"money_decimals",
+           Feed::kPayments,
+           {{"amount", "12.345"}},
+           RejectReason::kBadMoney,
+           "amount"},
+      Case{"money_text",
+           Feed::kPersons,
+           {{"monthly_benefit", "1e3"}},
+           RejectReason::kBadMoney,
+           "monthly_benefit"},
+      Case{"money_grouped",
+           Feed::kContributions,
+           {{"monthly_base", "\"1,000.00\""}},
+           RejectReason::kBadMoney,
+           "monthly_base"},
+      Case{"money_negative",
+           Feed::kPayments,
+           {{"amount", "-5.00"}},
+           RejectReason::kNegativeMoney,
+           "amount"},
+      Case{"code_source",
+           Feed::kSignals,
+           {{"source", "SELFIE"}},
+           RejectReason::kUnknownCode,
+           "source"},
+      Case{"code_lower_case", Feed::kPersons, {{"sex", "m"}}, RejectReason::kUnknownCode, "sex"},
+      Case{"code_conclusion",
+           Feed::kAppraisals,
+           {{"conclusion", "MAYBE"}},
+           RejectReason::kUnknownCode,
+           "conclusion"},
+      Case{
+          "region_short", Feed::kPayments, {{"region", "370"}}, RejectReason::kBadRegion, "region"},
+      Case{"region_letters",
+           Feed::kPersons,
+           {{"region", "37A2"}},
+           RejectReason::kBadRegion,
+           "region"},
+      Case{"district",
+           Feed::kPersons,
+           {{"district", "37020"}},
+           RejectReason::kBadDistrict,
+           "district"},
+      Case{"industry",
+           Feed::kContributions,
+           {{"industry", "B6"}},
+           RejectReason::kBadIndustry,
+           "industry"},
+      Case{"end_before_start",
+           Feed::kContributions,
+           {{"start_month", "2000-05"}, {"end_month", "2000-04"}},
+           RejectReason::kEndBeforeStart,
+           "end_month"},
+      Case{"grade_high", Feed::kAppraisals, {{"grade", "11"}}, RejectReason::kBadGrade, "grade"},
+      Case{"grade_zero", Feed::kAppraisals, {{"grade", "0"}}, RejectReason::kBadGrade, "grade"},
+      Case{"grade_text", Feed::kAppraisals, {{"grade", "3.5"}}, RejectReason::kBadGrade, "grade"},
+      Case{"face_cert_detail",
+           Feed::kSignals,
+           {{"detail", "OK"}},
+           RejectReason::kBadDetail,
+           "detail"},
+      Case{"discharge_detail",
+           Feed::kSignals,
+           {{"source", "HOSPITAL_DISCHARGE"}, {"detail", "HOME"}},
+           RejectReason::kBadDetail,
+           "detail"},
+      Case{"id_change_detail",
+           Feed::kRegistry,
+           {{"event", "ID_CHANGE"}, {"detail", "birth date changed"}},
+           RejectReason::kBadDetail,
+           "detail"},
+      Case{"reported_before_event",
+           Feed::kRegistry,
+           {{"reported_date", "2024-01-19"}},
+           RejectReason::kReportedBeforeEvent,
+           "reported_date"},
+      Case{"field_too_long",
+           Feed::kSignals,
+           {{"place", std::string(65, 'P')}},
+           RejectReason::kFieldTooLong,
+           "place"},
+      Case{"control_character",
+           Feed::kContributions,
+           {{"employer_id", "\"E1\tE2\""}},
+           RejectReason::kControlCharacter,
+           "employer_id"},
+      Case{"stray_quote", Feed::kPersons, {{"name", "张\"三"}}, RejectReason::kStrayQuote, "name"},
+      Case{"bad_utf8",
+           Feed::kPersons,
+           {{"address", "\xE9\x9D"}},
+           RejectReason::kBadUtf8,
+           "address"}};
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryReason, RejectReasonTest, ::testing::ValuesIn(AllCases()),
-    [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(EveryReason, RejectReasonTest, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 TEST(FeedParserTest, WrongFieldCountIsRejected) {
   const std::string line = RowLine(Feed::kSignals);
-  const auto contents =
-      ReadOneRow(Feed::kSignals, line.substr(0, line.size() - 1) + ",extra\n");
+  const auto contents = ReadOneRow(Feed::kSignals, line.substr(0, line.size() - 1) + ",extra\n");
   ASSERT_EQ(contents.rejects.size(), 1u);
   EXPECT_EQ(contents.rejects[0].reason, RejectReason::kFieldCount);
   EXPECT_EQ(contents.rejects[0].message, "row has 6 fields, header has 5");
@@ -166,9 +248,8 @@ TEST(FeedParserTest, UnterminatedQuoteRowIsRejectedAndTheNextRowLoads) {
 
 TEST(FeedParserTest, OverlongRowIsRejected) {
   const auto contents = ReadOneRow(
-      Feed::kSignals,
-      RowLine(Feed::kSignals, {{"detail", std::string(size_t{3} << 20, 'd')}}) +
-          RowLine(Feed::kSignals));
+      Feed::kSignals, RowLine(Feed::kSignals, {{"detail", std::string(size_t{3} << 20, 'd')}}) +
+                          RowLine(Feed::kSignals));
   ASSERT_EQ(contents.rejects.size(), 1u);
   EXPECT_EQ(contents.rejects[0].reason, RejectReason::kRowTooLong);
   EXPECT_LE(contents.rejects[0].raw.size(), 256u);
@@ -194,8 +275,7 @@ TEST(FeedParserTest, EveryRejectReasonHasATestAndADocEntry) {
   std::stringstream text;
   text << doc.rdbuf();
   for (RejectReason reason : AllRejectReasons()) {
-    EXPECT_NE(text.str().find("`" + std::string(RejectReasonName(reason)) + "`"),
-              std::string::npos)
+    EXPECT_NE(text.str().find("`" + std::string(RejectReasonName(reason)) + "`"), std::string::npos)
         << RejectReasonName(reason) << " is not documented in docs/ingest.md";
   }
 }
@@ -283,12 +363,11 @@ TEST(FeedParserTest, DuplicateKnownColumnRefusesTheFile) {
 }
 
 TEST(FeedParserTest, QuotedValuesWithCommasAndNewlinesLoad) {
-  const auto contents = ReadOneRow(
-      Feed::kPersons,
-      RowLine(Feed::kPersons, {{"address", "\"青岛市, 市南区\n\"\"海景\"\"花园\""}}));
+  const auto contents =
+      ReadOneRow(Feed::kPersons,
+                 RowLine(Feed::kPersons, {{"address", "\"青岛市, 市南区\n\"\"海景\"\"花园\""}}));
   ASSERT_EQ(contents.records.size(), 1u) << contents.rejects[0].ReasonText();
-  EXPECT_EQ(std::get<PersonRecord>(contents.records[0]).address,
-            "青岛市, 市南区\n\"海景\"花园");
+  EXPECT_EQ(std::get<PersonRecord>(contents.records[0]).address, "青岛市, 市南区\n\"海景\"花园");
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 // The loader: summaries, rejects file, idempotence, corrections, parts, health, kill -9.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -106,9 +105,9 @@ TEST(LoaderTest, LoadingTheSameFolderTwiceChangesNothing) {
     Load(*store, dir / "db", dir / "feeds");
   }
   const std::string before = testing::ContentChecksum(dir / "db");
-  const std::string rejects_before = testing::ReadAll(dir / "db" + "/rejects/" +
-                                                      Load(*OpenStore(dir / "db2"), dir / "db2",
-                                                           dir / "feeds").load_id + ".csv");
+  const std::string rejects_before =
+      testing::ReadAll(dir / "db" + "/rejects/" +
+                       Load(*OpenStore(dir / "db2"), dir / "db2", dir / "feeds").load_id + ".csv");
   IngestSummary again;
   {
     auto store = OpenStore(dir / "db");
@@ -146,9 +145,9 @@ TEST(LoaderTest, ALaterLoadCorrectsRowsWithTheSameNaturalKey) {
 TEST(LoaderTest, LaterPartsCorrectEarlierPartsOfTheSameFeed) {
   TempDir dir;
   WriteFile(dir / "f/payments.csv", HeaderLine(Feed::kPayments) + RowLine(Feed::kPayments));
-  testing::WriteGzip(dir / "f/payments.0001.csv.gz",
-                     HeaderLine(Feed::kPayments) +
-                         RowLine(Feed::kPayments, {{"amount", "100.00"}}));
+  testing::WriteGzip(
+      dir / "f/payments.0001.csv.gz",
+      HeaderLine(Feed::kPayments) + RowLine(Feed::kPayments, {{"amount", "100.00"}}));
   auto store = OpenStore(dir / "db");
   const IngestSummary s = Load(*store, dir / "db", dir / "f");
   ASSERT_EQ(s.files.size(), 2u);
@@ -213,8 +212,8 @@ TEST(LoaderTest, FeedHealthWarnsOnVolumeChangeAndStalenessAndIsStored) {
   TempDir dir;
   WriteFile(dir / "a/signals.csv", SignalsWithDates(10, "2024-03-01"));
   WriteFile(dir / "b/signals.csv", SignalsWithDates(20, "2024-01-01"));
-  WriteFile(dir / "b/payments.csv", HeaderLine(Feed::kPayments) +
-                                        RowLine(Feed::kPayments, {{"paid_date", "2024-06-01"}}));
+  WriteFile(dir / "b/payments.csv",
+            HeaderLine(Feed::kPayments) + RowLine(Feed::kPayments, {{"paid_date", "2024-06-01"}}));
   auto store = OpenStore(dir / "db");
   const IngestSummary first = Load(*store, dir / "db", dir / "a");
   EXPECT_TRUE(FindHealth(first, Feed::kSignals).warnings.empty());
@@ -277,8 +276,8 @@ TEST(LoaderTest, KilledAtAnyPointAndRerunEndsInTheSameContent) {
   const std::string reference_db = dir / "reference";
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(RunTool(reference_db, dir / "feeds", 2, std::nullopt), 0);
-  const auto full = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - t0);
+  const auto full =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
   RecordProperty("full_load_us", std::to_string(full.count()));
   const std::string expected = testing::ContentChecksum(reference_db);
   const std::string rejects_dir = reference_db + "/rejects";

@@ -75,31 +75,59 @@ inline const std::string kId3 = Id("37021119480102331");
 inline std::vector<std::pair<std::string, std::string>> DefaultRow(Feed feed) {
   switch (feed) {
     case Feed::kPersons:
-      return {{"person_id", kId1},      {"region", "3702"},           {"name", "张三"},
-              {"birth_date", "1950-03-01"}, {"sex", "M"},             {"district", "370202"},
-              {"scheme", "EMPLOYEE"},   {"category", "WORKER"},       {"retirement_date", "2010-03-01"},
-              {"retirement_type", "NORMAL"}, {"monthly_benefit", "3421.50"},
-              {"bank_account", "6222000011112222"}, {"phone", "13800000000"},
-              {"address", "青岛市市南区"}, {"status", "ACTIVE"}};
+      return {{"person_id", kId1},
+              {"region", "3702"},
+              {"name", "张三"},
+              {"birth_date", "1950-03-01"},
+              {"sex", "M"},
+              {"district", "370202"},
+              {"scheme", "EMPLOYEE"},
+              {"category", "WORKER"},
+              {"retirement_date", "2010-03-01"},
+              {"retirement_type", "NORMAL"},
+              {"monthly_benefit", "3421.50"},
+              {"bank_account", "6222000011112222"},
+              {"phone", "13800000000"},
+              {"address", "青岛市市南区"},
+              {"status", "ACTIVE"}};
     case Feed::kContributions:
-      return {{"person_id", kId1},     {"region", "3702"},         {"employer_id", "91370200MA3C"},
-              {"industry", "B06"},     {"job_type", "UNDERGROUND"}, {"start_month", "1980-01"},
-              {"end_month", "1999-12"}, {"monthly_base", "800.00"}, {"kind", "REGULAR"},
-              {"paid_date", "2000-01-15"}, {"recorded_at", "2000-01-15T09:30:00"}};
+      return {{"person_id", kId1},
+              {"region", "3702"},
+              {"employer_id", "91370200MA3C"},
+              {"industry", "B06"},
+              {"job_type", "UNDERGROUND"},
+              {"start_month", "1980-01"},
+              {"end_month", "1999-12"},
+              {"monthly_base", "800.00"},
+              {"kind", "REGULAR"},
+              {"paid_date", "2000-01-15"},
+              {"recorded_at", "2000-01-15T09:30:00"}};
     case Feed::kPayments:
-      return {{"payment_id", "P0001"}, {"person_id", kId1},  {"region", "3702"},
-              {"benefit", "PENSION"},  {"period", "2024-01"}, {"amount", "3421.50"},
-              {"bank_account", "6222000011112222"}, {"channel", "BANK"},
+      return {{"payment_id", "P0001"},
+              {"person_id", kId1},
+              {"region", "3702"},
+              {"benefit", "PENSION"},
+              {"period", "2024-01"},
+              {"amount", "3421.50"},
+              {"bank_account", "6222000011112222"},
+              {"channel", "BANK"},
               {"paid_date", "2024-01-10"}};
     case Feed::kSignals:
-      return {{"person_id", kId1}, {"source", "FACE_CERT"}, {"occurred_at", "2024-02-01T10:00:00"},
-              {"place", "APP"},    {"detail", "PASS"}};
+      return {{"person_id", kId1},
+              {"source", "FACE_CERT"},
+              {"occurred_at", "2024-02-01T10:00:00"},
+              {"place", "APP"},
+              {"detail", "PASS"}};
     case Feed::kRegistry:
-      return {{"person_id", kId1}, {"event", "DEATH"}, {"event_date", "2024-01-20"},
-              {"reported_date", "2024-03-01"}, {"detail", ""}};
+      return {{"person_id", kId1},
+              {"event", "DEATH"},
+              {"event_date", "2024-01-20"},
+              {"reported_date", "2024-03-01"},
+              {"detail", ""}};
     case Feed::kAppraisals:
-      return {{"person_id", kId1}, {"appraisal_date", "2015-06-01"}, {"hospital_id", "H01"},
-              {"doctor_id", "D07"}, {"grade", "3"}, {"conclusion", "COMPLETE_LOSS"}};
+      return {{"person_id", kId1},    {"appraisal_date", "2015-06-01"},
+              {"hospital_id", "H01"}, {"doctor_id", "D07"},
+              {"grade", "3"},         {"conclusion", "COMPLETE_LOSS"}};
   }
   return {};
 }
@@ -139,7 +167,8 @@ namespace vigil::testing {
 
 // The i-th synthetic valid resident id (unique for i < 10,000,000).
 inline std::string SyntheticId(uint64_t i) {
-  const Date birth = DateFromDayNumber(static_cast<int32_t>(-10000 + static_cast<int64_t>(i / 1000)));
+  const Date birth =
+      DateFromDayNumber(static_cast<int32_t>(-10000 + static_cast<int64_t>(i / 1000)));
   std::string first17 = "370202" + FormatDate(birth).substr(0, 4) + FormatDate(birth).substr(5, 2) +
                         FormatDate(birth).substr(8, 2);
   const std::string seq = std::to_string(1000 + i % 1000).substr(1);
@@ -149,14 +178,16 @@ inline std::string SyntheticId(uint64_t i) {
 
 // A feed folder with `persons` persons, each with payments and `signals_per_person` signals,
 // a few registry events, one bad row per feed and one correction inside the signals.
-inline void WriteSampleFeeds(const std::string& dir, uint64_t persons, uint64_t signals_per_person) {
+inline void WriteSampleFeeds(const std::string& dir, uint64_t persons,
+                             uint64_t signals_per_person) {
   std::string p = HeaderLine(Feed::kPersons);
   std::string pay = HeaderLine(Feed::kPayments);
   std::string sig = HeaderLine(Feed::kSignals);
   std::string reg = HeaderLine(Feed::kRegistry);
   for (uint64_t i = 0; i < persons; ++i) {
     const std::string id = SyntheticId(i);
-    p += RowLine(Feed::kPersons, {{"person_id", id}, {"name", "\"王, " + std::to_string(i) + "\""}});
+    p +=
+        RowLine(Feed::kPersons, {{"person_id", id}, {"name", "\"王, " + std::to_string(i) + "\""}});
     for (int m = 1; m <= 3; ++m) {
       pay += RowLine(Feed::kPayments,
                      {{"payment_id", "P" + std::to_string(i) + "-" + std::to_string(m)},

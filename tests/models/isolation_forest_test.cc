@@ -131,8 +131,8 @@ TEST(IsolationForestTest, ScoreOneMatchesBatchScore) {
   const std::vector<float> scores = ScoreAll(forest, rows);
   for (size_t i = 0; i < scores.size(); ++i) {
     ASSERT_EQ(forest.ScoreOne(rows.data() + 2 * i), scores[i]) << "row " << i;
-    const double from_path = std::exp2(-forest.MeanPathLength(rows.data() + 2 * i) /
-                                       forest.average_path_length());
+    const double from_path =
+        std::exp2(-forest.MeanPathLength(rows.data() + 2 * i) / forest.average_path_length());
     ASSERT_NEAR(from_path, scores[i], 1e-5) << "row " << i;
   }
 }

@@ -31,15 +31,15 @@ struct OddsCase {
 };
 
 constexpr OddsCase kCases[] = {
-    {"shuttle.csv", 0.9971, 0.0004},    {"satellite.csv", 0.6962, 0.0194},
-    {"pima.csv", 0.6704, 0.0084},       {"ionosphere.csv", 0.8569, 0.0048},
-    {"cardio.csv", 0.9318, 0.0121},     {"thyroid.csv", 0.9777, 0.0024},
-    {"glass.csv", 0.7023, 0.0167},      {"letter.csv", 0.6435, 0.0080},
-    {"lympho.csv", 0.9969, 0.0025},     {"mnist.csv.gz", 0.8012, 0.0070},
-    {"musk.csv", 0.9992, 0.0011},       {"optdigits.csv", 0.7094, 0.0498},
-    {"pendigits.csv", 0.9404, 0.0130},  {"satimage-2.csv", 0.9938, 0.0012},
-    {"vertebral.csv", 0.3596, 0.0277},  {"vowels.csv", 0.7714, 0.0131},
-    {"wbc.csv", 0.9384, 0.0060},        {"wine.csv", 0.8002, 0.0204},
+    {"shuttle.csv", 0.9971, 0.0004},   {"satellite.csv", 0.6962, 0.0194},
+    {"pima.csv", 0.6704, 0.0084},      {"ionosphere.csv", 0.8569, 0.0048},
+    {"cardio.csv", 0.9318, 0.0121},    {"thyroid.csv", 0.9777, 0.0024},
+    {"glass.csv", 0.7023, 0.0167},     {"letter.csv", 0.6435, 0.0080},
+    {"lympho.csv", 0.9969, 0.0025},    {"mnist.csv.gz", 0.8012, 0.0070},
+    {"musk.csv", 0.9992, 0.0011},      {"optdigits.csv", 0.7094, 0.0498},
+    {"pendigits.csv", 0.9404, 0.0130}, {"satimage-2.csv", 0.9938, 0.0012},
+    {"vertebral.csv", 0.3596, 0.0277}, {"vowels.csv", 0.7714, 0.0131},
+    {"wbc.csv", 0.9384, 0.0060},       {"wine.csv", 0.8002, 0.0204},
 };
 constexpr double kTolerance = 0.02;
 constexpr int kSeeds = 5;

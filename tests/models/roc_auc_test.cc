@@ -36,9 +36,7 @@ TEST(RocAucTest, HandComputedMixedCase) {
   EXPECT_DOUBLE_EQ(Auc({0.1F, 0.4F, 0.6F, 0.7F, 0.8F}, {0, 1, 0, 0, 1}), 4.0 / 6.0);
 }
 
-TEST(RocAucTest, AnyNonZeroLabelIsPositive) {
-  EXPECT_DOUBLE_EQ(Auc({0.1F, 0.9F}, {0, 2}), 1.0);
-}
+TEST(RocAucTest, AnyNonZeroLabelIsPositive) { EXPECT_DOUBLE_EQ(Auc({0.1F, 0.9F}, {0, 2}), 1.0); }
 
 TEST(RocAucTest, OneClassOnlyIsInvalidArgument) {
   auto auc = RocAuc(std::vector<float>{0.1F, 0.2F}, std::vector<float>{1, 1});

@@ -94,9 +94,9 @@ inline RegistryRecord Registry(const std::string& id, RegistryEvent event, const
   return r;
 }
 
-inline PaymentRequest Request(const std::string& payment_id, const std::string& id,
-                              uint16_t region, const char* period, int64_t fen,
-                              const std::string& account, Benefit benefit = Benefit::kPension) {
+inline PaymentRequest Request(const std::string& payment_id, const std::string& id, uint16_t region,
+                              const char* period, int64_t fen, const std::string& account,
+                              Benefit benefit = Benefit::kPension) {
   PaymentRequest r;
   r.payment_id = payment_id;
   r.person_id = id;

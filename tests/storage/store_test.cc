@@ -1,7 +1,6 @@
 // Store behaviour: writes and their outcomes, corrections, reads, snapshots, schema, copies.
-#include <rocksdb/db.h>
-
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "storage/coding.h"
 #include "storage/db_options.h"
@@ -25,10 +24,13 @@ std::vector<std::pair<Month, MonthAggregate>> StoredBuckets(const Store& store, 
 std::vector<Timestamp> HistoryTimes(const Store& store, uint64_t pk, const HistoryFilter& f = {},
                                     const Snapshot* snap = nullptr) {
   std::vector<Timestamp> times;
-  Status s = store.VisitHistory(pk, f, [&](const EventView& e) {
-    times.push_back(e.time);
-    return true;
-  }, snap);
+  Status s = store.VisitHistory(
+      pk, f,
+      [&](const EventView& e) {
+        times.push_back(e.time);
+        return true;
+      },
+      snap);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return times;
 }
@@ -125,10 +127,13 @@ TEST(StoreTest, SignalCorrectionReplacesTheRowAndFixesTheAggregate) {
   EXPECT_EQ(agg.signal_count[0], 1);
   EXPECT_EQ(agg.signal_latest[0], Seconds(T(2022, 1, 1)));
   std::vector<std::string> details;
-  ASSERT_TRUE(store->VisitHistory(PersonKey(id), {}, [&](const EventView& e) {
-    details.push_back(e.AsSignal()->detail);
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->VisitHistory(PersonKey(id), {},
+                                 [&](const EventView& e) {
+                                   details.push_back(e.AsSignal()->detail);
+                                   return true;
+                                 })
+                  .ok());
   EXPECT_EQ(details, std::vector<std::string>{"PASS"});
 }
 
@@ -141,7 +146,8 @@ TEST(StoreTest, RegistryCorrectionMovingKnownAtRebuildsTheOldMonth) {
   b.Add(MakeRegistry(id, RegistryEvent::kDeath, D(2022, 1, 5), D(2022, 2, 1)));
   b.Add(MakeRegistry(id, RegistryEvent::kCremation, D(2022, 1, 7), D(2022, 2, 3)));
   ASSERT_TRUE(store->Write(b).ok());
-  EXPECT_EQ(AggregateAsOf(*store, pk, M(2022, 2)).registry_earliest_day[0], DayNumber(D(2022, 1, 5)));
+  EXPECT_EQ(AggregateAsOf(*store, pk, M(2022, 2)).registry_earliest_day[0],
+            DayNumber(D(2022, 1, 5)));
 
   // The death was in fact reported only in May: as of February nothing says so any more.
   RecordBatch fix;
@@ -240,10 +246,12 @@ TEST(StoreTest, HistoryFilterSelectsTimeRangeKindsAndKnownBy) {
   HistoryFilter range;
   range.from = T(2020, 2, 1);
   range.to = T(2020, 3, 1);
-  EXPECT_EQ(HistoryTimes(*store, pk, range), (std::vector<Timestamp>{T(2020, 2, 1), T(2020, 3, 1)}));
+  EXPECT_EQ(HistoryTimes(*store, pk, range),
+            (std::vector<Timestamp>{T(2020, 2, 1), T(2020, 3, 1)}));
   HistoryFilter kinds;
   kinds.kinds = {EventKind::kSignal};
-  EXPECT_EQ(HistoryTimes(*store, pk, kinds), (std::vector<Timestamp>{T(2020, 1, 1), T(2020, 4, 1)}));
+  EXPECT_EQ(HistoryTimes(*store, pk, kinds),
+            (std::vector<Timestamp>{T(2020, 1, 1), T(2020, 4, 1)}));
   HistoryFilter asof;
   asof.known_by = T(2020, 12, 31);  // the death is reported only in 2021
   EXPECT_EQ(HistoryTimes(*store, pk, asof).size(), 3u);
@@ -269,12 +277,14 @@ TEST(StoreTest, PersonsLookupRowsAndFullScan) {
   EXPECT_EQ(rows->size(), 2u);
   int n = 0;
   uint64_t last = 0;
-  ASSERT_TRUE(store->ScanPersons([&](const PersonRecord& r) {
-    EXPECT_GE(PersonKey(r.person_id), last);
-    last = PersonKey(r.person_id);
-    ++n;
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->ScanPersons([&](const PersonRecord& r) {
+                    EXPECT_GE(PersonKey(r.person_id), last);
+                    last = PersonKey(r.person_id);
+                    ++n;
+                    return true;
+                  })
+                  .ok());
   EXPECT_EQ(n, 51);
   // A changed person row is a replacement.
   PersonRecord moved = MakePerson(PersonId(7), 3703);
@@ -321,11 +331,15 @@ TEST(StoreTest, SnapshotSeesOnePointInTimeWhileWritesContinue) {
   EXPECT_EQ(*store->GetCase("case-1", snap.get()), "v1");
   EXPECT_EQ(*store->GetCase("case-1"), "v2");
   int persons = 0;
-  ASSERT_TRUE(store->ScanPersons([&](const PersonRecord& r) {
-    EXPECT_EQ(r.status, PersonStatus::kActive);
-    ++persons;
-    return true;
-  }, snap.get()).ok());
+  ASSERT_TRUE(store
+                  ->ScanPersons(
+                      [&](const PersonRecord& r) {
+                        EXPECT_EQ(r.status, PersonStatus::kActive);
+                        ++persons;
+                        return true;
+                      },
+                      snap.get())
+                  .ok());
   EXPECT_EQ(persons, 1);
 }
 
@@ -355,8 +369,10 @@ TEST(StoreTest, RefusesADatabaseWrittenByANewerSchema) {
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
   const std::string m = reopened.status().message();
-  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion + 1)), std::string::npos) << m;
-  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion)), std::string::npos) << m;
+  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion + 1)), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("schema version " + std::to_string(kStoreSchemaVersion)), std::string::npos)
+      << m;
   o.mode = OpenMode::kReadOnly;
   EXPECT_EQ(Store::Open(o).status().code(), StatusCode::kFailedPrecondition);
 }
@@ -415,13 +431,13 @@ void ExpectSameContent(const Store& a, const Store& b, const std::vector<std::st
     std::vector<std::string> ka;
     std::vector<std::string> kb;
     ASSERT_TRUE(a.VisitHistory(pk, {}, [&](const EventView& e) {
-      ka.push_back(std::string(e.key) + std::string(e.value));
-      return true;
-    }).ok());
+                   ka.push_back(std::string(e.key) + std::string(e.value));
+                   return true;
+                 }).ok());
     ASSERT_TRUE(b.VisitHistory(pk, {}, [&](const EventView& e) {
-      kb.push_back(std::string(e.key) + std::string(e.value));
-      return true;
-    }).ok());
+                   kb.push_back(std::string(e.key) + std::string(e.value));
+                   return true;
+                 }).ok());
     EXPECT_EQ(ka, kb);
     EXPECT_EQ(StoredBuckets(a, pk), StoredBuckets(b, pk));
     EXPECT_EQ(a.GetPersonRows(pk)->size(), b.GetPersonRows(pk)->size());
@@ -473,10 +489,13 @@ TEST(StoreTest, AuditIsAppendOnlyAndContinuesAfterReopen) {
   auto store = OpenStore(dir.path());
   EXPECT_EQ(*store->AppendAudit("c"), 3u);
   std::vector<std::pair<uint64_t, std::string>> seen;
-  ASSERT_TRUE(store->ScanAudit(2, [&](uint64_t seq, std::string_view e) {
-    seen.emplace_back(seq, std::string(e));
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->ScanAudit(2,
+                              [&](uint64_t seq, std::string_view e) {
+                                seen.emplace_back(seq, std::string(e));
+                                return true;
+                              })
+                  .ok());
   EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{{2, "b"}, {3, "c"}}));
 }
 
@@ -491,10 +510,12 @@ TEST(StoreTest, MetaAndCases) {
   ASSERT_TRUE(store->PutCase("b", "2").ok());
   ASSERT_TRUE(store->PutCase("a", "1").ok());
   std::string all;
-  ASSERT_TRUE(store->ScanCases([&](std::string_view k, std::string_view v) {
-    all += std::string(k) + "=" + std::string(v) + ";";
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->ScanCases([&](std::string_view k, std::string_view v) {
+                    all += std::string(k) + "=" + std::string(v) + ";";
+                    return true;
+                  })
+                  .ok());
   EXPECT_EQ(all, "a=1;b=2;");
 }
 
@@ -522,7 +543,6 @@ TEST(StoreTest, BulkLoadEqualsWritesAndNeedsAnEmptyStore) {
   // Normal writes carry on on top of a bulk-loaded store.
   EXPECT_EQ(bulk->Write(b)->unchanged, written->Write(b)->unchanged);
 }
-
 
 // The streaming bulk writer over many small runs: rows corrected and payments moved across
 // runs end as after the same batches through Write, aggregates included; the pending mark
