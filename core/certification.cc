@@ -374,133 +374,131 @@ Evidence RegistryEvidence(const RegistryRecord& r) {
   return {std::string(CodeName(r.event)), r.event_date, "reported " + FormatDate(r.reported_date)};
 }
 
-}  // namespace
+// The as-of date in the day and month numbers the tests count in.
+struct CertifyDays {
+  CertifyDays(Date as_of, const CertificationPolicy& cp)
+      : today(DayNumber(as_of)),
+        end_day(today + 1),
+        recent_from(today - static_cast<int>(std::lround(cp.recent_months * kDaysPerMonth))),
+        as_of_month(MonthNumber(MonthOf(as_of))),
+        window_days(cp.window_months * kDaysPerMonth) {}
+  int today;
+  int end_day;      // signals on the as-of day count
+  int recent_from;  // the first day of the recent period (certification.recent_months)
+  int as_of_month;
+  double window_days;
+};
 
-const std::array<std::string_view, CertificationFeatures::kCount>& CertificationFeatures::Names() {
-  static const std::array<std::string_view, kCount> names = {
-      "months_since_in_person", "months_since_body_sign", "months_since_any_signal",
-      "evidence_in_person",     "evidence_other",         "sources_recent",
-      "sources_baseline",       "card_share_recent",      "hour_shift_hours",
-      "place_overlap",          "medical_break",          "card_tail_months",
-      "silence_ratio",          "face_fail_recent"};
-  return names;
+// Section 1: the earliest death a record proves (registration, cremation, death in hospital).
+std::optional<Date> EarliestDeath(const Authoritative& auth) {
+  std::optional<Date> death;
+  auto consider = [&death](Date d) {
+    if (!death || Days(d) < Days(*death)) death = d;
+  };
+  if (auth.death) consider(auth.death->event_date);
+  if (auth.cremation) consider(auth.cremation->event_date);
+  if (auth.died_discharge) consider(DateOf(auth.died_discharge->occurred_at));
+  return death;
 }
 
-std::array<double, CertificationFeatures::kCount> CertificationFeatures::ToArray() const {
-  return {months_since_in_person, months_since_body_sign, months_since_any_signal,
-          evidence_in_person,     evidence_other,         sources_recent,
-          sources_baseline,       card_share_recent,      hour_shift_hours,
-          place_overlap,          medical_break,          card_tail_months,
-          silence_ratio,          face_fail_recent};
-}
-
-CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date as_of,
-                            const CrossPersonFacts* facts) {
-  const CertificationPolicy& cp = policy.certification;
-  CertificationResult r;
-  const FaceTrust faces{facts, &h};
-  const int today = DayNumber(as_of);
-  const int end_day = today + 1;  // signals on the as-of day count
-  CertificationFeatures& f = r.features;
-
-  // ---- 1. Authoritative records (policy: certification, registry events suspend payment).
-  const Authoritative auth = FindAuthoritative(h, as_of, end_day);
-  {
-    std::optional<Date> death;
-    auto consider = [&death](Date d) {
-      if (!death || Days(d) < Days(*death)) death = d;
-    };
-    if (auth.death) consider(auth.death->event_date);
-    if (auth.cremation) consider(auth.cremation->event_date);
-    if (auth.died_discharge) consider(DateOf(auth.died_discharge->occurred_at));
-    r.death_date = death;
-  }
-
-  // ---- 2. One pass over the signals: last signs, per-source best decayed weight, counts.
-  const double window_days = cp.window_months * kDaysPerMonth;
-  const int recent_from = today - static_cast<int>(std::lround(cp.recent_months * kDaysPerMonth));
+// What one pass over the signals known by the date shows: the last signs of each kind (day
+// numbers, INT32_MIN for none) and each source's best decayed weight.
+struct SignalScan {
   std::array<double, CodeCount<SignalSource>()> best{};
   std::array<const SignalRecord*, CodeCount<SignalSource>()> best_signal{};
-  std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
   int last_in_person = INT32_MIN, last_body = INT32_MIN, last_any = INT32_MIN;
   int last_seen_well = INT32_MIN;      // last body sign outside a hospital
   int last_left_hospital = INT32_MIN;  // last discharge alive (a DIED one is no life sign)
   int last_card = INT32_MIN;
-  int recent_signals = 0, recent_card = 0;
   int last_hospital = INT32_MIN;
   const SignalRecord* last_batch_face = nullptr;  // the last face pass in a batch sitting
+};
+
+// Section 2: one pass over the signals: last signs, per-source best decayed weight, counts.
+// Sets the evidence features, the score and the last signs of `r`.
+SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceTrust& faces,
+                       const CertifyDays& days, CertificationResult& r) {
+  const CertificationPolicy& cp = policy.certification;
+  CertificationFeatures& f = r.features;
+  SignalScan scan;
+  std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
+  int recent_signals = 0, recent_card = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
-    if (day >= end_day) break;  // sorted by time: the rest is not known yet
+    if (day >= days.end_day) break;  // sorted by time: the rest is not known yet
     const auto index = static_cast<size_t>(s.source);
-    const int age = today - day;
-    if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= window_days) {
+    const int age = days.today - day;
+    if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= days.window_days) {
       f.face_fail_recent += 1;
     }
     if (!IsLifeSign(s, policy, faces)) {
       // A pass that is one face certifying several persons: someone proves this person's life
       // for them (section 4 weighs it against the last sign seen in person).
-      if (s.source == SignalSource::kFaceCert && IsFacePass(s)) last_batch_face = &s;
+      if (s.source == SignalSource::kFaceCert && IsFacePass(s)) scan.last_batch_face = &s;
       continue;
     }
-    last_any = day;
-    if (IsInPerson(s.source)) last_in_person = day;
+    scan.last_any = day;
+    if (IsInPerson(s.source)) scan.last_in_person = day;
     if (IsBodySign(s.source)) {
-      last_body = day;
+      scan.last_body = day;
       if (s.source == SignalSource::kHospitalDischarge) {
-        last_left_hospital = day;
+        scan.last_left_hospital = day;
       } else if (s.source != SignalSource::kHospitalAdmission) {
-        last_seen_well = day;
+        scan.last_seen_well = day;
       }
     } else {
-      last_card = day;
+      scan.last_card = day;
     }
     if (s.source == SignalSource::kHospitalAdmission ||
         s.source == SignalSource::kHospitalDischarge) {
-      last_hospital = day;
+      scan.last_hospital = day;
     }
-    if (day >= recent_from) {
+    if (day >= days.recent_from) {
       seen_recent[index] = true;
       ++recent_signals;
       if (IsCardUsable(s.source)) ++recent_card;
-    } else if (day >= recent_from - kBaselineDays) {
+    } else if (day >= days.recent_from - kBaselineDays) {
       seen_baseline[index] = true;
     }
-    if (age <= window_days) {
+    if (age <= days.window_days) {
       const double half_life =
           IsInPerson(s.source) ? cp.in_person_half_life_days : cp.half_life_days;
       const double w = cp.source_weight[index] * std::exp2(-age / half_life);
-      if (w > best[index]) {
-        best[index] = w;
-        best_signal[index] = &s;
+      if (w > scan.best[index]) {
+        scan.best[index] = w;
+        scan.best_signal[index] = &s;
       }
     }
   }
-  auto months_since = [today](int day) {
+  auto months_since = [&days](int day) {
     return day == INT32_MIN
                ? CertificationFeatures::kNeverMonths
-               : std::min(CertificationFeatures::kNeverMonths, (today - day) / kDaysPerMonth);
+               : std::min(CertificationFeatures::kNeverMonths, (days.today - day) / kDaysPerMonth);
   };
-  f.months_since_in_person = months_since(last_in_person);
-  f.months_since_body_sign = months_since(last_body);
-  f.months_since_any_signal = months_since(last_any);
-  if (last_in_person != INT32_MIN) r.last_in_person = DateFromDay(last_in_person);
-  if (last_body != INT32_MIN) r.last_body_sign = DateFromDay(last_body);
-  for (size_t i = 0; i < best.size(); ++i) {
+  f.months_since_in_person = months_since(scan.last_in_person);
+  f.months_since_body_sign = months_since(scan.last_body);
+  f.months_since_any_signal = months_since(scan.last_any);
+  if (scan.last_in_person != INT32_MIN) r.last_in_person = DateFromDay(scan.last_in_person);
+  if (scan.last_body != INT32_MIN) r.last_body_sign = DateFromDay(scan.last_body);
+  for (size_t i = 0; i < scan.best.size(); ++i) {
     f.sources_recent += seen_recent[i] ? 1 : 0;
     f.sources_baseline += seen_baseline[i] ? 1 : 0;
     if (IsInPerson(static_cast<SignalSource>(i))) {
-      f.evidence_in_person += best[i];
+      f.evidence_in_person += scan.best[i];
     } else {
-      f.evidence_other += best[i];
+      f.evidence_other += scan.best[i];
     }
   }
   f.card_share_recent =
       recent_signals == 0 ? 0.0 : static_cast<double>(recent_card) / recent_signals;
   r.score = f.evidence_in_person + f.evidence_other;
+  return scan;
+}
 
-  // ---- 3. Doubt detectors: each compares the person with their own past behaviour.
-  LifeDoubts& d = r.doubts;
+// Section 3 (doubt detectors: each compares the person with their own past behaviour) begins
+// with the records of a death that no registration followed.
+void DetectRecordsWithoutDeath(const PersonHistory& h, const Authoritative& auth,
+                               const CertificationPolicy& cp, int end_day, LifeDoubts& d) {
   // A cremation, or a death in hospital, with no death registration is concealment when the
   // cards go on being used for months after it (policy: certification.cremation_card_months):
   // the registration itself often lags by weeks, while the last card use of an honest
@@ -530,42 +528,47 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
         months_with_signals_after(DateOf(auth.died_discharge->occurred_at)) >=
         cp.cremation_card_months;
   }
-  const bool cards_go_on = last_card != INT32_MIN && last_card >= recent_from;
-  if (last_body != INT32_MIN && last_card > last_body) {
-    f.card_tail_months = (today - last_body) / kDaysPerMonth;
-  }
-  // Stopped streams (policy: certification.stop_alpha): a stream of life signs whose active
-  // months all lie before a trailing gap, improbably so for this person's own rhythm, while
-  // other signals go on. Months are counted from the person's first signal, so a short history
-  // has little power and never fires on its own.
+}
+
+// The person's streams of life signs and their rhythm (section 3).
+struct LifeRhythm {
   std::array<StreamTrack, static_cast<size_t>(Stream::kCount)> streams{};
-  // The streams' active months: scratch kept per thread, so a person costs no allocation once
-  // warm (Certify stays a pure function of its arguments).
-  thread_local std::array<std::vector<int>, static_cast<size_t>(Stream::kCount)> active_months;
-  for (size_t k = 0; k < streams.size(); ++k) {
-    active_months[k].clear();
-    streams[k].active_months = &active_months[k];
-  }
   // Window periods of recent_months with a life sign, the latest first.
-  std::vector<bool> life_periods(static_cast<size_t>(
-      std::max(1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)));
+  std::vector<bool> life_periods;
   int first_month = INT32_MIN;
   int last_month_any = INT32_MIN;
   // The person's own rhythm of life signs: the last one and the longest pause between two.
   int last_life = INT32_MIN, longest_life_gap = 0, life_sign_days = 0;
+};
+
+LifeRhythm TrackLifeRhythm(const PersonHistory& h, const Policy& policy, const FaceTrust& faces,
+                           const CertifyDays& days) {
+  const CertificationPolicy& cp = policy.certification;
+  LifeRhythm rhythm;
+  // The streams' active months: scratch kept per thread, so a person costs no allocation once
+  // warm (Certify stays a pure function of its arguments).
+  thread_local std::array<std::vector<int>, static_cast<size_t>(Stream::kCount)> active_months;
+  for (size_t k = 0; k < rhythm.streams.size(); ++k) {
+    active_months[k].clear();
+    rhythm.streams[k].active_months = &active_months[k];
+  }
+  rhythm.life_periods.assign(static_cast<size_t>(std::max(
+                                 1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)),
+                             false);
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
-    if (day >= end_day) break;
+    if (day >= days.end_day) break;
     const int month = MonthNumber(MonthOf(DateFromDay(day)));
-    if (first_month == INT32_MIN) first_month = month;
+    if (rhythm.first_month == INT32_MIN) rhythm.first_month = month;
     const bool life_sign = IsLifeSign(s, policy, faces);
-    if (life_sign) last_month_any = month;
+    if (life_sign) rhythm.last_month_any = month;
     if (!life_sign || !IsLifeSource(s.source)) continue;
-    if (last_life != INT32_MIN) longest_life_gap = std::max(longest_life_gap, day - last_life);
-    if (day != last_life) ++life_sign_days;
-    last_life = day;
+    if (rhythm.last_life != INT32_MIN)
+      rhythm.longest_life_gap = std::max(rhythm.longest_life_gap, day - rhythm.last_life);
+    if (day != rhythm.last_life) ++rhythm.life_sign_days;
+    rhythm.last_life = day;
     auto track = [&](Stream k) {
-      StreamTrack& t = streams[static_cast<size_t>(k)];
+      StreamTrack& t = rhythm.streams[static_cast<size_t>(k)];
       t.Add(day, month);
       t.last_care_home = s.source == SignalSource::kCareHome;
     };
@@ -575,22 +578,36 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     if (s.source == SignalSource::kCareHome) track(Stream::kCareHome);
     if (s.source == SignalSource::kTransit) track(Stream::kTransit);
     if (s.source == SignalSource::kMedicalSettlement) track(Stream::kMedical);
-    const int age = today - day;
+    const int age = days.today - day;
     const double period_days = cp.recent_months * kDaysPerMonth;
-    if (age <= window_days) {
+    if (age <= days.window_days) {
       const auto period = static_cast<size_t>(age / period_days);
-      if (period < life_periods.size()) life_periods[period] = true;
+      if (period < rhythm.life_periods.size()) rhythm.life_periods[period] = true;
     }
   }
+  return rhythm;
+}
+
+// The most improbable stop, fall or card takeover of the person's streams (section 3).
+// Stopped streams (policy: certification.stop_alpha): a stream of life signs whose active
+// months all lie before a trailing gap, improbably so for this person's own rhythm, while
+// other signals go on. Months are counted from the person's first signal, so a short history
+// has little power and never fires on its own.
+struct StopFinding {
   double stop_p = 1.0;
-  size_t stopped = streams.size();
+  size_t stopped = static_cast<size_t>(Stream::kCount);
   // The most improbable stop or fall set aside because the pension is drawn less since it.
   double undrawn_p = 1.0;
-  size_t undrawn_stream = streams.size();
+  size_t undrawn_stream = static_cast<size_t>(Stream::kCount);
   StreamFall undrawn_fall;
   std::string takeover_note;    // set when the card took over from the in-person stream
   StreamFall fall;              // set when the stream fell off rather than stopped
   int stopped_day = INT32_MIN;  // the takeover's last sight in body, else the stream's last sign
+};
+
+StopFinding FindStop(const PersonHistory& h, const CertificationPolicy& cp, const CertifyDays& days,
+                     const SignalScan& scan, const LifeRhythm& rhythm, bool cards_go_on) {
+  StopFinding stop;
   // A concealed death is kept up for the pension. When a stream of the person's life stops and
   // the pension account is then used markedly less often than before (months with card use per
   // month; policy: certification.undrawn_alpha), no one is drawing the pension in their place
@@ -598,10 +615,9 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // the evidence like anyone's, not taken as concealment. A small fall is weak evidence the
   // same way, so the stop must then be stronger (certification.drawn_less_stop_alpha); a
   // relative who withdraws a little less often than the person did is still drawing it.
-  const int as_of_month = MonthNumber(MonthOf(as_of));
   auto stop_level = [&](int last_month) {
-    const CardTakeover use =
-        CardTakeoverAfter(h.signals, first_month, as_of_month, last_month, end_day);
+    const CardTakeover use = CardTakeoverAfter(h.signals, rhythm.first_month, days.as_of_month,
+                                               last_month, days.end_day);
     if (use.months_after <= 0 || use.months_before <= 0) return cp.stop_alpha;
     const double rate_before =
         static_cast<double>(use.used_before) / static_cast<double>(use.months_before);
@@ -621,62 +637,62 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // the sign of a death at home nobody reported.
   auto seen_alive_after = [&](size_t k) {
     return k == static_cast<size_t>(Stream::kMedical)
-               ? last_seen_well
-               : std::max(last_seen_well, last_left_hospital);
+               ? scan.last_seen_well
+               : std::max(scan.last_seen_well, scan.last_left_hospital);
   };
   // A care-home stay that ends is a move, or a death the home itself reports: a body stream
   // whose last sign was the home's attendance says nothing about who uses the cards.
   auto ends_at_care_home = [&](size_t k) {
-    return IsBodyStream(static_cast<Stream>(k)) && streams[k].last_care_home;
+    return IsBodyStream(static_cast<Stream>(k)) && rhythm.streams[k].last_care_home;
   };
   // Whether a stop or fall of stream k, of chance p, is taken over the one held so far: below
   // stop_alpha it must also pass the drawing test (stop_level, from the stream's last month
   // before it); one set aside only because the pension is drawn less is kept as undrawn_*.
   auto takes = [&](double p, size_t k, int last_month, const StreamFall& candidate) {
-    if (p >= stop_p) return false;
+    if (p >= stop.stop_p) return false;
     if (p < cp.stop_alpha) {
       const double level = stop_level(last_month);
-      if (level == 0.0 && p < undrawn_p) {
-        undrawn_p = p;
-        undrawn_stream = k;
-        undrawn_fall = candidate;
+      if (level == 0.0 && p < stop.undrawn_p) {
+        stop.undrawn_p = p;
+        stop.undrawn_stream = k;
+        stop.undrawn_fall = candidate;
       }
       if (p >= level) return false;
     }
     return true;
   };
-  if (first_month != INT32_MIN) {
-    const int span = as_of_month - first_month + 1;
-    for (size_t k = 0; k < streams.size(); ++k) {
-      const StreamTrack& t = streams[k];
+  if (rhythm.first_month != INT32_MIN) {
+    const int span = days.as_of_month - rhythm.first_month + 1;
+    for (size_t k = 0; k < rhythm.streams.size(); ++k) {
+      const StreamTrack& t = rhythm.streams[k];
       // Other signals went on in a later month than the stream's last sign (the cards are
       // still in use), and the person was not seen alive after it.
       const int alive_after = seen_alive_after(k);
-      if (t.months < 2 || !cards_go_on || last_month_any <= t.last_month ||
+      if (t.months < 2 || !cards_go_on || rhythm.last_month_any <= t.last_month ||
           (alive_after != INT32_MIN && alive_after > t.last_day) || ends_at_care_home(k)) {
         continue;
       }
-      const int gap = static_cast<int>((today - t.last_day) / kDaysPerMonth);
+      const int gap = static_cast<int>((days.today - t.last_day) / kDaysPerMonth);
       const double p = StopProbability(span, gap, t.months);
       if (!takes(p, k, t.last_month, StreamFall{})) continue;
-      stop_p = p;
-      stopped = k;
+      stop.stop_p = p;
+      stop.stopped = k;
     }
     // Streams that fell off (FallProbability), judged like the stops: the person not seen
     // alive in body from the month of the fall on, the cards going on, the pension drawn on.
-    for (size_t k = 0; k < streams.size() && cards_go_on; ++k) {
+    for (size_t k = 0; k < rhythm.streams.size() && cards_go_on; ++k) {
       if (ends_at_care_home(k)) continue;
       const int alive_after = seen_alive_after(k);
       const int seen_month =
           alive_after == INT32_MIN ? INT32_MIN : MonthNumber(MonthOf(DateFromDay(alive_after)));
-      const StreamFall candidate =
-          FallProbability(*streams[k].active_months, first_month, as_of_month, seen_month);
+      const StreamFall candidate = FallProbability(
+          *rhythm.streams[k].active_months, rhythm.first_month, days.as_of_month, seen_month);
       const double p = candidate.probability;
       // No fall (change_month unset) has probability 1 and is never taken.
       if (!candidate.fell() || !takes(p, k, candidate.change_month - 1, candidate)) continue;
-      stop_p = p;
-      stopped = k;
-      fall = candidate;
+      stop.stop_p = p;
+      stop.stopped = k;
+      stop.fall = candidate;
     }
     // The card took over from the in-person signs (policy: certification.takeover_*): the
     // person was last seen in body on `seen` (an in-person sign, or a trip, care-home visit or
@@ -684,93 +700,128 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     // their rhythm, and the pension account's card use rose after it. The two facts are tested
     // together at a stricter level (a second test of the same stream); a takeover reports as a
     // stop of the in-person signs.
-    const StreamTrack& in_person = streams[static_cast<size_t>(Stream::kInPerson)];
-    const int seen = std::max({in_person.last_day, last_seen_well, last_left_hospital});
+    const StreamTrack& in_person = rhythm.streams[static_cast<size_t>(Stream::kInPerson)];
+    const int seen = std::max({in_person.last_day, scan.last_seen_well, scan.last_left_hospital});
     const int seen_month =
         in_person.months >= 2 ? MonthNumber(MonthOf(DateFromDay(seen))) : INT32_MAX;
-    if (cards_go_on && last_month_any > seen_month) {
-      const int gap = static_cast<int>((today - seen) / kDaysPerMonth);
+    if (cards_go_on && rhythm.last_month_any > seen_month) {
+      const int gap = static_cast<int>((days.today - seen) / kDaysPerMonth);
       const double p_stop = StopProbability(span, gap, in_person.months);
       if (p_stop < cp.takeover_fact_alpha) {
-        const CardTakeover takeover =
-            CardTakeoverAfter(h.signals, first_month, as_of_month, seen_month, end_day);
+        const CardTakeover takeover = CardTakeoverAfter(h.signals, rhythm.first_month,
+                                                        days.as_of_month, seen_month, days.end_day);
         const double combined = CombinedProbability(p_stop, takeover.probability);
         if (takeover.probability < cp.takeover_fact_alpha && combined < cp.takeover_alpha &&
-            combined < stop_p) {
-          stop_p = combined;
-          stopped = static_cast<size_t>(Stream::kInPerson);
-          stopped_day = seen;
-          fall = StreamFall{};
-          takeover_note = TakeoverNote(takeover.used_before, takeover.months_before,
-                                       takeover.used_after, takeover.months_after);
+            combined < stop.stop_p) {
+          stop.stop_p = combined;
+          stop.stopped = static_cast<size_t>(Stream::kInPerson);
+          stop.stopped_day = seen;
+          stop.fall = StreamFall{};
+          stop.takeover_note = TakeoverNote(takeover.used_before, takeover.months_before,
+                                            takeover.used_after, takeover.months_after);
         }
       }
     }
   }
-  if (stop_p < cp.stop_alpha) {
-    d.stopped_stream = std::string(kStreamNames[stopped]);
-    if (!takeover_note.empty()) {
-      d.stopped_stream += " (the pension card took over:" + takeover_note + ")";
+  return stop;
+}
+
+// A stop below certification.stop_alpha becomes the doubt and its STOPPED evidence.
+void ReportStop(const StopFinding& stop, const CertificationPolicy& cp, const SignalScan& scan,
+                const LifeRhythm& rhythm, CertificationResult& r) {
+  LifeDoubts& d = r.doubts;
+  if (stop.stop_p < cp.stop_alpha) {
+    int stopped_day = stop.stopped_day;
+    d.stopped_stream = std::string(kStreamNames[stop.stopped]);
+    if (!stop.takeover_note.empty()) {
+      d.stopped_stream += " (the pension card took over:" + stop.takeover_note + ")";
       d.card_takeover = true;
     }
     std::string fall_note;
-    if (fall.fell()) {
-      fall_note = fall.Note() + " " + FormatMonth(MonthFromNumber(fall.change_month));
+    if (stop.fall.fell()) {
+      fall_note = stop.fall.Note() + " " + FormatMonth(MonthFromNumber(stop.fall.change_month));
       d.stopped_stream += " (" + fall_note + ")";
       d.stream_fell = true;
-      stopped_day = DayNumber(fall.change_day());
+      stopped_day = DayNumber(stop.fall.change_day());
     }
-    d.stop_probability = stop_p;
-    const auto kind = static_cast<Stream>(stopped);
+    d.stop_probability = stop.stop_p;
+    const auto kind = static_cast<Stream>(stop.stopped);
     if (IsBodyStream(kind)) {
       d.card_only_tail = true;
-    } else if (kind == Stream::kMedical && last_hospital != INT32_MIN &&
-               last_hospital == last_body) {
+    } else if (kind == Stream::kMedical && scan.last_hospital != INT32_MIN &&
+               scan.last_hospital == scan.last_body) {
       d.medical_break = true;
     } else {
       d.life_stopped = true;
     }
-    const StreamTrack& t = streams[stopped];
-    r.evidence.push_back({"STOPPED",
-                          DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
-                          std::string(kStreamNames[stopped]) + ": " + std::to_string(t.months) +
-                              " months active, " + (fall_note.empty() ? "none since" : fall_note) +
-                              (takeover_note.empty() ? "" : ";" + takeover_note)});
+    const StreamTrack& t = rhythm.streams[stop.stopped];
+    r.evidence.push_back(
+        {"STOPPED", DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
+         std::string(kStreamNames[stop.stopped]) + ": " + std::to_string(t.months) +
+             " months active, " + (fall_note.empty() ? "none since" : fall_note) +
+             (stop.takeover_note.empty() ? "" : ";" + stop.takeover_note)});
   }
+}
+
+void DetectQuietLife(const CertificationPolicy& cp, const CertifyDays& days, const SignalScan& scan,
+                     const LifeRhythm& rhythm, bool cards_go_on, CertificationResult& r) {
+  LifeDoubts& d = r.doubts;
   // A life that went quiet (policy: certification.quiet_life_months): the person had life
   // signs, none for that many months since, and their phone or account is in use
   // now. The stream test above needs enough active months to have power; a life seen in a few
   // months only, that stopped long ago, is caught here by its length alone. A person with no
   // life sign at all in the history is thin, not stopped, and is only asked (section 5).
-  if (d.stopped_stream.empty() && last_life != INT32_MIN && cards_go_on && last_any > last_life &&
-      today - last_life >= static_cast<int>(cp.quiet_life_months * kDaysPerMonth)) {
+  if (d.stopped_stream.empty() && rhythm.last_life != INT32_MIN && cards_go_on &&
+      scan.last_any > rhythm.last_life &&
+      days.today - rhythm.last_life >= static_cast<int>(cp.quiet_life_months * kDaysPerMonth)) {
     d.life_gone = true;
-    d.quiet_days = today - last_life;
-    d.longest_life_gap_days = longest_life_gap;
-    d.life_sign_days = life_sign_days;
-    r.evidence.push_back({"QUIET", DateFromDay(last_life),
+    d.quiet_days = days.today - rhythm.last_life;
+    d.longest_life_gap_days = rhythm.longest_life_gap;
+    d.life_sign_days = rhythm.life_sign_days;
+    r.evidence.push_back({"QUIET", DateFromDay(rhythm.last_life),
                           "last life sign; only the phone or the pension account since"});
   }
+}
+
+// A stop set aside only because the pension is drawn less since: its note and date, the
+// evidence should it decide (section 4).
+struct UndrawnStop {
+  std::string note;
+  Date since{};
+};
+
+UndrawnStop DetectUndrawnStop(const CertificationPolicy& cp, const StopFinding& stop,
+                              const LifeRhythm& rhythm, LifeDoubts& d) {
+  UndrawnStop undrawn;
   // A stop set aside only because the pension is drawn less since (and no quiet life above):
   // not a concealment() doubt, but the person's own life stopped showing, so the cards alone no
   // longer certify (section 4), and unseen for the whole window it is reported
   // (undrawn_unseen). The note is the evidence should it decide.
-  std::string undrawn_note;
-  Date undrawn_since{};
-  if (stop_p >= cp.stop_alpha && !d.life_gone && undrawn_p < cp.stop_alpha) {
+  if (stop.stop_p >= cp.stop_alpha && !d.life_gone && stop.undrawn_p < cp.stop_alpha) {
     d.undrawn_stop = true;
-    d.stopped_stream = std::string(kStreamNames[undrawn_stream]);
-    d.stream_fell = undrawn_fall.fell();
-    d.stop_probability = undrawn_p;
-    const StreamTrack& t = streams[undrawn_stream];
-    undrawn_since = d.stream_fell ? undrawn_fall.change_day() : DateFromDay(t.last_day);
-    undrawn_note = d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
-                   (d.stream_fell ? undrawn_fall.Note() : std::string("none since")) +
+    d.stopped_stream = std::string(kStreamNames[stop.undrawn_stream]);
+    d.stream_fell = stop.undrawn_fall.fell();
+    d.stop_probability = stop.undrawn_p;
+    const StreamTrack& t = rhythm.streams[stop.undrawn_stream];
+    undrawn.since = d.stream_fell ? stop.undrawn_fall.change_day() : DateFromDay(t.last_day);
+    undrawn.note = d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
+                   (d.stream_fell ? stop.undrawn_fall.Note() : std::string("none since")) +
                    "; pension account used less since";
   }
-  f.medical_break = d.medical_break ? 1.0 : 0.0;
-  int life_period_count = 0;
-  for (const bool active : life_periods) life_period_count += active ? 1 : 0;
+  return undrawn;
+}
+
+// Whether card life certifies, and the numbers its reason gives (section 4).
+struct CardLife {
+  bool certifies = false;
+  int period_count = 0;   // the window's periods with a life sign
+  int pause = INT32_MAX;  // days since the last life sign
+};
+
+CardLife AssessCardLife(const CertificationPolicy& cp, const CertifyDays& days,
+                        const SignalScan& scan, const LifeRhythm& rhythm) {
+  CardLife life;
+  for (const bool active : rhythm.life_periods) life.period_count += active ? 1 : 0;
   // Card life over the window: life signs in enough of its periods, and either one in the
   // latest period or a pause since the last one that the person's own past already had (no
   // longer than their longest earlier pause between life signs, and no older than the
@@ -778,44 +829,57 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   // period. Someone whose pharmacy visits come every few months is not asked merely because
   // the latest quarter fell between two visits; a pause longer than any before is not taken
   // as life, nor one in which everything fell quiet (a death nobody has registered yet).
-  const int life_pause = last_life == INT32_MIN ? INT32_MAX : today - last_life;
-  const bool pause_in_rhythm = last_life != INT32_MIN && life_pause <= longest_life_gap &&
-                               life_pause <= cp.half_life_days && last_any >= recent_from;
-  const bool card_life =
-      (life_periods[0] || pause_in_rhythm) && life_period_count >= cp.life_min_periods;
+  life.pause = rhythm.last_life == INT32_MIN ? INT32_MAX : days.today - rhythm.last_life;
+  const bool pause_in_rhythm = rhythm.last_life != INT32_MIN &&
+                               life.pause <= rhythm.longest_life_gap &&
+                               life.pause <= cp.half_life_days && scan.last_any >= days.recent_from;
+  life.certifies =
+      (rhythm.life_periods[0] || pause_in_rhythm) && life.period_count >= cp.life_min_periods;
+  return life;
+}
+
+void DetectHabitChange(const PersonHistory& h, const Policy& policy, const FaceTrust& faces,
+                       const CertifyDays& days, const SignalScan& scan, CertificationResult& r) {
+  LifeDoubts& d = r.doubts;
+  CertificationFeatures& f = r.features;
   // Habit change (policy: certification.habit_*): card use in the recent period (after the
   // last body sign) against the year up to the last body sign, when the person was surely the
   // one using the cards. Without any body sign, against the year before the recent period.
-  {
-    std::vector<std::string_view> places;
-    places.reserve(64);
-    const bool anchored = last_body != INT32_MIN;
-    const int before_to = anchored ? last_body + 1 : recent_from;
-    const int after_from = anchored ? std::max(last_body + 1, recent_from) : recent_from;
-    const HabitComparison habits = CompareHabits(h.signals, before_to - kBaselineDays, before_to,
-                                                 after_from, today, policy, faces, places);
-    f.hour_shift_hours = habits.hour_shift;
-    f.place_overlap = habits.place_overlap;
-    d.habit_change = habits.changed;
-    if (d.habit_change) {
-      r.evidence.push_back(
-          {"CARD_USE", DateFromDay(after_from),
-           HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
-    }
+  std::vector<std::string_view> places;
+  places.reserve(64);
+  const bool anchored = scan.last_body != INT32_MIN;
+  const int before_to = anchored ? scan.last_body + 1 : days.recent_from;
+  const int after_from =
+      anchored ? std::max(scan.last_body + 1, days.recent_from) : days.recent_from;
+  const HabitComparison habits = CompareHabits(h.signals, before_to - kBaselineDays, before_to,
+                                               after_from, days.today, policy, faces, places);
+  f.hour_shift_hours = habits.hour_shift;
+  f.place_overlap = habits.place_overlap;
+  d.habit_change = habits.changed;
+  if (d.habit_change) {
+    r.evidence.push_back({"CARD_USE", DateFromDay(after_from),
+                          HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
   }
+}
+
+void DetectSilence(const PersonHistory& h, const Policy& policy, const FaceTrust& faces,
+                   const CertifyDays& days, const SignalScan& scan, CertificationResult& r) {
+  const CertificationPolicy& cp = policy.certification;
+  LifeDoubts& d = r.doubts;
+  CertificationFeatures& f = r.features;
   // Silence (policy: certification.silence_min_days, silence_gap_factor).
-  if (last_any != INT32_MIN) {
+  if (scan.last_any != INT32_MIN) {
     std::vector<int> gaps;
     gaps.reserve(128);
     int previous = INT32_MIN;
     for (const SignalRecord& s : h.signals) {
       const int day = DayOf(s.occurred_at);
-      if (day > last_any) break;
-      if (day < last_any - kBaselineDays || !IsLifeSign(s, policy, faces)) continue;
+      if (day > scan.last_any) break;
+      if (day < scan.last_any - kBaselineDays || !IsLifeSign(s, policy, faces)) continue;
       if (previous != INT32_MIN) gaps.push_back(day - previous);
       previous = day;
     }
-    const int silent = today - last_any;
+    const int silent = days.today - scan.last_any;
     if (static_cast<int>(gaps.size()) + 1 >= cp.habit_min_signals) {
       std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
       const double median = std::max(1, gaps[gaps.size() / 2]);
@@ -823,7 +887,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       d.silence = silent >= cp.silence_min_days && f.silence_ratio >= cp.silence_gap_factor;
     }
   }
+}
 
+void ClearWhatARecordExplains(const Authoritative& auth, int last_in_person,
+                              CertificationResult& r) {
+  LifeDoubts& d = r.doubts;
   // A prison entry, a missing-person report or an emigration known by as_of explains why the
   // person's own signs stopped while the pension account goes on: the record suspends (section
   // 4) and the stop is not read as someone else using the cards after a death.
@@ -849,8 +917,11 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     std::erase_if(r.evidence,
                   [](const Evidence& e) { return e.source == "STOPPED" || e.source == "QUIET"; });
   }
+}
 
-  // ---- 4. Decision.
+// Section 4 begins with the records that suspend: true when one decided.
+bool SuspendOnRecord(const Authoritative& auth, int last_in_person, CertificationResult& r) {
+  const LifeDoubts& d = r.doubts;
   if (auth.death || auth.died_discharge || auth.cremation) {
     r.outcome = Certification::kSuspend;
     if (auth.death) r.evidence.insert(r.evidence.begin(), RegistryEvidence(*auth.death));
@@ -860,14 +931,14 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
           {"HOSPITAL_DISCHARGE", DateOf(auth.died_discharge->occurred_at), "DIED"});
     }
     r.reason = DeathReason(auth.death, auth.cremation, auth.died_discharge, d);
-    return r;
+    return true;
   }
   if (auth.prison) {
     r.outcome = Certification::kSuspend;
     r.evidence.insert(r.evidence.begin(), RegistryEvidence(*auth.prison));
     r.reason = "in prison since " + FormatDate(auth.prison->event_date) +
                " (no release recorded): payment suspended";
-    return r;
+    return true;
   }
   // Missing or emigrated suspends until the person is seen in person again after the event.
   for (const RegistryRecord* gone : {auth.missing, auth.emigrated}) {
@@ -878,12 +949,16 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
     r.reason =
         std::string(gone->event == RegistryEvent::kMissing ? "reported missing" : "emigrated") +
         " on " + FormatDate(gone->event_date) + " and not seen in person since";
-    return r;
+    return true;
   }
+  return false;
+}
 
-  AppendSourceEvidence(best, best_signal, r.evidence);
-  const bool evidence_certifies = r.score >= cp.certify_threshold;
-
+// True when a registration suspended for missing evidence decided (restored or asked).
+bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, int last_in_person,
+                                 CertificationResult& r) {
+  const LifeDoubts& d = r.doubts;
+  const CertificationFeatures& f = r.features;
   // Suspend-and-restore: a registration suspended for missing evidence (no registry event
   // holds it, checked above) is restored by new in-person evidence after the suspension.
   uint16_t suspended_region = 0;
@@ -920,9 +995,18 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
                  "; no in-person sign since: certify by face or visit to restore";
       if (d.any()) r.reason += "; " + DoubtReason(d, f, r.last_body_sign);
     }
-    return r;
+    return true;
   }
+  return false;
+}
 
+// The rest of section 4: the doubts, a face pass for several, the evidence and the window.
+void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
+                      const SignalScan& scan, const LifeRhythm& rhythm, const CardLife& life,
+                      const UndrawnStop& undrawn, bool cards_go_on, bool evidence_certifies,
+                      CertificationResult& r) {
+  LifeDoubts& d = r.doubts;
+  const CertificationFeatures& f = r.features;
   if (d.any()) {
     r.outcome = Certification::kNeedsActive;
     r.reason = DoubtReason(d, f, r.last_body_sign);
@@ -930,73 +1014,134 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
       r.evidence.insert(r.evidence.begin(), Evidence{"LAST_BODY_SIGN", *r.last_body_sign,
                                                      "last sign needing the body"});
     }
-    return r;
+    return;
   }
   // A face pass in a batch sitting (one face certifying several persons, docs/rules.md
   // FACE_REUSE) after the last sign seen in person, within the window: someone else produces
   // this person's proof of life, so neither that earlier sign nor card life certifies; the
   // person is asked to come in person.
-  if (last_batch_face != nullptr) {
-    const int batch_day = DayOf(last_batch_face->occurred_at);
-    if (batch_day > last_in_person && today - batch_day <= window_days) {
+  if (scan.last_batch_face != nullptr) {
+    const int batch_day = DayOf(scan.last_batch_face->occurred_at);
+    if (batch_day > scan.last_in_person && days.today - batch_day <= days.window_days) {
       // Someone who came in person before, whose yearly proof is now overdue, had it produced
       // by one face for several instead: the fund's own word for a death kept from it.
-      d.proof_faked =
-          last_in_person != INT32_MIN && today - last_in_person > window_days && cards_go_on;
+      d.proof_faked = scan.last_in_person != INT32_MIN &&
+                      days.today - scan.last_in_person > days.window_days && cards_go_on;
       r.outcome = Certification::kNeedsActive;
-      r.evidence.insert(r.evidence.begin(),
-                        Evidence{"FACE_CERT", DateFromDay(batch_day),
-                                 "PASS at " + last_batch_face->place + ", one face for several"});
+      r.evidence.insert(r.evidence.begin(), Evidence{"FACE_CERT", DateFromDay(batch_day),
+                                                     "PASS at " + scan.last_batch_face->place +
+                                                         ", one face for several"});
       r.reason =
           "face certification on " + FormatDate(DateFromDay(batch_day)) + " at " +
-          last_batch_face->place + " certified several persons in one sitting, " +
-          (last_in_person == INT32_MIN
-               ? std::string("and the person was never seen in person")
-               : "after the last sign in person on " + FormatDate(DateFromDay(last_in_person))) +
+          scan.last_batch_face->place + " certified several persons in one sitting, " +
+          (scan.last_in_person == INT32_MIN ? std::string("and the person was never seen in person")
+                                            : "after the last sign in person on " +
+                                                  FormatDate(DateFromDay(scan.last_in_person))) +
           ": certify in person";
-      return r;
+      return;
     }
   }
   // Seen in person within the window: the yearly certification the policy asks of everyone,
   // and nothing since says the person stopped living their life.
   const bool in_person_window =
-      last_in_person != INT32_MIN && today - last_in_person <= window_days;
+      scan.last_in_person != INT32_MIN && days.today - scan.last_in_person <= days.window_days;
   // Not seen in person within the window, and a life stream stopped with the pension drawn
   // less since: the cards and the phone that go on are no proof of this person's life.
   if (d.undrawn_stop && !in_person_window) {
     d.undrawn_unseen = true;
     r.outcome = Certification::kNeedsActive;
     r.reason = DoubtReason(d, f, r.last_body_sign);
-    r.evidence.insert(r.evidence.begin(), Evidence{"STOPPED", undrawn_since, undrawn_note});
+    r.evidence.insert(r.evidence.begin(), Evidence{"STOPPED", undrawn.since, undrawn.note});
     if (r.last_body_sign) {
       r.evidence.insert(r.evidence.begin(), Evidence{"LAST_BODY_SIGN", *r.last_body_sign,
                                                      "last sign needing the body"});
     }
-    return r;
+    return;
   }
   if (evidence_certifies) {
     r.outcome = Certification::kCertified;
     r.reason = ScoreReason(r.score, cp.certify_threshold, true, false, f, r.last_in_person);
   } else if (in_person_window) {
     r.outcome = Certification::kCertified;
-    r.reason = "seen in person on " + FormatDate(DateFromDay(last_in_person)) + ", within the " +
-               std::to_string(cp.window_months) + "-month window, and no change since (evidence " +
-               FormatFixed(r.score) + ")";
-  } else if (card_life) {
+    r.reason = "seen in person on " + FormatDate(DateFromDay(scan.last_in_person)) +
+               ", within the " + std::to_string(cp.window_months) +
+               "-month window, and no change since (evidence " + FormatFixed(r.score) + ")";
+  } else if (life.certifies) {
     r.outcome = Certification::kCertified;
-    r.reason =
-        "life signs (medical, transit, travel, care) in " + std::to_string(life_period_count) +
-        " of the window's " + std::to_string(life_periods.size()) + " periods " +
-        (life_periods[0] ? std::string("including the latest")
-                         : "up to " + FormatDate(DateFromDay(last_life)) + ", a pause of " +
-                               std::to_string(life_pause) + " days within the " +
-                               std::to_string(longest_life_gap) + " the person already had") +
-        ", consistent with the person's own past (evidence " + FormatFixed(r.score) + ")";
+    r.reason = "life signs (medical, transit, travel, care) in " +
+               std::to_string(life.period_count) + " of the window's " +
+               std::to_string(rhythm.life_periods.size()) + " periods " +
+               (rhythm.life_periods[0]
+                    ? std::string("including the latest")
+                    : "up to " + FormatDate(DateFromDay(rhythm.last_life)) + ", a pause of " +
+                          std::to_string(life.pause) + " days within the " +
+                          std::to_string(rhythm.longest_life_gap) + " the person already had") +
+               ", consistent with the person's own past (evidence " + FormatFixed(r.score) + ")";
   } else {
     r.outcome = Certification::kNeedsActive;
-    const bool card_only = last_in_person == INT32_MIN || !in_person_window;
+    const bool card_only = scan.last_in_person == INT32_MIN || !in_person_window;
     r.reason = ScoreReason(r.score, cp.certify_threshold, false, card_only, f, r.last_in_person);
   }
+}
+
+}  // namespace
+
+const std::array<std::string_view, CertificationFeatures::kCount>& CertificationFeatures::Names() {
+  static const std::array<std::string_view, kCount> names = {
+      "months_since_in_person", "months_since_body_sign", "months_since_any_signal",
+      "evidence_in_person",     "evidence_other",         "sources_recent",
+      "sources_baseline",       "card_share_recent",      "hour_shift_hours",
+      "place_overlap",          "medical_break",          "card_tail_months",
+      "silence_ratio",          "face_fail_recent"};
+  return names;
+}
+
+std::array<double, CertificationFeatures::kCount> CertificationFeatures::ToArray() const {
+  return {months_since_in_person, months_since_body_sign, months_since_any_signal,
+          evidence_in_person,     evidence_other,         sources_recent,
+          sources_baseline,       card_share_recent,      hour_shift_hours,
+          place_overlap,          medical_break,          card_tail_months,
+          silence_ratio,          face_fail_recent};
+}
+
+CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date as_of,
+                            const CrossPersonFacts* facts) {
+  const CertificationPolicy& cp = policy.certification;
+  const CertifyDays days(as_of, cp);
+  const FaceTrust faces{facts, &h};
+  CertificationResult r;
+
+  // ---- 1. Authoritative records (policy: certification, registry events suspend payment).
+  const Authoritative auth = FindAuthoritative(h, as_of, days.end_day);
+  r.death_date = EarliestDeath(auth);
+
+  // ---- 2. One pass over the signals: last signs, per-source best decayed weight, counts.
+  const SignalScan scan = ScanSignals(h, policy, faces, days, r);
+
+  // ---- 3. Doubt detectors: each compares the person with their own past behaviour.
+  DetectRecordsWithoutDeath(h, auth, cp, days.end_day, r.doubts);
+  const bool cards_go_on = scan.last_card != INT32_MIN && scan.last_card >= days.recent_from;
+  if (scan.last_body != INT32_MIN && scan.last_card > scan.last_body) {
+    r.features.card_tail_months = (days.today - scan.last_body) / kDaysPerMonth;
+  }
+  const LifeRhythm rhythm = TrackLifeRhythm(h, policy, faces, days);
+  const StopFinding stop = FindStop(h, cp, days, scan, rhythm, cards_go_on);
+  ReportStop(stop, cp, scan, rhythm, r);
+  DetectQuietLife(cp, days, scan, rhythm, cards_go_on, r);
+  const UndrawnStop undrawn = DetectUndrawnStop(cp, stop, rhythm, r.doubts);
+  // Taken before silence or a record clears the doubts below.
+  r.features.medical_break = r.doubts.medical_break ? 1.0 : 0.0;
+  const CardLife life = AssessCardLife(cp, days, scan, rhythm);
+  DetectHabitChange(h, policy, faces, days, scan, r);
+  DetectSilence(h, policy, faces, days, scan, r);
+  ClearWhatARecordExplains(auth, scan.last_in_person, r);
+
+  // ---- 4. Decision.
+  if (SuspendOnRecord(auth, scan.last_in_person, r)) return r;
+  AppendSourceEvidence(scan.best, scan.best_signal, r.evidence);
+  const bool evidence_certifies = r.score >= cp.certify_threshold;
+  if (DecideSuspendedRegistration(h, as_of, scan.last_in_person, r)) return r;
+  DecideOnEvidence(cp, days, scan, rhythm, life, undrawn, cards_go_on, evidence_certifies, r);
   return r;
 }
 
