@@ -84,6 +84,7 @@ int RunServe(const ServeArgs& args) {
   Status run = (*server)->Run();
   if (stopper.joinable()) {
     // Run() returned without a signal (bind lost): wake the waiting thread.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): the thread waits in sigwait for it.
     pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
   }

@@ -69,7 +69,7 @@ std::string RowKey(std::string_view person_id, std::string_view region) {
 // `name` in `dir`, or its gzipped form when only that exists (a feed may be gzipped, and
 // `vigil generate --gzip` gzips the truth too).
 std::string PlainOrGzipped(const std::string& dir, const std::string& name) {
-  const std::string plain = dir + "/" + name;
+  std::string plain = dir + "/" + name;
   std::error_code ec;
   if (!std::filesystem::exists(plain, ec) && std::filesystem::exists(plain + ".gz", ec)) {
     return plain + ".gz";

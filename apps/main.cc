@@ -1,9 +1,13 @@
 // The `vigil` program: one binary, one subcommand per job of the data contract.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{"vigil: proof of life and fund-fraud detection for a public pension fund", "vigil"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vigil 0.1.0");
@@ -28,4 +32,21 @@ int main(int argc, char** argv) {
     return code == 0 ? vigil::cli::kExitOk : vigil::cli::kExitUsage;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The commands report their failures as Status; what still throws (out of memory, a
+  // library's own exception) ends the run with its reason, as the contract's exit code 1.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fputs("vigil: ", stderr);
+    std::fputs(e.what(), stderr);
+    std::fputs("\n", stderr);
+  } catch (...) {
+    std::fputs("vigil: unknown exception\n", stderr);
+  }
+  return vigil::cli::kExitFailure;
 }

@@ -144,10 +144,13 @@ void AppendSourceEvidence(const std::array<double, CodeCount<SignalSource>()>& b
   for (size_t k = 0; k < order.size() && k < 4; ++k) {
     const size_t i = order[k];
     if (signal[i] == nullptr || best[i] <= 0) break;
-    std::string note = "weight " + FormatFixed(best[i]);
+    std::string note;
     if (!signal[i]->detail.empty() && signal[i]->source == SignalSource::kFaceCert) {
-      note = signal[i]->detail + ", " + note;
+      note += signal[i]->detail;
+      note += ", ";
     }
+    note += "weight ";
+    note += FormatFixed(best[i]);
     out.push_back({std::string(CodeName(signal[i]->source)), DateOf(signal[i]->occurred_at),
                    std::move(note)});
   }

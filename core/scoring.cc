@@ -111,42 +111,47 @@ Status LoadHistory(const Store& store, const Snapshot* snapshot, uint64_t person
         switch (event.kind) {
           case EventKind::kContribution: {
             auto r = event.AsContribution();
-            if (r.ok())
+            if (r.ok()) {
               history->contributions.push_back(std::move(*r));
-            else
+            } else {
               s = r.status();
+            }
             break;
           }
           case EventKind::kPayment: {
             auto r = event.AsPayment();
-            if (r.ok())
+            if (r.ok()) {
               history->payments.push_back(std::move(*r));
-            else
+            } else {
               s = r.status();
+            }
             break;
           }
           case EventKind::kSignal: {
             auto r = event.AsSignal();
-            if (r.ok())
+            if (r.ok()) {
               history->signals.push_back(std::move(*r));
-            else
+            } else {
               s = r.status();
+            }
             break;
           }
           case EventKind::kRegistry: {
             auto r = event.AsRegistry();
-            if (r.ok())
+            if (r.ok()) {
               history->registry.push_back(std::move(*r));
-            else
+            } else {
               s = r.status();
+            }
             break;
           }
           case EventKind::kAppraisal: {
             auto r = event.AsAppraisal();
-            if (r.ok())
+            if (r.ok()) {
               history->appraisals.push_back(std::move(*r));
-            else
+            } else {
               s = r.status();
+            }
             break;
           }
         }

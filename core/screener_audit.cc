@@ -470,12 +470,12 @@ Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash)
     *request_hash = std::stoull(j.at("request").get<std::string>(), nullptr, 16);
     VIGIL_ASSIGN_OR_RETURN(d.action, ParseCode<Action>(j.at("action").get<std::string>()));
     d.risk = j.at("risk").get<double>();
-    static const nlohmann::json kNone = nlohmann::json::array();
-    for (const auto& p : j.contains("patterns") ? j.at("patterns") : kNone) {
+    static const nlohmann::json none = nlohmann::json::array();
+    for (const auto& p : j.contains("patterns") ? j.at("patterns") : none) {
       VIGIL_ASSIGN_OR_RETURN(Pattern pattern, ParseCode<Pattern>(p.get<std::string>()));
       d.patterns.push_back(pattern);
     }
-    for (const auto& r : j.contains("reasons") ? j.at("reasons") : kNone) {
+    for (const auto& r : j.contains("reasons") ? j.at("reasons") : none) {
       ScreenReason reason;
       const std::string check = r.at("check").get<std::string>();
       bool found = false;

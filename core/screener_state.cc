@@ -18,7 +18,7 @@ namespace vigil::screen {
 namespace {
 
 // Aggregates of every known-at month (the far future includes them all).
-const Month kAllMonths = Month(std::chrono::year(9999), std::chrono::January);
+constexpr Month kAllMonths = Month(std::chrono::year(9999), std::chrono::January);
 
 uint32_t RegistryTotal(const MonthAggregate& a) {
   int64_t n = 0;

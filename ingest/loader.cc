@@ -184,6 +184,7 @@ void ParseBlock(const FeedParser& parser, const std::string& file_name, Work* wo
     } else {
       work->rejects.push_back(
           ingest_internal::MakeReject(file_name, span.line, text, std::move(reject)));
+      reject = RowReject();
     }
   }
   // The row text is no longer needed once encoded: free it before the token waits to write.
@@ -234,7 +235,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     return chunk;
   };
 
-  auto split_stage = [&](std::shared_ptr<Chunk> chunk) -> std::shared_ptr<Work> {
+  auto split_stage = [&](const std::shared_ptr<Chunk>& chunk) -> std::shared_ptr<Work> {
     const HandOffTurn turn(&splitter);
     if (chunk == nullptr || !header_error.ok()) return nullptr;
     const HandOffTurn token(chunk.get());
@@ -279,7 +280,7 @@ Status LoadFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary, Fe
     return work;
   };
 
-  auto write_stage = [&](std::shared_ptr<Work> work) {
+  auto write_stage = [&](const std::shared_ptr<Work>& work) {
     const HandOffTurn turn(summary);
     if (work == nullptr || !fatal_error.ok()) return;
     const HandOffTurn token(work.get());

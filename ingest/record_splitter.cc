@@ -93,13 +93,13 @@ void RecordSplitter::Split(std::string chunk, bool eof, RecordBlock* out) {
 
   size_t pos = 0;
   if (discard_until_newline_) {
-    const void* nl = std::memchr(text.data(), '\n', text.size());
-    if (nl == nullptr) {
+    const size_t nl = text.find('\n');
+    if (nl == std::string::npos) {
       text.clear();
       if (eof) discard_until_newline_ = false;
       return;
     }
-    pos = static_cast<size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+    pos = nl + 1;
     ++line_;
     discard_until_newline_ = false;
   }

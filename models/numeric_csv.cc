@@ -63,9 +63,10 @@ Result<std::string> ReadAll(const std::string& path) {
     const int got = gzread(file, bytes.data() + have, static_cast<unsigned>(want));
     if (got < 0) {
       int code = 0;
-      const std::string why = gzerror(file, &code);
+      std::string message = path + ": read failed: ";
+      message += gzerror(file, &code);
       gzclose(file);
-      return Status::IoError(path + ": read failed: " + why);
+      return Status::IoError(message);
     }
     bytes.resize(have + static_cast<size_t>(got));
     if (got == 0) break;
@@ -312,6 +313,7 @@ Result<NumericTable> ReadNumericCsv(const std::string& path, std::string_view la
   VIGIL_RETURN_IF_ERROR(records.Next(fields, done));
   if (done) return Status::InvalidArgument(path + ": empty file, expected a header row");
   std::vector<std::string> header;
+  header.reserve(fields.size());
   for (std::string_view field : fields) header.emplace_back(Trim(field));
 
   NumericTable table;

@@ -561,7 +561,8 @@ struct City::Impl {
       static constexpr int kMinYears[] = {0, 9, 10, 9, 10, 8};  // policy defaults
       const int min_years = kMinYears[static_cast<int>(job)];
       int industry = -1;
-      int32_t months = static_cast<int32_t>(rng.Int(min_years * 12, (min_years + 12) * 12));
+      int32_t months =
+          static_cast<int32_t>(rng.Int(int64_t{min_years} * 12, (int64_t{min_years} + 12) * 12));
       if (p.injected >= 0 && inj == Pattern::kFakeSpecialJob) {
         if (rng.Chance(0.6)) {
           // The hard variant: enough years, but at an employer whose industry has no such jobs.
@@ -743,8 +744,9 @@ struct City::Impl {
   }
   uint32_t HotspotDoctor(int region, int k) const {
     const uint32_t pool = DoctorPool(region);
-    return static_cast<uint32_t>(MixKey(o.seed, 0xD0C, static_cast<uint64_t>(region * 8 + k)) %
-                                 pool) +
+    return static_cast<uint32_t>(
+               MixKey(o.seed, 0xD0C, static_cast<uint64_t>(region) * 8 + static_cast<uint64_t>(k)) %
+               pool) +
            1;
   }
   void DrawAppraisals(Person& p) {
@@ -775,9 +777,10 @@ struct City::Impl {
       const int32_t from = AddYears(p.birth_day, 30);
       const int32_t day = from + static_cast<int32_t>(rng.Bounded(
                                      static_cast<uint64_t>(std::max(1, p.retire_day - from - 30))));
-      if (day < p.retire_day)
+      if (day < p.retire_day) {
         add(day, static_cast<uint32_t>(rng.Int(1, DoctorPool(p.region))),
             static_cast<int>(rng.Int(5, 10)));
+      }
     }
   }
 
@@ -1162,7 +1165,7 @@ struct City::Impl {
   };
 
   static int32_t Sec(Rng& rng, int from_hour, int to_hour) {
-    return static_cast<int32_t>(rng.Int(from_hour * 3600, to_hour * 3600 - 1));
+    return static_cast<int32_t>(rng.Int(int64_t{from_hour} * 3600, int64_t{to_hour} * 3600 - 1));
   }
 
   void EmitSignals(Person& p, std::vector<Signal>& buf) {
@@ -1193,9 +1196,10 @@ struct City::Impl {
         // Honest people with thin data: a counter visit now and then, or nothing at all.
         if ((habit & 1) && rng.Chance(1.0 / 6)) {
           const int32_t d = pay_day + static_cast<int32_t>(rng.Int(0, 10));
-          if (d <= alive_to && !in_prison(d))
+          if (d <= alive_to && !in_prison(d)) {
             sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7,
                      8, "WITHDRAWAL");
+          }
         }
         continue;
       }
@@ -1213,9 +1217,10 @@ struct City::Impl {
       if (p.counter_banker && in_person_ok) {
         if (rng.Chance(0.5)) {
           const int32_t d = pay_day + static_cast<int32_t>(rng.Int(0, 12));
-          if (d <= alive_to && !in_prison(d))
+          if (d <= alive_to && !in_prison(d)) {
             sink.Add(d, Sec(rng, 8, 16), SignalSource::kBankCounter, "BR", dcode * 100 + habit % 7,
                      8, "WITHDRAWAL");
+          }
         }
       }
       {
@@ -1257,10 +1262,11 @@ struct City::Impl {
         const int n = rng.Poisson(claimant ? 6.0 : 3.5);
         for (int k = 0; k < n; ++k) {
           const int32_t d = day_in();
-          if (d <= alive_to && !in_prison(d))
+          if (d <= alive_to && !in_prison(d)) {
             sink.Add(d, Sec(rng, 6, 20), SignalSource::kTransit, "BUS",
                      static_cast<uint64_t>(r.code) * 1000 + (habit >> 32) % 120 + rng.Bounded(3), 7,
                      "RIDE");
+          }
         }
       }
       if (in_person_ok && rng.Chance(p.lively ? 0.15 : p.urban ? 0.05 : 0.02)) {
@@ -1287,16 +1293,18 @@ struct City::Impl {
       if (p.care_home) {
         for (int k = 0; k < 2; ++k) {
           const int32_t d = day_in();
-          if (d <= alive_to)
+          if (d <= alive_to) {
             sink.Add(d, Sec(rng, 8, 18), SignalSource::kCareHome, "YL", dcode * 100 + habit % 9, 8,
                      "ATTENDANCE");
+          }
         }
       }
       if (in_person_ok && rng.Chance(claimant ? 0.02 : 0.025)) {
         const int32_t d = day_in();
-        if (d <= alive_to && !in_prison(d))
+        if (d <= alive_to && !in_prison(d)) {
           sink.Add(d, Sec(rng, 9, 17), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8,
                    "COUNTER");
+        }
       }
       const int month_of_year = m.number % 12;
       if (p.face_app && month_of_year == p.face_month && p.face_ring_day == kNever) {
@@ -1315,9 +1323,10 @@ struct City::Impl {
           (age >= 80 || (!p.urban && !p.face_app)) && (habit & 4)) {
         // Community workers visit the oldest and those who cannot use the app, once a year.
         const int32_t d = day_in();
-        if (d <= alive_to && !in_prison(d))
+        if (d <= alive_to && !in_prison(d)) {
           sink.Add(d, Sec(rng, 9, 17), SignalSource::kFieldVisit, "SQ", dcode * 1000 + habit % 40,
                    9, "SEEN");
+        }
       }
       if (p.face_ring_day != kNever && MonthOfDay(p.face_ring_day) % 12 == m.number % 12) {
         // One face, several pensioners: the same phone passes them minutes apart.
@@ -1335,10 +1344,11 @@ struct City::Impl {
       // An honest account change is made in person, days before the first payment to it.
       const int32_t d =
           PayDay(p, p.region, p.account_change_month) - static_cast<int32_t>(rng.Int(3, 20));
-      if (d <= alive_to)
+      if (d <= alive_to) {
         sink.Add(d, Sec(rng, 9, 16),
                  rng.Chance(0.6) ? SignalSource::kGovService : SignalSource::kBankCounter, "ZW",
                  dcode * 100 + habit % 5, 8, "COUNTER");
+      }
     }
     if (p.hijack && rng.Chance(0.3)) {
       const int32_t d = as_of_day - static_cast<int32_t>(rng.Int(1, 50));
@@ -1349,9 +1359,10 @@ struct City::Impl {
       // Claiming unemployment benefit means registering in person.
       const int32_t d =
           FirstDayOfMonth(p.job_loss_month + 1) + static_cast<int32_t>(rng.Int(0, 20));
-      if (d <= as_of_day)
+      if (d <= as_of_day) {
         sink.Add(d, Sec(rng, 9, 16), SignalSource::kGovService, "ZW", dcode * 100 + habit % 5, 8,
                  "COUNTER");
+      }
     }
     if (p.death_day != kNever && p.death_day >= window_start_day && p.in_hospital_death) {
       const uint64_t h = dcode * 100 + rng.Bounded(3) + 1;

@@ -155,7 +155,7 @@ Result<GeneratorStats> Run(const GeneratorOptions& o) {
   tbb::concurrent_queue<Work*> pool;
   std::vector<std::unique_ptr<Work>> owned;
   const int concurrency = tbb::this_task_arena::max_concurrency();
-  const size_t tokens = static_cast<size_t>(2 * concurrency + 1);
+  const size_t tokens = 2 * static_cast<size_t>(concurrency) + 1;
   for (size_t i = 0; i < tokens; ++i) {
     owned.push_back(std::make_unique<Work>());
     pool.push(owned.back().get());

@@ -35,7 +35,7 @@ rocksdb::ColumnFamilyOptions BaseFamily(const StoreOptions& o,
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.block_size = 16 * 1024;
+  table.block_size = size_t{16} * 1024;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.format_version = 5;

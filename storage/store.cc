@@ -970,7 +970,7 @@ Result<WriteCounts> Store::BulkLoad(const RecordBatch& batch) {
     rocksdb::Options opts(impl_->config.db, impl_->config.families[cf].options);
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, impl_->cf(cf));
     VIGIL_RETURN_IF_ERROR(FromRocks(writer.Open(file), "bulk load sst open"));
-    const Status filled = put_all(writer);
+    Status filled = put_all(writer);
     if (!filled.ok()) return filled;
     VIGIL_RETURN_IF_ERROR(FromRocks(writer.Finish(), "bulk load sst finish"));
     rocksdb::IngestExternalFileArg arg;

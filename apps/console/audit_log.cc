@@ -12,7 +12,9 @@
 namespace vigil::console {
 namespace {
 
-const std::string kGenesis(64, '0');
+// The hash before the first entry: 64 hex zeros.
+constexpr std::string_view kGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string NowLocalText() {
   // Timestamps in vigil hold naive local time (Asia/Shanghai, as the feeds): UTC+8, no DST.
@@ -33,7 +35,7 @@ std::string Sha256Hex(std::string_view bytes) {
   EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 15];
@@ -103,7 +105,7 @@ Result<nlohmann::json> AuditLog::Append(nlohmann::json fields) {
 
 Result<AuditVerifyReport> AuditLog::Verify(const Store& store) {
   AuditVerifyReport report;
-  std::string prev = kGenesis;
+  std::string prev(kGenesis);
   uint64_t expected = 1;
   auto snapshot = store.GetSnapshot();
   Status scan = store.ScanAudit(

@@ -1,6 +1,7 @@
 #include "case_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <mutex>
 
@@ -167,7 +168,7 @@ Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& re
     }
     const double at_stake = static_cast<double>(r.monthly_fen) * options_.horizon_months +
                             static_cast<double>(std::max<int64_t>(0, r.overpaid_fen));
-    r.expected_loss_fen = static_cast<int64_t>(r.risk * at_stake + 0.5);
+    r.expected_loss_fen = std::llround(r.risk * at_stake);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const CaseRow& a, const CaseRow& b) {
     if (a.expected_loss_fen != b.expected_loss_fen)

@@ -868,8 +868,10 @@ struct ConsoleServer::Impl {
          "form-action 'self'"},
     });
     http.set_payload_max_length(size_t{1} << 20);
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                  std::exception_ptr) { SendError(res, 500, "internal error"); });
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+          SendError(res, 500, "internal error");
+        });
     http.Post("/api/login", [this](const auto& q, auto& r) { Login(q, r); });
     http.Post("/api/logout", [this](const httplib::Request& q, httplib::Response& r) {
       auto s = Guard(q, r, kEveryone, true);

@@ -34,6 +34,7 @@ class Money {
     fen_ -= o.fen_;
     return *this;
   }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=>.
   constexpr auto operator<=>(const Money&) const = default;
 
  private:

@@ -161,11 +161,14 @@ inline Status Status::WithContext(std::string_view context) const {
     if (!vigil_status_.ok()) return vigil_status_; \
   } while (false)
 
-#define VIGIL_CONCAT_INNER_(a, b) a##b
-#define VIGIL_CONCAT_(a, b) VIGIL_CONCAT_INNER_(a, b)
-// Declares `lhs` from a Result, or returns its Status on error.
-#define VIGIL_ASSIGN_OR_RETURN(lhs, expr)                   \
-  auto VIGIL_CONCAT_(vigil_result_, __LINE__) = (expr);     \
-  if (!VIGIL_CONCAT_(vigil_result_, __LINE__).ok())         \
-    return VIGIL_CONCAT_(vigil_result_, __LINE__).status(); \
-  lhs = std::move(VIGIL_CONCAT_(vigil_result_, __LINE__)).value()
+#define VIGIL_CONCAT_INNER(a, b) a##b
+#define VIGIL_CONCAT(a, b) VIGIL_CONCAT_INNER(a, b)
+// Declares `lhs` from a Result, or returns its Status on error. `lhs` is a declaration
+// (`auto x`), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define VIGIL_ASSIGN_OR_RETURN(lhs, expr)                  \
+  auto VIGIL_CONCAT(vigil_result_, __LINE__) = (expr);     \
+  if (!VIGIL_CONCAT(vigil_result_, __LINE__).ok())         \
+    return VIGIL_CONCAT(vigil_result_, __LINE__).status(); \
+  lhs = std::move(VIGIL_CONCAT(vigil_result_, __LINE__)).value()
+// NOLINTEND(bugprone-macro-parentheses)

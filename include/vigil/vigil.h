@@ -11,6 +11,8 @@
  * vigil_decision is immutable and may be read from any thread; free it once.
  * The semantics are those of the C++ API, include/vigil/screener.h; docs/screening.md explains
  * the decisions. */
+/* C names for a C ABI, not the C++ naming of .clang-tidy. */
+/* NOLINTBEGIN(readability-identifier-naming) */
 #ifndef VIGIL_VIGIL_H_
 #define VIGIL_VIGIL_H_
 
@@ -121,3 +123,4 @@ VIGIL_API const char* vigil_decision_score_run(const vigil_decision* decision);
 #endif
 
 #endif /* VIGIL_VIGIL_H_ */
+/* NOLINTEND(readability-identifier-naming) */
