@@ -495,171 +495,188 @@ void NoteALateSignalsFeed(int32_t newest_signal_day, const Policy& policy, Date 
                    "the feed's newest date");
 }
 
-// Reads the persons, gathers the population facts, certifies and applies the rules to
-// everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
-// certification rows go to `writer` as the second pass decides them.
-Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options,
-                 OutputWriter* writer, ScoringState& state) {
-  if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
-  if (options.batch_persons == 0)
-    return Status::InvalidArgument("score: batch_persons must be > 0");
+// The first failure of a parallel pass; later ones are dropped. Thread-safe.
+class FirstFailure {
+ public:
+  void Fail(const Status& s) {
+    const std::lock_guard lock(mutex_);
+    if (!failed_.exchange(true)) first_ = s;
+  }
+  bool failed() const { return failed_.load(); }
+  // The first failure; read once the pass has joined.
+  const Status& status() const { return first_; }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  Status first_;
+};
+
+// What pass 1 gathers besides the person list: the facts builders and the history rows read.
+struct FactsPass {
+  tbb::combinable<CrossPersonFactsBuilder> builders;
+  tbb::combinable<uint64_t> rows_read{[] { return uint64_t{0}; }};
+};
+
+// Pass 1 with the reference loader: the registry of persons held for the whole run, then every
+// person's history read by key, noting the population facts.
+Status NoteFactsPersonByPerson(Store& store, const Policy& policy, const ScoreOptions& options,
+                               ScoringState& state, FactsPass& pass) {
   ScoreSummary& summary = state.summary;
-  summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
   std::vector<PersonRecord>& registrations = state.registrations;
   std::vector<PersonGroup>& groups = state.groups;
-  state.snapshot = store.GetSnapshot();
   const std::unique_ptr<Snapshot>& snapshot = state.snapshot;
-
-  std::atomic<bool> failed{false};
-  Status first_error;
-  std::mutex error_mutex;
-  auto fail = [&](const Status& s) {
-    std::lock_guard lock(error_mutex);
-    if (!failed.exchange(true)) first_error = s;
-  };
+  FirstFailure errors;
   std::atomic<uint64_t> done{0};
-  tbb::combinable<CrossPersonFactsBuilder> builders;
-  tbb::combinable<uint64_t> rows_pass1([] { return uint64_t{0}; });
   auto start = Clock::now();
+  // The registry of persons (all regions), held for the whole run and grouped by person key.
+  VIGIL_RETURN_IF_ERROR(store.ScanPersons(
+      [&](const PersonRecord& row) {
+        registrations.push_back(row);
+        return true;
+      },
+      snapshot.get()));
+  std::vector<PersonGroup> registered;
+  GroupRegistrations(registrations, &registered);
+  // Everyone who has events (both lists are in person-key order): one seek per person.
+  size_t next_registered = 0;
+  VIGIL_RETURN_IF_ERROR(store.ScanEventPersonKeys(
+      [&](uint64_t key) {
+        while (next_registered < registered.size() &&
+               registered[next_registered].person_key < key) {
+          groups.push_back(registered[next_registered++]);
+        }
+        if (next_registered < registered.size() && registered[next_registered].person_key == key) {
+          groups.push_back(registered[next_registered++]);
+        } else {
+          groups.push_back({0, 0, key});
+        }
+        return true;
+      },
+      snapshot.get()));
+  while (next_registered < registered.size()) groups.push_back(registered[next_registered++]);
+  summary.registrations = registrations.size();
+  summary.stages.push_back({"read persons", SecondsSince(start)});
 
-  if (options.reference_loader) {
-    // The registry of persons (all regions), held for the whole run and grouped by person key.
-    VIGIL_RETURN_IF_ERROR(store.ScanPersons(
-        [&](const PersonRecord& row) {
-          registrations.push_back(row);
-          return true;
-        },
-        snapshot.get()));
-    std::vector<PersonGroup> registered;
-    GroupRegistrations(registrations, &registered);
-    // Everyone who has events (both lists are in person-key order): one seek per person.
-    size_t next_registered = 0;
-    VIGIL_RETURN_IF_ERROR(store.ScanEventPersonKeys(
-        [&](uint64_t key) {
-          while (next_registered < registered.size() &&
-                 registered[next_registered].person_key < key) {
-            groups.push_back(registered[next_registered++]);
-          }
-          if (next_registered < registered.size() &&
-              registered[next_registered].person_key == key) {
-            groups.push_back(registered[next_registered++]);
-          } else {
-            groups.push_back({0, 0, key});
-          }
-          return true;
-        },
-        snapshot.get()));
-    while (next_registered < registered.size()) groups.push_back(registered[next_registered++]);
-    summary.registrations = registrations.size();
-    summary.stages.push_back({"read persons", SecondsSince(start)});
-
-    // Pass 1: population facts.
-    start = Clock::now();
-    const ForkJoin fork_join;  // vigil/tsan_hand_off.h
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, groups.size(), options.batch_persons),
-                      [&](const tbb::blocked_range<size_t>& range) {
-                        const auto body = fork_join.Body();
-                        if (failed) return;
-                        PersonHistory history;
-                        auto& builder = builders.local();
-                        uint64_t& rows = rows_pass1.local();
-                        for (size_t i = range.begin(); i != range.end(); ++i) {
-                          Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
-                                                 state.rows_of(i), options.as_of, &history, &rows);
-                          if (!s.ok()) {
-                            fail(s);
-                            return;
-                          }
-                          builder.Add(history, policy, options.as_of);
+  // Pass 1: population facts.
+  start = Clock::now();
+  const ForkJoin fork_join;  // vigil/tsan_hand_off.h
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, groups.size(), options.batch_persons),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      const auto body = fork_join.Body();
+                      if (errors.failed()) return;
+                      PersonHistory history;
+                      auto& builder = pass.builders.local();
+                      uint64_t& rows = pass.rows_read.local();
+                      for (size_t i = range.begin(); i != range.end(); ++i) {
+                        Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
+                                               state.rows_of(i), options.as_of, &history, &rows);
+                        if (!s.ok()) {
+                          errors.Fail(s);
+                          return;
                         }
-                        const uint64_t now = done += range.size();
-                        if (options.progress) options.progress(now, groups.size(), "facts");
-                      });
-    fork_join.Joined();
-  } else {
-    // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
-    // events in one scan, which also finds its persons who have events but no registration.
-    // The rows are dropped with the slice (pass 2 reads them again per batch), so no
-    // per-registration memory is held across the run.
-    std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
-    std::atomic<uint64_t> slices_done{0};
-    std::atomic<uint64_t> registration_rows{0};
-    const ForkJoin fork_join;
-    tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
-          const auto body = fork_join.Body();
-          for (size_t slice = range.begin(); slice != range.end() && !failed; ++slice) {
-            const auto [first, last] = KeySlice(slice);
-            std::vector<PersonRecord> rows;
-            std::vector<PersonGroup> registered;
-            Status s = ReadRegistrations(store, snapshot.get(), first, last, &rows, &registered);
-            if (!s.ok()) {
-              fail(s);
-              return;
-            }
-            registration_rows += rows.size();
-            CrossPersonFactsFilter facts_filter;
-            auto facts_need = [&](const EventView& event, const PersonGroup& g) {
-              // Most rows are signals, and the facts read few sources: peek before decoding.
-              // A source that cannot be read is decoded in full, which reports the damage.
-              SignalSource source{};
-              if (event.kind == EventKind::kSignal && !event.SignalSourceInto(&source).ok()) {
-                return true;
-              }
-              return facts_filter.Reads(
-                  g.person_key, event.kind, source,
-                  std::span<const PersonRecord>(rows.data() + g.first, g.count));
-            };
-            RangeHistoryLoader loader(store, snapshot.get(), options.as_of, rows);
-            auto& builder = builders.local();
-            std::vector<PersonGroup>& out = slice_groups[slice];
-            s = loader.Scan(
-                first, last, registered, /*allow_unknown=*/true, facts_need,
-                [&](const PersonGroup& g, size_t, const PersonHistory& history) {
-                  out.push_back({0, g.count, g.person_key});
-                  builder.Add(history, policy, options.as_of);
-                  return true;
-                },
-                &rows_pass1.local());
-            if (!s.ok()) {
-              fail(s);
-              return;
-            }
-            const uint64_t now = done += out.size();
-            const uint64_t slices = ++slices_done;
-            if (options.progress) options.progress(now, now * kKeySlices / slices, "facts");
-          }
-        });
-    fork_join.Joined();
-    if (failed) return first_error;
-    size_t total = 0;
-    for (const auto& g : slice_groups) total += g.size();
-    groups.reserve(total);
-    for (auto& g : slice_groups) {
-      groups.insert(groups.end(), g.begin(), g.end());
-      std::vector<PersonGroup>().swap(g);
-    }
-    summary.registrations = registration_rows;
-  }
-  if (failed) return first_error;
-  summary.persons = groups.size();
-  std::vector<float>& feature_matrix = state.feature_matrix;
-  summary.stages.push_back({options.reference_loader
-                                ? "pass 1: read histories, note facts"
-                                : "pass 1: read persons and histories, note facts",
-                            SecondsSince(start)});
-  start = Clock::now();
-  CrossPersonFactsBuilder merged;
-  builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
-  state.facts = merged.Finish();
-  const CrossPersonFacts& facts = state.facts;
-  summary.stages.push_back({"pass 1: merge and count facts", SecondsSince(start)});
-  NoteWhatTheDataTurnsOff(facts, policy, &summary.data_notes);
+                        builder.Add(history, policy, options.as_of);
+                      }
+                      const uint64_t now = done += range.size();
+                      if (options.progress) options.progress(now, groups.size(), "facts");
+                    });
+  fork_join.Joined();
+  if (errors.failed()) return errors.status();
+  summary.stages.push_back({"pass 1: read histories, note facts", SecondsSince(start)});
+  return Status::Ok();
+}
 
-  // Pass 2: certification, rules and features per person, in batches through a TBB pipeline.
-  // A batch formats its certification rows and keeps the outcomes fusion will need; the last
-  // stage, in person-key order, appends the rows to the file and the outcomes to the state.
-  start = Clock::now();
+// Pass 1 by key slices: each slice reads its persons rows, then its histories in one scan,
+// noting the population facts.
+Status NoteFactsBySlice(Store& store, const Policy& policy, const ScoreOptions& options,
+                        ScoringState& state, FactsPass& pass) {
+  ScoreSummary& summary = state.summary;
+  std::vector<PersonGroup>& groups = state.groups;
+  const std::unique_ptr<Snapshot>& snapshot = state.snapshot;
+  FirstFailure errors;
+  std::atomic<uint64_t> done{0};
+  const auto start = Clock::now();
+  // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
+  // events in one scan, which also finds its persons who have events but no registration.
+  // The rows are dropped with the slice (pass 2 reads them again per batch), so no
+  // per-registration memory is held across the run.
+  std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
+  std::atomic<uint64_t> slices_done{0};
+  std::atomic<uint64_t> registration_rows{0};
+  const ForkJoin fork_join;
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, kKeySlices, 1), [&](const tbb::blocked_range<size_t>& range) {
+        const auto body = fork_join.Body();
+        for (size_t slice = range.begin(); slice != range.end() && !errors.failed(); ++slice) {
+          const auto [first, last] = KeySlice(slice);
+          std::vector<PersonRecord> rows;
+          std::vector<PersonGroup> registered;
+          Status s = ReadRegistrations(store, snapshot.get(), first, last, &rows, &registered);
+          if (!s.ok()) {
+            errors.Fail(s);
+            return;
+          }
+          registration_rows += rows.size();
+          CrossPersonFactsFilter facts_filter;
+          auto facts_need = [&](const EventView& event, const PersonGroup& g) {
+            // Most rows are signals, and the facts read few sources: peek before decoding.
+            // A source that cannot be read is decoded in full, which reports the damage.
+            SignalSource source{};
+            if (event.kind == EventKind::kSignal && !event.SignalSourceInto(&source).ok()) {
+              return true;
+            }
+            return facts_filter.Reads(
+                g.person_key, event.kind, source,
+                std::span<const PersonRecord>(rows.data() + g.first, g.count));
+          };
+          RangeHistoryLoader loader(store, snapshot.get(), options.as_of, rows);
+          auto& builder = pass.builders.local();
+          std::vector<PersonGroup>& out = slice_groups[slice];
+          s = loader.Scan(
+              first, last, registered, /*allow_unknown=*/true, facts_need,
+              [&](const PersonGroup& g, size_t, const PersonHistory& history) {
+                out.push_back({0, g.count, g.person_key});
+                builder.Add(history, policy, options.as_of);
+                return true;
+              },
+              &pass.rows_read.local());
+          if (!s.ok()) {
+            errors.Fail(s);
+            return;
+          }
+          const uint64_t now = done += out.size();
+          const uint64_t slices = ++slices_done;
+          if (options.progress) options.progress(now, now * kKeySlices / slices, "facts");
+        }
+      });
+  fork_join.Joined();
+  if (errors.failed()) return errors.status();
+  size_t total = 0;
+  for (const auto& g : slice_groups) total += g.size();
+  groups.reserve(total);
+  for (auto& g : slice_groups) {
+    groups.insert(groups.end(), g.begin(), g.end());
+    std::vector<PersonGroup>().swap(g);
+  }
+  summary.registrations = registration_rows;
+  summary.stages.push_back({"pass 1: read persons and histories, note facts", SecondsSince(start)});
+  return Status::Ok();
+}
+
+// Pass 2: certification, rules and features per person, in batches through a TBB pipeline.
+// A batch formats its certification rows and keeps the outcomes fusion will need; the last
+// stage, in person-key order, appends the rows to the file and the outcomes to the state.
+// Unless state.keep_all, the certification rows go to `writer` as they are decided.
+Status DecideEveryone(Store& store, const Policy& policy, const ScoreOptions& options,
+                      OutputWriter* writer, ScoringState& state) {
+  ScoreSummary& summary = state.summary;
+  const std::vector<PersonGroup>& groups = state.groups;
+  const std::unique_ptr<Snapshot>& snapshot = state.snapshot;
+  const CrossPersonFacts& facts = state.facts;
+  std::vector<float>& feature_matrix = state.feature_matrix;
+  FirstFailure errors;
+  std::atomic<uint64_t> done{0};
+  const auto start = Clock::now();
   StageClock load_clock, certify_clock, rules_clock, features_clock;
   const bool keep_all = state.keep_all || writer == nullptr;
   state.keep_all = keep_all;
@@ -679,7 +696,6 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   };
   size_t next_batch = 0;
   int32_t newest_signal_day = INT32_MIN;  // over everyone, for NoteALateSignalsFeed
-  done = 0;
   const size_t tokens =
       4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
   // Decides one person whose history is loaded; returns the nanoseconds spent.
@@ -716,7 +732,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
       tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
                                      [&](tbb::flow_control& fc) -> Batch* {
                                        const HandOffTurn turn(&next_batch);
-                                       if (next_batch >= groups.size() || failed) {
+                                       if (next_batch >= groups.size() || errors.failed()) {
                                          fc.stop();
                                          return nullptr;
                                        }
@@ -734,13 +750,13 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                 uint64_t& rows = rows_pass2.local();
                 if (options.reference_loader) {
                   PersonHistory history;
-                  for (size_t i = batch->begin; i < batch->end && !failed; ++i) {
+                  for (size_t i = batch->begin; i < batch->end && !errors.failed(); ++i) {
                     auto t = Clock::now();
                     Status s = LoadHistory(store, snapshot.get(), groups[i].person_key,
                                            state.rows_of(i), options.as_of, &history, &rows);
                     load_clock.Add(t);
                     if (!s.ok()) {
-                      fail(s);
+                      errors.Fail(s);
                       break;
                     }
                     decide(i, history, *batch);
@@ -760,7 +776,7 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                                              known.back().person_key, &batch_rows, &registered);
                 if (s.ok()) s = MatchRegistrations(registered, &known);
                 if (!s.ok()) {
-                  fail(s);
+                  errors.Fail(s);
                   return batch;
                 }
                 RangeHistoryLoader loader(store, snapshot.get(), options.as_of, batch_rows);
@@ -769,10 +785,10 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
                     /*allow_unknown=*/false, all_kinds,
                     [&](const PersonGroup&, size_t index, const PersonHistory& history) {
                       deciding += decide(batch->begin + index, history, *batch);
-                      return !failed.load();
+                      return !errors.failed();
                     },
                     &rows);
-                if (!s.ok()) fail(s);
+                if (!s.ok()) errors.Fail(s);
                 load_clock.nanos +=
                     std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count() -
                     deciding;
@@ -781,9 +797,9 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
           tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order, [&](Batch* batch) {
             const HandOffTurn token(batch);
             const HandOffTurn turn(&summary);
-            if (!keep_all && !failed) {
+            if (!keep_all && !errors.failed()) {
               Status s = writer->AppendCertification(batch->certification);
-              if (!s.ok()) fail(s);
+              if (!s.ok()) errors.Fail(s);
               summary.certified += batch->counts.certified;
               summary.needs_active += batch->counts.needs_active;
               summary.suspended += batch->counts.suspended;
@@ -801,22 +817,22 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
           }));
   // Every batch ended in the last filter, whose turns handed off `summary` (vigil/tsan_hand_off.h).
   AnnotateTakeOver(&summary);
-  if (failed) return first_error;
-  rows_pass1.combine_each([&](uint64_t n) { summary.history_rows += n; });
+  if (errors.failed()) return errors.status();
   summary.stages.push_back({"pass 2: load histories (thread time)", load_clock.seconds()});
   summary.stages.push_back({"pass 2: certification (thread time)", certify_clock.seconds()});
   summary.stages.push_back({"pass 2: rules (thread time)", rules_clock.seconds()});
   summary.stages.push_back({"pass 2: features (thread time)", features_clock.seconds()});
   summary.stages.push_back({"pass 2 (wall)", SecondsSince(start)});
   NoteALateSignalsFeed(newest_signal_day, policy, options.as_of, &summary.data_notes);
-  // Whether an underpayment is the payroll's practice is a fact of the population: known only
-  // once everyone is scored. The persons concerned have a rule hit, so they are kept in full.
-  size_t pensioners = 0;
-  for (const PersonGroup& g : groups) pensioners += g.count > 0 ? 1 : 0;
-  DemoteRoutineUnderpayments(policy, pensioners, &state.kept);
+  return Status::Ok();
+}
 
-  // Anomaly model, fitted on the population at hand.
-  start = Clock::now();
+// The anomaly model, fitted on the population at hand and scored on it (state.anomaly).
+Status FitAnomalyModel(const Policy& policy, const ScoreOptions& options, ScoringState& state) {
+  ScoreSummary& summary = state.summary;
+  const std::vector<PersonGroup>& groups = state.groups;
+  std::vector<float>& feature_matrix = state.feature_matrix;
+  const auto start = Clock::now();
   std::vector<float>& anomaly = state.anomaly;
   anomaly.assign(groups.size(), 0.0f);
   std::optional<IsolationForest>& forest = state.forest;
@@ -855,6 +871,44 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
   return Status::Ok();
+}
+
+// Reads the persons, gathers the population facts, certifies and applies the rules to
+// everyone, and scores the anomaly model: all from one snapshot. Unless state.keep_all, the
+// certification rows go to `writer` as the second pass decides them.
+Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options,
+                 OutputWriter* writer, ScoringState& state) {
+  if (!options.as_of.ok()) return Status::InvalidArgument("score: --as-of is required");
+  if (options.batch_persons == 0) {
+    return Status::InvalidArgument("score: batch_persons must be > 0");
+  }
+  ScoreSummary& summary = state.summary;
+  summary.cases_per_pattern.assign(CodeCount<Pattern>(), 0);
+  state.snapshot = store.GetSnapshot();
+
+  // Pass 1: the persons and the population facts.
+  FactsPass pass;
+  VIGIL_RETURN_IF_ERROR(options.reference_loader
+                            ? NoteFactsPersonByPerson(store, policy, options, state, pass)
+                            : NoteFactsBySlice(store, policy, options, state, pass));
+  summary.persons = state.groups.size();
+  pass.rows_read.combine_each([&](uint64_t n) { summary.history_rows += n; });
+  const auto start = Clock::now();
+  CrossPersonFactsBuilder merged;
+  pass.builders.combine_each([&](CrossPersonFactsBuilder& b) { merged.Merge(std::move(b)); });
+  state.facts = merged.Finish();
+  summary.stages.push_back({"pass 1: merge and count facts", SecondsSince(start)});
+  NoteWhatTheDataTurnsOff(state.facts, policy, &summary.data_notes);
+
+  // Pass 2: every person decided.
+  VIGIL_RETURN_IF_ERROR(DecideEveryone(store, policy, options, writer, state));
+  // Whether an underpayment is the payroll's practice is a fact of the population: known only
+  // once everyone is scored. The persons concerned have a rule hit, so they are kept in full.
+  size_t pensioners = 0;
+  for (const PersonGroup& g : state.groups) pensioners += g.count > 0 ? 1 : 0;
+  DemoteRoutineUnderpayments(policy, pensioners, &state.kept);
+
+  return FitAnomalyModel(policy, options, state);
 }
 
 // Loads the fitted fusion model from the store, if one was trained.
