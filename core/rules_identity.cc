@@ -171,6 +171,98 @@ void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
 // seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
 // account shared with other persons. The missing visit is evidence only where the data shows
 // that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
+// A pension paid into a fresh account month after month (rules.hijack_rotation_min_accounts):
+// reported as ANOMALY with the numbers. See AccountHijack.
+RuleHit RotationHit(const PersonRecord& reg, const std::vector<const PaymentRecord*>& paid,
+                    const AccountChurn& churn) {
+  RuleHit rotation;
+  rotation.pattern = Pattern::kAnomaly;
+  rotation.region = reg.region;
+  rotation.clause = "policy: rules.hijack_rotation_min_accounts";
+  // Worth a review (HOLD), never a block on its own, as the model's outliers.
+  rotation.strength = 0.6;
+  rotation.reason = "pension paid into " + std::to_string(churn.accounts) +
+                    " accounts in the last " + std::to_string(kAccountChurnDays) + " days, " +
+                    std::to_string(churn.single_use) +
+                    " of them on one pay date only: it rotates through single-use accounts, "
+                    "which no takeover explains; newest " +
+                    Mask(paid.back()->bank_account);
+  rotation.evidence.push_back(
+      {"payments", paid.back()->paid_date, "into " + Mask(paid.back()->bank_account)});
+  return rotation;
+}
+
+// Diversion: the newest payments do not go to the registered account. Empty when the
+// unregistered account is a stale registry row (see below).
+std::optional<RuleHit> DiversionHit(const Context& c, const PersonRecord& reg,
+                                    const std::vector<const PaymentRecord*>& paid, RuleHit hit) {
+  size_t from = paid.size();
+  while (from > 0 && paid[from - 1]->bank_account != reg.bank_account) --from;
+  const bool ever_registered = from > 0;
+  Money sum;
+  for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
+  const size_t count = paid.size() - from;
+  // Paid into one unregistered account from the start is a stale registry row, not a
+  // hijack; so is an account the person's household holds together (a couple's joint
+  // account, where the registry still shows the person's own): nobody took anything over.
+  if (!ever_registered) {
+    const std::string& into = paid.back()->bank_account;
+    const uint32_t holders = c.facts.persons_per_account.Get(into);
+    const bool one_household =
+        static_cast<int>(holders) <= c.policy.rules.shared_account_max_persons &&
+        c.facts.households_per_account.Get(into) < 2;
+    if (holders <= 1 || one_household) return std::nullopt;
+  }
+  hit.strength = ever_registered ? 0.85 : 0.6;
+  hit.overpaid = sum;
+  hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") + " since " +
+               FormatDate(paid[from]->paid_date) + " into " + Mask(paid.back()->bank_account) +
+               ", not the registered account " + Mask(reg.bank_account) + ": " +
+               FormatMoneyGrouped(sum) + " diverted";
+  hit.evidence.push_back(
+      {"payments", paid[from]->paid_date, "into " + Mask(paid.back()->bank_account)});
+  return hit;
+}
+
+// The pensioner's own card use on the pension account around an account switch, and the
+// chance of its stop at their own rate (rules.hijack_stop_alpha).
+struct CardUseAtSwitch {
+  int activity_before = 0, activity_after = 0;
+  int days_since = 0;
+  double stop_chance = 1.0;
+  bool stopped = false;
+};
+
+CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
+  CardUseAtSwitch use;
+  constexpr int kRateDays = 365;
+  int first_signal_day = switch_day;
+  for (const SignalRecord& s : c.h.signals) {
+    const int day = DayNumber(DateOf(s.occurred_at));
+    if (DateOf(s.occurred_at) > c.as_of) break;
+    first_signal_day = std::min(first_signal_day, day);
+    if (s.source == SignalSource::kBankActivity) {
+      if (day > switch_day) {
+        ++use.activity_after;
+      } else if (day > switch_day - kRateDays) {
+        ++use.activity_before;
+      }
+    }
+  }
+  const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
+  use.days_since = DayNumber(c.as_of) - switch_day;
+  // The chance of no use since, at the person's own rate as far as `activity_before` uses in
+  // `rate_days` tell it: the posterior predictive with Jeffreys' prior on a Poisson rate
+  // (a Gamma(k + 1/2, rate_days) rate), ((rate_days) / (rate_days + days_since))^(k + 1/2).
+  // The plug-in exp(-rate * days_since) takes a rate read off one or two uses as exact, and
+  // then a pensioner who used the card once in a few months looks certain to have used it again.
+  use.stop_chance =
+      std::pow(static_cast<double>(rate_days) / static_cast<double>(rate_days + use.days_since),
+               use.activity_before + 0.5);
+  use.stopped = use.activity_after == 0 && use.stop_chance < c.policy.rules.hijack_stop_alpha;
+  return use;
+}
+
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     const std::vector<const PaymentRecord*> paid = PensionPaymentsOf(c.h, reg, c.as_of);
@@ -183,21 +275,7 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     // this has).
     if (const AccountChurn churn = PensionAccountChurn(paid, c.as_of);
         RotatesAccounts(churn, c.policy)) {
-      RuleHit rotation;
-      rotation.pattern = Pattern::kAnomaly;
-      rotation.region = reg.region;
-      rotation.clause = "policy: rules.hijack_rotation_min_accounts";
-      // Worth a review (HOLD), never a block on its own, as the model's outliers.
-      rotation.strength = 0.6;
-      rotation.reason = "pension paid into " + std::to_string(churn.accounts) +
-                        " accounts in the last " + std::to_string(kAccountChurnDays) + " days, " +
-                        std::to_string(churn.single_use) +
-                        " of them on one pay date only: it rotates through single-use accounts, "
-                        "which no takeover explains; newest " +
-                        Mask(paid.back()->bank_account);
-      rotation.evidence.push_back(
-          {"payments", paid.back()->paid_date, "into " + Mask(paid.back()->bank_account)});
-      out.push_back(std::move(rotation));
+      out.push_back(RotationHit(reg, paid, churn));
       continue;
     }
     RuleHit hit;
@@ -206,32 +284,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     hit.clause = "policy: rules.hijack_in_person_days";
     // Diversion: the newest payments do not go to the registered account.
     if (paid.back()->bank_account != reg.bank_account) {
-      size_t from = paid.size();
-      while (from > 0 && paid[from - 1]->bank_account != reg.bank_account) --from;
-      const bool ever_registered = from > 0;
-      Money sum;
-      for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
-      const size_t count = paid.size() - from;
-      // Paid into one unregistered account from the start is a stale registry row, not a
-      // hijack; so is an account the person's household holds together (a couple's joint
-      // account, where the registry still shows the person's own): nobody took anything over.
-      if (!ever_registered) {
-        const std::string& into = paid.back()->bank_account;
-        const uint32_t holders = c.facts.persons_per_account.Get(into);
-        const bool one_household =
-            static_cast<int>(holders) <= c.policy.rules.shared_account_max_persons &&
-            c.facts.households_per_account.Get(into) < 2;
-        if (holders <= 1 || one_household) continue;
+      if (std::optional<RuleHit> diverted = DiversionHit(c, reg, paid, std::move(hit))) {
+        out.push_back(std::move(*diverted));
       }
-      hit.strength = ever_registered ? 0.85 : 0.6;
-      hit.overpaid = sum;
-      hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") + " since " +
-                   FormatDate(paid[from]->paid_date) + " into " + Mask(paid.back()->bank_account) +
-                   ", not the registered account " + Mask(reg.bank_account) + ": " +
-                   FormatMoneyGrouped(sum) + " diverted";
-      hit.evidence.push_back(
-          {"payments", paid[from]->paid_date, "into " + Mask(paid.back()->bank_account)});
-      out.push_back(std::move(hit));
       continue;
     }
     const std::optional<AccountSwitch> sw = FindAccountSwitch(c.h, reg, paid, c.policy, c.as_of);
@@ -244,31 +299,8 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     const bool at_counter = sw->at_counter;
     const bool visit_before_old_run = sw->visit_before_old_run;
     // The person's own card use on the pension account, a year before and since the switch.
-    constexpr int kRateDays = 365;
-    int activity_before = 0, activity_after = 0, first_signal_day = switch_day;
-    for (const SignalRecord& s : c.h.signals) {
-      const int day = DayNumber(DateOf(s.occurred_at));
-      if (DateOf(s.occurred_at) > c.as_of) break;
-      first_signal_day = std::min(first_signal_day, day);
-      if (s.source == SignalSource::kBankActivity) {
-        if (day > switch_day) {
-          ++activity_after;
-        } else if (day > switch_day - kRateDays) {
-          ++activity_before;
-        }
-      }
-    }
-    const int rate_days = std::max(1, std::min(kRateDays, switch_day - first_signal_day));
-    const int days_since = DayNumber(c.as_of) - switch_day;
-    // The chance of no use since, at the person's own rate as far as `activity_before` uses in
-    // `rate_days` tell it: the posterior predictive with Jeffreys' prior on a Poisson rate
-    // (a Gamma(k + 1/2, rate_days) rate), ((rate_days) / (rate_days + days_since))^(k + 1/2).
-    // The plug-in exp(-rate * days_since) takes a rate read off one or two uses as exact, and
-    // then a pensioner who used the card once in a few months looks certain to have used it again.
-    const double stop_chance =
-        std::pow(static_cast<double>(rate_days) / static_cast<double>(rate_days + days_since),
-                 activity_before + 0.5);
-    const bool stopped = activity_after == 0 && stop_chance < c.policy.rules.hijack_stop_alpha;
+    const CardUseAtSwitch use = CardUseAround(c, switch_day);
+    const bool stopped = use.stopped;
     if (at_counter && !stopped) continue;  // the person changed their own account
     const uint32_t sharing = c.facts.persons_per_account.Get(reg.bank_account);
     const bool to_ecny = paid[first_new]->channel == Channel::kEcny &&
@@ -342,9 +374,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     }
     if (stopped) {
       hit.reason += "; the pensioner's own card use stopped there (" +
-                    std::to_string(activity_before) + " uses in the year before, none in " +
-                    std::to_string(days_since) + " days since; chance " +
-                    FormatFixed(stop_chance, 4) + ")";
+                    std::to_string(use.activity_before) + " uses in the year before, none in " +
+                    std::to_string(use.days_since) + " days since; chance " +
+                    FormatFixed(use.stop_chance, 4) + ")";
     }
     if (sharing >= 2) {
       hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
