@@ -189,7 +189,9 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
   VIGIL_RETURN_IF_ERROR(Flatten(root, "", leaves).WithContext(origin));
   for (const auto& [path, value] : leaves) {
     auto fail = [&, &p = path](const std::string& why) {
-      return Status::InvalidArgument(std::string(origin) + ": " + p + ": " + why);
+      std::string message(origin);
+      message.append(": ").append(p).append(": ").append(why);
+      return Status::InvalidArgument(message);
     };
     if (path == "version") {
       if (!value->is_string()) return fail("must be a string");
