@@ -213,38 +213,46 @@ std::vector<PaymentRequest> MakePayroll(const std::vector<PersonRecord>& active,
   return payroll;
 }
 
-int RunBench(const BenchArgs& args) {
-  WorkDir work;
-  if (auto code = MakeWorkDir(args, &work)) return *code;
-  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  const int threads = args.threads > 0 ? args.threads : cores;
-  // Every stage (the generator, ingest, scoring and the screener all run on oneTBB) gets the
-  // same number of threads as the baselines.
-  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
-                                  static_cast<size_t>(threads));
-  double load[3] = {0, 0, 0};
-  if (getloadavg(load, 3) != 3) load[0] = load[1] = load[2] = -1;
-  const Policy policy = Policy::Defaults();
+// One `vigil bench` run: the figures gathered stage by stage, and what the stages hand on.
+// Each stage returns the exit code when it fails (the reason printed), else nothing.
+struct BenchRun {
+  BenchRun(const BenchArgs& bench_args, WorkDir& work_dir, int machine_cores, int stage_threads)
+      : args(bench_args), work(work_dir), cores(machine_cores), threads(stage_threads) {}
+  std::optional<int> MakeCity();
+  std::optional<int> Ingest();
+  std::optional<int> RawBaselinesRun();
+  std::optional<int> Score();
+  std::optional<int> Screening();
+  int Report();
 
+  const BenchArgs& args;
+  WorkDir& work;
+  const int cores;
+  const int threads;
+  double load[3] = {0, 0, 0};
+  const Policy policy = Policy::Defaults();
   std::vector<Figure> stages;
   std::vector<Figure> baselines;
   json report;
-  report["vigil"] = {{"version", VIGIL_VERSION_STRING}, {"commit", nullptr}};
-  report["machine"] = {
-      {"cores", cores}, {"threads", threads}, {"load_average", {load[0], load[1], load[2]}}};
-  report["run"] = {{"persons", args.persons},
-                   {"seed", args.seed},
-                   {"date", UtcNow()},
-                   {"policy_version", policy.version}};
+  Date as_of{};
+  Result<GeneratorStats> city = Status::Unavailable("not generated");
+  std::unique_ptr<Store> store;
+  std::unique_ptr<RawBaselines> raw;
+  std::vector<PersonRecord> active;  // the ACTIVE registrations: the payroll's payees
+  Month payroll_month{};
+  std::vector<PaymentRequest> payroll;
+  std::vector<PersonPoint> payees;
+  std::unique_ptr<Screener> screener;
+};
 
-  // ---- setup: the city (not a product stage; timed for the record) ----
+// Setup: the city (not a product stage; timed for the record).
+std::optional<int> BenchRun::MakeCity() {
   GeneratorOptions gen;
   gen.out_dir = work.city();
   gen.persons = args.persons;
   gen.seed = args.seed;
   gen.threads = threads;
-  const Date as_of = gen.as_of;
-  Result<GeneratorStats> city = Status::Unavailable("not generated");
+  as_of = gen.as_of;
   {
     ProgressLine progress("bench: generate");
     if (progress.enabled()) {
@@ -267,13 +275,16 @@ int RunBench(const BenchArgs& args) {
                          {"rows", generated_rows},
                          {"total_rows", city->total_rows()},
                          {"seconds", city->seconds}};
+  return std::nullopt;
+}
 
-  // ---- ingest: the initial (bulk) load of the city ----
+// Ingest: the initial (bulk) load of the city.
+std::optional<int> BenchRun::Ingest() {
   StoreOptions store_options;
   store_options.path = work.db();
   auto opened = Store::Open(store_options);
   if (!opened.ok()) return Fail("opening the store", opened.status());
-  std::unique_ptr<Store> store = std::move(*opened);
+  store = std::move(*opened);
   {
     IngestOptions options;
     options.threads = threads;
@@ -316,22 +327,26 @@ int RunBench(const BenchArgs& args) {
                  {"files", summary->files.size()}};
     stages.push_back(std::move(f));
   }
+  return std::nullopt;
+}
 
-  // ---- the raw baselines' databases: the store's read-only, and a plain copy ----
-  auto raw = RawBaselines::Open(work.db(), work.raw(), threads);
-  if (!raw.ok()) return Fail("baselines", raw.status());
+// The raw baselines' databases: the store's read-only, and a plain copy.
+std::optional<int> BenchRun::RawBaselinesRun() {
+  auto opened = RawBaselines::Open(work.db(), work.raw(), threads);
+  if (!opened.ok()) return Fail("baselines", opened.status());
+  raw = std::move(*opened);
   // The copies take about as long as ingest: a progress line for them too.
   const uint64_t stored_rows = stages.back().details.value("loaded", uint64_t{0});
-  auto copy_progress = [&raw, stored_rows](ProgressLine& line) {
+  auto copy_progress = [this, stored_rows](ProgressLine& line) {
     if (!line.enabled()) return;
-    (*raw)->set_progress(
+    raw->set_progress(
         [&line, stored_rows](uint64_t rows) { line.Update(rows, stored_rows, "rows"); });
   };
   {
     ProgressLine progress("bench: raw_write");
     copy_progress(progress);
     uint64_t persons_rows = 0;
-    auto written = (*raw)->WriteRows(&persons_rows);
+    auto written = raw->WriteRows(&persons_rows);
     progress.Finish();
     if (!written.ok()) return Fail("baseline raw_write", written.status());
     Figure f{.name = "raw_write",
@@ -350,9 +365,9 @@ int RunBench(const BenchArgs& args) {
   {
     ProgressLine progress("bench: raw_sst_ingest");
     copy_progress(progress);
-    auto ingested = (*raw)->IngestRows(work.raw_sst());
+    auto ingested = raw->IngestRows(work.raw_sst());
     progress.Finish();
-    (*raw)->set_progress(nullptr);
+    raw->set_progress(nullptr);
     if (!ingested.ok()) return Fail("baseline raw_sst_ingest", ingested.status());
     Figure f{.name = "raw_sst_ingest",
              .unit = "rows",
@@ -367,7 +382,7 @@ int RunBench(const BenchArgs& args) {
     baselines.push_back(std::move(f));
   }
   {
-    auto scanned = (*raw)->ScanEvents();
+    auto scanned = raw->ScanEvents();
     if (!scanned.ok()) return Fail("baseline raw_scan", scanned.status());
     Figure f{.name = "raw_scan",
              .unit = "rows",
@@ -380,8 +395,11 @@ int RunBench(const BenchArgs& args) {
     f.details = {{"bytes", scanned->bytes}};
     baselines.push_back(std::move(f));
   }
+  return std::nullopt;
+}
 
-  // ---- score: everyone, as of the city's last day ----
+// Score: everyone, as of the city's last day.
+std::optional<int> BenchRun::Score() {
   {
     ScoreOptions options;
     options.as_of = as_of;
@@ -416,22 +434,24 @@ int RunBench(const BenchArgs& args) {
                  {"model_id", summary->model_id}};
     stages.push_back(std::move(f));
   }
+  return std::nullopt;
+}
 
-  // ---- screening: state build, one payroll month in batches, single requests ----
-  std::vector<PersonRecord> active;
-  Status scanned = store->ScanPersons([&active](const PersonRecord& p) {
+// Screening: state build, one payroll month in batches, single requests.
+std::optional<int> BenchRun::Screening() {
+  active.clear();
+  Status scanned = store->ScanPersons([this](const PersonRecord& p) {
     if (p.status == PersonStatus::kActive) active.push_back(p);
     return true;
   });
   if (!scanned.ok()) return Fail("reading the registrations", scanned);
   const Month as_of_month = MonthOf(as_of);
-  const Month payroll_month = MonthFromNumber(MonthNumber(as_of_month) + 1);
-  std::vector<PaymentRequest> payroll = MakePayroll(active, payroll_month, "BENCH-");
-  std::vector<PersonPoint> payees;
+  payroll_month = MonthFromNumber(MonthNumber(as_of_month) + 1);
+  payroll = MakePayroll(active, payroll_month, "BENCH-");
+  payees.clear();
   payees.reserve(payroll.size());
   for (const PaymentRequest& r : payroll) payees.push_back({PersonKey(r.person_id), r.region});
 
-  std::unique_ptr<Screener> screener;
   {
     ScreenerOptions options;
     options.threads = threads;
@@ -497,7 +517,7 @@ int RunBench(const BenchArgs& args) {
     stages.push_back(std::move(f));
   }
   {
-    auto reads = (*raw)->ParallelPointReads(payees);
+    auto reads = raw->ParallelPointReads(payees);
     if (!reads.ok()) return Fail("baseline raw_point_reads", reads.status());
     Figure f{.name = "raw_point_reads",
              .unit = "rows",
@@ -549,7 +569,7 @@ int RunBench(const BenchArgs& args) {
     f.details = {{"errors", errors}};
     stages.push_back(std::move(f));
 
-    auto reads = (*raw)->PointReads(sample_points);
+    auto reads = raw->PointReads(sample_points);
     if (!reads.ok()) return Fail("baseline raw_point_read", reads.status());
     Figure b{.name = "raw_point_read",
              .unit = "rows",
@@ -562,10 +582,13 @@ int RunBench(const BenchArgs& args) {
     baselines.push_back(std::move(b));
   }
   screener.reset();
-  raw->reset();
+  raw.reset();
   store.reset();
+  return std::nullopt;
+}
 
-  // ---- the report ----
+// The report: printed, and written as JSON when asked.
+int BenchRun::Report() {
   std::printf(
       "vigil bench: %llu persons, seed %llu, %d threads of %d cores, load average %.2f "
       "%.2f %.2f\n",
@@ -605,6 +628,32 @@ int RunBench(const BenchArgs& args) {
   }
   if (args.keep) std::printf("kept %s\n", work.root.c_str());
   return kExitOk;
+}
+
+int RunBench(const BenchArgs& args) {
+  WorkDir work;
+  if (auto code = MakeWorkDir(args, &work)) return *code;
+  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int threads = args.threads > 0 ? args.threads : cores;
+  // Every stage (the generator, ingest, scoring and the screener all run on oneTBB) gets the
+  // same number of threads as the baselines.
+  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
+                                  static_cast<size_t>(threads));
+  BenchRun run(args, work, cores, threads);
+  double* load = run.load;
+  if (getloadavg(load, 3) != 3) load[0] = load[1] = load[2] = -1;
+  run.report["vigil"] = {{"version", VIGIL_VERSION_STRING}, {"commit", nullptr}};
+  run.report["machine"] = {
+      {"cores", cores}, {"threads", threads}, {"load_average", {load[0], load[1], load[2]}}};
+  run.report["run"] = {{"persons", args.persons},
+                       {"seed", args.seed},
+                       {"date", UtcNow()},
+                       {"policy_version", run.policy.version}};
+  for (auto stage : {&BenchRun::MakeCity, &BenchRun::Ingest, &BenchRun::RawBaselinesRun,
+                     &BenchRun::Score, &BenchRun::Screening}) {
+    if (const std::optional<int> code = (run.*stage)()) return *code;
+  }
+  return run.Report();
 }
 
 }  // namespace
