@@ -58,6 +58,86 @@ struct Counts {
   uint64_t repeated = 0;
 };
 
+// Whether a payroll's header names a paid_date column (any case).
+bool NamesPaidDate(const std::vector<std::string>& header) {
+  for (const std::string& h : header) {
+    std::string name = h;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.find("paid_date") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The reject reason of a row the CSV reader could not split.
+RejectReason CsvProblemReason(CsvProblem problem) {
+  switch (problem) {
+    case CsvProblem::kUnterminatedQuote:
+      return RejectReason::kUnterminatedQuote;
+    case CsvProblem::kStrayQuote:
+      return RejectReason::kStrayQuote;
+    case CsvProblem::kTooLong:
+      return RejectReason::kRowTooLong;
+    default:
+      return RejectReason::kBadUtf8;
+  }
+}
+
+// One row of the rejects file: file, line, column, reason, raw.
+std::string RejectLine(const Reject& r) {
+  std::string line;
+  AppendCsvField(line, r.file);
+  line += ',';
+  line += std::to_string(r.line);
+  line += ',';
+  AppendCsvField(line, r.column);
+  line += ',';
+  AppendCsvField(line, r.ReasonText());
+  line += ',';
+  AppendCsvField(line, r.raw);
+  return line;
+}
+
+PaymentRequest ToRequest(PaymentRecord&& record) {
+  PaymentRequest request;
+  request.payment_id = std::move(record.payment_id);
+  request.person_id = std::move(record.person_id);
+  request.region = record.region;
+  request.benefit = record.benefit;
+  request.period = record.period;
+  request.amount = record.amount;
+  request.bank_account = std::move(record.bank_account);
+  request.channel = record.channel;
+  return request;
+}
+
+// One row of the decisions file, in the order of its header.
+void AppendDecisionRow(const PaymentRequest& r, const Decision& d, std::string& text) {
+  AppendCsvField(text, r.payment_id);
+  text += ',';
+  AppendCsvField(text, r.person_id);
+  text += ',';
+  text += std::to_string(r.region);
+  text += ',';
+  text += CodeName(r.benefit);
+  text += ',';
+  text += FormatMonth(r.period);
+  text += ',';
+  text += FormatMoney(r.amount);
+  text += ',';
+  text += CodeName(d.action);
+  text += ',';
+  char risk[16];
+  std::snprintf(risk, sizeof risk, "%.4f", d.risk);
+  text += risk;
+  text += ',';
+  AppendCsvField(text, JoinPatternNames(d.patterns));
+  text += ',';
+  AppendCsvField(text, JoinReasonTexts(d.reasons, " | "));
+  text += ',';
+  text += d.repeated ? '1' : '0';
+  text += '\n';
+}
+
 int RunScreen(const ScreenArgs& args) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -82,12 +162,7 @@ int RunScreen(const ScreenArgs& args) {
   // A payroll is requests not yet paid: paid_date may be absent; it is not used by screening,
   // so the contract's payments validation gets today's date in its place.
   std::vector<std::string> header = (*reader)->header();
-  bool synthetic_paid_date = true;
-  for (const std::string& h : header) {
-    std::string name = h;
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name.find("paid_date") != std::string::npos) synthetic_paid_date = false;
-  }
+  const bool synthetic_paid_date = !NamesPaidDate(header);
   const std::string today =
       FormatDate(Date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())));
   if (synthetic_paid_date) header.push_back("paid_date");
@@ -172,7 +247,6 @@ int RunScreen(const ScreenArgs& args) {
   };
   auto write_screened = [&] {
     text.clear();
-    char risk[16];
     for (size_t i = 0; i < to_write.size(); ++i) {
       const PaymentRequest& r = to_write[i];
       const Result<Decision>& decision = to_write_decisions[i];
@@ -190,29 +264,7 @@ int RunScreen(const ScreenArgs& args) {
       const Decision& d = *decision;
       ++counts.by_action[static_cast<size_t>(d.action)];
       counts.repeated += d.repeated ? 1 : 0;
-      AppendCsvField(text, r.payment_id);
-      text += ',';
-      AppendCsvField(text, r.person_id);
-      text += ',';
-      text += std::to_string(r.region);
-      text += ',';
-      text += CodeName(r.benefit);
-      text += ',';
-      text += FormatMonth(r.period);
-      text += ',';
-      text += FormatMoney(r.amount);
-      text += ',';
-      text += CodeName(d.action);
-      text += ',';
-      std::snprintf(risk, sizeof risk, "%.4f", d.risk);
-      text += risk;
-      text += ',';
-      AppendCsvField(text, JoinPatternNames(d.patterns));
-      text += ',';
-      AppendCsvField(text, JoinReasonTexts(d.reasons, " | "));
-      text += ',';
-      text += d.repeated ? '1' : '0';
-      text += '\n';
+      AppendDecisionRow(r, d, text);
     }
     out << text;
     to_write.clear();
@@ -270,48 +322,17 @@ int RunScreen(const ScreenArgs& args) {
       ok = parser->Parse(fields, &record, &reject);
     } else {
       reject.column.clear();
-      switch (row.problem) {
-        case CsvProblem::kUnterminatedQuote:
-          reject.reason = RejectReason::kUnterminatedQuote;
-          break;
-        case CsvProblem::kStrayQuote:
-          reject.reason = RejectReason::kStrayQuote;
-          break;
-        case CsvProblem::kTooLong:
-          reject.reason = RejectReason::kRowTooLong;
-          break;
-        default:
-          reject.reason = RejectReason::kBadUtf8;
-      }
+      reject.reason = CsvProblemReason(row.problem);
       reject.message = "the row is not valid CSV";
     }
     if (!ok) {
-      Reject r{std::string(row.file), row.line,       reject.column,
-               reject.reason,         reject.message, RawText(row.raw)};
-      std::string line;
-      AppendCsvField(line, r.file);
-      line += ',';
-      line += std::to_string(r.line);
-      line += ',';
-      AppendCsvField(line, r.column);
-      line += ',';
-      AppendCsvField(line, r.ReasonText());
-      line += ',';
-      AppendCsvField(line, r.raw);
-      rejects << line << '\n';
+      rejects << RejectLine(Reject{std::string(row.file), row.line, reject.column, reject.reason,
+                                   reject.message, RawText(row.raw)})
+              << '\n';
       ++counts.rejected;
       continue;
     }
-    PaymentRequest request;
-    request.payment_id = std::move(record.payment_id);
-    request.person_id = std::move(record.person_id);
-    request.region = record.region;
-    request.benefit = record.benefit;
-    request.period = record.period;
-    request.amount = record.amount;
-    request.bank_account = std::move(record.bank_account);
-    request.channel = record.channel;
-    batch.push_back(std::move(request));
+    batch.push_back(ToRequest(std::move(record)));
     if (batch.size() >= args.batch && !flush_batch(false)) return kExitFailure;
     if (progress.enabled() && counts.rows % 65536 == 0) {
       progress.Update(counts.rows, 0, "payments");
