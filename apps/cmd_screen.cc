@@ -333,6 +333,7 @@ int RunScreen(const ScreenArgs& args) {
       continue;
     }
     batch.push_back(ToRequest(std::move(record)));
+    record = PaymentRecord();
     if (batch.size() >= args.batch && !flush_batch(false)) return kExitFailure;
     if (progress.enabled() && counts.rows % 65536 == 0) {
       progress.Update(counts.rows, 0, "payments");
