@@ -7,7 +7,7 @@ clang_format="${CLANG_FORMAT:-clang-format}"
 if [ -d .git ]; then
   mapfile -t files < <(git ls-files '*.cc' '*.h')
 else
-  mapfile -t files < <(find apps bench core include ingest models sim storage tests \
+  mapfile -t files < <(find apps bench core examples include ingest models sim storage tests \
                          -name '*.cc' -o -name '*.h' | sort)
 fi
 "$clang_format" --dry-run -Werror "${files[@]}"
