@@ -414,32 +414,139 @@ bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
 
 // An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
 // it is recovered. Two ids sharing name, birth date and phone are one person twice.
-void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
+// An id that fails its check character in the fund's own ledgers (GB 11643-1999): the
+// identity cannot have been issued, and every payment to it is recovered.
+std::optional<RuleHit> BadCheckCharacterHit(const Context& c) {
   bool bad = !ResidentId::ParseLenient(c.h.person_id).ok() ||
              !ResidentId::ParseLenient(c.h.person_id)->checksum_ok();
   for (const PersonRecord& r : c.h.registrations) bad = bad || !r.id_checksum_ok;
   for (const ContributionRecord& k : c.h.contributions) bad = bad || !k.id_checksum_ok;
   for (const PaymentRecord& p : c.h.payments) bad = bad || !p.id_checksum_ok;
-  if (bad) {
-    Money sum;
-    int count = 0;
-    for (const PaymentRecord& p : c.h.payments) {
-      if (c.Known(p)) {
-        sum += p.amount;
-        ++count;
-      }
+  if (!bad) return std::nullopt;
+  Money sum;
+  int count = 0;
+  for (const PaymentRecord& p : c.h.payments) {
+    if (c.Known(p)) {
+      sum += p.amount;
+      ++count;
     }
-    RuleHit hit;
-    hit.pattern = Pattern::kForgedIdentity;
-    hit.clause = "policy: resident id check character (GB 11643-1999)";
-    hit.strength = 0.95;
-    hit.overpaid = sum;
-    hit.reason =
-        "resident id fails its check character in the fund's ledgers: " + std::to_string(count) +
-        " payments, " + FormatMoneyGrouped(sum) +
-        " paid to an identity that cannot have been issued";
-    hit.evidence.push_back({"persons", c.as_of, "id check character fails"});
-    out.push_back(std::move(hit));
+  }
+  RuleHit hit;
+  hit.pattern = Pattern::kForgedIdentity;
+  hit.clause = "policy: resident id check character (GB 11643-1999)";
+  hit.strength = 0.95;
+  hit.overpaid = sum;
+  hit.reason =
+      "resident id fails its check character in the fund's ledgers: " + std::to_string(count) +
+      " payments, " + FormatMoneyGrouped(sum) + " paid to an identity that cannot have been issued";
+  hit.evidence.push_back({"persons", c.as_of, "id check character fails"});
+  return hit;
+}
+
+// A phone or an address registered to more ids than one household's pensioners: an agent's
+// (rules.phone_household_max_ids, address_household_max_ids).
+RuleHit AgentsContactHit(const Context& c, const PersonRecord& reg, uint32_t twins, uint32_t phones,
+                         uint32_t housed, bool agents_phone, bool agents_address, bool footprint) {
+  RuleHit hit;
+  hit.pattern = Pattern::kForgedIdentity;
+  hit.region = reg.region;
+  if (agents_phone) {
+    hit.clause = "policy: one person, one resident id; rules.phone_household_max_ids";
+    hit.reason = "the phone is registered to " + std::to_string(phones) +
+                 " ids, more than one household (" +
+                 std::to_string(c.policy.rules.phone_household_max_ids) + ")";
+    hit.evidence.push_back(
+        {"persons", reg.retirement_date, "phone shared by " + std::to_string(phones) + " ids"});
+  }
+  if (agents_address) {
+    if (!agents_phone) {
+      hit.clause = "policy: one person, one resident id; rules.address_household_max_ids";
+    }
+    hit.reason += std::string(agents_phone ? "; the" : "the") + " address is registered to " +
+                  std::to_string(housed) +
+                  " ids that no other agency knows, more than one household (" +
+                  std::to_string(c.policy.rules.address_household_max_ids) + ")";
+    hit.evidence.push_back({"persons", reg.retirement_date,
+                            "address shared by " + std::to_string(housed) + " unknown ids"});
+  }
+  if (twins > 1) {
+    hit.reason += "; " + std::to_string(twins) + " ids share this name and birth date " +
+                  FormatDate(reg.birth_date);
+  }
+  if (footprint) {
+    // Someone real (a care home's or a carer's number may serve many): context only.
+    hit.strength = 0.3;
+    hit.reason += "; this id is known to other agencies";
+  } else {
+    hit.strength = 0.85;
+    hit.reason += "; no other agency has any record of this id: an agent's identity";
+  }
+  return hit;
+}
+
+// A namesake pair (one name and birth date for several ids), judged against the chance of
+// honest namesakes (rules.forged_identity_chance_alpha).
+RuleHit NamesakeHit(const Context& c, const PersonRecord& reg, uint32_t twins, uint32_t phones,
+                    bool footprint, bool footprints_usual) {
+  // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
+  // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
+  // (certification asks them to come in). The chance that a namesake of this decade was born
+  // on this very date is the number of others bearing the name in the decade times the
+  // chance two ids of one decade share a date (both measured on the population at hand); a
+  // shared phone multiplies it by the share of ids that share one anyway. A shared account
+  // does not: households share accounts, and the facts do not say the twin is the other
+  // holder (on the 100k city that link accused an honest namesake and found no forgery).
+  const uint32_t namesakes =
+      c.facts.ids_per_name_decade.Get(NameDecadeKey(reg.name, reg.birth_date));
+  // Births spread evenly over a decade's 3,653 days at most share a date least often: a
+  // smaller measured chance is the noise of a small city (no two ids on one date yet).
+  constexpr double kLeastDateMatch = 1.0 / 3653.0;
+  const double date_match = std::max(c.facts.birth_date_match_in_decade, kLeastDateMatch);
+  const double expected = namesakes <= 1 ? 0.0 : static_cast<double>(namesakes - 1) * date_match;
+  double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
+  if (phones > 1) chance *= c.facts.phone_shared_share;
+  const double alpha = c.policy.rules.forged_identity_chance_alpha;
+  const bool by_chance = chance >= alpha;
+  RuleHit hit;
+  hit.pattern = Pattern::kForgedIdentity;
+  hit.clause = "policy: one person, one resident id; rules.forged_identity_chance_alpha";
+  hit.region = reg.region;
+  hit.reason =
+      std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
+  if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
+  if (namesakes > 1) {
+    hit.reason += " (" + std::to_string(namesakes) + " ids bear the name in that decade: chance " +
+                  (chance < 1e-4 ? std::string("below 0.0001") : FormatFixed(chance, 4)) +
+                  (by_chance ? ", a namesake by chance)" : ")");
+  }
+  if (footprint) {
+    // The identity other agencies know is the real one of the pair: context for the
+    // caseworker looking at the other.
+    hit.strength = 0.3;
+    hit.reason += "; this id is known to other agencies (the other is the suspect)";
+  } else if (by_chance) {
+    // Nothing links the two beyond what chance explains: a thin honest namesake is as likely
+    // as a forgery. Context for the caseworker, not an accusation.
+    hit.strength = 0.3;
+    hit.reason += "; no other agency has any record of this id, but the pair may be chance";
+  } else if (!footprints_usual) {
+    hit.strength = 0.3;
+    hit.reason += "; no other agency has any record of this id, nor of most ids in this data (" +
+                  FormatFixed(100.0 * c.facts.KnownShare(), 1) +
+                  "% known): the other agencies' feeds may be missing";
+  } else {
+    hit.strength = phones > 1 ? 0.85 : 0.75;
+    hit.reason += "; no other agency has any record of this id: a second identity";
+  }
+  hit.evidence.push_back(
+      {"persons", reg.retirement_date,
+       phones > 1 ? "name, birth date and phone shared" : "name and birth date shared"});
+  return hit;
+}
+
+void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
+  if (std::optional<RuleHit> hit = BadCheckCharacterHit(c)) {
+    out.push_back(std::move(*hit));
     return;
   }
   // A second identity made from a real person's name and birth date lives only in the fund's
@@ -472,98 +579,13 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
     const bool agents_phone = static_cast<int>(phones) > c.policy.rules.phone_household_max_ids;
     const bool agents_address = static_cast<int>(housed) > c.policy.rules.address_household_max_ids;
     if (agents_phone || agents_address) {
-      RuleHit hit;
-      hit.pattern = Pattern::kForgedIdentity;
-      hit.region = reg.region;
-      if (agents_phone) {
-        hit.clause = "policy: one person, one resident id; rules.phone_household_max_ids";
-        hit.reason = "the phone is registered to " + std::to_string(phones) +
-                     " ids, more than one household (" +
-                     std::to_string(c.policy.rules.phone_household_max_ids) + ")";
-        hit.evidence.push_back(
-            {"persons", reg.retirement_date, "phone shared by " + std::to_string(phones) + " ids"});
-      }
-      if (agents_address) {
-        if (!agents_phone) {
-          hit.clause = "policy: one person, one resident id; rules.address_household_max_ids";
-        }
-        hit.reason += std::string(agents_phone ? "; the" : "the") + " address is registered to " +
-                      std::to_string(housed) +
-                      " ids that no other agency knows, more than one household (" +
-                      std::to_string(c.policy.rules.address_household_max_ids) + ")";
-        hit.evidence.push_back({"persons", reg.retirement_date,
-                                "address shared by " + std::to_string(housed) + " unknown ids"});
-      }
-      if (twins > 1) {
-        hit.reason += "; " + std::to_string(twins) + " ids share this name and birth date " +
-                      FormatDate(reg.birth_date);
-      }
-      if (footprint) {
-        // Someone real (a care home's or a carer's number may serve many): context only.
-        hit.strength = 0.3;
-        hit.reason += "; this id is known to other agencies";
-      } else {
-        hit.strength = 0.85;
-        hit.reason += "; no other agency has any record of this id: an agent's identity";
-      }
+      RuleHit hit =
+          AgentsContactHit(c, reg, twins, phones, housed, agents_phone, agents_address, footprint);
       if (!best || hit.strength > best->strength) best = std::move(hit);
       continue;
     }
     if (twins <= 1 || (footprint && phones <= 1)) continue;
-    // Honest namesakes exist: in a big city a common name has hundreds of bearers and some share
-    // a birth date by chance, and an honest person with no footprint elsewhere is merely thin
-    // (certification asks them to come in). The chance that a namesake of this decade was born
-    // on this very date is the number of others bearing the name in the decade times the
-    // chance two ids of one decade share a date (both measured on the population at hand); a
-    // shared phone multiplies it by the share of ids that share one anyway. A shared account
-    // does not: households share accounts, and the facts do not say the twin is the other
-    // holder (on the 100k city that link accused an honest namesake and found no forgery).
-    const uint32_t namesakes =
-        c.facts.ids_per_name_decade.Get(NameDecadeKey(reg.name, reg.birth_date));
-    // Births spread evenly over a decade's 3,653 days at most share a date least often: a
-    // smaller measured chance is the noise of a small city (no two ids on one date yet).
-    constexpr double kLeastDateMatch = 1.0 / 3653.0;
-    const double date_match = std::max(c.facts.birth_date_match_in_decade, kLeastDateMatch);
-    const double expected = namesakes <= 1 ? 0.0 : static_cast<double>(namesakes - 1) * date_match;
-    double chance = -std::expm1(-expected);  // at least one namesake on the date (Poisson)
-    if (phones > 1) chance *= c.facts.phone_shared_share;
-    const double alpha = c.policy.rules.forged_identity_chance_alpha;
-    const bool by_chance = chance >= alpha;
-    RuleHit hit;
-    hit.pattern = Pattern::kForgedIdentity;
-    hit.clause = "policy: one person, one resident id; rules.forged_identity_chance_alpha";
-    hit.region = reg.region;
-    hit.reason =
-        std::to_string(twins) + " ids share this name and birth date " + FormatDate(reg.birth_date);
-    if (phones > 1) hit.reason += ", and " + std::to_string(phones) + " ids share the phone";
-    if (namesakes > 1) {
-      hit.reason += " (" + std::to_string(namesakes) +
-                    " ids bear the name in that decade: chance " +
-                    (chance < 1e-4 ? std::string("below 0.0001") : FormatFixed(chance, 4)) +
-                    (by_chance ? ", a namesake by chance)" : ")");
-    }
-    if (footprint) {
-      // The identity other agencies know is the real one of the pair: context for the
-      // caseworker looking at the other.
-      hit.strength = 0.3;
-      hit.reason += "; this id is known to other agencies (the other is the suspect)";
-    } else if (by_chance) {
-      // Nothing links the two beyond what chance explains: a thin honest namesake is as likely
-      // as a forgery. Context for the caseworker, not an accusation.
-      hit.strength = 0.3;
-      hit.reason += "; no other agency has any record of this id, but the pair may be chance";
-    } else if (!footprints_usual) {
-      hit.strength = 0.3;
-      hit.reason += "; no other agency has any record of this id, nor of most ids in this data (" +
-                    FormatFixed(100.0 * c.facts.KnownShare(), 1) +
-                    "% known): the other agencies' feeds may be missing";
-    } else {
-      hit.strength = phones > 1 ? 0.85 : 0.75;
-      hit.reason += "; no other agency has any record of this id: a second identity";
-    }
-    hit.evidence.push_back(
-        {"persons", reg.retirement_date,
-         phones > 1 ? "name, birth date and phone shared" : "name and birth date shared"});
+    RuleHit hit = NamesakeHit(c, reg, twins, phones, footprint, footprints_usual);
     if (!best || hit.strength > best->strength) best = std::move(hit);
   }
   if (best) out.push_back(std::move(*best));
