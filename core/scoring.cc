@@ -685,7 +685,6 @@ Status DecideEveryone(Store& store, const Policy& policy, const ScoreOptions& op
   state.compact.assign(groups.size(), 0);
   feature_matrix.assign(groups.size() * kPersonFeatureCount, 0.0f);
   state.peers.assign(groups.size(), 0);
-  tbb::combinable<uint64_t> rows_pass2([] { return uint64_t{0}; });
   struct Batch {
     size_t begin = 0;
     size_t end = 0;
@@ -747,7 +746,8 @@ Status DecideEveryone(Store& store, const Policy& policy, const ScoreOptions& op
               tbb::filter_mode::parallel,
               [&](Batch* batch) -> Batch* {
                 const HandOffTurn token(batch);
-                uint64_t& rows = rows_pass2.local();
+                // The loaders count the rows they read; pass 1 has counted them already.
+                uint64_t rows = 0;
                 if (options.reference_loader) {
                   PersonHistory history;
                   for (size_t i = batch->begin; i < batch->end && !errors.failed(); ++i) {
