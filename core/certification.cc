@@ -28,6 +28,24 @@ int DayOf(Timestamp ts) {
 }
 Date DateFromDay(int day) { return DateFromDayNumber(day); }
 
+// The month number of each day of a run of days in time order: the calendar conversion is
+// made once per month of the run instead of once per signal (any order stays correct).
+class MonthOfDay {
+ public:
+  int operator()(int day) {
+    if (day < first_day_ || day >= next_first_day_) {
+      const Date date = DateFromDay(day);
+      month_ = MonthNumber(MonthOf(date));
+      first_day_ = day - static_cast<int>(static_cast<unsigned>(date.day())) + 1;
+      next_first_day_ = DayNumber(Date(MonthFromNumber(month_ + 1) / 1));
+    }
+    return month_;
+  }
+
+ private:
+  int first_day_ = 0, next_first_day_ = 0, month_ = 0;  // an empty range: the first day misses
+};
+
 bool IsFacePass(const SignalRecord& s) {
   return s.source == SignalSource::kFaceCert && s.detail == "PASS";
 }
@@ -284,11 +302,12 @@ CardTakeover CardTakeoverAfter(const std::vector<SignalRecord>& signals, int fir
   c.months_after = as_of_month - last_in_person_month;
   if (c.months_before <= 0 || c.months_after <= 0) return c;
   int last_counted = INT32_MIN;
+  MonthOfDay month_of;
   for (const SignalRecord& s : signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= end_day) break;
     if (s.source != SignalSource::kBankActivity) continue;
-    const int month = MonthNumber(MonthOf(DateFromDay(day)));
+    const int month = month_of(day);
     if (month == last_counted) continue;
     last_counted = month;
     (month <= last_in_person_month ? c.used_before : c.used_after) += 1;
@@ -555,10 +574,11 @@ LifeRhythm TrackLifeRhythm(const PersonHistory& h, const Policy& policy, const F
   rhythm.life_periods.assign(static_cast<size_t>(std::max(
                                  1, (cp.window_months + cp.recent_months - 1) / cp.recent_months)),
                              false);
+  MonthOfDay month_of;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= days.end_day) break;
-    const int month = MonthNumber(MonthOf(DateFromDay(day)));
+    const int month = month_of(day);
     if (rhythm.first_month == INT32_MIN) rhythm.first_month = month;
     const bool life_sign = IsLifeSign(s, policy, faces);
     if (life_sign) rhythm.last_month_any = month;
