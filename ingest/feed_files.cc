@@ -78,28 +78,6 @@ Result<std::vector<FeedFile>> DiscoverFeedFiles(const std::string& dir,
   return files;
 }
 
-namespace {
-
-AnyRecord EmptyRecord(Feed feed) {
-  switch (feed) {
-    case Feed::kPersons:
-      return PersonRecord{};
-    case Feed::kContributions:
-      return ContributionRecord{};
-    case Feed::kPayments:
-      return PaymentRecord{};
-    case Feed::kSignals:
-      return SignalRecord{};
-    case Feed::kRegistry:
-      return RegistryRecord{};
-    case Feed::kAppraisals:
-      return AppraisalRecord{};
-  }
-  return PersonRecord{};
-}
-
-}  // namespace
-
 Result<FeedFileContents> ReadFeedFile(const std::string& path, Feed feed) {
   using ingest_internal::RecordFlag;
   const size_t slash = path.find_last_of('/');
@@ -130,7 +108,7 @@ Result<FeedFileContents> ReadFeedFile(const std::string& path, Feed feed) {
         continue;
       }
       ++out.rows_read;
-      AnyRecord record = EmptyRecord(feed);
+      AnyRecord record = ingest_internal::EmptyRecord(feed);
       RowReject reject;
       const bool ok = std::visit(
           [&](auto& typed) {

@@ -63,4 +63,23 @@ inline Reject MakeReject(std::string_view file, uint64_t line, std::string_view 
   return r;
 }
 
+// A default record of the type `feed` holds, for a reader to parse a row into.
+inline AnyRecord EmptyRecord(Feed feed) {
+  switch (feed) {
+    case Feed::kPersons:
+      return PersonRecord{};
+    case Feed::kContributions:
+      return ContributionRecord{};
+    case Feed::kPayments:
+      return PaymentRecord{};
+    case Feed::kSignals:
+      return SignalRecord{};
+    case Feed::kRegistry:
+      return RegistryRecord{};
+    case Feed::kAppraisals:
+      return AppraisalRecord{};
+  }
+  return PersonRecord{};
+}
+
 }  // namespace vigil::ingest_internal

@@ -38,24 +38,6 @@ namespace {
 
 using ingest_internal::RecordFlag;
 
-AnyRecord EmptyRecordOf(Feed feed) {
-  switch (feed) {
-    case Feed::kPersons:
-      return PersonRecord{};
-    case Feed::kContributions:
-      return ContributionRecord{};
-    case Feed::kPayments:
-      return PaymentRecord{};
-    case Feed::kSignals:
-      return SignalRecord{};
-    case Feed::kRegistry:
-      return RegistryRecord{};
-    case Feed::kAppraisals:
-      return AppraisalRecord{};
-  }
-  return PersonRecord{};
-}
-
 // The stored form of a record: a canonical byte string to compare two reads by.
 std::string Encoded(const AnyRecord& record) {
   return std::visit(
@@ -127,7 +109,7 @@ Outcome ReadChunked(Feed feed, std::string_view bytes, size_t chunk, const std::
         continue;
       }
       ++out.rows_read;
-      AnyRecord record = EmptyRecordOf(feed);
+      AnyRecord record = ingest_internal::EmptyRecord(feed);
       RowReject reject;
       const bool ok = std::visit(
           [&](auto& typed) {
