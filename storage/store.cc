@@ -87,38 +87,45 @@ struct EventFilterBits {
   uint8_t kind_mask = 0;  // bit per EventKind; 0 = all
 };
 
-enum class EventFit { kPass, kSkip, kAfter };  // kAfter: its time is past the filter's `to`
+// kAfter: its time is past the filter's `to`; kCorrupt: bad bytes (MatchError says which).
+enum class EventFit { kPass, kSkip, kAfter, kCorrupt };
 
 // Fills `view` from one event when it passes `bits`: `key` is its 25-byte events key (person
 // key, then the suffix read here), `value` its events value. Shared by the scan of `events` and
-// that of `histories`, so that both apply a filter identically.
-Status MatchEvent(std::string_view key, std::string_view value, const EventFilterBits& bits,
-                  EventView* view, EventFit* fit) {
+// that of `histories`, so that both apply a filter identically. Asked of every event of a
+// scan, so it returns a plain code; the message of a kCorrupt is built apart (MatchError).
+EventFit MatchEvent(std::string_view key, std::string_view value, const EventFilterBits& bits,
+                    EventView* view) {
   const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
-  *fit = EventFit::kSkip;
-  if (time > bits.to) {
-    *fit = EventFit::kAfter;
-    return Status::Ok();
-  }
-  if (time < bits.from) return Status::Ok();
+  if (time > bits.to) return EventFit::kAfter;
+  if (time < bits.from) return EventFit::kSkip;
   const auto kind = static_cast<uint8_t>(key[16]);
-  if (!storage::IsValidEventKind(kind)) return Status::Corruption("events key kind");
-  if (bits.kind_mask != 0 && (bits.kind_mask & (1u << kind)) == 0) return Status::Ok();
-  const uint64_t person_key = storage::DecodeFixed64BE(key.data());
+  if (!storage::IsValidEventKind(kind)) return EventFit::kCorrupt;
+  if (bits.kind_mask != 0 && (bits.kind_mask & (1u << kind)) == 0) return EventFit::kSkip;
   int64_t known = 0;
-  if (!storage::PeekKnownAt(value, &known)) {
-    return Status::Corruption("events value header of person key " + std::to_string(person_key));
-  }
-  if (known > bits.known_by) return Status::Ok();
-  view->person_key = person_key;
+  if (!storage::PeekKnownAt(value, &known)) return EventFit::kCorrupt;
+  if (known > bits.known_by) return EventFit::kSkip;
+  view->person_key = storage::DecodeFixed64BE(key.data());
   view->kind = static_cast<EventKind>(kind);
   view->time = TimestampFromSeconds(time);
   view->known_at = TimestampFromSeconds(known);
   view->natural_key_hash = storage::DecodeFixed64BE(key.data() + 17);
   view->key = key;
   view->value = value;
-  *fit = EventFit::kPass;
-  return Status::Ok();
+  return EventFit::kPass;
+}
+
+// What is wrong with an event MatchEvent found corrupt.
+Status MatchError(std::string_view key, std::string_view value) {
+  if (!storage::IsValidEventKind(static_cast<uint8_t>(key[16]))) {
+    return Status::Corruption("events key kind");
+  }
+  int64_t known = 0;
+  if (!storage::PeekKnownAt(value, &known)) {
+    return Status::Corruption("events value header of person key " +
+                              std::to_string(storage::DecodeFixed64BE(key.data())));
+  }
+  return Status::Internal("events row judged corrupt with nothing wrong");
 }
 
 // Fills `view` from the events row under `it` when it passes `bits`.
@@ -126,7 +133,9 @@ Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, Event
                  EventFit* fit) {
   const rocksdb::Slice key = it.key();
   if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
-  return MatchEvent(View(key), View(it.value()), bits, view, fit);
+  *fit = MatchEvent(View(key), View(it.value()), bits, view);
+  if (*fit == EventFit::kCorrupt) return MatchError(View(key), View(it.value()));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -1460,9 +1469,9 @@ Status Store::Impl::VisitPackedInRange(uint64_t first_key, uint64_t last_key,
                                   ": an event runs past the end");
       }
       std::memcpy(key + storage::kPersonPrefixSize, suffix.data(), storage::kHistorySuffixSize);
-      EventFit fit = EventFit::kSkip;
-      VIGIL_RETURN_IF_ERROR(
-          MatchEvent(std::string_view(key, sizeof key), value, bits, &view, &fit));
+      const std::string_view event_key(key, sizeof key);
+      const EventFit fit = MatchEvent(event_key, value, bits, &view);
+      if (fit == EventFit::kCorrupt) return MatchError(event_key, value);
       if (fit == EventFit::kAfter) break;  // the rest of this person is later still
       if (fit == EventFit::kPass && !visit(view)) return FromRocks(it->status(), "histories scan");
     }

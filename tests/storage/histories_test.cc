@@ -262,6 +262,18 @@ TEST(HistoriesTest, CorruptPackedValueOrOperandIsCorruption) {
     ASSERT_TRUE(raw.db->Put({}, raw.handles[storage::kHistoriesIdx], key, "\x07junk").ok());
   }
   expect_corruption();
+  // A well-framed event whose kind byte, or whose value's format byte, is damaged: the first
+  // event's suffix starts after the format byte (time 8, kind 1, hash 8), its value after the
+  // suffix and a one-byte size.
+  for (const size_t at : {size_t{1 + 8}, size_t{1 + storage::kHistorySuffixSize + 1}}) {
+    {
+      RawDb raw(dir.path());
+      std::string damaged = good;
+      damaged[at] = static_cast<char>(99);
+      ASSERT_TRUE(raw.db->Put({}, raw.handles[storage::kHistoriesIdx], key, damaged).ok());
+    }
+    expect_corruption();
+  }
   // A bad merge operand over a good value: the merge (at the read) fails. The good value is
   // flushed first (by the reopen), so that the flush does not merge the two already.
   {
