@@ -9,6 +9,7 @@
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -73,6 +74,54 @@ struct AccountSwitchNote {
 }  // namespace
 
 uint64_t FactCounts::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+uint32_t& FactCounts::CountOf(uint64_t hash) {
+  if (hash == kEmpty) {
+    has_empty_key_ = true;
+    return empty_key_count_;
+  }
+  if ((size_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(16, slots_.size() * 2));
+  for (size_t i = Home(hash);; i = (i + 1) & mask_) {
+    Slot& slot = slots_[i];
+    if (slot.key == hash) return slot.count;
+    if (slot.key == kEmpty) {
+      slot.key = hash;
+      ++size_;
+      return slot.count;
+    }
+  }
+}
+
+void FactCounts::Rehash(size_t slot_count) {
+  std::vector<Slot> old(slot_count);
+  old.swap(slots_);
+  mask_ = slot_count - 1;
+  shift_ = 64 - std::countr_zero(slot_count);
+  for (const Slot& slot : old) {
+    if (slot.key == kEmpty) continue;
+    size_t i = Home(slot.key);
+    while (slots_[i].key != kEmpty) i = (i + 1) & mask_;
+    slots_[i] = slot;
+  }
+}
+
+void FactCounts::Reserve(size_t keys) {
+  const size_t wanted = std::bit_ceil(std::max<size_t>(16, keys * 2));
+  if (wanted > slots_.size()) Rehash(wanted);
+}
+
+bool operator==(const FactCounts& a, const FactCounts& b) {
+  if (a.size() != b.size() || a.has_empty_key_ != b.has_empty_key_ ||
+      a.empty_key_count_ != b.empty_key_count_) {
+    return false;
+  }
+  for (const FactCounts::Slot& slot : a.slots_) {
+    if (slot.key == FactCounts::kEmpty) continue;
+    const uint32_t* count = b.Find(slot.key);
+    if (count == nullptr || *count != slot.count) return false;
+  }
+  return true;
+}
 
 struct CrossPersonFactsBuilder::Impl {
   Notes account, name_birth, phone, unknown_address, face_place, special_employer;

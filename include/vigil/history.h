@@ -39,6 +39,10 @@ struct PersonHistory {
 // text rather than the text: at millions of persons the texts and their map nodes were most of
 // the facts' memory and of the time to merge them. Two texts with one hash would share a count;
 // at 10 million keys the chance that any pair does is about 3 in a million.
+//
+// An open-addressing table (linear probing, at most half full): every person's rules look their
+// keys up here, and at millions of keys a node-based map costs a cache miss for the bucket and
+// another for the node, where this costs one.
 // Thread-safety: const methods may be called from many threads; the rest need exclusive access.
 class FactCounts {
  public:
@@ -46,25 +50,60 @@ class FactCounts {
   // Persons counted under `key`; 0 when none.
   uint32_t Get(std::string_view key) const { return GetHashed(Hash(key)); }
   uint32_t GetHashed(uint64_t hash) const {
-    const auto it = counts_.find(hash);
-    return it == counts_.end() ? 0 : it->second;
+    const uint32_t* count = Find(hash);
+    return count == nullptr ? 0 : *count;
   }
   // Same as Get (reads like a map in tests).
   uint32_t at(std::string_view key) const { return Get(key); }
-  // The count of `key`, created at 0 (hand-made facts in tests and golden cases).
-  uint32_t& operator[](std::string_view key) { return counts_[Hash(key)]; }
-  void SetHashed(uint64_t hash, uint32_t count) { counts_[hash] = count; }
-  void Reserve(size_t keys) { counts_.reserve(keys); }
-  size_t size() const { return counts_.size(); }
-  // Calls visit(count) for every key.
+  // The count of `key`, created at 0 (hand-made facts in tests and golden cases). The reference
+  // is valid until the next key is added.
+  uint32_t& operator[](std::string_view key) { return CountOf(Hash(key)); }
+  void SetHashed(uint64_t hash, uint32_t count) { CountOf(hash) = count; }
+  // Makes room for `keys` keys in all without growing again.
+  void Reserve(size_t keys);
+  size_t size() const { return size_ + (has_empty_key_ ? 1 : 0); }
+  // Calls visit(count) for every key, in no particular order.
   template <typename Visit>
   void ForEachCount(const Visit& visit) const {
-    for (const auto& [hash, count] : counts_) visit(count);
+    if (has_empty_key_) visit(empty_key_count_);
+    for (const Slot& slot : slots_) {
+      if (slot.key != kEmpty) visit(slot.count);
+    }
   }
-  friend bool operator==(const FactCounts&, const FactCounts&) = default;
+  // The same keys with the same counts, however the two tables grew.
+  friend bool operator==(const FactCounts& a, const FactCounts& b);
 
  private:
-  std::unordered_map<uint64_t, uint32_t> counts_;
+  // A free slot's key. A text whose hash is this value is counted beside the table.
+  static constexpr uint64_t kEmpty = 0;
+  struct Slot {
+    uint64_t key = kEmpty;
+    uint32_t count = 0;
+  };
+  // The slot a key's probe starts at: the hash's high bits after a multiply (the low bits of
+  // some keys, such as person keys mixed into a place's hash, are not uniform on their own).
+  size_t Home(uint64_t hash) const {
+    return static_cast<size_t>((hash * 0x9e3779b97f4a7c15ULL) >> shift_);
+  }
+  // The count of `hash`, or null when it has none.
+  const uint32_t* Find(uint64_t hash) const {
+    if (hash == kEmpty) return has_empty_key_ ? &empty_key_count_ : nullptr;
+    if (slots_.empty()) return nullptr;
+    for (size_t i = Home(hash);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.key == hash) return &slot.count;
+      if (slot.key == kEmpty) return nullptr;
+    }
+  }
+  uint32_t& CountOf(uint64_t hash);
+  void Rehash(size_t slot_count);
+
+  std::vector<Slot> slots_;  // a power of two in size, or empty
+  size_t mask_ = 0;
+  int shift_ = 64;
+  size_t size_ = 0;  // keys in slots_
+  bool has_empty_key_ = false;
+  uint32_t empty_key_count_ = 0;
 };
 
 // Population-wide facts, computed before the per-person pass. Keys are the raw texts from the

@@ -1851,6 +1851,39 @@ TEST(FactCountsTest, CountsByTheTextsHash) {
   EXPECT_EQ(counts, same);
 }
 
+TEST(FactCountsTest, ManyKeysKeepTheirCountsAndCompareByContentNotByOrder) {
+  // Hashes with the same low bits and a zero hash (kept beside the table): the probes must
+  // still find every key after the table grows, in whatever order they came.
+  std::vector<uint64_t> keys = {0};
+  for (uint64_t i = 1; i <= 5000; ++i) keys.push_back(i << 20);
+  FactCounts forward, backward, reserved;
+  reserved.Reserve(keys.size());
+  uint64_t sum = 0;
+  for (const uint64_t k : keys) {
+    const auto count = static_cast<uint32_t>(k % 7 + 1);
+    forward.SetHashed(k, count);
+    reserved.SetHashed(k, count);
+    sum += count;
+  }
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
+    backward.SetHashed(*it, static_cast<uint32_t>(*it % 7 + 1));
+  }
+  EXPECT_EQ(forward.size(), keys.size());
+  for (const uint64_t k : keys) EXPECT_EQ(forward.GetHashed(k), k % 7 + 1) << k;
+  EXPECT_EQ(forward.GetHashed(uint64_t{3} << 40), 0u);
+  EXPECT_EQ(forward, backward);
+  EXPECT_EQ(forward, reserved);
+  uint64_t visited = 0;
+  forward.ForEachCount([&](uint32_t n) { visited += n; });
+  EXPECT_EQ(visited, sum);
+  // A key counted 0 is still a key: it differs from a table without it of the same size.
+  FactCounts with_zero = forward, other = forward;
+  with_zero.SetHashed(uint64_t{1} << 50, 0);
+  other.SetHashed(uint64_t{1} << 51, 0);
+  EXPECT_NE(with_zero, other);
+  EXPECT_NE(forward, with_zero);
+}
+
 // ---- AGE_FALSIFIED and BACKPAY_ABUSE, further cases
 
 // The year of birth changed 56 months before retiring (outside age_change_window_months): by the
