@@ -88,7 +88,9 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
 
 AccountChurn PensionAccountChurn(std::span<const PaymentRecord* const> paid, Date as_of) {
   // (account, pay day) once each: a payroll run and its supplements on one day are one use.
-  std::vector<std::pair<std::string_view, int>> uses;
+  // Scratch kept per thread: this runs for every person, in the rules and in the features.
+  thread_local std::vector<std::pair<std::string_view, int>> uses;
+  uses.clear();
   const int today = DayNumber(as_of);
   for (const PaymentRecord* p : paid) {
     const int day = DayNumber(p->paid_date);
