@@ -122,6 +122,13 @@ double HourDistance(double a, double b) {
   return std::min(d, 24.0 - d);
 }
 
+// A place of card use, with the hash it is sorted and searched by first.
+struct PlaceSeen {
+  uint64_t hash = 0;
+  std::string_view place;
+  friend auto operator<=>(const PlaceSeen&, const PlaceSeen&) = default;
+};
+
 struct HabitComparison {
   int before_signals = 0;
   int after_signals = 0;
@@ -135,7 +142,7 @@ struct HabitComparison {
 // the hours of card use, and whether the places of card use were places the person went before.
 HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int before_from,
                               int before_to, int after_from, int after_to, const Policy& policy,
-                              const FaceTrust& faces, std::vector<std::string_view>& places) {
+                              const FaceTrust& faces, std::vector<PlaceSeen>& places) {
   const CertificationPolicy& cp = policy.certification;
   HabitComparison c;
   HourMean before, after;
@@ -144,12 +151,14 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
   for (const SignalRecord& s : signals) {
     const int day = DayOf(s.occurred_at);
     if (day >= before_from && day < before_to) {
-      if (!s.place.empty()) places.push_back(s.place);
+      if (!s.place.empty()) places.push_back({FactCounts::Hash(s.place), s.place});
       if (IsCardUsable(s.source)) before.Add(s.occurred_at);
     } else if (day >= after_from && day <= after_to) {
       if (TrustedInPerson(s, policy, faces)) in_person_after = true;
     }
   }
+  // By hash, and by text within one hash: the comparisons are of integers but for a collision,
+  // and a place counts as seen only when its text matches, as if the texts were sorted.
   std::sort(places.begin(), places.end());
   places.erase(std::unique(places.begin(), places.end()), places.end());
   int with_place = 0, seen = 0;
@@ -159,7 +168,10 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
     after.Add(s.occurred_at);
     if (!s.place.empty()) {
       ++with_place;
-      if (std::binary_search(places.begin(), places.end(), std::string_view(s.place))) ++seen;
+      if (std::binary_search(places.begin(), places.end(),
+                             PlaceSeen{FactCounts::Hash(s.place), s.place})) {
+        ++seen;
+      }
     }
   }
   c.before_signals = before.n;
@@ -865,8 +877,8 @@ void DetectHabitChange(const PersonHistory& h, const Policy& policy, const FaceT
   // Habit change (policy: certification.habit_*): card use in the recent period (after the
   // last body sign) against the year up to the last body sign, when the person was surely the
   // one using the cards. Without any body sign, against the year before the recent period.
-  std::vector<std::string_view> places;
-  places.reserve(64);
+  // Scratch kept per thread: no allocation per person once warm.
+  thread_local std::vector<PlaceSeen> places;
   const bool anchored = scan.last_body != INT32_MIN;
   const int before_to = anchored ? scan.last_body + 1 : days.recent_from;
   const int after_from =
@@ -889,13 +901,20 @@ void DetectSilence(const PersonHistory& h, const Policy& policy, const FaceTrust
   CertificationFeatures& f = r.features;
   // Silence (policy: certification.silence_min_days, silence_gap_factor).
   if (scan.last_any != INT32_MIN) {
-    std::vector<int> gaps;
-    gaps.reserve(128);
+    // Scratch kept per thread: no allocation per person once warm.
+    thread_local std::vector<int> gaps;
+    gaps.clear();
     int previous = INT32_MIN;
-    for (const SignalRecord& s : h.signals) {
+    // Signals are sorted by time: the year before the last sign starts at a binary search.
+    const int from_day = scan.last_any - kBaselineDays;
+    const auto first =
+        std::lower_bound(h.signals.begin(), h.signals.end(), from_day,
+                         [](const SignalRecord& s, int day) { return DayOf(s.occurred_at) < day; });
+    for (auto it = first; it != h.signals.end(); ++it) {
+      const SignalRecord& s = *it;
       const int day = DayOf(s.occurred_at);
       if (day > scan.last_any) break;
-      if (day < scan.last_any - kBaselineDays || !IsLifeSign(s, policy, faces)) continue;
+      if (!IsLifeSign(s, policy, faces)) continue;
       if (previous != INT32_MIN) gaps.push_back(day - previous);
       previous = day;
     }
