@@ -126,6 +126,7 @@ double HourDistance(double a, double b) {
 struct PlaceSeen {
   uint64_t hash = 0;
   std::string_view place;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=>.
   friend auto operator<=>(const PlaceSeen&, const PlaceSeen&) = default;
 };
 
