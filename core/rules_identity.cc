@@ -30,6 +30,7 @@ std::string Mask(const std::string& account) {
 std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,
                                                     Date as_of) {
   std::vector<const PaymentRecord*> paid;
+  paid.reserve(h.payments.size());  // one allocation, not one per doubling
   for (const PaymentRecord& p : h.payments) {
     if (p.region == reg.region && p.benefit == Benefit::kPension && p.paid_date <= as_of &&
         !p.bank_account.empty()) {

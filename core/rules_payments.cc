@@ -500,6 +500,7 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     // raise back-dated, a recalculation's back pay, an allowance, which can be larger than the
     // month itself and are not what the payroll pays each month.
     std::vector<const PaymentRecord*> monthly;
+    monthly.reserve(c.h.payments.size());  // one allocation, not one per doubling
     for (const PaymentRecord& p : c.h.payments) {
       if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
         monthly.push_back(&p);
