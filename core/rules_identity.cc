@@ -420,8 +420,8 @@ bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
 // An id that fails its check character in the fund's own ledgers (GB 11643-1999): the
 // identity cannot have been issued, and every payment to it is recovered.
 std::optional<RuleHit> BadCheckCharacterHit(const Context& c) {
-  bool bad = !ResidentId::ParseLenient(c.h.person_id).ok() ||
-             !ResidentId::ParseLenient(c.h.person_id)->checksum_ok();
+  const auto id = ResidentId::ParseLenient(c.h.person_id);
+  bool bad = !id.ok() || !id->checksum_ok();
   for (const PersonRecord& r : c.h.registrations) bad = bad || !r.id_checksum_ok;
   for (const ContributionRecord& k : c.h.contributions) bad = bad || !k.id_checksum_ok;
   for (const PaymentRecord& p : c.h.payments) bad = bad || !p.id_checksum_ok;
