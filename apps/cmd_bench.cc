@@ -238,11 +238,6 @@ struct BenchRun {
   Result<GeneratorStats> city = Status::Unavailable("not generated");
   std::unique_ptr<Store> store;
   std::unique_ptr<RawBaselines> raw;
-  std::vector<PersonRecord> active;  // the ACTIVE registrations: the payroll's payees
-  Month payroll_month{};
-  std::vector<PaymentRequest> payroll;
-  std::vector<PersonPoint> payees;
-  std::unique_ptr<Screener> screener;
 };
 
 // Setup: the city (not a product stage; timed for the record).
@@ -439,19 +434,20 @@ std::optional<int> BenchRun::Score() {
 
 // Screening: state build, one payroll month in batches, single requests.
 std::optional<int> BenchRun::Screening() {
-  active.clear();
-  Status scanned = store->ScanPersons([this](const PersonRecord& p) {
+  std::vector<PersonRecord> active;  // the ACTIVE registrations: the payroll's payees
+  Status scanned = store->ScanPersons([&active](const PersonRecord& p) {
     if (p.status == PersonStatus::kActive) active.push_back(p);
     return true;
   });
   if (!scanned.ok()) return Fail("reading the registrations", scanned);
   const Month as_of_month = MonthOf(as_of);
-  payroll_month = MonthFromNumber(MonthNumber(as_of_month) + 1);
-  payroll = MakePayroll(active, payroll_month, "BENCH-");
-  payees.clear();
+  const Month payroll_month = MonthFromNumber(MonthNumber(as_of_month) + 1);
+  std::vector<PaymentRequest> payroll = MakePayroll(active, payroll_month, "BENCH-");
+  std::vector<PersonPoint> payees;
   payees.reserve(payroll.size());
   for (const PaymentRequest& r : payroll) payees.push_back({PersonKey(r.person_id), r.region});
 
+  std::unique_ptr<Screener> screener;
   {
     ScreenerOptions options;
     options.threads = threads;

@@ -100,21 +100,13 @@ void ComputePersonFeatures(const PersonHistory& history, const CrossPersonFacts&
   // Distinct values are counted at the end (sorted and deduplicated): no node per insert. The
   // lists are scratch kept per thread, so a person costs no allocation once warm (this runs for
   // every person, and stays a pure function of its arguments).
-  struct Scratch {
-    std::vector<int32_t> months_paid;
-    std::vector<std::string_view> accounts;
-    std::vector<float> pay_days;
-    std::vector<const PaymentRecord*> pensions;
-    // Periods paid two or more months before their month (a pension paid a month early before
-    // a holiday is the payroll's habit, a year at once is not).
-    std::vector<int32_t> paid_ahead;
-  };
-  thread_local Scratch scratch;
-  std::vector<int32_t>& months_paid = scratch.months_paid;
-  std::vector<std::string_view>& accounts = scratch.accounts;
-  std::vector<float>& pay_days = scratch.pay_days;
-  std::vector<const PaymentRecord*>& pensions = scratch.pensions;
-  std::vector<int32_t>& paid_ahead = scratch.paid_ahead;
+  thread_local std::vector<int32_t> months_paid;
+  thread_local std::vector<std::string_view> accounts;
+  thread_local std::vector<float> pay_days;
+  thread_local std::vector<const PaymentRecord*> pensions;
+  // Periods paid two or more months before their month (a pension paid a month early before
+  // a holiday is the payroll's habit, a year at once is not).
+  thread_local std::vector<int32_t> paid_ahead;
   months_paid.clear();
   accounts.clear();
   pay_days.clear();

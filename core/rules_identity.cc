@@ -169,11 +169,6 @@ void SharedAccount(const Context& c, std::vector<RuleHit>& out) {
   out.push_back(std::move(hit));
 }
 
-// The pension goes to the registered account. Payments into another account after the last one
-// into the registered account are diverted; a switch of account made without the person being
-// seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
-// account shared with other persons. The missing visit is evidence only where the data shows
-// that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 // A pension paid into a fresh account month after month (rules.hijack_rotation_min_accounts):
 // reported as ANOMALY with the numbers. See AccountHijack.
 RuleHit RotationHit(const PersonRecord& reg, const std::vector<const PaymentRecord*>& paid,
@@ -266,6 +261,11 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
   return use;
 }
 
+// The pension goes to the registered account. Payments into another account after the last one
+// into the registered account are diverted; a switch of account made without the person being
+// seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
+// account shared with other persons. The missing visit is evidence only where the data shows
+// that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     const std::vector<const PaymentRecord*> paid = PensionPaymentsOf(c.h, reg, c.as_of);
@@ -415,8 +415,6 @@ bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
                      [as_of](const AppraisalRecord& a) { return a.appraisal_date <= as_of; });
 }
 
-// An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
-// it is recovered. Two ids sharing name, birth date and phone are one person twice.
 // An id that fails its check character in the fund's own ledgers (GB 11643-1999): the
 // identity cannot have been issued, and every payment to it is recovered.
 std::optional<RuleHit> BadCheckCharacterHit(const Context& c) {
@@ -547,6 +545,8 @@ RuleHit NamesakeHit(const Context& c, const PersonRecord& reg, uint32_t twins, u
   return hit;
 }
 
+// An id whose check character fails (GB 11643-1999) cannot have been issued: everything paid to
+// it is recovered. Two ids sharing name, birth date and phone are one person twice.
 void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   if (std::optional<RuleHit> hit = BadCheckCharacterHit(c)) {
     out.push_back(std::move(*hit));

@@ -87,23 +87,24 @@ struct EventFilterBits {
   uint8_t kind_mask = 0;  // bit per EventKind; 0 = all
 };
 
-// kAfter: its time is past the filter's `to`; kCorrupt: bad bytes (MatchError says which).
-enum class EventFit { kPass, kSkip, kAfter, kCorrupt };
+// kAfter: its time is past the filter's `to`; kBadKind and kBadHeader: corrupt bytes
+// (FitError says so).
+enum class EventFit { kPass, kSkip, kAfter, kBadKind, kBadHeader };
 
 // Fills `view` from one event when it passes `bits`: `key` is its 25-byte events key (person
 // key, then the suffix read here), `value` its events value. Shared by the scan of `events` and
 // that of `histories`, so that both apply a filter identically. Asked of every event of a
-// scan, so it returns a plain code; the message of a kCorrupt is built apart (MatchError).
+// scan, so it returns a plain code; the message of a corrupt event is built apart (FitError).
 EventFit MatchEvent(std::string_view key, std::string_view value, const EventFilterBits& bits,
                     EventView* view) {
   const int64_t time = storage::UnflipSign64(storage::DecodeFixed64BE(key.data() + 8));
   if (time > bits.to) return EventFit::kAfter;
   if (time < bits.from) return EventFit::kSkip;
   const auto kind = static_cast<uint8_t>(key[16]);
-  if (!storage::IsValidEventKind(kind)) return EventFit::kCorrupt;
+  if (!storage::IsValidEventKind(kind)) return EventFit::kBadKind;
   if (bits.kind_mask != 0 && (bits.kind_mask & (1u << kind)) == 0) return EventFit::kSkip;
   int64_t known = 0;
-  if (!storage::PeekKnownAt(value, &known)) return EventFit::kCorrupt;
+  if (!storage::PeekKnownAt(value, &known)) return EventFit::kBadHeader;
   if (known > bits.known_by) return EventFit::kSkip;
   view->person_key = storage::DecodeFixed64BE(key.data());
   view->kind = static_cast<EventKind>(kind);
@@ -115,17 +116,13 @@ EventFit MatchEvent(std::string_view key, std::string_view value, const EventFil
   return EventFit::kPass;
 }
 
-// What is wrong with an event MatchEvent found corrupt.
-Status MatchError(std::string_view key, std::string_view value) {
-  if (!storage::IsValidEventKind(static_cast<uint8_t>(key[16]))) {
-    return Status::Corruption("events key kind");
-  }
-  int64_t known = 0;
-  if (!storage::PeekKnownAt(value, &known)) {
-    return Status::Corruption("events value header of person key " +
-                              std::to_string(storage::DecodeFixed64BE(key.data())));
-  }
-  return Status::Internal("events row judged corrupt with nothing wrong");
+bool IsCorrupt(EventFit fit) { return fit == EventFit::kBadKind || fit == EventFit::kBadHeader; }
+
+// The Corruption a corrupt fit stands for (`key` is the event's events key).
+Status FitError(EventFit fit, std::string_view key) {
+  if (fit == EventFit::kBadKind) return Status::Corruption("events key kind");
+  return Status::Corruption("events value header of person key " +
+                            std::to_string(storage::DecodeFixed64BE(key.data())));
 }
 
 // Fills `view` from the events row under `it` when it passes `bits`.
@@ -134,7 +131,7 @@ Status ReadEvent(const rocksdb::Iterator& it, const EventFilterBits& bits, Event
   const rocksdb::Slice key = it.key();
   if (key.size() != storage::kEventKeySize) return Status::Corruption("events key size");
   *fit = MatchEvent(View(key), View(it.value()), bits, view);
-  if (*fit == EventFit::kCorrupt) return MatchError(View(key), View(it.value()));
+  if (IsCorrupt(*fit)) return FitError(*fit, View(key));
   return Status::Ok();
 }
 
@@ -1471,7 +1468,7 @@ Status Store::Impl::VisitPackedInRange(uint64_t first_key, uint64_t last_key,
       std::memcpy(key + storage::kPersonPrefixSize, suffix.data(), storage::kHistorySuffixSize);
       const std::string_view event_key(key, sizeof key);
       const EventFit fit = MatchEvent(event_key, value, bits, &view);
-      if (fit == EventFit::kCorrupt) return MatchError(event_key, value);
+      if (IsCorrupt(fit)) return FitError(fit, event_key);
       if (fit == EventFit::kAfter) break;  // the rest of this person is later still
       if (fit == EventFit::kPass && !visit(view)) return FromRocks(it->status(), "histories scan");
     }

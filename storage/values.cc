@@ -396,19 +396,17 @@ Status DecodeSignalInto(std::string_view value, SignalRecord* out) {
 }
 
 Status DecodeSignalSource(std::string_view value, SignalSource* out) {
-  // The first pass asks this of every signal. A well-formed value with an id shorter than 128
-  // bytes (a one-byte length) is read straight from its fixed layout; anything else goes the
-  // Decoder's way, which names what is wrong.
-  if (value.size() > kEventValueHeaderSize && static_cast<uint8_t>(value[0]) == kValueFormat) {
-    const auto id_length = static_cast<uint8_t>(value[kEventValueHeaderSize]);
-    const size_t source_at = kEventValueHeaderSize + 1 + id_length;
-    if (id_length < 0x80 && source_at < value.size()) {
-      const auto code = static_cast<uint8_t>(value[source_at]);
-      if (code < CodeCount<SignalSource>()) {
-        *out = static_cast<SignalSource>(code);
-        return Status::Ok();
-      }
-    }
+  // The first pass asks this of every signal: a well-formed value is read with the bare
+  // Reader, which builds no message; anything else goes the Decoder's way, which names what is
+  // wrong.
+  Reader reader(value);
+  uint8_t format = 0, code = 0;
+  uint64_t known_at = 0;
+  std::string_view person_id;
+  if (reader.Byte(&format) && format == kValueFormat && reader.Fixed64BE(&known_at) &&
+      reader.String(&person_id) && reader.Byte(&code) && code < CodeCount<SignalSource>()) {
+    *out = static_cast<SignalSource>(code);
+    return Status::Ok();
   }
   Decoder d(value, "signal");
   d.Header(/*event=*/true);
