@@ -463,8 +463,9 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   const std::string* last_place = nullptr;
   const size_t first_pass = impl_->face_passes.size();
   uint64_t care_home = 0;
+  const Timestamp after_as_of = StartOfNextDay(as_of);
   for (const SignalRecord& s : h.signals) {
-    if (DateOf(s.occurred_at) > as_of) break;
+    if (s.occurred_at >= after_as_of) break;
     if (s.source == SignalSource::kCareHome && !s.place.empty()) {
       care_home = FactCounts::Hash(s.place);
     }

@@ -73,13 +73,14 @@ std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const Per
     earliest_visit =
         std::max(earliest_visit, out.last_old_day - policy.rules.hijack_change_lead_days);
   }
+  const Timestamp after_as_of = StartOfNextDay(as_of);
   for (const SignalRecord& s : h.signals) {
-    if (DateOf(s.occurred_at) > as_of) break;
+    if (s.occurred_at >= after_as_of) break;
     // A payee account is changed at a bank counter or a service desk with an id check, or in
     // the app behind a face check: not on a community worker's visit, nor by a cash withdrawal
     // at the counter (recorded as such in the signal's detail), nor behind a failed face check.
     if (!ChangeVisit(s)) continue;
-    const int day = DayNumber(DateOf(s.occurred_at));
+    const int day = DayNumberOf(s.occurred_at);
     if (day <= out.switch_day && day >= out.switch_day - window) {
       (day >= earliest_visit ? out.at_counter : out.visit_before_old_run) = true;
     }
@@ -235,9 +236,10 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
   CardUseAtSwitch use;
   constexpr int kRateDays = 365;
   int first_signal_day = switch_day;
+  const Timestamp after_as_of = StartOfNextDay(c.as_of);
   for (const SignalRecord& s : c.h.signals) {
-    const int day = DayNumber(DateOf(s.occurred_at));
-    if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.occurred_at >= after_as_of) break;
+    const int day = DayNumberOf(s.occurred_at);
     first_signal_day = std::min(first_signal_day, day);
     if (s.source == SignalSource::kBankActivity) {
       if (day > switch_day) {
@@ -405,8 +407,9 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
 }
 
 bool KnownToOtherAgencies(const PersonHistory& h, Date as_of) {
+  const Timestamp after_as_of = StartOfNextDay(as_of);
   for (const SignalRecord& s : h.signals) {
-    if (DateOf(s.occurred_at) > as_of) break;
+    if (s.occurred_at >= after_as_of) break;
     if (FootprintSource(s.source)) return true;
   }
   return std::any_of(h.registry.begin(), h.registry.end(),
@@ -620,8 +623,9 @@ void FaceReuse(const Context& c, std::vector<RuleHit>& out) {
   const SignalRecord* worst = nullptr;
   FaceSitting most;
   int passes = 0;
+  const Timestamp after_as_of = StartOfNextDay(c.as_of);
   for (const SignalRecord& s : c.h.signals) {
-    if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.occurred_at >= after_as_of) break;
     if (s.source != SignalSource::kFaceCert || s.detail != "PASS" || s.place.empty()) continue;
     const FaceSitting f = FaceSittingAt(c.facts, s.place, person, c.policy);
     // A sitting of one household counts as context; a batch of strangers counts whole.

@@ -68,8 +68,9 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
     reported = death->reported_date;
     source = "DEATH";
   }
+  const Timestamp after_as_of = StartOfNextDay(c.as_of);
   for (const SignalRecord& s : c.h.signals) {
-    if (DateOf(s.occurred_at) > c.as_of) break;
+    if (s.occurred_at >= after_as_of) break;
     if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED" &&
         (!died || Days(DateOf(s.occurred_at)) < Days(*died))) {
       died = DateOf(s.occurred_at);
@@ -157,8 +158,9 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
     return;
   }
   if (d.hospital_death_without_registration) {
+    const Timestamp after_as_of = StartOfNextDay(c.as_of);
     for (const SignalRecord& s : c.h.signals) {
-      if (DateOf(s.occurred_at) > c.as_of) break;
+      if (s.occurred_at >= after_as_of) break;
       if (s.source != SignalSource::kHospitalDischarge || s.detail != "DIED") continue;
       const Date day = DateOf(s.occurred_at);
       AddIfAny(out, UnregisteredDeath(
@@ -229,10 +231,11 @@ namespace {
 // a face pass, which one face can give for several persons, nor a hospital stay, which a
 // prisoner can have under guard.)
 const SignalRecord* SeenFreeAfter(const Context& c, const RegistryRecord& in) {
+  const Timestamp after_as_of = StartOfNextDay(c.as_of);
+  const Timestamp after_entry = StartOfNextDay(in.event_date);
   for (const SignalRecord& s : c.h.signals) {
-    const Date day = DateOf(s.occurred_at);
-    if (day > c.as_of) break;  // in time order
-    if (Days(day) <= Days(in.event_date)) continue;
+    if (s.occurred_at >= after_as_of) break;  // in time order
+    if (s.occurred_at < after_entry) continue;
     if (IsInPerson(s.source) && s.source != SignalSource::kFaceCert) return &s;
   }
   return nullptr;

@@ -224,13 +224,14 @@ namespace {
 // least certification.window_months, so that one trip soon after is not read as a habit).
 double TripsPerYearAfter(const Context& c, Date from) {
   int days = 0, last_day = INT32_MIN, first_signal = INT32_MIN;
+  const int as_of_day = DayNumber(c.as_of), from_day = DayNumber(from);
   for (const SignalRecord& s : c.h.signals) {
-    const Date day = DateOf(s.occurred_at);
-    if (Days(day) > Days(c.as_of)) break;
-    if (first_signal == INT32_MIN) first_signal = DayNumber(day);
-    if (s.source != SignalSource::kTravel || Days(day) < Days(from)) continue;
-    if (DayNumber(day) != last_day) ++days;
-    last_day = DayNumber(day);
+    const int day = DayNumberOf(s.occurred_at);
+    if (day > as_of_day) break;
+    if (first_signal == INT32_MIN) first_signal = day;
+    if (s.source != SignalSource::kTravel || day < from_day) continue;
+    if (day != last_day) ++days;
+    last_day = day;
   }
   if (first_signal == INT32_MIN) return 0.0;
   const int start = std::max(DayNumber(from), first_signal);

@@ -46,6 +46,13 @@ inline Month MonthFromNumber(int32_t n) {
 inline Month MonthOf(Date d) { return Month(d.year(), d.month()); }
 inline Date DateOf(Timestamp ts) { return Date(std::chrono::floor<std::chrono::days>(ts)); }
 inline Timestamp StartOfDay(Date d) { return Timestamp(Days(d).time_since_epoch()); }
+// The first second of the day after `d`: `ts >= StartOfNextDay(d)` says DateOf(ts) > d, and a
+// scan over many timestamps compares with it instead of converting each to a calendar date.
+inline Timestamp StartOfNextDay(Date d) { return StartOfDay(d) + std::chrono::days(1); }
+// DayNumber(DateOf(ts)) without the round trip through the calendar.
+inline int32_t DayNumberOf(Timestamp ts) {
+  return static_cast<int32_t>(std::chrono::floor<std::chrono::days>(ts).time_since_epoch().count());
+}
 // Seconds since epoch, for storage.
 inline int64_t Seconds(Timestamp ts) { return ts.time_since_epoch().count(); }
 inline Timestamp TimestampFromSeconds(int64_t s) { return Timestamp(std::chrono::seconds(s)); }

@@ -37,6 +37,22 @@ TEST(TimeTest, DayAndMonthNumbersRoundTripAndOrder) {
   EXPECT_EQ(MonthsBetween(Month(year(2023), month(11)), Month(year(2024), month(2))), 3);
 }
 
+TEST(TimeTest, ScansCompareTimestampsWithTheNextDaysStartAsDateOfWould) {
+  // The last second of a day, midnight and the first second after it, on both sides of 1970
+  // (floor, not truncation, below zero).
+  for (const char* text : {"2026-10-31", "1969-12-31", "1970-01-01", "1950-03-01"}) {
+    const Date d = *ParseDate(text);
+    const Timestamp next = StartOfNextDay(d);
+    for (int64_t offset : {-86401, -86400, -1, 0, 1, 86399}) {
+      const Timestamp ts = next + std::chrono::seconds(offset);
+      EXPECT_EQ(ts >= next, DateOf(ts) > d) << text << " " << offset;
+      EXPECT_EQ(DayNumberOf(ts), DayNumber(DateOf(ts))) << text << " " << offset;
+    }
+  }
+  EXPECT_EQ(DayNumberOf(*ParseTimestamp("1969-12-31T23:59:59")), -1);
+  EXPECT_EQ(StartOfNextDay(*ParseDate("2024-02-28")), *ParseTimestamp("2024-02-29T00:00:00"));
+}
+
 TEST(TimeTest, WholeYearsCountsBirthdays) {
   const Date born = year(1964) / month(3) / day(1);
   EXPECT_EQ(WholeYearsBetween(born, year(2024) / month(2) / day(29)), 59);
