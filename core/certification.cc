@@ -454,6 +454,7 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
   CertificationFeatures& f = r.features;
   SignalScan scan;
   std::array<bool, CodeCount<SignalSource>()> seen_recent{}, seen_baseline{};
+  std::array<int, CodeCount<SignalSource>()> best_day{};
   int recent_signals = 0, recent_card = 0;
   for (const SignalRecord& s : h.signals) {
     const int day = DayOf(s.occurred_at);
@@ -492,14 +493,24 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
     } else if (day >= days.recent_from - kBaselineDays) {
       seen_baseline[index] = true;
     }
-    if (age <= days.window_days) {
-      const double half_life =
-          IsInPerson(s.source) ? cp.in_person_half_life_days : cp.half_life_days;
-      const double w = cp.source_weight[index] * std::exp2(-age / half_life);
-      if (w > scan.best[index]) {
-        scan.best[index] = w;
-        scan.best_signal[index] = &s;
-      }
+    // A source's weight decays with age alone (half-lives of at least a day, policy), so its
+    // best sign is its newest: the first of its newest day, as a later sign of the same day
+    // weighs the same. The decay is computed once per source, after the scan.
+    if (age <= days.window_days && (scan.best_signal[index] == nullptr || day > best_day[index])) {
+      best_day[index] = day;
+      scan.best_signal[index] = &s;
+    }
+  }
+  for (size_t i = 0; i < scan.best.size(); ++i) {
+    if (scan.best_signal[i] == nullptr) continue;
+    const double half_life =
+        IsInPerson(static_cast<SignalSource>(i)) ? cp.in_person_half_life_days : cp.half_life_days;
+    const double w = cp.source_weight[i] * std::exp2(-(days.today - best_day[i]) / half_life);
+    // A source of no weight is no evidence (nor is a sign so old its weight underflows).
+    if (w > 0) {
+      scan.best[i] = w;
+    } else {
+      scan.best_signal[i] = nullptr;
     }
   }
   auto months_since = [&days](int day) {
