@@ -254,21 +254,34 @@ TEST(CodecTest, SignalSourceIsReadWithoutDecodingTheRest) {
 
 // A payment value written field by field, with raw month and day numbers (found by
 // tests/fuzz/values_fuzz: a negative month number decoded to another month on every rewrite).
-std::string PaymentValue(int64_t period_number, int64_t paid_day_number) {
+std::string PaymentValue(int64_t period_number, int64_t paid_day_number, uint64_t region = 3702,
+                         char checksum_flag = 1) {
   std::string v;
   v.push_back(static_cast<char>(storage::kValueFormat));
   storage::PutFixed64BE(&v, static_cast<uint64_t>(paid_day_number * 86400));  // known at paid_date
   storage::PutString(&v, "PAY-1");
   storage::PutString(&v, PersonId(5));
-  storage::PutVarint64(&v, 3702);
+  storage::PutVarint64(&v, region);
   v.push_back(0);  // PENSION
   storage::PutSigned(&v, period_number);
   storage::PutSigned(&v, 100);
   storage::PutString(&v, "6222");
   v.push_back(0);  // BANK
   storage::PutSigned(&v, paid_day_number);
-  v.push_back(1);  // id checksum ok
+  v.push_back(checksum_flag);  // 1: id checksum ok
   return v;
+}
+
+TEST(CorruptionTest, APaymentsRegionAndFlagAreCheckedOnTheFastPathToo) {
+  // Payments decode on a fast path that must refuse what the Decoder refuses, and then give
+  // the Decoder's message.
+  ASSERT_TRUE(storage::DecodePayment(PaymentValue(24012, 14365, 65535, 0)).ok());
+  auto region = storage::DecodePayment(PaymentValue(24012, 14365, 65536));
+  EXPECT_EQ(region.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(region.status().message().find("bad region"), std::string::npos);
+  auto flag = storage::DecodePayment(PaymentValue(24012, 14365, 3702, 2));
+  EXPECT_EQ(flag.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(flag.status().message().find("bad flag"), std::string::npos);
 }
 
 TEST(CorruptionTest, MonthsAndDaysDecodeToWhatTheyRewriteAsOrAreCorruption) {
