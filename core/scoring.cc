@@ -1,6 +1,7 @@
 #include "vigil/scoring.h"
 
 #include <tbb/combinable.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
 
@@ -409,14 +410,22 @@ void GroupRegistrations(const std::vector<PersonRecord>& rows, std::vector<Perso
 Status ReadRegistrations(const Store& store, const Snapshot* snapshot, uint64_t first_key,
                          uint64_t last_key, std::vector<PersonRecord>* rows,
                          std::vector<PersonGroup>* groups) {
-  rows->clear();
+  // The rows are assigned over the records `rows` already holds, whose strings keep their
+  // buffers: a caller that passes the same vector again allocates only for longer rows.
+  size_t n = 0;
   VIGIL_RETURN_IF_ERROR(store.ScanPersonsInRange(
       first_key, last_key,
       [&](const PersonRecord& row) {
-        rows->push_back(row);
+        if (n < rows->size()) {
+          (*rows)[n] = row;
+        } else {
+          rows->push_back(row);
+        }
+        ++n;
         return true;
       },
       snapshot));
+  rows->resize(n);
   GroupRegistrations(*rows, groups);
   return Status::Ok();
 }
@@ -599,7 +608,9 @@ Status NoteFactsBySlice(Store& store, const Policy& policy, const ScoreOptions& 
   // Pass 1: population facts, slice by slice. A slice reads its persons rows, then its
   // events in one scan, which also finds its persons who have events but no registration.
   // The rows are dropped with the slice (pass 2 reads them again per batch), so no
-  // per-registration memory is held across the run.
+  // per-registration memory is held across the run; each thread decodes its slices' rows over
+  // the same records, whose strings keep their buffers.
+  tbb::enumerable_thread_specific<std::vector<PersonRecord>> slice_rows;
   std::vector<std::vector<PersonGroup>> slice_groups(kKeySlices);
   std::atomic<uint64_t> slices_done{0};
   std::atomic<uint64_t> registration_rows{0};
@@ -609,7 +620,7 @@ Status NoteFactsBySlice(Store& store, const Policy& policy, const ScoreOptions& 
         const auto body = fork_join.Body();
         for (size_t slice = range.begin(); slice != range.end() && !errors.failed(); ++slice) {
           const auto [first, last] = KeySlice(slice);
-          std::vector<PersonRecord> rows;
+          std::vector<PersonRecord>& rows = slice_rows.local();
           std::vector<PersonGroup> registered;
           Status s = ReadRegistrations(store, snapshot.get(), first, last, &rows, &registered);
           if (!s.ok()) {
@@ -694,6 +705,8 @@ Status DecideEveryone(Store& store, const Policy& policy, const ScoreOptions& op
     int32_t newest_signal_day = INT32_MIN;  // the batch's newest signal known by the date
   };
   size_t next_batch = 0;
+  // Each thread's persons rows of its last batch, decoded over by its next (ReadRegistrations).
+  tbb::enumerable_thread_specific<std::vector<PersonRecord>> thread_rows;
   int32_t newest_signal_day = INT32_MIN;  // over everyone, for NoteALateSignalsFeed
   const size_t tokens =
       4 * static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
@@ -766,8 +779,9 @@ Status DecideEveryone(Store& store, const Policy& policy, const ScoreOptions& op
                 const auto t = Clock::now();
                 int64_t deciding = 0;
                 // The batch's persons rows, read again (pass 1 dropped them), must be those
-                // pass 1 saw: the same snapshot.
-                std::vector<PersonRecord> batch_rows;
+                // pass 1 saw: the same snapshot. Decoded over this thread's records of its
+                // previous batch.
+                std::vector<PersonRecord>& batch_rows = thread_rows.local();
                 std::vector<PersonGroup> registered;
                 std::vector<PersonGroup> known(
                     groups.begin() + static_cast<ptrdiff_t>(batch->begin),

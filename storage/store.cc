@@ -1406,10 +1406,11 @@ Status Store::ScanPersonsInRange(uint64_t first_key, uint64_t last_key, const Pe
   rocksdb::Slice upper_slice;
   auto it = RangeIterator(impl_->db.get(), impl_->cf(storage::kPersonsIdx), Impl::Read(snapshot),
                           first_key, last_key, &upper, &upper_slice);
+  // One record decoded over for every row: its strings keep their buffers.
+  PersonRecord row;
   for (; it->Valid(); it->Next()) {
-    auto r = storage::DecodePerson(View(it->value()));
-    if (!r.ok()) return r.status();
-    if (!visit(*r)) break;
+    VIGIL_RETURN_IF_ERROR(storage::DecodePersonInto(View(it->value()), &row));
+    if (!visit(row)) break;
   }
   return FromRocks(it->status(), "persons range scan");
 }

@@ -75,11 +75,6 @@ class Decoder {
       known_at_ = static_cast<int64_t>(known);
     }
   }
-  std::string Str() {
-    std::string_view s;
-    if (ok_ && !reader_.String(&s)) Fail("truncated string");
-    return ok_ ? std::string(s) : std::string();
-  }
   // Assigns into `out`, reusing its buffer: decoding into recycled records allocates nothing.
   void StrInto(std::string* out) {
     std::string_view s;
@@ -336,13 +331,13 @@ std::string EncodePerson(const PersonRecord& r) {
   return v;
 }
 
-Result<PersonRecord> DecodePerson(std::string_view value) {
+Status DecodePersonInto(std::string_view value, PersonRecord* out) {
   Decoder d(value, "persons");
   d.Header(/*event=*/false);
-  PersonRecord r;
-  r.person_id = d.Str();
+  PersonRecord& r = *out;
+  d.StrInto(&r.person_id);
   r.region = d.Region();
-  r.name = d.Str();
+  d.StrInto(&r.name);
   r.birth_date = d.DateField();
   r.sex = d.Code<Sex>();
   const uint64_t district = d.UInt();
@@ -352,13 +347,13 @@ Result<PersonRecord> DecodePerson(std::string_view value) {
   r.retirement_date = d.DateField();
   r.retirement_type = d.Code<RetirementType>();
   r.monthly_benefit = Money::FromFen(d.Int());
-  r.bank_account = d.Str();
-  r.phone = d.Str();
-  r.address = d.Str();
+  d.StrInto(&r.bank_account);
+  d.StrInto(&r.phone);
+  d.StrInto(&r.address);
   r.status = d.Code<PersonStatus>();
   r.id_checksum_ok = d.Bool();
   d.Check(district <= UINT32_MAX, "bad district");
-  return d.Finish(std::move(r));
+  return d.Finish();
 }
 
 Status DecodeContributionInto(std::string_view value, ContributionRecord* out) {
@@ -531,6 +526,9 @@ Result<T> DecodeFresh(std::string_view value, Status (*decode)(std::string_view,
 }
 }  // namespace
 
+Result<PersonRecord> DecodePerson(std::string_view value) {
+  return DecodeFresh(value, &DecodePersonInto);
+}
 Result<ContributionRecord> DecodeContribution(std::string_view value) {
   return DecodeFresh(value, &DecodeContributionInto);
 }

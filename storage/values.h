@@ -53,6 +53,8 @@ void EncodeEvent(const AppraisalRecord& r, EncodedEvent* out, std::string* value
 
 std::string EncodePerson(const PersonRecord& r);
 Result<PersonRecord> DecodePerson(std::string_view value);
+// Same, decoding over `*out`, whose strings keep their buffers (every field is overwritten).
+Status DecodePersonInto(std::string_view value, PersonRecord* out);
 
 Result<ContributionRecord> DecodeContribution(std::string_view value);
 Result<PaymentRecord> DecodePayment(std::string_view value);
