@@ -424,8 +424,8 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
     }
     Note(impl_->account, reg.bank_account, key);
     NoteHolder(impl_->holders, reg.bank_account, key, h.registrations);
-    const std::string birth = FormatDate(reg.birth_date);
-    Note(impl_->name_birth, reg.name + "|" + birth, key);
+    thread_local std::string name_birth;
+    Note(impl_->name_birth, NameBirthKey(reg.name, reg.birth_date, &name_birth), key);
     Note(impl_->name_decade, NameDecadeKey(reg.name, reg.birth_date), key);
     impl_->birth_day.emplace_back(
         static_cast<uint64_t>(static_cast<int64_t>(DayNumber(reg.birth_date))), key);

@@ -569,9 +569,10 @@ void ForgedIdentity(const Context& c, std::vector<RuleHit>& out) {
   const bool footprints_usual = c.facts.KnownShare() >= c.policy.rules.footprint_share_min;
   // A person registered in several regions is judged on the strongest registration.
   std::optional<RuleHit> best;
+  thread_local std::string name_birth;
   for (const PersonRecord& reg : c.h.registrations) {
     const uint32_t twins =
-        c.facts.ids_per_name_birth.Get(reg.name + "|" + FormatDate(reg.birth_date));
+        c.facts.ids_per_name_birth.Get(NameBirthKey(reg.name, reg.birth_date, &name_birth));
     const uint32_t phones = reg.phone.empty() ? 0 : c.facts.ids_per_phone.Get(reg.phone);
     // Ids at the address that no other agency knows (this one among them when it has no
     // footprint): many households share an address honestly, but they are known elsewhere.

@@ -223,6 +223,16 @@ struct CrossPersonFacts {
   }
 };
 
+// The key of ids_per_name_birth: the name, '|', and the birth date (YYYY-MM-DD), written over
+// `*buffer` (a caller that builds many keeps its buffer) and returned as a view of it.
+inline std::string_view NameBirthKey(const std::string& name, Date birth_date,
+                                     std::string* buffer) {
+  buffer->assign(name);
+  *buffer += '|';
+  *buffer += FormatDate(birth_date);
+  return *buffer;
+}
+
 // The key of ids_per_name_decade: the name, '|', and the first year of the birth decade.
 inline std::string NameDecadeKey(const std::string& name, Date birth_date) {
   const int year = static_cast<int>(birth_date.year());
