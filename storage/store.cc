@@ -1276,10 +1276,10 @@ Status Store::ScanPersons(const PersonVisitor& visit, const Snapshot* snapshot) 
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(ro, impl_->cf(storage::kPersonsIdx)));
+  PersonRecord row;  // decoded over for every row, as in ScanPersonsInRange
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto r = storage::DecodePerson(View(it->value()));
-    if (!r.ok()) return r.status();
-    if (!visit(*r)) break;
+    VIGIL_RETURN_IF_ERROR(storage::DecodePersonInto(View(it->value()), &row));
+    if (!visit(row)) break;
   }
   return FromRocks(it->status(), "persons scan");
 }

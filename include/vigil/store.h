@@ -326,7 +326,9 @@ struct HistoryFilter {
   std::vector<EventKind> kinds;
 };
 
-// A visitor returns true to continue, false to stop early (not an error).
+// A visitor returns true to continue, false to stop early (not an error). What it receives is
+// valid only during the call: copy what must outlive it (a range scan decodes every persons row
+// over the same record).
 using EventVisitor = std::function<bool(const EventView&)>;
 using PersonVisitor = std::function<bool(const PersonRecord&)>;
 using BytesVisitor = std::function<bool(std::string_view key, std::string_view value)>;
