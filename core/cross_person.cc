@@ -416,7 +416,8 @@ void CrossPersonFactsBuilder::Add(const PersonHistory& h, const Policy& policy, 
   ++impl_->persons;
   if (known_elsewhere) ++impl_->persons_known;
   for (const PersonRecord& reg : h.registrations) {
-    const auto paid = rules::PensionPaymentsOf(h, reg, as_of);
+    thread_local std::vector<const PaymentRecord*> paid;
+    rules::PensionPaymentsOf(h, reg, as_of, &paid);
     if (const auto sw = rules::FindAccountSwitch(h, reg, paid, policy, as_of)) {
       impl_->account_switches.push_back({FactCounts::Hash(reg.bank_account),
                                          static_cast<int32_t>(sw->switch_day), key,

@@ -27,21 +27,19 @@ std::string Mask(const std::string& account) {
 // period first: a supplement for an earlier month (the back-dated yearly increase) paid the day
 // the first payment goes to a new account still goes to the account of its month, and must not
 // hide the switch.
-std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,
-                                                    Date as_of) {
-  std::vector<const PaymentRecord*> paid;
-  paid.reserve(h.payments.size());  // one allocation, not one per doubling
+void PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg, Date as_of,
+                       std::vector<const PaymentRecord*>* paid) {
+  paid->clear();
   for (const PaymentRecord& p : h.payments) {
     if (p.region == reg.region && p.benefit == Benefit::kPension && p.paid_date <= as_of &&
         !p.bank_account.empty()) {
-      paid.push_back(&p);
+      paid->push_back(&p);
     }
   }
-  StableSortIfNeeded(paid, [](const PaymentRecord* a, const PaymentRecord* b) {
+  StableSortIfNeeded(*paid, [](const PaymentRecord* a, const PaymentRecord* b) {
     if (a->paid_date != b->paid_date) return a->paid_date < b->paid_date;
     return MonthNumber(a->period) < MonthNumber(b->period);
   });
-  return paid;
 }
 
 std::optional<AccountSwitch> FindAccountSwitch(const PersonHistory& h, const PersonRecord& reg,
@@ -269,8 +267,9 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
 // account shared with other persons. The missing visit is evidence only where the data shows
 // that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
+  thread_local std::vector<const PaymentRecord*> paid;
   for (const PersonRecord& reg : c.h.registrations) {
-    const std::vector<const PaymentRecord*> paid = PensionPaymentsOf(c.h, reg, c.as_of);
+    PensionPaymentsOf(c.h, reg, c.as_of, &paid);
     if (paid.empty() || reg.bank_account.empty()) continue;
     // A takeover moves the pension to an account someone else controls, where it then flows;
     // a ring moves several victims into one. A pension paid into a fresh account month after

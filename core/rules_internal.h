@@ -112,9 +112,10 @@ inline bool ChangeVisit(const SignalRecord& s) {
     return s.detail != "WITHDRAWAL" && s.detail != "DEPOSIT";
   return s.source == SignalSource::kFaceCert && s.detail == "PASS";
 }
-// A registration's pension payments with an account, known by `as_of`, in paying order.
-std::vector<const PaymentRecord*> PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg,
-                                                    Date as_of);
+// A registration's pension payments with an account, known by `as_of`, in paying order, written
+// over `*paid` (a caller keeps its list from person to person: no allocation once warm).
+void PensionPaymentsOf(const PersonHistory& h, const PersonRecord& reg, Date as_of,
+                       std::vector<const PaymentRecord*>* paid);
 // The switch of `paid` (PensionPaymentsOf) to the registered account; none when the newest
 // payments go elsewhere (a diversion) or all went to the registered account. Reads the signals
 // SwitchVisitSource names.

@@ -338,8 +338,9 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
     uint16_t region;
     Money amount;
   };
-  std::vector<Row> rows;
-  rows.reserve(c.h.payments.size());
+  // Lists kept per thread: no allocation per person once warm.
+  thread_local std::vector<Row> rows;
+  rows.clear();
   for (const PaymentRecord& p : c.h.payments) {
     if (c.Known(p) && p.benefit == Benefit::kPension) {
       rows.push_back({MonthNumber(p.period), p.region, p.amount});
@@ -351,7 +352,8 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
   int months = 0;
   Money overpaid;
   std::optional<int> first, last;
-  std::vector<uint16_t> regions;
+  thread_local std::vector<uint16_t> regions;
+  regions.clear();
   for (size_t i = 0; i < rows.size();) {
     size_t j = i;
     int distinct = 0;
@@ -502,8 +504,8 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
     // benefit (of equally near ones, the first paid). The others are supplements: the yearly
     // raise back-dated, a recalculation's back pay, an allowance, which can be larger than the
     // month itself and are not what the payroll pays each month.
-    std::vector<const PaymentRecord*> monthly;
-    monthly.reserve(c.h.payments.size());  // one allocation, not one per doubling
+    thread_local std::vector<const PaymentRecord*> monthly;  // kept per thread
+    monthly.clear();
     for (const PaymentRecord& p : c.h.payments) {
       if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
         monthly.push_back(&p);
