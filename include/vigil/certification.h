@@ -8,7 +8,8 @@
 //    evidence looks like someone else using the person's cards).
 // docs/certification.md explains the scoring, the doubt detectors and their policy defaults.
 //
-// Thread-safety: pure functions of const inputs; call from any number of threads.
+// Thread-safety: pure functions of const inputs; call from any number of threads. Certify keeps
+// small scratch lists per thread (thread_local), as ApplyRules does (vigil/rules.h).
 // Cost: one pass over the signals plus small sorts of place ids; no shared state.
 #pragma once
 

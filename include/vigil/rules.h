@@ -9,6 +9,9 @@
 //
 // Thread-safety: ApplyRules and RuleCatalog are pure: call them from any number of threads.
 // CrossPersonFactsBuilder is thread-compatible: one builder per thread, merged at the end.
+// ApplyRules and CrossPersonFactsBuilder::Add keep small scratch lists per thread (thread_local),
+// so a person costs no allocation once a thread is warm; each list keeps its largest size (a
+// person's payments or signals) for the thread's life.
 #pragma once
 
 #include <memory>
