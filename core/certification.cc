@@ -23,18 +23,13 @@ constexpr int kBaselineDays = 365;
 // worth comparing (e.g. a phone active at all hours).
 constexpr double kMinHourConcentration = 0.3;
 
-int DayOf(Timestamp ts) {
-  return static_cast<int>(std::chrono::floor<std::chrono::days>(ts).time_since_epoch().count());
-}
-Date DateFromDay(int day) { return DateFromDayNumber(day); }
-
 // The month number of each day of a run of days in time order: the calendar conversion is
 // made once per month of the run instead of once per signal (any order stays correct).
 class MonthOfDay {
  public:
   int operator()(int day) {
     if (day < first_day_ || day >= next_first_day_) {
-      const Date date = DateFromDay(day);
+      const Date date = DateFromDayNumber(day);
       month_ = MonthNumber(MonthOf(date));
       first_day_ = day - static_cast<int>(static_cast<unsigned>(date.day())) + 1;
       next_first_day_ = DayNumber(Date(MonthFromNumber(month_ + 1) / 1));
@@ -150,7 +145,7 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
   places.clear();
   bool in_person_after = false;
   for (const SignalRecord& s : signals) {
-    const int day = DayOf(s.occurred_at);
+    const int day = DayNumberOf(s.occurred_at);
     if (day >= before_from && day < before_to) {
       if (!s.place.empty()) places.push_back({FactCounts::Hash(s.place), s.place});
       if (IsCardUsable(s.source)) before.Add(s.occurred_at);
@@ -164,7 +159,7 @@ HabitComparison CompareHabits(const std::vector<SignalRecord>& signals, int befo
   places.erase(std::unique(places.begin(), places.end()), places.end());
   int with_place = 0, seen = 0;
   for (const SignalRecord& s : signals) {
-    const int day = DayOf(s.occurred_at);
+    const int day = DayNumberOf(s.occurred_at);
     if (day < after_from || day > after_to || !IsCardUsable(s.source)) continue;
     after.Add(s.occurred_at);
     if (!s.place.empty()) {
@@ -317,7 +312,7 @@ CardTakeover CardTakeoverAfter(const std::vector<SignalRecord>& signals, int fir
   int last_counted = INT32_MIN;
   MonthOfDay month_of;
   for (const SignalRecord& s : signals) {
-    const int day = DayOf(s.occurred_at);
+    const int day = DayNumberOf(s.occurred_at);
     if (day >= end_day) break;
     if (s.source != SignalSource::kBankActivity) continue;
     const int month = month_of(day);
@@ -393,7 +388,7 @@ Authoritative FindAuthoritative(const PersonHistory& h, Date as_of, int end_day)
     a.prison = last_in;
   }
   for (const SignalRecord& s : h.signals) {
-    if (DayOf(s.occurred_at) >= end_day) break;
+    if (DayNumberOf(s.occurred_at) >= end_day) break;
     if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") {
       a.died_discharge = &s;
       break;
@@ -457,7 +452,7 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
   std::array<int, CodeCount<SignalSource>()> best_day{};
   int recent_signals = 0, recent_card = 0;
   for (const SignalRecord& s : h.signals) {
-    const int day = DayOf(s.occurred_at);
+    const int day = DayNumberOf(s.occurred_at);
     if (day >= days.end_day) break;  // sorted by time: the rest is not known yet
     const auto index = static_cast<size_t>(s.source);
     const int age = days.today - day;
@@ -521,8 +516,8 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
   f.months_since_in_person = months_since(scan.last_in_person);
   f.months_since_body_sign = months_since(scan.last_body);
   f.months_since_any_signal = months_since(scan.last_any);
-  if (scan.last_in_person != INT32_MIN) r.last_in_person = DateFromDay(scan.last_in_person);
-  if (scan.last_body != INT32_MIN) r.last_body_sign = DateFromDay(scan.last_body);
+  if (scan.last_in_person != INT32_MIN) r.last_in_person = DateFromDayNumber(scan.last_in_person);
+  if (scan.last_body != INT32_MIN) r.last_body_sign = DateFromDayNumber(scan.last_body);
   for (size_t i = 0; i < scan.best.size(); ++i) {
     f.sources_recent += seen_recent[i] ? 1 : 0;
     f.sources_baseline += seen_baseline[i] ? 1 : 0;
@@ -551,10 +546,10 @@ void DetectRecordsWithoutDeath(const PersonHistory& h, const Authoritative& auth
     const int event_month = MonthNumber(MonthOf(event));
     int months_after = 0, last_counted = event_month;
     for (const SignalRecord& s : h.signals) {
-      const int day = DayOf(s.occurred_at);
+      const int day = DayNumberOf(s.occurred_at);
       if (day >= end_day) break;
       if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") continue;
-      const int month = MonthNumber(MonthOf(DateFromDay(day)));
+      const int month = MonthNumber(MonthOf(DateFromDayNumber(day)));
       if (month > last_counted) {
         ++months_after;
         last_counted = month;
@@ -600,7 +595,7 @@ LifeRhythm TrackLifeRhythm(const PersonHistory& h, const Policy& policy, const F
                              false);
   MonthOfDay month_of;
   for (const SignalRecord& s : h.signals) {
-    const int day = DayOf(s.occurred_at);
+    const int day = DayNumberOf(s.occurred_at);
     if (day >= days.end_day) break;
     const int month = month_of(day);
     if (rhythm.first_month == INT32_MIN) rhythm.first_month = month;
@@ -727,8 +722,9 @@ StopFinding FindStop(const PersonHistory& h, const CertificationPolicy& cp, cons
     for (size_t k = 0; k < rhythm.streams.size() && cards_go_on; ++k) {
       if (ends_at_care_home(k)) continue;
       const int alive_after = seen_alive_after(k);
-      const int seen_month =
-          alive_after == INT32_MIN ? INT32_MIN : MonthNumber(MonthOf(DateFromDay(alive_after)));
+      const int seen_month = alive_after == INT32_MIN
+                                 ? INT32_MIN
+                                 : MonthNumber(MonthOf(DateFromDayNumber(alive_after)));
       const StreamFall candidate = FallProbability(
           *rhythm.streams[k].active_months, rhythm.first_month, days.as_of_month, seen_month);
       const double p = candidate.probability;
@@ -747,7 +743,7 @@ StopFinding FindStop(const PersonHistory& h, const CertificationPolicy& cp, cons
     const StreamTrack& in_person = rhythm.streams[static_cast<size_t>(Stream::kInPerson)];
     const int seen = std::max({in_person.last_day, scan.last_seen_well, scan.last_left_hospital});
     const int seen_month =
-        in_person.months >= 2 ? MonthNumber(MonthOf(DateFromDay(seen))) : INT32_MAX;
+        in_person.months >= 2 ? MonthNumber(MonthOf(DateFromDayNumber(seen))) : INT32_MAX;
     if (cards_go_on && rhythm.last_month_any > seen_month) {
       const int gap = static_cast<int>((days.today - seen) / kDaysPerMonth);
       const double p_stop = StopProbability(span, gap, in_person.months);
@@ -800,7 +796,7 @@ void ReportStop(const StopFinding& stop, const CertificationPolicy& cp, const Si
     }
     const StreamTrack& t = rhythm.streams[stop.stopped];
     r.evidence.push_back(
-        {"STOPPED", DateFromDay(stopped_day == INT32_MIN ? t.last_day : stopped_day),
+        {"STOPPED", DateFromDayNumber(stopped_day == INT32_MIN ? t.last_day : stopped_day),
          std::string(kStreamNames[stop.stopped]) + ": " + std::to_string(t.months) +
              " months active, " + (fall_note.empty() ? "none since" : fall_note) +
              (stop.takeover_note.empty() ? "" : ";" + stop.takeover_note)});
@@ -822,7 +818,7 @@ void DetectQuietLife(const CertificationPolicy& cp, const CertifyDays& days, con
     d.quiet_days = days.today - rhythm.last_life;
     d.longest_life_gap_days = rhythm.longest_life_gap;
     d.life_sign_days = rhythm.life_sign_days;
-    r.evidence.push_back({"QUIET", DateFromDay(rhythm.last_life),
+    r.evidence.push_back({"QUIET", DateFromDayNumber(rhythm.last_life),
                           "last life sign; only the phone or the pension account since"});
   }
 }
@@ -847,7 +843,7 @@ UndrawnStop DetectUndrawnStop(const CertificationPolicy& cp, const StopFinding& 
     d.stream_fell = stop.undrawn_fall.fell();
     d.stop_probability = stop.undrawn_p;
     const StreamTrack& t = rhythm.streams[stop.undrawn_stream];
-    undrawn.since = d.stream_fell ? stop.undrawn_fall.change_day() : DateFromDay(t.last_day);
+    undrawn.since = d.stream_fell ? stop.undrawn_fall.change_day() : DateFromDayNumber(t.last_day);
     undrawn.note = d.stopped_stream + ": " + std::to_string(t.months) + " months active, " +
                    (d.stream_fell ? stop.undrawn_fall.Note() : std::string("none since")) +
                    "; pension account used less since";
@@ -901,7 +897,7 @@ void DetectHabitChange(const PersonHistory& h, const Policy& policy, const FaceT
   f.place_overlap = habits.place_overlap;
   d.habit_change = habits.changed;
   if (d.habit_change) {
-    r.evidence.push_back({"CARD_USE", DateFromDay(after_from),
+    r.evidence.push_back({"CARD_USE", DateFromDayNumber(after_from),
                           HabitNote(habits.hour_before, habits.hour_after, habits.place_overlap)});
   }
 }
@@ -919,12 +915,12 @@ void DetectSilence(const PersonHistory& h, const Policy& policy, const FaceTrust
     int previous = INT32_MIN;
     // Signals are sorted by time: the year before the last sign starts at a binary search.
     const int from_day = scan.last_any - kBaselineDays;
-    const auto first =
-        std::lower_bound(h.signals.begin(), h.signals.end(), from_day,
-                         [](const SignalRecord& s, int day) { return DayOf(s.occurred_at) < day; });
+    const auto first = std::lower_bound(
+        h.signals.begin(), h.signals.end(), from_day,
+        [](const SignalRecord& s, int day) { return DayNumberOf(s.occurred_at) < day; });
     for (auto it = first; it != h.signals.end(); ++it) {
       const SignalRecord& s = *it;
-      const int day = DayOf(s.occurred_at);
+      const int day = DayNumberOf(s.occurred_at);
       if (day > scan.last_any) break;
       if (!IsLifeSign(s, policy, faces)) continue;
       if (previous != INT32_MIN) gaps.push_back(day - previous);
@@ -1038,7 +1034,7 @@ bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, int last_in
       r.restore = true;
       r.months_owed = MonthsOwed(h, suspended_region, *r.suspended_since, as_of);
       r.reason = "suspended since " + FormatMonth(*r.suspended_since) + "; seen in person on " +
-                 FormatDate(DateFromDay(last_in_person)) + ": restore, " +
+                 FormatDate(DateFromDayNumber(last_in_person)) + ": restore, " +
                  std::to_string(r.months_owed) + " months owed";
     } else {
       r.outcome = Certification::kNeedsActive;
@@ -1072,23 +1068,23 @@ void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
   // this person's proof of life, so neither that earlier sign nor card life certifies; the
   // person is asked to come in person.
   if (scan.last_batch_face != nullptr) {
-    const int batch_day = DayOf(scan.last_batch_face->occurred_at);
+    const int batch_day = DayNumberOf(scan.last_batch_face->occurred_at);
     if (batch_day > scan.last_in_person && days.today - batch_day <= days.window_days) {
       // Someone who came in person before, whose yearly proof is now overdue, had it produced
       // by one face for several instead: the fund's own word for a death kept from it.
       d.proof_faked = scan.last_in_person != INT32_MIN &&
                       days.today - scan.last_in_person > days.window_days && cards_go_on;
       r.outcome = Certification::kNeedsActive;
-      r.evidence.insert(r.evidence.begin(), Evidence{"FACE_CERT", DateFromDay(batch_day),
+      r.evidence.insert(r.evidence.begin(), Evidence{"FACE_CERT", DateFromDayNumber(batch_day),
                                                      "PASS at " + scan.last_batch_face->place +
                                                          ", one face for several"});
-      r.reason =
-          "face certification on " + FormatDate(DateFromDay(batch_day)) + " at " +
-          scan.last_batch_face->place + " certified several persons in one sitting, " +
-          (scan.last_in_person == INT32_MIN ? std::string("and the person was never seen in person")
-                                            : "after the last sign in person on " +
-                                                  FormatDate(DateFromDay(scan.last_in_person))) +
-          ": certify in person";
+      r.reason = "face certification on " + FormatDate(DateFromDayNumber(batch_day)) + " at " +
+                 scan.last_batch_face->place + " certified several persons in one sitting, " +
+                 (scan.last_in_person == INT32_MIN
+                      ? std::string("and the person was never seen in person")
+                      : "after the last sign in person on " +
+                            FormatDate(DateFromDayNumber(scan.last_in_person))) +
+                 ": certify in person";
       return;
     }
   }
@@ -1114,7 +1110,7 @@ void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
     r.reason = ScoreReason(r.score, cp.certify_threshold, true, false, f, r.last_in_person);
   } else if (in_person_window) {
     r.outcome = Certification::kCertified;
-    r.reason = "seen in person on " + FormatDate(DateFromDay(scan.last_in_person)) +
+    r.reason = "seen in person on " + FormatDate(DateFromDayNumber(scan.last_in_person)) +
                ", within the " + std::to_string(cp.window_months) +
                "-month window, and no change since (evidence " + FormatFixed(r.score) + ")";
   } else if (life.certifies) {
@@ -1124,7 +1120,7 @@ void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
                std::to_string(rhythm.life_periods.size()) + " periods " +
                (rhythm.life_periods[0]
                     ? std::string("including the latest")
-                    : "up to " + FormatDate(DateFromDay(rhythm.last_life)) + ", a pause of " +
+                    : "up to " + FormatDate(DateFromDayNumber(rhythm.last_life)) + ", a pause of " +
                           std::to_string(life.pause) + " days within the " +
                           std::to_string(rhythm.longest_life_gap) + " the person already had") +
                ", consistent with the person's own past (evidence " + FormatFixed(r.score) + ")";

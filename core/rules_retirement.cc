@@ -234,9 +234,9 @@ double TripsPerYearAfter(const Context& c, Date from) {
     last_day = day;
   }
   if (first_signal == INT32_MIN) return 0.0;
-  const int start = std::max(DayNumber(from), first_signal);
+  const int start = std::max(from_day, first_signal);
   const double years =
-      std::max((DayNumber(c.as_of) - start) / 365.25, c.policy.certification.window_months / 12.0);
+      std::max((as_of_day - start) / 365.25, c.policy.certification.window_months / 12.0);
   return days / years;
 }
 

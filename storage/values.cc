@@ -136,11 +136,6 @@ class Decoder {
   }
   int64_t known_at() const { return known_at_; }
 
-  template <typename T>
-  Result<T> Finish(T value) {
-    VIGIL_RETURN_IF_ERROR(Finish());
-    return value;
-  }
   // The first failure so far, without the end-of-value check of Finish.
   Status SoFar() const {
     if (!ok_) return Status::Corruption(std::string(what_) + " value: " + error_);
