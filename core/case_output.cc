@@ -224,7 +224,7 @@ Status OutputWriter::AppendCertification(std::string_view text) {
 }
 
 Status OutputWriter::WriteCases(const CaseWriterOptions& options,
-                                std::span<const PersonOutcome* const> flagged, Store* store,
+                                std::span<const PersonOutcome* const> flagged,
                                 ScoreSummary* summary) {
   const std::string run_id =
       FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
@@ -259,18 +259,20 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
     cases_jsonl_.out << chunk.jsonl;
   }
   stage_done("write outputs: case files");
-  if (store != nullptr) {
-    for (size_t k = 0; k < chunks; ++k) {
-      const Chunk& chunk = formatted[k];
-      size_t begin = 0;
-      for (size_t n = 0; n < chunk.json_ends.size(); ++n) {
-        const PersonOutcome& o = *flagged[k * kCasesPerChunk + n];
-        const std::string_view json(chunk.jsonl.data() + begin, chunk.json_ends[n] - begin - 1);
-        VIGIL_RETURN_IF_ERROR(store->PutCase(CaseKey(PersonKey(o.person_id), o.case_region), json));
-        begin = chunk.json_ends[n];
-      }
+  stored_cases_.clear();
+  stored_cases_.reserve(flagged.size());
+  case_lines_.clear();
+  case_lines_.reserve(chunks);
+  for (size_t k = 0; k < chunks; ++k) {
+    Chunk& chunk = formatted[k];
+    size_t begin = 0;
+    for (size_t n = 0; n < chunk.json_ends.size(); ++n) {
+      const PersonOutcome& o = *flagged[k * kCasesPerChunk + n];
+      stored_cases_.push_back(
+          {CaseKey(PersonKey(o.person_id), o.case_region), k, begin, chunk.json_ends[n] - 1});
+      begin = chunk.json_ends[n];
     }
-    stage_done("write outputs: cases into the store");
+    case_lines_.push_back(std::move(chunk.jsonl));
   }
   if (!cases_csv_.out) return Status::IoError(cases_csv_.temp_path + ": write failed");
   if (!cases_jsonl_.out) return Status::IoError(cases_jsonl_.temp_path + ": write failed");
@@ -284,9 +286,15 @@ Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
   if (store != nullptr) {
     const std::string run_id =
         FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
-    const nlohmann::json notes = {{"run", run_id}, {"notes", options.data_notes}};
-    VIGIL_RETURN_IF_ERROR(store->PutMeta("last_score_notes", notes.dump()));
-    VIGIL_RETURN_IF_ERROR(store->PutMeta("last_score_run", run_id));
+    const std::string notes = nlohmann::json{{"run", run_id}, {"notes", options.data_notes}}.dump();
+    std::vector<Store::KeyValue> cases;
+    cases.reserve(stored_cases_.size());
+    for (const StoredCase& c : stored_cases_) {
+      const std::string& lines = case_lines_[c.chunk];
+      cases.push_back({c.key, std::string_view(lines).substr(c.begin, c.end - c.begin)});
+    }
+    const Store::KeyValue meta[] = {{"last_score_notes", notes}, {"last_score_run", run_id}};
+    VIGIL_RETURN_IF_ERROR(store->ReplaceCases(cases, meta));
   }
   return Status::Ok();
 }

@@ -69,15 +69,17 @@ class OutputWriter {
   Status AppendCertification(std::string_view text);
 
   // Writes the cases: `flagged` holds every flagged person's outcome in person-key order.
-  // Formats them in parallel, writes them in that order to cases.csv and cases.jsonl and, when
-  // `store` is not null, stores each case under its key. Counts cases and patterns in *summary.
+  // Formats them in parallel and writes them in that order to cases.csv and cases.jsonl; keeps
+  // each case's JSON line for Commit. Counts cases and patterns in *summary.
   Status WriteCases(const CaseWriterOptions& options, std::span<const PersonOutcome* const> flagged,
-                    Store* store, ScoreSummary* summary);
+                    ScoreSummary* summary);
 
-  // Renames the three files to their final names; then records the run in the store's meta
-  // when `store` is not null: "last_score_notes" (the run's id and its data notes, JSON), then
-  // "last_score_run" (its id). A reader takes the notes only when their id is the last run's,
-  // so a run killed between the two writes never shows its notes beside an older run.
+  // Renames the three files to their final names; then, when `store` is not null, makes the
+  // run's cases the store's cases and records the run in its meta, in one atomic write
+  // (Store::ReplaceCases): the cases under their keys, the cases of earlier runs that this run
+  // does not flag removed, "last_score_notes" (the run's id and its data notes, JSON) and
+  // "last_score_run" (its id). So the console and the screener see one run's cases whole,
+  // never a killed run's part of them beside an earlier run's.
   Status Commit(const CaseWriterOptions& options, Store* store);
 
  private:
@@ -94,6 +96,16 @@ class OutputWriter {
   File cases_csv_;
   File cases_jsonl_;
   File certification_csv_;
+  // Kept by WriteCases for Commit: the cases.jsonl text in chunks, and per case its key and
+  // where its line (without the newline) lies in them.
+  struct StoredCase {
+    std::string key;
+    size_t chunk = 0;
+    size_t begin = 0;
+    size_t end = 0;
+  };
+  std::vector<std::string> case_lines_;
+  std::vector<StoredCase> stored_cases_;
 };
 
 }  // namespace vigil

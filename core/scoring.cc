@@ -1095,8 +1095,13 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
     summary.suspended += counts.suspended;
   }
   Store* case_store = options.store_cases ? &store : nullptr;
-  VIGIL_RETURN_IF_ERROR(writer->WriteCases(writer_options, flagged, case_store, &summary));
+  VIGIL_RETURN_IF_ERROR(writer->WriteCases(writer_options, flagged, &summary));
+  const auto commit_start = Clock::now();
   VIGIL_RETURN_IF_ERROR(writer->Commit(writer_options, case_store));
+  summary.stages.push_back({case_store != nullptr
+                                ? "write outputs: files renamed, cases into the store"
+                                : "write outputs: files renamed",
+                            SecondsSince(commit_start)});
   summary.stages.push_back({"write outputs", SecondsSince(start)});
   summary.wall_seconds = SecondsSince(state.wall_start);
   return summary;

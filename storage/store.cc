@@ -225,6 +225,9 @@ struct Store::Impl {
   std::unique_ptr<std::mutex[]> stripes;
   std::mutex audit_mu;
   uint64_t next_audit = 1;  // guarded by audit_mu
+  // Held by PutCase and ReplaceCases: a case put between ReplaceCases' scan and its write would
+  // otherwise survive a replacement that never saw it.
+  std::mutex cases_mu;
   // Reused by AppendAuditBatch (guarded by audit_mu): a screening batch is tens of MB, and a
   // fresh buffer of that size costs a page fault per 4 KiB on every call.
   rocksdb::WriteBatch audit_batch;
@@ -1124,18 +1127,67 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
 
 Status Store::PutCase(std::string_view key, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  std::lock_guard<std::mutex> lock(impl_->cases_mu);
   return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kCasesIdx), ToSlice(key),
                                   ToSlice(value)),
                    "put case");
 }
 
-Status Store::PutMeta(std::string_view name, std::string_view value) {
-  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+namespace {
+Status CheckMetaName(std::string_view name) {
   if (name == storage::kMetaSchemaVersion || name == storage::kMetaBulkPending ||
       name == storage::kMetaHistoriesMaintained) {
     return Status::InvalidArgument("meta name '" + std::string(name) +
                                    "' is reserved for the store");
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Status Store::ReplaceCases(std::span<const KeyValue> cases, std::span<const KeyValue> meta) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  for (const KeyValue& m : meta) VIGIL_RETURN_IF_ERROR(CheckMetaName(m.key));
+  std::vector<std::string_view> keys;
+  keys.reserve(cases.size());
+  size_t bytes = 64;
+  for (const KeyValue& c : cases) {
+    keys.push_back(c.key);
+    bytes += c.key.size() + c.value.size() + 16;
+  }
+  for (const KeyValue& m : meta) bytes += m.key.size() + m.value.size() + 16;
+  std::sort(keys.begin(), keys.end());
+  if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end()) {
+    return Status::InvalidArgument("replace cases: a case key is given twice");
+  }
+  std::lock_guard<std::mutex> lock(impl_->cases_mu);
+  rocksdb::WriteBatch wb(bytes);
+  // Both sides are in key order (the family's comparator is bytewise), so the stale keys come
+  // out of one merge.
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(storage::kCasesIdx)));
+  auto next_new = keys.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view stored = View(it->key());
+    while (next_new != keys.end() && *next_new < stored) ++next_new;
+    if (next_new != keys.end() && *next_new == stored) continue;
+    VIGIL_RETURN_IF_ERROR(
+        FromRocks(wb.Delete(impl_->cf(storage::kCasesIdx), it->key()), "replace cases"));
+  }
+  VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "cases scan"));
+  for (const KeyValue& c : cases) {
+    VIGIL_RETURN_IF_ERROR(FromRocks(
+        wb.Put(impl_->cf(storage::kCasesIdx), ToSlice(c.key), ToSlice(c.value)), "replace cases"));
+  }
+  for (const KeyValue& m : meta) {
+    VIGIL_RETURN_IF_ERROR(FromRocks(
+        wb.Put(impl_->cf(storage::kMetaIdx), ToSlice(m.key), ToSlice(m.value)), "replace cases"));
+  }
+  return FromRocks(impl_->db->Write(impl_->WriteOpts(), &wb), "replace cases");
+}
+
+Status Store::PutMeta(std::string_view name, std::string_view value) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  VIGIL_RETURN_IF_ERROR(CheckMetaName(name));
   return FromRocks(impl_->db->Put(impl_->WriteOpts(), impl_->cf(storage::kMetaIdx), ToSlice(name),
                                   ToSlice(value)),
                    "put meta");

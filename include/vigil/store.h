@@ -411,6 +411,18 @@ class Store {
 
   // Cases: opaque bytes under a caller-chosen key (scoring owns the format).
   Status PutCase(std::string_view key, std::string_view value);
+  // One key and its bytes, for ReplaceCases.
+  struct KeyValue {
+    std::string_view key;
+    std::string_view value;
+  };
+  // Makes `cases` the whole content of the cases family and writes the `meta` values (names as
+  // for PutMeta), all in one atomic write: a reader, and a store reopened after a crash, sees
+  // either what was there before or all of this, never one run's cases beside another's.
+  // Stored cases whose key is not in `cases` are deleted. Keys in `cases` must be distinct
+  // (InvalidArgument otherwise, and nothing is written). Memory: the write holds the bytes of
+  // every case once more. Serialised with other ReplaceCases and PutCase calls.
+  Status ReplaceCases(std::span<const KeyValue> cases, std::span<const KeyValue> meta);
   // Meta: small named values. The names "schema_version", "store.bulk_load_pending" and
   // "store.histories_maintained" are reserved (InvalidArgument).
   Status PutMeta(std::string_view name, std::string_view value);

@@ -115,7 +115,10 @@ TEST_F(ScoringPathsTest, BatchBoundariesDoNotChangeDecisions) {
 }
 
 TEST_F(ScoringPathsTest, StoredCasesAreTheJsonLines) {
-  // The only run of the suite that stores its cases, so the store holds exactly these.
+  // The only run of the suite that stores its cases. An earlier run's case of a person this run
+  // does not flag is removed by it: the store holds exactly this run's cases.
+  ASSERT_TRUE(
+      store_->PutCase(std::string(10, '\0'), R"({"run":"2020-01-31/default-1/earlier"})").ok());
   ScoreOptions options;
   options.as_of = kAsOf;
   options.out_dir = (*dir_ / "stored").string();
@@ -135,6 +138,9 @@ TEST_F(ScoringPathsTest, StoredCasesAreTheJsonLines) {
   EXPECT_GT(summary->cases, 0u);
   EXPECT_EQ(stored.size(), summary->cases);
   EXPECT_TRUE(stored == lines);
+  auto run = store_->GetMeta("last_score_run");
+  ASSERT_TRUE(run.ok());
+  EXPECT_NE(lines.begin()->find("\"run\":\"" + *run + "\""), std::string::npos);
 }
 
 // How many cases the fast path derived again from a compact outcome (its --verbose stage).

@@ -4,9 +4,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/storage/test_util.h"
+
+// ThreadSanitizer cannot follow a child forked from a multi-threaded process (RocksDB's
+// background threads); the release and ASan runs cover these tests.
+#if defined(__SANITIZE_THREAD__)
+#define VIGIL_SKIP_FORK_UNDER_TSAN() \
+  GTEST_SKIP() << "fork of a multi-threaded process is not supported under ThreadSanitizer"
+#else
+#define VIGIL_SKIP_FORK_UNDER_TSAN() static_cast<void>(0)
+#endif
 
 namespace vigil {
 namespace {
@@ -31,6 +44,31 @@ RecordBatch CrashBatch(uint32_t id) {
   return b;
 }
 
+// Forks `child` (handed the write end of a pipe, on which it reports each acknowledged id),
+// lets it acknowledge `kill_after` ids, kills it with SIGKILL and returns every id it
+// acknowledged, those still in the pipe included. Empty when the child did not die by the kill.
+template <typename Child>
+std::vector<uint32_t> KillAfterAcks(size_t kill_after, Child&& child) {
+  int ack_fd = -1;
+  const pid_t pid = ForkWithPipe(&ack_fd, std::forward<Child>(child));
+  if (pid < 0) return {};
+  std::vector<uint32_t> acked;
+  uint32_t id = 0;
+  while (acked.size() < kill_after && read(ack_fd, &id, sizeof id) == sizeof id) {
+    acked.push_back(id);
+  }
+  const bool killed = kill(pid, SIGKILL) == 0;
+  // Acks already in the pipe were acknowledged before the kill: they count too.
+  while (read(ack_fd, &id, sizeof id) == sizeof id) acked.push_back(id);
+  close(ack_fd);
+  int status = 0;
+  if (!killed || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status)) {
+    ADD_FAILURE() << "the child was not killed (exit status " << WEXITSTATUS(status) << ")";
+    return {};
+  }
+  return acked;
+}
+
 // Runs in the forked child: writes batches forever, reporting each acknowledged id.
 [[noreturn]] void ChildWrites(const std::string& path, int ack_fd) {
   StoreOptions o;
@@ -47,32 +85,14 @@ RecordBatch CrashBatch(uint32_t id) {
 }
 
 TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartialOne) {
-#if defined(__SANITIZE_THREAD__)
-  // ThreadSanitizer cannot follow a child forked from a multi-threaded process (RocksDB's
-  // background threads); the release and ASan runs cover this test.
-  GTEST_SKIP() << "fork of a multi-threaded process is not supported under ThreadSanitizer";
-#endif
+  VIGIL_SKIP_FORK_UNDER_TSAN();
   TempDir dir;
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    int ack_fd = -1;
-    const pid_t child =
-        ForkWithPipe(&ack_fd, [&](int write_fd) { ChildWrites(dir.path(), write_fd); });
-    ASSERT_GE(child, 0);
-    std::vector<uint32_t> acked;
-    uint32_t id = 0;
     // Let it get well into its stride (more each round), then kill it mid-write.
     const size_t kill_after = 40 + 60 * static_cast<size_t>(round);
-    while (acked.size() < kill_after && read(ack_fd, &id, sizeof id) == sizeof id) {
-      acked.push_back(id);
-    }
-    ASSERT_EQ(kill(child, SIGKILL), 0);
-    // Acks already in the pipe were acknowledged before the kill: they count too.
-    while (read(ack_fd, &id, sizeof id) == sizeof id) acked.push_back(id);
-    close(ack_fd);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    const std::vector<uint32_t> acked =
+        KillAfterAcks(kill_after, [&](int write_fd) { ChildWrites(dir.path(), write_fd); });
     ASSERT_GE(acked.size(), kill_after);
 
     auto store = OpenStore(dir.path());
@@ -107,6 +127,65 @@ TEST(CrashTest, KillDuringBatchedWritesLosesNoAcknowledgedBatchAndLeavesNoPartia
     EXPECT_EQ(RangeScan(*store, {}), PerPersonScan(*store, {}));
     // The next round's child writes the same batch ids again on top: all unchanged or
     // replaced, never a duplicate, which the checks above would catch.
+  }
+}
+
+// The cases of score run `run`: a different set of keys each run, every value naming the run.
+std::vector<std::pair<std::string, std::string>> CasesOfRun(uint32_t run) {
+  std::vector<std::pair<std::string, std::string>> cases;
+  for (uint32_t k = 0; k < 300; ++k) {
+    if ((k + run) % 3 == 0) continue;
+    cases.emplace_back("case-" + std::to_string(k), "run " + std::to_string(run));
+  }
+  return cases;
+}
+
+// Runs in the forked child: replaces the cases run after run, reporting each acknowledged run.
+[[noreturn]] void ChildReplacesCases(const std::string& path, int ack_fd) {
+  StoreOptions o;
+  o.path = path;
+  o.write_buffer_bytes = 1 << 20;
+  auto store = Store::Open(o);
+  if (!store.ok()) _exit(3);
+  for (uint32_t run = 0;; ++run) {
+    const auto cases = CasesOfRun(run);
+    std::vector<Store::KeyValue> writes;
+    writes.reserve(cases.size());
+    for (const auto& [key, value] : cases) writes.push_back({key, value});
+    const std::string run_id = std::to_string(run);
+    const Store::KeyValue meta[] = {{"last_score_run", run_id}};
+    if (!(*store)->ReplaceCases(writes, meta).ok()) _exit(4);
+    if (write(ack_fd, &run, sizeof run) != sizeof run) _exit(5);
+  }
+}
+
+TEST(CrashTest, KillDuringCaseReplacementLeavesOneRunsCasesWhole) {
+  VIGIL_SKIP_FORK_UNDER_TSAN();
+  TempDir dir;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const size_t kill_after = 20 + 30 * static_cast<size_t>(round);
+    const std::vector<uint32_t> acked =
+        KillAfterAcks(kill_after, [&](int write_fd) { ChildReplacesCases(dir.path(), write_fd); });
+    ASSERT_GE(acked.size(), kill_after);
+    const uint32_t last_acked = acked.back();
+
+    auto store = OpenStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto stored_run = store->GetMeta("last_score_run");
+    ASSERT_TRUE(stored_run.ok());
+    const uint32_t last = static_cast<uint32_t>(std::stoul(*stored_run));
+    EXPECT_GE(last, last_acked);
+    std::vector<std::pair<std::string, std::string>> stored;
+    ASSERT_TRUE(store
+                    ->ScanCases([&](std::string_view k, std::string_view v) {
+                      stored.emplace_back(k, v);
+                      return true;
+                    })
+                    .ok());
+    auto expected = CasesOfRun(last);
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(stored, expected);
   }
 }
 

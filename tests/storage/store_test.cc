@@ -519,6 +519,53 @@ TEST(StoreTest, MetaAndCases) {
   EXPECT_EQ(all, "a=1;b=2;");
 }
 
+std::string AllCases(const Store& store) {
+  std::string all;
+  EXPECT_TRUE(store
+                  .ScanCases([&](std::string_view k, std::string_view v) {
+                    all += std::string(k) + "=" + std::string(v) + ";";
+                    return true;
+                  })
+                  .ok());
+  return all;
+}
+
+TEST(StoreTest, ReplaceCasesLeavesExactlyTheGivenCasesAndWritesTheMeta) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (const char* k : {"a", "b", "c", "e"}) ASSERT_TRUE(store->PutCase(k, "old").ok());
+  auto before = store->GetSnapshot();
+  // Given out of key order: the stale keys are found whatever the order.
+  const Store::KeyValue cases[] = {{"d", "4"}, {"b", "2"}, {"f", "6"}};
+  const Store::KeyValue meta[] = {{"last_score_run", "run-2"}};
+  ASSERT_TRUE(store->ReplaceCases(cases, meta).ok());
+  EXPECT_EQ(AllCases(*store), "b=2;d=4;f=6;");
+  EXPECT_EQ(*store->GetMeta("last_score_run"), "run-2");
+  // A snapshot taken before sees the earlier cases and no meta: one write, all or nothing.
+  EXPECT_EQ(*store->GetCase("a", before.get()), "old");
+  EXPECT_EQ(store->GetMeta("last_score_run", before.get()).status().code(), StatusCode::kNotFound);
+
+  // No cases at all empties the family; the meta is written all the same.
+  const Store::KeyValue meta3[] = {{"last_score_run", "run-3"}};
+  ASSERT_TRUE(store->ReplaceCases({}, meta3).ok());
+  EXPECT_EQ(AllCases(*store), "");
+  EXPECT_EQ(*store->GetMeta("last_score_run"), "run-3");
+}
+
+TEST(StoreTest, ReplaceCasesRefusesATwiceGivenKeyOrAReservedMetaNameAndWritesNothing) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store->PutCase("a", "1").ok());
+  const Store::KeyValue twice[] = {{"b", "2"}, {"c", "3"}, {"b", "4"}};
+  const Store::KeyValue meta[] = {{"last_score_run", "run-2"}};
+  EXPECT_EQ(store->ReplaceCases(twice, meta).code(), StatusCode::kInvalidArgument);
+  const Store::KeyValue cases[] = {{"b", "2"}};
+  const Store::KeyValue reserved[] = {{"schema_version", "9"}};
+  EXPECT_EQ(store->ReplaceCases(cases, reserved).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(AllCases(*store), "a=1;");
+  EXPECT_EQ(store->GetMeta("last_score_run").status().code(), StatusCode::kNotFound);
+}
+
 TEST(StoreTest, BulkLoadEqualsWritesAndNeedsAnEmptyStore) {
   TempDir dir;
   std::mt19937_64 rng(5);
