@@ -30,6 +30,27 @@ std::optional<E> CodeOf(const nlohmann::json& j, const char* field) {
   return *c;
 }
 
+// The patterns named in the array `j[field]` as a mask (bit i = Pattern(i)); unknown names and
+// values of another type are left out. nullopt when there is no such array.
+std::optional<uint32_t> PatternMaskOf(const nlohmann::json& j, const char* field) {
+  auto array = j.find(field);
+  if (array == j.end() || !array->is_array()) return std::nullopt;
+  uint32_t mask = 0;
+  for (const auto& p : *array) {
+    if (!p.is_string()) continue;
+    auto code = ParseCode<Pattern>(p.get<std::string>());
+    if (code.ok()) mask |= 1u << static_cast<unsigned>(*code);
+  }
+  return mask;
+}
+
+// Whether a decision entry speaks for `row`: made on the run of that case, or on a case whose
+// patterns include every pattern of it.
+bool DecisionCovers(const nlohmann::json& entry, const CaseRow& row) {
+  if (entry.value("run", std::string()) == row.run) return true;
+  const std::optional<uint32_t> decided = PatternMaskOf(entry, "patterns");
+  return decided && (row.patterns & ~*decided) == 0;
+}
 }  // namespace
 
 std::string_view CaseStatusName(CaseStatus status) {
@@ -130,13 +151,7 @@ Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& re
         r.action = CodeOf<Action>(j, "action").value_or(Action::kPay);
         r.certification =
             CodeOf<Certification>(j, "certification").value_or(Certification::kCertified);
-        if (j.contains("patterns") && j["patterns"].is_array()) {
-          for (const auto& p : j["patterns"]) {
-            if (!p.is_string()) continue;
-            auto code = ParseCode<Pattern>(p.get<std::string>());
-            if (code.ok()) r.patterns |= 1u << static_cast<unsigned>(*code);
-          }
-        }
+        r.patterns = PatternMaskOf(j, "patterns").value_or(0);
         r.overpaid_fen = FenOf(j, "overpaid");
         r.monthly_fen = FenOf(j, "monthly_benefit");
         r.run = j.value("run", "");
@@ -206,6 +221,7 @@ void CaseIndex::Apply(const nlohmann::json& entry) {
   }
   auto decision = ParseDecision(entry.value("decision", ""));
   if (!decision) return;
+  if (!DecisionCovers(entry, row)) return;
   row.status = StatusAfter(*decision);
   row.decided_by = entry.value("user", "");
   row.decided_at = entry.value("time", "");

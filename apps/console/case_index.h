@@ -110,7 +110,11 @@ class CaseIndex {
   std::optional<CaseRow> Find(std::string_view id) const;
 
   // Applies one audit entry of type "decision" or "assign" (others are ignored). Used by Load
-  // to replay history and by the server after appending a new entry.
+  // to replay history and by the server after appending a new entry. A decision holds for the
+  // case of the run it was made on, and for a later run's case of the same person and region
+  // while that case reports no pattern the decision did not see (the entry's "patterns"): a new
+  // finding comes back OPEN, never hidden behind an earlier clearance. An entry without
+  // "patterns" (written before they were recorded) holds for its own run's case only.
   void Apply(const nlohmann::json& entry);
 
   size_t size() const;

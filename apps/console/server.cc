@@ -593,7 +593,8 @@ struct ConsoleServer::Impl {
                                 {"decision", DecisionName(*decision)},
                                 {"previous_status", CaseStatusName(row->status)},
                                 {"comment", comment},
-                                {"run", row->run}});
+                                {"run", row->run},
+                                {"patterns", PatternArray(row->patterns)}});
     if (!entry.ok()) {
       SendError(res, 500, "could not record the decision: " + entry.status().ToString());
       return;

@@ -19,6 +19,7 @@
 
 #include "console/accounts.h"
 #include "console/audit_log.h"
+#include "console/case_index.h"
 #include "console/server.h"
 #include "queue_fixture.h"
 #include "vigil/store.h"
@@ -580,6 +581,52 @@ TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
 }
 
 // ---- the hash chain on its own ----
+
+TEST_F(ConsoleApiTest, ADecisionCarriesToLaterRunsOnlyWhileTheyFindNothingNew) {
+  // Last in the suite: it rewrites person 3's case. The case of run R is that person's case
+  // with `patterns` as a later score run would store it.
+  const std::string key = CaseKeyOf(persons_[3].person_id, 3702);
+  auto store_run = [&](const std::string& run, const std::vector<std::string>& patterns) {
+    json c = CaseJson(persons_[3], 0.4, "AMOUNT_ANOMALY", "0.00");
+    c["run"] = run;
+    c["patterns"] = patterns;
+    return store_->PutCase(key, c.dump());
+  };
+  const Login rev = LogIn("rev");
+  const Login sup = LogIn("sup");
+  const std::string path = "/api/cases/" + RefOf(3);
+  std::string out;
+  ASSERT_EQ(
+      Send("POST", path + "/decision",
+           R"({"decision":"CLEAR","comment":"pension raised by a court ruling"})", Auth(rev), &out),
+      200)
+      << out;
+  auto status_after_refresh = [&]() -> json {
+    if (Send("POST", "/api/refresh", "", Auth(sup), &out) != 200) return "refresh failed";
+    if (Send("GET", path, "", Auth(rev), &out) != 200) return "no case";
+    return json::parse(out)["case"]["status"];
+  };
+  // The next month finds the same thing: the clearance stands.
+  ASSERT_TRUE(store_run("2026-11-30/default-1/test", {"AMOUNT_ANOMALY"}).ok());
+  EXPECT_EQ(status_after_refresh(), "CLEARED");
+  // The month after finds the person paid after death too: open again, the clearance kept in
+  // the history.
+  ASSERT_TRUE(store_run("2026-12-31/default-1/test", {"AMOUNT_ANOMALY", "DECEASED_PAID"}).ok());
+  EXPECT_EQ(status_after_refresh(), "OPEN");
+  EXPECT_THAT(json::parse(out)["history"].dump(), HasSubstr(R"("decision":"CLEAR")"));
+  // A decision without the patterns it saw (as written before they were recorded) holds for
+  // its own run's case only.
+  json legacy = {{"type", "decision"},
+                 {"case", RefOf(3)},
+                 {"decision", "CONFIRM_FRAUD"},
+                 {"run", "2026-12-31/default-1/test"}};
+  CaseIndex index;
+  ASSERT_TRUE(index.Load(*store_, {legacy}).ok());
+  EXPECT_EQ(index.Find(RefOf(3))->status, CaseStatus::kConfirmedFraud);
+  ASSERT_TRUE(store_run("2027-01-31/default-1/test", {"AMOUNT_ANOMALY"}).ok());
+  ASSERT_TRUE(index.Load(*store_, {legacy}).ok());
+  EXPECT_EQ(index.Find(RefOf(3))->status, CaseStatus::kOpen);
+}
 
 TEST(AuditChainTest, DetectsAnEditedEntry) {
   const std::string path = TempPath("db");
