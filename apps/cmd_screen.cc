@@ -10,6 +10,8 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "progress.h"
@@ -138,118 +140,205 @@ void AppendDecisionRow(const PaymentRequest& r, const Decision& d, std::string& 
   text += '\n';
 }
 
-int RunScreen(const ScreenArgs& args) {
+// One run of `vigil screen`, in named steps. Pipelined: while one batch is screened (on the
+// screener's threads), the main thread writes the decisions of the batch before it and reads
+// and validates the next one; the decisions are written in input order. The screener's state
+// is built on its threads while this thread reads and validates the first batches of the
+// payroll (up to kReadAhead of them): reading is not on the critical path of a payroll whose
+// state takes longer to build than the file to read.
+class PayrollScreening {
+ public:
+  explicit PayrollScreening(const ScreenArgs& args)
+      : args_(args),
+        rejects_path_(args.rejects.empty() ? args.out + ".rejects.csv" : args.rejects),
+        out_tmp_(args.out + ".tmp") {}
+
+  int Run() {
+    if (const int failed = LoadPolicy(); failed != kExitOk) return failed;
+    if (args_.batch == 0) {
+      std::cerr << "vigil screen: --batch must be > 0\n";
+      return kExitUsage;
+    }
+    if (!OpenPayroll()) return kExitFailure;
+    StartOpeningScreener();
+    if (!OpenOutputs() || !ReadPayroll()) return kExitFailure;
+    if (!FlushBatch(/*last=*/true) || !WaitScreened()) return kExitFailure;
+    WriteScreened();
+    progress_.Finish();
+    if (!CommitOutputs()) return kExitFailure;
+    PrintSummary();
+    return kExitOk;
+  }
+
+ private:
   using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  Policy policy = Policy::Defaults();
-  if (!args.policy.empty()) {
-    auto loaded = Policy::LoadFile(args.policy);
+  static constexpr size_t kReadAhead = 16;
+
+  int LoadPolicy() {
+    if (args_.policy.empty()) return kExitOk;
+    auto loaded = Policy::LoadFile(args_.policy);
     if (!loaded.ok()) {
       std::cerr << "vigil screen: " << loaded.status().message() << "\n";
       return kExitFailure;
     }
-    policy = std::move(*loaded);
-  }
-  if (args.batch == 0) {
-    std::cerr << "vigil screen: --batch must be > 0\n";
-    return kExitUsage;
-  }
-  auto reader = CsvReader::Open(args.payroll);
-  if (!reader.ok()) {
-    std::cerr << "vigil screen: " << args.payroll << ": " << reader.status().ToString() << "\n";
-    return kExitFailure;
-  }
-  // A payroll is requests not yet paid: paid_date may be absent; it is not used by screening,
-  // so the contract's payments validation gets today's date in its place.
-  std::vector<std::string> header = (*reader)->header();
-  const bool synthetic_paid_date = !NamesPaidDate(header);
-  const std::string today =
-      FormatDate(Date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())));
-  if (synthetic_paid_date) header.push_back("paid_date");
-  auto parser = FeedParser::Create(Feed::kPayments, header, (*reader)->file_name());
-  if (!parser.ok()) {
-    std::cerr << "vigil screen: " << parser.status().message() << "\n";
-    return kExitFailure;
+    policy_ = std::move(*loaded);
+    return kExitOk;
   }
 
-  ProgressLine progress("screen");
-  ScreenerStoreOptions where;
-  where.db_path = args.db;
-  where.secondary_path = args.secondary;
-  where.audit_path = args.audit;
-  ScreenerOptions options;
-  options.threads = args.threads;
-  options.window_months = args.window_months;
-  // The state is built on the screener's threads while this thread reads and validates the
-  // first batches of the payroll (up to kReadAhead of them): reading is not on the critical
-  // path of a payroll whose state takes longer to build than the file to read.
-  double open_seconds = 0;
-  std::future<Result<std::unique_ptr<Screener>>> opening =
-      std::async(std::launch::async, [&]() -> Result<std::unique_ptr<Screener>> {
-        auto opened = Screener::Open(where, policy, options);
-        open_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        return opened;
-      });
-  Result<std::unique_ptr<Screener>> screener = Status::Unavailable("not open yet");
-  bool open = false;
-  auto wait_open = [&]() -> bool {
-    if (!open) {
-      screener = opening.get();
-      open = true;
+  bool OpenPayroll() {
+    auto reader = CsvReader::Open(args_.payroll);
+    if (!reader.ok()) {
+      std::cerr << "vigil screen: " << args_.payroll << ": " << reader.status().ToString() << "\n";
+      return false;
     }
-    if (!screener.ok()) {
-      std::cerr << "vigil screen: cannot open " << args.db << ": " << screener.status().ToString()
+    reader_ = std::move(*reader);
+    // A payroll is requests not yet paid: paid_date may be absent; it is not used by
+    // screening, so the contract's payments validation gets today's date in its place.
+    header_ = reader_->header();
+    synthetic_paid_date_ = !NamesPaidDate(header_);
+    today_ =
+        FormatDate(Date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())));
+    if (synthetic_paid_date_) header_.push_back("paid_date");
+    auto parser = FeedParser::Create(Feed::kPayments, header_, reader_->file_name());
+    if (!parser.ok()) {
+      std::cerr << "vigil screen: " << parser.status().message() << "\n";
+      return false;
+    }
+    parser_.emplace(std::move(*parser));
+    return true;
+  }
+
+  void StartOpeningScreener() {
+    ScreenerStoreOptions where;
+    where.db_path = args_.db;
+    where.secondary_path = args_.secondary;
+    where.audit_path = args_.audit;
+    ScreenerOptions options;
+    options.threads = args_.threads;
+    options.window_months = args_.window_months;
+    opening_ = std::async(std::launch::async,
+                          [this, where, options]() -> Result<std::unique_ptr<Screener>> {
+                            auto opened = Screener::Open(where, policy_, options);
+                            open_seconds_ = SecondsSince(start_);
+                            return opened;
+                          });
+  }
+
+  // Waits for the screener to be open; false (and the reason on stderr) when it failed to.
+  bool WaitOpen() {
+    if (!open_) {
+      screener_ = opening_.get();
+      open_ = true;
+    }
+    if (!screener_.ok()) {
+      std::cerr << "vigil screen: cannot open " << args_.db << ": " << screener_.status().ToString()
                 << "\n";
       return false;
     }
     return true;
-  };
-  auto opened = [&] {
-    return open || opening.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  };
-
-  const std::string rejects_path = args.rejects.empty() ? args.out + ".rejects.csv" : args.rejects;
-  const std::string out_tmp = args.out + ".tmp";
-  std::ofstream out(out_tmp, std::ios::binary);
-  std::ofstream rejects(rejects_path, std::ios::binary);
-  if (!out || !rejects) {
-    std::cerr << "vigil screen: cannot write " << (out ? rejects_path : out_tmp) << "\n";
-    return kExitFailure;
   }
-  out << "payment_id,person_id,region,benefit,period,amount,action,risk,patterns,reasons,"
-         "repeated\n";
-  rejects << "file,line,column,reason,raw\n";
+  bool Opened() const {
+    return open_ || opening_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
 
-  // Pipelined: while one batch is screened (on the screener's threads), the main thread writes
-  // the decisions of the batch before it and reads and validates the next one; the decisions
-  // are written in input order.
-  Counts counts;
-  std::vector<PaymentRequest> batch;      // being read
-  std::vector<PaymentRequest> screening;  // being screened
-  std::vector<Result<Decision>> decisions;
-  std::vector<PaymentRequest> to_write;  // screened, decisions not written yet
-  std::vector<Result<Decision>> to_write_decisions;
-  std::future<Status> pending;
-  double screen_seconds = 0;
-  std::string text;
+  bool OpenOutputs() {
+    out_.open(out_tmp_, std::ios::binary);
+    rejects_.open(rejects_path_, std::ios::binary);
+    if (!out_ || !rejects_) {
+      std::cerr << "vigil screen: cannot write " << (out_ ? rejects_path_ : out_tmp_) << "\n";
+      return false;
+    }
+    out_ << "payment_id,person_id,region,benefit,period,amount,action,risk,patterns,reasons,"
+            "repeated\n";
+    rejects_ << "file,line,column,reason,raw\n";
+    return true;
+  }
+
+  // Reads and validates every row, handing full batches on.
+  bool ReadPayroll() {
+    CsvRow row;
+    std::vector<std::string_view> fields;
+    PaymentRecord record;
+    RowReject reject;
+    while (true) {
+      auto more = reader_->Next(&row);
+      if (!more.ok()) {
+        std::cerr << "vigil screen: " << args_.payroll << ": " << more.status().ToString() << "\n";
+        return false;
+      }
+      if (!*more) return true;
+      ++counts_.rows;
+      bool ok = row.problem == CsvProblem::kNone;
+      if (ok) {
+        fields.assign(row.fields.begin(), row.fields.end());
+        if (synthetic_paid_date_ && fields.size() + 1 == header_.size()) fields.push_back(today_);
+        ok = parser_->Parse(fields, &record, &reject);
+      } else {
+        reject.column.clear();
+        reject.reason = CsvProblemReason(row.problem);
+        reject.message = "the row is not valid CSV";
+      }
+      if (!ok) {
+        rejects_ << RejectLine(Reject{std::string(row.file), row.line, reject.column, reject.reason,
+                                      reject.message, RawText(row.raw)})
+                 << '\n';
+        ++counts_.rejected;
+        continue;
+      }
+      batch_.push_back(ToRequest(std::move(record)));
+      record = PaymentRecord();
+      if (batch_.size() >= args_.batch && !FlushBatch(/*last=*/false)) return false;
+      if (progress_.enabled() && counts_.rows % 65536 == 0) {
+        progress_.Update(counts_.rows, 0, "payments");
+      }
+    }
+  }
+
+  // Hands the batch read on: kept while the state is being built (up to kReadAhead batches),
+  // else screened after the batches read before it. The `last` call screens everything kept.
+  bool FlushBatch(bool last) {
+    if (!last && !Opened() && read_ahead_.size() < kReadAhead) {
+      read_ahead_.push_back(std::move(batch_));
+      batch_.clear();
+      return true;
+    }
+    if (!WaitOpen()) return false;
+    if (!batch_.empty()) read_ahead_.push_back(std::move(batch_));
+    batch_.clear();
+    while (!read_ahead_.empty()) {
+      if (!WaitScreened()) return false;
+      screening_ = std::move(read_ahead_.front());
+      read_ahead_.pop_front();
+      pending_ = std::async(std::launch::async, [this]() -> Status {
+        const auto t = Clock::now();
+        Status s = (*screener_)->ScreenBatch(screening_, &decisions_);
+        screen_seconds_ += SecondsSince(t);
+        return s;
+      });
+      WriteScreened();  // the batch before, while this one is screened
+    }
+    return true;
+  }
+
   // Waits for the batch being screened and sets it aside to be written.
-  auto wait_screened = [&]() -> bool {
-    if (!pending.valid()) return true;
-    Status s = pending.get();
+  bool WaitScreened() {
+    if (!pending_.valid()) return true;
+    Status s = pending_.get();
     if (!s.ok()) {
       std::cerr << "vigil screen: " << s.ToString() << "\n";
       return false;
     }
-    to_write.swap(screening);
-    to_write_decisions.swap(decisions);
-    screening.clear();
+    to_write_.swap(screening_);
+    to_write_decisions_.swap(decisions_);
+    screening_.clear();
     return true;
-  };
-  auto write_screened = [&] {
-    text.clear();
-    for (size_t i = 0; i < to_write.size(); ++i) {
-      const PaymentRequest& r = to_write[i];
-      const Result<Decision>& decision = to_write_decisions[i];
+  }
+
+  void WriteScreened() {
+    text_.clear();
+    for (size_t i = 0; i < to_write_.size(); ++i) {
+      const PaymentRequest& r = to_write_[i];
+      const Result<Decision>& decision = to_write_decisions_[i];
       if (!decision.ok()) {
         // The contract's validation passed but screening refused it (e.g. a region outside
         // 1000..9999): still a reject, with the reason.
@@ -257,123 +346,95 @@ int RunScreen(const ScreenArgs& args) {
         AppendCsvField(line, "INVALID_REQUEST: " + decision.status().message());
         line += ',';
         AppendCsvField(line, r.payment_id);
-        rejects << line << '\n';
-        ++counts.rejected;
+        rejects_ << line << '\n';
+        ++counts_.rejected;
         continue;
       }
       const Decision& d = *decision;
-      ++counts.by_action[static_cast<size_t>(d.action)];
-      counts.repeated += d.repeated ? 1 : 0;
-      AppendDecisionRow(r, d, text);
+      ++counts_.by_action[static_cast<size_t>(d.action)];
+      counts_.repeated += d.repeated ? 1 : 0;
+      AppendDecisionRow(r, d, text_);
     }
-    out << text;
-    to_write.clear();
-  };
-  auto finish_pending = [&]() -> bool {
-    if (!wait_screened()) return false;
-    write_screened();
-    return true;
-  };
-  // Batches read while the state is being built.
-  constexpr size_t kReadAhead = 16;
-  std::deque<std::vector<PaymentRequest>> read_ahead;
-  // Hands `batch` on: kept while the state is being built (up to kReadAhead batches), else
-  // screened after the batches read before it. The `last` call screens everything kept.
-  auto flush_batch = [&](bool last) -> bool {
-    if (!last && !opened() && read_ahead.size() < kReadAhead) {
-      read_ahead.push_back(std::move(batch));
-      batch.clear();
-      return true;
-    }
-    if (!wait_open()) return false;
-    if (!batch.empty()) read_ahead.push_back(std::move(batch));
-    batch.clear();
-    while (!read_ahead.empty()) {
-      if (!wait_screened()) return false;
-      screening = std::move(read_ahead.front());
-      read_ahead.pop_front();
-      pending = std::async(std::launch::async, [&]() -> Status {
-        const auto t = Clock::now();
-        Status s = (*screener)->ScreenBatch(screening, &decisions);
-        screen_seconds += std::chrono::duration<double>(Clock::now() - t).count();
-        return s;
-      });
-      write_screened();  // the batch before, while this one is screened
-    }
-    return true;
-  };
+    out_ << text_;
+    to_write_.clear();
+  }
 
-  CsvRow row;
-  std::vector<std::string_view> fields;
-  PaymentRecord record;
-  RowReject reject;
-  while (true) {
-    auto more = (*reader)->Next(&row);
-    if (!more.ok()) {
-      std::cerr << "vigil screen: " << args.payroll << ": " << more.status().ToString() << "\n";
-      return kExitFailure;
+  bool CommitOutputs() {
+    out_.flush();
+    rejects_.flush();
+    if (!out_ || !rejects_) {
+      std::cerr << "vigil screen: write failed\n";
+      return false;
     }
-    if (!*more) break;
-    ++counts.rows;
-    bool ok = row.problem == CsvProblem::kNone;
-    if (ok) {
-      fields.assign(row.fields.begin(), row.fields.end());
-      if (synthetic_paid_date && fields.size() + 1 == header.size()) fields.push_back(today);
-      ok = parser->Parse(fields, &record, &reject);
-    } else {
-      reject.column.clear();
-      reject.reason = CsvProblemReason(row.problem);
-      reject.message = "the row is not valid CSV";
+    out_.close();
+    std::error_code ec;
+    std::filesystem::rename(out_tmp_, args_.out, ec);
+    if (ec) {
+      std::cerr << "vigil screen: " << args_.out << ": " << ec.message() << "\n";
+      return false;
     }
-    if (!ok) {
-      rejects << RejectLine(Reject{std::string(row.file), row.line, reject.column, reject.reason,
-                                   reject.message, RawText(row.raw)})
-              << '\n';
-      ++counts.rejected;
-      continue;
-    }
-    batch.push_back(ToRequest(std::move(record)));
-    record = PaymentRecord();
-    if (batch.size() >= args.batch && !flush_batch(false)) return kExitFailure;
-    if (progress.enabled() && counts.rows % 65536 == 0) {
-      progress.Update(counts.rows, 0, "payments");
-    }
+    return true;
   }
-  if (!flush_batch(true) || !finish_pending()) return kExitFailure;
-  progress.Finish();
-  out.flush();
-  rejects.flush();
-  if (!out || !rejects) {
-    std::cerr << "vigil screen: write failed\n";
-    return kExitFailure;
+
+  void PrintSummary() const {
+    const ScreenerStats stats = (*screener_)->stats();
+    const uint64_t screened = counts_.by_action[0] + counts_.by_action[1] + counts_.by_action[2];
+    std::printf(
+        "screened %llu payments in %.2f s (state of %llu persons built in %.2f s, %.0f MiB; "
+        "screening %.2f s, overlapped with reading): "
+        "PAY %llu, HOLD %llu, BLOCK %llu (%llu repeated); %llu rejected\n",
+        static_cast<unsigned long long>(screened), SecondsSince(start_),
+        static_cast<unsigned long long>(stats.persons), open_seconds_,
+        static_cast<double>(stats.state_bytes) / (1 << 20), screen_seconds_,
+        static_cast<unsigned long long>(counts_.by_action[0]),
+        static_cast<unsigned long long>(counts_.by_action[1]),
+        static_cast<unsigned long long>(counts_.by_action[2]),
+        static_cast<unsigned long long>(counts_.repeated),
+        static_cast<unsigned long long>(counts_.rejected));
+    std::printf("wrote %s and %s (policy %s, score run %s)\n", args_.out.c_str(),
+                rejects_path_.c_str(), policy_.version.c_str(),
+                (*screener_)->score_run().empty() ? "none" : (*screener_)->score_run().c_str());
   }
-  out.close();
-  std::error_code ec;
-  std::filesystem::rename(out_tmp, args.out, ec);
-  if (ec) {
-    std::cerr << "vigil screen: " << args.out << ": " << ec.message() << "\n";
-    return kExitFailure;
+
+  static double SecondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const ScreenerStats stats = (*screener)->stats();
-  const uint64_t screened = counts.by_action[0] + counts.by_action[1] + counts.by_action[2];
-  std::printf(
-      "screened %llu payments in %.2f s (state of %llu persons built in %.2f s, %.0f MiB; "
-      "screening %.2f s, overlapped with reading): "
-      "PAY %llu, HOLD %llu, BLOCK %llu (%llu repeated); %llu rejected\n",
-      static_cast<unsigned long long>(screened), seconds,
-      static_cast<unsigned long long>(stats.persons), open_seconds,
-      static_cast<double>(stats.state_bytes) / (1 << 20), screen_seconds,
-      static_cast<unsigned long long>(counts.by_action[0]),
-      static_cast<unsigned long long>(counts.by_action[1]),
-      static_cast<unsigned long long>(counts.by_action[2]),
-      static_cast<unsigned long long>(counts.repeated),
-      static_cast<unsigned long long>(counts.rejected));
-  std::printf("wrote %s and %s (policy %s, score run %s)\n", args.out.c_str(), rejects_path.c_str(),
-              policy.version.c_str(),
-              (*screener)->score_run().empty() ? "none" : (*screener)->score_run().c_str());
-  return kExitOk;
-}
+
+  const ScreenArgs& args_;
+  const Clock::time_point start_ = Clock::now();
+  const std::string rejects_path_;
+  const std::string out_tmp_;
+  Policy policy_ = Policy::Defaults();
+  ProgressLine progress_{"screen"};
+
+  std::unique_ptr<CsvReader> reader_;
+  std::vector<std::string> header_;
+  bool synthetic_paid_date_ = false;
+  std::string today_;
+  std::optional<FeedParser> parser_;
+
+  // The tasks' results are declared before the futures, which wait for their tasks when
+  // destroyed (destruction runs in reverse order).
+  double open_seconds_ = 0;  // written by the opening task, read after opening_.get()
+  std::future<Result<std::unique_ptr<Screener>>> opening_;
+  Result<std::unique_ptr<Screener>> screener_ = Status::Unavailable("not open yet");
+  bool open_ = false;
+
+  std::ofstream out_;
+  std::ofstream rejects_;
+  Counts counts_;
+  std::vector<PaymentRequest> batch_;                   // being read
+  std::deque<std::vector<PaymentRequest>> read_ahead_;  // read while the state is built
+  std::vector<PaymentRequest> screening_;               // being screened
+  std::vector<Result<Decision>> decisions_;
+  std::vector<PaymentRequest> to_write_;  // screened, decisions not written yet
+  std::vector<Result<Decision>> to_write_decisions_;
+  double screen_seconds_ = 0;  // written by the screening tasks, one at a time
+  std::future<Status> pending_;
+  std::string text_;
+};
+
+int RunScreen(const ScreenArgs& args) { return PayrollScreening(args).Run(); }
 
 }  // namespace
 
