@@ -299,8 +299,15 @@ struct Store::Impl {
   Status Wipe(CfIndex i);
   // True when column family `i` holds no key (of any value).
   Result<bool> IsEmpty(CfIndex i) const;
+  // The steps of Open, in order. OpenDatabase opens every family the directory holds (RocksDB
+  // requires it), ours with our options, and maps the handles to CfIndex.
+  Status OpenDatabase(bool writable);
+  // Refuses a store of a newer schema or one that lacks a family; stamps a new store.
+  Status CheckSchema(bool writable);
   // Decides at Open whether `histories` is maintained (see kMetaHistoriesMaintained).
   Status SetUpHistories();
+  // The state a previous process left: a pending bulk load, the next audit sequence.
+  Status ReadLeftState();
   // Writes the mark and schema version 2 in one synced write, then maintains `histories`.
   Status MarkHistoriesMaintained();
   // Store::RebuildHistories once every stripe is held.
@@ -741,7 +748,8 @@ Store::~Store() = default;
 
 const StoreOptions& Store::options() const { return impl_->options; }
 
-Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+namespace {
+Status ValidateStoreOptions(const StoreOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("StoreOptions.path is empty");
   if (options.lock_stripes == 0) return Status::InvalidArgument("StoreOptions.lock_stripes is 0");
   if (options.bloom_bits_per_key < 0) {
@@ -758,28 +766,22 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return Status::InvalidArgument(
         "StoreOptions.secondary_path must be set and differ from path for OpenMode::kSecondary");
   }
+  return Status::Ok();
+}
+}  // namespace
 
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->config = storage::MakeDbConfig(options);
-  const bool writable = options.mode == OpenMode::kReadWrite;
-  if (!writable) {
-    impl->config.db.create_if_missing = false;
-    impl->config.db.create_missing_column_families = false;
-  }
-
+Status Store::Impl::OpenDatabase(bool writable) {
   std::vector<std::string> existing;
   const rocksdb::Status listed =
-      rocksdb::DB::ListColumnFamilies(impl->config.db, options.path, &existing);
+      rocksdb::DB::ListColumnFamilies(config.db, options.path, &existing);
   if (!listed.ok() && (!writable || !options.create_if_missing)) {
     return Status::NotFound("no vigil store at " + options.path + " (" + listed.ToString() + ")");
   }
 
-  // Open every family the directory holds (RocksDB requires it), ours with our options.
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   std::vector<int> our_index;  // family position -> CfIndex or -1
-  for (size_t i = 0; i < impl->config.families.size(); ++i) {
-    const auto& d = impl->config.families[i];
+  for (size_t i = 0; i < config.families.size(); ++i) {
+    const auto& d = config.families[i];
     const bool present = std::find(existing.begin(), existing.end(), d.name) != existing.end();
     // `histories` is new in schema 2: a store of schema 1 opened without permission to create
     // families simply lacks it (and scans `events`).
@@ -790,7 +792,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     }
   }
   for (const auto& name : existing) {
-    const bool ours = std::any_of(impl->config.families.begin(), impl->config.families.end(),
+    const bool ours = std::any_of(config.families.begin(), config.families.end(),
                                   [&](const auto& d) { return d.name == name; });
     if (!ours) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
@@ -798,38 +800,40 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     }
   }
 
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   switch (options.mode) {
     case OpenMode::kReadWrite:
-      s = rocksdb::DB::Open(impl->config.db, options.path, families, &handles, &raw);
+      s = rocksdb::DB::Open(config.db, options.path, families, &opened, &raw);
       break;
     case OpenMode::kReadOnly:
-      s = rocksdb::DB::OpenForReadOnly(impl->config.db, options.path, families, &handles, &raw);
+      s = rocksdb::DB::OpenForReadOnly(config.db, options.path, families, &opened, &raw);
       break;
     case OpenMode::kSecondary:
-      s = rocksdb::DB::OpenAsSecondary(impl->config.db, options.path, options.secondary_path,
-                                       families, &handles, &raw);
+      s = rocksdb::DB::OpenAsSecondary(config.db, options.path, options.secondary_path, families,
+                                       &opened, &raw);
       break;
   }
   if (!s.ok()) return FromRocks(s, "open " + options.path);
-  impl->db.reset(raw);
-  impl->handles.assign(storage::kCfCount, nullptr);
-  for (size_t i = 0; i < handles.size(); ++i) {
+  db.reset(raw);
+  handles.assign(storage::kCfCount, nullptr);
+  for (size_t i = 0; i < opened.size(); ++i) {
     if (our_index[i] >= 0) {
-      impl->handles[static_cast<size_t>(our_index[i])] = handles[i];
+      handles[static_cast<size_t>(our_index[i])] = opened[i];
     } else {
-      impl->handles.push_back(handles[i]);  // kept only to be destroyed at close
+      handles.push_back(opened[i]);  // kept only to be destroyed at close
     }
   }
+  return Status::Ok();
+}
 
-  // Schema check before anything else looks at the data.
+Status Store::Impl::CheckSchema(bool writable) {
   std::optional<uint32_t> stored_version;
-  if (impl->handles[storage::kMetaIdx] != nullptr) {
+  if (handles[storage::kMetaIdx] != nullptr) {
     std::string v;
-    s = impl->db->Get(rocksdb::ReadOptions(), impl->handles[storage::kMetaIdx],
-                      storage::kMetaSchemaVersion, &v);
+    const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), handles[storage::kMetaIdx],
+                                      storage::kMetaSchemaVersion, &v);
     if (s.ok()) {
       if (v.size() != 4) return Status::Corruption("meta schema_version is not 4 bytes");
       stored_version = storage::DecodeFixed32BE(v.data());
@@ -844,9 +848,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         std::to_string(kStoreSchemaVersion) + ": open it with a newer vigil");
   }
   for (size_t i = 1; i < storage::kCfCount; ++i) {
-    if (impl->handles[i] == nullptr && i != storage::kHistoriesIdx) {
+    if (handles[i] == nullptr && i != storage::kHistoriesIdx) {
       return Status::FailedPrecondition("store at " + options.path + " lacks column family " +
-                                        impl->config.families[i].name);
+                                        config.families[i].name);
     }
   }
   if (writable && !stored_version) {
@@ -854,9 +858,45 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     storage::PutFixed32BE(&v, kStoreSchemaVersion);
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    s = impl->db->Put(wo, impl->handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v);
-    if (!s.ok()) return FromRocks(s, "write schema version");
+    return FromRocks(db->Put(wo, handles[storage::kMetaIdx], storage::kMetaSchemaVersion, v),
+                     "write schema version");
   }
+  return Status::Ok();
+}
+
+Status Store::Impl::ReadLeftState() {
+  std::string v;
+  const rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), handles[storage::kMetaIdx], storage::kMetaBulkPending, &v);
+  if (s.ok()) {
+    bulk_pending = true;
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read bulk load mark");
+  }
+  // The next audit sequence follows the last one stored.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), handles[storage::kAuditIdx]));
+  it->SeekToLast();
+  if (it->Valid()) {
+    if (it->key().size() != storage::kAuditKeySize) return Status::Corruption("audit key size");
+    next_audit = storage::DecodeFixed64BE(it->key().data()) + 1;
+  }
+  return FromRocks(it->status(), "audit scan");
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  VIGIL_RETURN_IF_ERROR(ValidateStoreOptions(options));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->config = storage::MakeDbConfig(options);
+  const bool writable = options.mode == OpenMode::kReadWrite;
+  if (!writable) {
+    impl->config.db.create_if_missing = false;
+    impl->config.db.create_missing_column_families = false;
+  }
+  VIGIL_RETURN_IF_ERROR(impl->OpenDatabase(writable));
+  // The schema is checked before anything else looks at the data.
+  VIGIL_RETURN_IF_ERROR(impl->CheckSchema(writable));
   VIGIL_RETURN_IF_ERROR(impl->SetUpHistories());
   if (writable) {
     // A histories rebuild killed while packing leaves its SST files (as large as the packed copy)
@@ -865,30 +905,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     std::error_code ignored;
     std::filesystem::remove_all(storage::HistoryRebuildDir(options.path), ignored);
   }
-
-  {
-    std::string v;
-    s = impl->db->Get(rocksdb::ReadOptions(), impl->handles[storage::kMetaIdx],
-                      storage::kMetaBulkPending, &v);
-    if (s.ok()) {
-      impl->bulk_pending = true;
-    } else if (!s.IsNotFound()) {
-      return FromRocks(s, "read bulk load mark");
-    }
-  }
-
-  // The next audit sequence follows the last one stored.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        impl->db->NewIterator(rocksdb::ReadOptions(), impl->handles[storage::kAuditIdx]));
-    it->SeekToLast();
-    if (it->Valid()) {
-      if (it->key().size() != storage::kAuditKeySize) return Status::Corruption("audit key size");
-      impl->next_audit = storage::DecodeFixed64BE(it->key().data()) + 1;
-    }
-    VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "audit scan"));
-  }
-
+  VIGIL_RETURN_IF_ERROR(impl->ReadLeftState());
   impl->stripes = std::make_unique<std::mutex[]>(options.lock_stripes);
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
