@@ -225,6 +225,16 @@ struct BenchRun {
   std::optional<int> Screening();
   int Report();
 
+  // The parts of Screening: the screener built from the store, the payroll screened in
+  // batches (against parallel raw point reads), and a sample screened one request at a time
+  // (against one raw point read each).
+  std::optional<int> ScreenerOpen(std::unique_ptr<Screener>* screener);
+  std::optional<int> ScreenPayroll(Screener& screener, const std::vector<PaymentRequest>& payroll,
+                                   Month payroll_month, const std::vector<PersonPoint>& payees);
+  std::optional<int> ScreenSingles(Screener& screener, const std::vector<PersonRecord>& active,
+                                   const std::vector<PaymentRequest>& payroll, Month payroll_month,
+                                   const std::vector<PersonPoint>& payees);
+
   const BenchArgs& args;
   WorkDir& work;
   const int cores;
@@ -448,138 +458,154 @@ std::optional<int> BenchRun::Screening() {
   for (const PaymentRequest& r : payroll) payees.push_back({PersonKey(r.person_id), r.region});
 
   std::unique_ptr<Screener> screener;
-  {
-    ScreenerOptions options;
-    options.threads = threads;
-    ProgressLine progress("bench: screen state");
-    if (progress.enabled()) {
-      options.progress = [&progress](uint64_t done, uint64_t total) {
-        progress.Update(done, total, "key ranges");
-      };
-    }
-    const auto start = Clock::now();
-    auto made = Screener::Open(*store, policy, options);
-    const double seconds = SecondsSince(start);
-    progress.Finish();
-    if (!made.ok()) return Fail("screener", made.status());
-    screener = std::move(*made);
-    const ScreenerStats stats = screener->stats();
-    Figure f{.name = "screen_open",
-             .unit = "persons",
-             .count = stats.persons,
-             .seconds = seconds,
-             .peak_rss_bytes = PeakRssBytes(),
-             .baseline = "raw_scan",
-             .what = "Screener::Open: the per-person screening state built from the store"};
-    f.details = {{"state_bytes", stats.state_bytes}};
-    stages.push_back(std::move(f));
-  }
-  {
-    uint64_t by_action[3] = {0, 0, 0};
-    uint64_t errors = 0;
-    double seconds = 0;
-    std::vector<Result<Decision>> decisions;
-    ProgressLine progress("bench: screen batch");
-    for (size_t begin = 0; begin < payroll.size(); begin += kScreenBatch) {
-      const size_t n = std::min(kScreenBatch, payroll.size() - begin);
-      const auto start = Clock::now();
-      Status s = screener->ScreenBatch(std::span(payroll).subspan(begin, n), &decisions);
-      seconds += SecondsSince(start);
-      if (!s.ok()) return Fail("screen batch", s);
-      for (const Result<Decision>& d : decisions) {
-        if (d.ok()) {
-          ++by_action[static_cast<size_t>(d->action)];
-        } else {
-          ++errors;
-        }
-      }
-      progress.Update(begin + n, payroll.size(), "payments");
-    }
-    progress.Finish();
-    Figure f{.name = "screen_batch",
-             .unit = "payments",
-             .count = payroll.size(),
-             .seconds = seconds,
-             .peak_rss_bytes = PeakRssBytes(),
-             .baseline = "raw_point_reads",
-             .what =
-                 "ScreenBatch over one payroll month (every ACTIVE registration's pension "
-                 "for the month after the city's last), 65,536 per batch, audit written"};
-    f.details = {{"period", FormatMonth(payroll_month)},
-                 {"pay", by_action[static_cast<size_t>(Action::kPay)]},
-                 {"hold", by_action[static_cast<size_t>(Action::kHold)]},
-                 {"block", by_action[static_cast<size_t>(Action::kBlock)]},
-                 {"errors", errors}};
-    stages.push_back(std::move(f));
-  }
-  {
-    auto reads = raw->ParallelPointReads(payees);
-    if (!reads.ok()) return Fail("baseline raw_point_reads", reads.status());
-    Figure f{.name = "raw_point_reads",
-             .unit = "rows",
-             .count = reads->rows,
-             .seconds = reads->seconds,
-             .peak_rss_bytes = PeakRssBytes(),
-             .what = "one plain RocksDB Get of each payee's persons row, on the same threads"};
-    baselines.push_back(std::move(f));
-  }
-  {
-    // A sample spread over the payroll, for the month after: each is a first payment for its
-    // period, so it takes the full path of a new request (not the repeated-decision shortcut).
-    const size_t n = std::min(kSingleRequests, payroll.size());
-    const size_t stride = n > 0 ? payroll.size() / n : 1;
-    std::vector<PersonRecord> sample_persons;
-    std::vector<PersonPoint> sample_points;
-    for (size_t k = 0; k < n; ++k) {
-      sample_persons.push_back(active[k * stride]);
-      sample_points.push_back(payees[k * stride]);
-    }
-    const std::vector<PaymentRequest> sample =
-        MakePayroll(sample_persons, MonthFromNumber(MonthNumber(payroll_month) + 1), "BENCH-ONE-");
-    std::vector<double> us;
-    us.reserve(n);
-    uint64_t errors = 0;
-    ProgressLine progress("bench: screen single");
-    const auto start = Clock::now();
-    for (size_t k = 0; k < sample.size(); ++k) {
-      const auto t = Clock::now();
-      auto d = screener->Screen(sample[k]);
-      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-      if (!d.ok()) ++errors;
-      if (k % 100 == 0) progress.Update(k + 1, sample.size(), "requests");
-    }
-    const double seconds = SecondsSince(start);
-    progress.Finish();
-    std::sort(us.begin(), us.end());
-    Figure f{.name = "screen_single",
-             .unit = "requests",
-             .count = sample.size(),
-             .seconds = seconds,
-             .peak_rss_bytes = PeakRssBytes(),
-             .p50_us = SortedPercentile(us, 50),
-             .p99_us = SortedPercentile(us, 99),
-             .baseline = "raw_point_read",
-             .what =
-                 "Screener::Screen one request at a time (durable audit: each returns once "
-                 "its entry is in the WAL), a sample spread over the payroll"};
-    f.details = {{"errors", errors}};
-    stages.push_back(std::move(f));
-
-    auto reads = raw->PointReads(sample_points);
-    if (!reads.ok()) return Fail("baseline raw_point_read", reads.status());
-    Figure b{.name = "raw_point_read",
-             .unit = "rows",
-             .count = reads->rows,
-             .seconds = reads->seconds,
-             .peak_rss_bytes = PeakRssBytes(),
-             .p50_us = reads->p50_us,
-             .p99_us = reads->p99_us,
-             .what = "one plain RocksDB Get of the same payees' persons rows, one at a time"};
-    baselines.push_back(std::move(b));
+  if (auto failed = ScreenerOpen(&screener)) return failed;
+  if (auto failed = ScreenPayroll(*screener, payroll, payroll_month, payees)) return failed;
+  if (auto failed = ScreenSingles(*screener, active, payroll, payroll_month, payees)) {
+    return failed;
   }
   screener.reset();
   raw.reset();
   store.reset();
+  return std::nullopt;
+}
+
+std::optional<int> BenchRun::ScreenerOpen(std::unique_ptr<Screener>* screener) {
+  ScreenerOptions options;
+  options.threads = threads;
+  ProgressLine progress("bench: screen state");
+  if (progress.enabled()) {
+    options.progress = [&progress](uint64_t done, uint64_t total) {
+      progress.Update(done, total, "key ranges");
+    };
+  }
+  const auto start = Clock::now();
+  auto made = Screener::Open(*store, policy, options);
+  const double seconds = SecondsSince(start);
+  progress.Finish();
+  if (!made.ok()) return Fail("screener", made.status());
+  *screener = std::move(*made);
+  const ScreenerStats stats = (*screener)->stats();
+  Figure f{.name = "screen_open",
+           .unit = "persons",
+           .count = stats.persons,
+           .seconds = seconds,
+           .peak_rss_bytes = PeakRssBytes(),
+           .baseline = "raw_scan",
+           .what = "Screener::Open: the per-person screening state built from the store"};
+  f.details = {{"state_bytes", stats.state_bytes}};
+  stages.push_back(std::move(f));
+  return std::nullopt;
+}
+
+std::optional<int> BenchRun::ScreenPayroll(Screener& screener,
+                                           const std::vector<PaymentRequest>& payroll,
+                                           Month payroll_month,
+                                           const std::vector<PersonPoint>& payees) {
+  uint64_t by_action[3] = {0, 0, 0};
+  uint64_t errors = 0;
+  double seconds = 0;
+  std::vector<Result<Decision>> decisions;
+  ProgressLine progress("bench: screen batch");
+  for (size_t begin = 0; begin < payroll.size(); begin += kScreenBatch) {
+    const size_t n = std::min(kScreenBatch, payroll.size() - begin);
+    const auto start = Clock::now();
+    Status s = screener.ScreenBatch(std::span(payroll).subspan(begin, n), &decisions);
+    seconds += SecondsSince(start);
+    if (!s.ok()) return Fail("screen batch", s);
+    for (const Result<Decision>& d : decisions) {
+      if (d.ok()) {
+        ++by_action[static_cast<size_t>(d->action)];
+      } else {
+        ++errors;
+      }
+    }
+    progress.Update(begin + n, payroll.size(), "payments");
+  }
+  progress.Finish();
+  Figure f{.name = "screen_batch",
+           .unit = "payments",
+           .count = payroll.size(),
+           .seconds = seconds,
+           .peak_rss_bytes = PeakRssBytes(),
+           .baseline = "raw_point_reads",
+           .what =
+               "ScreenBatch over one payroll month (every ACTIVE registration's pension "
+               "for the month after the city's last), 65,536 per batch, audit written"};
+  f.details = {{"period", FormatMonth(payroll_month)},
+               {"pay", by_action[static_cast<size_t>(Action::kPay)]},
+               {"hold", by_action[static_cast<size_t>(Action::kHold)]},
+               {"block", by_action[static_cast<size_t>(Action::kBlock)]},
+               {"errors", errors}};
+  stages.push_back(std::move(f));
+  auto reads = raw->ParallelPointReads(payees);
+  if (!reads.ok()) return Fail("baseline raw_point_reads", reads.status());
+  Figure baseline{.name = "raw_point_reads",
+                  .unit = "rows",
+                  .count = reads->rows,
+                  .seconds = reads->seconds,
+                  .peak_rss_bytes = PeakRssBytes(),
+                  .what = "one plain RocksDB Get of each payee's persons row, on the same threads"};
+  baselines.push_back(std::move(baseline));
+  return std::nullopt;
+}
+
+std::optional<int> BenchRun::ScreenSingles(Screener& screener,
+                                           const std::vector<PersonRecord>& active,
+                                           const std::vector<PaymentRequest>& payroll,
+                                           Month payroll_month,
+                                           const std::vector<PersonPoint>& payees) {
+  // A sample spread over the payroll, for the month after: each is a first payment for its
+  // period, so it takes the full path of a new request (not the repeated-decision shortcut).
+  const size_t n = std::min(kSingleRequests, payroll.size());
+  const size_t stride = n > 0 ? payroll.size() / n : 1;
+  std::vector<PersonRecord> sample_persons;
+  std::vector<PersonPoint> sample_points;
+  for (size_t k = 0; k < n; ++k) {
+    sample_persons.push_back(active[k * stride]);
+    sample_points.push_back(payees[k * stride]);
+  }
+  const std::vector<PaymentRequest> sample =
+      MakePayroll(sample_persons, MonthFromNumber(MonthNumber(payroll_month) + 1), "BENCH-ONE-");
+  std::vector<double> us;
+  us.reserve(n);
+  uint64_t errors = 0;
+  ProgressLine progress("bench: screen single");
+  const auto start = Clock::now();
+  for (size_t k = 0; k < sample.size(); ++k) {
+    const auto t = Clock::now();
+    auto d = screener.Screen(sample[k]);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    if (!d.ok()) ++errors;
+    if (k % 100 == 0) progress.Update(k + 1, sample.size(), "requests");
+  }
+  const double seconds = SecondsSince(start);
+  progress.Finish();
+  std::sort(us.begin(), us.end());
+  Figure f{.name = "screen_single",
+           .unit = "requests",
+           .count = sample.size(),
+           .seconds = seconds,
+           .peak_rss_bytes = PeakRssBytes(),
+           .p50_us = SortedPercentile(us, 50),
+           .p99_us = SortedPercentile(us, 99),
+           .baseline = "raw_point_read",
+           .what =
+               "Screener::Screen one request at a time (durable audit: each returns once "
+               "its entry is in the WAL), a sample spread over the payroll"};
+  f.details = {{"errors", errors}};
+  stages.push_back(std::move(f));
+
+  auto reads = raw->PointReads(sample_points);
+  if (!reads.ok()) return Fail("baseline raw_point_read", reads.status());
+  Figure b{.name = "raw_point_read",
+           .unit = "rows",
+           .count = reads->rows,
+           .seconds = reads->seconds,
+           .peak_rss_bytes = PeakRssBytes(),
+           .p50_us = reads->p50_us,
+           .p99_us = reads->p99_us,
+           .what = "one plain RocksDB Get of the same payees' persons rows, one at a time"};
+  baselines.push_back(std::move(b));
   return std::nullopt;
 }
 
