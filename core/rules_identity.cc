@@ -266,6 +266,152 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
 // seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
 // account shared with other persons. The missing visit is evidence only where the data shows
 // that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
+// Whether the account a switch went to is an arranged shared account: most of the persons it
+// receives were switched to it within a month (rules.shared_account_batch_days), more than one
+// household of them (rules.shared_account_max_persons). An agent, an institution or a family
+// takes over several pensions in one go; a ring takes over its victims one at a time. Or every
+// person it receives was moved to it by one pay run (rules.shared_account_max_persons or fewer:
+// a pair), where SHARED_ACCOUNT reports them (two households). The arrangement is
+// SHARED_ACCOUNT's to report: context for ACCOUNT_HIJACK.
+struct Arrangement {
+  bool arranged = false;
+  bool pair_moved_together = false;
+  uint32_t batch = 0;  // persons switched to the account within the batch days
+};
+
+Arrangement ArrangementOf(const Context& c, const std::string& account, uint32_t sharing) {
+  Arrangement a;
+  const int limit = c.policy.rules.shared_account_max_persons;
+  a.batch = c.facts.switch_batch_per_account.Get(account);
+  const uint32_t run = c.facts.switch_run_per_account.Get(account);
+  a.pair_moved_together =
+      run >= 2 && run >= sharing && c.facts.households_per_account.Get(account) >= 2;
+  a.arranged = sharing >= 2 && ((static_cast<int>(a.batch) > limit && 2 * a.batch >= sharing) ||
+                                a.pair_moved_together);
+  return a;
+}
+
+// What a switch to the registered account shows, for its strength and its reason.
+struct SwitchFindings {
+  AccountSwitch sw;
+  CardUseAtSwitch use;
+  Date switched{};
+  uint32_t sharing = 0;  // persons whose benefits the new account receives
+  bool to_ecny = false;
+  bool missing_visit_counts = false;
+  bool after_death = false;
+  Arrangement arrangement;
+  Money paid_since;
+};
+
+double SwitchStrength(const Context& c, const SwitchFindings& f) {
+  const double shared = f.sharing >= 2 ? 0.25 : 0.0;
+  const double ecny = f.to_ecny ? 0.1 : 0.0;
+  double strength = 0;
+  if (!f.sw.at_counter && f.missing_visit_counts) {
+    strength = (f.use.stopped ? 0.85 : 0.55) + shared + ecny;
+  } else if (!f.sw.at_counter) {
+    strength = (f.use.stopped ? 0.6 : 0.3) + shared + ecny;
+  } else {
+    // Someone with the person's id card was at a counter, and the pensioner's own use of the
+    // pension account ended there, improbably for their own rhythm: the pension now reaches
+    // an account nobody uses with the person's card. An honest change moves the person's
+    // card use to the new account (the pension account the bank reports on), so it does not
+    // end; reported, at a lower strength than a switch with no visit at all. A death on
+    // record explains the end of the card use (the payments after it are DECEASED_PAID's):
+    // context then.
+    const bool death_explains_stop = c.cert.death_date.has_value();
+    strength = (death_explains_stop ? 0.45 : 0.6) + shared + ecny;
+  }
+  // A switch after a death on record is not a living pensioner's account taken over: whoever
+  // moved it collects a dead person's pension, which DECEASED_PAID recovers from the death
+  // month on. Context then, so one overpayment is not reported as two frauds.
+  if (f.after_death) strength = std::min(strength, 0.45);
+  if (f.arrangement.arranged) strength = std::min(strength, 0.3);
+  return std::min(strength, 0.95);
+}
+
+std::string SwitchReason(const Context& c, const PersonRecord& reg,
+                         const std::vector<const PaymentRecord*>& paid, const SwitchFindings& f) {
+  std::string reason = "payee account switched from " +
+                       Mask(paid[f.sw.first_new - 1]->bank_account) + " to " +
+                       Mask(reg.bank_account) + " on " + FormatDate(f.switched);
+  if (f.sw.visit_before_old_run) {
+    reason +=
+        " with no bank counter or service desk visit nor face check in the app "
+        "after the payment of " +
+        FormatDate(DateFromDayNumber(f.sw.last_old_day)) +
+        " into the old account (an earlier visit did not change the account)";
+  } else if (!f.sw.at_counter) {
+    reason += " with no bank counter or service desk visit nor face check in the app in the " +
+              std::to_string(c.policy.rules.hijack_in_person_days) + " days before";
+    if (!f.missing_visit_counts) {
+      reason += " (as for " +
+                std::to_string(c.facts.account_switches - c.facts.account_switches_seen) +
+                " of the " + std::to_string(c.facts.account_switches) +
+                " switches in the data: not evidence by itself)";
+    }
+  }
+  if (f.use.stopped) {
+    reason += "; the pensioner's own card use stopped there (" +
+              std::to_string(f.use.activity_before) + " uses in the year before, none in " +
+              std::to_string(f.use.days_since) + " days since; chance " +
+              FormatFixed(f.use.stop_chance, 4) + ")";
+  }
+  if (f.sharing >= 2) {
+    reason += "; the new account receives " + std::to_string(f.sharing) + " persons' benefits";
+  }
+  if (f.arrangement.arranged) {
+    reason += f.arrangement.pair_moved_together
+                  ? " (all " + std::to_string(f.sharing) +
+                        " moved to it by one pay run: an arrangement, reported as a shared "
+                        "account)"
+                  : " (" + std::to_string(f.arrangement.batch) + " of them switched to it within " +
+                        std::to_string(c.policy.rules.shared_account_batch_days) +
+                        " days: an arrangement, reported as a shared account)";
+  }
+  if (f.to_ecny) reason += "; moved to an e-CNY wallet";
+  reason += "; " + FormatMoneyGrouped(f.paid_since) + " paid into it since";
+  if (f.after_death) {
+    reason += "; switched after the death on " + FormatDate(*c.cert.death_date) +
+              " (recovered as a payment after death)";
+  }
+  return reason;
+}
+
+// A switch of the pension to the registered account from another one that nobody in person
+// could have made, or after which the pensioner's own card use stopped. Empty when the person
+// changed their own account at a counter and went on using it.
+std::optional<RuleHit> SwitchHit(const Context& c, const PersonRecord& reg,
+                                 const std::vector<const PaymentRecord*>& paid, RuleHit hit) {
+  const std::optional<AccountSwitch> sw = FindAccountSwitch(c.h, reg, paid, c.policy, c.as_of);
+  if (!sw) return std::nullopt;
+  SwitchFindings f;
+  f.sw = *sw;
+  // The person's own card use on the pension account, a year before and since the switch.
+  f.use = CardUseAround(c, sw->switch_day);
+  if (sw->at_counter && !f.use.stopped) return std::nullopt;  // they changed their own account
+  const PaymentRecord& first_new = *paid[sw->first_new];
+  f.switched = first_new.paid_date;
+  f.sharing = c.facts.persons_per_account.Get(reg.bank_account);
+  f.to_ecny =
+      first_new.channel == Channel::kEcny && paid[sw->first_new - 1]->channel == Channel::kBank;
+  for (size_t i = sw->first_new; i < paid.size(); ++i) f.paid_since += paid[i]->amount;
+  // Where most switches in the data come with no visit (the banks do not report the counter
+  // work that changes an account, say), a switch without one is what honest switches look
+  // like: the missing visit proves nothing, and the other signs must carry the hit.
+  f.missing_visit_counts = c.facts.SeenSwitchShare() >= c.policy.rules.hijack_seen_switch_share_min;
+  f.after_death = c.cert.death_date && Days(f.switched) > Days(*c.cert.death_date);
+  f.arrangement = ArrangementOf(c, reg.bank_account, f.sharing);
+  hit.strength = SwitchStrength(c, f);
+  hit.clause =
+      "policy: rules.hijack_in_person_days, hijack_change_lead_days, hijack_stop_alpha, "
+      "hijack_seen_switch_share_min";
+  hit.reason = SwitchReason(c, reg, paid, f);
+  hit.evidence.push_back({"payments", f.switched, "first into " + Mask(reg.bank_account)});
+  return hit;
+}
+
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   thread_local std::vector<const PaymentRecord*> paid;
   for (const PersonRecord& reg : c.h.registrations) {
@@ -286,122 +432,12 @@ void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
     hit.pattern = Pattern::kAccountHijack;
     hit.region = reg.region;
     hit.clause = "policy: rules.hijack_in_person_days";
-    // Diversion: the newest payments do not go to the registered account.
-    if (paid.back()->bank_account != reg.bank_account) {
-      if (std::optional<RuleHit> diverted = DiversionHit(c, reg, paid, std::move(hit))) {
-        out.push_back(std::move(*diverted));
-      }
-      continue;
-    }
-    const std::optional<AccountSwitch> sw = FindAccountSwitch(c.h, reg, paid, c.policy, c.as_of);
-    if (!sw) continue;
-    const size_t first_new = sw->first_new;
-    const Date switched = paid[first_new]->paid_date;
-    const int switch_day = sw->switch_day;
-    const int last_old_day = sw->last_old_day;
-    const int window = c.policy.rules.hijack_in_person_days;
-    const bool at_counter = sw->at_counter;
-    const bool visit_before_old_run = sw->visit_before_old_run;
-    // The person's own card use on the pension account, a year before and since the switch.
-    const CardUseAtSwitch use = CardUseAround(c, switch_day);
-    const bool stopped = use.stopped;
-    if (at_counter && !stopped) continue;  // the person changed their own account
-    const uint32_t sharing = c.facts.persons_per_account.Get(reg.bank_account);
-    const bool to_ecny = paid[first_new]->channel == Channel::kEcny &&
-                         paid[first_new - 1]->channel == Channel::kBank;
-    Money sum;
-    for (size_t i = first_new; i < paid.size(); ++i) sum += paid[i]->amount;
-    // Where most switches in the data come with no visit (the banks do not report the counter
-    // work that changes an account, say), a switch without one is what honest switches look
-    // like: the missing visit proves nothing, and the other signs must carry the hit.
-    const bool missing_visit_counts =
-        c.facts.SeenSwitchShare() >= c.policy.rules.hijack_seen_switch_share_min;
-    if (!at_counter && missing_visit_counts) {
-      hit.strength = (stopped ? 0.85 : 0.55) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
-    } else if (!at_counter) {
-      hit.strength = (stopped ? 0.6 : 0.3) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
-    } else {
-      // Someone with the person's id card was at a counter, and the pensioner's own use of the
-      // pension account ended there, improbably for their own rhythm: the pension now reaches
-      // an account nobody uses with the person's card. An honest change moves the person's
-      // card use to the new account (the pension account the bank reports on), so it does not
-      // end; reported, at a lower strength than a switch with no visit at all. A death on
-      // record explains the end of the card use (the payments after it are DECEASED_PAID's):
-      // context then.
-      const bool death_explains_stop = c.cert.death_date.has_value();
-      hit.strength =
-          (death_explains_stop ? 0.45 : 0.6) + (sharing >= 2 ? 0.25 : 0.0) + (to_ecny ? 0.1 : 0.0);
-    }
-    // A switch after a death on record is not a living pensioner's account taken over: whoever
-    // moved it collects a dead person's pension, which DECEASED_PAID recovers from the death
-    // month on. Context then, so one overpayment is not reported as two frauds.
-    const bool after_death = c.cert.death_date && Days(switched) > Days(*c.cert.death_date);
-    if (after_death) hit.strength = std::min(hit.strength, 0.45);
-    // An arranged shared account: most of the persons it receives were switched to it within a
-    // month (rules.shared_account_batch_days), more than one household of them
-    // (rules.shared_account_max_persons). An agent, an
-    // institution or a family takes over several pensions in one go; a ring takes over its
-    // victims one at a time. The arrangement is SHARED_ACCOUNT's to report: context here.
-    const int limit = c.policy.rules.shared_account_max_persons;
-    const uint32_t batch = c.facts.switch_batch_per_account.Get(reg.bank_account);
-    // Or every person it receives was moved to it by one pay run (rules.shared_account_
-    // max_persons or fewer: a pair), where SHARED_ACCOUNT reports them (two households).
-    const uint32_t run = c.facts.switch_run_per_account.Get(reg.bank_account);
-    const bool pair_moved_together =
-        run >= 2 && run >= sharing && c.facts.households_per_account.Get(reg.bank_account) >= 2;
-    const bool arranged =
-        sharing >= 2 &&
-        ((static_cast<int>(batch) > limit && 2 * batch >= sharing) || pair_moved_together);
-    if (arranged) hit.strength = std::min(hit.strength, 0.3);
-    hit.strength = std::min(hit.strength, 0.95);
-    hit.clause =
-        "policy: rules.hijack_in_person_days, hijack_change_lead_days, hijack_stop_alpha, "
-        "hijack_seen_switch_share_min";
-    hit.reason = "payee account switched from " + Mask(paid[first_new - 1]->bank_account) + " to " +
-                 Mask(reg.bank_account) + " on " + FormatDate(switched);
-    if (visit_before_old_run) {
-      hit.reason +=
-          " with no bank counter or service desk visit nor face check in the app "
-          "after the payment of " +
-          FormatDate(DateFromDayNumber(last_old_day)) +
-          " into the old account (an earlier visit did not change the account)";
-    } else if (!at_counter) {
-      hit.reason +=
-          " with no bank counter or service desk visit nor face check in the app in the " +
-          std::to_string(window) + " days before";
-      if (!missing_visit_counts) {
-        hit.reason += " (as for " +
-                      std::to_string(c.facts.account_switches - c.facts.account_switches_seen) +
-                      " of the " + std::to_string(c.facts.account_switches) +
-                      " switches in the data: not evidence by itself)";
-      }
-    }
-    if (stopped) {
-      hit.reason += "; the pensioner's own card use stopped there (" +
-                    std::to_string(use.activity_before) + " uses in the year before, none in " +
-                    std::to_string(use.days_since) + " days since; chance " +
-                    FormatFixed(use.stop_chance, 4) + ")";
-    }
-    if (sharing >= 2) {
-      hit.reason += "; the new account receives " + std::to_string(sharing) + " persons' benefits";
-    }
-    if (arranged) {
-      hit.reason += pair_moved_together
-                        ? " (all " + std::to_string(sharing) +
-                              " moved to it by one pay run: an arrangement, reported as a shared "
-                              "account)"
-                        : " (" + std::to_string(batch) + " of them switched to it within " +
-                              std::to_string(c.policy.rules.shared_account_batch_days) +
-                              " days: an arrangement, reported as a shared account)";
-    }
-    if (to_ecny) hit.reason += "; moved to an e-CNY wallet";
-    hit.reason += "; " + FormatMoneyGrouped(sum) + " paid into it since";
-    if (after_death) {
-      hit.reason += "; switched after the death on " + FormatDate(*c.cert.death_date) +
-                    " (recovered as a payment after death)";
-    }
-    hit.evidence.push_back({"payments", switched, "first into " + Mask(reg.bank_account)});
-    out.push_back(std::move(hit));
+    // Diversion: the newest payments do not go to the registered account. Otherwise a switch
+    // to it.
+    std::optional<RuleHit> found = paid.back()->bank_account != reg.bank_account
+                                       ? DiversionHit(c, reg, paid, std::move(hit))
+                                       : SwitchHit(c, reg, paid, std::move(hit));
+    if (found) out.push_back(std::move(*found));
   }
 }
 
