@@ -266,6 +266,8 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
 // seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
 // account shared with other persons. The missing visit is evidence only where the data shows
 // that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
+namespace {
+
 // Whether the account a switch went to is an arranged shared account: most of the persons it
 // receives were switched to it within a month (rules.shared_account_batch_days), more than one
 // household of them (rules.shared_account_max_persons). An agent, an institution or a family
@@ -411,6 +413,8 @@ std::optional<RuleHit> SwitchHit(const Context& c, const PersonRecord& reg,
   hit.evidence.push_back({"payments", f.switched, "first into " + Mask(reg.bank_account)});
   return hit;
 }
+
+}  // namespace
 
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   thread_local std::vector<const PaymentRecord*> paid;

@@ -494,129 +494,155 @@ class OwedMonths {
 // benefit as it was paid then, for months that had no payment: legitimate, skipped. Too much is an
 // overpayment to recover; too little is an error or a diversion of part of the pension, both for a
 // caseworker.
-void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
+namespace {
+
+// The month's own payment of each period of a registration's pension, in period order: of the
+// rows paid for a period, the one nearest the approved benefit (of equally near ones, the first
+// paid). The others are supplements: the yearly raise back-dated, a recalculation's back pay, an
+// allowance, which can be larger than the month itself and are not what the payroll pays each
+// month.
+void MonthlyPaymentsOf(const Context& c, const PersonRecord& reg,
+                       std::vector<const PaymentRecord*>* monthly) {
+  const double approved = static_cast<double>(reg.monthly_benefit.fen());
+  monthly->clear();
+  for (const PaymentRecord& p : c.h.payments) {
+    if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
+      monthly->push_back(&p);
+    }
+  }
+  const auto distance = [approved](const PaymentRecord* p) {
+    return std::fabs(std::log(std::max(static_cast<double>(p->amount.fen()), 1.0) / approved));
+  };
+  StableSortIfNeeded(*monthly, [&distance](const PaymentRecord* a, const PaymentRecord* b) {
+    const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
+    if (ma != mb) return ma < mb;
+    const double da = distance(a), db = distance(b);
+    if (da != db) return da < db;
+    return Days(a->paid_date) < Days(b->paid_date);
+  });
+  monthly->erase(std::unique(monthly->begin(), monthly->end(),
+                             [](const PaymentRecord* a, const PaymentRecord* b) {
+                               return MonthNumber(a->period) == MonthNumber(b->period);
+                             }),
+                 monthly->end());
+}
+
+// The months of a registration paid far from the approved benefit.
+struct AmountFindings {
+  int count = 0;  // months far from the approved benefit
+  int high = 0;   // of them, paid above it
+  Money overpaid;
+  double worst = 1.0;  // the worst month's ratio to the approved benefit
+  const PaymentRecord* worst_payment = nullptr;
+  long worst_covers = 1;  // months the worst payment pays
+};
+
+AmountFindings JudgeMonths(const Context& c, const PersonRecord& reg,
+                           const std::vector<const PaymentRecord*>& monthly,
+                           std::optional<OwedMonths>* owed) {
   const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
+  const double approved = static_cast<double>(reg.monthly_benefit.fen());
+  AmountFindings f;
+  // The approved benefit is the one in force now; a month years ago was paid under the benefit
+  // of its year, before the yearly adjustments since (a flat raise of a small residents'
+  // pension can be a third of it over four years). Pensions are adjusted upwards only and once
+  // a year, so the benefit in force for a month is at least what was paid for any earlier month
+  // and for any month of the same year: a month is underpaid when it falls below that level as
+  // well as below the approved benefit.
+  int64_t level = 0;       // largest earlier monthly payment, fen
+  int64_t year_level = 0;  // largest monthly payment of the current year, fen
+  size_t year_end = 0;     // one past the current year's last month (monthly is sorted)
+  for (size_t i = 0; i < monthly.size(); ++i) {
+    const PaymentRecord* p = monthly[i];
+    if (i == year_end) {
+      year_level = 0;
+      while (year_end < monthly.size() && monthly[year_end]->period.year() == p->period.year()) {
+        year_level = std::max<int64_t>(year_level, monthly[year_end++]->amount.fen());
+      }
+    }
+    double ratio = static_cast<double>(p->amount.fen()) / approved;
+    const int64_t known_level =
+        std::min<int64_t>(std::max(level, year_level), reg.monthly_benefit.fen());
+    level = std::max<int64_t>(level, p->amount.fen());
+    // A payment over the limit after unpaid months pays those months too (arrears, a skipped
+    // run paid with the next one): it is judged per month it covers, the fewest months it can
+    // pay at a rate of then (today's benefit, or a month paid within half a year). Whole months
+    // at such a rate are arrears (a month held back before a yearly raise comes as twice the
+    // old level, x1.96 of today's); less is the months paid short (a deduction in the same run).
+    double per_month = static_cast<double>(p->amount.fen());
+    long covers = 1;
+    if (ratio > ratio_limit) {
+      const RateRange rates = RatesAround(monthly, i, reg.monthly_benefit.fen(), ratio_limit);
+      const long k = MonthsCovered(p->amount.fen(), rates);
+      if (!*owed) owed->emplace(c);
+      if ((*owed)->UnpaidJustBefore(c, reg, MonthNumber(p->period), k - 1)) {
+        const double month_share = per_month / static_cast<double>(k);
+        if (month_share >= 0.99 * static_cast<double>(rates.low) &&
+            month_share <= 1.01 * static_cast<double>(rates.high)) {
+          continue;
+        }
+        if (month_share < 0.99 * static_cast<double>(rates.low)) {
+          per_month = month_share;
+          covers = k;
+          ratio = per_month / approved;
+        }
+      }
+    }
+    if (ratio < 1.0 / ratio_limit && per_month * ratio_limit >= static_cast<double>(known_level)) {
+      continue;
+    }
+    if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
+    ++f.count;
+    if (ratio > 1.0) {
+      ++f.high;
+      f.overpaid += p->amount - reg.monthly_benefit;
+    }
+    const double severity = ratio > 1.0 ? ratio : 1.0 / ratio;
+    if (severity > (f.worst_payment ? (f.worst > 1.0 ? f.worst : 1.0 / f.worst) : 0.0)) {
+      f.worst = ratio;
+      f.worst_payment = p;
+      f.worst_covers = covers;
+    }
+  }
+  return f;
+}
+
+RuleHit AmountHit(const Context& c, const PersonRecord& reg, const AmountFindings& f) {
+  const double ratio_limit = c.policy.rules.amount_anomaly_ratio;
+  RuleHit hit;
+  hit.pattern = Pattern::kAmountAnomaly;
+  hit.clause = "policy: rules.amount_anomaly_ratio";
+  const double severity = f.worst > 1.0 ? f.worst : 1.0 / f.worst;
+  // Underpayment alone recovers nothing but is still a payment the fund did not approve.
+  hit.strength = Grow(f.high > 0 ? 0.7 : 0.6, severity / ratio_limit - 1.0 + (f.count - 1) / 3.0);
+  hit.overpaid = f.overpaid;
+  hit.region = reg.region;
+  const PaymentRecord& worst = *f.worst_payment;
+  hit.reason = std::to_string(f.count) + " monthly payment" + (f.count == 1 ? "" : "s") +
+               " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) + " (worst " +
+               FormatMoneyGrouped(worst.amount) + " for " + FormatMonth(worst.period) +
+               (f.worst_covers > 1
+                    ? " and " + Months(static_cast<int>(f.worst_covers - 1)) + " unpaid before it"
+                    : "") +
+               ", x" + FormatFixed(f.worst) + (f.worst_covers > 1 ? " a month" : "") + ", limit x" +
+               FormatFixed(ratio_limit) + ")";
+  hit.reason += f.high > 0 ? ": " + FormatMoneyGrouped(f.overpaid) + " overpaid" : ": underpaid";
+  hit.evidence.push_back(
+      {"payments", worst.paid_date, FormatMonth(worst.period) + " " + FormatMoney(worst.amount)});
+  return hit;
+}
+
+}  // namespace
+
+void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   std::optional<OwedMonths> owed;  // built for the first payment that could be arrears
+  thread_local std::vector<const PaymentRecord*> monthly;  // kept per thread
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.monthly_benefit.fen() <= 0) continue;
-    const double approved = static_cast<double>(reg.monthly_benefit.fen());
-    // The month's own payment: of the rows paid for a period, the one nearest the approved
-    // benefit (of equally near ones, the first paid). The others are supplements: the yearly
-    // raise back-dated, a recalculation's back pay, an allowance, which can be larger than the
-    // month itself and are not what the payroll pays each month.
-    thread_local std::vector<const PaymentRecord*> monthly;  // kept per thread
-    monthly.clear();
-    for (const PaymentRecord& p : c.h.payments) {
-      if (p.region == reg.region && p.benefit == Benefit::kPension && c.Known(p)) {
-        monthly.push_back(&p);
-      }
-    }
-    const auto distance = [approved](const PaymentRecord* p) {
-      return std::fabs(std::log(std::max(static_cast<double>(p->amount.fen()), 1.0) / approved));
-    };
-    StableSortIfNeeded(monthly, [&distance](const PaymentRecord* a, const PaymentRecord* b) {
-      const int ma = MonthNumber(a->period), mb = MonthNumber(b->period);
-      if (ma != mb) return ma < mb;
-      const double da = distance(a), db = distance(b);
-      if (da != db) return da < db;
-      return Days(a->paid_date) < Days(b->paid_date);
-    });
-    monthly.erase(std::unique(monthly.begin(), monthly.end(),
-                              [](const PaymentRecord* a, const PaymentRecord* b) {
-                                return MonthNumber(a->period) == MonthNumber(b->period);
-                              }),
-                  monthly.end());
+    MonthlyPaymentsOf(c, reg, &monthly);
     if (monthly.empty()) continue;
-    int count = 0, high = 0;
-    Money overpaid;
-    double worst = 1.0;
-    const PaymentRecord* worst_payment = nullptr;
-    long worst_covers = 1;  // months the worst payment pays
-    // The approved benefit is the one in force now; a month years ago was paid under the benefit
-    // of its year, before the yearly adjustments since (a flat raise of a small residents'
-    // pension can be a third of it over four years). Pensions are adjusted upwards only and once
-    // a year, so the benefit in force for a month is at least what was paid for any earlier month
-    // and for any month of the same year: a month is underpaid when it falls below that level as
-    // well as below the approved benefit.
-    int64_t level = 0;       // largest earlier monthly payment, fen
-    int64_t year_level = 0;  // largest monthly payment of the current year, fen
-    size_t year_end = 0;     // one past the current year's last month (monthly is sorted)
-    for (size_t i = 0; i < monthly.size(); ++i) {
-      const PaymentRecord* p = monthly[i];
-      if (i == year_end) {
-        year_level = 0;
-        while (year_end < monthly.size() && monthly[year_end]->period.year() == p->period.year()) {
-          year_level = std::max<int64_t>(year_level, monthly[year_end++]->amount.fen());
-        }
-      }
-      double ratio = static_cast<double>(p->amount.fen()) / approved;
-      const int64_t known_level =
-          std::min<int64_t>(std::max(level, year_level), reg.monthly_benefit.fen());
-      level = std::max<int64_t>(level, p->amount.fen());
-      // A payment over the limit after unpaid months pays those months too (arrears, a skipped
-      // run paid with the next one): it is judged per month it covers, the fewest months it can
-      // pay at a rate of then (today's benefit, or a month paid within half a year). Whole months
-      // at such a rate are arrears (a month held back before a yearly raise comes as twice the
-      // old level, x1.96 of today's); less is the months paid short (a deduction in the same run).
-      double per_month = static_cast<double>(p->amount.fen());
-      long covers = 1;
-      if (ratio > ratio_limit) {
-        const RateRange rates = RatesAround(monthly, i, reg.monthly_benefit.fen(), ratio_limit);
-        const long k = MonthsCovered(p->amount.fen(), rates);
-        if (!owed) owed.emplace(c);
-        if (owed->UnpaidJustBefore(c, reg, MonthNumber(p->period), k - 1)) {
-          const double month_share = per_month / static_cast<double>(k);
-          if (month_share >= 0.99 * static_cast<double>(rates.low) &&
-              month_share <= 1.01 * static_cast<double>(rates.high)) {
-            continue;
-          }
-          if (month_share < 0.99 * static_cast<double>(rates.low)) {
-            per_month = month_share;
-            covers = k;
-            ratio = per_month / approved;
-          }
-        }
-      }
-      if (ratio < 1.0 / ratio_limit &&
-          per_month * ratio_limit >= static_cast<double>(known_level)) {
-        continue;
-      }
-      if (ratio <= ratio_limit && ratio >= 1.0 / ratio_limit) continue;
-      ++count;
-      if (ratio > 1.0) {
-        ++high;
-        overpaid += p->amount - reg.monthly_benefit;
-      }
-      const double severity = ratio > 1.0 ? ratio : 1.0 / ratio;
-      if (severity > (worst_payment ? (worst > 1.0 ? worst : 1.0 / worst) : 0.0)) {
-        worst = ratio;
-        worst_payment = p;
-        worst_covers = covers;
-      }
-    }
-    if (count == 0) continue;
-    RuleHit hit;
-    hit.pattern = Pattern::kAmountAnomaly;
-    hit.clause = "policy: rules.amount_anomaly_ratio";
-    const double severity = worst > 1.0 ? worst : 1.0 / worst;
-    // Underpayment alone recovers nothing but is still a payment the fund did not approve.
-    hit.strength = Grow(high > 0 ? 0.7 : 0.6, severity / ratio_limit - 1.0 + (count - 1) / 3.0);
-    hit.overpaid = overpaid;
-    hit.region = reg.region;
-    hit.reason = std::to_string(count) + " monthly payment" + (count == 1 ? "" : "s") +
-                 " far from the approved " + FormatMoneyGrouped(reg.monthly_benefit) + " (worst " +
-                 FormatMoneyGrouped(worst_payment->amount) + " for " +
-                 FormatMonth(worst_payment->period) +
-                 (worst_covers > 1
-                      ? " and " + Months(static_cast<int>(worst_covers - 1)) + " unpaid before it"
-                      : "") +
-                 ", x" + FormatFixed(worst) + (worst_covers > 1 ? " a month" : "") + ", limit x" +
-                 FormatFixed(ratio_limit) + ")";
-    hit.reason += high > 0 ? ": " + FormatMoneyGrouped(overpaid) + " overpaid" : ": underpaid";
-    hit.evidence.push_back(
-        {"payments", worst_payment->paid_date,
-         FormatMonth(worst_payment->period) + " " + FormatMoney(worst_payment->amount)});
-    out.push_back(std::move(hit));
+    const AmountFindings found = JudgeMonths(c, reg, monthly, &owed);
+    if (found.count > 0) out.push_back(AmountHit(c, reg, found));
   }
 }
 
