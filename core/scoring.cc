@@ -971,6 +971,121 @@ Status DeriveAgain(const Store& store, const Policy& policy, const ScoreOptions&
   return Status::Ok();
 }
 
+// Fusion of one person: the rule hits, the anomaly score and its explanation, against the
+// policy with ANOMALY's cut set from the whole run (the review budget's quantile of the
+// unexplained people's scores). Thread-safe once made: it only reads the state.
+class PersonFusion {
+ public:
+  PersonFusion(const Policy& policy, const ScoringState& state,
+               const std::optional<LogisticModel>& learned)
+      : policy_(policy), state_(state), learned_(learned) {
+    std::vector<RuleJudgement> judged(state.groups.size(), RuleJudgement::kNone);
+    for (size_t i = 0; i < judged.size(); ++i) {
+      if (state.kept_of[i] != kNotKept) {
+        judged[i] = JudgeByRules(policy, state.kept[state.kept_of[i]].hits);
+      }
+    }
+    policy_.rules.anomaly_flag_score = AnomalyThreshold(policy, judged, state.anomaly);
+  }
+
+  void operator()(size_t i, PersonOutcome* outcome) const {
+    const std::vector<size_t>& columns = AnomalyModelColumns();
+    std::vector<FeatureContribution> top;
+    if (state_.forest && state_.model_rows[i] != kNotModelled &&
+        state_.anomaly[i] >= policy_.rules.anomaly_flag_score) {
+      top = state_.forest->Explain(&state_.model_matrix[state_.model_rows[i] * columns.size()], 3);
+      for (FeatureContribution& f : top) f.feature = columns[f.feature];
+    }
+    const float* row = &state_.feature_matrix[i * kPersonFeatureCount];
+    if (learned_) {
+      FuseLearned(policy_, *learned_, state_.anomaly[i], top, outcome, row);
+    } else {
+      FusePerson(policy_, state_.anomaly[i], top, outcome, row);
+    }
+  }
+
+ private:
+  Policy policy_;
+  const ScoringState& state_;
+  const std::optional<LogisticModel>& learned_;
+};
+
+// Fuses everyone. Persons whose full outcome was not kept are fused from its skeleton; returns
+// those it makes a case, in person order, to be derived again.
+std::vector<size_t> FuseEveryone(ScoringState& state, const PersonFusion& fuse) {
+  const size_t persons = state.groups.size();
+  std::vector<uint8_t> derive_again(persons, 0);
+  const ForkJoin fuse_all;  // vigil/tsan_hand_off.h
+  tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
+    const auto body = fuse_all.Body();
+    if (state.kept_of[i] != kNotKept) {
+      fuse(i, &state.kept[state.kept_of[i]]);
+      return;
+    }
+    PersonOutcome skeleton = SkeletonOutcome(state.compact[i]);
+    fuse(i, &skeleton);
+    if (skeleton.flagged()) derive_again[i] = 1;
+  });
+  fuse_all.Joined();
+  std::vector<size_t> again;
+  for (size_t i = 0; i < persons; ++i) {
+    if (derive_again[i] != 0) again.push_back(i);
+  }
+  return again;
+}
+
+// The cases in person-key order: the kept outcomes that fusion flagged, and the outcomes of
+// `again` derived in full (into *derived) and fused.
+Result<std::vector<const PersonOutcome*>> CasesInKeyOrder(const Store& store, const Policy& policy,
+                                                          const ScoreOptions& options,
+                                                          ScoringState& state,
+                                                          const PersonFusion& fuse,
+                                                          const std::vector<size_t>& again,
+                                                          std::vector<PersonOutcome>* derived) {
+  derived->assign(again.size(), PersonOutcome());
+  std::vector<Status> derived_status(again.size());
+  const ForkJoin derive_all;
+  tbb::parallel_for(size_t{0}, again.size(), [&](size_t k) {
+    const auto body = derive_all.Body();
+    derived_status[k] = DeriveAgain(store, policy, options, state, again[k], &(*derived)[k]);
+    if (derived_status[k].ok()) fuse(again[k], &(*derived)[k]);
+  });
+  derive_all.Joined();
+  for (const Status& s : derived_status) VIGIL_RETURN_IF_ERROR(s);
+  std::vector<const PersonOutcome*> flagged;
+  for (size_t i = 0, k = 0; i < state.groups.size(); ++i) {
+    if (state.kept_of[i] != kNotKept) {
+      if (state.kept[state.kept_of[i]].flagged()) flagged.push_back(&state.kept[state.kept_of[i]]);
+    } else if (k < again.size() && again[k] == i) {
+      if (!(*derived)[k].flagged()) {
+        return Status::Internal("score: person key " + std::to_string(state.groups[i].person_key) +
+                                " is a case from the compact outcome, not from the full one");
+      }
+      flagged.push_back(&(*derived)[k++]);
+    }
+  }
+  return flagged;
+}
+
+// The certification rows of the reference path, which kept everyone's outcome: formatted now,
+// from the outcomes, as the output writer did before rows were streamed.
+Status AppendKeptCertificationRows(ScoringState& state, OutputWriter* writer) {
+  const size_t persons = state.groups.size();
+  std::string text;
+  CertificationCounts counts;
+  for (size_t i = 0; i < persons; ++i) {
+    AppendCertificationRows(state.rows_of(i), state.kept[state.kept_of[i]], &text, &counts);
+    if (text.size() >= (size_t{1} << 20) || i + 1 == persons) {
+      VIGIL_RETURN_IF_ERROR(writer->AppendCertification(text));
+      text.clear();
+    }
+  }
+  state.summary.certified += counts.certified;
+  state.summary.needs_active += counts.needs_active;
+  state.summary.suspended += counts.suspended;
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<std::string> FusionInputNames() {
@@ -990,83 +1105,17 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   state.keep_all = options.reference_loader;
   VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, writer.get(), state));
   ScoreSummary& summary = state.summary;
-  const auto& feature_matrix = state.feature_matrix;
-  const auto& forest = state.forest;
-  const size_t persons = state.groups.size();
 
   auto start = Clock::now();
-  // ANOMALY is cut at the review budget's quantile of the unexplained people's scores.
-  std::vector<RuleJudgement> judged(persons, RuleJudgement::kNone);
-  for (size_t i = 0; i < persons; ++i) {
-    if (state.kept_of[i] != kNotKept) {
-      judged[i] = JudgeByRules(policy, state.kept[state.kept_of[i]].hits);
-    }
-  }
-  Policy fusion_policy = policy;
-  fusion_policy.rules.anomaly_flag_score = AnomalyThreshold(policy, judged, state.anomaly);
-  std::vector<RuleJudgement>().swap(judged);
-  const std::vector<size_t>& columns = AnomalyModelColumns();
-  auto fuse = [&](size_t i, PersonOutcome* outcome) {
-    std::vector<FeatureContribution> top;
-    if (forest && state.model_rows[i] != kNotModelled &&
-        state.anomaly[i] >= fusion_policy.rules.anomaly_flag_score) {
-      top = forest->Explain(&state.model_matrix[state.model_rows[i] * columns.size()], 3);
-      for (FeatureContribution& f : top) f.feature = columns[f.feature];
-    }
-    const float* row = &feature_matrix[i * kPersonFeatureCount];
-    if (fusion) {
-      FuseLearned(fusion_policy, *fusion, state.anomaly[i], top, outcome, row);
-    } else {
-      FusePerson(fusion_policy, state.anomaly[i], top, outcome, row);
-    }
-  };
-  // Persons whose full outcome was not kept are fused from its skeleton; the few it makes a
-  // case are derived again below.
-  std::vector<uint8_t> derive_again(persons, 0);
-  const ForkJoin fuse_all;  // vigil/tsan_hand_off.h
-  tbb::parallel_for(size_t{0}, persons, [&](size_t i) {
-    const auto body = fuse_all.Body();
-    if (state.kept_of[i] != kNotKept) {
-      fuse(i, &state.kept[state.kept_of[i]]);
-      return;
-    }
-    PersonOutcome skeleton = SkeletonOutcome(state.compact[i]);
-    fuse(i, &skeleton);
-    if (skeleton.flagged()) derive_again[i] = 1;
-  });
-  fuse_all.Joined();
+  const PersonFusion fuse(policy, state, fusion);
+  const std::vector<size_t> again = FuseEveryone(state, fuse);
   summary.stages.push_back(
       {fusion ? "fusion (learned)" : "fusion (policy default)", SecondsSince(start)});
 
   start = Clock::now();
-  std::vector<size_t> again;
-  for (size_t i = 0; i < persons; ++i) {
-    if (derive_again[i] != 0) again.push_back(i);
-  }
-  std::vector<uint8_t>().swap(derive_again);
-  std::vector<PersonOutcome> derived(again.size());
-  std::vector<Status> derived_status(again.size());
-  const ForkJoin derive_all;
-  tbb::parallel_for(size_t{0}, again.size(), [&](size_t k) {
-    const auto body = derive_all.Body();
-    derived_status[k] = DeriveAgain(store, policy, options, state, again[k], &derived[k]);
-    if (derived_status[k].ok()) fuse(again[k], &derived[k]);
-  });
-  derive_all.Joined();
-  for (const Status& s : derived_status) VIGIL_RETURN_IF_ERROR(s);
-  // The cases in person-key order.
-  std::vector<const PersonOutcome*> flagged;
-  for (size_t i = 0, k = 0; i < persons; ++i) {
-    if (state.kept_of[i] != kNotKept) {
-      if (state.kept[state.kept_of[i]].flagged()) flagged.push_back(&state.kept[state.kept_of[i]]);
-    } else if (k < again.size() && again[k] == i) {
-      if (!derived[k].flagged()) {
-        return Status::Internal("score: person key " + std::to_string(state.groups[i].person_key) +
-                                " is a case from the compact outcome, not from the full one");
-      }
-      flagged.push_back(&derived[k++]);
-    }
-  }
+  std::vector<PersonOutcome> derived;
+  VIGIL_ASSIGN_OR_RETURN(std::vector<const PersonOutcome*> flagged,
+                         CasesInKeyOrder(store, policy, options, state, fuse, again, &derived));
   summary.stages.push_back(
       {"cases without rule hits derived again: " + std::to_string(again.size()),
        SecondsSince(start)});
@@ -1078,22 +1127,7 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   writer_options.policy_version = policy.version;
   writer_options.model_id = summary.model_id;
   writer_options.data_notes = summary.data_notes;
-  if (state.keep_all) {
-    // Everyone's outcome was kept (the reference path): the certification rows are formatted
-    // now, from the outcomes, as the output writer did before rows were streamed.
-    std::string text;
-    CertificationCounts counts;
-    for (size_t i = 0; i < persons; ++i) {
-      AppendCertificationRows(state.rows_of(i), state.kept[state.kept_of[i]], &text, &counts);
-      if (text.size() >= (size_t{1} << 20) || i + 1 == persons) {
-        VIGIL_RETURN_IF_ERROR(writer->AppendCertification(text));
-        text.clear();
-      }
-    }
-    summary.certified += counts.certified;
-    summary.needs_active += counts.needs_active;
-    summary.suspended += counts.suspended;
-  }
+  if (state.keep_all) VIGIL_RETURN_IF_ERROR(AppendKeptCertificationRows(state, writer.get()));
   Store* case_store = options.store_cases ? &store : nullptr;
   VIGIL_RETURN_IF_ERROR(writer->WriteCases(writer_options, flagged, &summary));
   const auto commit_start = Clock::now();
