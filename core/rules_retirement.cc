@@ -111,107 +111,149 @@ RuleHit EarlyRetirementHit(const Context& c, const PersonRecord& reg, Pattern pa
 // Special-job early retirement needs the minimum years in that job type, at an employer whose
 // industry has such work, and the special-job age (policy: retirement.special_job_min_years,
 // retirement.special_job_age).
-void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
+namespace {
+
+// What the known contribution record says of a special-job retirement: the months of each
+// special job up to the retirement (all of them, and those at an employer whose industry has
+// that job), the job claimed (the one with most months), the first spell where its job does
+// not exist, and the last month the record reaches.
+struct SpecialJobRecord {
+  std::array<int, CodeCount<JobType>()> fit_months{};
+  size_t claimed = 0;  // JobType; 0 (kNormal) when no special job is on record
+  int claimed_months = 0;
+  const ContributionRecord* misfit = nullptr;
+  int last_recorded = INT32_MIN;
+};
+
+SpecialJobRecord SpecialJobRecordOf(const Context& c, int until) {
+  SpecialJobRecord r;
+  std::array<std::vector<int>, CodeCount<JobType>()> all, fitting;
+  for (const ContributionRecord& k : c.h.contributions) {
+    if (!c.Known(k)) continue;
+    r.last_recorded = std::max(r.last_recorded, MonthNumber(k.end_month));
+    if (k.job_type == JobType::kNormal) continue;
+    const auto j = static_cast<size_t>(k.job_type);
+    AddMonths(k, until, all[j]);
+    if (SpecialJobFitsIndustry(k.job_type, k.industry)) {
+      AddMonths(k, until, fitting[j]);
+    } else if (r.misfit == nullptr) {
+      r.misfit = &k;
+    }
+  }
+  for (size_t j = 1; j < all.size(); ++j) {
+    const int m = CountMonths(all[j]);
+    r.fit_months[j] = CountMonths(fitting[j]);
+    if (m > r.claimed_months) {
+      r.claimed_months = m;
+      r.claimed = j;
+    }
+  }
+  return r;
+}
+
+// A spell that ends at the retirement is entered (recorded_at) after it: in the retirement
+// month and the rules.contribution_record_grace_months - 1 after it, a record that stops before
+// the month before retirement may be missing a spell not entered yet. Its months, up to the
+// retirement month (counted as AddMonths counts them), may be any job: a finding is made only if
+// no special job could then reach its minimum.
+struct PendingMonths {
+  int months = 0;
+  bool could_qualify = false;
+  std::string note;  // appended to a finding when months > 0
+};
+
+PendingMonths PendingMonthsOf(const Context& c, int until, const SpecialJobRecord& r) {
   const RetirementPolicy& rp = c.policy.retirement;
+  const int grace = c.policy.rules.contribution_record_grace_months;
+  const bool record_pending =
+      grace > 0 && r.last_recorded < until - 1 && MonthNumber(MonthOf(c.as_of)) - until < grace;
+  PendingMonths p;
+  p.months = !record_pending                ? 0
+             : r.last_recorded == INT32_MIN ? until  // nothing known: any career
+                                            : until - r.last_recorded;
+  for (size_t j = 1; j < r.fit_months.size() && p.months > 0; ++j) {
+    p.could_qualify =
+        p.could_qualify || r.fit_months[j] + p.months >= rp.special_job_min_years[j] * 12;
+  }
+  if (p.months > 0) {
+    p.note = " (the " + std::to_string(p.months) +
+             " months up to the retirement not recorded yet could not make up any special "
+             "job's minimum)";
+  }
+  return p;
+}
+
+// The findings of one special-job retirement, the clause of the first and the strongest one's
+// strength.
+struct EarlyRetirementFindings {
+  std::vector<std::string> problems;
+  std::string clause;
+  double strength = 0;
+};
+
+void JudgeSpecialJobRecord(const Context& c, const SpecialJobRecord& r,
+                           const PendingMonths& pending, EarlyRetirementFindings* f) {
+  const RetirementPolicy& rp = c.policy.retirement;
+  if (r.claimed == 0) {
+    if (!pending.could_qualify) {
+      f->problems.push_back("no special-job contribution spell" + pending.note);
+      f->clause = "policy: retirement.special_job_min_years";
+      f->strength = 0.85;
+    }
+    return;
+  }
+  const auto job = static_cast<JobType>(r.claimed);
+  const int need = rp.special_job_min_years[r.claimed] * 12;
+  f->clause = "policy: retirement.special_job_min_years." + std::string(CodeName(job));
+  if (r.fit_months[r.claimed] >= need || pending.could_qualify) return;
+  if (r.claimed_months >= need && r.misfit != nullptr) {
+    std::string m = std::string(CodeName(r.misfit->job_type)) + " at employer " +
+                    r.misfit->employer_id + " (industry " + r.misfit->industry +
+                    ") where that job does not exist";
+    const uint32_t peers = c.facts.special_retirements_per_employer.Get(r.misfit->employer_id);
+    if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
+    f->problems.push_back(m + pending.note);
+    f->strength = std::max(f->strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
+  } else {
+    f->problems.push_back(Years(r.fit_months[r.claimed]) + " " + std::string(CodeName(job)) +
+                          " < " + std::to_string(rp.special_job_min_years[r.claimed]) +
+                          " required" + pending.note);
+    f->strength = std::max(f->strength, Grow(0.75, 1.0 - r.fit_months[r.claimed] / double(need)));
+  }
+}
+
+void JudgeSpecialJobAge(const Context& c, const PersonRecord& reg, EarlyRetirementFindings* f) {
+  const RetirementPolicy& rp = c.policy.retirement;
+  const int age_need = reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
+  const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
+  if (age >= age_need) return;
+  f->problems.push_back("retired at " + std::to_string(age) + " < special-job age " +
+                        std::to_string(age_need));
+  if (f->clause.empty() || f->strength == 0) {
+    f->clause = std::string("policy: retirement.special_job_age.") +
+                (reg.sex == Sex::kMale ? "male" : "female");
+  }
+  f->strength = std::max(f->strength, 0.8);
+}
+
+}  // namespace
+
+void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.retirement_type != RetirementType::kSpecialJob) continue;
     const int until = MonthNumber(MonthOf(reg.retirement_date));
-    std::array<std::vector<int>, CodeCount<JobType>()> all, fitting;
-    const ContributionRecord* misfit = nullptr;
-    int last_recorded = INT32_MIN;  // the last month the known record reaches
-    for (const ContributionRecord& k : c.h.contributions) {
-      if (!c.Known(k)) continue;
-      last_recorded = std::max(last_recorded, MonthNumber(k.end_month));
-      if (k.job_type == JobType::kNormal) continue;
-      const auto j = static_cast<size_t>(k.job_type);
-      AddMonths(k, until, all[j]);
-      if (SpecialJobFitsIndustry(k.job_type, k.industry)) {
-        AddMonths(k, until, fitting[j]);
-      } else if (misfit == nullptr) {
-        misfit = &k;
-      }
-    }
-    size_t claimed = 0;
-    int claimed_months = 0;
-    std::array<int, CodeCount<JobType>()> fit_months{};
-    for (size_t j = 1; j < all.size(); ++j) {
-      const int m = CountMonths(all[j]);
-      fit_months[j] = CountMonths(fitting[j]);
-      if (m > claimed_months) {
-        claimed_months = m;
-        claimed = j;
-      }
-    }
-    // A spell that ends at the retirement is entered (recorded_at) after it: in the retirement
-    // month and the rules.contribution_record_grace_months - 1 after it, a record that stops
-    // before the month before retirement may be missing a spell not entered yet. Its months, up
-    // to the retirement month (counted as AddMonths counts them), may be any job: a finding is
-    // made only if no special job could then reach its minimum.
-    const int grace = c.policy.rules.contribution_record_grace_months;
-    const bool record_pending =
-        grace > 0 && last_recorded < until - 1 && MonthNumber(MonthOf(c.as_of)) - until < grace;
-    const int unrecorded = !record_pending              ? 0
-                           : last_recorded == INT32_MIN ? until  // nothing known: any career
-                                                        : until - last_recorded;
-    bool unrecorded_could_qualify = false;
-    for (size_t j = 1; j < fit_months.size() && unrecorded > 0; ++j) {
-      unrecorded_could_qualify = unrecorded_could_qualify ||
-                                 fit_months[j] + unrecorded >= rp.special_job_min_years[j] * 12;
-    }
-    const std::string unrecorded_note =
-        unrecorded == 0
-            ? ""
-            : " (the " + std::to_string(unrecorded) +
-                  " months up to the retirement not recorded yet could not make up any special "
-                  "job's minimum)";
-    std::vector<std::string> problems;
-    std::string clause;
-    double strength = 0;
-    if (claimed == 0) {
-      if (!unrecorded_could_qualify) {
-        problems.push_back("no special-job contribution spell" + unrecorded_note);
-        clause = "policy: retirement.special_job_min_years";
-        strength = 0.85;
-      }
-    } else {
-      const auto job = static_cast<JobType>(claimed);
-      const int need = rp.special_job_min_years[claimed] * 12;
-      clause = "policy: retirement.special_job_min_years." + std::string(CodeName(job));
-      if (fit_months[claimed] < need && !unrecorded_could_qualify) {
-        if (claimed_months >= need && misfit != nullptr) {
-          std::string m = std::string(CodeName(misfit->job_type)) + " at employer " +
-                          misfit->employer_id + " (industry " + misfit->industry +
-                          ") where that job does not exist";
-          const uint32_t peers = c.facts.special_retirements_per_employer.Get(misfit->employer_id);
-          if (peers >= 3) m += " (" + std::to_string(peers) + " special-job retirements there)";
-          problems.push_back(m + unrecorded_note);
-          strength = std::max(strength, Grow(0.8, peers >= 3 ? (peers - 2) / 3.0 : 0.0));
-        } else {
-          problems.push_back(Years(fit_months[claimed]) + " " + std::string(CodeName(job)) + " < " +
-                             std::to_string(rp.special_job_min_years[claimed]) + " required" +
-                             unrecorded_note);
-          strength = std::max(strength, Grow(0.75, 1.0 - fit_months[claimed] / double(need)));
-        }
-      }
-    }
-    const int age_need =
-        reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
-    const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
-    if (age < age_need) {
-      problems.push_back("retired at " + std::to_string(age) + " < special-job age " +
-                         std::to_string(age_need));
-      if (clause.empty() || strength == 0) {
-        clause = std::string("policy: retirement.special_job_age.") +
-                 (reg.sex == Sex::kMale ? "male" : "female");
-      }
-      strength = std::max(strength, 0.8);
-    }
-    if (problems.empty()) continue;
-    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeSpecialJob, clause, strength, problems,
-                                     "special-job", "SPECIAL_JOB");
-    if (misfit != nullptr) {
-      hit.evidence.push_back({"contributions", misfit->paid_date,
-                              std::string(CodeName(misfit->job_type)) + " at " + misfit->industry});
+    const SpecialJobRecord record = SpecialJobRecordOf(c, until);
+    const PendingMonths pending = PendingMonthsOf(c, until, record);
+    EarlyRetirementFindings found;
+    JudgeSpecialJobRecord(c, record, pending, &found);
+    JudgeSpecialJobAge(c, reg, &found);
+    if (found.problems.empty()) continue;
+    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeSpecialJob, found.clause, found.strength,
+                                     found.problems, "special-job", "SPECIAL_JOB");
+    if (record.misfit != nullptr) {
+      hit.evidence.push_back(
+          {"contributions", record.misfit->paid_date,
+           std::string(CodeName(record.misfit->job_type)) + " at " + record.misfit->industry});
     }
     out.push_back(std::move(hit));
   }
