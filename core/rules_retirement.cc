@@ -287,98 +287,121 @@ double TripsPerYearAfter(const Context& c, Date from) {
 // Disability retirement needs an appraisal graded 1..disability_max_grade before retirement, by
 // a doctor who is not a hotspot, and the disability age (policy: retirement.disability_max_grade,
 // retirement.disability_age, rules.appraisal_doctor_*).
-void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
-  const RetirementPolicy& rp = c.policy.retirement;
+namespace {
+
+// The latest appraisal known by the date that graded a complete loss of labour capacity
+// (grade 1 to retirement.disability_max_grade) before the retirement; null when none.
+const AppraisalRecord* QualifyingAppraisal(const Context& c, const PersonRecord& reg) {
+  const AppraisalRecord* qualifying = nullptr;
+  for (const AppraisalRecord& a : c.h.appraisals) {
+    if (c.Known(a) && Days(a.appraisal_date) <= Days(reg.retirement_date) && a.grade >= 1 &&
+        a.grade <= c.policy.retirement.disability_max_grade) {
+      qualifying = &a;  // sorted by date: the latest before retirement
+    }
+  }
+  return qualifying;
+}
+
+// No qualifying appraisal, or one by a doctor whose appraisals are complete losses far more
+// often than across doctors (with the subject travelling as the able do, at a looser level).
+void JudgeAppraisal(const Context& c, const PersonRecord& reg, const AppraisalRecord* qualifying,
+                    EarlyRetirementFindings* f) {
   const RulePolicy& up = c.policy.rules;
+  // Before the retirement begins (a registration dated ahead, as when a past date is
+  // replayed), its appraisal may still be made: a missing one is judged from the retirement on.
+  const bool begun = Days(reg.retirement_date) <= Days(c.as_of);
+  if (qualifying == nullptr) {
+    if (!begun) return;
+    f->problems.push_back("no appraisal graded 1-" +
+                          std::to_string(c.policy.retirement.disability_max_grade) +
+                          " before retirement");
+    f->clause = "policy: retirement.disability_max_grade";
+    f->strength = 0.85;
+    return;
+  }
+  const auto it = c.facts.appraisals_per_doctor.find(qualifying->doctor_id);
+  if (it == c.facts.appraisals_per_doctor.end() ||
+      static_cast<int>(it->second.appraisals) < up.appraisal_doctor_min_cases) {
+    return;
+  }
+  const double share = static_cast<double>(it->second.complete_loss) / it->second.appraisals;
+  const double baseline = c.facts.population_complete_loss_share;
+  const double tail = BinomialUpperTail(static_cast<int>(it->second.appraisals),
+                                        static_cast<int>(it->second.complete_loss), baseline);
+  // Formatted only for a reason that fires: most doctors' subjects get none.
+  const auto doctor = [&] {
+    return "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
+           qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
+           std::to_string(it->second.appraisals) + " appraisals complete loss (" +
+           FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
+           "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)";
+  };
+  if (share > baseline && tail < up.appraisal_doctor_alpha) {
+    f->problems.push_back(doctor());
+    f->clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
+    // Stronger the further below the level the doctor's tail lies.
+    f->strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
+  } else if (share > baseline && tail < up.appraisal_doctor_alpha_active) {
+    const double trips = TripsPerYearAfter(c, qualifying->appraisal_date);
+    if (trips >= up.disability_active_trips_per_year) {
+      f->problems.push_back(doctor() + ", and " + FormatFixed(trips, 1) +
+                            " days a year of real-name travel since the appraisal");
+      f->clause = "policy: rules.appraisal_doctor_alpha_active, disability_active_trips_per_year";
+      f->strength = 0.7;
+    }
+  }
+}
+
+// Working after it: a wage (REGULAR contributions) for months after retiring for a complete
+// loss of labour capacity says the appraisal was not true (rules.disability_work_grace_months).
+void JudgeWorkAfterRetiring(const Context& c, const PersonRecord& reg,
+                            const AppraisalRecord& qualifying, EarlyRetirementFindings* f) {
+  const int retired = MonthNumber(MonthOf(reg.retirement_date));
+  int worked = 0;
+  const ContributionRecord* employer = nullptr;
+  for (const ContributionRecord& k : c.h.contributions) {
+    if (k.kind != ContributionKind::kRegular || !c.Known(k)) continue;
+    const int from = std::max(MonthNumber(k.start_month), retired + 1);
+    const int to = std::min(MonthNumber(k.end_month), MonthNumber(MonthOf(c.as_of)));
+    if (to < from) continue;
+    worked += to - from + 1;
+    if (employer == nullptr) employer = &k;
+  }
+  if (worked <= c.policy.rules.disability_work_grace_months) return;
+  f->problems.push_back("complete loss of labour capacity (grade " +
+                        std::to_string(qualifying.grade) + ") yet " + std::to_string(worked) +
+                        " months of wages since retiring, at employer " + employer->employer_id);
+  if (f->clause.empty()) f->clause = "policy: rules.disability_work_grace_months";
+  f->strength = std::max(f->strength, 0.8);
+}
+
+void JudgeDisabilityAge(const Context& c, const PersonRecord& reg, EarlyRetirementFindings* f) {
+  const RetirementPolicy& rp = c.policy.retirement;
+  const int age_need = reg.sex == Sex::kMale ? rp.disability_age_male : rp.disability_age_female;
+  const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
+  if (age >= age_need) return;
+  f->problems.push_back("retired at " + std::to_string(age) + " < disability age " +
+                        std::to_string(age_need));
+  if (f->clause.empty()) {
+    f->clause = std::string("policy: retirement.disability_age.") +
+                (reg.sex == Sex::kMale ? "male" : "female");
+  }
+  f->strength = std::max(f->strength, 0.8);
+}
+
+}  // namespace
+
+void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.retirement_type != RetirementType::kDisability) continue;
-    const AppraisalRecord* qualifying = nullptr;
-    for (const AppraisalRecord& a : c.h.appraisals) {
-      if (c.Known(a) && Days(a.appraisal_date) <= Days(reg.retirement_date) && a.grade >= 1 &&
-          a.grade <= rp.disability_max_grade) {
-        qualifying = &a;  // sorted by date: the latest before retirement
-      }
-    }
-    std::vector<std::string> problems;
-    std::string clause;
-    double strength = 0;
-    // Before the retirement begins (a registration dated ahead, as when a past date is
-    // replayed), its appraisal may still be made: a missing one is judged from the retirement on.
-    const bool begun = Days(reg.retirement_date) <= Days(c.as_of);
-    if (qualifying == nullptr && begun) {
-      problems.push_back("no appraisal graded 1-" + std::to_string(rp.disability_max_grade) +
-                         " before retirement");
-      clause = "policy: retirement.disability_max_grade";
-      strength = 0.85;
-    } else if (qualifying != nullptr) {
-      const auto it = c.facts.appraisals_per_doctor.find(qualifying->doctor_id);
-      if (it != c.facts.appraisals_per_doctor.end() &&
-          static_cast<int>(it->second.appraisals) >= up.appraisal_doctor_min_cases) {
-        const double share = static_cast<double>(it->second.complete_loss) / it->second.appraisals;
-        const double baseline = c.facts.population_complete_loss_share;
-        const double tail = BinomialUpperTail(static_cast<int>(it->second.appraisals),
-                                              static_cast<int>(it->second.complete_loss), baseline);
-        // Formatted only for a reason that fires: most doctors' subjects get none.
-        const auto doctor = [&] {
-          return "appraised grade " + std::to_string(qualifying->grade) + " by doctor " +
-                 qualifying->doctor_id + ": " + std::to_string(it->second.complete_loss) + " of " +
-                 std::to_string(it->second.appraisals) + " appraisals complete loss (" +
-                 FormatFixed(share * 100, 0) + "%) vs " + FormatFixed(baseline * 100, 0) +
-                 "% across doctors (chance " + FormatFixed(tail, 4) + " at the population rate)";
-        };
-        if (share > baseline && tail < up.appraisal_doctor_alpha) {
-          problems.push_back(doctor());
-          clause = "policy: rules.appraisal_doctor_min_cases, appraisal_doctor_alpha";
-          // Stronger the further below the level the doctor's tail lies.
-          strength = Grow(0.7, std::log10(up.appraisal_doctor_alpha / std::max(tail, 1e-300)));
-        } else if (share > baseline && tail < up.appraisal_doctor_alpha_active) {
-          const double trips = TripsPerYearAfter(c, qualifying->appraisal_date);
-          if (trips >= up.disability_active_trips_per_year) {
-            problems.push_back(doctor() + ", and " + FormatFixed(trips, 1) +
-                               " days a year of real-name travel since the appraisal");
-            clause =
-                "policy: rules.appraisal_doctor_alpha_active, disability_active_trips_per_year";
-            strength = 0.7;
-          }
-        }
-      }
-    }
-    // Working after it: a wage (REGULAR contributions) for months after retiring for a complete
-    // loss of labour capacity says the appraisal was not true (rules.disability_work_grace_months).
-    if (qualifying != nullptr) {
-      const int retired = MonthNumber(MonthOf(reg.retirement_date));
-      int worked = 0;
-      const ContributionRecord* employer = nullptr;
-      for (const ContributionRecord& k : c.h.contributions) {
-        if (k.kind != ContributionKind::kRegular || !c.Known(k)) continue;
-        const int from = std::max(MonthNumber(k.start_month), retired + 1);
-        const int to = std::min(MonthNumber(k.end_month), MonthNumber(MonthOf(c.as_of)));
-        if (to < from) continue;
-        worked += to - from + 1;
-        if (employer == nullptr) employer = &k;
-      }
-      if (worked > up.disability_work_grace_months) {
-        problems.push_back("complete loss of labour capacity (grade " +
-                           std::to_string(qualifying->grade) + ") yet " + std::to_string(worked) +
-                           " months of wages since retiring, at employer " + employer->employer_id);
-        if (clause.empty()) clause = "policy: rules.disability_work_grace_months";
-        strength = std::max(strength, 0.8);
-      }
-    }
-    const int age_need = reg.sex == Sex::kMale ? rp.disability_age_male : rp.disability_age_female;
-    const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
-    if (age < age_need) {
-      problems.push_back("retired at " + std::to_string(age) + " < disability age " +
-                         std::to_string(age_need));
-      if (clause.empty()) {
-        clause = std::string("policy: retirement.disability_age.") +
-                 (reg.sex == Sex::kMale ? "male" : "female");
-      }
-      strength = std::max(strength, 0.8);
-    }
-    if (problems.empty()) continue;
-    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeDisability, clause, strength, problems,
-                                     "disability", "DISABILITY");
+    const AppraisalRecord* qualifying = QualifyingAppraisal(c, reg);
+    EarlyRetirementFindings found;
+    JudgeAppraisal(c, reg, qualifying, &found);
+    if (qualifying != nullptr) JudgeWorkAfterRetiring(c, reg, *qualifying, &found);
+    JudgeDisabilityAge(c, reg, &found);
+    if (found.problems.empty()) continue;
+    RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeDisability, found.clause, found.strength,
+                                     found.problems, "disability", "DISABILITY");
     if (qualifying != nullptr) {
       hit.evidence.push_back(
           {"appraisals", qualifying->appraisal_date,
