@@ -545,11 +545,12 @@ void DetectRecordsWithoutDeath(const PersonHistory& h, const Authoritative& auth
   auto months_with_signals_after = [&h, end_day](Date event) {
     const int event_month = MonthNumber(MonthOf(event));
     int months_after = 0, last_counted = event_month;
+    MonthOfDay month_of;
     for (const SignalRecord& s : h.signals) {
       const int day = DayNumberOf(s.occurred_at);
       if (day >= end_day) break;
       if (s.source == SignalSource::kHospitalDischarge && s.detail == "DIED") continue;
-      const int month = MonthNumber(MonthOf(DateFromDayNumber(day)));
+      const int month = month_of(day);
       if (month > last_counted) {
         ++months_after;
         last_counted = month;

@@ -261,11 +261,6 @@ CardUseAtSwitch CardUseAround(const Context& c, int switch_day) {
   return use;
 }
 
-// The pension goes to the registered account. Payments into another account after the last one
-// into the registered account are diverted; a switch of account made without the person being
-// seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
-// account shared with other persons. The missing visit is evidence only where the data shows
-// that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 namespace {
 
 // Whether the account a switch went to is an arranged shared account: most of the persons it
@@ -416,6 +411,11 @@ std::optional<RuleHit> SwitchHit(const Context& c, const PersonRecord& reg,
 
 }  // namespace
 
+// The pension goes to the registered account. Payments into another account after the last one
+// into the registered account are diverted; a switch of account made without the person being
+// seen in person around it (policy: rules.hijack_in_person_days) is suspect, more so into an
+// account shared with other persons. The missing visit is evidence only where the data shows
+// that switches are normally seen at a counter (policy: rules.hijack_seen_switch_share_min).
 void AccountHijack(const Context& c, std::vector<RuleHit>& out) {
   thread_local std::vector<const PaymentRecord*> paid;
   for (const PersonRecord& reg : c.h.registrations) {

@@ -484,18 +484,6 @@ class OwedMonths {
   std::vector<std::pair<int, int>> not_owed_;  // [from, to] months: prison, after a death
 };
 
-}  // namespace
-
-// A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
-// payment judged for a period is the one nearest the benefit: another row for the same period
-// is a supplement (the yearly adjustment back-dated to January, paid with the month or months
-// later; a recalculation's back pay; a correction), not the month's pension. Arrears
-// (after a restore, or a month held back and paid with the next) come as whole multiples of the
-// benefit as it was paid then, for months that had no payment: legitimate, skipped. Too much is an
-// overpayment to recover; too little is an error or a diversion of part of the pension, both for a
-// caseworker.
-namespace {
-
 // The month's own payment of each period of a registration's pension, in period order: of the
 // rows paid for a period, the one nearest the approved benefit (of equally near ones, the first
 // paid). The others are supplements: the yearly raise back-dated, a recalculation's back pay, an
@@ -526,6 +514,9 @@ void MonthlyPaymentsOf(const Context& c, const PersonRecord& reg,
                              }),
                  monthly->end());
 }
+
+// How far a ratio to the approved benefit is from it, either way (x2 and x0.5 are both 2).
+double Severity(double ratio) { return ratio > 1.0 ? ratio : 1.0 / ratio; }
 
 // The months of a registration paid far from the approved benefit.
 struct AmountFindings {
@@ -597,8 +588,7 @@ AmountFindings JudgeMonths(const Context& c, const PersonRecord& reg,
       ++f.high;
       f.overpaid += p->amount - reg.monthly_benefit;
     }
-    const double severity = ratio > 1.0 ? ratio : 1.0 / ratio;
-    if (severity > (f.worst_payment ? (f.worst > 1.0 ? f.worst : 1.0 / f.worst) : 0.0)) {
+    if (Severity(ratio) > (f.worst_payment ? Severity(f.worst) : 0.0)) {
       f.worst = ratio;
       f.worst_payment = p;
       f.worst_covers = covers;
@@ -612,7 +602,7 @@ RuleHit AmountHit(const Context& c, const PersonRecord& reg, const AmountFinding
   RuleHit hit;
   hit.pattern = Pattern::kAmountAnomaly;
   hit.clause = "policy: rules.amount_anomaly_ratio";
-  const double severity = f.worst > 1.0 ? f.worst : 1.0 / f.worst;
+  const double severity = Severity(f.worst);
   // Underpayment alone recovers nothing but is still a payment the fund did not approve.
   hit.strength = Grow(f.high > 0 ? 0.7 : 0.6, severity / ratio_limit - 1.0 + (f.count - 1) / 3.0);
   hit.overpaid = f.overpaid;
@@ -634,6 +624,14 @@ RuleHit AmountHit(const Context& c, const PersonRecord& reg, const AmountFinding
 
 }  // namespace
 
+// A monthly payment far from the approved benefit (policy: rules.amount_anomaly_ratio). The
+// payment judged for a period is the one nearest the benefit: another row for the same period
+// is a supplement (the yearly adjustment back-dated to January, paid with the month or months
+// later; a recalculation's back pay; a correction), not the month's pension. Arrears
+// (after a restore, or a month held back and paid with the next) come as whole multiples of the
+// benefit as it was paid then, for months that had no payment: legitimate, skipped. Too much is an
+// overpayment to recover; too little is an error or a diversion of part of the pension, both for a
+// caseworker.
 void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
   std::optional<OwedMonths> owed;  // built for the first payment that could be arrears
   thread_local std::vector<const PaymentRecord*> monthly;  // kept per thread

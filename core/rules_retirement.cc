@@ -106,13 +106,6 @@ RuleHit EarlyRetirementHit(const Context& c, const PersonRecord& reg, Pattern pa
   return hit;
 }
 
-}  // namespace
-
-// Special-job early retirement needs the minimum years in that job type, at an employer whose
-// industry has such work, and the special-job age (policy: retirement.special_job_min_years,
-// retirement.special_job_age).
-namespace {
-
 // What the known contribution record says of a special-job retirement: the months of each
 // special job up to the retirement (all of them, and those at an employer whose industry has
 // that job), the job claimed (the one with most months), the first spell where its job does
@@ -222,22 +215,29 @@ void JudgeSpecialJobRecord(const Context& c, const SpecialJobRecord& r,
   }
 }
 
-void JudgeSpecialJobAge(const Context& c, const PersonRecord& reg, EarlyRetirementFindings* f) {
-  const RetirementPolicy& rp = c.policy.retirement;
-  const int age_need = reg.sex == Sex::kMale ? rp.special_job_age_male : rp.special_job_age_female;
+// Retired below the age the retirement type needs (`age_male` / `age_female`, named
+// retirement.`age_field` in the policy): a finding at 0.8. Its clause is the age's unless an
+// earlier finding named one (a clause set without a finding, strength 0, gives way).
+void JudgeRetirementAge(const PersonRecord& reg, int age_male, int age_female,
+                        std::string_view kind, std::string_view age_field,
+                        EarlyRetirementFindings* f) {
+  const bool male = reg.sex == Sex::kMale;
+  const int age_need = male ? age_male : age_female;
   const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
   if (age >= age_need) return;
-  f->problems.push_back("retired at " + std::to_string(age) + " < special-job age " +
+  f->problems.push_back("retired at " + std::to_string(age) + " < " + std::string(kind) + " age " +
                         std::to_string(age_need));
   if (f->clause.empty() || f->strength == 0) {
-    f->clause = std::string("policy: retirement.special_job_age.") +
-                (reg.sex == Sex::kMale ? "male" : "female");
+    f->clause = "policy: retirement." + std::string(age_field) + (male ? ".male" : ".female");
   }
   f->strength = std::max(f->strength, 0.8);
 }
 
 }  // namespace
 
+// Special-job early retirement needs the minimum years in that job type, at an employer whose
+// industry has such work, and the special-job age (policy: retirement.special_job_min_years,
+// retirement.special_job_age).
 void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.retirement_type != RetirementType::kSpecialJob) continue;
@@ -246,7 +246,9 @@ void FakeSpecialJob(const Context& c, std::vector<RuleHit>& out) {
     const PendingMonths pending = PendingMonthsOf(c, until, record);
     EarlyRetirementFindings found;
     JudgeSpecialJobRecord(c, record, pending, &found);
-    JudgeSpecialJobAge(c, reg, &found);
+    JudgeRetirementAge(reg, c.policy.retirement.special_job_age_male,
+                       c.policy.retirement.special_job_age_female, "special-job", "special_job_age",
+                       &found);
     if (found.problems.empty()) continue;
     RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeSpecialJob, found.clause, found.strength,
                                      found.problems, "special-job", "SPECIAL_JOB");
@@ -281,13 +283,6 @@ double TripsPerYearAfter(const Context& c, Date from) {
       std::max((as_of_day - start) / 365.25, c.policy.certification.window_months / 12.0);
   return days / years;
 }
-
-}  // namespace
-
-// Disability retirement needs an appraisal graded 1..disability_max_grade before retirement, by
-// a doctor who is not a hotspot, and the disability age (policy: retirement.disability_max_grade,
-// retirement.disability_age, rules.appraisal_doctor_*).
-namespace {
 
 // The latest appraisal known by the date that graded a complete loss of labour capacity
 // (grade 1 to retirement.disability_max_grade) before the retirement; null when none.
@@ -375,22 +370,11 @@ void JudgeWorkAfterRetiring(const Context& c, const PersonRecord& reg,
   f->strength = std::max(f->strength, 0.8);
 }
 
-void JudgeDisabilityAge(const Context& c, const PersonRecord& reg, EarlyRetirementFindings* f) {
-  const RetirementPolicy& rp = c.policy.retirement;
-  const int age_need = reg.sex == Sex::kMale ? rp.disability_age_male : rp.disability_age_female;
-  const int age = WholeYearsBetween(reg.birth_date, reg.retirement_date);
-  if (age >= age_need) return;
-  f->problems.push_back("retired at " + std::to_string(age) + " < disability age " +
-                        std::to_string(age_need));
-  if (f->clause.empty()) {
-    f->clause = std::string("policy: retirement.disability_age.") +
-                (reg.sex == Sex::kMale ? "male" : "female");
-  }
-  f->strength = std::max(f->strength, 0.8);
-}
-
 }  // namespace
 
+// Disability retirement needs an appraisal graded 1..disability_max_grade before retirement, by
+// a doctor who is not a hotspot, and the disability age (policy: retirement.disability_max_grade,
+// retirement.disability_age, rules.appraisal_doctor_*).
 void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
   for (const PersonRecord& reg : c.h.registrations) {
     if (reg.retirement_type != RetirementType::kDisability) continue;
@@ -398,7 +382,9 @@ void FakeDisability(const Context& c, std::vector<RuleHit>& out) {
     EarlyRetirementFindings found;
     JudgeAppraisal(c, reg, qualifying, &found);
     if (qualifying != nullptr) JudgeWorkAfterRetiring(c, reg, *qualifying, &found);
-    JudgeDisabilityAge(c, reg, &found);
+    JudgeRetirementAge(reg, c.policy.retirement.disability_age_male,
+                       c.policy.retirement.disability_age_female, "disability", "disability_age",
+                       &found);
     if (found.problems.empty()) continue;
     RuleHit hit = EarlyRetirementHit(c, reg, Pattern::kFakeDisability, found.clause, found.strength,
                                      found.problems, "disability", "DISABILITY");
