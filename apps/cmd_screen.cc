@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -17,6 +16,7 @@
 #include "progress.h"
 #include "vigil/csv.h"
 #include "vigil/csv_field.h"
+#include "vigil/durable_file.h"
 #include "vigil/ingest.h"
 #include "vigil/policy.h"
 #include "vigil/screener.h"
@@ -367,10 +367,10 @@ class PayrollScreening {
       return false;
     }
     out_.close();
-    std::error_code ec;
-    std::filesystem::rename(out_tmp_, args_.out, ec);
-    if (ec) {
-      std::cerr << "vigil screen: " << args_.out << ": " << ec.message() << "\n";
+    Status committed = SyncAndRename(out_tmp_, args_.out);
+    if (committed.ok()) committed = SyncDirectory(DirectoryOf(args_.out));
+    if (!committed.ok()) {
+      std::cerr << "vigil screen: " << committed.message() << "\n";
       return false;
     }
     return true;

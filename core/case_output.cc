@@ -11,6 +11,7 @@
 
 #include "certification_text.h"
 #include "vigil/csv_field.h"
+#include "vigil/durable_file.h"
 #include "vigil/store.h"
 
 namespace vigil {
@@ -208,9 +209,7 @@ Status OutputWriter::Rename(File* file) {
   file->out.flush();
   if (!file->out) return Status::IoError(file->final_path + ": write failed");
   file->out.close();
-  std::error_code ec;
-  std::filesystem::rename(file->temp_path, file->final_path, ec);
-  if (ec) return Status::IoError(file->final_path + ": rename failed: " + ec.message());
+  VIGIL_RETURN_IF_ERROR(SyncAndRename(file->temp_path, file->final_path));
   file->committed = true;
   return Status::Ok();
 }
@@ -283,6 +282,8 @@ Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
   VIGIL_RETURN_IF_ERROR(Rename(&cases_csv_));
   VIGIL_RETURN_IF_ERROR(Rename(&cases_jsonl_));
   VIGIL_RETURN_IF_ERROR(Rename(&certification_csv_));
+  // The store names this run only once its files have their names for good.
+  VIGIL_RETURN_IF_ERROR(SyncDirectory(DirectoryOf(certification_csv_.final_path)));
   if (store != nullptr) {
     const std::string run_id =
         FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;

@@ -74,8 +74,9 @@ class OutputWriter {
   Status WriteCases(const CaseWriterOptions& options, std::span<const PersonOutcome* const> flagged,
                     ScoreSummary* summary);
 
-  // Renames the three files to their final names; then, when `store` is not null, makes the
-  // run's cases the store's cases and records the run in its meta, in one atomic write
+  // Syncs the three files and renames them to their final names, then syncs the directory
+  // (vigil/durable_file.h: the files survive a power loss too); then, when `store` is not null,
+  // makes the run's cases the store's cases and records the run in its meta, in one atomic write
   // (Store::ReplaceCases): the cases under their keys, the cases of earlier runs that this run
   // does not flag removed, "last_score_notes" (the run's id and its data notes, JSON) and
   // "last_score_run" (its id). So the console and the screener see one run's cases whole,

@@ -37,6 +37,7 @@
 #include "record_splitter.h"
 #include "row_processing.h"
 #include "vigil/csv_field.h"
+#include "vigil/durable_file.h"
 #include "vigil/ingest.h"
 #include "vigil/store.h"
 #include "vigil/tsan_hand_off.h"
@@ -110,7 +111,7 @@ class RejectsFile {
     if (::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) {
       return Status::IoError(final_path_ + ": rename failed: " + std::strerror(errno));
     }
-    return Status::Ok();
+    return SyncDirectory(DirectoryOf(final_path_));  // vigil/durable_file.h
   }
   const std::string& path() const { return final_path_; }
 
