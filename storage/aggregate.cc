@@ -1,5 +1,7 @@
 #include "aggregate.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 
 #include "coding.h"
@@ -24,9 +26,16 @@ constexpr uint64_t kBackPaymentMonths = 73;
 constexpr uint64_t kContributionBaseFen = 74;
 constexpr uint64_t kAppraisalCount = 80;
 constexpr uint64_t kAppraisalCompleteLoss = 81;
+constexpr uint64_t kLedgerDigest = 82;
 constexpr uint64_t kSignalLatest = 100;      // .. +11
 constexpr uint64_t kRegistryEarliest = 120;  // .. +6
 constexpr uint64_t kMaxFieldId = 127;
+
+// A payment's or registry event's share of MonthAggregate::ledger_digest: 32 bits, so that
+// sums of any realistic number of them stay far from int64 overflow.
+int64_t LedgerDigestOf(std::string_view stored_value) {
+  return static_cast<int64_t>(XXH3_64bits(stored_value.data(), stored_value.size()) >> 32);
+}
 
 static_assert(MonthAggregate::kSources <= 20 && MonthAggregate::kBenefits <= 10 &&
               MonthAggregate::kRegistryEvents <= 20);
@@ -47,6 +56,7 @@ void ForEachSum(A& a, F&& f) {
   f(kContributionBaseFen, a.contribution_base_fen);
   f(kAppraisalCount, a.appraisal_count);
   f(kAppraisalCompleteLoss, a.appraisal_complete_loss);
+  f(kLedgerDigest, a.ledger_digest);
 }
 
 int64_t* SumField(MonthAggregate& a, uint64_t id) {
@@ -74,6 +84,8 @@ int64_t* SumField(MonthAggregate& a, uint64_t id) {
       return &a.appraisal_count;
     case kAppraisalCompleteLoss:
       return &a.appraisal_complete_loss;
+    case kLedgerDigest:
+      return &a.ledger_digest;
     default:
       return nullptr;
   }
@@ -104,6 +116,7 @@ void MonthAggregate::Merge(const MonthAggregate& other) {
   contribution_base_fen += other.contribution_base_fen;
   appraisal_count += other.appraisal_count;
   appraisal_complete_loss += other.appraisal_complete_loss;
+  ledger_digest += other.ledger_digest;
 }
 
 bool MonthAggregate::empty() const { return *this == MonthAggregate(); }
@@ -178,7 +191,9 @@ Result<MonthAggregate> MonthAggregate::OfEvent(EventKind kind, std::string_view 
     case EventKind::kPayment: {
       auto r = storage::DecodePayment(value);
       if (!r.ok()) return r.status();
-      return storage::AggregateOf(*r);
+      MonthAggregate a = storage::AggregateOf(*r);
+      a.ledger_digest = LedgerDigestOf(value);
+      return a;
     }
     case EventKind::kSignal: {
       auto r = storage::DecodeSignal(value);
@@ -188,7 +203,9 @@ Result<MonthAggregate> MonthAggregate::OfEvent(EventKind kind, std::string_view 
     case EventKind::kRegistry: {
       auto r = storage::DecodeRegistry(value);
       if (!r.ok()) return r.status();
-      return storage::AggregateOf(*r);
+      MonthAggregate a = storage::AggregateOf(*r);
+      a.ledger_digest = LedgerDigestOf(value);
+      return a;
     }
     case EventKind::kAppraisal: {
       auto r = storage::DecodeAppraisal(value);

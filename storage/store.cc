@@ -1577,6 +1577,17 @@ Result<std::string> Store::GetPaymentEventKey(std::string_view payment_id,
   return v;
 }
 
+Result<PaymentRecord> Store::GetPayment(std::string_view payment_id,
+                                        const Snapshot* snapshot) const {
+  VIGIL_ASSIGN_OR_RETURN(std::string key, GetPaymentEventKey(payment_id, snapshot));
+  std::string v;
+  const rocksdb::Status s =
+      impl_->db->Get(Impl::Read(snapshot), impl_->cf(storage::kEventsIdx), ToSlice(key), &v);
+  if (s.IsNotFound()) return Status::Corruption("payment index: points at no stored event");
+  VIGIL_RETURN_IF_ERROR(FromRocks(s, "get payment"));
+  return storage::DecodePayment(v);
+}
+
 Result<std::string> Store::GetCase(std::string_view key, const Snapshot* snapshot) const {
   std::string v;
   const rocksdb::Status s =

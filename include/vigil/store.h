@@ -268,6 +268,13 @@ struct MonthAggregate {
   int64_t appraisal_count = 0;
   int64_t appraisal_complete_loss = 0;
 
+  // Payments and registry events: the sum of a 32-bit hash of each one's stored bytes. It moves
+  // whenever one of them is added, removed or corrected, also where the counts and sums above
+  // stay (a payment's period or account corrected), which is what a cache of the ledger (the
+  // screener's state) compares. Only equality means anything. Stores written before it
+  // existed hold the part of it that later writes added.
+  int64_t ledger_digest = 0;
+
   // Adds `other` into this: counts and sums add, latest is max, earliest is min.
   void Merge(const MonthAggregate& other);
   // True when nothing at all was recorded.
@@ -500,6 +507,10 @@ class Store {
   // Looks up where a payment is stored: its events key, NotFound when unknown.
   Result<std::string> GetPaymentEventKey(std::string_view payment_id,
                                          const Snapshot* snapshot = nullptr) const;
+  // The stored payment of `payment_id`, as last written (a correction replaces it). NotFound
+  // when unknown; Corruption when the index points at no payment.
+  Result<PaymentRecord> GetPayment(std::string_view payment_id,
+                                   const Snapshot* snapshot = nullptr) const;
 
   Result<std::string> GetCase(std::string_view key, const Snapshot* snapshot = nullptr) const;
   Status ScanCases(const BytesVisitor& visit, const Snapshot* snapshot = nullptr) const;

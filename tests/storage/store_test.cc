@@ -203,6 +203,35 @@ TEST(StoreTest, PaymentCorrectionMovesItToAnotherPersonAndDate) {
   EXPECT_EQ(store->Write(fix)->unchanged, 1u);
 }
 
+TEST(StoreTest, ACorrectionThatKeepsEveryCountMovesTheLedgerDigestAndGetPaymentReadsIt) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string a = PersonId(1);
+  RecordBatch first;
+  first.Add(MakePayment("PAY-9", a, D(2022, 3, 10), 100000));
+  ASSERT_TRUE(store->Write(first).ok());
+  const MonthAggregate before = AggregateAsOf(*store, PersonKey(a), M(2022, 12));
+  EXPECT_NE(before.ledger_digest, 0);
+
+  // Same person, day, amount and benefit; only the period is corrected.
+  PaymentRecord corrected = MakePayment("PAY-9", a, D(2022, 3, 10), 100000);
+  corrected.period = M(2022, 2);
+  RecordBatch fix;
+  fix.Add(corrected);
+  ASSERT_EQ(store->Write(fix)->replaced, 1u);
+  const MonthAggregate after = AggregateAsOf(*store, PersonKey(a), M(2022, 12));
+  EXPECT_EQ(after.payment_count, before.payment_count);
+  EXPECT_EQ(after.payment_fen, before.payment_fen);
+  EXPECT_NE(after.ledger_digest, before.ledger_digest);
+  EXPECT_EQ(StoredBuckets(*store, PersonKey(a)), RecomputeBuckets(*store, PersonKey(a)));
+
+  auto stored = store->GetPayment("PAY-9");
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->person_id, a);
+  EXPECT_EQ(stored->period, M(2022, 2));
+  EXPECT_EQ(store->GetPayment("PAY-404").status().code(), StatusCode::kNotFound);
+}
+
 TEST(StoreTest, AggregatesAsOfSumOnlyBucketsUpToThatMonth) {
   TempDir dir;
   auto store = OpenStore(dir.path());
