@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <numeric>
 #include <shared_mutex>
 #include <system_error>
@@ -45,6 +46,8 @@ struct IdEntry {
   double risk = 0;
   int32_t detail = -1;
   Action action = Action::kPay;
+  // Without a detail: the state generation the decision was made on (its score run).
+  uint16_t generation = 0;
 };
 
 // Open addressing with linear probing (no node per id: a payroll decides a million ids).
@@ -191,6 +194,9 @@ Status Validate(const PaymentRequest& r) {
   if (static_cast<size_t>(r.benefit) >= CodeCount<Benefit>()) {
     return Status::InvalidArgument("unknown benefit");
   }
+  // The payments feed requires the account (feeds.md): without one nothing can be checked
+  // against the registered account or the person's last payments.
+  if (r.bank_account.empty()) return Status::InvalidArgument("bank_account is empty");
   return Status::Ok();
 }
 
@@ -254,6 +260,9 @@ struct Screener::Impl {
 
   std::shared_mutex state_mu;  // exclusive for Rebuild
   std::unique_ptr<ScreeningState> state;
+  // The score run of each state generation (index = ScreeningState::generation); grows under
+  // state_mu held exclusively.
+  std::vector<std::string> score_runs;
 
   std::array<IdShard, kIdShards> ids;
   // The first decisions in the audit log when the screener opened: a new id not in it costs
@@ -513,6 +522,7 @@ struct Screener::Impl {
       *out = *shard.details[static_cast<size_t>(it->detail)];
     } else {
       ResetDecision(r.payment_id, person_key, *state, out);
+      out->score_run.assign(score_runs[it->generation]);
       out->action = it->action;
       out->risk = it->risk;
     }
@@ -520,8 +530,11 @@ struct Screener::Impl {
     return true;
   }
 
-  // Records a decision; false when another thread recorded this id first.
-  bool Remember(uint64_t id_hash, uint64_t check, uint64_t request_hash, const Decision& d) {
+  // Records a decision made on (or read back while deciding on) state `st`; false when another
+  // thread recorded this id first. A clean PAY keeps no detail when `st` names its score run
+  // and policy: its repeat is rebuilt from them (score_runs[generation]), also after a Rebuild.
+  bool Remember(uint64_t id_hash, uint64_t check, uint64_t request_hash, const Decision& d,
+                const ScreeningState& st) {
     IdShard& shard = ShardOf(id_hash);
     std::lock_guard lock(shard.mu);
     auto [it, inserted] = shard.map.Insert(id_hash);
@@ -530,7 +543,12 @@ struct Screener::Impl {
     it->request_hash = request_hash;
     it->action = d.action;
     it->risk = d.risk;
-    if (d.action != Action::kPay || !d.patterns.empty() || !d.reasons.empty()) {
+    const bool clean = d.action == Action::kPay && d.patterns.empty() && d.reasons.empty();
+    const bool named_by_state = d.score_run == st.score_run && d.policy_version == policy.version &&
+                                st.generation <= std::numeric_limits<uint16_t>::max();
+    if (clean && named_by_state) {
+      it->generation = static_cast<uint16_t>(st.generation);
+    } else {
       it->detail = static_cast<int32_t>(shard.details.size());
       shard.details.push_back(std::make_unique<Decision>(d));
     }
@@ -634,16 +652,13 @@ struct Screener::Impl {
             std::string(CodeName(r.benefit)) + " for " + period() +
                 " was already passed for payment by this screener (another payment_id)");
       } else if ((p->stored_paid[b] & mask) != 0) {
-        // The stored payment may be this very payment, ingested after it was made.
-        auto stored = store->GetPaymentEventKey(r.payment_id);
-        uint64_t stored_person = 0;
-        if (stored.ok() && stored->size() >= 8) {
-          for (size_t i = 0; i < 8; ++i) {
-            stored_person = (stored_person << 8) | static_cast<uint8_t>((*stored)[i]);
-          }
-        }
-        const bool same = stored.ok() && stored->size() >= 8;
-        if (!(same && stored_person == person_key)) {
+        // The stored payment may be this very payment, ingested after it was made: the same
+        // payment id of the same person, benefit and period. Another of the person's payment
+        // ids is no such excuse.
+        const Result<PaymentRecord> stored = store->GetPayment(r.payment_id);
+        const bool same = stored.ok() && PersonKeyOf(stored->person_id) == person_key &&
+                          stored->benefit == r.benefit && stored->period == r.period;
+        if (!same) {
           facts->period_paid = true;
           add(ScreenCheck::kDuplicatePeriod, Action::kBlock,
               std::string(CodeName(r.benefit)) + " for " + period() +
@@ -856,7 +871,7 @@ struct Screener::Impl {
         VIGIL_ASSIGN_OR_RETURN(std::optional<Decision> stored,
                                ReadDecided(*seq, r.payment_id, &stored_hash));
         if (stored && stored_hash == request_hash) {
-          Remember(id_hash, check, request_hash, *stored);
+          Remember(id_hash, check, request_hash, *stored, st);
           stored->repeated = true;
           d = std::move(*stored);
           earlier = true;
@@ -889,7 +904,7 @@ struct Screener::Impl {
       facts.state_version = p->checked_version;
     } else {
       Decide(st, r, person_key, p, &facts, d);
-      prepared->remembered = Remember(id_hash, check, request_hash, d);
+      prepared->remembered = Remember(id_hash, check, request_hash, d, st);
       if (!prepared->remembered) {
         // Another thread decided this payment id (for another person's stripe) meanwhile.
         bool again = false;
@@ -940,6 +955,7 @@ Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> im
   const std::optional<uint64_t> version = impl->DataVersion();
   VIGIL_RETURN_IF_ERROR(screen::BuildState(
       *impl->store, impl->options, version.value_or(screen::kNeverChecked), impl->state.get()));
+  impl->score_runs.push_back(impl->state->score_run);
   if (impl->options.persistent_idempotence) VIGIL_RETURN_IF_ERROR(impl->LoadPersistedIds());
   impl->StartThreads();
   return impl;
@@ -1197,18 +1213,28 @@ Status Screener::Rebuild() {
   VIGIL_RETURN_IF_ERROR(screen::BuildState(*impl_->store, impl_->options,
                                            version.value_or(screen::kNeverChecked), fresh.get()));
   std::unique_lock lock(impl_->state_mu);
-  // Passes decided since the first build still count against the new state's periods.
-  fresh->ForEachPerson([&](PersonState& p) {
-    const PersonState* old = impl_->state->Find(p.person_key);
-    if (old == nullptr) return;
-    const int shift = MonthNumber(fresh->anchor) - MonthNumber(impl_->state->anchor);
+  // Passes decided since the first build still count against the new state's periods: those
+  // of persons built at Open and of persons first seen later (the old state's overflow).
+  ScreeningState& old_state = *impl_->state;
+  const int shift = MonthNumber(fresh->anchor) - MonthNumber(old_state.anchor);
+  const auto carry_passes = [shift](const PersonState& old, PersonState* p) {
     for (size_t b = 0; b < screen::kBenefits; ++b) {
-      const uint64_t passed = old->passed[b];
-      p.passed[b] = shift >= 64 || shift <= -64 ? 0
-                    : shift >= 0                ? passed >> shift
-                                                : passed << -shift;
+      const uint64_t passed = old.passed[b];
+      p->passed[b] = shift >= 64 || shift <= -64 ? 0
+                     : shift >= 0                ? passed >> shift
+                                                 : passed << -shift;
+    }
+  };
+  fresh->ForEachPerson([&](PersonState& p) {
+    if (const PersonState* old = old_state.FindBuiltOrOverflow(p.person_key)) {
+      carry_passes(*old, &p);
     }
   });
+  old_state.ForEachOverflow([&](const PersonState& old) {
+    if (fresh->Find(old.person_key) == nullptr) carry_passes(old, fresh->Overflow(old.person_key));
+  });
+  fresh->generation = old_state.generation + 1;
+  impl_->score_runs.push_back(fresh->score_run);
   impl_->state = std::move(fresh);
   return Status::Ok();
 }
@@ -1240,7 +1266,7 @@ Result<ScreenerAuditScan> ScanScreenerAudit(
 
 const Policy& Screener::policy() const { return impl_->policy; }
 
-const std::string& Screener::score_run() const {
+std::string Screener::score_run() const {
   std::shared_lock lock(impl_->state_mu);
   return impl_->state->score_run;
 }

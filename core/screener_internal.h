@@ -76,6 +76,7 @@ struct PersonState {
   // What the freshness check compares with the store's aggregates.
   uint32_t registry_total = 0;
   uint32_t payment_total = 0;
+  uint32_t ledger_digest = 0;  // MonthAggregate::ledger_digest, low 32 bits
   // Index into ScreeningState::cases, or -1.
   int32_t case_index = -1;
 
@@ -107,6 +108,9 @@ class ScreeningState {
   int window_months = 24;
   uint64_t built_version = 0;
   std::string score_run;
+  // 0 for the state Open builds, one more for each Rebuild: a remembered decision names the
+  // state it was made on.
+  uint32_t generation = 0;
   // The persons, one vector per key range of the build (ranges and persons in key order): kept
   // as built, so the build never copies a million states into one vector.
   std::vector<std::vector<PersonState>> parts;
@@ -125,6 +129,14 @@ class ScreeningState {
   PersonState* Find(uint64_t person_key);
   // A state for a person not in the built state (created empty on first use).
   PersonState* Overflow(uint64_t person_key);
+  // The person's state, built or overflow, or null; creates nothing.
+  const PersonState* FindBuiltOrOverflow(uint64_t person_key);
+  // Visits the overflow states (persons first seen after the build).
+  template <typename Visit>
+  void ForEachOverflow(Visit&& visit) {
+    std::lock_guard lock(overflow_mu_);
+    for (const auto& [key, state] : overflow_) visit(*state);
+  }
   std::mutex& stripe(uint64_t person_key) { return stripes_[person_key % kStripes]; }
   // Builds the open-addressing index over `parts` (after they are filled).
   void BuildIndex();

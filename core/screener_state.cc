@@ -255,6 +255,7 @@ struct AggregateFacts {
   bool any = false;  // the person has events of any kind
   uint32_t registry_total = 0;
   uint32_t payment_total = 0;
+  uint32_t ledger_digest = 0;  // MonthAggregate::ledger_digest, low 32 bits
   int64_t discharged_dead = 0;
   int64_t latest_discharge = MonthAggregate::kNoTime;
 };
@@ -275,6 +276,7 @@ Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningS
     f.any = !sum.empty();
     f.registry_total = RegistryTotal(sum);
     f.payment_total = PaymentTotal(sum);
+    f.ledger_digest = static_cast<uint32_t>(sum.ledger_digest);
     f.discharged_dead = sum.discharged_dead;
     f.latest_discharge = LatestDischarge(sum);
     sum = MonthAggregate();
@@ -332,9 +334,10 @@ Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningS
   for (size_t k = 0; k < out->size(); ++k) {
     PersonState& p = (*out)[k];
     p.checked_version = version;
-    if (fact_of[k] >= 0 && facts[static_cast<size_t>(fact_of[k])].any) {
-      p.flags |= PersonState::kHasEvents;
-    }
+    if (fact_of[k] < 0) continue;
+    const AggregateFacts& f = facts[static_cast<size_t>(fact_of[k])];
+    if (f.any) p.flags |= PersonState::kHasEvents;
+    p.ledger_digest = f.ledger_digest;
   }
 
   // Registry events and payments of the range, one person after the other.
@@ -404,6 +407,13 @@ PersonState* ScreeningState::Find(uint64_t person_key) {
     PersonState& p = parts[v >> kIndexBits][(v & kIndexMask) - 1];
     if (p.person_key == person_key) return &p;
   }
+}
+
+const PersonState* ScreeningState::FindBuiltOrOverflow(uint64_t person_key) {
+  if (const PersonState* built = Find(person_key)) return built;
+  std::lock_guard lock(overflow_mu_);
+  const auto it = overflow_.find(person_key);
+  return it == overflow_.end() ? nullptr : it->second.get();
 }
 
 PersonState* ScreeningState::Overflow(uint64_t person_key) {
@@ -533,10 +543,14 @@ Status RefreshPerson(const Store& store, const ScreeningState& state, PersonStat
   SetRegistrations(regs, person);
   if (!a.empty()) person->flags |= PersonState::kHasEvents;
   const bool dead_by_discharge = a.discharged_dead > 0 && (person->flags & PersonState::kDead) == 0;
+  // The digest also moves when a payment or registry event is corrected in place (the counts
+  // stay): a period or account corrected after Open must reach the duplicate check.
+  const auto ledger_digest = static_cast<uint32_t>(a.ledger_digest);
   if (RegistryTotal(a) != person->registry_total || PaymentTotal(a) != person->payment_total ||
-      dead_by_discharge) {
+      ledger_digest != person->ledger_digest || dead_by_discharge) {
     VIGIL_RETURN_IF_ERROR(LoadEvents(store, state, a.discharged_dead, LatestDischarge(a), person));
   }
+  person->ledger_digest = ledger_digest;
   return Status::Ok();
 }
 

@@ -175,30 +175,42 @@ vigil_status vigil_screener_flush(vigil_screener* screener) {
 
 void vigil_decision_free(vigil_decision* decision) { delete decision; }
 
+// A NULL decision (a batch's answer to a malformed payment) reads as "do not pay": a caller
+// that forgets to check it must not be led to pay.
 vigil_action vigil_decision_action(const vigil_decision* d) {
+  if (d == nullptr) return VIGIL_BLOCK;
   return static_cast<vigil_action>(static_cast<int>(d->decision.action));
 }
 const char* vigil_decision_action_name(const vigil_decision* d) {
-  return vigil::CodeName(d->decision.action).data();
+  return vigil::CodeName(d == nullptr ? vigil::Action::kBlock : d->decision.action).data();
 }
-double vigil_decision_risk(const vigil_decision* d) { return d->decision.risk; }
-int vigil_decision_repeated(const vigil_decision* d) { return d->decision.repeated ? 1 : 0; }
-size_t vigil_decision_pattern_count(const vigil_decision* d) { return d->patterns.size(); }
+double vigil_decision_risk(const vigil_decision* d) {
+  return d == nullptr ? 1.0 : d->decision.risk;
+}
+int vigil_decision_repeated(const vigil_decision* d) {
+  return d != nullptr && d->decision.repeated ? 1 : 0;
+}
+size_t vigil_decision_pattern_count(const vigil_decision* d) {
+  return d == nullptr ? 0 : d->patterns.size();
+}
 const char* vigil_decision_pattern(const vigil_decision* d, size_t i) {
-  return i < d->patterns.size() ? d->patterns[i].c_str() : nullptr;
+  return d != nullptr && i < d->patterns.size() ? d->patterns[i].c_str() : nullptr;
 }
-size_t vigil_decision_reason_count(const vigil_decision* d) { return d->decision.reasons.size(); }
+size_t vigil_decision_reason_count(const vigil_decision* d) {
+  return d == nullptr ? 0 : d->decision.reasons.size();
+}
 const char* vigil_decision_reason(const vigil_decision* d, size_t i) {
-  return i < d->decision.reasons.size() ? d->decision.reasons[i].text.c_str() : nullptr;
+  return d != nullptr && i < d->decision.reasons.size() ? d->decision.reasons[i].text.c_str()
+                                                        : nullptr;
 }
 const char* vigil_decision_reason_check(const vigil_decision* d, size_t i) {
-  return i < d->checks.size() ? d->checks[i].c_str() : nullptr;
+  return d != nullptr && i < d->checks.size() ? d->checks[i].c_str() : nullptr;
 }
 const char* vigil_decision_policy_version(const vigil_decision* d) {
-  return d->decision.policy_version.c_str();
+  return d == nullptr ? nullptr : d->decision.policy_version.c_str();
 }
 const char* vigil_decision_score_run(const vigil_decision* d) {
-  return d->decision.score_run.c_str();
+  return d == nullptr ? nullptr : d->decision.score_run.c_str();
 }
 
 }  // extern "C"

@@ -114,9 +114,10 @@ enum class AuditMode : uint8_t {
 // Options of Screener::Open. Plain struct; Open validates it. None can change after Open.
 // Thread-safety: value type.
 struct ScreenerOptions {
-  // Months of payment periods whose payments the state keeps, counted back from the newest
-  // month of the store's data (and ahead of it: 6 months). A request for an older period is
-  // HELD (its duplicates are not known to the state). Default: 24. Range 1..57.
+  // Months of payment periods whose payments the state keeps, counted back from the as-of
+  // month of the last `vigil score` run (meta "last_score_run"; the current month when the
+  // store has none) and ahead of it: 6 months. A request for a period outside is HELD (its
+  // duplicates are not known to the state). Default: 24. Range 1..57.
   int window_months = 24;
   // Default: AuditMode::kDurable.
   AuditMode audit_mode = AuditMode::kDurable;
@@ -210,7 +211,8 @@ class Screener {
 
   ScreenerStats stats() const;
   const Policy& policy() const;
-  const std::string& score_run() const;
+  // The score run the current state reflects (a copy: Rebuild replaces the state).
+  std::string score_run() const;
 
   struct Impl;
 

@@ -68,11 +68,11 @@ typedef struct vigil_payment {
   const char* payment_id;
   const char* person_id;
   uint16_t region;
-  const char* benefit; /* "PENSION", "UNEMPLOYMENT", "WORK_INJURY" or "SURVIVOR" */
-  const char* period;  /* "YYYY-MM" */
-  int64_t amount_fen;  /* amount in fen (1 yuan = 100 fen) */
-  const char* bank_account;
-  const char* channel; /* "BANK" or "ECNY"; NULL means "BANK" */
+  const char* benefit;      /* "PENSION", "UNEMPLOYMENT", "WORK_INJURY" or "SURVIVOR" */
+  const char* period;       /* "YYYY-MM" */
+  int64_t amount_fen;       /* amount in fen (1 yuan = 100 fen) */
+  const char* bank_account; /* required: NULL or "" is VIGIL_INVALID_ARGUMENT */
+  const char* channel;      /* "BANK" or "ECNY"; NULL means "BANK" */
 } vigil_payment;
 
 /* Version of the library, e.g. "0.1.0". Never NULL. */
@@ -99,6 +99,9 @@ VIGIL_API vigil_status vigil_screen_batch(vigil_screener* screener, const vigil_
 /* Writes every queued audit entry (deferred audit). */
 VIGIL_API vigil_status vigil_screener_flush(vigil_screener* screener);
 
+/* The accessors below accept NULL (a batch's answer to a malformed payment): it reads as a
+ * decision not to pay, VIGIL_BLOCK ("BLOCK"), risk 1, no pattern, reason or run (NULL texts,
+ * counts 0). */
 VIGIL_API void vigil_decision_free(vigil_decision* decision);
 VIGIL_API vigil_action vigil_decision_action(const vigil_decision* decision);
 /* "PAY", "HOLD" or "BLOCK". */

@@ -126,6 +126,14 @@ class ScreenerTest : public ::testing::Test {
     }
     return false;
   }
+  // A BLOCK for a period the fund's ledger already paid.
+  static void ExpectPaidInTheLedger(const Decision& d, const std::string& period) {
+    EXPECT_EQ(d.action, Action::kBlock);
+    EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kDuplicateReceipt});
+    ASSERT_FALSE(d.reasons.empty());
+    EXPECT_EQ(d.reasons[0].text,
+              "PENSION for " + period + " is already paid (a payment in the fund's ledger)");
+  }
   static bool HasPattern(const Decision& d, Pattern p) {
     return std::find(d.patterns.begin(), d.patterns.end(), p) != d.patterns.end();
   }
@@ -219,17 +227,42 @@ TEST_F(ScreenerTest, PrisonIngestedAfterOpenBlocks) {
 }
 
 TEST_F(ScreenerTest, BlocksAPeriodAlreadyPaidInTheLedger) {
-  const Decision d = Screen(Request("N1", kAlive, 3702, "2024-06", kBenefit, kAccount));
-  EXPECT_EQ(d.action, Action::kBlock);
-  EXPECT_EQ(d.patterns, std::vector<Pattern>{Pattern::kDuplicateReceipt});
-  EXPECT_EQ(d.reasons[0].text,
-            "PENSION for 2024-06 is already paid (a payment in the fund's ledger)");
+  ExpectPaidInTheLedger(Screen(Request("N1", kAlive, 3702, "2024-06", kBenefit, kAccount)),
+                        "2024-06");
 }
 
 TEST_F(ScreenerTest, AStoredPaymentIsNotADuplicateOfItself) {
   // P1 is kAlive's payment for 2024-01, already in the ledger.
   const Decision d = Screen(Request("P1", kAlive, 3702, "2024-01", kBenefit, kAccount));
   EXPECT_FALSE(HasCheck(d, ScreenCheck::kDuplicatePeriod));
+}
+
+TEST_F(ScreenerTest, AnotherOfThePersonsPaymentIdsIsNoExcuseForAPaidPeriod) {
+  // P25 is kAlive's stored payment for 2024-05: reusing its id for 2024-06 (paid by P31) is not
+  // "this very payment, ingested after it was made".
+  ExpectPaidInTheLedger(Screen(Request("P25", kAlive, 3702, "2024-06", kBenefit, kAccount)),
+                        "2024-06");
+  // P31 itself is no duplicate of itself.
+  EXPECT_FALSE(HasCheck(Screen(Request("P31", kAlive, 3702, "2024-06", kBenefit, kAccount)),
+                        ScreenCheck::kDuplicatePeriod));
+}
+
+TEST_F(ScreenerTest, ALedgerCorrectionIngestedAfterOpenReachesTheDuplicateCheck) {
+  // P31 (kAlive, 2024-06) is corrected to the 2024-07 period: same amount, account and pay
+  // day, so no count or sum of the person's aggregates moves.
+  PaymentRecord corrected = Payment("P31", kAlive, 3702, "2024-07", kBenefit, kAccount);
+  corrected.paid_date = testing::D("2024-06-15");
+  RecordBatch batch;
+  batch.Add(corrected);
+  auto counts = store_->Write(batch);
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->replaced, 1u);
+
+  ExpectPaidInTheLedger(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)),
+                        "2024-07");
+  // And 2024-06 is no longer paid.
+  EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-06", kBenefit, kAccount)).action,
+            Action::kPay);
 }
 
 TEST_F(ScreenerTest, BlocksASecondPaymentForAPeriodPassedByTheScreener) {
@@ -354,6 +387,8 @@ TEST_F(ScreenerTest, RefusesMalformedRequests) {
             Status::InvalidArgument("person_id has 3 characters, expected 18"));
   r = Request("N1", kAlive, 3702, "2024-07", -1, kAccount);
   EXPECT_EQ(screener_->Screen(r).status(), Status::InvalidArgument("amount is negative"));
+  r = Request("N1", kUnemployed, 3702, "2024-07", 150000, "", Benefit::kUnemployment);
+  EXPECT_EQ(screener_->Screen(r).status(), Status::InvalidArgument("bank_account is empty"));
   EXPECT_EQ(AuditCount(), 0u);
 }
 
@@ -579,6 +614,38 @@ TEST_F(ScreenerTest, RebuildReadsANewScoreRunAndKeepsThePassedPeriods) {
   EXPECT_EQ(again.action, Action::kBlock);
   EXPECT_TRUE(HasCheck(again, ScreenCheck::kDuplicatePeriod));
   EXPECT_EQ(screener_->stats().persons, persons);
+}
+
+TEST_F(ScreenerTest, RebuildKeepsThePeriodsPassedForAPersonRegisteredAfterOpen) {
+  Write(Person(kStranger, 3702, kBenefit, kAccount));
+  EXPECT_EQ(Screen(Request("N1", kStranger, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+  ASSERT_TRUE(screener_->Rebuild().ok());
+  const Decision again = Screen(Request("N2", kStranger, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(again.action, Action::kBlock);
+  EXPECT_EQ(again.reasons[0].text,
+            "PENSION for 2024-07 was already passed for payment by this screener (another "
+            "payment_id)");
+}
+
+TEST_F(ScreenerTest, ARepeatedCleanPayNamesTheScoreRunItWasDecidedUnder) {
+  const std::string first_run = screener_->score_run();  // a copy: Rebuild frees the state
+  const Decision paid = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_EQ(paid.action, Action::kPay);
+  ASSERT_TRUE(paid.reasons.empty());
+  EXPECT_EQ(paid.score_run, kRun);
+
+  const std::string run2 = "2024-07-31/default-1/test-model-2";
+  ASSERT_TRUE(store_->PutMeta("last_score_run", run2).ok());
+  ASSERT_TRUE(screener_->Rebuild().ok());
+  EXPECT_EQ(first_run, kRun);
+  EXPECT_EQ(screener_->score_run(), run2);
+
+  const Decision repeat = Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_TRUE(repeat.repeated);
+  EXPECT_EQ(repeat.action, Action::kPay);
+  EXPECT_EQ(repeat.score_run, kRun);
+  EXPECT_EQ(Screen(Request("N2", kAlive, 3702, "2024-08", kBenefit, kAccount)).score_run, run2);
 }
 
 TEST_F(ScreenerTest, WithoutPersistentIdempotenceARestartDecidesAgain) {
