@@ -225,17 +225,14 @@ int64_t LoginLimiter::RetryAfterLocked(const std::string& key,
   return std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
 }
 
-int64_t LoginLimiter::RetryAfter(std::string_view name, std::string_view address) {
+int64_t LoginLimiter::BeginAttempt(std::string_view name, std::string_view address) {
   const auto now = std::chrono::steady_clock::now();
+  const std::string name_key = "u:" + std::string(name);
+  const std::string address_key = "a:" + std::string(address);
   std::lock_guard lock(mu_);
-  return std::max(
-      RetryAfterLocked("u:" + std::string(name), now, max_failures_),
-      RetryAfterLocked("a:" + std::string(address), now, max_failures_ * kAddressFactor));
-}
-
-void LoginLimiter::RecordFailure(std::string_view name, std::string_view address) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
+  const int64_t wait = std::max(RetryAfterLocked(name_key, now, max_failures_),
+                                RetryAfterLocked(address_key, now, max_failures_ * kAddressFactor));
+  if (wait > 0) return wait;
   // Forget stale keys once the table is large, so random names cannot grow it without bound.
   if (failures_.size() > 10000) {
     for (auto it = failures_.begin(); it != failures_.end();) {
@@ -243,13 +240,20 @@ void LoginLimiter::RecordFailure(std::string_view name, std::string_view address
                                                                    : std::next(it);
     }
   }
-  failures_["u:" + std::string(name)].push_back(now);
-  failures_["a:" + std::string(address)].push_back(now);
+  failures_[name_key].push_back(now);
+  failures_[address_key].push_back(now);
+  return 0;
 }
 
-void LoginLimiter::RecordSuccess(std::string_view name) {
+void LoginLimiter::RecordSuccess(std::string_view name, std::string_view address) {
   std::lock_guard lock(mu_);
   failures_.erase("u:" + std::string(name));
+  // Take back one attempt (the newest keeps the queue in time order); the address's real
+  // failures stay counted.
+  if (auto it = failures_.find("a:" + std::string(address));
+      it != failures_.end() && !it->second.empty()) {
+    it->second.pop_back();
+  }
 }
 
 }  // namespace vigil::console

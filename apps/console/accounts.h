@@ -102,14 +102,20 @@ class Sessions {
 // kAddressFactor times as many from one client address (so one address cannot try many names,
 // nor many addresses one name, faster than the limit, while colleagues behind one proxy address
 // who mistype are not all locked out at once).
+//
+// An attempt counts as a failure from the moment it begins (BeginAttempt, before the slow
+// password check) until it succeeds (RecordSuccess), so parallel attempts cannot all pass the
+// limit before the first of them is recorded as failed.
 class LoginLimiter {
  public:
   LoginLimiter(int max_failures, std::chrono::seconds window)
       : max_failures_(max_failures), window_(window) {}
-  // Seconds to wait before another attempt is allowed for (name, address); 0 when allowed.
-  int64_t RetryAfter(std::string_view name, std::string_view address);
-  void RecordFailure(std::string_view name, std::string_view address);
-  void RecordSuccess(std::string_view name);
+  // Seconds to wait before another attempt is allowed for (name, address), in which case the
+  // attempt is not counted; 0 when allowed, in which case the attempt is counted as a failure.
+  int64_t BeginAttempt(std::string_view name, std::string_view address);
+  // The attempt begun for (name, address) succeeded: forgets the name's failures and takes the
+  // attempt back from the address's count.
+  void RecordSuccess(std::string_view name, std::string_view address);
 
  private:
   static constexpr int kAddressFactor = 5;

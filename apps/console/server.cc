@@ -461,21 +461,21 @@ struct ConsoleServer::Impl {
     const std::string user = body["user"].get<std::string>();
     const std::string password = body["password"].get<std::string>();
     const std::string address = req.remote_addr;
-    if (const int64_t wait = limiter.RetryAfter(user, address); wait > 0) {
+    // Counted before the (slow) password check, so parallel guesses cannot overtake the limit.
+    if (const int64_t wait = limiter.BeginAttempt(user, address); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       SendError(res, 429, "too many failed logins; try again later");
       return;
     }
     auto checked = accounts.Check(user, password);
     if (!checked.ok()) {
-      limiter.RecordFailure(user, address);
       if (ValidUserName(user)) {
         (void)audit->Append(json{{"type", "login_failed"}, {"user", user}, {"address", address}});
       }
       SendError(res, 401, "wrong user name or password");
       return;
     }
-    limiter.RecordSuccess(user);
+    limiter.RecordSuccess(user, address);
     const Session s = sessions.Create(*checked);
     (void)audit->Append(json{
         {"type", "login"}, {"user", s.user}, {"role", RoleName(s.role)}, {"address", address}});

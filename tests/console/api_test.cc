@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "console/accounts.h"
 #include "console/audit_log.h"
@@ -580,6 +582,36 @@ TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
   EXPECT_EQ(c.Get("/api/nothing-here")->status, 404);
 }
 
+TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
+  Accounts accounts(*store_);
+  ASSERT_TRUE(accounts.Put("racer", Role::kReviewer, "racer-pass-1", KdfStrength::kTestOnly).ok());
+  constexpr int kAttempts = 30;
+  std::vector<int> statuses(kAttempts, 0);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kAttempts; ++i) {
+    threads.emplace_back([&statuses, &go, i] {
+      while (!go.load()) std::this_thread::yield();
+      // More connections at once than the server's listen queue holds can be dropped before
+      // any request is read; such an attempt is sent again.
+      for (int tries = 0; tries < 5 && statuses[static_cast<size_t>(i)] == 0; ++tries) {
+        auto c = Client();
+        auto r = c.Post("/api/login", R"({"user":"racer","password":"guess-guess"})",
+                        "application/json");
+        if (r) {
+          statuses[static_cast<size_t>(i)] = r->status;
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 401), 3) << "the limit is 3";
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), kAttempts - 3);
+}
+
 // ---- the hash chain on its own ----
 
 TEST_F(ConsoleApiTest, ADecisionCarriesToLaterRunsOnlyWhileTheyFindNothingNew) {
@@ -710,6 +742,44 @@ TEST(AccountsTest, StoresOnlyAnArgon2idHashAndChecksPasswords) {
   EXPECT_EQ(MaskTail("370202195001011234"), "**************1234");
   store->reset();
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(LoginLimiterTest, AnAttemptCountsFromItsStartAndASuccessTakesItBack) {
+  LoginLimiter limiter(2, std::chrono::seconds(60));
+  EXPECT_EQ(limiter.BeginAttempt("kim", "10.0.0.1"), 0);
+  EXPECT_EQ(limiter.BeginAttempt("kim", "10.0.0.1"), 0);
+  EXPECT_GT(limiter.BeginAttempt("kim", "10.0.0.1"), 0) << "two attempts under way or failed";
+  limiter.RecordSuccess("kim", "10.0.0.1");
+  EXPECT_EQ(limiter.BeginAttempt("kim", "10.0.0.1"), 0);
+  // Successes do not use up the address's allowance (5 x 2): logins by 20 colleagues
+  // behind one proxy all pass.
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = "user" + std::to_string(i);
+    ASSERT_EQ(limiter.BeginAttempt(name, "10.0.0.2"), 0) << i;
+    limiter.RecordSuccess(name, "10.0.0.2");
+  }
+  // Failures do: ten failed attempts under different names close the address.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(limiter.BeginAttempt("guess" + std::to_string(i), "10.0.0.3"), 0) << i;
+  }
+  EXPECT_GT(limiter.BeginAttempt("guess10", "10.0.0.3"), 0);
+  EXPECT_EQ(limiter.BeginAttempt("guess10", "10.0.0.4"), 0) << "another address is not affected";
+}
+
+TEST(LoginLimiterTest, ParallelAttemptsPassNoMoreThanTheLimit) {
+  LoginLimiter limiter(3, std::chrono::seconds(60));
+  std::atomic<bool> go{false};
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      if (limiter.BeginAttempt("kim", "10.0.0.1") == 0) ++allowed;
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(allowed.load(), 3);
 }
 
 }  // namespace
