@@ -901,8 +901,12 @@ struct ConsoleServer::Impl {
     http.Put("/api/policy", [this](const auto& q, auto& r) { PolicyPut(q, r); });
     http.Get("/api/users", [this](const auto& q, auto& r) { Users(q, r); });
     http.Post("/api/refresh", [this](const auto& q, auto& r) { Refresh(q, r); });
+    // httplib calls this for every error status, also after a route has answered one itself
+    // (404 "no such case"): only an answer without a body is filled in.
     http.set_error_handler([](const httplib::Request& q, httplib::Response& r) {
-      if (q.path.rfind("/api/", 0) == 0 && r.status == 404) SendError(r, 404, "no such route");
+      if (r.body.empty() && r.status == 404 && q.path.rfind("/api/", 0) == 0) {
+        SendError(r, 404, "no such route");
+      }
     });
     const std::filesystem::path web(options.web_dir);
     http.set_mount_point("/vendor/echarts", (web / "node_modules" / "echarts" / "dist").string());

@@ -582,6 +582,10 @@ TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
   EXPECT_EQ(c.Get("/api/nothing-here")->status, 404);
 }
 
+// The error body of an answer, for exact comparison: {"error": TEXT}.
+json ErrorOf(const std::string& body) { return json::parse(body, nullptr, false); }
+json ErrorJson(const std::string& text) { return json{{"error", text}}; }
+
 TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
   Accounts accounts(*store_);
   ASSERT_TRUE(accounts.Put("racer", Role::kReviewer, "racer-pass-1", KdfStrength::kTestOnly).ok());
@@ -610,6 +614,23 @@ TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 401), 3) << "the limit is 3";
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), kAttempts - 3);
+}
+
+TEST_F(ConsoleApiTest, AMissingCaseAnswersNoSuchCaseAndAMissingRouteNoSuchRoute) {
+  const Login l = LogIn("sup");
+  std::string out;
+  EXPECT_EQ(Send("GET", "/api/cases/00000000000000000000", "", Auth(l), &out), 404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+  EXPECT_EQ(Send("POST", "/api/cases/00000000000000000000/decision",
+                 R"({"decision":"CLEAR","comment":"x"})", Auth(l), &out),
+            404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+  EXPECT_EQ(Send("POST", "/api/cases/00000000000000000000/assign", R"({"assignee":"rev"})", Auth(l),
+                 &out),
+            404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+  EXPECT_EQ(Send("GET", "/api/nothing-here", "", Auth(l), &out), 404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such route"));
 }
 
 // ---- the hash chain on its own ----
