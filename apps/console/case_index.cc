@@ -272,11 +272,17 @@ void CaseIndex::ForEach(const CaseFilter& filter,
 }
 
 std::optional<CaseRow> CaseIndex::Find(std::string_view id) const {
+  if (auto row = FindRef(id)) return row;
   std::shared_lock lock(mu_);
-  if (auto it = by_ref_.find(std::string(id)); it != by_ref_.end()) return rows_[it->second];
   if (auto it = by_person_.find(AsciiUpper(id)); it != by_person_.end()) {
     return rows_[it->second];
   }
+  return std::nullopt;
+}
+
+std::optional<CaseRow> CaseIndex::FindRef(std::string_view ref) const {
+  std::shared_lock lock(mu_);
+  if (auto it = by_ref_.find(std::string(ref)); it != by_ref_.end()) return rows_[it->second];
   return std::nullopt;
 }
 

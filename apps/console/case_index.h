@@ -108,6 +108,8 @@ class CaseIndex {
 
   // A case by ref (20 hex digits) or resident id (its highest-ranked case).
   std::optional<CaseRow> Find(std::string_view id) const;
+  // A case by ref only (for callers who may not look cases up by resident id).
+  std::optional<CaseRow> FindRef(std::string_view ref) const;
 
   // Applies one audit entry of type "decision" or "assign" (others are ignored). Used by Load
   // to replay history and by the server after appending a new entry. A decision holds for the

@@ -83,6 +83,28 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
+// `text` with every run of 7 or more digits (a resident id or a long piece of one, optionally
+// ending in the check character X) masked to its last four characters. Shorter runs (region
+// and district codes, counts) are kept.
+std::string MaskDigitRuns(std::string_view text) {
+  constexpr size_t kMinRun = 7;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = i;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end == i) {
+      out += text[i++];
+      continue;
+    }
+    if (end - i >= kMinRun && end < text.size() && (text[end] == 'X' || text[end] == 'x')) ++end;
+    out += end - i >= kMinRun ? MaskTail(text.substr(i, end - i))
+                              : std::string(text.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 std::string PatternList(uint32_t mask) {
   std::string out;
   for (Pattern p : AllCodes<Pattern>()) {
@@ -215,24 +237,27 @@ struct ConsoleServer::Impl {
 
   // ---- rendering ----
 
+  // Auditors get no district nor birth date: with the id's last four characters they would
+  // spell out most of the resident id (district, birth date, sequence number).
   json RowJson(const CaseRow& r, const Session& s) const {
-    return json{{"ref", r.ref},
-                {"person_id", Id(s, r.person_id)},
-                {"name", r.name},
-                {"region", r.region},
-                {"district", r.district},
-                {"risk", r.risk},
-                {"anomaly", r.anomaly},
-                {"action", CodeName(r.action)},
-                {"certification", CodeName(r.certification)},
-                {"patterns", PatternArray(r.patterns)},
-                {"overpaid", Yuan(r.overpaid_fen)},
-                {"monthly_benefit", Yuan(r.monthly_fen)},
-                {"expected_loss", Yuan(r.expected_loss_fen)},
-                {"status", CaseStatusName(r.status)},
-                {"assignee", r.assignee},
-                {"decided_by", r.decided_by},
-                {"decided_at", r.decided_at}};
+    json row{{"ref", r.ref},
+             {"person_id", Id(s, r.person_id)},
+             {"name", r.name},
+             {"region", r.region},
+             {"risk", r.risk},
+             {"anomaly", r.anomaly},
+             {"action", CodeName(r.action)},
+             {"certification", CodeName(r.certification)},
+             {"patterns", PatternArray(r.patterns)},
+             {"overpaid", Yuan(r.overpaid_fen)},
+             {"monthly_benefit", Yuan(r.monthly_fen)},
+             {"expected_loss", Yuan(r.expected_loss_fen)},
+             {"status", CaseStatusName(r.status)},
+             {"assignee", r.assignee},
+             {"decided_by", r.decided_by},
+             {"decided_at", r.decided_at}};
+    if (!Masked(s)) row["district"] = r.district;
+    return row;
   }
 
   // Parses the queue filters from query parameters; answers 400 and returns nullopt on a bad one.
@@ -394,13 +419,12 @@ struct ConsoleServer::Impl {
                 {"as_of", FormatDate(end)}};
   }
 
+  // As RowJson, no district nor birth date for auditors.
   json PersonJson(const PersonRecord& p, const Session& s) const {
-    return json{{"person_id", Id(s, p.person_id)},
+    json person{{"person_id", Id(s, p.person_id)},
                 {"region", p.region},
                 {"name", p.name},
-                {"birth_date", FormatDate(p.birth_date)},
                 {"sex", CodeName(p.sex)},
-                {"district", p.district},
                 {"scheme", CodeName(p.scheme)},
                 {"category", CodeName(p.category)},
                 {"retirement_date", FormatDate(p.retirement_date)},
@@ -411,6 +435,11 @@ struct ConsoleServer::Impl {
                 {"address", p.address},
                 {"status", CodeName(p.status)},
                 {"id_checksum_ok", p.id_checksum_ok}};
+    if (!Masked(s)) {
+      person["birth_date"] = FormatDate(p.birth_date);
+      person["district"] = p.district;
+    }
+    return person;
   }
 
   json LinksJson(uint64_t person_key, const Session& s) const {
@@ -422,6 +451,8 @@ struct ConsoleServer::Impl {
       json item{{"via", l.via}, {"group_size", l.group_size}};
       std::string value = l.value;
       if (Masked(s) && (l.via == "ACCOUNT" || l.via == "PHONE")) value = MaskTail(value);
+      // "NAME birth-date": the name alone for auditors (see RowJson).
+      if (Masked(s) && l.via == "NAME_BIRTH") value = value.substr(0, value.rfind(' '));
       item["value"] = value;
       auto rows = store.GetPersonRows(l.person_key);
       if (rows.ok() && !rows->empty()) {
@@ -442,9 +473,25 @@ struct ConsoleServer::Impl {
     return out;
   }
 
+  // An audit entry as `s` may see it. For auditors the case's resident id is masked, and so is
+  // any resident id typed by a person: in comments, in export filters (names and values, as
+  // sent in the query string) and in a failed login's name.
   json MaskAuditEntry(json e, const Session& s) const {
-    if (Masked(s) && e.contains("person_id") && e["person_id"].is_string()) {
-      e["person_id"] = MaskTail(e["person_id"].get<std::string>());
+    if (!Masked(s)) return e;
+    auto mask_string = [&](const char* field, std::string (*mask)(std::string_view)) {
+      if (auto it = e.find(field); it != e.end() && it->is_string()) {
+        *it = mask(it->get<std::string>());
+      }
+    };
+    mask_string("person_id", MaskTail);
+    mask_string("comment", MaskDigitRuns);
+    if (e.value("type", "") == "login_failed") mask_string("user", MaskDigitRuns);
+    if (auto it = e.find("filters"); it != e.end() && it->is_object()) {
+      json filters = json::object();
+      for (const auto& [k, v] : it->items()) {
+        filters[MaskDigitRuns(k)] = v.is_string() ? json(MaskDigitRuns(v.get<std::string>())) : v;
+      }
+      *it = std::move(filters);
     }
     return e;
   }
@@ -523,7 +570,10 @@ struct ConsoleServer::Impl {
   void CaseDetail(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kEveryone, false);
     if (!s) return;
-    auto row = index.Find(req.matches[1].str());
+    // Auditors open cases by ref only, and an unknown resident id answers like an unknown case:
+    // a 200 would confirm a guessed id.
+    const std::string id = req.matches[1].str();
+    auto row = Masked(*s) ? index.FindRef(id) : index.Find(id);
     if (!row) {
       SendError(res, 404, "no such case");
       return;

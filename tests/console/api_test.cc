@@ -586,6 +586,62 @@ TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
 json ErrorOf(const std::string& body) { return json::parse(body, nullptr, false); }
 json ErrorJson(const std::string& text) { return json{{"error", text}}; }
 
+TEST_F(ConsoleApiTest, AuditorsGetNoDistrictNorBirthDateAndCannotOpenCasesByResidentId) {
+  const Login aud = LogIn("aud");
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases", "", Auth(aud), &out), 200);
+  const json cases = json::parse(out);
+  ASSERT_EQ(cases["items"].size(), 5u);
+  for (const auto& item : cases["items"]) EXPECT_FALSE(item.contains("district")) << item.dump();
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(aud), &out), 200);
+  EXPECT_EQ(out.find("1950-01-01"), std::string::npos) << "no birth date anywhere";
+  const json page = json::parse(out);
+  EXPECT_FALSE(page["case"].contains("district"));
+  ASSERT_EQ(page["persons"].size(), 1u);
+  EXPECT_FALSE(page["persons"][0].contains("birth_date"));
+  EXPECT_FALSE(page["persons"][0].contains("district"));
+  // A resident id answers exactly like an unknown case, so a guess is never confirmed.
+  EXPECT_EQ(Send("GET", "/api/cases/" + persons_[1].person_id, "", Auth(aud), &out), 404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+  EXPECT_EQ(Send("GET", "/api/cases/370202195001019999", "", Auth(aud), &out), 404);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+  // Reviewers still see both and open cases by resident id.
+  const Login rev = LogIn("rev");
+  ASSERT_EQ(Send("GET", "/api/cases/" + persons_[1].person_id, "", Auth(rev), &out), 200);
+  const json full = json::parse(out);
+  EXPECT_EQ(full["case"]["district"], 370203);
+  EXPECT_EQ(full["persons"][0]["birth_date"], "1950-01-01");
+  EXPECT_EQ(full["persons"][0]["district"], 370203);
+}
+
+TEST_F(ConsoleApiTest, AuditorsSeeResidentIdsInExportFiltersAndCommentsMasked) {
+  const Login sup = LogIn("sup");
+  const std::string id = persons_[2].person_id;  // 370202195001011002
+  auto c = Client();
+  auto r = c.Get(("/api/export?q=" + id + "&district=370202&" + id + "=1").c_str(), Auth(sup));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::string out;
+  ASSERT_EQ(Send("POST", "/api/cases/" + RefOf(1) + "/decision",
+                 json{{"decision", "NEEDS_ACTIVE"}, {"comment", "same account as " + id}}.dump(),
+                 Auth(sup), &out),
+            200)
+      << out;
+  const Login aud = LogIn("aud");
+  ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(aud), &out), 200);
+  EXPECT_EQ(out.find(id), std::string::npos);
+  EXPECT_EQ(
+      json::parse(out)["items"][0]["filters"],
+      (json{{"q", "**************1002"}, {"district", "370202"}, {"**************1002", "1"}}));
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(aud), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["comment"], "same account as **************1002");
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(aud), &out), 200);
+  EXPECT_EQ(out.find(id), std::string::npos) << "nor in the case's history";
+  // Supervisors see what was typed.
+  ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(sup), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["filters"]["q"], id);
+}
+
 TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
   Accounts accounts(*store_);
   ASSERT_TRUE(accounts.Put("racer", Role::kReviewer, "racer-pass-1", KdfStrength::kTestOnly).ok());

@@ -153,6 +153,8 @@ try {
   await page.waitForSelector('#queue-table tbody tr.row');
   const ids = await page.$$eval('#queue-table tbody tr.row td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
   check('auditors see resident ids masked', ids.length > 0 && ids.every((id) => /^\*+.{4}$/.test(id)), ids[0]);
+  const districts = await page.$$eval('#queue-table tbody tr.row td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
+  check('auditors see no district', districts.every((d) => d === '(masked)'), districts[0]);
   await page.goto(base + '/#/case/' + topRef);
   await page.waitForSelector('#decision-card');
   check('auditors get no decision buttons', (await page.$$('#confirm-fraud')).length === 0);

@@ -128,6 +128,9 @@ const PATTERNS = ['DECEASED_PAID', 'CONCEALED_DEATH', 'PRISON_PAID', 'DUPLICATE_
 const STATUSES = ['OPEN', 'CONFIRMED_FRAUD', 'CLEARED', 'NEEDS_ACTIVE', 'RESTORED'];
 const ACTIONS = ['PAY', 'HOLD', 'BLOCK'];
 const CERTS = ['CERTIFIED', 'NEEDS_ACTIVE', 'SUSPEND'];
+// What the page shows for a field the server does not send to the caller's role (auditors get no
+// district nor birth date: with an id's last four characters they would spell the id out).
+const MASKED = '(masked)';
 const money = (s) => '¥' + Number(s).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const badge = (text, kind) => el('span', { class: `badge ${kind || ''} b-${String(text).toLowerCase()}` }, text);
 
@@ -194,7 +197,7 @@ async function renderQueue(params) {
     body.append(el('tr', { class: 'row', tabindex: 0, 'data-ref': c.ref, on: { click: open, keydown: (e) => { if (e.key === 'Enter') open(); } } },
       el('td', { class: 'num' }, (page - 1) * 50 + i + 1),
       el('td', { class: 'mono' }, el('a', { href: '#/case/' + c.ref }, c.person_id)),
-      el('td', {}, c.name), el('td', {}, c.region), el('td', {}, c.district),
+      el('td', {}, c.name), el('td', {}, c.region), el('td', {}, c.district ?? MASKED),
       el('td', {}, c.patterns.map(p => badge(p, 'pattern'))),
       el('td', { class: 'num' }, c.risk.toFixed(3)),
       el('td', { class: 'num' }, money(c.expected_loss)),
@@ -242,8 +245,8 @@ async function renderCase(ref) {
   for (const p of d.persons) {
     const dl = el('dl', { class: 'profile' });
     const add = (k, v) => dl.append(el('dt', {}, k), el('dd', {}, v));
-    add('Resident id', p.person_id); add('Name', p.name); add('Birth date', p.birth_date);
-    add('Sex', p.sex); add('Region / district', `${p.region} / ${p.district}`);
+    add('Resident id', p.person_id); add('Name', p.name); add('Birth date', p.birth_date ?? MASKED);
+    add('Sex', p.sex); add('Region / district', `${p.region} / ${p.district ?? MASKED}`);
     add('Scheme', `${p.scheme} · ${p.category}`);
     add('Retired', `${p.retirement_date} (${p.retirement_type})`);
     add('Monthly benefit', money(p.monthly_benefit)); add('Bank account', p.bank_account);
