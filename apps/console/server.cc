@@ -37,8 +37,14 @@ namespace {
 constexpr std::string_view kCookieName = "vigil_session";
 constexpr std::string_view kLabelsMeta = "console.labels";
 constexpr std::string_view kPolicyMeta = "console.policy";
-constexpr size_t kMaxPerPage = 200;
+constexpr uint64_t kMaxPerPage = 200;
+// Pages are bounded so that (page - 1) x per_page cannot overflow.
+constexpr uint64_t kMaxPage = 999'999'999;
+static_assert(kMaxPage <= SIZE_MAX / kMaxPerPage);
+constexpr uint64_t kMaxAuditLimit = 1000;
 constexpr size_t kMaxComment = 2000;
+constexpr std::array<std::string_view, 6> kAuditTypes = {"decision",     "assign", "login",
+                                                         "login_failed", "export", "policy"};
 constexpr size_t kLinksPerKind = 12;
 constexpr int kTimelineMonths = 24;
 
@@ -81,6 +87,34 @@ std::string Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return std::string(s);
+}
+
+// A whole number of at most 9 digits (no sign, no spaces) up to `max`; nullopt otherwise.
+std::optional<uint64_t> ParseWhole(std::string_view v, uint64_t max) {
+  if (v.empty() || v.size() > 9) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n > max) return std::nullopt;
+  return n;
+}
+
+// The query parameter `name` as a whole number in 1..max (`fallback` when absent); nullopt
+// after answering 400 when it is anything else.
+std::optional<uint64_t> CountParam(const httplib::Request& req, httplib::Response& res,
+                                   const std::string& name, uint64_t fallback, uint64_t max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string v = Trim(req.get_param_value(name));
+  auto n = ParseWhole(v, max);
+  if (!n || *n == 0) {
+    SendError(
+        res, 400,
+        "bad " + name + ": '" + v + "' (a whole number from 1 to " + std::to_string(max) + ")");
+    return std::nullopt;
+  }
+  return n;
 }
 
 // `text` with every run of 7 or more digits (a resident id or a long piece of one, optionally
@@ -290,23 +324,13 @@ struct ConsoleServer::Impl {
       f.status = ParseCaseStatus(v);
       if (!f.status) return bad("status: '" + v + "'");
     }
-    auto number = [](const std::string& v, uint64_t max) -> std::optional<uint64_t> {
-      if (v.empty() || v.size() > 9) return std::nullopt;
-      uint64_t n = 0;
-      for (char c : v) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<uint64_t>(c - '0');
-      }
-      if (n > max) return std::nullopt;
-      return n;
-    };
     if (auto v = param("region"); !v.empty()) {
-      auto n = number(v, 65535);
+      auto n = ParseWhole(v, 65535);
       if (!n) return bad("region: '" + v + "'");
       f.region = static_cast<uint16_t>(*n);
     }
     if (auto v = param("district"); !v.empty()) {
-      auto n = number(v, 999999);
+      auto n = ParseWhole(v, 999999);
       if (!n) return bad("district: '" + v + "'");
       f.district = static_cast<uint32_t>(*n);
     }
@@ -542,15 +566,13 @@ struct ConsoleServer::Impl {
     const auto started = std::chrono::steady_clock::now();
     auto filter = ParseFilter(req, res, *s);
     if (!filter) return;
-    size_t page = 1, per_page = 50;
-    if (req.has_param("page"))
-      page = std::max<size_t>(1, std::strtoul(req.get_param_value("page").c_str(), nullptr, 10));
-    if (req.has_param("per_page")) {
-      per_page = std::clamp<size_t>(
-          std::strtoul(req.get_param_value("per_page").c_str(), nullptr, 10), 1, kMaxPerPage);
-    }
+    const auto page = CountParam(req, res, "page", 1, kMaxPage);
+    if (!page) return;
+    const auto per_page = CountParam(req, res, "per_page", 50, kMaxPerPage);
+    if (!per_page) return;
     size_t total = 0;
-    auto rows = index.Query(*filter, (page - 1) * per_page, per_page, &total);
+    auto rows = index.Query(*filter, static_cast<size_t>((*page - 1) * *per_page),
+                            static_cast<size_t>(*per_page), &total);
     json items = json::array();
     for (const CaseRow& r : rows) items.push_back(RowJson(r, *s));
     const double ms =
@@ -559,8 +581,8 @@ struct ConsoleServer::Impl {
     res.set_header("Server-Timing", "app;dur=" + std::to_string(ms));
     SendJson(res, 200,
              json{{"total", total},
-                  {"page", page},
-                  {"per_page", per_page},
+                  {"page", *page},
+                  {"per_page", *per_page},
                   {"items", items},
                   {"run", index.last_run()},
                   {"run_notes", index.last_run_notes()},
@@ -815,12 +837,16 @@ struct ConsoleServer::Impl {
   void AuditList(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kOversight, false);
     if (!s) return;
-    size_t limit = 100;
-    if (req.has_param("limit")) {
-      limit = std::clamp<size_t>(std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10), 1,
-                                 1000);
+    const auto limit = CountParam(req, res, "limit", 100, kMaxAuditLimit);
+    if (!limit) return;
+    const std::string type = req.has_param("type") ? Trim(req.get_param_value("type")) : "";
+    if (!type.empty() &&
+        std::find(kAuditTypes.begin(), kAuditTypes.end(), type) == kAuditTypes.end()) {
+      SendError(
+          res, 400,
+          "bad type: '" + type + "' (decision, assign, login, login_failed, export or policy)");
+      return;
     }
-    const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
     // Newest first: keep the last `limit` matching console entries.
     std::deque<json> last;
     uint64_t total = 0;
@@ -828,7 +854,7 @@ struct ConsoleServer::Impl {
       if (!type.empty() && j.value("type", "") != type) continue;
       ++total;
       last.push_back(std::move(j));
-      if (last.size() > limit) last.pop_front();
+      if (last.size() > *limit) last.pop_front();
     }
     json items = json::array();
     for (auto it = last.rbegin(); it != last.rend(); ++it) items.push_back(MaskAuditEntry(*it, *s));

@@ -689,6 +689,34 @@ TEST_F(ConsoleApiTest, AMissingCaseAnswersNoSuchCaseAndAMissingRouteNoSuchRoute)
   EXPECT_EQ(ErrorOf(out), ErrorJson("no such route"));
 }
 
+TEST_F(ConsoleApiTest, BadPagesLimitsAndAuditTypesAre400) {
+  const Login l = LogIn("sup");
+  std::string out;
+  const std::string page_range = "' (a whole number from 1 to 999999999)";
+  for (const std::string bad : {"-1", "0", "abc", "", "1000000000", "18446744073709551617"}) {
+    EXPECT_EQ(Send("GET", "/api/cases?page=" + UrlEncode(bad), "", Auth(l), &out), 400) << bad;
+    EXPECT_EQ(ErrorOf(out), ErrorJson("bad page: '" + bad + page_range)) << bad;
+  }
+  for (const std::string bad : {"-1", "0", "201", "x"}) {
+    EXPECT_EQ(Send("GET", "/api/cases?per_page=" + bad, "", Auth(l), &out), 400) << bad;
+    EXPECT_EQ(ErrorOf(out),
+              ErrorJson("bad per_page: '" + bad + "' (a whole number from 1 to 200)"));
+  }
+  ASSERT_EQ(Send("GET", "/api/cases?page=999999999&per_page=200", "", Auth(l), &out), 200);
+  const json last = json::parse(out);
+  EXPECT_EQ(last["page"], 999999999);
+  EXPECT_EQ(last["items"], json::array()) << "far past the end, not wrapped to page 1";
+  for (const std::string bad : {"0", "-5", "1001", "ten"}) {
+    EXPECT_EQ(Send("GET", "/api/audit?limit=" + bad, "", Auth(l), &out), 400) << bad;
+    EXPECT_EQ(ErrorOf(out), ErrorJson("bad limit: '" + bad + "' (a whole number from 1 to 1000)"));
+  }
+  EXPECT_EQ(Send("GET", "/api/audit?type=nope", "", Auth(l), &out), 400);
+  EXPECT_EQ(
+      ErrorOf(out),
+      ErrorJson("bad type: 'nope' (decision, assign, login, login_failed, export or policy)"));
+  EXPECT_EQ(Send("GET", "/api/audit?type=login&limit=1000", "", Auth(l)), 200);
+}
+
 // ---- the hash chain on its own ----
 
 TEST_F(ConsoleApiTest, ADecisionCarriesToLaterRunsOnlyWhileTheyFindNothingNew) {

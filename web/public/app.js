@@ -152,7 +152,9 @@ function runNotes(notes) {
 }
 async function renderQueue(params) {
   const token = state.view;
-  const page = Math.max(1, Number(params.get('page') || 1));
+  // The server refuses a page that is not a whole number from 1 up (400): a hand-edited address
+  // falls back to page 1.
+  const page = Math.max(1, Math.trunc(Number(params.get('page'))) || 1);
   const q = filterQuery(params);
   q.set('page', page); q.set('per_page', 50);
   const data = await api('GET', '/api/cases?' + q.toString());
