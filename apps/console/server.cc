@@ -43,6 +43,10 @@ constexpr uint64_t kMaxPage = 999'999'999;
 static_assert(kMaxPage <= SIZE_MAX / kMaxPerPage);
 constexpr uint64_t kMaxAuditLimit = 1000;
 constexpr size_t kMaxComment = 2000;
+// Deeper JSON is refused: nlohmann's dump (and Policy's flattening) recurse once per level, so a
+// body of a few hundred kilobytes of brackets would overflow the stack. Real bodies are at most
+// four levels deep.
+constexpr int kMaxJsonDepth = 64;
 constexpr std::array<std::string_view, 6> kAuditTypes = {"decision",     "assign", "login",
                                                          "login_failed", "export", "policy"};
 constexpr size_t kLinksPerKind = 12;
@@ -115,6 +119,59 @@ std::optional<uint64_t> CountParam(const httplib::Request& req, httplib::Respons
     return std::nullopt;
   }
   return n;
+}
+
+// True when `text` has arrays or objects nested more than `limit` deep. Counts brackets outside
+// strings only; right for any valid JSON, and invalid JSON fails to parse anyway.
+bool NestedDeeperThan(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// True for "application/json", with parameters ("; charset=utf-8") and in any case.
+bool IsJsonMediaType(std::string_view content_type) {
+  const std::string type = AsciiUpper(Trim(content_type.substr(0, content_type.find(';'))));
+  return type == "APPLICATION/JSON";
+}
+
+// The JSON object in the body of `req`; nullopt after answering 415 when it was not sent as
+// application/json (a cross-site form cannot send that without the browser asking the server
+// first), or 400 with `usage` when it is not a JSON object, or when it is nested too deep.
+std::optional<json> JsonObjectBody(const httplib::Request& req, httplib::Response& res,
+                                   std::string_view usage) {
+  if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
+    SendError(res, 415, "the body must be sent as Content-Type: application/json");
+    return std::nullopt;
+  }
+  if (NestedDeeperThan(req.body, kMaxJsonDepth)) {
+    SendError(res, 400, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return std::nullopt;
+  }
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) {
+    SendError(res, 400, usage);
+    return std::nullopt;
+  }
+  return body;
 }
 
 // `text` with every run of 7 or more digits (a resident id or a long piece of one, optionally
@@ -523,14 +580,16 @@ struct ConsoleServer::Impl {
   // ---- handlers ----
 
   void Login(const httplib::Request& req, httplib::Response& res) {
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("user") || !body["user"].is_string() ||
-        !body.contains("password") || !body["password"].is_string()) {
-      SendError(res, 400, "expected {\"user\": ..., \"password\": ...}");
+    constexpr std::string_view kUsage = "expected {\"user\": ..., \"password\": ...}";
+    auto body = JsonObjectBody(req, res, kUsage);
+    if (!body) return;
+    if (!body->contains("user") || !(*body)["user"].is_string() || !body->contains("password") ||
+        !(*body)["password"].is_string()) {
+      SendError(res, 400, kUsage);
       return;
     }
-    const std::string user = body["user"].get<std::string>();
-    const std::string password = body["password"].get<std::string>();
+    const std::string user = (*body)["user"].get<std::string>();
+    const std::string password = (*body)["password"].get<std::string>();
     const std::string address = req.remote_addr;
     // Counted before the (slow) password check, so parallel guesses cannot overtake the limit.
     if (const int64_t wait = limiter.BeginAttempt(user, address); wait > 0) {
@@ -637,18 +696,20 @@ struct ConsoleServer::Impl {
       SendError(res, 404, "no such case");
       return;
     }
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
-      SendError(res, 400, "expected {\"decision\": ..., \"comment\": ...}");
+    constexpr std::string_view kUsage = "expected {\"decision\": ..., \"comment\": ...}";
+    auto body = JsonObjectBody(req, res, kUsage);
+    if (!body) return;
+    if (!body->contains("decision") || !(*body)["decision"].is_string()) {
+      SendError(res, 400, kUsage);
       return;
     }
-    auto decision = ParseDecision(body["decision"].get<std::string>());
+    auto decision = ParseDecision((*body)["decision"].get<std::string>());
     if (!decision) {
       SendError(res, 400, "decision must be CONFIRM_FRAUD, CLEAR, NEEDS_ACTIVE or RESTORE");
       return;
     }
-    const std::string comment = body.contains("comment") && body["comment"].is_string()
-                                    ? Trim(body["comment"].get<std::string>())
+    const std::string comment = body->contains("comment") && (*body)["comment"].is_string()
+                                    ? Trim((*body)["comment"].get<std::string>())
                                     : "";
     if (comment.empty()) {
       SendError(res, 400, "a comment is required with every decision");
@@ -696,12 +757,14 @@ struct ConsoleServer::Impl {
       SendError(res, 404, "no such case");
       return;
     }
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("assignee") || !body["assignee"].is_string()) {
-      SendError(res, 400, "expected {\"assignee\": NAME} (\"\" to unassign)");
+    constexpr std::string_view kUsage = "expected {\"assignee\": NAME} (\"\" to unassign)";
+    auto body = JsonObjectBody(req, res, kUsage);
+    if (!body) return;
+    if (!body->contains("assignee") || !(*body)["assignee"].is_string()) {
+      SendError(res, 400, kUsage);
       return;
     }
-    const std::string assignee = body["assignee"].get<std::string>();
+    const std::string assignee = (*body)["assignee"].get<std::string>();
     if (!assignee.empty()) {
       auto user = accounts.Get(assignee);
       if (!user.ok() || user->role == Role::kAuditor) {
@@ -876,19 +939,21 @@ struct ConsoleServer::Impl {
   void PolicyPut(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kSupervisors, true);
     if (!s) return;
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("policy") || !body["policy"].is_object()) {
-      SendError(res, 400, "expected {\"policy\": {...}, \"comment\": ...}");
+    constexpr std::string_view kUsage = "expected {\"policy\": {...}, \"comment\": ...}";
+    auto body = JsonObjectBody(req, res, kUsage);
+    if (!body) return;
+    if (!body->contains("policy") || !(*body)["policy"].is_object()) {
+      SendError(res, 400, kUsage);
       return;
     }
-    const std::string comment = body.contains("comment") && body["comment"].is_string()
-                                    ? Trim(body["comment"].get<std::string>())
+    const std::string comment = body->contains("comment") && (*body)["comment"].is_string()
+                                    ? Trim((*body)["comment"].get<std::string>())
                                     : "";
     if (comment.empty()) {
       SendError(res, 400, "a comment is required with every policy change");
       return;
     }
-    const std::string text = Dump(body["policy"]);
+    const std::string text = Dump((*body)["policy"]);
     auto parsed = Policy::FromJson(text, "policy");
     if (!parsed.ok()) {
       SendError(res, 400, parsed.status().message());

@@ -586,6 +586,31 @@ TEST_F(ConsoleApiTest, StaticPagesAndChartsAreServedWithASafeContentPolicy) {
 json ErrorOf(const std::string& body) { return json::parse(body, nullptr, false); }
 json ErrorJson(const std::string& text) { return json{{"error", text}}; }
 
+TEST_F(ConsoleApiTest, ADeeplyNestedPolicyIsRefusedAndTheServerStaysUp) {
+  const Login l = LogIn("sup");
+  const size_t levels = 100000;  // 200 KB, under the 1 MiB body limit
+  const std::string deep = std::string(levels, '[') + std::string(levels, ']');
+  std::string out;
+  EXPECT_EQ(
+      Send("PUT", "/api/policy", R"({"comment":"x","policy":{"a":)" + deep + "}}", Auth(l), &out),
+      400);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("JSON nested deeper than 64 levels"));
+  // Every JSON route refuses it before parsing, the login too.
+  EXPECT_EQ(Send("POST", "/api/login", R"({"user":"sup","password":)" + deep + "}", {}, &out), 400);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("JSON nested deeper than 64 levels"));
+  EXPECT_EQ(Send("GET", "/api/me", "", Auth(l)), 200) << "the server is still up";
+  // 64 levels (the object and 63 arrays) are fine, 65 are not; brackets in strings do not count.
+  const std::string path = "/api/cases/" + RefOf(1) + "/decision";
+  auto decision = [&](int arrays) {
+    return R"({"decision":"NEEDS_ACTIVE","comment":")" + std::string(100, '[') + R"(","extra":)" +
+           std::string(static_cast<size_t>(arrays), '[') +
+           std::string(static_cast<size_t>(arrays), ']') + "}";
+  };
+  EXPECT_EQ(Send("POST", path, decision(63), Auth(l), &out), 200) << out;
+  EXPECT_EQ(Send("POST", path, decision(64), Auth(l), &out), 400);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("JSON nested deeper than 64 levels"));
+}
+
 TEST_F(ConsoleApiTest, AuditorsGetNoDistrictNorBirthDateAndCannotOpenCasesByResidentId) {
   const Login aud = LogIn("aud");
   std::string out;
@@ -670,6 +695,29 @@ TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 401), 3) << "the limit is 3";
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), kAttempts - 3);
+}
+
+TEST_F(ConsoleApiTest, JsonRoutesRefuseBodiesNotSentAsJson) {
+  auto c = Client();
+  const std::string login = R"({"user":"rev","password":"reviewer-pass-1"})";
+  // What a cross-site form can send without asking the server first.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded"}) {
+    auto r = c.Post("/api/login", login, type);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 415) << type;
+    EXPECT_EQ(ErrorOf(r->body),
+              ErrorJson("the body must be sent as Content-Type: application/json"));
+    EXPECT_EQ(r->get_header_value("Set-Cookie"), "") << type;
+  }
+  auto ok = c.Post("/api/login", login, "Application/JSON; charset=utf-8");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  const Login l = LogIn("rev");
+  auto r = c.Post(("/api/cases/" + RefOf(1) + "/decision").c_str(), Auth(l),
+                  R"({"decision":"NEEDS_ACTIVE","comment":"plain"})", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415);
+  EXPECT_EQ(ErrorOf(r->body), ErrorJson("the body must be sent as Content-Type: application/json"));
 }
 
 TEST_F(ConsoleApiTest, AMissingCaseAnswersNoSuchCaseAndAMissingRouteNoSuchRoute) {
