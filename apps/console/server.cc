@@ -42,7 +42,7 @@ constexpr uint64_t kMaxPerPage = 200;
 constexpr uint64_t kMaxPage = 999'999'999;
 static_assert(kMaxPage <= SIZE_MAX / kMaxPerPage);
 constexpr uint64_t kMaxAuditLimit = 1000;
-constexpr size_t kMaxComment = 2000;
+constexpr size_t kMaxCommentCodePoints = 2000;
 // Deeper JSON is refused: nlohmann's dump (and Policy's flattening) recurse once per level, so a
 // body of a few hundred kilobytes of brackets would overflow the stack. Real bodies are at most
 // four levels deep.
@@ -172,6 +172,33 @@ std::optional<json> JsonObjectBody(const httplib::Request& req, httplib::Respons
     return std::nullopt;
   }
   return body;
+}
+
+// Characters as a person counts them (and a browser's maxlength, for Chinese text): UTF-8 code
+// points, i.e. the bytes that do not continue a sequence. Strings from nlohmann are valid UTF-8.
+size_t CodePoints(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// The trimmed "comment" of `body`; nullopt after answering 400 when it is missing, blank or
+// longer than kMaxCommentCodePoints characters. `what` names the change ("decision").
+std::optional<std::string> RequiredComment(const json& body, httplib::Response& res,
+                                           std::string_view what) {
+  const auto it = body.find("comment");
+  const std::string comment =
+      it != body.end() && it->is_string() ? Trim(it->get<std::string>()) : "";
+  if (comment.empty()) {
+    SendError(res, 400, "a comment is required with every " + std::string(what));
+    return std::nullopt;
+  }
+  if (CodePoints(comment) > kMaxCommentCodePoints) {
+    SendError(res, 400,
+              "comment longer than " + std::to_string(kMaxCommentCodePoints) + " characters");
+    return std::nullopt;
+  }
+  return comment;
 }
 
 // `text` with every run of 7 or more digits (a resident id or a long piece of one, optionally
@@ -708,24 +735,15 @@ struct ConsoleServer::Impl {
       SendError(res, 400, "decision must be CONFIRM_FRAUD, CLEAR, NEEDS_ACTIVE or RESTORE");
       return;
     }
-    const std::string comment = body->contains("comment") && (*body)["comment"].is_string()
-                                    ? Trim((*body)["comment"].get<std::string>())
-                                    : "";
-    if (comment.empty()) {
-      SendError(res, 400, "a comment is required with every decision");
-      return;
-    }
-    if (comment.size() > kMaxComment) {
-      SendError(res, 400, "comment longer than 2000 bytes");
-      return;
-    }
+    auto comment = RequiredComment(*body, res, "decision");
+    if (!comment) return;
     auto entry = Audit(*s, json{{"type", "decision"},
                                 {"case", row->ref},
                                 {"person_id", row->person_id},
                                 {"region", row->region},
                                 {"decision", DecisionName(*decision)},
                                 {"previous_status", CaseStatusName(row->status)},
-                                {"comment", comment},
+                                {"comment", *comment},
                                 {"run", row->run},
                                 {"patterns", PatternArray(row->patterns)}});
     if (!entry.ok()) {
@@ -946,13 +964,8 @@ struct ConsoleServer::Impl {
       SendError(res, 400, kUsage);
       return;
     }
-    const std::string comment = body->contains("comment") && (*body)["comment"].is_string()
-                                    ? Trim((*body)["comment"].get<std::string>())
-                                    : "";
-    if (comment.empty()) {
-      SendError(res, 400, "a comment is required with every policy change");
-      return;
-    }
+    auto comment = RequiredComment(*body, res, "policy change");
+    if (!comment) return;
     const std::string text = Dump((*body)["policy"]);
     auto parsed = Policy::FromJson(text, "policy");
     if (!parsed.ok()) {
@@ -961,7 +974,7 @@ struct ConsoleServer::Impl {
     }
     const std::string canonical = parsed->ToJson();
     auto entry = Audit(*s, json{{"type", "policy"},
-                                {"comment", comment},
+                                {"comment", *comment},
                                 {"version", parsed->version},
                                 {"policy_sha256", Sha256Hex(canonical)}});
     if (!entry.ok()) {

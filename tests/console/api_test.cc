@@ -765,6 +765,30 @@ TEST_F(ConsoleApiTest, BadPagesLimitsAndAuditTypesAre400) {
   EXPECT_EQ(Send("GET", "/api/audit?type=login&limit=1000", "", Auth(l)), 200);
 }
 
+TEST_F(ConsoleApiTest, ACommentMayHave2000CharactersWhateverTheirBytes) {
+  const Login l = LogIn("sup");
+  const std::string path = "/api/cases/" + RefOf(1) + "/decision";
+  std::string chinese;
+  for (int i = 0; i < 2000; ++i) chinese += "审";  // 3 bytes each
+  std::string out;
+  EXPECT_EQ(Send("POST", path, json{{"decision", "NEEDS_ACTIVE"}, {"comment", chinese}}.dump(),
+                 Auth(l), &out),
+            200)
+      << out;
+  EXPECT_EQ(
+      Send("POST", path, json{{"decision", "NEEDS_ACTIVE"}, {"comment", chinese + "x"}}.dump(),
+           Auth(l), &out),
+      400);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("comment longer than 2000 characters"));
+  // The policy's comment has the same limit.
+  ASSERT_EQ(Send("GET", "/api/policy", "", Auth(l), &out), 200);
+  const json policy = json::parse(out)["policy"];
+  EXPECT_EQ(Send("PUT", "/api/policy", json{{"policy", policy}, {"comment", chinese + "x"}}.dump(),
+                 Auth(l), &out),
+            400);
+  EXPECT_EQ(ErrorOf(out), ErrorJson("comment longer than 2000 characters"));
+}
+
 // ---- the hash chain on its own ----
 
 TEST_F(ConsoleApiTest, ADecisionCarriesToLaterRunsOnlyWhileTheyFindNothingNew) {

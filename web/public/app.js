@@ -481,7 +481,7 @@ async function renderPolicy() {
   text.value = JSON.stringify(d.policy, null, 2);
   root.append(text);
   if (d.can_edit) {
-    const comment = el('input', { id: 'policy-comment', placeholder: 'Why (required)', size: 60 });
+    const comment = el('input', { id: 'policy-comment', maxlength: 2000, placeholder: 'Why (required)', size: 60 });
     const msg = el('p', { class: 'error', role: 'alert' });
     root.append(el('div', {}, comment, el('button', { type: 'button', on: { click: async () => {
       msg.textContent = '';
