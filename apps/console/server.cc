@@ -288,8 +288,10 @@ struct ConsoleServer::Impl {
   httplib::Server http;
   int port = 0;
 
-  std::mutex labels_mu;
-  json labels = json::object();
+  // Serialises decisions and assignments from the audit append to the last in-memory update
+  // (labels, queue, case history), so all of them follow the audit log's order.
+  std::mutex review_mu;
+  json labels = json::object();  // guarded by review_mu
   std::mutex history_mu;
   std::unordered_map<std::string, std::vector<json>> case_history;  // ref -> audit entries
 
@@ -718,8 +720,8 @@ struct ConsoleServer::Impl {
   void Decide(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kDeciders, true);
     if (!s) return;
-    auto row = index.Find(req.matches[1].str());
-    if (!row) {
+    const std::string id = req.matches[1].str();
+    if (!index.Find(id)) {
       SendError(res, 404, "no such case");
       return;
     }
@@ -737,6 +739,13 @@ struct ConsoleServer::Impl {
     }
     auto comment = RequiredComment(*body, res, "decision");
     if (!comment) return;
+    std::lock_guard review(review_mu);
+    // Read again under the lock: the status this decision replaces is the latest one.
+    auto row = index.Find(id);
+    if (!row) {
+      SendError(res, 404, "no such case");
+      return;
+    }
     auto entry = Audit(*s, json{{"type", "decision"},
                                 {"case", row->ref},
                                 {"person_id", row->person_id},
@@ -751,27 +760,30 @@ struct ConsoleServer::Impl {
       return;
     }
     if (*decision == Decision::kConfirmFraud || *decision == Decision::kClear) {
-      std::lock_guard lock(labels_mu);
       labels[row->person_id] = *decision == Decision::kConfirmFraud ? 1 : 0;
       if (Status st = store.PutMeta(kLabelsMeta, Dump(labels)); !st.ok()) {
         SendError(res, 500, "decision recorded but labels not saved: " + st.ToString());
         return;
       }
     }
-    index.Apply(*entry);
-    {
-      std::lock_guard lock(history_mu);
-      case_history[row->ref].push_back(*entry);
-    }
-    auto updated = index.Find(row->ref);
-    SendJson(res, 200, json{{"case", RowJson(*updated, *s)}, {"audit_seq", (*entry)["seq"]}});
+    Record(row->ref, *entry);
+    SendJson(res, 200,
+             json{{"case", RowJson(*index.Find(row->ref), *s)}, {"audit_seq", (*entry)["seq"]}});
+  }
+
+  // Applies a new decision or assignment entry to the queue and the case's history (caller
+  // holds review_mu).
+  void Record(const std::string& ref, const json& entry) {
+    index.Apply(entry);
+    std::lock_guard lock(history_mu);
+    case_history[ref].push_back(entry);
   }
 
   void Assign(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kSupervisors, true);
     if (!s) return;
-    auto row = index.Find(req.matches[1].str());
-    if (!row) {
+    const std::string id = req.matches[1].str();
+    if (!index.Find(id)) {
       SendError(res, 404, "no such case");
       return;
     }
@@ -790,6 +802,12 @@ struct ConsoleServer::Impl {
         return;
       }
     }
+    std::lock_guard review(review_mu);
+    auto row = index.Find(id);
+    if (!row) {
+      SendError(res, 404, "no such case");
+      return;
+    }
     auto entry = Audit(*s, json{{"type", "assign"},
                                 {"case", row->ref},
                                 {"person_id", row->person_id},
@@ -799,11 +817,7 @@ struct ConsoleServer::Impl {
       SendError(res, 500, "could not record the assignment: " + entry.status().ToString());
       return;
     }
-    index.Apply(*entry);
-    {
-      std::lock_guard lock(history_mu);
-      case_history[row->ref].push_back(*entry);
-    }
+    Record(row->ref, *entry);
     SendJson(res, 200, json{{"case", RowJson(*index.Find(row->ref), *s)}});
   }
 

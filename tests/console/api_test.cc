@@ -789,6 +789,43 @@ TEST_F(ConsoleApiTest, ACommentMayHave2000CharactersWhateverTheirBytes) {
   EXPECT_EQ(ErrorOf(out), ErrorJson("comment longer than 2000 characters"));
 }
 
+TEST_F(ConsoleApiTest, ConcurrentDecisionsOnOneCaseKeepItsHistoryInAuditOrder) {
+  const Login l = LogIn("rev");
+  const std::string path = "/api/cases/" + RefOf(0);
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        const char* decision = (t + i) % 2 == 0 ? "NEEDS_ACTIVE" : "RESTORE";
+        const std::string body =
+            json{{"decision", decision}, {"comment", "race " + std::to_string(t)}}.dump();
+        if (Send("POST", path + "/decision", body, Auth(l)) != 200) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  std::string out;
+  ASSERT_EQ(Send("GET", path, "", Auth(l), &out), 200);
+  const json page = json::parse(out);
+  const json& history = page["history"];
+  ASSERT_GE(history.size(), 20u);
+  for (size_t i = 1; i < history.size(); ++i) {
+    EXPECT_LT(history[i - 1]["seq"].get<uint64_t>(), history[i]["seq"].get<uint64_t>()) << i;
+  }
+  // The case shows the last decision in the log, and each decision saw the one before it.
+  const json& newest = history.back();
+  EXPECT_EQ(page["case"]["status"],
+            CaseStatusName(StatusAfter(*ParseDecision(newest["decision"].get<std::string>()))));
+  for (size_t i = history.size() - 19; i < history.size(); ++i) {
+    EXPECT_EQ(
+        history[i]["previous_status"],
+        CaseStatusName(StatusAfter(*ParseDecision(history[i - 1]["decision"].get<std::string>()))))
+        << i;
+  }
+}
+
 // ---- the hash chain on its own ----
 
 TEST_F(ConsoleApiTest, ADecisionCarriesToLaterRunsOnlyWhileTheyFindNothingNew) {
