@@ -20,12 +20,14 @@ struct IngestArgs {
   int staleness_days = 45;
   std::string as_of;
   bool quiet = false;
+  bool discard_interrupted_load = false;
 };
 
 int RunIngest(const IngestArgs& args) {
   IngestOptions options;
   options.threads = args.threads;
   options.staleness_days = args.staleness_days;
+  options.discard_interrupted_load = args.discard_interrupted_load;
   if (!args.as_of.empty()) {
     auto as_of = ParseDate(args.as_of);
     if (!as_of.ok()) {
@@ -89,6 +91,8 @@ void AddIngestCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--as-of", args->as_of,
                   "Reference date for staleness (default: newest date in the load)");
   cmd->add_flag("--quiet", args->quiet, "No progress line on stderr");
+  cmd->add_flag("--discard-interrupted-load", args->discard_interrupted_load,
+                "Discard an interrupted initial load of another folder and load this one");
   cmd->callback([args, &exit_code] { exit_code = RunIngest(*args); });
 }
 

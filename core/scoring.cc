@@ -1094,6 +1094,13 @@ std::vector<std::string> FusionInputNames() {
 
 Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options) {
   if (options.out_dir.empty()) return Status::InvalidArgument("score: --out is required");
+  if (store.BulkLoadPending()) {
+    // Scoring a part of a city would certify nobody it has not read and flag nothing it missed,
+    // and say so nowhere.
+    return Status::FailedPrecondition(
+        "the store holds an interrupted initial load: run vigil ingest on that folder again "
+        "before scoring");
+  }
   std::error_code fs_error;
   std::filesystem::create_directories(options.out_dir, fs_error);
   if (fs_error) {

@@ -372,11 +372,15 @@ Status LoadOneFile(const FeedFile& file, LoadContext& ctx, FileSummary* summary,
 }
 
 std::string LoadId(const std::vector<FeedFile>& files) {
-  // Names, sizes and modification times: the same folder reloaded gets the same id (so its
-  // rejects file is replaced, not duplicated); a changed file gets a new one.
+  // Where the files are, their sizes and modification times: the same folder reloaded gets the
+  // same id (so its rejects file is replaced, not duplicated); a changed file gets a new one,
+  // and so does another folder holding files of the same names, sizes and times (copies keep
+  // their times), whose rejects must not replace the first delivery's.
   std::string key;
   for (const FeedFile& f : files) {
-    key += f.name;
+    std::error_code ec;
+    const std::filesystem::path where = std::filesystem::weakly_canonical(f.path, ec);
+    key += ec ? f.path : where.string();
     key += '\0';
     key += std::to_string(f.size);
     key += '\0';
@@ -476,6 +480,28 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
                          DiscoverFeedFiles(feed_dir, &summary.ignored));
   summary.load_id = LoadId(files);
 
+  // An initial load streams sorted runs into the store instead of read-check-write batches.
+  // Started before anything is written, so that a refused load leaves no file behind.
+  std::unique_ptr<BulkWriter> bulk;
+  if (options.bulk_initial_load) {
+    BulkLoadOptions bo;
+    bo.run_bytes = options.bulk_run_bytes;
+    // The pending mark names the folder too: a refusal must say which delivery to rerun.
+    std::error_code ec;
+    const std::filesystem::path folder = std::filesystem::weakly_canonical(feed_dir, ec);
+    bo.load_id = summary.load_id + " from " + (ec ? feed_dir : folder.string());
+    bo.discard_interrupted = options.discard_interrupted_load;
+    auto started = store.StartBulkLoad(bo);
+    if (started.ok()) {
+      bulk = std::move(started).value();
+    } else if (started.status().code() != StatusCode::kFailedPrecondition ||
+               store.BulkLoadPending()) {
+      // Not "the store already holds data" (then rows go through Write): an interrupted
+      // initial load of another folder, or a failure.
+      return started.status();
+    }
+  }
+
   RejectsFile rejects;
   VIGIL_RETURN_IF_ERROR(rejects.Open(rejects_dir, summary.load_id));
   summary.rejects_path = rejects.path();
@@ -483,25 +509,12 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   LoadContext ctx;
   ctx.store = &store;
+  ctx.bulk = bulk.get();
   ctx.rejects = &rejects;
   ctx.options = &options;
   ctx.tokens = options.max_tokens > 0 ? options.max_tokens : static_cast<size_t>(2 * threads + 2);
   ctx.start = start;
   for (const FeedFile& f : files) ctx.bytes_total += f.size;
-
-  // An initial load streams sorted runs into the store instead of read-check-write batches.
-  std::unique_ptr<BulkWriter> bulk;
-  if (options.bulk_initial_load) {
-    BulkLoadOptions bo;
-    bo.run_bytes = options.bulk_run_bytes;
-    auto started = store.StartBulkLoad(bo);
-    if (started.ok()) {
-      bulk = std::move(started).value();
-      ctx.bulk = bulk.get();
-    } else if (started.status().code() != StatusCode::kFailedPrecondition) {
-      return started.status();
-    }
-  }
 
   std::map<Feed, FeedTally> tallies;
   Status status;

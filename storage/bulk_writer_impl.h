@@ -20,6 +20,9 @@ namespace vigil::storage {
 // is there the store's aggregates are not maintained, so Store::Write refuses rows and the next
 // StartBulkLoad discards the partial content and starts over.
 inline constexpr const char* kMetaBulkPending = "store.bulk_load_pending";
+// The mark's value when the load was not named (BulkLoadOptions::load_id empty; also every mark
+// written before loads were named).
+inline constexpr const char* kUnnamedBulkLoad = "1";
 
 // What a BulkWriter needs of its Store (which outlives it).
 struct BulkContext {

@@ -1094,7 +1094,21 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
                                       storage::kAggregatesIdx, storage::kPaymentIdsIdx,
                                       storage::kHistoriesIdx};
   if (impl_->bulk_pending.load()) {
-    // An interrupted bulk load began from an empty store: undo it, then start again.
+    // An interrupted bulk load began from an empty store: undo it, then start again; but not
+    // silently for another delivery than the interrupted one, whose content would be lost.
+    std::string interrupted;
+    const rocksdb::Status got = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(storage::kMetaIdx),
+                                               storage::kMetaBulkPending, &interrupted);
+    if (!got.ok() && !got.IsNotFound()) return fail(FromRocks(got, "read bulk load mark"));
+    const bool named = !interrupted.empty() && interrupted != storage::kUnnamedBulkLoad;
+    if (named && !options.load_id.empty() && interrupted != options.load_id &&
+        !options.discard_interrupted) {
+      return fail(Status::FailedPrecondition(
+          "the store holds an interrupted initial load of another delivery (load id " +
+          interrupted +
+          "): load that folder again to finish it, or discard it explicitly (vigil ingest "
+          "--discard-interrupted-load)"));
+    }
     for (CfIndex i : kRowFamilies) {
       if (impl_->cf(i) == nullptr) continue;
       Status s = impl_->Wipe(i);
@@ -1120,10 +1134,15 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
       Status s = impl_->Wipe(i);
       if (!s.ok()) return fail(s);
     }
+  }
+  {
+    // The mark names the load, so that an interrupted one is not discarded by another.
     rocksdb::WriteOptions wo;
     wo.sync = true;
+    const std::string mark =
+        options.load_id.empty() ? std::string(storage::kUnnamedBulkLoad) : options.load_id;
     Status s =
-        FromRocks(impl_->db->Put(wo, impl_->cf(storage::kMetaIdx), storage::kMetaBulkPending, "1"),
+        FromRocks(impl_->db->Put(wo, impl_->cf(storage::kMetaIdx), storage::kMetaBulkPending, mark),
                   "bulk load: pending mark");
     if (!s.ok()) return fail(s);
     impl_->bulk_pending = true;

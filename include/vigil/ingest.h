@@ -202,6 +202,10 @@ struct IngestOptions {
   // interrupted), rows go through Store::StartBulkLoad (sorted SST files, aggregates built at
   // the end) instead of Store::Write. Same final content; much faster. Default: true.
   bool bulk_initial_load = true;
+  // An initial load of another folder was interrupted (killed): discard its partial content
+  // and load this folder instead. Without it the load is refused (FailedPrecondition naming
+  // the interrupted load id), since the interrupted delivery would be lost. Default: false.
+  bool discard_interrupted_load = false;
   // Rows buffered per sorted run of the bulk load (BulkLoadOptions::run_bytes). Memory is
   // about 2.5x this. Default: 128 MiB.
   size_t bulk_run_bytes = size_t{128} << 20;

@@ -79,7 +79,8 @@ struct ScoreSummary {
 // Scores everyone. When the store holds a fitted fusion model (meta "fusion_model", written by
 // TrainFusion) it turns the evidence into the risk; otherwise the policy's default fusion does.
 // Errors: InvalidArgument for bad options, IoError when an output cannot be written,
-// Corruption when stored rows cannot be decoded.
+// Corruption when stored rows cannot be decoded, FailedPrecondition when the store holds an
+// interrupted initial load (Store::BulkLoadPending: only part of the city is there).
 Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options);
 
 // Labels for TrainFusion: person id -> 1 (confirmed problem) or 0 (cleared / honest).

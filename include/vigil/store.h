@@ -176,6 +176,14 @@ struct BulkLoadOptions {
   // run of SST files. Two runs may be in memory at once (one filling, one being written), so
   // memory is about 2.5x this. Default: 128 MiB. Must be >= 64 KiB.
   size_t run_bytes = size_t{128} << 20;
+  // What is being loaded (ingest: the load id of the feed folder), kept in the pending mark.
+  // When a load was interrupted, StartBulkLoad discards its partial content only to load the
+  // same thing again (the same load_id, or an unnamed load on either side), or when
+  // `discard_interrupted` is set; otherwise FailedPrecondition naming the interrupted load.
+  // Default: "" (unnamed).
+  std::string load_id;
+  // Default: false.
+  bool discard_interrupted = false;
 };
 
 // Writes rows into a store that held no persons and no events (an initial load), much faster
@@ -411,7 +419,8 @@ class Store {
 
   // Starts a streaming bulk load (see BulkWriter). Allowed when the store holds no persons and
   // no events, or when a bulk load was started and never finished (its partial content is
-  // then discarded first). FailedPrecondition otherwise, and while another BulkWriter exists.
+  // then discarded first; see BulkLoadOptions::load_id for when that is refused).
+  // FailedPrecondition otherwise, and while another BulkWriter exists.
   Result<std::unique_ptr<BulkWriter>> StartBulkLoad(const BulkLoadOptions& options = {});
   // True from StartBulkLoad until BulkWriter::Finish, also across a crash in between.
   bool BulkLoadPending() const;

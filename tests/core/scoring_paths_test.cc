@@ -183,5 +183,32 @@ TEST_F(ScoringPathsTest, LearnedFusionCasesWithoutHitsAreDerivedAgainExactly) {
   ExpectSameOutputs("reference-learned", "fast-learned");
 }
 
+TEST(ScoringRefusalTest, AStoreHoldingAnInterruptedInitialLoadIsNotScored) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "vigil-scoring-pending-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir(tmpl);
+  {
+    StoreOptions so;
+    so.path = (dir / "db").string();
+    auto store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    {
+      auto writer = (*store)->StartBulkLoad();  // never finished: a killed initial load
+      ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    }
+    ScoreOptions options;
+    options.as_of = kAsOf;
+    options.out_dir = (dir / "out").string();
+    EXPECT_EQ(ScoreAll(**store, Policy::Defaults(), options).status(),
+              Status::FailedPrecondition(
+                  "the store holds an interrupted initial load: run vigil ingest on that folder "
+                  "again before scoring"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "out" / "cases.csv"));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace vigil

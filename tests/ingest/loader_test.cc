@@ -129,6 +129,27 @@ TEST(LoaderTest, LoadingTheSameFolderTwiceChangesNothing) {
   EXPECT_EQ(testing::ReadAll(again.rejects_path), rejects_before);
 }
 
+TEST(LoaderTest, ACopyOfADeliveryInAnotherFolderKeepsItsOwnRejectsFile) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "first", 50, 3);
+  // Same names, sizes and modification times (a copy that keeps its times).
+  std::filesystem::copy(dir / "first", dir / "second");
+  for (const auto& e : std::filesystem::directory_iterator(dir / "first")) {
+    std::filesystem::last_write_time(dir / "second" / e.path().filename(),
+                                     std::filesystem::last_write_time(e.path()));
+  }
+  auto store = OpenStore(dir / "db");
+  const IngestSummary first = Load(*store, dir / "db", dir / "first");
+  const IngestSummary second = Load(*store, dir / "db", dir / "second");
+  EXPECT_NE(first.load_id, second.load_id);
+  EXPECT_TRUE(std::filesystem::exists(first.rejects_path));
+  EXPECT_TRUE(std::filesystem::exists(second.rejects_path));
+  // The same folder named another way is the same delivery.
+  const IngestSummary again =
+      Load(*store, dir / "db", (std::filesystem::path(dir / "first") / ".").string());
+  EXPECT_EQ(again.load_id, first.load_id);
+}
+
 TEST(LoaderTest, ALaterLoadCorrectsRowsWithTheSameNaturalKey) {
   TempDir dir;
   const std::string id = testing::kId1;

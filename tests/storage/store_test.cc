@@ -623,6 +623,46 @@ TEST(StoreTest, BulkLoadEqualsWritesAndNeedsAnEmptyStore) {
 // The streaming bulk writer over many small runs: rows corrected and payments moved across
 // runs end as after the same batches through Write, aggregates included; the pending mark
 // blocks Write until Finish, and a writer dropped unfinished is discarded by the next one.
+TEST(StoreTest, AnInterruptedLoadIsDiscardedOnlyToLoadItAgainOrWhenAskedTo) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  BulkLoadOptions first;
+  first.load_id = "delivery-a";
+  {
+    auto writer = store->StartBulkLoad(first);  // never finished: killed, in effect
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  }
+  ASSERT_TRUE(store->BulkLoadPending());
+
+  BulkLoadOptions other;
+  other.load_id = "delivery-b";
+  EXPECT_EQ(store->StartBulkLoad(other).status(),
+            Status::FailedPrecondition(
+                "the store holds an interrupted initial load of another delivery (load id "
+                "delivery-a): load that folder again to finish it, or discard it explicitly "
+                "(vigil ingest --discard-interrupted-load)"));
+  EXPECT_TRUE(store->BulkLoadPending());
+  {
+    auto again = store->StartBulkLoad(first);  // the same delivery: its rerun starts over
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+  }
+  // Asked to: the other delivery may take the store, and its name is the pending one now.
+  other.discard_interrupted = true;
+  {
+    auto discarding = store->StartBulkLoad(other);
+    ASSERT_TRUE(discarding.ok()) << discarding.status().ToString();
+  }
+  other.discard_interrupted = false;
+  auto writer = store->StartBulkLoad(other);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  RecordBatch batch;
+  batch.Add(MakePerson(PersonId(1)));
+  ASSERT_TRUE((*writer)->Add(std::move(batch)).ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  EXPECT_FALSE(store->BulkLoadPending());
+  EXPECT_TRUE(store->GetPerson(PersonId(1), 3702).ok());
+}
+
 TEST(StoreTest, BulkWriterOverManyRunsEqualsWrites) {
   TempDir dir;
   std::mt19937_64 rng(11);
