@@ -79,10 +79,6 @@ Result<bool> CsvReader::Next(CsvRow* row) {
   row->fields.clear();
   row->problem = CsvProblem::kNone;
   row->problem_field = 0;
-  if (span.flag == RecordFlag::kUnterminatedQuote) {
-    row->problem = CsvProblem::kUnterminatedQuote;
-    return true;
-  }
   if (span.flag == RecordFlag::kTooLong) {
     row->problem = CsvProblem::kTooLong;
     return true;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fields.h"
+
 namespace vigil::ingest_internal {
 namespace {
 
@@ -67,7 +69,15 @@ RecordSplitter::Scan RecordSplitter::ScanRecord(std::string_view text, size_t po
         break;
     }
   }
+  scan.in_quotes = state == State::kQuoted;
   return scan;
+}
+
+bool RecordSplitter::IsWholeRecord(size_t begin, size_t end, std::string_view text) {
+  if (end - begin > max_record_bytes_) return false;
+  if (end > begin && text[end - 1] == '\r') --end;
+  const SplitResult split = SplitFields(text.substr(begin, end - begin), &fields_, &arena_);
+  return split.error == FieldError::kNone && fields_.size() == header_fields_;
 }
 
 void RecordSplitter::Emit(RecordBlock* out, size_t begin, size_t end, uint64_t line,
@@ -147,58 +157,58 @@ void RecordSplitter::Split(std::string chunk, bool eof, RecordBlock* out) {
       continue;
     }
 
-    const Scan scan = ScanRecord(text, pos);
+    Scan scan = ScanRecord(text, pos);
+    if (!scan.complete && eof && !scan.in_quotes) {
+      // RFC 4180: the file's last record needs no line break.
+      scan.complete = true;
+      scan.end = size;
+    }
     if (scan.complete) {
+      const size_t next = std::min(scan.end + 1, size);
       const size_t len = scan.end - pos;
       if (scan.lines == 1 && (len == 0 || (len == 1 && base[pos] == '\r'))) {
         ++line_;
-        pos = scan.end + 1;
+        pos = next;
         continue;
       }
       if (header_fields_ == 0) {
         header_fields_ = scan.fields;
         Emit(out, pos, scan.end, line_, RecordFlag::kHeader);
         line_ += scan.lines;
-        pos = scan.end + 1;
+        pos = next;
         continue;
       }
-      if (scan.lines > 1 && scan.fields != header_fields_) {
-        // An open quote ran into the following rows: give up on the first line only.
-        Emit(out, pos, line_end, line_, RecordFlag::kUnterminatedQuote);
+      if (scan.lines > 1 && !IsWholeRecord(pos, scan.end, text)) {
+        // An open quote ran into the following rows: give up on the first line only. It ends
+        // inside the quote, so the field splitter rejects it and names the field.
+        Emit(out, pos, line_end, line_, RecordFlag::kNone);
         ++line_;
         pos = line_end + 1;
         continue;
       }
       Emit(out, pos, scan.end, line_, RecordFlag::kNone);
       line_ += scan.lines;
-      pos = scan.end + 1;
+      pos = next;
       continue;
     }
 
     // The record does not end within the bytes we have.
     const bool too_big = size - pos > max_record_bytes_;
     if (!eof && !too_big) break;  // wait for more bytes
-    if (nl_ptr != nullptr) {
-      // It spans lines: the quote is unterminated. Reject the first line, resume after it.
-      const RecordFlag flag =
-          header_fields_ == 0 ? RecordFlag::kHeader : RecordFlag::kUnterminatedQuote;
-      if (header_fields_ == 0) header_fields_ = ScanRecord(text.substr(0, line_end), pos).fields;
+    if (nl_ptr != nullptr || eof) {
+      // The file ends inside its quote, or it spans lines and outgrew the limit: the quote is
+      // unterminated. Give up on the first line only and resume after it (a first line cut
+      // inside a quote is an ordinary record: the field splitter rejects it, naming the field).
+      const RecordFlag flag = header_fields_ == 0 ? RecordFlag::kHeader : RecordFlag::kNone;
+      if (header_fields_ == 0) {
+        header_fields_ = ScanRecord(std::string_view(text).substr(0, line_end), pos).fields;
+      }
       Emit(out, pos, line_end, line_, flag);
       ++line_;
-      pos = line_end + 1;
+      pos = std::min(line_end + 1, size);
       continue;
     }
-    // One physical line with no end in sight.
-    if (eof) {
-      const RecordFlag flag = header_fields_ == 0 ? RecordFlag::kHeader
-                              : has_quote         ? RecordFlag::kUnterminatedQuote
-                                                  : RecordFlag::kNone;
-      if (header_fields_ == 0) header_fields_ = scan.fields;
-      Emit(out, pos, size, line_, flag);
-      ++line_;
-      pos = size;
-      break;
-    }
+    // One physical line, longer than the limit and no end in sight.
     Emit(out, pos, size, line_, RecordFlag::kTooLong);
     discard_until_newline_ = true;
     pos = size;

@@ -10,9 +10,13 @@
 //   the file is skipped.
 // - The first non-blank record is the header; its field count is the expected count.
 // - A quoted field may hold newlines. But when a quote left open runs on into following lines
-//   and the record so formed has the wrong field count (or the file ends inside the quote, or
-//   the record outgrows `max_record_bytes`), the record's first line alone is returned flagged
-//   kUnterminatedQuote and splitting resumes at the line after it.
+//   and the record so formed is not a valid row (the field splitter fails on it, or it has the
+//   wrong field count), or the file ends inside the quote, or the record outgrows
+//   `max_record_bytes`, the record's first line alone is returned, as an ordinary record (the
+//   field splitter rejects it, naming the open field), and splitting resumes at the line
+//   after it. This check runs only on records that span lines.
+// - The last record needs no line break: the end of the file ends it, unless it is inside
+//   quotes.
 // - A line longer than `max_record_bytes` is returned truncated, flagged kTooLong, and the
 //   rest of it skipped, so memory stays bounded whatever the input.
 // Thread-safety: not thread-safe (one splitter per file, fed in file order).
@@ -25,6 +29,8 @@
 
 namespace vigil::ingest_internal {
 
+// kUnterminatedQuote is not produced any more: the first line of a runaway quote is returned as
+// an ordinary record, so that the field splitter names the field left open.
 enum class RecordFlag : uint8_t { kNone, kHeader, kUnterminatedQuote, kTooLong };
 
 struct RecordSpan {
@@ -63,12 +69,15 @@ class RecordSplitter {
  private:
   struct Scan {
     bool complete = false;
-    size_t end = 0;    // index of the '\n' ending the record
-    size_t lines = 1;  // physical lines spanned
+    bool in_quotes = false;  // the text ran out inside a quoted field
+    size_t end = 0;          // index of the '\n' ending the record
+    size_t lines = 1;        // physical lines spanned
     size_t fields = 1;
   };
   static Scan ScanRecord(std::string_view text, size_t pos);
   void Emit(RecordBlock* out, size_t begin, size_t end, uint64_t line, RecordFlag flag);
+  // True when text[begin, end) (a record spanning lines) splits into the header's field count.
+  bool IsWholeRecord(size_t begin, size_t end, std::string_view text);
 
   size_t max_record_bytes_;
   std::string carry_;
@@ -76,6 +85,9 @@ class RecordSplitter {
   size_t header_fields_ = 0;
   bool at_file_start_ = true;
   bool discard_until_newline_ = false;
+  // Scratch for IsWholeRecord.
+  std::vector<std::string_view> fields_;
+  std::string arena_;
 };
 
 }  // namespace vigil::ingest_internal

@@ -19,7 +19,13 @@ struct Row {
   std::vector<std::string> fields;
   CsvProblem problem;
   std::string raw;
+  size_t problem_field;
 };
+
+Row Copy(const CsvRow& row) {
+  return {row.line, std::vector<std::string>(row.fields.begin(), row.fields.end()), row.problem,
+          std::string(row.raw), row.problem_field};
+}
 
 std::vector<Row> ReadRows(const std::string& path, CsvOptions options = {}) {
   auto reader = CsvReader::Open(path, options);
@@ -31,10 +37,17 @@ std::vector<Row> ReadRows(const std::string& path, CsvOptions options = {}) {
     auto more = (*reader)->Next(&row);
     EXPECT_TRUE(more.ok());
     if (!more.ok() || !*more) break;
-    rows.push_back({row.line, std::vector<std::string>(row.fields.begin(), row.fields.end()),
-                    row.problem, std::string(row.raw)});
+    rows.push_back(Copy(row));
   }
   return rows;
+}
+
+std::vector<Row> ReadRowsInChunksOf(size_t chunk_bytes, const std::string& path,
+                                    size_t max_record_bytes = CsvOptions{}.max_record_bytes) {
+  CsvOptions options;
+  options.chunk_bytes = chunk_bytes;
+  options.max_record_bytes = max_record_bytes;
+  return ReadRows(path, options);
 }
 
 TEST(CsvReaderTest, ReadsHeaderAndPlainRowsWithLineNumbers) {
@@ -130,6 +143,92 @@ TEST(CsvReaderTest, UnterminatedQuoteOnTheLastLineIsRejected) {
   const auto rows = ReadRows(dir / "a.csv");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[1].line, 3u);
+}
+
+TEST(CsvReaderTest, AnUnterminatedQuoteCostsOneRowNotTheRestOfTheFile) {
+  TempDir dir;
+  // The quote opened on line 2 is "closed" by the quote of the last row, and the record so
+  // formed even has the header's five fields: it is still not a row (text follows the closing
+  // quote), so line 2 alone is rejected.
+  std::string content = "id,source,at,place,detail\n1,T,t0,\"unterminated place,x\n";
+  for (int i = 0; i < 1000; ++i) content += "1,T,t" + std::to_string(i) + ",P,x\n";
+  content += "1,B,t,\"BR37028506\",W\n";
+  WriteFile(dir / "a.csv", content);
+  for (size_t chunk : {size_t{7}, size_t{4096}, size_t{1} << 20}) {
+    const auto rows = ReadRowsInChunksOf(chunk, dir / "a.csv");
+    ASSERT_EQ(rows.size(), 1002u) << "chunk " << chunk;
+    EXPECT_EQ(rows[0].line, 2u);
+    EXPECT_EQ(rows[0].problem, CsvProblem::kUnterminatedQuote);
+    EXPECT_EQ(rows[0].problem_field, 3u);  // place
+    EXPECT_EQ(rows[0].raw, "1,T,t0,\"unterminated place,x");
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_EQ(rows[i + 1].problem, CsvProblem::kNone) << "chunk " << chunk;
+      ASSERT_EQ(rows[i + 1].line, static_cast<uint64_t>(i) + 3);
+      ASSERT_EQ(rows[i + 1].fields[2], "t" + std::to_string(i));
+    }
+    EXPECT_EQ(rows[1001].fields, (std::vector<std::string>{"1", "B", "t", "BR37028506", "W"}));
+    EXPECT_EQ(rows[1001].line, 1003u);
+  }
+}
+
+TEST(CsvReaderTest, AQuotedRecordOverTheRowLimitCostsItsFirstLineNotTheLinesAfterIt) {
+  TempDir dir;
+  // Lines 2-202 form one record of the header's three fields, but longer than the limit: like
+  // any runaway quote, only its first line is rejected, whatever the chunk size.
+  std::string content = "a,b,c\n1,\"open\n";
+  for (int i = 0; i < 200; ++i) content += "line " + std::to_string(i) + "\n";
+  content += "close\",3\n4,5,6\n";
+  WriteFile(dir / "a.csv", content);
+  for (size_t chunk : {size_t{512}, size_t{1} << 20}) {
+    const auto rows = ReadRowsInChunksOf(chunk, dir / "a.csv", /*max_record_bytes=*/1024);
+    ASSERT_EQ(rows.size(), 203u) << "chunk " << chunk;
+    EXPECT_EQ(rows[0].problem, CsvProblem::kUnterminatedQuote);
+    EXPECT_EQ(rows[0].problem_field, 1u);
+    EXPECT_EQ(rows[0].raw, "1,\"open");
+    EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"line 0"}));
+    EXPECT_EQ(rows[1].line, 3u);
+    EXPECT_EQ(rows[201].problem, CsvProblem::kStrayQuote);
+    EXPECT_EQ(rows[202].fields, (std::vector<std::string>{"4", "5", "6"}));
+    EXPECT_EQ(rows[202].line, 204u);
+  }
+}
+
+TEST(CsvReaderTest, ALastRowWithoutAFinalNewlineIsReadEvenWhenQuoted) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"a,b\n1,\"x\"", {"1", "x"}},
+      {"a,b\r\n1,\"x\"\r", {"1", "x"}},
+      {"a,b\n1,\"two\nlines\"", {"1", "two\nlines"}},
+      {"a,b\n\"say \"\"hi\"\"\",\"x,y\"", {"say \"hi\"", "x,y"}},
+  };
+  for (const auto& [content, fields] : cases) {
+    WriteFile(dir / "a.csv", content);
+    for (size_t chunk : {size_t{1}, size_t{3}, size_t{1} << 20}) {
+      const auto rows = ReadRowsInChunksOf(chunk, dir / "a.csv");
+      ASSERT_EQ(rows.size(), 1u) << content << ", chunk " << chunk;
+      EXPECT_EQ(rows[0].problem, CsvProblem::kNone) << content;
+      EXPECT_EQ(rows[0].fields, fields) << content;
+      EXPECT_EQ(rows[0].line, 2u);
+    }
+  }
+}
+
+TEST(CsvReaderTest, AQuoteStillOpenAtTheEndOfTheFileCostsOnlyItsFirstLine) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "a,b\n1,2\n3,\"never");
+  auto rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[1].problem_field, 1u);
+  EXPECT_EQ(rows[1].line, 3u);
+
+  WriteFile(dir / "a.csv", "a,b\n3,\"never\n4,5");
+  rows = ReadRows(dir / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].problem, CsvProblem::kUnterminatedQuote);
+  EXPECT_EQ(rows[0].raw, "3,\"never");
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"4", "5"}));
   EXPECT_EQ(rows[1].line, 3u);
 }
 

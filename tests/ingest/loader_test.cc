@@ -207,6 +207,30 @@ TEST(LoaderTest, AFileWithAMissingColumnIsRefusedAndTheOthersLoad) {
             std::string::npos);
 }
 
+TEST(LoaderTest, AnUnterminatedQuoteCostsOneRowNotTheRestOfTheFile) {
+  TempDir dir;
+  const std::string id = testing::kId1;
+  std::string content =
+      HeaderLine(Feed::kSignals) + id + ",TELECOM,2025-01-01T00:00:00,\"unterminated place,x\n";
+  for (int i = 0; i < 1000; ++i) {
+    content += id + ",TELECOM,2025-01-02T00:00:00,P" + std::to_string(i) + ",x\n";
+  }
+  content += id + ",BANK_COUNTER,2025-03-01T10:00:00,\"BR37028506\",WITHDRAWAL\n";
+  WriteFile(dir / "f/signals.csv", content);
+  auto store = OpenStore(dir / "db");
+  IngestOptions options;
+  options.chunk_bytes = 4096;  // the runaway quote crosses several chunks
+  const IngestSummary s = Load(*store, dir / "db", dir / "f", options);
+  const FileSummary& f = FindFile(s, "signals.csv");
+  EXPECT_EQ(f.rows_read, 1002u);
+  EXPECT_EQ(f.loaded, 1001u);
+  EXPECT_EQ(f.rejected, 1u);
+  EXPECT_EQ(testing::ReadAll(s.rejects_path),
+            "file,line,column,reason,raw\n"
+            "signals.csv,2,place,UNTERMINATED_QUOTE: a quoted field is not closed on this row,\"" +
+                id + ",TELECOM,2025-01-01T00:00:00,\"\"unterminated place,x\"\n");
+}
+
 TEST(LoaderTest, OneThreadAndManyThreadsLoadTheSameContent) {
   TempDir dir;
   testing::WriteSampleFeeds(dir / "feeds", 300, 5);
