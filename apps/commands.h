@@ -26,4 +26,9 @@ void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddBenchCommand(CLI::App& app, int& exit_code);
 void AddUpgradeCommand(CLI::App& app, int& exit_code);
 
+// Makes every integer option of `app` and its subcommands take plain decimal digits only (a
+// sign where the type is signed) within 64 bits: CLI11 reads "010" as octal, "0x10" as hex and
+// wraps "-1" or a number past 2^64 without a word. Call after every command is added.
+void RequireDecimalIntegers(CLI::App& app);
+
 }  // namespace vigil::cli

@@ -24,6 +24,7 @@ int Run(int argc, char** argv) {
   vigil::cli::AddTrainCommand(app, exit_code);
   vigil::cli::AddBenchCommand(app, exit_code);
   vigil::cli::AddUpgradeCommand(app, exit_code);
+  vigil::cli::RequireDecimalIntegers(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

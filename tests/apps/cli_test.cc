@@ -46,6 +46,29 @@ TEST(CliContractTest, UnknownSubcommandIsAUsageError) {
   EXPECT_EQ(RunVigil("frobnicate").exit_code, 2);
 }
 
+TEST(CliContractTest, IntegerOptionsTakeDecimalDigitsOnly) {
+  // Hex, a wrapped negative and a seed past 64 bits are usage errors naming the value, not a
+  // silently different number.
+  CommandRun run = RunVigil("generate --out /nonexistent/x --persons 0x10 --seed 1");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--persons: 0x10 is not a whole number in decimal digits"),
+            std::string::npos)
+      << run.output;
+  run = RunVigil("generate --out /nonexistent/x --persons 10 --seed -1");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--seed: -1 is not a whole number in decimal digits"),
+            std::string::npos)
+      << run.output;
+  run = RunVigil("outliers --csv /nonexistent.csv --seed 99999999999999999999");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--seed: 99999999999999999999 is out of range"), std::string::npos)
+      << run.output;
+  // A leading zero is decimal, not octal: 08 is eight and passes the usage check (the run then
+  // fails on the missing file, exit 1).
+  run = RunVigil("outliers --csv /nonexistent.csv --trees 08");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+}
+
 TEST(CliContractTest, VersionPrintsTheVersion) {
   const CommandRun run = RunVigil("--version");
   EXPECT_EQ(run.exit_code, 0);
