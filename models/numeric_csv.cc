@@ -112,12 +112,12 @@ class CsvRecords {
         ++pos_;
         continue;
       }
-      // End of record: CRLF, LF, a lone CR, or end of input.
+      // End of record: CRLF, LF, a lone CR, or end of input. Each of the first three ends a
+      // line (a lone CR too, or every error of a CR-only file would name line 1).
+      const bool ended = pos_ < data_.size();
       if (pos_ < data_.size() && data_[pos_] == '\r') ++pos_;
-      if (pos_ < data_.size() && data_[pos_] == '\n') {
-        ++pos_;
-        ++line_;
-      }
+      if (pos_ < data_.size() && data_[pos_] == '\n') ++pos_;
+      if (ended) ++line_;
       return Status::Ok();
     }
   }
@@ -321,6 +321,14 @@ Result<NumericTable> ReadNumericCsv(const std::string& path, std::string_view la
   if (!label_column.empty() && label_index == header.size()) {
     return Status::InvalidArgument(path + " line 1: no label column \"" +
                                    std::string(label_column) + "\" in the header");
+  }
+  // Two columns of the label's name: one would be scored as a feature, the label itself.
+  for (size_t c = label_index + 1; c < header.size(); ++c) {
+    if (EqualsIgnoreCase(header[c], header[label_index])) {
+      return Status::InvalidArgument(
+          path + " line 1: label column \"" + header[label_index] + "\" appears twice (columns " +
+          std::to_string(label_index + 1) + " and " + std::to_string(c + 1) + ")");
+    }
   }
   for (size_t c = 0; c < header.size(); ++c) {
     if (c != label_index) table.feature_names.push_back(header[c]);

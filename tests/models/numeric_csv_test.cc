@@ -199,6 +199,22 @@ TEST(NumericCsvTest, LineNumbersCountBlankLinesAndNewlinesInQuotes) {
   EXPECT_EQ(table.status().message(), path + " line 6, column 2 (c): not a number");
 }
 
+TEST(NumericCsvTest, LinesEndedByALoneCrAreCountedInErrors) {
+  const std::string path = WriteFile("cr_only.csv", "a,b\r1,2\r2,3\r4,5\r5,6\r6,oops\r");
+  auto table = ReadNumericCsv(path, "");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().message(), path + " line 6, column 2 (b): not a number");
+}
+
+TEST(NumericCsvTest, ALabelColumnNamedTwiceIsRefused) {
+  const std::string path = WriteFile("label_twice.csv", "a,label,Label\n1,0,1\n2,1,0\n");
+  auto table = ReadNumericCsv(path, "label");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(table.status().message(),
+            path + " line 1: label column \"label\" appears twice (columns 2 and 3)");
+}
+
 TEST(NumericCsvTest, UnterminatedQuoteNamesTheLine) {
   const std::string path = WriteFile("unterminated.csv", "a,b\n1,\"2\n");
   auto table = ReadNumericCsv(path, "");
