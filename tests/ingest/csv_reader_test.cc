@@ -1,6 +1,7 @@
 // The CSV layer: quoting, line ends, gzip, chunk boundaries and recovery from broken quotes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,39 @@ std::vector<Row> ReadRowsInChunksOf(size_t chunk_bytes, const std::string& path,
   options.chunk_bytes = chunk_bytes;
   options.max_record_bytes = max_record_bytes;
   return ReadRows(path, options);
+}
+
+// Reads rows until the end or an error; `status` gets the error (Ok at a clean end).
+std::vector<Row> ReadRowsUntilError(const std::string& path, Status* status) {
+  std::vector<Row> rows;
+  auto reader = CsvReader::Open(path);
+  *status = reader.status();
+  if (!reader.ok()) return rows;
+  CsvRow row;
+  while (true) {
+    auto more = (*reader)->Next(&row);
+    if (!more.ok()) {
+      *status = more.status();
+      break;
+    }
+    if (!*more) break;
+    rows.push_back(Copy(row));
+  }
+  return rows;
+}
+
+// Line ends zlib's own reader (gzread, which hands out everything before a truncation) finds
+// in `path`.
+uint64_t LineEndsGzreadFinds(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  std::string buffer(4096, '\0');
+  uint64_t lines = 0;
+  int n = 0;
+  while ((n = gzread(gz, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
+    lines += static_cast<uint64_t>(std::count(buffer.begin(), buffer.begin() + n, '\n'));
+  }
+  gzclose(gz);
+  return lines;
 }
 
 TEST(CsvReaderTest, ReadsHeaderAndPlainRowsWithLineNumbers) {
@@ -264,26 +298,74 @@ TEST(CsvReaderTest, GzipFilesReadLikePlainOnes) {
   EXPECT_EQ(rows[49999].line, 50001u);
 }
 
-TEST(CsvReaderTest, TruncatedGzipIsAnError) {
+TEST(CsvReaderTest, ATruncatedGzipYieldsEveryCompleteLineBeforeTheCutThenAnErrorNamingIt) {
   TempDir dir;
   std::string content = "a,b\n";
   for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + ",x\n";
   WriteGzip(dir / "a.csv.gz", content);
   const std::string gz = testing::ReadAll(dir / "a.csv.gz");
   WriteFile(dir / "cut.csv.gz", gz.substr(0, gz.size() / 2));
-  // The damage shows when it is reached: here already while reading the header's chunk.
-  auto reader = CsvReader::Open(dir / "cut.csv.gz");
-  Status status = reader.status();
-  CsvRow row;
-  while (reader.ok()) {
-    auto more = (*reader)->Next(&row);
-    if (!more.ok()) {
-      status = more.status();
-      break;
-    }
-    if (!*more) break;
-  }
+  const uint64_t complete_lines = LineEndsGzreadFinds(dir / "cut.csv.gz");
+  ASSERT_GT(complete_lines, 1000u);
+  ASSERT_LT(complete_lines, 20001u);
+
+  Status status;
+  const auto rows = ReadRowsUntilError(dir / "cut.csv.gz", &status);
   EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(status.message(), "cut.csv.gz: damaged gzip data after line " +
+                                  std::to_string(complete_lines) + ": unexpected end of file");
+  // Every complete line is a row; the line cut in the middle is not.
+  ASSERT_EQ(rows.size(), complete_lines - 1);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].fields,
+              (std::vector<std::string>{std::to_string(static_cast<int>(i) * 7919), "x"}));
+    ASSERT_EQ(rows[i].line, i + 2);
+  }
+}
+
+TEST(CsvReaderTest, DamagedGzipDataYieldsEveryRowDecompressedBeforeTheDamage) {
+  TempDir dir;
+  // Two gzip members: the first intact, the second damaged right after its header (0xFF makes
+  // its first deflate block of the reserved type 3).
+  std::string first = "a,b\n";
+  std::string second;
+  for (int i = 0; i < 10000; ++i) first += std::to_string(i) + ",x\n";
+  for (int i = 10000; i < 20000; ++i) second += std::to_string(i) + ",x\n";
+  WriteGzip(dir / "first.gz", first);
+  WriteGzip(dir / "second.gz", second);
+  std::string damaged = testing::ReadAll(dir / "second.gz");
+  damaged[10] = static_cast<char>(0xFF);
+  WriteFile(dir / "a.csv.gz", testing::ReadAll(dir / "first.gz") + damaged);
+
+  Status status;
+  const auto rows = ReadRowsUntilError(dir / "a.csv.gz", &status);
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(status.message(), "a.csv.gz: damaged gzip data after line 10001: invalid block type");
+  ASSERT_EQ(rows.size(), 10000u);
+  EXPECT_EQ(rows.back().fields, (std::vector<std::string>{"9999", "x"}));
+  EXPECT_EQ(rows.back().line, 10001u);
+}
+
+TEST(CsvReaderTest, ConcatenatedGzipMembersReadAsOneFileAndTrailingZerosAreIgnored) {
+  TempDir dir;
+  WriteGzip(dir / "first.gz", "a,b\n1,x\n");
+  WriteGzip(dir / "second.gz", "2,y\n");
+  WriteFile(dir / "a.csv.gz", testing::ReadAll(dir / "first.gz") +
+                                  testing::ReadAll(dir / "second.gz") + std::string(512, '\0'));
+  Status status;
+  const auto rows = ReadRowsUntilError(dir / "a.csv.gz", &status);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"2", "y"}));
+  EXPECT_EQ(rows[1].line, 3u);
+}
+
+TEST(CsvReaderTest, AGzNamedFileThatIsNotGzipIsReadAsItIs) {
+  TempDir dir;
+  WriteFile(dir / "a.csv.gz", "a,b\n1,x\n");
+  const auto rows = ReadRows(dir / "a.csv.gz");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"1", "x"}));
 }
 
 TEST(CsvReaderTest, RowsCrossingChunkBoundariesAreIntact) {

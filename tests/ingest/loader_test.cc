@@ -231,6 +231,27 @@ TEST(LoaderTest, AnUnterminatedQuoteCostsOneRowNotTheRestOfTheFile) {
                 id + ",TELECOM,2025-01-01T00:00:00,\"\"unterminated place,x\"\n");
 }
 
+TEST(LoaderTest, ADamagedGzipKeepsEveryRowBeforeTheDamageAndNamesTheLine) {
+  TempDir dir;
+  // Two gzip members in one file: 3000 rows, then a member damaged right after its header.
+  std::string first = HeaderLine(Feed::kSignals);
+  for (uint64_t i = 0; i < 3000; ++i) {
+    first += RowLine(Feed::kSignals, {{"person_id", testing::SyntheticId(i)}});
+  }
+  testing::WriteGzip(dir / "first.gz", first);
+  testing::WriteGzip(dir / "second.gz", RowLine(Feed::kSignals));
+  std::string damaged = testing::ReadAll(dir / "second.gz");
+  damaged[10] = static_cast<char>(0xFF);  // a deflate block of the reserved type 3
+  WriteFile(dir / "f/signals.csv.gz", testing::ReadAll(dir / "first.gz") + damaged);
+  auto store = OpenStore(dir / "db");
+  const IngestSummary s = Load(*store, dir / "db", dir / "f");
+  const FileSummary& f = FindFile(s, "signals.csv.gz");
+  EXPECT_EQ(f.rows_read, 3000u);
+  EXPECT_EQ(f.loaded, 3000u);
+  EXPECT_EQ(f.error, "signals.csv.gz: damaged gzip data after line 3001: invalid block type");
+  EXPECT_TRUE(s.any_file_failed());
+}
+
 TEST(LoaderTest, OneThreadAndManyThreadsLoadTheSameContent) {
   TempDir dir;
   testing::WriteSampleFeeds(dir / "feeds", 300, 5);
