@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <string>
 
 #include "fields.h"
@@ -109,8 +110,15 @@ class Row {
     std::string_view text;
     if (!Required(col, &text)) return false;
     if (text.size() != ResidentId::kLength) {
-      return Fail(col, RejectReason::kIdLength,
-                  "resident id has " + std::to_string(text.size()) + " characters, expected 18");
+      // Characters, not bytes: an id with a full-width digit has the right length and a wrong
+      // character (found below). Rows reach here as valid UTF-8: count the non-continuation bytes.
+      const auto chars = static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+      }));
+      if (chars != ResidentId::kLength) {
+        return Fail(col, RejectReason::kIdLength,
+                    "resident id has " + std::to_string(chars) + " characters, expected 18");
+      }
     }
     for (size_t i = 0; i < 17; ++i) {
       if (text[i] < '0' || text[i] > '9') {
@@ -121,6 +129,10 @@ class Row {
     const char check = text[17];
     if (!(check == 'X' || check == 'x' || (check >= '0' && check <= '9'))) {
       return Fail(col, RejectReason::kIdCharacters, "resident id check character is not 0-9 or X");
+    }
+    if (text.size() != ResidentId::kLength) {
+      return Fail(col, RejectReason::kIdCharacters,
+                  "resident id has a character that is not ASCII");
     }
     auto id = lenient ? ResidentId::ParseLenient(text) : ResidentId::Parse(text);
     if (!id.ok()) {

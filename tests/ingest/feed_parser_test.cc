@@ -287,6 +287,24 @@ TEST(FeedParserTest, AQuotedLastRowWithoutAFinalNewlineLoads) {
   }
 }
 
+TEST(FeedParserTest, AFullWidthDigitInAnIdIsABadCharacterNotABadLength) {
+  // A full-width digit is one character of three bytes: "３" + 17 digits is 18 characters.
+  const std::string three = "\xEF\xBC\x93";  // U+FF13
+  const std::string six = "\xEF\xBC\x96";    // U+FF16
+  auto reason_for = [](const std::string& id) {
+    const auto contents = ReadOneRow(Feed::kSignals, RowLine(Feed::kSignals, {{"person_id", id}}));
+    EXPECT_EQ(contents.rejects.size(), 1u) << id;
+    return contents.rejects.empty() ? std::string() : contents.rejects[0].ReasonText();
+  };
+  EXPECT_EQ(reason_for(three + "70285195107122536"),
+            "ID_CHARACTERS: resident id has a non-digit at position 1");
+  EXPECT_EQ(reason_for("37028519510712253" + six),
+            "ID_CHARACTERS: resident id check character is not 0-9 or X");
+  // A wrong length is counted in characters too: 19, not 21 bytes.
+  EXPECT_EQ(reason_for(three + "702851951071225366"),
+            "ID_LENGTH: resident id has 19 characters, expected 18");
+}
+
 TEST(FeedParserTest, OverlongRowIsRejected) {
   const auto contents = ReadOneRow(
       Feed::kSignals, RowLine(Feed::kSignals, {{"detail", std::string(size_t{3} << 20, 'd')}}) +
