@@ -1,5 +1,8 @@
 #include "vigil/policy.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -164,6 +167,19 @@ Status Flatten(const Json& node, const std::string& prefix,
   return Status::Ok();
 }
 
+// 16 hex digits of FNV-1a over `text`: stable across builds and machines, as a recorded policy
+// version must be.
+std::string ContentId(std::string_view text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : text) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 std::string FormatNumber(double v) {
   std::ostringstream s;
   s << v;
@@ -174,8 +190,27 @@ std::string FormatNumber(double v) {
 
 Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view origin) {
   Json root;
+  // A key given twice in one object: the JSON parser keeps the last silently, so a supervisor's
+  // first setting would be dropped without a word. The keys seen per open object, innermost last.
+  std::vector<std::vector<std::string>> open_objects;
+  std::string duplicate;
+  const Json::parser_callback_t note_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
+      std::vector<std::string>& keys = open_objects.back();
+      const std::string key = parsed.get<std::string>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end() && duplicate.empty()) {
+        duplicate = key;
+      }
+      keys.push_back(key);
+    }
+    return true;
+  };
   try {
-    root = Json::parse(json_text);
+    root = Json::parse(json_text, note_keys);
   } catch (const Json::exception& e) {
     // Not only parse_error: a number beyond double range throws out_of_range (found by
     // fuzzing), and no exception may leave the library.
@@ -184,7 +219,12 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
   if (!root.is_object()) {
     return Status::InvalidArgument(std::string(origin) + ": top level must be a JSON object");
   }
+  if (!duplicate.empty()) {
+    return Status::InvalidArgument(std::string(origin) + ": " + duplicate +
+                                   ": key given twice in one object");
+  }
   Policy policy;
+  bool versioned = false;
   std::vector<std::pair<std::string, const Json*>> leaves;
   VIGIL_RETURN_IF_ERROR(Flatten(root, "", leaves).WithContext(origin));
   for (const auto& [path, value] : leaves) {
@@ -196,6 +236,7 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
     if (path == "version") {
       if (!value->is_string()) return fail("must be a string");
       policy.version = value->get<std::string>();
+      versioned = true;
       continue;
     }
     const Field* field = nullptr;
@@ -216,9 +257,17 @@ Result<Policy> Policy::FromJson(std::string_view json_text, std::string_view ori
       (*dbl_ref)(policy) = v;
     }
   }
-  if (policy.rules.hold_risk > policy.rules.block_risk) {
+  if (policy.rules.hold_risk >= policy.rules.block_risk) {
+    // Equal, a review (HOLD) would be a block: and an outlier, which never blocks on its own,
+    // is kept below block_risk, so it would not even be held.
     return Status::InvalidArgument(std::string(origin) +
-                                   ": rules.hold_risk must not exceed rules.block_risk");
+                                   ": rules.hold_risk must be below rules.block_risk");
+  }
+  if (!versioned) {
+    // Every decision records the policy's version: thresholds changed without naming them get
+    // a name of their own, so that no run passes for the default one.
+    std::string unnamed = policy.ToJson();
+    if (unnamed != Policy::Defaults().ToJson()) policy.version = "custom-" + ContentId(unnamed);
   }
   return policy;
 }

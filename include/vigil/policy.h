@@ -3,7 +3,9 @@
 // Loaded from `policy.json` so supervisors change it without recompiling. Every field has the
 // contract's default; a JSON file only needs the keys it changes. Unknown keys and values out of
 // range are errors that name the key (e.g. "policy.json: retirement.normal_age.male: 200 is out
-// of range [40, 80]"). `version` is recorded with every decision so it can be replayed.
+// of range [40, 80]"), and so is a key given twice. `version` is recorded with every decision so
+// it can be replayed; a file that changes thresholds without a "version" gets
+// "custom-<16 hex digits of its settings>", never the default's name.
 // Thread-safety: value type; share a const Policy freely between threads.
 #pragma once
 

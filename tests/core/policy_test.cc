@@ -43,6 +43,39 @@ TEST(PolicyTest, UnknownKeyIsAnErrorNamingTheKey) {
   EXPECT_EQ(p.status().message(), "policy.json: retirement.normal_age.males: unknown key");
 }
 
+TEST(PolicyTest, AKeyGivenTwiceIsAnErrorNamingIt) {
+  // The parser alone keeps the last one: the supervisor's 0.95 would be dropped silently.
+  auto twice = Policy::FromJson(R"({"rules": {"block_risk": 0.95, "block_risk": 0.5}})", "p");
+  EXPECT_EQ(twice.status().message(), "p: block_risk: key given twice in one object");
+  auto sections = Policy::FromJson(R"({"rules": {"block_risk": 0.95}, "rules": {}})", "p");
+  EXPECT_EQ(sections.status().message(), "p: rules: key given twice in one object");
+  // The same name in two objects is no repeat.
+  EXPECT_TRUE(Policy::FromJson(R"({"retirement": {"normal_age": {"male": 61}},
+                                   "rules": {"block_risk": 0.9}})")
+                  .ok());
+}
+
+TEST(PolicyTest, ChangedThresholdsWithoutAVersionAreNotCalledTheDefault) {
+  auto unnamed = Policy::FromJson(R"({"rules": {"block_risk": 0.95}})");
+  ASSERT_TRUE(unnamed.ok()) << unnamed.status().ToString();
+  EXPECT_EQ(unnamed->version.substr(0, 7), "custom-");
+  EXPECT_EQ(unnamed->version.size(), 7u + 16u);
+  // The name follows the settings: the same thresholds, the same name; others, another.
+  EXPECT_EQ(Policy::FromJson(R"({"rules": {"block_risk": 0.95}})")->version, unnamed->version);
+  EXPECT_NE(Policy::FromJson(R"({"rules": {"block_risk": 0.96}})")->version, unnamed->version);
+  // Nothing changed: still the default; a version given is kept.
+  EXPECT_EQ(Policy::FromJson(R"({"rules": {"block_risk": 0.85}})")->version, "default-1");
+  EXPECT_EQ(Policy::FromJson(R"({"version": "fund-7", "rules": {"block_risk": 0.95}})")->version,
+            "fund-7");
+}
+
+TEST(PolicyTest, AHoldLevelEqualToTheBlockLevelIsRefused) {
+  EXPECT_EQ(Policy::FromJson(R"({"rules": {"hold_risk": 0.5, "block_risk": 0.5}})", "p")
+                .status()
+                .message(),
+            "p: rules.hold_risk must be below rules.block_risk");
+}
+
 TEST(PolicyTest, OutOfRangeValueIsAnErrorNamingKeyAndRange) {
   auto p = Policy::FromJson(R"({"retirement": {"normal_age": {"male": 200}}})", "policy.json");
   ASSERT_FALSE(p.ok());
