@@ -379,9 +379,10 @@ void FusePerson(const Policy& policy, float anomaly,
       outcome->patterns.push_back(h->pattern);
     }
     outcome->reasons.push_back(h->reason);
-    outcome->overpaid = std::max(outcome->overpaid, h->overpaid);
     if (h == hits.front() && h->region != 0) outcome->case_region = h->region;
   }
+  // Several hits may claim one payment (paid after a death and by two regions): recovered once.
+  outcome->overpaid = OverpaidOverClaims(hits);
   const double flag = policy.rules.anomaly_flag_score;
   if (hits.empty() && anomaly >= flag) {
     // Unexplained outlier: worth a look, never a block on its own.

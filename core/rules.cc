@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <string_view>
 
 #include "rules_internal.h"
 
@@ -83,6 +85,20 @@ std::vector<RuleHit> ApplyRules(const PersonHistory& history, const CrossPersonF
   return hits;
 }
 
+Money OverpaidOverClaims(std::span<const RuleHit* const> hits) {
+  thread_local std::vector<PaymentClaim> claims;
+  claims.clear();
+  for (const RuleHit* h : hits) claims.insert(claims.end(), h->claims.begin(), h->claims.end());
+  std::sort(claims.begin(), claims.end(), [](const PaymentClaim& a, const PaymentClaim& b) {
+    return a.payment != b.payment ? a.payment < b.payment : a.fen > b.fen;
+  });
+  int64_t fen = 0;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (i == 0 || claims[i].payment != claims[i - 1].payment) fen += claims[i].fen;
+  }
+  return Money::FromFen(fen);
+}
+
 namespace rules {
 
 int RequiredAge(const Policy& policy, const PersonRecord& reg) {
@@ -105,15 +121,26 @@ Month MonthReaching(Date birth, int age) {
   return Month(birth.year() + std::chrono::years(age), birth.month());
 }
 
-Money PensionBefore(const Context& c, uint16_t region, Month month) {
-  Money sum;
+void ClaimPensionBefore(const Context& c, uint16_t region, Month month, RuleHit& hit) {
   for (const PaymentRecord& p : c.h.payments) {
     if (p.region == region && p.benefit == Benefit::kPension && c.Known(p) &&
         MonthNumber(p.period) < MonthNumber(month)) {
-      sum += p.amount;
+      Claim(p, p.amount, hit);
     }
   }
-  return sum;
+}
+
+void Claim(const PaymentRecord& p, Money part, RuleHit& hit) {
+  hit.claims.push_back({std::hash<std::string_view>{}(p.payment_id), part.fen()});
+  hit.overpaid += part;
+}
+
+int DistinctPeriods(std::span<const PaymentRecord* const> payments) {
+  thread_local std::vector<int> months;
+  months.clear();
+  for (const PaymentRecord* p : payments) months.push_back(MonthNumber(p->period));
+  std::sort(months.begin(), months.end());
+  return static_cast<int>(std::unique(months.begin(), months.end()) - months.begin());
 }
 
 std::string Months(int n) { return std::to_string(n) + (n == 1 ? " month" : " months"); }

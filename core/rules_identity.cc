@@ -196,8 +196,6 @@ std::optional<RuleHit> DiversionHit(const Context& c, const PersonRecord& reg,
   size_t from = paid.size();
   while (from > 0 && paid[from - 1]->bank_account != reg.bank_account) --from;
   const bool ever_registered = from > 0;
-  Money sum;
-  for (size_t i = from; i < paid.size(); ++i) sum += paid[i]->amount;
   const size_t count = paid.size() - from;
   // Paid into one unregistered account from the start is a stale registry row, not a
   // hijack; so is an account the person's household holds together (a couple's joint
@@ -211,7 +209,8 @@ std::optional<RuleHit> DiversionHit(const Context& c, const PersonRecord& reg,
     if (holders <= 1 || one_household) return std::nullopt;
   }
   hit.strength = ever_registered ? 0.85 : 0.6;
-  hit.overpaid = sum;
+  for (size_t i = from; i < paid.size(); ++i) Claim(*paid[i], paid[i]->amount, hit);
+  const Money sum = hit.overpaid;
   hit.reason = std::to_string(count) + " payment" + (count == 1 ? "" : "s") + " since " +
                FormatDate(paid[from]->paid_date) + " into " + Mask(paid.back()->bank_account) +
                ", not the registered account " + Mask(reg.bank_account) + ": " +
@@ -466,19 +465,18 @@ std::optional<RuleHit> BadCheckCharacterHit(const Context& c) {
   for (const ContributionRecord& k : c.h.contributions) bad = bad || !k.id_checksum_ok;
   for (const PaymentRecord& p : c.h.payments) bad = bad || !p.id_checksum_ok;
   if (!bad) return std::nullopt;
-  Money sum;
+  RuleHit hit;
   int count = 0;
   for (const PaymentRecord& p : c.h.payments) {
     if (c.Known(p)) {
-      sum += p.amount;
+      Claim(p, p.amount, hit);
       ++count;
     }
   }
-  RuleHit hit;
+  const Money sum = hit.overpaid;
   hit.pattern = Pattern::kForgedIdentity;
   hit.clause = "policy: resident id check character (GB 11643-1999)";
   hit.strength = 0.95;
-  hit.overpaid = sum;
   hit.reason =
       "resident id fails its check character in the fund's ledgers: " + std::to_string(count) +
       " payments, " + FormatMoneyGrouped(sum) + " paid to an identity that cannot have been issued";

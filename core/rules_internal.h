@@ -142,7 +142,13 @@ int RequiredAge(const Policy& policy, const PersonRecord& reg);
 // First month in which someone born on `birth` has reached `age` (the birthday month).
 Month MonthReaching(Date birth, int age);
 // Sum of known PENSION payments of `region` for periods before `month`.
-Money PensionBefore(const Context& c, uint16_t region, Month month);
+// Claims in `hit` every known pension payment of `region` for a period before `month` (the
+// pension paid before the age that was due).
+void ClaimPensionBefore(const Context& c, uint16_t region, Month month, RuleHit& hit);
+// Adds `part` of payment `p` to the hit's claims and to its overpaid amount.
+void Claim(const PaymentRecord& p, Money part, RuleHit& hit);
+// The distinct periods of `payments` (a July supplement paid beside July's pension is one month).
+int DistinctPeriods(std::span<const PaymentRecord* const> payments);
 // "4 months" / "1 month".
 std::string Months(int n);
 // Strength rising from `base` towards 1 as `excess` (>= 0) grows; excess 1 adds half the rest.

@@ -22,14 +22,22 @@ std::string Span(Month first, Month last) {
 // Known non-SURVIVOR payments for periods after `month`: SURVIVOR benefits are paid to the
 // survivors under the deceased's id, so they are not payments to the dead (feeds.md).
 struct PaidAfter {
-  int count = 0;
-  int after_report = 0;  // paid on or after `reported`
+  int count = 0;         // payments
+  int months = 0;        // distinct periods among them
+  int after_report = 0;  // distinct periods paid on or after `reported`
   Money sum;
   Month first{}, last{};
   uint16_t region = 0;
+  std::vector<const PaymentRecord*> payments;
+  // Moves the payments into `hit`'s claims (their sum is `sum`).
+  void ClaimIn(RuleHit& hit) const {
+    for (const PaymentRecord* p : payments) Claim(*p, p->amount, hit);
+  }
 };
 PaidAfter PaymentsAfter(const Context& c, int after_month, std::optional<Date> reported) {
   PaidAfter r;
+  thread_local std::vector<const PaymentRecord*> after_report;
+  after_report.clear();
   for (const PaymentRecord& p : c.h.payments) {
     if (!c.Known(p) || p.benefit == Benefit::kSurvivor || MonthNumber(p.period) <= after_month) {
       continue;
@@ -44,8 +52,11 @@ PaidAfter PaymentsAfter(const Context& c, int after_month, std::optional<Date> r
     if (r.count == 0 || MonthNumber(p.period) > MonthNumber(r.last)) r.last = p.period;
     ++r.count;
     r.sum += p.amount;
-    if (reported && Days(p.paid_date) >= Days(*reported)) ++r.after_report;
+    r.payments.push_back(&p);
+    if (reported && Days(p.paid_date) >= Days(*reported)) after_report.push_back(&p);
   }
+  r.months = DistinctPeriods(r.payments);
+  r.after_report = DistinctPeriods(after_report);
   return r;
 }
 
@@ -89,9 +100,9 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
   hit.pattern = Pattern::kDeceasedPaid;
   hit.clause = "policy: rules.deceased_grace_months";
   hit.strength = paid.after_report > 0 ? 0.95 : 0.8;
-  hit.overpaid = paid.sum;
+  paid.ClaimIn(hit);
   hit.region = paid.region;
-  hit.reason = "paid " + Months(paid.count) + " (" + Span(paid.first, paid.last) +
+  hit.reason = "paid " + Months(paid.months) + " (" + Span(paid.first, paid.last) +
                ") after death on " + FormatDate(*died) + " (reported " + FormatDate(*reported) +
                "): " + FormatMoneyGrouped(paid.sum) + " overpaid";
   if (paid.after_report > 0) {
@@ -100,7 +111,7 @@ void DeceasedPaid(const Context& c, std::vector<RuleHit>& out) {
   hit.evidence.push_back({source, *died, "reported " + FormatDate(*reported)});
   hit.evidence.push_back({"payments",
                           Date(paid.first.year(), paid.first.month(), std::chrono::day(1)),
-                          std::to_string(paid.count) + " periods after the death month"});
+                          std::to_string(paid.months) + " periods after the death month"});
   out.push_back(std::move(hit));
 }
 
@@ -124,9 +135,9 @@ std::optional<RuleHit> UnregisteredDeath(const Context& c, Date died, std::strin
   hit.pattern = Pattern::kConcealedDeath;
   hit.clause = std::move(clause);
   hit.strength = 0.95;
-  hit.overpaid = paid.sum;
+  paid.ClaimIn(hit);
   hit.region = paid.region;
-  hit.reason = std::move(reason) + "; paid " + Months(paid.count) +
+  hit.reason = std::move(reason) + "; paid " + Months(paid.months) +
                " since: " + FormatMoneyGrouped(paid.sum) + " overpaid";
   hit.evidence.push_back(std::move(record));
   return hit;
@@ -214,8 +225,8 @@ void ConcealedDeath(const Context& c, std::vector<RuleHit>& out) {
   const PaidAfter paid = PaymentsAfter(c, since, {});
   hit.reason = c.cert.reason;
   if (paid.count > 0 && c.cert.last_body_sign) {
-    hit.reason += "; at risk: " + FormatMoneyGrouped(paid.sum) + " paid for " + Months(paid.count) +
-                  " since last seen in body";
+    hit.reason += "; at risk: " + FormatMoneyGrouped(paid.sum) + " paid for " +
+                  Months(paid.months) + " since last seen in body";
   }
   hit.region = paid.region;
   hit.evidence = c.cert.evidence;
@@ -280,8 +291,7 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
       }
       expected = std::max(expected, m + 1);
     }
-    int count = 0;
-    Money sum;
+    std::vector<const PaymentRecord*> in_prison;
     std::optional<Month> first, last;
     uint16_t region = 0;
     for (const PaymentRecord& p : c.h.payments) {
@@ -290,22 +300,22 @@ void PrisonPaid(const Context& c, std::vector<RuleHit>& out) {
           m >= std::min(to, resumed)) {
         continue;
       }
-      ++count;
-      sum += p.amount;
+      in_prison.push_back(&p);
       if (!first || m < MonthNumber(*first)) first = p.period;
       if (!last || m > MonthNumber(*last)) last = p.period;
       region = p.region;
     }
-    if (count == 0) continue;
+    if (in_prison.empty()) continue;
     RuleHit hit;
     hit.pattern = Pattern::kPrisonPaid;
     hit.clause = "policy: pension suspended in prison (registry PRISON_IN/PRISON_OUT)";
     hit.strength = 0.9;
-    hit.overpaid = sum;
+    for (const PaymentRecord* p : in_prison) Claim(*p, p->amount, hit);
+    const Money sum = hit.overpaid;
     hit.region = region;
     hit.reason =
-        "paid " + Months(count) + " (" + Span(*first, *last) + ") in prison (entered " +
-        FormatDate(in.event_date) +
+        "paid " + Months(DistinctPeriods(in_prison)) + " (" + Span(*first, *last) +
+        ") in prison (entered " + FormatDate(in.event_date) +
         (release ? ", released " + FormatDate(release->event_date) : std::string()) +
         (seen_free
              ? ", seen free on " + FormatDate(DateOf(seen_free->occurred_at)) + " (" +
@@ -336,56 +346,60 @@ void DuplicateReceipt(const Context& c, std::vector<RuleHit>& out) {
   struct Row {
     int month;
     uint16_t region;
-    Money amount;
+    const PaymentRecord* payment;
   };
   // Lists kept per thread: no allocation per person once warm.
   thread_local std::vector<Row> rows;
   rows.clear();
   for (const PaymentRecord& p : c.h.payments) {
     if (c.Known(p) && p.benefit == Benefit::kPension) {
-      rows.push_back({MonthNumber(p.period), p.region, p.amount});
+      rows.push_back({MonthNumber(p.period), p.region, &p});
     }
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return a.month != b.month ? a.month < b.month : a.region < b.region;
   });
   int months = 0;
-  Money overpaid;
+  RuleHit hit;
   std::optional<int> first, last;
   thread_local std::vector<uint16_t> regions;
   regions.clear();
   for (size_t i = 0; i < rows.size();) {
     size_t j = i;
     int distinct = 0;
-    Money total, largest;
+    Money largest;
+    uint16_t kept = 0;  // the region whose payments for the month are kept: the largest
     while (j < rows.size() && rows[j].month == rows[i].month) {
       Money region_sum;
       const uint16_t region = rows[j].region;
       while (j < rows.size() && rows[j].month == rows[i].month && rows[j].region == region) {
-        region_sum += rows[j].amount;
+        region_sum += rows[j].payment->amount;
         ++j;
       }
       ++distinct;
-      total += region_sum;
-      largest = std::max(largest, region_sum);
+      if (distinct == 1 || region_sum > largest) {
+        largest = region_sum;
+        kept = region;
+      }
       if (std::find(regions.begin(), regions.end(), region) == regions.end()) {
         regions.push_back(region);
       }
     }
     if (distinct >= c.policy.rules.duplicate_min_regions) {
       ++months;
-      overpaid += total - largest;
+      for (size_t k = i; k < j; ++k) {
+        if (rows[k].region != kept) Claim(*rows[k].payment, rows[k].payment->amount, hit);
+      }
       if (!first) first = rows[i].month;
       last = rows[i].month;
     }
     i = j;
   }
   if (months == 0) return;
-  RuleHit hit;
+  const Money overpaid = hit.overpaid;
   hit.pattern = Pattern::kDuplicateReceipt;
   hit.clause = "policy: rules.duplicate_min_regions";
   hit.strength = Grow(0.8, (months - 1) / 3.0);
-  hit.overpaid = overpaid;
   std::string region_list;
   for (uint16_t r : regions) region_list += (region_list.empty() ? "" : ", ") + std::to_string(r);
   hit.reason = "pension for " + Months(months) + " (" +
@@ -523,7 +537,8 @@ struct AmountFindings {
   int count = 0;  // months far from the approved benefit
   int high = 0;   // of them, paid above it
   Money overpaid;
-  double worst = 1.0;  // the worst month's ratio to the approved benefit
+  std::vector<const PaymentRecord*> paid_above;  // the months paid above it
+  double worst = 1.0;                            // the worst month's ratio to the approved benefit
   const PaymentRecord* worst_payment = nullptr;
   long worst_covers = 1;  // months the worst payment pays
 };
@@ -587,6 +602,7 @@ AmountFindings JudgeMonths(const Context& c, const PersonRecord& reg,
     if (ratio > 1.0) {
       ++f.high;
       f.overpaid += p->amount - reg.monthly_benefit;
+      f.paid_above.push_back(p);
     }
     if (Severity(ratio) > (f.worst_payment ? Severity(f.worst) : 0.0)) {
       f.worst = ratio;
@@ -605,7 +621,7 @@ RuleHit AmountHit(const Context& c, const PersonRecord& reg, const AmountFinding
   const double severity = Severity(f.worst);
   // Underpayment alone recovers nothing but is still a payment the fund did not approve.
   hit.strength = Grow(f.high > 0 ? 0.7 : 0.6, severity / ratio_limit - 1.0 + (f.count - 1) / 3.0);
-  hit.overpaid = f.overpaid;
+  for (const PaymentRecord* p : f.paid_above) Claim(*p, p->amount - reg.monthly_benefit, hit);
   hit.region = reg.region;
   const PaymentRecord& worst = *f.worst_payment;
   hit.reason = std::to_string(f.count) + " monthly payment" + (f.count == 1 ? "" : "s") +
@@ -649,6 +665,7 @@ void AmountAnomaly(const Context& c, std::vector<RuleHit>& out) {
 void UnemployedWhileEmployed(const Context& c, std::vector<RuleHit>& out) {
   int count = 0;
   Money sum;
+  std::vector<const PaymentRecord*> covered;
   const PaymentRecord* first = nullptr;
   const ContributionRecord* spell = nullptr;
   for (const PaymentRecord& p : c.h.payments) {
@@ -659,6 +676,7 @@ void UnemployedWhileEmployed(const Context& c, std::vector<RuleHit>& out) {
       if (m >= MonthNumber(k.start_month) && m <= MonthNumber(k.end_month)) {
         ++count;
         sum += p.amount;
+        covered.push_back(&p);
         if (first == nullptr) {
           first = &p;
           spell = &k;
@@ -673,7 +691,7 @@ void UnemployedWhileEmployed(const Context& c, std::vector<RuleHit>& out) {
   hit.pattern = Pattern::kUnemployedWhileEmployed;
   hit.clause = "policy: rules.unemployment_overlap_grace_months";
   hit.strength = Grow(0.75, (count - grace - 1) / 3.0);
-  hit.overpaid = sum;
+  for (const PaymentRecord* p : covered) Claim(*p, p->amount, hit);
   hit.region = first->region;
   hit.reason = "unemployment benefit for " + Months(count) + " covered by regular contributions" +
                " (first " + FormatMonth(first->period) + ", employer " + spell->employer_id + " " +

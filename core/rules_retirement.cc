@@ -94,7 +94,7 @@ RuleHit EarlyRetirementHit(const Context& c, const PersonRecord& reg, Pattern pa
   hit.region = reg.region;
   const Month normal =
       MonthReaching(reg.birth_date, c.policy.NormalRetirementAge(reg.sex, reg.category));
-  hit.overpaid = PensionBefore(c, reg.region, normal);
+  ClaimPensionBefore(c, reg.region, normal, hit);
   hit.reason = std::string(label) + " retirement on " + FormatDate(reg.retirement_date) + ": ";
   for (size_t i = 0; i < problems.size(); ++i) hit.reason += (i ? "; " : "") + problems[i];
   if (hit.overpaid.fen() > 0) {
@@ -433,7 +433,14 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
   if (auto id = ResidentId::ParseLenient(c.h.person_id); id.ok()) id_birth = id->birth_date();
   for (const PersonRecord& reg : c.h.registrations) {
     const int need = RequiredAge(c.policy, reg);
-    if (WholeYearsBetween(reg.birth_date, reg.retirement_date) < need) continue;  // other rules
+    // Under age on paper too: a special-job or disability retirement's age is its own rule's
+    // finding (FAKE_SPECIAL_JOB, FAKE_DISABILITY). A normal or residents' retirement has no
+    // other rule, so a falsification that still left the person short is judged here.
+    const bool judged_elsewhere = reg.retirement_type == RetirementType::kSpecialJob ||
+                                  reg.retirement_type == RetirementType::kDisability;
+    if (judged_elsewhere && WholeYearsBetween(reg.birth_date, reg.retirement_date) < need) {
+      continue;
+    }
     const int retired = MonthNumber(MonthOf(reg.retirement_date));
     std::optional<Date> true_birth;
     std::string why, clause;
@@ -470,7 +477,8 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
             std::to_string(need) + " at retirement on " + FormatDate(reg.retirement_date);
       if (!close) why += ", " + Months(short_by) + " early";
     }
-    if (!true_birth && !explained && id_birth && *id_birth != reg.birth_date &&
+    // Only a fund date earlier than the id's (the person made older) is a falsification.
+    if (!true_birth && !explained && id_birth && Days(reg.birth_date) < Days(*id_birth) &&
         WholeYearsBetween(*id_birth, reg.retirement_date) < need) {
       true_birth = *id_birth;
       when = reg.retirement_date;
@@ -488,7 +496,7 @@ void AgeFalsified(const Context& c, std::vector<RuleHit>& out) {
     hit.strength = strength;
     hit.region = reg.region;
     const Month due = MonthReaching(*true_birth, need);
-    hit.overpaid = PensionBefore(c, reg.region, due);
+    ClaimPensionBefore(c, reg.region, due, hit);
     hit.reason = why;
     if (hit.overpaid.fen() > 0) {
       hit.reason += ": " + FormatMoneyGrouped(hit.overpaid) + " paid before " + FormatMonth(due);

@@ -29,15 +29,28 @@
 
 namespace vigil {
 
+// One payment a hit says should not have been made, and how much of it: all of it, or the part
+// above the approved benefit.
+struct PaymentClaim {
+  uint64_t payment = 0;  // a hash of the payment_id (compared within one run only)
+  int64_t fen = 0;
+  friend bool operator==(const PaymentClaim&, const PaymentClaim&) = default;
+};
+
 struct RuleHit {
   Pattern pattern = Pattern::kAnomaly;
   double strength = 0;  // 0..1
   std::string clause;   // the policy clause enforced, e.g. "policy: rules.deceased_grace_months"
   std::string reason;   // for people, with the numbers: "paid 4 months after death ..."
   std::vector<Evidence> evidence;
-  Money overpaid;       // to recover (payments that should not have been made); 0 if none
-  uint16_t region = 0;  // region concerned, 0 when the hit is about the person
+  Money overpaid;  // to recover (payments that should not have been made); 0 if none
+  std::vector<PaymentClaim> claims;  // the payments behind `overpaid`; their parts sum to it
+  uint16_t region = 0;               // region concerned, 0 when the hit is about the person
 };
+
+// What several hits claim together: each payment counted once, at the largest part any of them
+// claims (a payment after a death that two regions also paid is not recovered twice).
+Money OverpaidOverClaims(std::span<const RuleHit* const> hits);
 
 // The rules in the order they run, with the clause each one enforces (for docs and audits).
 struct RuleInfo {

@@ -71,6 +71,52 @@ TEST(RuleTest, PaysNothingAfterRegisteredDeath) {
   EXPECT_EQ(hit->clause, "policy: rules.deceased_grace_months");
 }
 
+TEST(RuleTest, ASupplementPaidBesideAMonthsPensionIsOneMonthInTheReason) {
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-03-01"));
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-07"));
+  });
+  // The yearly increase for July, paid as a second row for the July period.
+  PaymentRecord supplement = Payment(3702, M("2026-07"), "120.00", "6222000011112222");
+  supplement.payment_id = "3702-2026-07-A";
+  supplement.paid_date = D("2026-08-15");
+  h.payments.push_back(supplement);
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-03-02"), D("2026-04-10")));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kDeceasedPaid);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->overpaid, Y("13804.00"));
+  EXPECT_EQ(hit->reason,
+            "paid 4 months (2026-04..2026-07) after death on 2026-03-02 (reported 2026-04-10): "
+            "13,804.00 overpaid; 4 paid after the report");
+  ASSERT_EQ(hit->claims.size(), 5u);
+}
+
+TEST(RuleTest, APaymentTwoHitsClaimIsRecoveredOnce) {
+  // Paid by two regions from 2026-05, and dead since 2026-08: region 3706's payments are
+  // duplicates, and every payment for 2026-09 and 2026-10 went to the dead.
+  PersonHistory h = Pensioner();
+  StopSignalsAfter(h, D("2026-08-01"));
+  h.registrations.push_back(Registration(3706, D("1955-05-10"), Sex::kMale, D("2015-06-01"),
+                                         RetirementType::kNormal, "3000.00", "6222000011112222"));
+  PayMonthly(h, 3706, M("2026-05"), M("2026-10"), "3000.00", "6222000011112222");
+  h.registry.push_back(Event(RegistryEvent::kDeath, D("2026-08-02"), D("2026-08-20")));
+  Outcome r = Apply(h);
+  const RuleHit* duplicate = r.Find(Pattern::kDuplicateReceipt);
+  const RuleHit* deceased = r.Find(Pattern::kDeceasedPaid);
+  ASSERT_NE(duplicate, nullptr);
+  ASSERT_NE(deceased, nullptr);
+  EXPECT_EQ(duplicate->overpaid, Y("18000.00"));  // 3706's six months; 3702's are kept
+  EXPECT_EQ(deceased->overpaid, Y("12842.00"));   // both regions' 2026-09 and 2026-10
+  PersonOutcome outcome;
+  outcome.hits = r.hits;
+  outcome.certification = r.cert;
+  FusePerson(Policy::Defaults(), 0.0F, {}, &outcome);
+  // 3706's six months once, and 3702's two months after the death.
+  EXPECT_EQ(outcome.overpaid, Y("24842.00"));
+}
+
 TEST(RuleTest, SurvivorBenefitAfterDeathIsNotPaidToTheDead) {
   PersonHistory h = Pensioner();
   std::erase_if(h.payments, [](const PaymentRecord& p) {
@@ -1008,6 +1054,22 @@ TEST(RuleTest, BirthDateMadeEarlierJustBeforeRetirementIsAgeFalsified) {
   EXPECT_EQ(hit->clause, "policy: rules.age_change_window_months");
   // By the old date the person reaches 60 in 2022-03: nothing paid in the data before that.
   EXPECT_EQ(hit->overpaid, Money());
+}
+
+// The change made the person older, but not old enough: still under age on paper at a normal
+// retirement, which no other rule judges.
+TEST(RuleTest, ABirthDateChangeThatStillLeavesThePersonShortIsAgeFalsified) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].birth_date = D("1957-06-30");
+  h.registrations[0].retirement_date = D("2017-01-01");
+  h.person_id = MakeId(D("1957-06-30"));
+  h.registry.push_back(Event(RegistryEvent::kIdChange, D("2016-04-01"), D("2016-04-05"),
+                             "birth_date:1962-01-14->1957-06-30"));
+  const Outcome r = Apply(h);
+  const RuleHit* hit = r.Find(Pattern::kAgeFalsified);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->clause, "policy: rules.age_change_window_months");
+  EXPECT_DOUBLE_EQ(hit->strength, 0.9);
 }
 
 // A clerical correction (here four months: a lunar-calendar birthday) made long before retiring
