@@ -591,7 +591,8 @@ std::optional<int> BenchRun::ScreenSingles(Screener& screener,
            .baseline = "raw_point_read",
            .what =
                "Screener::Screen one request at a time (durable audit: each returns once "
-               "its entry is in the WAL), a sample spread over the payroll"};
+               "its entry is written to the screening journal), a sample spread over the "
+               "payroll"};
   f.details = {{"errors", errors}};
   stages.push_back(std::move(f));
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -60,14 +61,22 @@ struct Counts {
   uint64_t repeated = 0;
 };
 
-// Whether a payroll's header names a paid_date column (any case).
+// Whether a payroll's header names a paid_date column (any case; another column whose name
+// merely contains it, say paid_date_planned, is an unknown column and ignored).
 bool NamesPaidDate(const std::vector<std::string>& header) {
   for (const std::string& h : header) {
     std::string name = h;
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name.find("paid_date") != std::string::npos) return true;
+    if (name == "paid_date") return true;
   }
   return false;
+}
+
+// An output written in place rather than through NAME.tmp and a rename: a path that exists
+// and is no regular file (/dev/null, a named pipe) must not be replaced by one.
+bool WrittenInPlace(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec);
 }
 
 // The reject reason of a row the CSV reader could not split.
@@ -151,7 +160,18 @@ class PayrollScreening {
   explicit PayrollScreening(const ScreenArgs& args)
       : args_(args),
         rejects_path_(args.rejects.empty() ? args.out + ".rejects.csv" : args.rejects),
-        out_tmp_(args.out + ".tmp") {}
+        out_tmp_(WrittenInPlace(args.out) ? args.out : args.out + ".tmp"),
+        rejects_tmp_(WrittenInPlace(rejects_path_) ? rejects_path_ : rejects_path_ + ".tmp") {}
+
+  // A failed run leaves the earlier decisions and rejects as they were, and no temporary file.
+  ~PayrollScreening() {
+    if (committed_ || !outputs_opened_) return;
+    std::error_code ec;
+    if (out_tmp_ != args_.out) std::filesystem::remove(out_tmp_, ec);
+    if (rejects_tmp_ != rejects_path_) std::filesystem::remove(rejects_tmp_, ec);
+  }
+  PayrollScreening(const PayrollScreening&) = delete;
+  PayrollScreening& operator=(const PayrollScreening&) = delete;
 
   int Run() {
     if (const int failed = LoadPolicy(); failed != kExitOk) return failed;
@@ -242,10 +262,11 @@ class PayrollScreening {
   }
 
   bool OpenOutputs() {
+    outputs_opened_ = true;
     out_.open(out_tmp_, std::ios::binary);
-    rejects_.open(rejects_path_, std::ios::binary);
+    rejects_.open(rejects_tmp_, std::ios::binary);
     if (!out_ || !rejects_) {
-      std::cerr << "vigil screen: cannot write " << (out_ ? rejects_path_ : out_tmp_) << "\n";
+      std::cerr << "vigil screen: cannot write " << (out_ ? rejects_tmp_ : out_tmp_) << "\n";
       return false;
     }
     out_ << "payment_id,person_id,region,benefit,period,amount,action,risk,patterns,reasons,"
@@ -271,8 +292,18 @@ class PayrollScreening {
       bool ok = row.problem == CsvProblem::kNone;
       if (ok) {
         fields.assign(row.fields.begin(), row.fields.end());
-        if (synthetic_paid_date_ && fields.size() + 1 == header_.size()) fields.push_back(today_);
-        ok = parser_->Parse(fields, &record, &reject);
+        if (synthetic_paid_date_ && fields.size() + 1 != header_.size()) {
+          // Counted against the file's own header, which has no paid_date: an extra field must
+          // not pass for one.
+          ok = false;
+          reject.column.clear();
+          reject.reason = RejectReason::kFieldCount;
+          reject.message = "row has " + std::to_string(fields.size()) + " fields, header has " +
+                           std::to_string(header_.size() - 1);
+        } else {
+          if (synthetic_paid_date_) fields.push_back(today_);
+          ok = parser_->Parse(fields, &record, &reject);
+        }
       } else {
         reject.column.clear();
         reject.reason = CsvProblemReason(row.problem);
@@ -367,12 +398,17 @@ class PayrollScreening {
       return false;
     }
     out_.close();
-    Status committed = SyncAndRename(out_tmp_, args_.out);
+    rejects_.close();
+    // The rejects first: the decisions file names the run complete, so it comes last.
+    Status committed = Status::Ok();
+    if (rejects_tmp_ != rejects_path_) committed = SyncAndRename(rejects_tmp_, rejects_path_);
+    if (committed.ok() && out_tmp_ != args_.out) committed = SyncAndRename(out_tmp_, args_.out);
     if (committed.ok()) committed = SyncDirectory(DirectoryOf(args_.out));
     if (!committed.ok()) {
       std::cerr << "vigil screen: " << committed.message() << "\n";
       return false;
     }
+    committed_ = true;
     return true;
   }
 
@@ -404,6 +440,9 @@ class PayrollScreening {
   const Clock::time_point start_ = Clock::now();
   const std::string rejects_path_;
   const std::string out_tmp_;
+  const std::string rejects_tmp_;
+  bool outputs_opened_ = false;
+  bool committed_ = false;
   Policy policy_ = Policy::Defaults();
   ProgressLine progress_{"screen"};
 

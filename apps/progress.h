@@ -33,9 +33,15 @@ class ProgressLine {
     const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
     const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0;
     const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
-    std::fprintf(stderr, "\r%s %s %llu/%llu %s  %.0f %s/s  ETA %.0f s   ", label_.c_str(), phase,
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 unit, rate, unit, eta);
+    if (total == 0) {
+      // Nothing to reckon an ETA from (a payroll's rows are not known before it is read).
+      std::fprintf(stderr, "\r%s %s %llu %s  %.0f %s/s   ", label_.c_str(), phase,
+                   static_cast<unsigned long long>(done), unit, rate, unit);
+    } else {
+      std::fprintf(stderr, "\r%s %s %llu/%llu %s  %.0f %s/s  ETA %.0f s   ", label_.c_str(), phase,
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                   unit, rate, unit, eta);
+    }
     std::fflush(stderr);
     drawn_ = true;
   }

@@ -298,10 +298,21 @@ struct Screener::Impl {
     // another writer's (one needless tail read), never missed.
     foreign_at_load = journal->ForeignAppends(own_appends);
     const uint64_t end = journal->end();
+    // The periods passed before (by this or an earlier process) stay passed: a payroll run
+    // again with new payment ids after a restart is a second payment of each period, as it is
+    // within one run.
+    ScreeningState& st = *state;
     VIGIL_RETURN_IF_ERROR(
         journal->Scan(journal->begin(), end, [&](uint64_t at, std::string_view e) {
           if (auto id = screen::FirstDecisionPaymentId(e)) {
             persisted.Insert(PersonKey(*id), at | kJournalBit);
+            if (auto passed = screen::PassedByFirstDecision(e)) {
+              if (auto bit = st.PeriodBit(passed->period)) {
+                PersonState* p = st.Find(passed->person_key);
+                if (p == nullptr) p = st.Overflow(passed->person_key);
+                p->passed[static_cast<size_t>(passed->benefit)] |= uint64_t{1} << *bit;
+              }
+            }
           }
           return true;
         }));
@@ -893,26 +904,35 @@ struct Screener::Impl {
       p->checked_version = version.value_or(screen::kNeverChecked);
       ++tally.refreshed;
     }
-    if (reused) {
+    const auto block_reused = [&] {
       ResetDecision(r.payment_id, person_key, st, &d);
       d.action = Action::kBlock;
       d.risk = 1.0;
       d.reasons.push_back({ScreenCheck::kPaymentIdReused, Action::kBlock,
                            "this payment_id was screened before with other content (period, "
                            "amount, account or payee differ)"});
+      facts = AuditFacts();
       facts.known = p->known();
       facts.state_version = p->checked_version;
+    };
+    if (reused) {
+      block_reused();
     } else {
+      const std::array<uint64_t, screen::kBenefits> passed_before = p->passed;
       Decide(st, r, person_key, p, &facts, d);
       prepared->remembered = Remember(id_hash, check, request_hash, d, st);
       if (!prepared->remembered) {
-        // Another thread decided this payment id (for another person's stripe) meanwhile.
+        // Another thread decided this payment id (for another person's stripe) meanwhile:
+        // this request is a repeat of it, or the id reused with other content, never a second
+        // decision of its own (two payees could otherwise both be paid under one id).
+        p->passed = passed_before;
         bool again = false;
         if (FindDecided(r, person_key, id_hash, check, request_hash, &again, &d)) {
           ++tally.repeated;
           prepared->Put(r, request_hash, d, facts, false);
           return Status::Ok();
         }
+        block_reused();
       }
     }
     prepared->id_hash = id_hash;

@@ -450,6 +450,36 @@ std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry) {
   return id;
 }
 
+std::optional<PassedPeriod> PassedByFirstDecision(std::string_view entry) {
+  storage::Reader in(entry);
+  uint8_t tag = 0, format = 0, byte = 0;
+  uint64_t flags = 0, v = 0, fingerprint = 0;
+  std::string_view id, person;
+  PassedPeriod passed;
+  if (!in.Byte(&tag) || !in.Byte(&format) || static_cast<char>(tag) != kAuditTag ||
+      format != kAuditFormat || !in.Varint(&flags) || (flags & kFlagFirst) == 0 ||
+      !in.String(&id) || !in.String(&person) || !in.Varint(&v) || !in.Byte(&byte) ||
+      !CodeFrom(byte, &passed.benefit) || !in.Varint(&v)) {
+    return std::nullopt;
+  }
+  passed.period = MonthFromNumber(static_cast<int32_t>(v));
+  Action action = Action::kBlock;
+  if (!in.Varint(&v) || !in.Fixed64BE(&fingerprint) || !in.Byte(&byte) ||
+      !in.Fixed64BE(&fingerprint) || !in.Byte(&byte) || !CodeFrom(byte, &action) ||
+      action != Action::kPay) {
+    return std::nullopt;
+  }
+  // As the screener keys it: an id's check character X in upper case.
+  if (!person.empty() && person.back() == 'x') {
+    std::string upper(person);
+    upper.back() = 'X';
+    passed.person_key = PersonKey(upper);
+  } else {
+    passed.person_key = PersonKey(person);
+  }
+  return passed;
+}
+
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash) {
   if (!entry.empty() && entry[0] == kAuditTag) {
     VIGIL_ASSIGN_OR_RETURN(AuditRecord rec, DecodeBinary(entry));

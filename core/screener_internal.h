@@ -203,6 +203,14 @@ Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash)
 // The payment id of a binary entry marked `first`; nullopt for every other entry (JSON ones,
 // repeats, other writers' entries). Decodes nothing else: Open reads the whole audit family.
 std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry);
+// The period a first decision of PAY passed (binary entries; nullopt for every other entry):
+// Open marks it passed again, so that a restart does not pass a second payment for it.
+struct PassedPeriod {
+  uint64_t person_key = 0;
+  Benefit benefit = Benefit::kPension;
+  Month period{};
+};
+std::optional<PassedPeriod> PassedByFirstDecision(std::string_view entry);
 // Fingerprint of every field of a request (idempotence: same id, same content).
 uint64_t RequestHash(const PaymentRequest& request);
 

@@ -128,5 +128,41 @@ TEST(ScreenCommandTest, ScreensAPayrollRejectsBadRowsAndRepeatsOnASecondRun) {
   EXPECT_NE(run.exit_code, 0) << run.out;
 }
 
+TEST(ScreenCommandTest, ARowWithAnExtraFieldIsRejectedAndAColumnNamedLikePaidDateIsIgnored) {
+  TempDir dir;
+  const std::string alive = testing::Id("37020219500301101");
+  {
+    auto store = Store::Open(testing::StoreAt(dir / "db"));
+    ASSERT_TRUE(store.ok());
+    RecordBatch batch;
+    batch.Add(testing::Person(alive, 3702, 342150, "6222000011112222"));
+    ASSERT_TRUE((*store)->Write(batch).ok());
+  }
+  {
+    // No paid_date column; paid_date_planned is an unknown column, not paid_date.
+    std::ofstream payroll(dir / "payroll.csv");
+    payroll << "payment_id,person_id,region,benefit,period,amount,bank_account,channel,"
+               "paid_date_planned\n"
+            << "B1," << alive << ",3702,PENSION,2024-07,3421.50,6222000011112222,BANK,x\n"
+            << "B2," << alive
+            << ",3702,PENSION,2024-08,3421.50,6222000011112222,BANK,x,"
+               "2024-08-05\n";
+  }
+  const CommandRun run = RunVigil("screen --db " + dir / "db" + " " + dir / "payroll.csv" +
+                                  " --out " + dir / "decisions.csv");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const std::vector<std::string> decisions = Lines(dir / "decisions.csv");
+  ASSERT_EQ(decisions.size(), 2u) << run.out;
+  EXPECT_EQ(decisions[1].rfind("B1,", 0), 0u) << decisions[1];
+  const std::vector<std::string> rejects = Lines(dir / "decisions.csv.rejects.csv");
+  ASSERT_EQ(rejects.size(), 2u) << run.out;
+  EXPECT_EQ(rejects[1].rfind("payroll.csv,3,,\"FIELD_COUNT: row has 10 fields, header has 9\"", 0),
+            0u)
+      << rejects[1];
+  // Both files went through a temporary name; none is left.
+  EXPECT_FALSE(std::filesystem::exists(dir / "decisions.csv.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "decisions.csv.rejects.csv.tmp"));
+}
+
 }  // namespace
 }  // namespace vigil

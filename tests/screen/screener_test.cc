@@ -831,6 +831,52 @@ TEST_F(ScreenerTest, BatchOutcomeDoesNotDependOnThreads) {
   EXPECT_EQ(run(1), run(4));
 }
 
+TEST_F(ScreenerTest, APaymentIdGivenToTwoPayeesInOneBatchIsNeverPaidTwice) {
+  // 300 persons; ids shared by pairs of them, decided on two threads: whichever is decided
+  // first, the other is a reuse of the id with other content.
+  RecordBatch people;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    char first17[18];
+    std::snprintf(first17, sizeof first17, "3702021960%02d%02d%03d", 1 + i % 12, 1 + i % 28, i);
+    ids.push_back(Id(first17));
+    people.Add(Person(ids.back(), 3702, kBenefit, kAccount));
+  }
+  ASSERT_TRUE(store_->Write(people).ok());
+  ScreenerOptions options;
+  options.threads = 2;
+  OpenScreener(options);
+  std::vector<PaymentRequest> batch;
+  for (int i = 0; i < 150; ++i) {
+    batch.push_back(Request(testing::Name("DUP", i), ids[i], 3702, "2024-07", kBenefit, kAccount));
+    batch.push_back(
+        Request(testing::Name("DUP", i), ids[i + 150], 3702, "2024-07", kBenefit, kAccount));
+  }
+  for (int round = 0; round < 5; ++round) {
+    std::vector<Result<Decision>> out;
+    ASSERT_TRUE(screener_->ScreenBatch(batch, &out).ok());
+    for (size_t i = 0; i < batch.size(); i += 2) {
+      ASSERT_TRUE(out[i].ok() && out[i + 1].ok());
+      const int paid =
+          (out[i]->action == Action::kPay ? 1 : 0) + (out[i + 1]->action == Action::kPay ? 1 : 0);
+      EXPECT_EQ(paid, 1) << batch[i].payment_id << " round " << round;
+    }
+  }
+}
+
+TEST_F(ScreenerTest, APeriodPassedBeforeARestartStaysPassed) {
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);
+  OpenScreener();  // a restart: the state is built anew from the store and the journal
+  const Decision second = Screen(Request("N9", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  EXPECT_EQ(second.action, Action::kBlock);
+  EXPECT_EQ(second.reasons[0].text,
+            "PENSION for 2024-07 was already passed for payment by this screener (another "
+            "payment_id)");
+  EXPECT_EQ(Screen(Request("N1", kAlive, 3702, "2024-07", kBenefit, kAccount)).action,
+            Action::kPay);  // the first one itself, repeated
+}
+
 TEST_F(ScreenerTest, ConcurrentScreeningWhileIngestWrites) {
   // Several platform threads screen while an ingest thread writes payments and, at some point,
   // a death. Run under -DVIGIL_SANITIZE=thread too.
