@@ -408,12 +408,23 @@ struct CertifyDays {
         end_day(today + 1),
         recent_from(today - static_cast<int>(std::lround(cp.recent_months * kDaysPerMonth))),
         as_of_month(MonthNumber(MonthOf(as_of))),
-        window_days(cp.window_months * kDaysPerMonth) {}
+        window_from(DayNumber(MonthsBefore(as_of, cp.window_months))) {}
   int today;
   int end_day;      // signals on the as-of day count
   int recent_from;  // the first day of the recent period (certification.recent_months)
   int as_of_month;
-  double window_days;
+  // The first day of the window (certification.window_months): the same calendar day that many
+  // months before, so that a yearly proof made on its anniversary counts whether or not a
+  // 29 February falls in between.
+  int window_from;
+
+  // The calendar day `months` before `day` (the month's last day where it has no such day).
+  static Date MonthsBefore(Date day, int months) {
+    const std::chrono::year_month_day earlier = day - std::chrono::months(months);
+    if (earlier.ok()) return earlier;
+    return std::chrono::year_month_day_last(earlier.year(),
+                                            std::chrono::month_day_last(earlier.month()));
+  }
 };
 
 // Section 1: the earliest death a record proves (registration, cremation, death in hospital).
@@ -455,8 +466,7 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
     const int day = DayNumberOf(s.occurred_at);
     if (day >= days.end_day) break;  // sorted by time: the rest is not known yet
     const auto index = static_cast<size_t>(s.source);
-    const int age = days.today - day;
-    if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && age <= days.window_days) {
+    if (s.source == SignalSource::kFaceCert && !IsFacePass(s) && day >= days.window_from) {
       f.face_fail_recent += 1;
     }
     if (!IsLifeSign(s, policy, faces)) {
@@ -491,7 +501,7 @@ SignalScan ScanSignals(const PersonHistory& h, const Policy& policy, const FaceT
     // A source's weight decays with age alone (half-lives of at least a day, policy), so its
     // best sign is its newest: the first of its newest day, as a later sign of the same day
     // weighs the same. The decay is computed once per source, after the scan.
-    if (age <= days.window_days && (scan.best_signal[index] == nullptr || day > best_day[index])) {
+    if (day >= days.window_from && (scan.best_signal[index] == nullptr || day > best_day[index])) {
       best_day[index] = day;
       scan.best_signal[index] = &s;
     }
@@ -620,7 +630,7 @@ LifeRhythm TrackLifeRhythm(const PersonHistory& h, const Policy& policy, const F
     if (s.source == SignalSource::kMedicalSettlement) track(Stream::kMedical);
     const int age = days.today - day;
     const double period_days = cp.recent_months * kDaysPerMonth;
-    if (age <= days.window_days) {
+    if (day >= days.window_from) {
       const auto period = static_cast<size_t>(age / period_days);
       if (period < rhythm.life_periods.size()) rhythm.life_periods[period] = true;
     }
@@ -1003,8 +1013,9 @@ bool SuspendOnRecord(const Authoritative& auth, int last_in_person, Certificatio
 }
 
 // True when a registration suspended for missing evidence decided (restored or asked).
-bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, int last_in_person,
-                                 CertificationResult& r) {
+bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, const CertifyDays& days,
+                                 const SignalScan& scan, CertificationResult& r) {
+  const int last_in_person = scan.last_in_person;
   const LifeDoubts& d = r.doubts;
   const CertificationFeatures& f = r.features;
   // Suspend-and-restore: a registration suspended for missing evidence (no registry event
@@ -1030,7 +1041,16 @@ bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, int last_in
   if (r.suspended_since) {
     const int since_day =
         DayNumber(Date(r.suspended_since->year(), r.suspended_since->month(), std::chrono::day(1)));
-    if (last_in_person != INT32_MIN && last_in_person >= since_day && !d.any()) {
+    // Restored only on a sign that would certify an active person too: seen in person after
+    // the suspension and within the window, and no face pass for several persons since
+    // (someone else producing the proof, section 2).
+    const bool seen = last_in_person != INT32_MIN && last_in_person >= since_day &&
+                      last_in_person >= days.window_from;
+    const bool batch_face_since =
+        scan.last_batch_face != nullptr &&
+        DayNumberOf(scan.last_batch_face->occurred_at) > last_in_person &&
+        DayNumberOf(scan.last_batch_face->occurred_at) >= days.window_from;
+    if (seen && !batch_face_since && !d.any()) {
       r.outcome = Certification::kCertified;
       r.restore = true;
       r.months_owed = MonthsOwed(h, suspended_region, *r.suspended_since, as_of);
@@ -1039,9 +1059,19 @@ bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, int last_in
                  std::to_string(r.months_owed) + " months owed";
     } else {
       r.outcome = Certification::kNeedsActive;
-      r.reason = "suspended since " + FormatMonth(*r.suspended_since) +
-                 "; no in-person sign since: certify by face or visit to restore";
-      if (d.any()) r.reason += "; " + DoubtReason(d, f, r.last_body_sign);
+      r.reason = "suspended since " + FormatMonth(*r.suspended_since) + "; ";
+      if (d.any()) {
+        r.reason += "evidence of life doubtful: certify by face or visit to restore; " +
+                    DoubtReason(d, f, r.last_body_sign);
+      } else if (seen) {
+        r.reason += "the face certified several persons in one sitting on " +
+                    FormatDate(DateFromDayNumber(DayNumberOf(scan.last_batch_face->occurred_at))) +
+                    ", after the last sign in person: certify in person to restore";
+      } else {
+        r.reason +=
+            "no in-person sign within the window since: certify by face or visit to "
+            "restore";
+      }
     }
     return true;
   }
@@ -1070,11 +1100,11 @@ void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
   // person is asked to come in person.
   if (scan.last_batch_face != nullptr) {
     const int batch_day = DayNumberOf(scan.last_batch_face->occurred_at);
-    if (batch_day > scan.last_in_person && days.today - batch_day <= days.window_days) {
+    if (batch_day > scan.last_in_person && batch_day >= days.window_from) {
       // Someone who came in person before, whose yearly proof is now overdue, had it produced
       // by one face for several instead: the fund's own word for a death kept from it.
-      d.proof_faked = scan.last_in_person != INT32_MIN &&
-                      days.today - scan.last_in_person > days.window_days && cards_go_on;
+      d.proof_faked =
+          scan.last_in_person != INT32_MIN && scan.last_in_person < days.window_from && cards_go_on;
       r.outcome = Certification::kNeedsActive;
       r.evidence.insert(r.evidence.begin(), Evidence{"FACE_CERT", DateFromDayNumber(batch_day),
                                                      "PASS at " + scan.last_batch_face->place +
@@ -1092,7 +1122,7 @@ void DecideOnEvidence(const CertificationPolicy& cp, const CertifyDays& days,
   // Seen in person within the window: the yearly certification the policy asks of everyone,
   // and nothing since says the person stopped living their life.
   const bool in_person_window =
-      scan.last_in_person != INT32_MIN && days.today - scan.last_in_person <= days.window_days;
+      scan.last_in_person != INT32_MIN && scan.last_in_person >= days.window_from;
   // Not seen in person within the window, and a life stream stopped with the pension drawn
   // less since: the cards and the phone that go on are no proof of this person's life.
   if (d.undrawn_stop && !in_person_window) {
@@ -1188,7 +1218,7 @@ CertificationResult Certify(const PersonHistory& h, const Policy& policy, Date a
   if (SuspendOnRecord(auth, scan.last_in_person, r)) return r;
   AppendSourceEvidence(scan.best, scan.best_signal, r.evidence);
   const bool evidence_certifies = r.score >= cp.certify_threshold;
-  if (DecideSuspendedRegistration(h, as_of, scan.last_in_person, r)) return r;
+  if (DecideSuspendedRegistration(h, as_of, days, scan, r)) return r;
   DecideOnEvidence(cp, days, scan, rhythm, life, undrawn, cards_go_on, evidence_certifies, r);
   return r;
 }

@@ -900,6 +900,63 @@ TEST(CertificationTest, SuspendedPersonWithoutInPersonSignStaysAsked) {
   EXPECT_EQ(r.months_owed, 0);
 }
 
+TEST(CertificationTest, ASuspendedPersonSeenOnlyBeforeTheWindowIsNotRestored) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].status = PersonStatus::kSuspended;
+  std::erase_if(h.signals,
+                [](const SignalRecord& s) { return s.source == SignalSource::kFaceCert; });
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2024-11"));
+  });
+  // After the suspension, but 19 months before the date: an active person would not be
+  // certified on it either.
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2025-03-20T10:00:00", "branch-2"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_FALSE(r.restore);
+  EXPECT_EQ(r.months_owed, 0);
+  EXPECT_EQ(r.reason.rfind("suspended since 2024-12; ", 0), 0u) << r.reason;
+}
+
+TEST(CertificationTest, AFacePassForSeveralAfterTheVisitKeepsASuspendedPersonAsked) {
+  PersonHistory h = Pensioner();  // face passes at dev-A, the last on 2026-06-10
+  h.registrations[0].status = PersonStatus::kSuspended;
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-03"));
+  });
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-05-01T10:00:00", "branch-2"));
+  Finish(h);
+  CrossPersonFacts facts;
+  FacePlaceFacts(facts, h, "dev-A", 10, 5);  // one face for five persons in one sitting
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf, &facts);
+  EXPECT_EQ(r.outcome, Certification::kNeedsActive) << r.reason;
+  EXPECT_FALSE(r.restore);
+  EXPECT_EQ(r.reason,
+            "suspended since 2026-04; the face certified several persons in one sitting on "
+            "2026-06-10, after the last sign in person: certify in person to restore");
+}
+
+TEST(CertificationTest, AYearlyFacePassOnItsAnniversaryCountsAcrossALeapDayToo) {
+  // The window is calendar months: a proof made on 2024-01-31 counts on 2025-01-31 (366 days,
+  // across 29 February) as one made on 2023-01-31 does on 2024-01-31 (365 days).
+  for (const auto& [face, as_of] :
+       {std::pair{"2023-01-31T10:00:00", "2024-01-31"}, {"2024-01-31T10:00:00", "2025-01-31"}}) {
+    PersonHistory h;
+    h.registrations.push_back(Registration(3702, D("1950-01-01"), Sex::kMale, D("2010-01-01"),
+                                           RetirementType::kNormal, "2100.00", "6222000099990000"));
+    Repeat(h, SignalSource::kTelecom, D("2022-11-01"), D("2025-01-31"), 3, 9, "cell-7");
+    Repeat(h, SignalSource::kBankActivity, D("2022-11-02"), D("2025-01-31"), 14, 10, "atm-3");
+    h.signals.push_back(Signal(SignalSource::kFaceCert, face, "dev-A", "PASS"));
+    Finish(h);
+    const CertificationResult r = Certify(h, Policy::Defaults(), D(as_of));
+    EXPECT_EQ(r.outcome, Certification::kCertified) << as_of << ": " << r.reason;
+    EXPECT_EQ(r.reason, "seen in person on " + std::string(face).substr(0, 10) +
+                            ", within the 12-month window, and no change since (evidence 0.70)")
+        << as_of;
+  }
+}
+
 TEST(CertificationTest, SilenceFarBeyondUsualGapsIsDoubtful) {
   PersonHistory h = Pensioner();
   StopSignalsAfter(h, D("2026-08-20"));
