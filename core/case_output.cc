@@ -154,21 +154,30 @@ void AppendCertificationRows(std::span<const PersonRecord> rows, const PersonOut
   if (rows.empty() && (outcome.primary_region == 0 || outcome.person_id.empty())) return;
   const std::string evidence = FormatEvidence(c.evidence, 6);
   const auto write_row = [&](std::string_view person_id, uint16_t region) {
+    // A suspended registration's row is its own decision (restored or asked); the others carry
+    // the person's outcome, with no restore.
+    const CertificationResult::SuspendedRegistration* suspended = nullptr;
+    for (const auto& s : c.suspended_registrations) {
+      if (s.region == region) suspended = &s;
+    }
+    const Certification row_outcome = suspended == nullptr ? c.outcome
+                                      : suspended->restore ? Certification::kCertified
+                                                           : Certification::kNeedsActive;
     AppendCsvField(*out, person_id);
     *out += ',';
     *out += std::to_string(region);
     *out += ',';
-    *out += CertificationName(c.outcome, counts);
+    *out += CertificationName(row_outcome, counts);
     *out += ',';
     AppendCsvField(*out, evidence);
     *out += ',';
     *out += FormatRisk(c.score);
     *out += ',';
-    AppendCsvField(*out, c.reason);
+    AppendCsvField(*out, suspended == nullptr ? c.reason : suspended->reason);
     *out += ',';
-    *out += c.restore ? '1' : '0';
+    *out += suspended != nullptr && suspended->restore ? '1' : '0';
     *out += ',';
-    *out += std::to_string(c.months_owed);
+    *out += std::to_string(suspended == nullptr ? 0 : suspended->months_owed);
     *out += '\n';
   };
   for (const PersonRecord& r : rows) write_row(r.person_id, r.region);

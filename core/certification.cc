@@ -1012,17 +1012,23 @@ bool SuspendOnRecord(const Authoritative& auth, int last_in_person, Certificatio
   return false;
 }
 
-// True when a registration suspended for missing evidence decided (restored or asked).
+// Section 4: each registration suspended for missing evidence (no registry event holds it,
+// checked above) is restored by new in-person evidence after its suspension. True when the
+// person is decided here: every registration suspended; with one active, the person is judged
+// on the evidence like any other and the suspended rows carry their own decisions.
 bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, const CertifyDays& days,
                                  const SignalScan& scan, CertificationResult& r) {
-  const int last_in_person = scan.last_in_person;
   const LifeDoubts& d = r.doubts;
   const CertificationFeatures& f = r.features;
-  // Suspend-and-restore: a registration suspended for missing evidence (no registry event
-  // holds it, checked above) is restored by new in-person evidence after the suspension.
-  uint16_t suspended_region = 0;
+  const int last_in_person = scan.last_in_person;
+  const int batch_day =
+      scan.last_batch_face != nullptr ? DayNumberOf(scan.last_batch_face->occurred_at) : INT32_MIN;
+  bool any_active = false;
   for (const PersonRecord& reg : h.registrations) {
-    if (reg.status != PersonStatus::kSuspended) continue;
+    if (reg.status != PersonStatus::kSuspended) {
+      any_active = true;
+      continue;
+    }
     int last_paid = INT32_MIN;
     for (const PaymentRecord& p : h.payments) {
       if (p.region != reg.region || p.benefit != Benefit::kPension ||
@@ -1031,51 +1037,47 @@ bool DecideSuspendedRegistration(const PersonHistory& h, Date as_of, const Certi
       }
       last_paid = std::max(last_paid, MonthNumber(p.period));
     }
-    const Month since =
+    CertificationResult::SuspendedRegistration s;
+    s.region = reg.region;
+    s.since =
         last_paid == INT32_MIN ? MonthOf(reg.retirement_date) : MonthFromNumber(last_paid + 1);
-    if (!r.suspended_since || MonthNumber(since) < MonthNumber(*r.suspended_since)) {
-      r.suspended_since = since;
-      suspended_region = reg.region;
-    }
-  }
-  if (r.suspended_since) {
-    const int since_day =
-        DayNumber(Date(r.suspended_since->year(), r.suspended_since->month(), std::chrono::day(1)));
+    const int since_day = DayNumber(Date(s.since.year(), s.since.month(), std::chrono::day(1)));
     // Restored only on a sign that would certify an active person too: seen in person after
     // the suspension and within the window, and no face pass for several persons since
     // (someone else producing the proof, section 2).
     const bool seen = last_in_person != INT32_MIN && last_in_person >= since_day &&
                       last_in_person >= days.window_from;
-    const bool batch_face_since =
-        scan.last_batch_face != nullptr &&
-        DayNumberOf(scan.last_batch_face->occurred_at) > last_in_person &&
-        DayNumberOf(scan.last_batch_face->occurred_at) >= days.window_from;
+    const bool batch_face_since = batch_day > last_in_person && batch_day >= days.window_from;
+    s.reason = "suspended since " + FormatMonth(s.since) + "; ";
     if (seen && !batch_face_since && !d.any()) {
-      r.outcome = Certification::kCertified;
-      r.restore = true;
-      r.months_owed = MonthsOwed(h, suspended_region, *r.suspended_since, as_of);
-      r.reason = "suspended since " + FormatMonth(*r.suspended_since) + "; seen in person on " +
-                 FormatDate(DateFromDayNumber(last_in_person)) + ": restore, " +
-                 std::to_string(r.months_owed) + " months owed";
+      s.restore = true;
+      s.months_owed = MonthsOwed(h, reg.region, s.since, as_of);
+      s.reason += "seen in person on " + FormatDate(DateFromDayNumber(last_in_person)) +
+                  ": restore, " + std::to_string(s.months_owed) + " months owed";
+    } else if (d.any()) {
+      s.reason += "evidence of life doubtful: certify by face or visit to restore; " +
+                  DoubtReason(d, f, r.last_body_sign);
+    } else if (seen) {
+      s.reason += "the face certified several persons in one sitting on " +
+                  FormatDate(DateFromDayNumber(batch_day)) +
+                  ", after the last sign in person: certify in person to restore";
     } else {
-      r.outcome = Certification::kNeedsActive;
-      r.reason = "suspended since " + FormatMonth(*r.suspended_since) + "; ";
-      if (d.any()) {
-        r.reason += "evidence of life doubtful: certify by face or visit to restore; " +
-                    DoubtReason(d, f, r.last_body_sign);
-      } else if (seen) {
-        r.reason += "the face certified several persons in one sitting on " +
-                    FormatDate(DateFromDayNumber(DayNumberOf(scan.last_batch_face->occurred_at))) +
-                    ", after the last sign in person: certify in person to restore";
-      } else {
-        r.reason +=
-            "no in-person sign within the window since: certify by face or visit to "
-            "restore";
-      }
+      s.reason += "no in-person sign within the window since: certify by face or visit to restore";
     }
-    return true;
+    r.suspended_registrations.push_back(std::move(s));
   }
-  return false;
+  if (r.suspended_registrations.empty() || any_active) return false;
+  // Every registration suspended: the person is the earliest suspension's (a sign after it
+  // that restores a later one restores it too).
+  const auto& earliest = *std::min_element(
+      r.suspended_registrations.begin(), r.suspended_registrations.end(),
+      [](const auto& a, const auto& b) { return MonthNumber(a.since) < MonthNumber(b.since); });
+  r.suspended_since = earliest.since;
+  r.restore = earliest.restore;
+  r.months_owed = earliest.months_owed;
+  r.outcome = earliest.restore ? Certification::kCertified : Certification::kNeedsActive;
+  r.reason = earliest.reason;
+  return true;
 }
 
 // The rest of section 4: the doubts, a face pass for several, the evidence and the window.

@@ -117,9 +117,22 @@ struct CertificationResult {
   // Suspend-and-restore: a SUSPENDED registration with new in-person evidence after the
   // suspension. months_owed counts months without a pension payment since suspended_since up to
   // the as-of month (months in prison excluded).
+  // These three are the person's: those of the earliest suspension when every registration is
+  // suspended, unset when one is active (the person is then judged like any active one).
   bool restore = false;
   std::optional<Month> suspended_since;
   int months_owed = 0;
+  // Each SUSPENDED registration on its own (its region's last payment, its own months owed):
+  // its certification.csv row reads CERTIFIED with the restore, or NEEDS_ACTIVE with `reason`,
+  // whatever the person's other registrations. Empty when none is suspended.
+  struct SuspendedRegistration {
+    uint16_t region = 0;
+    Month since{};
+    bool restore = false;
+    int months_owed = 0;
+    std::string reason;
+  };
+  std::vector<SuspendedRegistration> suspended_registrations;
   CertificationFeatures features;
 };
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/case_output.h"
+#include "../../core/person_features.h"
 #include "history_builder.h"
 #include "vigil/rules.h"
 
@@ -955,6 +957,45 @@ TEST(CertificationTest, AYearlyFacePassOnItsAnniversaryCountsAcrossALeapDayToo) 
                             ", within the 12-month window, and no change since (evidence 0.70)")
         << as_of;
   }
+}
+
+TEST(CertificationTest, ASuspendedRegistrationBesideAnActiveOneIsRestoredOnItsOwnRow) {
+  PersonHistory h = Pensioner();
+  h.registrations[0].status = PersonStatus::kSuspended;  // 3702: paid through 2026-03
+  std::erase_if(h.payments, [](const PaymentRecord& p) {
+    return MonthNumber(p.period) > MonthNumber(M("2026-03"));
+  });
+  h.registrations.push_back(Registration(3703, D("1955-05-10"), Sex::kMale, D("2015-06-01"),
+                                         RetirementType::kNormal, "1000.00", "6222000077778888"));
+  PayMonthly(h, 3703, M("2024-11"), M("2026-10"), "1000.00", "6222000077778888");
+  h.signals.push_back(Signal(SignalSource::kBankCounter, "2026-09-20T10:00:00", "branch-2"));
+  Finish(h);
+  const CertificationResult r = Certify(h, Policy::Defaults(), kAsOf);
+  EXPECT_EQ(r.outcome, Certification::kCertified) << r.reason;
+  EXPECT_FALSE(r.restore);  // the person's: one registration was never suspended
+  ASSERT_EQ(r.suspended_registrations.size(), 1u);
+  EXPECT_EQ(r.suspended_registrations[0].region, 3702);
+  EXPECT_TRUE(r.suspended_registrations[0].restore);
+  EXPECT_EQ(r.suspended_registrations[0].months_owed, 7);
+
+  PersonOutcome outcome;
+  outcome.person_id = h.person_id;
+  outcome.primary_region = 3702;
+  outcome.certification = r;
+  std::string rows;
+  CertificationCounts counts;
+  AppendCertificationRows(h.registrations, outcome, &rows, &counts);
+  const size_t split = rows.find('\n') + 1;
+  const std::string suspended_row = rows.substr(0, split);
+  const std::string active_row = rows.substr(split);
+  EXPECT_NE(suspended_row.find(",3702,CERTIFIED,"), std::string::npos) << suspended_row;
+  EXPECT_NE(suspended_row.find(",\"suspended since 2026-04; seen in person on 2026-09-20: "
+                               "restore, 7 months owed\",1,7\n"),
+            std::string::npos)
+      << suspended_row;
+  EXPECT_NE(active_row.find(",3703,CERTIFIED,"), std::string::npos) << active_row;
+  EXPECT_EQ(active_row.substr(active_row.size() - 5), ",0,0\n") << active_row;
+  EXPECT_EQ(counts.certified, 2u);
 }
 
 TEST(CertificationTest, SilenceFarBeyondUsualGapsIsDoubtful) {
