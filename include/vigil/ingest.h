@@ -199,8 +199,9 @@ struct IngestOptions {
   // Default: 0.20.
   double volume_change_warn = 0.20;
   // Initial load: when the store holds no persons and no events (or a bulk load that was
-  // interrupted), rows go through Store::StartBulkLoad (sorted SST files, aggregates built at
-  // the end) instead of Store::Write. Same final content; much faster. Default: true.
+  // interrupted), rows go through Store::StartBulkLoad (sorted runs merged into SST files,
+  // aggregates built at the end) instead of Store::Write. Same final content; much faster. Default:
+  // true.
   bool bulk_initial_load = true;
   // An initial load of another folder was interrupted (killed): discard its partial content
   // and load this folder instead. Without it the load is refused (FailedPrecondition naming

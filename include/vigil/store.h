@@ -173,8 +173,8 @@ class RecordBatch {
 // Options of a bulk load (Store::StartBulkLoad). Thread-safety: value type.
 struct BulkLoadOptions {
   // Encoded bytes of rows (keys + values) buffered before they are sorted and written as one
-  // run of SST files. Two runs may be in memory at once (one filling, one being written), so
-  // memory is about 2.5x this. Default: 128 MiB. Must be >= 64 KiB.
+  // run file (merged into SST files by Finish). Two runs may be in memory at once (one filling, one
+  // being written), so memory is about 2.5x this. Default: 128 MiB. Must be >= 64 KiB.
   size_t run_bytes = size_t{128} << 20;
   // What is being loaded (ingest: the load id of the feed folder), kept in the pending mark.
   // When a load was interrupted, StartBulkLoad discards its partial content only to load the
