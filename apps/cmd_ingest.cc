@@ -21,6 +21,7 @@ struct IngestArgs {
   std::string as_of;
   bool quiet = false;
   bool discard_interrupted_load = false;
+  bool recover_to_consistent_point = false;
 };
 
 int RunIngest(const IngestArgs& args) {
@@ -54,6 +55,7 @@ int RunIngest(const IngestArgs& args) {
 
   StoreOptions store_options;
   store_options.path = args.db;
+  store_options.recover_wal_to_consistent_point = args.recover_to_consistent_point;
   auto store = Store::Open(store_options);
   if (!store.ok()) {
     std::cerr << "vigil ingest: cannot open " << args.db << ": " << store.status().ToString()
@@ -91,6 +93,9 @@ void AddIngestCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--as-of", args->as_of,
                   "Reference date for staleness (default: newest date in the load)");
   cmd->add_flag("--quiet", args->quiet, "No progress line on stderr");
+  cmd->add_flag("--recover-to-consistent-point", args->recover_to_consistent_point,
+                "Open a store whose write-ahead log is damaged before its end at its last "
+                "consistent point (the writes after it are lost: load the deliveries since again)");
   cmd->add_flag("--discard-interrupted-load", args->discard_interrupted_load,
                 "Discard an interrupted initial load of another folder and load this one");
   cmd->callback([args, &exit_code] { exit_code = RunIngest(*args); });

@@ -3,8 +3,10 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -142,6 +144,13 @@ void FormatCase(const std::string& run_id, const PersonOutcome& o, std::string* 
   *jsonl += '\n';
 }
 
+// A stream's failed write: the system's reason (a full disk) when it left one.
+Status WriteFailed(const std::string& path) {
+  const int error = errno;
+  return Status::IoError(path + ": write failed" +
+                         (error != 0 ? ": " + std::string(std::strerror(error)) : std::string()));
+}
+
 // Cases formatted per chunk in parallel, then written in order: big enough that a chunk's
 // formatting outweighs scheduling it, small enough that 2-16 threads share the work.
 constexpr size_t kCasesPerChunk = 512;
@@ -216,7 +225,7 @@ Status OutputWriter::OpenFile(File* file, const std::string& dir, const std::str
 
 Status OutputWriter::Rename(File* file) {
   file->out.flush();
-  if (!file->out) return Status::IoError(file->final_path + ": write failed");
+  if (!file->out) return WriteFailed(file->temp_path);
   file->out.close();
   VIGIL_RETURN_IF_ERROR(SyncAndRename(file->temp_path, file->final_path));
   file->committed = true;
@@ -225,9 +234,7 @@ Status OutputWriter::Rename(File* file) {
 
 Status OutputWriter::AppendCertification(std::string_view text) {
   certification_csv_.out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!certification_csv_.out) {
-    return Status::IoError(certification_csv_.temp_path + ": write failed");
-  }
+  if (!certification_csv_.out) return WriteFailed(certification_csv_.temp_path);
   return Status::Ok();
 }
 
@@ -282,8 +289,8 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
     }
     case_lines_.push_back(std::move(chunk.jsonl));
   }
-  if (!cases_csv_.out) return Status::IoError(cases_csv_.temp_path + ": write failed");
-  if (!cases_jsonl_.out) return Status::IoError(cases_jsonl_.temp_path + ": write failed");
+  if (!cases_csv_.out) return WriteFailed(cases_csv_.temp_path);
+  if (!cases_jsonl_.out) return WriteFailed(cases_jsonl_.temp_path);
   return Status::Ok();
 }
 

@@ -2,11 +2,21 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "keys.h"
 #include "merge_operator.h"
@@ -72,7 +82,68 @@ rocksdb::ColumnFamilyOptions HistoriesFamily(const StoreOptions& o,
   return cf;
 }
 
+// Thread-safe: RocksDB logs from its background threads.
+class DiagnosticsLog : public rocksdb::Logger {
+ public:
+  explicit DiagnosticsLog(std::FILE* file)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), file_(file) {}
+  ~DiagnosticsLog() override {
+    std::lock_guard lock(mu_);
+    std::fclose(file_);
+  }
+  DiagnosticsLog(const DiagnosticsLog&) = delete;
+  DiagnosticsLog& operator=(const DiagnosticsLog&) = delete;
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+        1000000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    std::lock_guard lock(mu_);
+    // Every result ignored: a log line that cannot be written is lost, nothing else.
+    (void)std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06lld ", utc.tm_year + 1900,
+                       utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                       static_cast<long long>(micros));
+    (void)std::vfprintf(file_, format, ap);
+    (void)std::fputc('\n', file_);
+    (void)std::fflush(file_);
+  }
+  // RocksDB calls Flush at some points: stdio is flushed per line already.
+  void Flush() override {}
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
+
 }  // namespace
+
+std::shared_ptr<rocksdb::Logger> OpenDiagnosticsLog(const std::string& dir, size_t keep) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path log = fs::path(dir) / "LOG";
+  if (fs::exists(log, ec) && fs::file_size(log, ec) > 0) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    fs::rename(log, fs::path(dir) / ("LOG.old." + std::to_string(micros)), ec);
+    std::vector<fs::path> old;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().filename().string().rfind("LOG.old.", 0) == 0) old.push_back(entry.path());
+    }
+    // The names end in a time of the same number of digits: name order is time order.
+    std::sort(old.begin(), old.end());
+    for (size_t i = 0; i + keep < old.size(); ++i) fs::remove(old[i], ec);
+  }
+  std::FILE* file = std::fopen(log.c_str(), "ae");
+  if (file == nullptr) return nullptr;
+  return std::make_shared<DiagnosticsLog>(file);
+}
 
 DbConfig MakeDbConfig(const StoreOptions& o) {
   DbConfig config;
@@ -83,6 +154,11 @@ DbConfig MakeDbConfig(const StoreOptions& o) {
   db.bytes_per_sync = 1 << 20;
   db.wal_bytes_per_sync = 1 << 20;
   db.keep_log_file_num = 5;
+  // RocksDB's default stops replay at the first damaged record and opens without a word,
+  // dropping every acknowledged write after it (StoreOptions::recover_wal_to_consistent_point).
+  db.wal_recovery_mode = o.recover_wal_to_consistent_point
+                             ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                             : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // Secondary instances need every file open (RocksDB requirement).
   db.max_open_files = -1;
 #if defined(__SANITIZE_THREAD__)

@@ -54,4 +54,11 @@ struct DbConfig {
 // extractor on the per-person families, lz4 / zstd when this RocksDB build has them).
 DbConfig MakeDbConfig(const StoreOptions& options);
 
+// RocksDB's own diagnostics log, `dir`/LOG (the earlier one kept as LOG.old.<microseconds>, the
+// `keep` newest of those kept). It drops what it cannot write: Debian's RocksDB is built with
+// assertions on, and its own file logger aborted the whole process on the first write after a
+// failed one (a full disk), where the data path returns the error. Null when the file cannot be
+// opened (RocksDB then logs nothing).
+std::shared_ptr<rocksdb::Logger> OpenDiagnosticsLog(const std::string& dir, size_t keep);
+
 }  // namespace vigil::storage

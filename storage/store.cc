@@ -775,6 +775,12 @@ Status Store::Impl::OpenDatabase(bool writable) {
   const rocksdb::Status listed =
       rocksdb::DB::ListColumnFamilies(config.db, options.path, &existing);
   if (!listed.ok() && (!writable || !options.create_if_missing)) {
+    // A store whose files are there but unreadable is damaged, not missing.
+    std::error_code ec;
+    if (listed.IsCorruption() || (std::filesystem::exists(options.path + "/CURRENT", ec) &&
+                                  !listed.IsNotFound() && !listed.IsPathNotFound())) {
+      return FromRocks(listed, "open " + options.path);
+    }
     return Status::NotFound("no vigil store at " + options.path + " (" + listed.ToString() + ")");
   }
 
@@ -800,6 +806,13 @@ Status Store::Impl::OpenDatabase(bool writable) {
     }
   }
 
+  // RocksDB's diagnostics log where the process may write: not for a read-only open.
+  if (options.mode != OpenMode::kReadOnly && (listed.ok() || writable)) {
+    config.db.info_log = storage::OpenDiagnosticsLog(
+        options.mode == OpenMode::kSecondary ? options.secondary_path : options.path,
+        config.db.keep_log_file_num);
+  }
+
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -815,7 +828,27 @@ Status Store::Impl::OpenDatabase(bool writable) {
                                        &opened, &raw);
       break;
   }
-  if (!s.ok()) return FromRocks(s, "open " + options.path);
+  if (!s.ok()) {
+    Status failed = FromRocks(s, "open " + options.path);
+    // RocksDB names a damaged table or manifest; a damaged log record it does not.
+    const std::string& why = failed.message();
+    if (s.IsCorruption() && !options.recover_wal_to_consistent_point &&
+        why.find("sst") == std::string::npos && why.find("MANIFEST") == std::string::npos) {
+      std::string logs;
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(options.path, ec)) {
+        if (e.path().extension() != ".log") continue;
+        logs += (logs.empty() ? "" : ", ") + e.path().filename().string();
+      }
+      return Status::Corruption(
+          why + ": a write-ahead log (" + logs +
+          ") is damaged before its end (e.g. by a power loss); replaying it up to the damage "
+          "would drop the writes after it. StoreOptions::recover_wal_to_consistent_point (vigil "
+          "ingest --recover-to-consistent-point) opens the store at that point; then load the "
+          "deliveries since again");
+    }
+    return failed;
+  }
   db.reset(raw);
   handles.assign(storage::kCfCount, nullptr);
   for (size_t i = 0; i < opened.size(); ++i) {

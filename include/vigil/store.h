@@ -107,6 +107,14 @@ struct StoreOptions {
   // crash of the process (kill -9) either way; sync_writes also makes it survive a power loss,
   // at the cost of one fsync per batch. Default: false.
   bool sync_writes = false;
+  // How a write-ahead log found damaged at Open is replayed. Off: only a torn last record (a
+  // process killed while writing it) is dropped; damage anywhere else refuses to open
+  // (Corruption naming the log), since replaying up to it would silently drop acknowledged
+  // writes after it (a whole delivery). On: replay stops at the damage and the store opens at
+  // that consistent point, losing the writes after it; for a store whose log a power loss
+  // damaged (sync_writes off), after which the deliveries since are loaded again.
+  // Default: false.
+  bool recover_wal_to_consistent_point = false;
   // Number of mutexes that serialise the read-check-write of concurrent writers, striped by
   // person key (and payment id). Default: 1024. Must be > 0.
   size_t lock_stripes = 1024;

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -189,11 +190,16 @@ inline void WriteSampleFeeds(const std::string& dir, uint64_t persons,
     p +=
         RowLine(Feed::kPersons, {{"person_id", id}, {"name", "\"王, " + std::to_string(i) + "\""}});
     for (int m = 1; m <= 3; ++m) {
-      pay += RowLine(Feed::kPayments,
-                     {{"payment_id", "P" + std::to_string(i) + "-" + std::to_string(m)},
-                      {"person_id", id},
-                      {"period", "2024-0" + std::to_string(m)},
-                      {"paid_date", "2024-0" + std::to_string(m) + "-10"}});
+      // snprintf, not "literal" + std::to_string: GCC 12 warns falsely (-Wrestrict) on that.
+      char payment_id[48], period[16], paid_date[16];
+      std::snprintf(payment_id, sizeof payment_id, "P%llu-%d", static_cast<unsigned long long>(i),
+                    m);
+      std::snprintf(period, sizeof period, "2024-0%d", m);
+      std::snprintf(paid_date, sizeof paid_date, "2024-0%d-10", m);
+      pay += RowLine(Feed::kPayments, {{"payment_id", payment_id},
+                                       {"person_id", id},
+                                       {"period", period},
+                                       {"paid_date", paid_date}});
     }
     for (uint64_t k = 0; k < signals_per_person; ++k) {
       char ts[32];

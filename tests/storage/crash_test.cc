@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -187,6 +189,65 @@ TEST(CrashTest, KillDuringCaseReplacementLeavesOneRunsCasesWhole) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(stored, expected);
   }
+}
+
+// A write-ahead log damaged before its end (not the torn tail a kill leaves): RocksDB's default
+// replay stopped at the damage and opened without a word, dropping every acknowledged write
+// after it. The store refuses to open, naming the damage, unless told to recover to the last
+// consistent point.
+TEST(CrashTest, AWalDamagedBeforeItsEndRefusesToOpenUnlessToldToRecover) {
+  VIGIL_SKIP_FORK_UNDER_TSAN();
+  TempDir dir;
+  const std::string path = dir.path("db");
+  {
+    auto store = OpenStore(path);  // created, closed: the next writes land in a new log only
+  }
+  // A child writes 40 batches and ends without closing the store: they are in the log only.
+  const auto acked = KillAfterAcks(40, [&](int ack_fd) {
+    StoreOptions o;
+    o.path = path;
+    auto store = Store::Open(o);
+    if (!store.ok()) _exit(3);
+    for (uint32_t id = 0; id < 40; ++id) {
+      RecordBatch b = CrashBatch(id);
+      if (!(*store)->Write(b).ok()) _exit(4);
+      if (write(ack_fd, &id, sizeof id) != sizeof id) _exit(5);
+    }
+    pause();  // killed here, the log whole
+    _exit(0);
+  });
+  ASSERT_EQ(acked.size(), 40u);
+  std::string log;
+  uintmax_t largest = 0;
+  for (const auto& e : std::filesystem::directory_iterator(path)) {
+    if (e.path().extension() == ".log" && e.file_size() > largest) {
+      largest = e.file_size();
+      log = e.path().string();
+    }
+  }
+  ASSERT_FALSE(log.empty());
+  {
+    // One bit flipped a third of the way in: the batches after it would be lost.
+    std::FILE* f = std::fopen(log.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fseek(f, static_cast<long>(largest / 3), SEEK_SET), 0);
+    const int c = std::fgetc(f);
+    ASSERT_EQ(std::fseek(f, static_cast<long>(largest / 3), SEEK_SET), 0);
+    std::fputc(c ^ 0x10, f);
+    std::fclose(f);
+  }
+  StoreOptions strict;
+  strict.path = path;
+  auto refused = Store::Open(strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("recover_wal_to_consistent_point"), std::string::npos)
+      << refused.status().message();
+
+  StoreOptions recover = strict;
+  recover.recover_wal_to_consistent_point = true;
+  auto recovered = Store::Open(recover);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <cstdio>
+
 #include "storage/coding.h"
 #include "storage/db_options.h"
 #include "storage/keys.h"
@@ -661,6 +663,44 @@ TEST(StoreTest, AnInterruptedLoadIsDiscardedOnlyToLoadItAgainOrWhenAskedTo) {
   ASSERT_TRUE((*writer)->Finish().ok());
   EXPECT_FALSE(store->BulkLoadPending());
   EXPECT_TRUE(store->GetPerson(PersonId(1), 3702).ok());
+}
+
+TEST(StoreTest, ADamagedManifestIsCorruptionNotAMissingStore) {
+  TempDir dir;
+  { auto store = OpenStore(dir.path()); }
+  std::string manifest;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().filename().string().rfind("MANIFEST-", 0) == 0) manifest = e.path().string();
+  }
+  ASSERT_FALSE(manifest.empty());
+  {
+    std::FILE* f = std::fopen(manifest.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fseek(f, 40, SEEK_SET), 0);
+    const int c = std::fgetc(f);
+    ASSERT_EQ(std::fseek(f, 40, SEEK_SET), 0);
+    std::fputc(c ^ 0x5a, f);
+    std::fclose(f);
+  }
+  StoreOptions o;
+  o.path = dir.path();
+  o.mode = OpenMode::kReadOnly;
+  const auto opened = Store::Open(o);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kCorruption) << opened.status().ToString();
+}
+
+TEST(StoreTest, RocksDbsOwnLogIsKeptBesideTheStoreAndRotatedPerOpen) {
+  TempDir dir;
+  for (int i = 0; i < 3; ++i) {
+    auto store = OpenStore(dir.path());
+  }
+  int old_logs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().filename().string().rfind("LOG.old.", 0) == 0) ++old_logs;
+  }
+  EXPECT_GT(std::filesystem::file_size(dir.path() + "/LOG"), 0u);
+  EXPECT_EQ(old_logs, 2);
 }
 
 TEST(StoreTest, BulkWriterOverManyRunsEqualsWrites) {
