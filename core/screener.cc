@@ -27,6 +27,7 @@
 namespace vigil {
 
 using screen::AuditFacts;
+using screen::PersonKeyOf;
 using screen::PersonState;
 using screen::Registration;
 using screen::ScreeningState;
@@ -227,15 +228,6 @@ std::string Ratio(double r) {
   return buf;
 }
 
-// The person key of a resident id as the store keys it: with an upper-case X (feeds accept a
-// lower-case x, and the request is not changed for it).
-uint64_t PersonKeyOf(const std::string& person_id) {
-  if (person_id.empty() || person_id.back() != 'x') return PersonKey(person_id);
-  std::string upper = person_id;
-  upper.back() = 'X';
-  return PersonKey(upper);
-}
-
 // Positions in the journal are marked with this bit in the id index, so that one index holds
 // them and the audit sequences of entries earlier versions wrote to the store's audit family.
 constexpr uint64_t kJournalBit = uint64_t{1} << 63;
@@ -304,9 +296,10 @@ struct Screener::Impl {
     ScreeningState& st = *state;
     VIGIL_RETURN_IF_ERROR(
         journal->Scan(journal->begin(), end, [&](uint64_t at, std::string_view e) {
-          if (auto id = screen::FirstDecisionPaymentId(e)) {
+          std::optional<screen::PassedPeriod> passed;
+          if (auto id = screen::FirstDecisionPaymentId(e, &passed)) {
             persisted.Insert(PersonKey(*id), at | kJournalBit);
-            if (auto passed = screen::PassedByFirstDecision(e)) {
+            if (passed) {
               if (auto bit = st.PeriodBit(passed->period)) {
                 PersonState* p = st.Find(passed->person_key);
                 if (p == nullptr) p = st.Overflow(passed->person_key);

@@ -437,7 +437,8 @@ void AppendAuditEntry(const PaymentRequest& r, uint64_t request_hash, const Deci
   storage::PutString(&out, d.score_run);
 }
 
-std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry) {
+std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry,
+                                                       std::optional<PassedPeriod>* passed) {
   storage::Reader in(entry);
   uint8_t tag = 0, format = 0;
   uint64_t flags = 0;
@@ -447,37 +448,24 @@ std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry) {
       !in.String(&id)) {
     return std::nullopt;
   }
-  return id;
-}
-
-std::optional<PassedPeriod> PassedByFirstDecision(std::string_view entry) {
-  storage::Reader in(entry);
-  uint8_t tag = 0, format = 0, byte = 0;
-  uint64_t flags = 0, v = 0, fingerprint = 0;
-  std::string_view id, person;
-  PassedPeriod passed;
-  if (!in.Byte(&tag) || !in.Byte(&format) || static_cast<char>(tag) != kAuditTag ||
-      format != kAuditFormat || !in.Varint(&flags) || (flags & kFlagFirst) == 0 ||
-      !in.String(&id) || !in.String(&person) || !in.Varint(&v) || !in.Byte(&byte) ||
-      !CodeFrom(byte, &passed.benefit) || !in.Varint(&v)) {
-    return std::nullopt;
+  if (passed == nullptr) return id;
+  passed->reset();
+  uint8_t byte = 0;
+  uint64_t v = 0, fingerprint = 0;
+  std::string_view person;
+  PassedPeriod period;
+  if (!in.String(&person) || !in.Varint(&v) || !in.Byte(&byte) ||
+      !CodeFrom(byte, &period.benefit) || !in.Varint(&v)) {
+    return id;
   }
-  passed.period = MonthFromNumber(static_cast<int32_t>(v));
+  period.period = MonthFromNumber(static_cast<int32_t>(v));
   Action action = Action::kBlock;
-  if (!in.Varint(&v) || !in.Fixed64BE(&fingerprint) || !in.Byte(&byte) ||
-      !in.Fixed64BE(&fingerprint) || !in.Byte(&byte) || !CodeFrom(byte, &action) ||
-      action != Action::kPay) {
-    return std::nullopt;
+  if (in.Varint(&v) && in.Fixed64BE(&fingerprint) && in.Byte(&byte) && in.Fixed64BE(&fingerprint) &&
+      in.Byte(&byte) && CodeFrom(byte, &action) && action == Action::kPay) {
+    period.person_key = PersonKeyOf(person);
+    *passed = period;
   }
-  // As the screener keys it: an id's check character X in upper case.
-  if (!person.empty() && person.back() == 'x') {
-    std::string upper(person);
-    upper.back() = 'X';
-    passed.person_key = PersonKey(upper);
-  } else {
-    passed.person_key = PersonKey(person);
-  }
-  return passed;
+  return id;
 }
 
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash) {

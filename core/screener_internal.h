@@ -162,6 +162,10 @@ class ScreeningState {
 // Fingerprint of an account number: the state keeps no account text.
 uint64_t AccountHash(std::string_view account);
 
+// The person key of a resident id as the store keys it: with an upper-case X (feeds accept a
+// lower-case x, and a request is not changed for it).
+uint64_t PersonKeyOf(std::string_view person_id);
+
 // Builds the state from the store (one snapshot). `threads` 0 = all hardware threads.
 Status BuildState(const Store& store, const ScreenerOptions& options, uint64_t version,
                   ScreeningState* state);
@@ -202,15 +206,17 @@ void AppendAuditEntry(const PaymentRequest& request, uint64_t request_hash,
 Result<Decision> ParseAuditEntry(std::string_view entry, uint64_t* request_hash);
 // The payment id of a binary entry marked `first`; nullopt for every other entry (JSON ones,
 // repeats, other writers' entries). Decodes nothing else: Open reads the whole audit family.
-std::optional<std::string_view> FirstDecisionPaymentId(std::string_view entry);
-// The period a first decision of PAY passed (binary entries; nullopt for every other entry):
-// Open marks it passed again, so that a restart does not pass a second payment for it.
+// The period a first decision of PAY passed: Open marks it passed again, so that a restart does
+// not pass a second payment for it.
 struct PassedPeriod {
   uint64_t person_key = 0;
   Benefit benefit = Benefit::kPension;
   Month period{};
 };
-std::optional<PassedPeriod> PassedByFirstDecision(std::string_view entry);
+// When `passed` is given it is also set, from the same read, to the period the decision passed
+// (nullopt unless it was a PAY).
+std::optional<std::string_view> FirstDecisionPaymentId(
+    std::string_view entry, std::optional<PassedPeriod>* passed = nullptr);
 // Fingerprint of every field of a request (idempotence: same id, same content).
 uint64_t RequestHash(const PaymentRequest& request);
 

@@ -389,6 +389,13 @@ Status BuildRange(const Store& store, const Snapshot* snapshot, const ScreeningS
 
 }  // namespace
 
+uint64_t PersonKeyOf(std::string_view person_id) {
+  if (person_id.empty() || person_id.back() != 'x') return PersonKey(person_id);
+  std::string upper(person_id);
+  upper.back() = 'X';
+  return PersonKey(upper);
+}
+
 uint64_t AccountHash(std::string_view account) {
   // PersonKey is XXH3-64 of any text; the domain prefix keeps account and person keys apart.
   // A per-thread buffer: this runs for every request and every stored payment.
