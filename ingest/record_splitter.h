@@ -29,9 +29,9 @@
 
 namespace vigil::ingest_internal {
 
-// kUnterminatedQuote is not produced any more: the first line of a runaway quote is returned as
-// an ordinary record, so that the field splitter names the field left open.
-enum class RecordFlag : uint8_t { kNone, kHeader, kUnterminatedQuote, kTooLong };
+// No flag marks an unterminated quote: the first line of a runaway quote is returned as an
+// ordinary record, so that the field splitter rejects it and names the field left open.
+enum class RecordFlag : uint8_t { kNone, kHeader, kTooLong };
 
 struct RecordSpan {
   uint32_t offset = 0;  // into RecordBlock::text

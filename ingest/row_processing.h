@@ -26,10 +26,6 @@ bool ProcessRecord(const FeedParser& parser, std::string_view text, RecordFlag f
   auto column_name = [&](size_t i) {
     return i < parser.header().size() ? parser.header()[i] : std::string();
   };
-  if (flag == RecordFlag::kUnterminatedQuote) {
-    return fail(RejectReason::kUnterminatedQuote, "",
-                "a quoted field is not closed on this row; reading resumed on the next line");
-  }
   if (flag == RecordFlag::kTooLong) {
     return fail(RejectReason::kRowTooLong, "", "row is longer than the row limit; skipped");
   }
