@@ -16,6 +16,9 @@ namespace {
 
 constexpr int kFirstBirthYear = 1921;
 constexpr int32_t kNever = INT32_MAX;
+// An injected death (DECEASED_PAID, CONCEALED_DEATH) happens at least this long before the as-of
+// date, so that the pension of a month after it has been paid.
+constexpr int32_t kInjectedDeathLatestDays = 60;
 // Stream key of the draws that re-sequence an id already issued (City::ResolveIds).
 constexpr uint64_t kIdStream = 0x1D5E0;
 constexpr int kPatternCount = static_cast<int>(CodeCount<Pattern>());
@@ -423,6 +426,12 @@ struct City::Impl {
         // These frauds are recent: a retirement within the last ten years.
         if (p.retire_day < as_of_day - 3650) continue;
       }
+      if (has && (inj == Pattern::kDeceasedPaid || inj == Pattern::kConcealedDeath) &&
+          p.retire_day > as_of_day - 2 * kInjectedDeathLatestDays) {
+        // The death is drawn at least kInjectedDeathLatestDays before the as-of date: a pension
+        // that began later could not have been paid after it, and no overpayment would exist.
+        continue;
+      }
       if (p.rtype == RetirementType::kDisability) {
         // Disability retirement happens between the disability age and the normal age.
         const int32_t normal = RetirementDayFor(p.birth_day, NormalAge(p));
@@ -636,7 +645,7 @@ struct City::Impl {
                               p.injected == static_cast<int>(Pattern::kConcealedDeath);
     const int32_t live_from = std::max(window_start_day, p.retire_day);
     if (forced_death) {
-      const int32_t last = as_of_day - 60;
+      const int32_t last = as_of_day - kInjectedDeathLatestDays;
       p.death_day = std::min(
           last, live_from + static_cast<int32_t>(
                                 rng.Bounded(static_cast<uint64_t>(std::max(1, last - live_from)))));
@@ -692,6 +701,10 @@ struct City::Impl {
     const int32_t span = as_of_day - 120 - from;
     if (span <= 0) return;
     p.prison_in = from + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(span)));
+    if (p.prison_in >= p.death_day) {  // nobody is imprisoned after death
+      p.prison_in = kNever;
+      return;
+    }
     p.prison_report = p.prison_in + static_cast<int32_t>(rng.Int(10, 60));
     p.registry.push_back({RegistryEvent::kPrisonIn, p.prison_in, p.prison_report, {}});
     const int32_t release = p.prison_in + static_cast<int32_t>(rng.Int(180, 1800));
@@ -849,8 +862,11 @@ struct City::Impl {
     DrawAppraisals(p);
     DrawLife(p);
     const bool historic = p.death_day < window_start_day;
+    // A prison term beside an injected death would stop the pension the death pattern is about.
+    const bool death_injected =
+        injected && (inj == Pattern::kDeceasedPaid || inj == Pattern::kConcealedDeath);
     if ((injected && inj == Pattern::kPrisonPaid) ||
-        (!historic && rng.Chance(la.prison_suspended))) {
+        (!historic && rng.Chance(la.prison_suspended) && !death_injected)) {
       p.look_prison = !(injected && inj == Pattern::kPrisonPaid);
       DrawPrison(p);
       if (!p.look_prison && p.prison_in != kNever) AddPattern(p, Pattern::kPrisonPaid);
@@ -917,9 +933,6 @@ struct City::Impl {
                                                  as_of_day - window_start_day - 60)));
       p.missing_report = day + static_cast<int32_t>(rng.Int(3, 45));
       p.registry.push_back({RegistryEvent::kMissing, day, p.missing_report, {}});
-    }
-    if (p.injected == static_cast<int>(Pattern::kDeceasedPaid) && p.death_report_day != kNever) {
-      AddPattern(p, Pattern::kDeceasedPaid);
     }
   }
 
@@ -1058,6 +1071,19 @@ struct City::Impl {
     if (p.missing)
       last = std::min(last, stop_after(p.missing_report, MonthOfDay(p.missing_report)));
     return last;
+  }
+
+  // Whether a pension row is written for some month after the death month (the pay rows
+  // follow LastPaidMonth and skip the months suspended for prison, as EmitPensionRows does).
+  bool PensionPaidAfterDeath(const Person& p) const {
+    if (p.death_day == kNever) return false;
+    const int32_t first =
+        std::max({MonthOfDay(p.death_day) + 1, MonthOfDay(p.retire_day), c.window_.front().number});
+    const int32_t last = LastPaidMonth(p);
+    for (int32_t m = first; m <= last; ++m) {
+      if (!SuspendedForPrison(p, m)) return true;
+    }
+    return false;
   }
 
   bool SuspendedForPrison(const Person& p, int32_t month) const {
@@ -1636,9 +1662,7 @@ struct City::Impl {
       // A registered death still paid for later months is DECEASED_PAID whatever the cause
       // (a fund that ignored the registry, or a report that came after the next pay day):
       // either way the overpayment has to be recovered.
-      if (p.role == Role::kPensioner && p.death_day != kNever && p.death_report_day != kNever &&
-          LastPaidMonth(p) > MonthOfDay(p.death_day) &&
-          LastPaidMonth(p) >= c.window_.front().number) {
+      if (p.role == Role::kPensioner && p.death_report_day != kNever && PensionPaidAfterDeath(p)) {
         AddPattern(p, Pattern::kDeceasedPaid);
       }
     }

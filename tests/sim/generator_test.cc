@@ -370,6 +370,44 @@ TEST_F(GeneratorTest, PatternPrevalencesFollowTheConfiguredRates) {
   EXPECT_GT(static_cast<double>(positives["DECEASED_PAID"].size()), r.deceased_paid * 8000 * 0.6);
 }
 
+// A death pattern names an overpayment: the truth must not list it for a person whose pension
+// stopped at the death (a retirement that began within weeks of the as-of date, or months
+// suspended for prison after the death).
+TEST_F(GeneratorTest, EveryDeathPatternHasAPensionPaidForAMonthAfterTheDeath) {
+  for (uint64_t seed : {3, 19}) {
+    GeneratorOptions o = Options(dir_, 6000, seed);
+    o.rates.deceased_paid *= 20;
+    o.rates.concealed_death *= 20;
+    o.rates.prison_paid *= 20;
+    ASSERT_TRUE(GenerateCity(o).ok());
+    std::map<std::string, std::string> death_month;  // person -> YYYY-MM of a death pattern
+    size_t labelled = 0;
+    for (const auto& row : ReadCsv(dir_ / "truth" / "persons.csv").rows) {
+      if (row[4].find("DECEASED_PAID") == std::string::npos &&
+          row[4].find("CONCEALED_DEATH") == std::string::npos) {
+        continue;
+      }
+      ASSERT_EQ(row[3].size(), 10U) << row[0] << " has a death pattern and no death date";
+      death_month[row[0]] = row[3].substr(0, 7);
+      ++labelled;
+    }
+    EXPECT_GT(labelled, 100U) << "seed " << seed;
+    std::set<std::string> paid_after;
+    const Table payments = ReadCsv(dir_ / "payments.csv");
+    for (const auto& row : payments.rows) {
+      auto it = death_month.find(row[1]);
+      if (it != death_month.end() && row[3] == "PENSION" && row[4] > it->second) {
+        paid_after.insert(row[1]);
+      }
+    }
+    for (const auto& [person, month] : death_month) {
+      EXPECT_TRUE(paid_after.count(person) > 0)
+          << "seed " << seed << ": " << person << " died " << month << ", no pension after it";
+    }
+    fs::remove_all(dir_);
+  }
+}
+
 TEST_F(GeneratorTest, HonestLookAlikesArePresent) {
   auto stats = GenerateCity(Options(dir_, 6000, 5));
   ASSERT_TRUE(stats.ok());
