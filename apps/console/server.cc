@@ -17,9 +17,11 @@
 
 #include "audit_log.h"
 #include "case_index.h"
+#include "date_masking.h"
 #include "links.h"
 #include "vigil/money.h"
 #include "vigil/policy.h"
+#include "vigil/resident_id.h"
 #include "vigil/store.h"
 #include "vigil/time.h"
 
@@ -223,6 +225,17 @@ std::string MaskDigitRuns(std::string_view text) {
   return out;
 }
 
+// The person key of a case ref (the first 8 bytes of the case key, big-endian).
+std::optional<uint64_t> PersonKeyOfRef(std::string_view ref) {
+  const auto key = FromHex(ref);
+  if (!key || key->size() < 8) return std::nullopt;
+  uint64_t person_key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    person_key = person_key << 8 | static_cast<unsigned char>((*key)[i]);
+  }
+  return person_key;
+}
+
 std::string PatternList(uint32_t mask) {
   std::string out;
   for (Pattern p : AllCodes<Pattern>()) {
@@ -349,6 +362,35 @@ struct ConsoleServer::Impl {
     return Masked(s) ? MaskTail(id) : std::string(id);
   }
 
+  // The dates that tell the person's birth date, for masking them from auditors.
+  PersonDates DatesOf(uint64_t person_key, std::string_view person_id) const {
+    PersonDates dates;
+    auto add_id_birth = [&](std::string_view id) {
+      if (auto parsed = ResidentId::ParseLenient(id); parsed.ok()) {
+        dates.births.push_back(parsed->birth_date());
+      }
+    };
+    add_id_birth(person_id);
+    if (auto rows = store.GetPersonRows(person_key); rows.ok()) {
+      for (const PersonRecord& p : *rows) {
+        add_id_birth(p.person_id);
+        dates.births.push_back(p.birth_date);
+        dates.retirements.push_back(p.retirement_date);
+      }
+    }
+    // An AGE_FALSIFIED reason names the birth date a change replaced.
+    HistoryFilter registry;
+    registry.kinds = {EventKind::kRegistry};
+    (void)store.VisitHistory(person_key, registry, [&](const EventView& e) {
+      auto r = e.AsRegistry();
+      if (r.ok() && r->event == RegistryEvent::kIdChange && r->detail.starts_with("birth_date:")) {
+        for (const Date& d : DatesIn(r->detail)) dates.births.push_back(d);
+      }
+      return true;
+    });
+    return dates;
+  }
+
   Result<json> Audit(const Session& s, json fields) {
     fields["user"] = s.user;
     fields["role"] = RoleName(s.role);
@@ -416,6 +458,11 @@ struct ConsoleServer::Impl {
       f.region = static_cast<uint16_t>(*n);
     }
     if (auto v = param("district"); !v.empty()) {
+      // Refused rather than ignored: an answer for every district would read as that district's.
+      if (Masked(s)) {
+        SendError(res, 403, "not allowed for role auditor: the district filter");
+        return std::nullopt;
+      }
       auto n = ParseWhole(v, 999999);
       if (!n) return bad("district: '" + v + "'");
       f.district = static_cast<uint32_t>(*n);
@@ -426,7 +473,11 @@ struct ConsoleServer::Impl {
     return f;
   }
 
-  json Timeline(uint64_t person_key, const std::string& run, bool masked) const {
+  // `masked_dates` is null for roles that see every date; for auditors, the dates that tell the
+  // birth date are masked in the events' dates and details.
+  json Timeline(uint64_t person_key, const std::string& run,
+                const PersonDates* masked_dates) const {
+    const bool masked = masked_dates != nullptr;
     // The window ends at the as-of date of the score run that made the case.
     Date end = std::chrono::year_month_day{
         std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
@@ -522,6 +573,9 @@ struct ConsoleServer::Impl {
     for (auto& [k, v] : signals) sig[k] = v;
     // Keep the newest 200 dated events: a page, not a data dump.
     if (events.size() > 200) events.erase(events.begin(), events.end() - 200);
+    if (masked) {
+      for (json& e : events) MaskDateFields(e, {"date", "detail"}, *masked_dates);
+    }
     return json{{"months", months},
                 {"payments_yuan", pay},
                 {"signals", sig},
@@ -529,7 +583,8 @@ struct ConsoleServer::Impl {
                 {"as_of", FormatDate(end)}};
   }
 
-  // As RowJson, no district nor birth date for auditors.
+  // As RowJson, no district nor birth date for auditors; nor the retirement date (less the
+  // retirement age it is the birth date) nor the address (it names the district).
   json PersonJson(const PersonRecord& p, const Session& s) const {
     json person{{"person_id", Id(s, p.person_id)},
                 {"region", p.region},
@@ -537,17 +592,17 @@ struct ConsoleServer::Impl {
                 {"sex", CodeName(p.sex)},
                 {"scheme", CodeName(p.scheme)},
                 {"category", CodeName(p.category)},
-                {"retirement_date", FormatDate(p.retirement_date)},
                 {"retirement_type", CodeName(p.retirement_type)},
                 {"monthly_benefit", FormatMoney(p.monthly_benefit)},
                 {"bank_account", Masked(s) ? MaskTail(p.bank_account) : p.bank_account},
                 {"phone", Masked(s) ? MaskTail(p.phone) : p.phone},
-                {"address", p.address},
                 {"status", CodeName(p.status)},
                 {"id_checksum_ok", p.id_checksum_ok}};
     if (!Masked(s)) {
       person["birth_date"] = FormatDate(p.birth_date);
       person["district"] = p.district;
+      person["retirement_date"] = FormatDate(p.retirement_date);
+      person["address"] = p.address;
     }
     return person;
   }
@@ -585,8 +640,9 @@ struct ConsoleServer::Impl {
 
   // An audit entry as `s` may see it. For auditors the case's resident id is masked, and so is
   // any resident id typed by a person: in comments, in export filters (names and values, as
-  // sent in the query string) and in a failed login's name.
-  json MaskAuditEntry(json e, const Session& s) const {
+  // sent in the query string) and in a failed login's name. A comment's dates that tell the
+  // birth date of `dates` (the case's person) are masked too, and an export's district filter.
+  json MaskAuditEntry(json e, const Session& s, const PersonDates& dates) const {
     if (!Masked(s)) return e;
     auto mask_string = [&](const char* field, std::string (*mask)(std::string_view)) {
       if (auto it = e.find(field); it != e.end() && it->is_string()) {
@@ -594,16 +650,51 @@ struct ConsoleServer::Impl {
       }
     };
     mask_string("person_id", MaskTail);
-    mask_string("comment", MaskDigitRuns);
+    if (auto it = e.find("comment"); it != e.end() && it->is_string()) {
+      *it = MaskDigitRuns(MaskBirthLinkedDates(it->get<std::string>(), dates));
+    }
     if (e.value("type", "") == "login_failed") mask_string("user", MaskDigitRuns);
     if (auto it = e.find("filters"); it != e.end() && it->is_object()) {
       json filters = json::object();
       for (const auto& [k, v] : it->items()) {
-        filters[MaskDigitRuns(k)] = v.is_string() ? json(MaskDigitRuns(v.get<std::string>())) : v;
+        const std::string name = MaskDigitRuns(k);
+        if (name == "district" && v.is_string()) {
+          filters[name] = std::string(v.get<std::string>().size(), '*');
+        } else {
+          filters[name] = v.is_string() ? json(MaskDigitRuns(v.get<std::string>())) : v;
+        }
       }
       *it = std::move(filters);
     }
     return e;
+  }
+
+  // The string fields `fields` of `j` with the dates that tell a birth date of `dates` masked.
+  static void MaskDateFields(json& j, std::initializer_list<const char*> fields,
+                             const PersonDates& dates) {
+    for (const char* field : fields) {
+      if (auto it = j.find(field); it != j.end() && it->is_string()) {
+        *it = MaskBirthLinkedDates(it->get<std::string>(), dates);
+      }
+    }
+  }
+
+  // The case as `vigil score` stored it, as an auditor may see it: the resident id masked, and
+  // the dates that tell the birth date masked in the reasons and the evidence.
+  static void MaskScored(json& scored, const PersonDates& dates) {
+    if (scored.contains("person_id")) scored["person_id"] = MaskTail(scored.value("person_id", ""));
+    if (auto it = scored.find("reasons"); it != scored.end() && it->is_array()) {
+      for (json& reason : *it) {
+        if (reason.is_string()) reason = MaskBirthLinkedDates(reason.get<std::string>(), dates);
+      }
+    }
+    for (const char* list : {"hits", "evidence"}) {
+      if (auto it = scored.find(list); it != scored.end() && it->is_array()) {
+        for (json& item : *it) {
+          if (item.is_object()) MaskDateFields(item, {"reason", "date", "note"}, dates);
+        }
+      }
+    }
   }
 
   // ---- handlers ----
@@ -688,13 +779,14 @@ struct ConsoleServer::Impl {
       SendError(res, 404, "no such case");
       return;
     }
+    const PersonDates dates = Masked(*s) ? DatesOf(row->person_key, row->person_id) : PersonDates{};
     json out;
     out["case"] = RowJson(*row, *s);
     auto stored = store.GetCase(row->key);
     if (stored.ok()) {
       auto j = json::parse(*stored, nullptr, false);
       if (j.is_object()) {
-        if (j.contains("person_id")) j["person_id"] = Id(*s, j.value("person_id", ""));
+        if (Masked(*s)) MaskScored(j, dates);
         out["scored"] = j;
       }
     }
@@ -702,13 +794,13 @@ struct ConsoleServer::Impl {
     if (auto rows = store.GetPersonRows(row->person_key); rows.ok()) {
       for (const PersonRecord& p : *rows) out["persons"].push_back(PersonJson(p, *s));
     }
-    out["timeline"] = Timeline(row->person_key, row->run, Masked(*s));
+    out["timeline"] = Timeline(row->person_key, row->run, Masked(*s) ? &dates : nullptr);
     out["linked"] = LinksJson(row->person_key, *s);
     json history = json::array();
     {
       std::lock_guard lock(history_mu);
       if (auto it = case_history.find(row->ref); it != case_history.end()) {
-        for (const json& e : it->second) history.push_back(MaskAuditEntry(e, *s));
+        for (const json& e : it->second) history.push_back(MaskAuditEntry(e, *s, dates));
       }
     }
     out["history"] = history;
@@ -877,23 +969,25 @@ struct ConsoleServer::Impl {
     for (size_t i = 0; i < histogram.size(); ++i) {
       hist.push_back(json{{"from", static_cast<double>(i) / 20.0}, {"cases", histogram[i]}});
     }
-    SendJson(res, 200,
-             json{{"cases", total.cases},
-                  {"overpaid", Yuan(total.overpaid)},
-                  {"expected_loss", Yuan(total.expected)},
-                  {"decided", decided},
-                  {"cleared", cleared},
-                  {"confirmed_overpaid", Yuan(confirmed_overpaid)},
-                  {"confirmed_monthly_stopped", Yuan(confirmed_monthly)},
-                  {"by_pattern", table(by_pattern, 32)},
-                  {"by_region", table(by_region, 32)},
-                  {"by_district", table(by_district, 20)},
-                  {"by_status", table(by_status, 8)},
-                  {"by_certification", table(by_cert, 8)},
-                  {"by_action", table(by_action, 8)},
-                  {"risk_histogram", hist},
-                  {"run", index.last_run()},
-                  {"run_notes", index.last_run_notes()}});
+    json body{{"cases", total.cases},
+              {"overpaid", Yuan(total.overpaid)},
+              {"expected_loss", Yuan(total.expected)},
+              {"decided", decided},
+              {"cleared", cleared},
+              {"confirmed_overpaid", Yuan(confirmed_overpaid)},
+              {"confirmed_monthly_stopped", Yuan(confirmed_monthly)},
+              {"by_pattern", table(by_pattern, 32)},
+              {"by_region", table(by_region, 32)},
+              {"by_status", table(by_status, 8)},
+              {"by_certification", table(by_cert, 8)},
+              {"by_action", table(by_action, 8)},
+              {"risk_histogram", hist},
+              {"run", index.last_run()},
+              {"run_notes", index.last_run_notes()}};
+    // Not for auditors: a dashboard filtered down to one case (by name or ref) would name its
+    // district.
+    if (!Masked(*s)) body["by_district"] = table(by_district, 20);
+    SendJson(res, 200, body);
   }
 
   void Export(const httplib::Request& req, httplib::Response& res) {
@@ -951,8 +1045,21 @@ struct ConsoleServer::Impl {
       last.push_back(std::move(j));
       if (last.size() > *limit) last.pop_front();
     }
+    // For auditors, each entry's comment is masked with the dates of its case's person.
+    std::unordered_map<uint64_t, PersonDates> dates_of;
+    const PersonDates no_person;
+    auto dates_for = [&](const json& e) -> const PersonDates& {
+      if (!Masked(*s)) return no_person;
+      const auto person_key = PersonKeyOfRef(e.value("case", ""));
+      if (!person_key) return no_person;
+      auto [it, added] = dates_of.try_emplace(*person_key);
+      if (added) it->second = DatesOf(*person_key, e.value("person_id", ""));
+      return it->second;
+    };
     json items = json::array();
-    for (auto it = last.rbegin(); it != last.rend(); ++it) items.push_back(MaskAuditEntry(*it, *s));
+    for (auto it = last.rbegin(); it != last.rend(); ++it) {
+      items.push_back(MaskAuditEntry(*it, *s, dates_for(*it)));
+    }
     SendJson(res, 200, json{{"total", total}, {"items", items}});
   }
 

@@ -99,6 +99,46 @@ json CaseJson(const PersonRecord& p, double risk, const char* pattern, const cha
               {"evidence", {{{"source", "DEATH"}, {"date", "2026-06-01"}, {"note", ""}}}}};
 }
 
+// Person 4 is an AGE_FALSIFIED case (core/rules_retirement.cc) that is also a namesake pair
+// (FORGED_IDENTITY, core/rules_identity.cc): born 1960-03-17 by the resident id, made two years
+// older in the fund (1958-03-17) nine months before retiring on 2008-04-01 at 50 (48 by the id).
+// The reasons are worded as the rules word them.
+void MakeAgeFalsified(PersonRecord& p) {
+  p.person_id = "370202196003171004";
+  p.birth_date = D(1958, 3, 17);
+  p.sex = Sex::kFemale;
+  p.retirement_date = D(2008, 4, 1);
+}
+constexpr const char* kAgeReason =
+    "birth date changed 1960-03-17 -> 1958-03-17 on 2007-06-20, 9 months before retirement; "
+    "with the old date the person was 48 < 50 at retirement on 2008-04-01: 20,000.00 paid "
+    "before 2010-03";
+constexpr const char* kNamesakeReason =
+    "2 ids share this name and birth date 1958-03-17; no other agency has any record of this "
+    "id: a second identity";
+constexpr const char* kDeathReason = "death registered: died 2026-06-01 (reported 2026-06-05)";
+
+json AgeFalsifiedCaseJson(const PersonRecord& p) {
+  json c = CaseJson(p, 0.85, "AGE_FALSIFIED", "20000.00");
+  c["patterns"] = {"AGE_FALSIFIED", "FORGED_IDENTITY"};
+  c["reasons"] = {kAgeReason, kNamesakeReason, kDeathReason};
+  c["hits"] = json::array({json{{"pattern", "AGE_FALSIFIED"},
+                                {"strength", 0.9},
+                                {"clause", "policy: rules.age_change_window_months"},
+                                {"reason", kAgeReason},
+                                {"overpaid", "20000.00"}},
+                           json{{"pattern", "FORGED_IDENTITY"},
+                                {"strength", 0.75},
+                                {"clause", "policy: one person, one resident id"},
+                                {"reason", kNamesakeReason},
+                                {"overpaid", "0.00"}}});
+  c["evidence"] = json::array(
+      {json{{"source", "ID_CHANGE"}, {"date", "2007-06-20"}, {"note", "1960-03-17 -> 1958-03-17"}},
+       json{{"source", "persons"}, {"date", "2008-04-01"}, {"note", "name and birth date shared"}},
+       json{{"source", "DEATH"}, {"date", "2026-06-01"}, {"note", "reported 2026-06-05"}}});
+  return c;
+}
+
 constexpr const char* kHostileName = "=HYPERLINK(\"http://x\")<img src=x onerror=alert(1)>";
 const std::map<std::string, std::string> kPasswords = {
     {"rev", "reviewer-pass-1"}, {"sup", "supervisor-pass-1"}, {"aud", "auditor-pass-1"}};
@@ -116,17 +156,25 @@ class ConsoleApiTest : public ::testing::Test {
     RecordBatch batch;
     const char* names[] = {kHostileName, "王秀英", "李建国", "张伟", "陈静"};
     for (int i = 0; i < 5; ++i) persons_.push_back(Person(i, names[i]));
+    MakeAgeFalsified(persons_[4]);
     for (const auto& p : persons_) batch.Add(p);
+    batch.Add(RegistryRecord{persons_[4].person_id, RegistryEvent::kIdChange, D(2007, 6, 20),
+                             D(2007, 6, 25), "birth_date:1960-03-17->1958-03-17"});
+    // A face certification on her birthday, and a field visit, inside the case page's timeline.
+    batch.Add(SignalRecord{persons_[4].person_id, SignalSource::kFaceCert,
+                           StartOfDay(D(2026, 3, 17)) + std::chrono::hours(9), "bank 0532",
+                           "PASS"});
+    batch.Add(SignalRecord{persons_[4].person_id, SignalSource::kFieldVisit,
+                           StartOfDay(D(2026, 5, 2)) + std::chrono::hours(10), "", "at home"});
     ASSERT_TRUE(store_->Write(batch).ok());
     const double risks[] = {0.5, 0.95, 0.9, 0.4, 0.85};
     const char* patterns[] = {"DECEASED_PAID", "SHARED_ACCOUNT", "SHARED_ACCOUNT", "AMOUNT_ANOMALY",
                               "DECEASED_PAID"};
     const char* overpaid[] = {"100.00", "9000.00", "5000.00", "0.00", "20000.00"};
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(store_
-                      ->PutCase(CaseKeyOf(persons_[i].person_id, 3702),
-                                CaseJson(persons_[i], risks[i], patterns[i], overpaid[i]).dump())
-                      .ok());
+      const json c = i == 4 ? AgeFalsifiedCaseJson(persons_[i])
+                            : CaseJson(persons_[i], risks[i], patterns[i], overpaid[i]);
+      ASSERT_TRUE(store_->PutCase(CaseKeyOf(persons_[i].person_id, 3702), c.dump()).ok());
     }
     Accounts accounts(*store_);
     ASSERT_TRUE(
@@ -519,7 +567,7 @@ TEST_F(ConsoleApiTest, PolicyEditsAreValidatedAndAudited) {
 }
 
 TEST_F(ConsoleApiTest, TheDashboardCountsByPatternRegionAndDistrict) {
-  const Login l = LogIn("aud");
+  const Login l = LogIn("sup");
   std::string out;
   ASSERT_EQ(Send("GET", "/api/dashboard", "", Auth(l), &out), 200);
   const json j = json::parse(out);
@@ -527,7 +575,7 @@ TEST_F(ConsoleApiTest, TheDashboardCountsByPatternRegionAndDistrict) {
   EXPECT_EQ(j["overpaid"], "34100.00");
   int64_t by_pattern = 0;
   for (const auto& row : j["by_pattern"]) by_pattern += row["cases"].get<int64_t>();
-  EXPECT_EQ(by_pattern, 5);
+  EXPECT_EQ(by_pattern, 6) << "person 4's case has two patterns";
   EXPECT_EQ(j["by_region"][0]["key"], "3702");
   EXPECT_EQ(j["by_district"].size(), 2u);
   EXPECT_EQ(j["risk_histogram"].size(), 20u);
@@ -657,7 +705,7 @@ TEST_F(ConsoleApiTest, AuditorsSeeResidentIdsInExportFiltersAndCommentsMasked) {
   EXPECT_EQ(out.find(id), std::string::npos);
   EXPECT_EQ(
       json::parse(out)["items"][0]["filters"],
-      (json{{"q", "**************1002"}, {"district", "370202"}, {"**************1002", "1"}}));
+      (json{{"q", "**************1002"}, {"district", "******"}, {"**************1002", "1"}}));
   ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(aud), &out), 200);
   EXPECT_EQ(json::parse(out)["items"][0]["comment"], "same account as **************1002");
   ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(aud), &out), 200);
@@ -665,6 +713,117 @@ TEST_F(ConsoleApiTest, AuditorsSeeResidentIdsInExportFiltersAndCommentsMasked) {
   // Supervisors see what was typed.
   ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(sup), &out), 200);
   EXPECT_EQ(json::parse(out)["items"][0]["filters"]["q"], id);
+}
+
+// Person 4's reasons name her birth dates (fund and id), her retirement date and the month she
+// reached the retirement age by the id. An auditor reads each of them, and every date of a
+// clause about birth, as ****-**-** or ****-**, everywhere the case reaches: the reasons, the
+// evidence, the profile (no retirement date, no address), the timeline (a face certification on
+// her birthday) and the history and audit log (a comment typing the dates). Other dates stay.
+TEST_F(ConsoleApiTest, AuditorsSeeNoDateThatTellsTheBirthDate) {
+  const Login sup = LogIn("sup");
+  const std::string comment =
+      "id says born 1960-03-17; fund has 1958/3/17 (19580317) since 2007-06-20; pension from "
+      "2008年4月1日, died 2026-06-01";
+  const std::string masked_comment =
+      "id says born ****-**-**; fund has ****-**-** (****-**-**) since 2007-06-20; pension from "
+      "****-**-**, died 2026-06-01";
+  std::string out;
+  ASSERT_EQ(Send("POST", "/api/cases/" + RefOf(4) + "/decision",
+                 json{{"decision", "NEEDS_ACTIVE"}, {"comment", comment}}.dump(), Auth(sup), &out),
+            200)
+      << out;
+
+  const Login aud = LogIn("aud");
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(4), "", Auth(aud), &out), 200);
+  for (const char* told : {"1958-03-17", "1960-03-17", "2008-04-01", "2010-03", "2026-03-17",
+                           "1958/3/17", "19580317", "2008年4月1日", "青岛市市南区"}) {
+    EXPECT_EQ(out.find(told), std::string::npos) << told;
+  }
+  const json page = json::parse(out);
+  const std::string masked_age =
+      "birth date changed ****-**-** -> ****-**-** on ****-**-**, 9 months before retirement; "
+      "with the old date the person was 48 < 50 at retirement on ****-**-**: 20,000.00 paid "
+      "before ****-**";
+  const std::string masked_namesake =
+      "2 ids share this name and birth date ****-**-**; no other agency has any record of this "
+      "id: a second identity";
+  EXPECT_EQ(page["scored"]["reasons"], json::array({masked_age, masked_namesake, kDeathReason}));
+  ASSERT_EQ(page["scored"]["hits"].size(), 2u);
+  EXPECT_EQ(page["scored"]["hits"][0]["reason"], masked_age);
+  EXPECT_EQ(page["scored"]["hits"][1]["reason"], masked_namesake);
+  EXPECT_EQ(
+      page["scored"]["evidence"],
+      json::array(
+          {json{{"source", "ID_CHANGE"},
+                {"date", "2007-06-20"},
+                {"note", "****-**-** -> ****-**-**"}},
+           json{{"source", "persons"},
+                {"date", "****-**-**"},
+                {"note", "name and birth date shared"}},
+           json{{"source", "DEATH"}, {"date", "2026-06-01"}, {"note", "reported 2026-06-05"}}}));
+  const PersonRecord& p = persons_[4];
+  EXPECT_EQ(page["persons"], json::array({json{{"person_id", "**************1004"},
+                                               {"region", 3702},
+                                               {"name", "陈静"},
+                                               {"sex", CodeName(Sex::kFemale)},
+                                               {"scheme", CodeName(p.scheme)},
+                                               {"category", CodeName(p.category)},
+                                               {"retirement_type", CodeName(p.retirement_type)},
+                                               {"monthly_benefit", "3040.00"},
+                                               {"bank_account", MaskTail(p.bank_account)},
+                                               {"phone", MaskTail(p.phone)},
+                                               {"status", CodeName(p.status)},
+                                               {"id_checksum_ok", true}}}));
+  EXPECT_EQ(page["timeline"]["events"], json::array({json{{"date", "****-**-**"},
+                                                          {"kind", "SIGNAL"},
+                                                          {"what", "FACE_CERT"},
+                                                          {"detail", "PASS @ bank 0532"}},
+                                                     json{{"date", "2026-05-02"},
+                                                          {"kind", "SIGNAL"},
+                                                          {"what", "FIELD_VISIT"},
+                                                          {"detail", "at home"}}}));
+  ASSERT_FALSE(page["history"].empty());
+  EXPECT_EQ(page["history"].back()["comment"], masked_comment);
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(aud), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["comment"], masked_comment);
+
+  // Supervisors see everything as stored and typed.
+  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(4), "", Auth(sup), &out), 200);
+  const json full = json::parse(out);
+  EXPECT_EQ(full["scored"], AgeFalsifiedCaseJson(p));
+  EXPECT_EQ(full["persons"][0]["birth_date"], "1958-03-17");
+  EXPECT_EQ(full["persons"][0]["retirement_date"], "2008-04-01");
+  EXPECT_EQ(full["persons"][0]["address"], "青岛市市南区");
+  EXPECT_EQ(full["timeline"]["events"][0]["date"], "2026-03-17");
+  EXPECT_EQ(full["history"].back()["comment"], comment);
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(sup), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["comment"], comment);
+}
+
+// A district filter from an auditor is refused, on the queue and on the dashboard, whatever its
+// value (an answer for all districts would read as the district's), and the dashboard has no
+// districts for auditors: filtered down to one case by its name, it would name the case's.
+TEST_F(ConsoleApiTest, AuditorsMayNotFilterByDistrictNorCountByIt) {
+  const Login aud = LogIn("aud");
+  std::string out;
+  for (const std::string path : {"/api/cases?district=370202", "/api/dashboard?district=370202",
+                                 "/api/cases?district=x&page=1"}) {
+    EXPECT_EQ(Send("GET", path, "", Auth(aud), &out), 403) << path;
+    EXPECT_EQ(ErrorOf(out), ErrorJson("not allowed for role auditor: the district filter")) << path;
+  }
+  ASSERT_EQ(Send("GET", "/api/dashboard?q=" + UrlEncode("陈静"), "", Auth(aud), &out), 200);
+  const json dashboard = json::parse(out);
+  EXPECT_EQ(dashboard["cases"], 1);
+  EXPECT_FALSE(dashboard.contains("by_district")) << out;
+  // Supervisors filter and count by district.
+  const Login sup = LogIn("sup");
+  ASSERT_EQ(Send("GET", "/api/cases?district=370202", "", Auth(sup), &out), 200);
+  EXPECT_EQ(json::parse(out)["total"], 3);
+  ASSERT_EQ(Send("GET", "/api/dashboard?q=" + UrlEncode("陈静"), "", Auth(sup), &out), 200);
+  const json by_district = json::parse(out)["by_district"];
+  ASSERT_EQ(by_district.size(), 1u);
+  EXPECT_EQ(by_district[0]["key"], "370202");
 }
 
 TEST_F(ConsoleApiTest, ParallelWrongPasswordsGetNoMoreChecksThanTheLimit) {
