@@ -2,7 +2,8 @@
 // playwright-core): a small synthetic city is generated, ingested and scored by the vigil
 // program; `vigil serve` starts on a free loopback port; a supervisor logs in, opens the top
 // case of the queue, confirms it with a comment and finds the decision in the audit log; an
-// auditor sees the same entry with the resident id masked. Screenshots of the queue, a case
+// auditor sees the same entry with the resident id masked, and a case whose reasons name the
+// person's birth date with no date on the page that tells it. Screenshots of the queue, a case
 // page, the dashboard and the audit log are saved in the output folder.
 //
 // Usage: node e2e_console.mjs --vigil PATH --web WEB_DIR --out OUT_DIR [--chromium PATH]
@@ -145,6 +146,26 @@ try {
   await page.screenshot({ path: path.join(out, 'dashboard.png'), fullPage: true });
   check('the dashboard counts the cases', (await page.textContent('#tiles')).includes('cases'));
 
+  // A case whose reasons name the person's birth date (AGE_FALSIFIED, FORGED_IDENTITY's
+  // namesakes), with every date that tells it: the birth dates of the persons rows and of the
+  // resident id, and the retirement dates.
+  const birthCase = await page.evaluate(async () => {
+    const iso = (digits) => `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`;
+    for (const pattern of ['AGE_FALSIFIED', 'FORGED_IDENTITY']) {
+      const list = await (await fetch(`/api/cases?pattern=${pattern}&per_page=50`)).json();
+      for (const item of list.items) {
+        const d = await (await fetch('/api/cases/' + item.ref)).json();
+        const births = d.persons.flatMap((p) => [p.birth_date, iso(p.person_id.slice(6, 14))]);
+        const reasons = JSON.stringify((d.scored || {}).hits || []);
+        if (births.some((b) => reasons.includes(b))) {
+          return { ref: item.ref, pattern, told: [...births, ...d.persons.map((p) => p.retirement_date)] };
+        }
+      }
+    }
+    return null;
+  });
+  check('the city has a case whose reasons name a birth date', birthCase !== null);
+
   await page.click('#logout');
   await page.waitForSelector('#login-view:not([hidden])');
   await page.fill('#login-user', 'aud1');
@@ -155,6 +176,24 @@ try {
   check('auditors see resident ids masked', ids.length > 0 && ids.every((id) => /^\*+.{4}$/.test(id)), ids[0]);
   const districts = await page.$$eval('#queue-table tbody tr.row td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
   check('auditors see no district', districts.every((d) => d === '(masked)'), districts[0]);
+  check('auditors get no district filter', (await page.$$('#filters input[name=district]')).length === 0);
+  if (birthCase) {
+    await page.goto(base + '/#/case/' + birthCase.ref);
+    await page.waitForSelector('#reasons li');
+    await page.waitForSelector('#timeline-chart canvas');
+    const text = await page.textContent('#view');
+    const shown = birthCase.told.filter((date) => text.includes(date));
+    check(`an auditor's ${birthCase.pattern} case page shows no date that tells the birth date`, shown.length === 0, shown.join(', '));
+    check('its reasons show the birth date masked', (await page.textContent('#reasons')).includes('****-**-**'));
+    const profile = await page.$$eval('.profile dt', (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+    check('its profile shows no birth date, retirement date nor address',
+      profile['Birth date'] === '(masked)' && profile['Retired'].startsWith('(masked) (') && profile['Address'] === '(masked)',
+      JSON.stringify(profile));
+    await page.screenshot({ path: path.join(out, 'case-auditor.png'), fullPage: true });
+  }
+  await page.goto(base + '/#/dashboard');
+  await page.waitForSelector('#chart-pattern canvas');
+  check('an auditor\'s dashboard has no districts', (await page.$$('#chart-district')).length === 0);
   await page.goto(base + '/#/case/' + topRef);
   await page.waitForSelector('#decision-card');
   check('auditors get no decision buttons', (await page.$$('#confirm-fraud')).length === 0);

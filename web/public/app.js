@@ -129,8 +129,10 @@ const STATUSES = ['OPEN', 'CONFIRMED_FRAUD', 'CLEARED', 'NEEDS_ACTIVE', 'RESTORE
 const ACTIONS = ['PAY', 'HOLD', 'BLOCK'];
 const CERTS = ['CERTIFIED', 'NEEDS_ACTIVE', 'SUSPEND'];
 // What the page shows for a field the server does not send to the caller's role (auditors get no
-// district nor birth date: with an id's last four characters they would spell the id out).
+// district, birth date, retirement date nor address: with an id's last four characters they would
+// spell the id out). Dates that tell a birth date come to auditors as ****-**-** inside texts.
 const MASKED = '(masked)';
+const isAuditor = () => state.role === 'auditor';
 const money = (s) => '¥' + Number(s).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const badge = (text, kind) => el('span', { class: `badge ${kind || ''} b-${String(text).toLowerCase()}` }, text);
 
@@ -170,7 +172,8 @@ async function renderQueue(params) {
     select('pattern', PATTERNS, 'Pattern'), select('status', STATUSES, 'Status'),
     select('action', ACTIONS, 'Action'), select('certification', CERTS, 'Certification'),
     el('label', {}, 'Region', el('input', { name: 'region', value: params.get('region') || '', size: 5 })),
-    el('label', {}, 'District', el('input', { name: 'district', value: params.get('district') || '', size: 7 })),
+    // The server refuses a district filter from an auditor.
+    isAuditor() ? '' : el('label', {}, 'District', el('input', { name: 'district', value: params.get('district') || '', size: 7 })),
     el('label', {}, 'Assignee', el('input', { name: 'assignee', value: params.get('assignee') || '', size: 10, placeholder: '- = none' })),
     el('button', { type: 'submit' }, 'Filter'));
   form.addEventListener('submit', (ev) => {
@@ -250,9 +253,9 @@ async function renderCase(ref) {
     add('Resident id', p.person_id); add('Name', p.name); add('Birth date', p.birth_date ?? MASKED);
     add('Sex', p.sex); add('Region / district', `${p.region} / ${p.district ?? MASKED}`);
     add('Scheme', `${p.scheme} · ${p.category}`);
-    add('Retired', `${p.retirement_date} (${p.retirement_type})`);
+    add('Retired', `${p.retirement_date ?? MASKED} (${p.retirement_type})`);
     add('Monthly benefit', money(p.monthly_benefit)); add('Bank account', p.bank_account);
-    add('Phone', p.phone); add('Address', p.address); add('Registry status', p.status);
+    add('Phone', p.phone); add('Address', p.address ?? MASKED); add('Registry status', p.status);
     if (!p.id_checksum_ok) add('Id check character', 'WRONG');
     profile.append(dl);
   }
@@ -368,7 +371,8 @@ async function renderCase(ref) {
   for (const [source, vals] of Object.entries(tl.signals)) {
     series.push({ name: source, type: 'line', yAxisIndex: 1, stack: 'signals', areaStyle: {}, symbol: 'none', data: vals });
   }
-  const marks = tl.events.filter(e => e.kind === 'REGISTRY').map(e => ({ xAxis: e.date.slice(0, 7), name: e.what }));
+  // A masked date (****-**-**) has no month on the axis.
+  const marks = tl.events.filter(e => e.kind === 'REGISTRY' && !e.date.startsWith('*')).map(e => ({ xAxis: e.date.slice(0, 7), name: e.what }));
   if (series.length && marks.length) {
     series[0].markLine = { symbol: 'none', label: { formatter: '{b}' }, data: marks, lineStyle: { color: '#b00', width: 2 } };
   }
@@ -430,7 +434,7 @@ async function renderDashboard(params) {
   bars(card('Cases by pattern', 'chart-pattern'), d.by_pattern, 'cases', true);
   bars(card('Overpaid by pattern (¥)', 'chart-pattern-amount'), d.by_pattern, 'overpaid', true);
   bars(card('Cases by region', 'chart-region'), d.by_region, 'cases', false);
-  bars(card('Cases by district (top 20)', 'chart-district'), d.by_district, 'cases', true);
+  if (d.by_district) bars(card('Cases by district (top 20)', 'chart-district'), d.by_district, 'cases', true);
   chart(card('Certification outcome of the cases', 'chart-cert'), {
     tooltip: { renderMode: 'richText' },
     series: [{ type: 'pie', radius: ['40%', '70%'], data: d.by_certification.map(r => ({ name: r.key, value: r.cases })), label: { formatter: '{b}: {d}%' } }],
