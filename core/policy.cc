@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "content_id.h"
+
 namespace vigil {
 namespace {
 
@@ -165,19 +167,6 @@ Status Flatten(const Json& node, const std::string& prefix,
     }
   }
   return Status::Ok();
-}
-
-// 16 hex digits of FNV-1a over `text`: stable across builds and machines, as a recorded policy
-// version must be.
-std::string ContentId(std::string_view text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : text) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ULL;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
 }
 
 std::string FormatNumber(double v) {

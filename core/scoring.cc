@@ -15,6 +15,7 @@
 
 #include "case_output.h"
 #include "certification_text.h"
+#include "content_id.h"
 #include "person_features.h"
 #include "sorting.h"
 #include "vigil/certification.h"
@@ -925,21 +926,64 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   return FitAnomalyModel(policy, options, state);
 }
 
-// Loads the fitted fusion model from the store, if one was trained.
-Result<std::optional<LogisticModel>> LoadFusionModel(const Store& store) {
+// The stored fusion model, behind a header naming the as-of date of the data it was fitted on:
+// a backtest (scoring an earlier date) must not use what was learned from later labels.
+// Stores written before the header hold the bare model text, fitted at an unknown date.
+constexpr std::string_view kFusionHeader = "vigil-fusion 1\nfitted_as_of ";
+
+std::string StoredFusionText(Date fitted_as_of, const LogisticModel& model) {
+  return std::string(kFusionHeader) + FormatDate(fitted_as_of) + "\n" + model.Serialize();
+}
+
+struct FusionChoice {
+  std::optional<LogisticModel> model;  // the learned model that decides, if any
+  std::string id;                      // "fusion-<content id>" of that model
+  std::string note;                    // for the run's notes: why a stored model is not used
+};
+
+// The fusion that decides a run as of `as_of`: the stored model when it was fitted on data as
+// of that date or earlier, else the policy's default with a note saying why.
+Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
+  FusionChoice choice;
   auto text = store.GetMeta("fusion_model");
   if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound) return std::optional<LogisticModel>();
+    if (text.status().code() == StatusCode::kNotFound) return choice;
     return text.status();
   }
-  VIGIL_ASSIGN_OR_RETURN(LogisticModel model, LogisticModel::Deserialize(*text));
+  std::string_view model_text = *text;
+  std::optional<Date> fitted;
+  if (model_text.substr(0, kFusionHeader.size()) == kFusionHeader) {
+    model_text.remove_prefix(kFusionHeader.size());
+    const size_t end = model_text.find('\n');
+    auto date = ParseDate(model_text.substr(0, end));
+    if (end == std::string_view::npos || !date.ok()) {
+      return Status::Corruption("the stored fusion model has no valid fitted_as_of date");
+    }
+    fitted = *date;
+    model_text.remove_prefix(end + 1);
+  }
+  VIGIL_ASSIGN_OR_RETURN(LogisticModel model, LogisticModel::Deserialize(model_text));
   if (model.num_features() != kFusionInputCount) {
     return Status::FailedPrecondition(
         "the stored fusion model has " + std::to_string(model.num_features()) +
         " inputs, this build uses " + std::to_string(kFusionInputCount) +
         ": run vigil train again");
   }
-  return std::optional<LogisticModel>(std::move(model));
+  if (fitted && *fitted > as_of) {
+    choice.note = "the stored fusion model was fitted on the data as of " + FormatDate(*fitted) +
+                  ", after this run's as-of date: the policy's default fusion decided instead, "
+                  "so that a backtest learns nothing from later labels";
+    return choice;
+  }
+  if (!fitted) {
+    choice.note =
+        "the stored fusion model does not record the date of the data it was fitted on (an "
+        "older vigil train): it decided this run; run vigil train again so that backtests of "
+        "earlier dates fall back to the default fusion";
+  }
+  choice.id = "fusion-" + ContentId(*text);
+  choice.model = std::move(model);
+  return choice;
 }
 
 // Derives again the full outcome of a person the pass kept only as a byte (no rule hit) and
@@ -1106,12 +1150,16 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
   if (fs_error) {
     return Status::IoError(options.out_dir + ": cannot create folder: " + fs_error.message());
   }
-  VIGIL_ASSIGN_OR_RETURN(std::optional<LogisticModel> fusion, LoadFusionModel(store));
+  VIGIL_ASSIGN_OR_RETURN(FusionChoice fusion_choice, ChooseFusion(store, options.as_of));
+  const std::optional<LogisticModel>& fusion = fusion_choice.model;
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.out_dir));
   ScoringState state;
   state.keep_all = options.reference_loader;
   VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, writer.get(), state));
   ScoreSummary& summary = state.summary;
+  // The run id names the learned fusion too: its risks differ from the default's.
+  if (fusion) summary.model_id += "/" + fusion_choice.id;
+  if (!fusion_choice.note.empty()) summary.data_notes.push_back(fusion_choice.note);
 
   auto start = Clock::now();
   const PersonFusion fuse(policy, state, fusion);
@@ -1180,7 +1228,7 @@ Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const Score
   for (size_t j = 0; j < kFusionInputCount; ++j) {
     train.weights.emplace_back(FusionInputs()[j], model.weights()[j]);
   }
-  VIGIL_RETURN_IF_ERROR(store.PutMeta("fusion_model", model.Serialize()));
+  VIGIL_RETURN_IF_ERROR(store.PutMeta("fusion_model", StoredFusionText(options.as_of, model)));
   return train;
 }
 

@@ -61,9 +61,10 @@ class ScoringPathsTest : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static ScoreSummary Score(const std::string& name, bool reference, size_t batch) {
+  static ScoreSummary Score(const std::string& name, bool reference, size_t batch,
+                            Date as_of = kAsOf) {
     ScoreOptions options;
-    options.as_of = kAsOf;
+    options.as_of = as_of;
     options.out_dir = (*dir_ / name).string();
     options.store_cases = false;
     options.reference_loader = reference;
@@ -181,6 +182,75 @@ TEST_F(ScoringPathsTest, LearnedFusionCasesWithoutHitsAreDerivedAgainExactly) {
   EXPECT_EQ(fast.cases, ref.cases);
   EXPECT_EQ(fast.cases_per_pattern, ref.cases_per_pattern);
   ExpectSameOutputs("reference-learned", "fast-learned");
+}
+
+bool HasStage(const ScoreSummary& summary, const std::string& stage) {
+  for (const StageTiming& t : summary.stages) {
+    if (t.stage == stage) return true;
+  }
+  return false;
+}
+
+bool HasNote(const ScoreSummary& summary, const std::string& part) {
+  for (const std::string& note : summary.data_notes) {
+    if (note.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(ScoringPathsTest, ABacktestBeforeTheFusionModelsDataUsesTheDefaultFusion) {
+  // A model fitted on the data as of kAsOf decides runs as of kAsOf and later; a run of an
+  // earlier date (a backtest) gets the policy's default fusion and a note saying why.
+  const Date earlier = Date(std::chrono::year(2026), std::chrono::month(7), std::chrono::day(31));
+  FusionLabels labels;
+  Score("labels-source", /*reference=*/false, 256);
+  std::istringstream rows(ReadFile(*dir_ / "labels-source" / "cases.csv"));
+  std::string line;
+  std::getline(rows, line);  // header
+  while (std::getline(rows, line)) labels[line.substr(0, line.find(','))] = 1;
+  std::istringstream certified(ReadFile(*dir_ / "labels-source" / "certification.csv"));
+  std::getline(certified, line);
+  for (int taken = 0; taken < 500 && std::getline(certified, line); ++taken) {
+    labels.emplace(line.substr(0, line.find(',')), 0);
+  }
+  ScoreOptions options;
+  options.as_of = kAsOf;
+  options.out_dir = (*dir_ / "train-dated").string();
+  ASSERT_TRUE(TrainFusion(*store_, Policy::Defaults(), options, labels).ok());
+
+  const ScoreSummary backtest = Score("backtest", /*reference=*/false, 256, earlier);
+  EXPECT_TRUE(HasStage(backtest, "fusion (policy default)"));
+  EXPECT_TRUE(HasNote(backtest, "fitted on the data as of 2026-10-31, after this run's as-of"));
+  EXPECT_EQ(backtest.model_id.find("/fusion-"), std::string::npos) << backtest.model_id;
+
+  const ScoreSummary current = Score("current", /*reference=*/false, 256);
+  EXPECT_TRUE(HasStage(current, "fusion (learned)"));
+  EXPECT_FALSE(HasNote(current, "fusion model"));
+  EXPECT_NE(current.model_id.find("/fusion-"), std::string::npos) << current.model_id;
+  // The run id of every case names the learned fusion.
+  EXPECT_NE(ReadFile(*dir_ / "current" / "cases.jsonl").find(current.model_id + "\""),
+            std::string::npos);
+
+  // A model stored without its date (an older vigil train) still decides, with a note.
+  auto stored = store_->GetMeta("fusion_model");
+  ASSERT_TRUE(stored.ok());
+  const size_t model_start = stored->find("vigil-logistic");
+  ASSERT_NE(model_start, std::string::npos);
+  ASSERT_TRUE(store_->PutMeta("fusion_model", stored->substr(model_start)).ok());
+  const ScoreSummary undated = Score("undated", /*reference=*/false, 256, earlier);
+  EXPECT_TRUE(HasStage(undated, "fusion (learned)"));
+  EXPECT_TRUE(HasNote(undated, "does not record the date"));
+
+  ASSERT_TRUE(store_
+                  ->PutMeta("fusion_model", "vigil-fusion 1\nfitted_as_of 2026-13-01\n" +
+                                                stored->substr(model_start))
+                  .ok());
+  ScoreOptions bad;
+  bad.as_of = kAsOf;
+  bad.out_dir = (*dir_ / "bad-date").string();
+  bad.store_cases = false;
+  EXPECT_EQ(ScoreAll(*store_, Policy::Defaults(), bad).status().code(), StatusCode::kCorruption);
+  ASSERT_TRUE(store_->PutMeta("fusion_model", *stored).ok());
 }
 
 TEST(ScoringRefusalTest, AStoreHoldingAnInterruptedInitialLoadIsNotScored) {
