@@ -700,6 +700,13 @@ BulkWriter::BulkWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 BulkWriter::~BulkWriter() {
   (void)impl_->JoinSpill();  // an unfinished load stays pending; nothing to report here
+  if (!impl_->finished) {
+    // A failed or abandoned load's run and output files (gigabytes for a large feed): its
+    // rerun starts from an empty folder (MakeBulkWriter) and needs none of them. Removed before
+    // `active` is cleared, so that no new writer of this store is using the folder yet.
+    std::error_code ec;
+    std::filesystem::remove_all(impl_->Dir(), ec);
+  }
   impl_->ctx.active->store(false);
 }
 

@@ -210,7 +210,8 @@ struct BulkLoadOptions {
 // pending" mark. A process killed in between leaves it; the next StartBulkLoad discards what
 // the interrupted load wrote (it began from an empty store) and the load is simply run again.
 // Store::Write refuses rows while the mark is there (the aggregates are not maintained).
-// Destroying a writer without Finish leaves the mark too.
+// Destroying a writer without a successful Finish leaves the mark too, and removes the run
+// files it wrote (the rerun does not need them).
 // Thread-safety: thread-compatible (one caller at a time); it writes runs on a background
 // thread of its own.
 class BulkWriter {

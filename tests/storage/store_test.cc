@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "storage/coding.h"
@@ -665,6 +666,17 @@ TEST(StoreTest, AnInterruptedLoadIsDiscardedOnlyToLoadItAgainOrWhenAskedTo) {
   EXPECT_TRUE(store->GetPerson(PersonId(1), 3702).ok());
 }
 
+// Flips bits of the byte at `offset` of the file at `path`.
+void DamageByte(const std::string& path, long offset) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fseek(f, offset, SEEK_SET), 0);
+  const int c = std::fgetc(f);
+  ASSERT_EQ(std::fseek(f, offset, SEEK_SET), 0);
+  std::fputc(c ^ 0x5a, f);
+  std::fclose(f);
+}
+
 TEST(StoreTest, ADamagedManifestIsCorruptionNotAMissingStore) {
   TempDir dir;
   { auto store = OpenStore(dir.path()); }
@@ -673,15 +685,7 @@ TEST(StoreTest, ADamagedManifestIsCorruptionNotAMissingStore) {
     if (e.path().filename().string().rfind("MANIFEST-", 0) == 0) manifest = e.path().string();
   }
   ASSERT_FALSE(manifest.empty());
-  {
-    std::FILE* f = std::fopen(manifest.c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(std::fseek(f, 40, SEEK_SET), 0);
-    const int c = std::fgetc(f);
-    ASSERT_EQ(std::fseek(f, 40, SEEK_SET), 0);
-    std::fputc(c ^ 0x5a, f);
-    std::fclose(f);
-  }
+  DamageByte(manifest, 40);
   StoreOptions o;
   o.path = dir.path();
   o.mode = OpenMode::kReadOnly;
@@ -769,6 +773,75 @@ TEST(StoreTest, BulkWriterOverManyRunsEqualsWrites) {
     EXPECT_EQ(counts->inserted, 0u);
   }
   ExpectSameContent(*written, *bulk, ids);
+}
+
+// Batches of persons and random events, many 64 KiB runs' worth.
+std::vector<RecordBatch> ManyRunsOfRows() {
+  std::mt19937_64 rng(17);
+  std::vector<RecordBatch> batches(30);
+  for (int i = 0; i < 30; ++i) batches[static_cast<size_t>(i)].Add(MakePerson(PersonId(i)));
+  for (auto& b : batches) {
+    for (int i = 0; i < 100; ++i) b.Add(RandomEvent(rng, 30));
+  }
+  return batches;
+}
+
+size_t RunFileCount(const std::string& bulk_dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(bulk_dir, ec)) {
+    if (e.path().extension() == ".run") ++n;
+  }
+  return n;
+}
+
+// The run files of a bulk load that fails or is dropped unfinished are removed with its writer
+// (a rerun starts from an empty folder and needs none of them); the pending mark stays, and
+// the rerun loads everything.
+TEST(StoreTest, AFailedOrDroppedBulkLoadLeavesNoRunFiles) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const std::string bulk_dir = dir.path() + "/bulk";
+  BulkLoadOptions options;
+  options.run_bytes = 64 << 10;
+  {
+    auto writer = store->StartBulkLoad(options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (auto& b : ManyRunsOfRows()) ASSERT_TRUE((*writer)->Add(std::move(b)).ok());
+    EXPECT_GE(RunFileCount(bulk_dir), 3u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(bulk_dir));
+  EXPECT_TRUE(store->BulkLoadPending());
+  {
+    auto writer = store->StartBulkLoad(options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (auto& b : ManyRunsOfRows()) ASSERT_TRUE((*writer)->Add(std::move(b)).ok());
+    // The oldest run file was finished before the newest run began: damage one of its bytes.
+    std::vector<std::filesystem::path> runs;
+    for (const auto& e : std::filesystem::directory_iterator(bulk_dir)) {
+      if (e.path().extension() == ".run") runs.push_back(e.path());
+    }
+    ASSERT_GE(runs.size(), 3u);
+    const auto oldest =
+        *std::min_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
+          return std::stoull(a.stem().string()) < std::stoull(b.stem().string());
+        });
+    DamageByte(oldest, 20);
+    EXPECT_EQ((*writer)->Finish(),
+              Status::Corruption("bulk load: run file " + oldest.string() + ": checksum mismatch"));
+    EXPECT_TRUE(std::filesystem::exists(bulk_dir));  // until the writer goes
+  }
+  EXPECT_FALSE(std::filesystem::exists(bulk_dir));
+  EXPECT_TRUE(store->BulkLoadPending());
+  EXPECT_EQ(store->GetPerson(PersonId(0), 3702).status().code(), StatusCode::kNotFound);
+
+  auto writer = store->StartBulkLoad(options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  for (auto& b : ManyRunsOfRows()) ASSERT_TRUE((*writer)->Add(std::move(b)).ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  EXPECT_FALSE(store->BulkLoadPending());
+  EXPECT_FALSE(std::filesystem::exists(bulk_dir));
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(store->GetPerson(PersonId(i), 3702).ok()) << i;
 }
 
 }  // namespace
