@@ -6,9 +6,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "bench_baselines.h"
 #include "commands.h"
 #include "progress.h"
+#include "vigil/durable_file.h"
 #include "vigil/generator.h"
 #include "vigil/ingest.h"
 #include "vigil/policy.h"
@@ -640,11 +643,22 @@ int BenchRun::Report() {
   for (const Figure& b : baselines) report["baselines"].push_back(FigureJson(b));
   report["work_dir"] = args.keep ? json(work.root) : json(nullptr);
   if (!args.out.empty()) {
-    std::ofstream out(args.out, std::ios::binary);
+    const std::string temp = TempPathFor(args.out);
+    std::ofstream out(temp, std::ios::binary);
     out << report.dump(2) << '\n';
     out.close();
+    // Through a temporary name: a crash leaves the earlier report or this one, never half.
+    Status written = Status::Ok();
     if (!out) {
-      std::cerr << "vigil bench: cannot write " << args.out << "\n";
+      written = Status::IoError(temp + ": cannot write: " + std::strerror(errno));
+    } else if (temp != args.out) {
+      written = SyncAndRename(temp, args.out);
+      if (written.ok()) written = SyncDirectory(DirectoryOf(args.out));
+    }
+    if (!written.ok()) {
+      std::error_code ignored;
+      if (temp != args.out) std::filesystem::remove(temp, ignored);
+      std::cerr << "vigil bench: " << written.message() << "\n";
       return kExitFailure;
     }
     std::printf("wrote %s\n", args.out.c_str());
@@ -654,6 +668,18 @@ int BenchRun::Report() {
 }
 
 int RunBench(const BenchArgs& args) {
+  if (!args.out.empty()) {
+    // Minutes of work must not end in "cannot write": try the report's place first.
+    const std::string temp = TempPathFor(args.out);
+    std::ofstream probe(temp, std::ios::binary);
+    if (!probe) {
+      std::cerr << "vigil bench: cannot write " << temp << ": " << std::strerror(errno) << "\n";
+      return kExitFailure;
+    }
+    probe.close();
+    std::error_code ignored;
+    if (temp != args.out) std::filesystem::remove(temp, ignored);
+  }
   WorkDir work;
   if (auto code = MakeWorkDir(args, &work)) return *code;
   const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));

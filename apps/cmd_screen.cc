@@ -72,13 +72,6 @@ bool NamesPaidDate(const std::vector<std::string>& header) {
   return false;
 }
 
-// An output written in place rather than through NAME.tmp and a rename: a path that exists
-// and is no regular file (/dev/null, a named pipe) must not be replaced by one.
-bool WrittenInPlace(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec);
-}
-
 // The reject reason of a row the CSV reader could not split.
 RejectReason CsvProblemReason(CsvProblem problem) {
   switch (problem) {
@@ -160,8 +153,8 @@ class PayrollScreening {
   explicit PayrollScreening(const ScreenArgs& args)
       : args_(args),
         rejects_path_(args.rejects.empty() ? args.out + ".rejects.csv" : args.rejects),
-        out_tmp_(WrittenInPlace(args.out) ? args.out : args.out + ".tmp"),
-        rejects_tmp_(WrittenInPlace(rejects_path_) ? rejects_path_ : rejects_path_ + ".tmp") {}
+        out_tmp_(TempPathFor(args.out)),
+        rejects_tmp_(TempPathFor(rejects_path_)) {}
 
   // A failed run leaves the earlier decisions and rejects as they were, and no temporary file.
   ~PayrollScreening() {

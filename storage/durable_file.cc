@@ -44,6 +44,13 @@ Status SyncAndRename(const std::string& temp_path, const std::string& final_path
 
 Status SyncDirectory(const std::string& dir) { return SyncPath(dir, O_DIRECTORY); }
 
+std::string TempPathFor(const std::string& path) {
+  std::error_code ec;
+  const bool special =
+      std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec);
+  return special ? path : path + ".tmp";
+}
+
 std::string DirectoryOf(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? std::string(".") : parent.string();

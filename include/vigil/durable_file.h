@@ -27,6 +27,11 @@ namespace vigil {
 // names after a power loss. IoError naming `dir` when it cannot be opened or synced.
 [[nodiscard]] Status SyncDirectory(const std::string& dir);
 
+// Where an output replacing `path` is written before SyncAndRename: `path` + ".tmp", or `path`
+// itself when it exists and is no regular file (/dev/null, a named pipe: such a path must be
+// written in place, never replaced by a file).
+std::string TempPathFor(const std::string& path);
+
 // The directory SyncDirectory needs after a rename to `path`: its parent, or "." for a bare
 // file name.
 std::string DirectoryOf(const std::string& path);

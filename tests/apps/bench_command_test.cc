@@ -171,6 +171,25 @@ TEST_F(BenchCommandTest, RefusesAWorkFolderThatHoldsFiles) {
   EXPECT_TRUE(fs::exists(dir_ / "precious.txt"));
 }
 
+TEST_F(BenchCommandTest, AnUnwritableReportIsRefusedBeforeAnyWork) {
+  const fs::path work = dir_ / "never";
+  const fs::path report = dir_ / "no-such-folder" / "report.json";
+  EXPECT_EQ(RunVigil("bench --persons 50 --work " + work.string() + " --out " + report.string()), 1)
+      << output_;
+  EXPECT_NE(output_.find("cannot write " + report.string() + ".tmp: No such file or directory"),
+            std::string::npos)
+      << output_;
+  EXPECT_EQ(output_.find("persons"), std::string::npos) << "work began: " << output_;
+  EXPECT_FALSE(fs::exists(work));
+}
+
+TEST_F(BenchCommandTest, AReportToDevNullIsWrittenInPlace) {
+  ASSERT_EQ(RunVigil("bench --persons 50 --work " + (dir_ / "w").string() + " --out /dev/null"), 0)
+      << output_;
+  EXPECT_FALSE(fs::is_regular_file("/dev/null"));
+  EXPECT_FALSE(fs::exists("/dev/null.tmp"));
+}
+
 TEST_F(BenchCommandTest, KeepLeavesTheWorkFolder) {
   const fs::path work = dir_ / "kept";
   ASSERT_EQ(RunVigil("bench --persons 50 --keep --work " + work.string()), 0) << output_;

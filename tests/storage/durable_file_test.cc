@@ -3,7 +3,9 @@
 #include "vigil/durable_file.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -77,4 +79,14 @@ TEST(DurableFileTest, TheDirectoryOfABareNameIsTheWorkingDirectory) {
 }
 
 }  // namespace
+TEST(DurableFileTest, ADeviceOrPipeIsWrittenInPlaceAndAFileThroughATemporary) {
+  EXPECT_EQ(TempPathFor("/dev/null"), "/dev/null");
+  EXPECT_EQ(TempPathFor("out/decisions.csv"), "out/decisions.csv.tmp");  // not there yet
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("vigil-temp-path-" + std::to_string(::getpid()));
+  std::ofstream(file) << "earlier";
+  EXPECT_EQ(TempPathFor(file.string()), file.string() + ".tmp");
+  std::filesystem::remove(file);
+}
+
 }  // namespace vigil
