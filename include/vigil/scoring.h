@@ -76,8 +76,11 @@ struct ScoreSummary {
   std::vector<std::string> data_notes;
 };
 
-// Scores everyone. When the store holds a fitted fusion model (meta "fusion_model", written by
-// TrainFusion) it turns the evidence into the risk; otherwise the policy's default fusion does.
+// Scores everyone. When the store holds a fusion model (meta "fusion_model", written by
+// TrainFusion) fitted on the data as of options.as_of or earlier, it turns the evidence into
+// the risk and is named in the run's model_id; otherwise the policy's default fusion does (a
+// backtest of a date before the model's data learns nothing from later labels, and the run's
+// data_notes say so).
 // Errors: InvalidArgument for bad options, IoError when an output cannot be written,
 // Corruption when stored rows cannot be decoded, FailedPrecondition when the store holds an
 // interrupted initial load (Store::BulkLoadPending: only part of the city is there).
@@ -97,8 +100,8 @@ struct TrainSummary {
 };
 
 // Runs the scoring passes (no outputs), fits the learned fusion on the labelled persons and
-// stores it in the store's meta as "fusion_model". InvalidArgument when the labels hold only
-// one class among the scored persons.
+// stores it in the store's meta as "fusion_model", with options.as_of as its fitted date.
+// InvalidArgument when the labels hold only one class among the scored persons.
 Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
                                  const FusionLabels& labels);
 
