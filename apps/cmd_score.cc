@@ -62,8 +62,9 @@ int RunScore(const ScoreArgs& args) {
                   static_cast<unsigned long long>(n));
     }
   }
-  std::printf("\nwrote %s/cases.csv, cases.jsonl, certification.csv (model %s, policy %s)\n",
-              args.out.c_str(), s.model_id.c_str(), policy.version.c_str());
+  std::printf(
+      "\nwrote %s/cases.csv, cases.jsonl, certification.csv, run.json (model %s, policy %s)\n",
+      args.out.c_str(), s.model_id.c_str(), policy.version.c_str());
   for (const std::string& note : s.data_notes)
     std::fprintf(stderr, "vigil score: note: %s\n", note.c_str());
   if (args.verbose) {

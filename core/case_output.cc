@@ -144,6 +144,11 @@ void FormatCase(const std::string& run_id, const PersonOutcome& o, std::string* 
   *jsonl += '\n';
 }
 
+// The run id every case and the manifest carry: as-of date, policy version, model id.
+std::string RunIdOf(const CaseWriterOptions& options) {
+  return FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
+}
+
 // A stream's failed write: the system's reason (a full disk) when it left one.
 Status WriteFailed(const std::string& path) {
   const int error = errno;
@@ -241,8 +246,7 @@ Status OutputWriter::AppendCertification(std::string_view text) {
 Status OutputWriter::WriteCases(const CaseWriterOptions& options,
                                 std::span<const PersonOutcome* const> flagged,
                                 ScoreSummary* summary) {
-  const std::string run_id =
-      FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
+  const std::string run_id = RunIdOf(options);
   struct Chunk {
     std::string csv;
     std::string jsonl;
@@ -295,14 +299,43 @@ Status OutputWriter::WriteCases(const CaseWriterOptions& options,
 }
 
 Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
+  const std::string run_id = RunIdOf(options);
+  // The three renames are not one atomic step: the manifest goes first and comes back last, so
+  // a folder with a manifest holds the files it names, all of one run.
+  const std::string dir = DirectoryOf(certification_csv_.final_path);
+  const std::string manifest_path = dir + "/" + std::string(kRunManifestName);
+  std::error_code ec;
+  if (std::filesystem::remove(manifest_path, ec)) {
+    VIGIL_RETURN_IF_ERROR(SyncDirectory(dir));
+  } else if (ec) {
+    return Status::IoError(manifest_path + ": cannot remove: " + ec.message());
+  }
   VIGIL_RETURN_IF_ERROR(Rename(&cases_csv_));
   VIGIL_RETURN_IF_ERROR(Rename(&cases_jsonl_));
   VIGIL_RETURN_IF_ERROR(Rename(&certification_csv_));
+  nlohmann::json manifest = {{"run", run_id},
+                             {"as_of", FormatDate(options.as_of)},
+                             {"policy", options.policy_version},
+                             {"model", options.model_id},
+                             {"notes", options.data_notes},
+                             {"files", nlohmann::json::object()}};
+  for (const File* f : {&cases_csv_, &cases_jsonl_, &certification_csv_}) {
+    const uintmax_t bytes = std::filesystem::file_size(f->final_path, ec);
+    if (ec) return Status::IoError(f->final_path + ": cannot read its size: " + ec.message());
+    manifest["files"][std::filesystem::path(f->final_path).filename().string()] = {
+        {"bytes", bytes}};
+  }
+  {
+    const std::string temp = manifest_path + ".tmp";
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << manifest.dump(2) << '\n';
+    out.close();
+    if (!out) return WriteFailed(temp);
+    VIGIL_RETURN_IF_ERROR(SyncAndRename(temp, manifest_path));
+  }
   // The store names this run only once its files have their names for good.
-  VIGIL_RETURN_IF_ERROR(SyncDirectory(DirectoryOf(certification_csv_.final_path)));
+  VIGIL_RETURN_IF_ERROR(SyncDirectory(dir));
   if (store != nullptr) {
-    const std::string run_id =
-        FormatDate(options.as_of) + "/" + options.policy_version + "/" + options.model_id;
     const std::string notes = nlohmann::json{{"run", run_id}, {"notes", options.data_notes}}.dump();
     std::vector<Store::KeyValue> cases;
     cases.reserve(stored_cases_.size());

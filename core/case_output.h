@@ -52,6 +52,11 @@ struct CertificationCounts {
 void AppendCertificationRows(std::span<const PersonRecord> rows, const PersonOutcome& outcome,
                              std::string* out, CertificationCounts* counts);
 
+// The run's manifest beside the three files (docs/scoring.md, "Outputs"): the run id, its
+// parts and data notes, and each file's size. Written last and removed before the first
+// rename, so it exists only when the files it names are whole and of its run.
+inline constexpr std::string_view kRunManifestName = "run.json";
+
 // The three output files, each written as NAME.tmp and renamed to NAME by Commit, so a reader
 // never sees half a file under the final name and an interrupted run leaves the previous outputs
 // in place (the .tmp files of a failed run are removed when the writer is destroyed).
@@ -74,7 +79,8 @@ class OutputWriter {
   Status WriteCases(const CaseWriterOptions& options, std::span<const PersonOutcome* const> flagged,
                     ScoreSummary* summary);
 
-  // Syncs the three files and renames them to their final names, then syncs the directory
+  // Removes the folder's manifest, syncs the three files and renames them to their final
+  // names, writes the manifest naming them (through a temporary), then syncs the directory
   // (vigil/durable_file.h: the files survive a power loss too); then, when `store` is not null,
   // makes the run's cases the store's cases and records the run in its meta, in one atomic write
   // (Store::ReplaceCases): the cases under their keys, the cases of earlier runs that this run

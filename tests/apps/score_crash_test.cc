@@ -1,6 +1,7 @@
 // `vigil score` killed with SIGKILL at random moments, over and over: every output file stays
 // whole (the earlier run's or the new run's, never a part), and the store holds exactly one
-// run's cases, the run its meta names.
+// run's cases, the run its meta names; the run manifest (run.json), when there is one, names
+// the run whose files are all in the folder, with their sizes.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
@@ -31,6 +33,19 @@ struct RunOutputs {
   std::multiset<std::string> stored;
   std::string run;
 };
+
+// The run the folder's manifest names, or "" when there is none; checks the sizes it gives.
+std::string ManifestRun(const std::string& out_dir) {
+  const std::string text = ReadWholeFile(out_dir + "/run.json");
+  if (text.empty()) return "";
+  const nlohmann::json manifest = nlohmann::json::parse(text);
+  for (const char* f : kFiles) {
+    EXPECT_EQ(manifest.at("files").at(f).at("bytes").get<uintmax_t>(),
+              std::filesystem::file_size(out_dir + "/" + f))
+        << f;
+  }
+  return manifest.at("run").get<std::string>();
+}
 
 std::multiset<std::string> JsonLines(const std::string& text) {
   std::multiset<std::string> lines;
@@ -94,6 +109,7 @@ class ScoreCrashTest : public testing::Test {
     for (const char* f : kFiles) r.files.push_back(ReadWholeFile(Out() + "/" + f));
     EXPECT_TRUE(ReadStore(Db(), &r.stored, &r.run));
     EXPECT_EQ(r.stored, JsonLines(r.files[1])) << "the store holds the run's cases.jsonl lines";
+    EXPECT_EQ(ManifestRun(Out()), r.run);
     return r;
   }
 
@@ -147,6 +163,15 @@ TEST_F(ScoreCrashTest, KilledAtAnyMomentLeavesWholeFilesAndOneRunsCases) {
       const std::string now = ReadWholeFile(Out() + "/" + kFiles[f]);
       EXPECT_TRUE(now == earlier.files[f] || now == later.files[f])
           << kFiles[f] << " is neither run's whole file";
+    }
+    const std::string manifest_run = ManifestRun(Out());
+    if (!manifest_run.empty()) {
+      ASSERT_TRUE(manifest_run == earlier.run || manifest_run == later.run) << manifest_run;
+      const RunOutputs& named = manifest_run == later.run ? later : earlier;
+      for (size_t f = 0; f < std::size(kFiles); ++f) {
+        EXPECT_TRUE(ReadWholeFile(Out() + "/" + kFiles[f]) == named.files[f])
+            << kFiles[f] << " is not of the run the manifest names";
+      }
     }
     std::multiset<std::string> stored;
     std::string run;
