@@ -450,14 +450,17 @@ const std::array<std::string, kFusionInputCount>& FusionInputs() {
 
 void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out) {
   std::fill(out, out + kFusionInputCount, 0.0f);
-  double overpaid = 0;
+  thread_local std::vector<const RuleHit*> claiming;
+  claiming.clear();
   for (const RuleHit& h : outcome.hits) {
     if (h.pattern == Pattern::kAnomaly) continue;
     // Patterns before kAnomaly keep their index; none come after it.
     const auto index = static_cast<size_t>(h.pattern);
     out[index] = std::max(out[index], static_cast<float>(h.strength));
-    overpaid = std::max(overpaid, h.overpaid.yuan());
+    claiming.push_back(&h);
   }
+  // What the case would recover: each payment once, however many hits claim it.
+  const double overpaid = OverpaidOverClaims(claiming).yuan();
   const size_t base = CodeCount<Pattern>() - 1;
   out[base] = anomaly;
   out[base + 1] = outcome.certification.outcome == Certification::kNeedsActive ? 1.0f : 0.0f;

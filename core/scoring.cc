@@ -18,6 +18,7 @@
 #include "content_id.h"
 #include "person_features.h"
 #include "sorting.h"
+#include "unfinished_loads.h"
 #include "vigil/certification.h"
 #include "vigil/isolation_forest.h"
 #include "vigil/rules.h"
@@ -926,10 +927,12 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
   return FitAnomalyModel(policy, options, state);
 }
 
-// The stored fusion model, behind a header naming the as-of date of the data it was fitted on:
-// a backtest (scoring an earlier date) must not use what was learned from later labels.
-// Stores written before the header hold the bare model text, fitted at an unknown date.
-constexpr std::string_view kFusionHeader = "vigil-fusion 1\nfitted_as_of ";
+// The stored fusion model, behind a header naming the version of its inputs and the as-of date
+// of the data it was fitted on: a backtest (scoring an earlier date) must not use what was
+// learned from later labels. Version 2: log_overpaid is the case's amount (each payment once
+// over all hits), not the largest hit's. Older stores hold the bare model text (version 1
+// inputs, fitted at an unknown date).
+constexpr std::string_view kFusionHeader = "vigil-fusion 2\nfitted_as_of ";
 
 std::string StoredFusionText(Date fitted_as_of, const LogisticModel& model) {
   return std::string(kFusionHeader) + FormatDate(fitted_as_of) + "\n" + model.Serialize();
@@ -941,8 +944,9 @@ struct FusionChoice {
   std::string note;                    // for the run's notes: why a stored model is not used
 };
 
-// The fusion that decides a run as of `as_of`: the stored model when it was fitted on data as
-// of that date or earlier, else the policy's default with a note saying why.
+// The fusion that decides a run as of `as_of`: the stored model when its inputs are this
+// build's and it was fitted on data as of that date or earlier, else the policy's default with
+// a note saying why.
 Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
   FusionChoice choice;
   auto text = store.GetMeta("fusion_model");
@@ -951,35 +955,30 @@ Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
     return text.status();
   }
   std::string_view model_text = *text;
-  std::optional<Date> fitted;
-  if (model_text.substr(0, kFusionHeader.size()) == kFusionHeader) {
-    model_text.remove_prefix(kFusionHeader.size());
-    const size_t end = model_text.find('\n');
-    auto date = ParseDate(model_text.substr(0, end));
-    if (end == std::string_view::npos || !date.ok()) {
-      return Status::Corruption("the stored fusion model has no valid fitted_as_of date");
-    }
-    fitted = *date;
-    model_text.remove_prefix(end + 1);
+  if (model_text.substr(0, kFusionHeader.size()) != kFusionHeader) {
+    choice.note =
+        "the stored fusion model was fitted by an older vigil train, on inputs this build "
+        "computes differently: the policy's default fusion decided; run vigil train again";
+    return choice;
   }
+  model_text.remove_prefix(kFusionHeader.size());
+  const size_t end = model_text.find('\n');
+  auto fitted = ParseDate(model_text.substr(0, end));
+  if (end == std::string_view::npos || !fitted.ok()) {
+    return Status::Corruption("the stored fusion model has no valid fitted_as_of date");
+  }
+  model_text.remove_prefix(end + 1);
   VIGIL_ASSIGN_OR_RETURN(LogisticModel model, LogisticModel::Deserialize(model_text));
   if (model.num_features() != kFusionInputCount) {
-    return Status::FailedPrecondition(
-        "the stored fusion model has " + std::to_string(model.num_features()) +
-        " inputs, this build uses " + std::to_string(kFusionInputCount) +
-        ": run vigil train again");
+    return Status::Corruption("the stored fusion model has " +
+                              std::to_string(model.num_features()) + " inputs, its version " +
+                              std::to_string(kFusionInputCount));
   }
-  if (fitted && *fitted > as_of) {
+  if (*fitted > as_of) {
     choice.note = "the stored fusion model was fitted on the data as of " + FormatDate(*fitted) +
                   ", after this run's as-of date: the policy's default fusion decided instead, "
                   "so that a backtest learns nothing from later labels";
     return choice;
-  }
-  if (!fitted) {
-    choice.note =
-        "the stored fusion model does not record the date of the data it was fitted on (an "
-        "older vigil train): it decided this run; run vigil train again so that backtests of "
-        "earlier dates fall back to the default fusion";
   }
   choice.id = "fusion-" + ContentId(*text);
   choice.model = std::move(model);
@@ -1138,13 +1137,9 @@ std::vector<std::string> FusionInputNames() {
 
 Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options) {
   if (options.out_dir.empty()) return Status::InvalidArgument("score: --out is required");
-  if (store.BulkLoadPending()) {
-    // Scoring a part of a city would certify nobody it has not read and flag nothing it missed,
-    // and say so nowhere.
-    return Status::FailedPrecondition(
-        "the store holds an interrupted initial load: run vigil ingest on that folder again "
-        "before scoring");
-  }
+  // Scoring part of a delivery would certify nobody on the rows it has not read and flag
+  // nothing they show, and say so nowhere.
+  VIGIL_RETURN_IF_ERROR(CheckNoUnfinishedLoad(store, "before scoring", false));
   std::error_code fs_error;
   std::filesystem::create_directories(options.out_dir, fs_error);
   if (fs_error) {
@@ -1198,6 +1193,8 @@ Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOpt
 
 Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
                                  const FusionLabels& labels) {
+  // The model learnt from part of a delivery would decide every later run.
+  VIGIL_RETURN_IF_ERROR(CheckNoUnfinishedLoad(store, "before training", false));
   ScoringState state;
   state.keep_all = true;
   VIGIL_RETURN_IF_ERROR(RunPasses(store, policy, options, nullptr, state));

@@ -77,13 +77,13 @@ struct ScoreSummary {
 };
 
 // Scores everyone. When the store holds a fusion model (meta "fusion_model", written by
-// TrainFusion) fitted on the data as of options.as_of or earlier, it turns the evidence into
-// the risk and is named in the run's model_id; otherwise the policy's default fusion does (a
-// backtest of a date before the model's data learns nothing from later labels, and the run's
-// data_notes say so).
-// Errors: InvalidArgument for bad options, IoError when an output cannot be written,
-// Corruption when stored rows cannot be decoded, FailedPrecondition when the store holds an
-// interrupted initial load (Store::BulkLoadPending: only part of the city is there).
+// TrainFusion, this build's inputs) fitted on the data as of options.as_of or earlier, it turns the
+// evidence into the risk and is named in the run's model_id; otherwise the policy's default fusion
+// does (a backtest of a date before the model's data learns nothing from later labels, and the
+// run's data_notes say so). Errors: InvalidArgument for bad options, IoError when an output cannot
+// be written, Corruption when stored rows cannot be decoded, FailedPrecondition when the store
+// holds part of a load (an interrupted delivery, Store::UnfinishedDeliveries, or initial load,
+// Store::BulkLoadPending; the message names its folder) or is loading one.
 Result<ScoreSummary> ScoreAll(Store& store, const Policy& policy, const ScoreOptions& options);
 
 // Labels for TrainFusion: person id -> 1 (confirmed problem) or 0 (cleared / honest).
@@ -101,7 +101,8 @@ struct TrainSummary {
 
 // Runs the scoring passes (no outputs), fits the learned fusion on the labelled persons and
 // stores it in the store's meta as "fusion_model", with options.as_of as its fitted date.
-// InvalidArgument when the labels hold only one class among the scored persons.
+// InvalidArgument when the labels hold only one class among the scored persons;
+// FailedPrecondition as for ScoreAll when the store holds part of a load.
 Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const ScoreOptions& options,
                                  const FusionLabels& labels);
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <string_view>
 #include <vector>
 
@@ -169,6 +171,33 @@ TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
   PersonOutcome below;
   FusePerson(policy, static_cast<float>(policy.rules.anomaly_flag_score) - 0.01F, top, &below);
   EXPECT_TRUE(below.patterns.empty());
+}
+
+// The learned fusion's log_overpaid input is what the case recovers: a payment that two hits
+// claim (paid after a death and by a second region) counts once, and two hits' separate
+// payments add up; the largest hit alone under-states both.
+TEST(FusionInputsTest, OverpaidIsTheCasesAmountEachPaymentOnce) {
+  auto hit = [](Pattern pattern, std::vector<PaymentClaim> claims) {
+    RuleHit h;
+    h.pattern = pattern;
+    h.strength = 0.9;
+    int64_t fen = 0;
+    for (const PaymentClaim& c : claims) fen += c.fen;
+    h.overpaid = Money::FromFen(fen);
+    h.claims = std::move(claims);
+    return h;
+  };
+  PersonOutcome outcome;
+  outcome.hits.push_back(hit(Pattern::kDeceasedPaid, {{1, 300000}, {2, 300000}}));
+  outcome.hits.push_back(hit(Pattern::kDuplicateReceipt, {{2, 300000}, {3, 250000}}));
+  outcome.hits.push_back(hit(Pattern::kPrisonPaid, {{4, 100000}}));
+  std::array<float, kFusionInputCount> x{};
+  ComputeFusionInputs(outcome, 0.2F, x.data());
+  const size_t log_overpaid = kFusionInputCount - 1;
+  ASSERT_EQ(FusionInputs()[log_overpaid], "log_overpaid");
+  // Payments 1-4 once each: 3,000 + 3,000 + 2,500 + 1,000 yuan.
+  EXPECT_FLOAT_EQ(x[log_overpaid], static_cast<float>(std::log1p(9500.0)));
+  EXPECT_FLOAT_EQ(x[static_cast<size_t>(Pattern::kDeceasedPaid)], 0.9F);
 }
 
 // A rule's ANOMALY (a pension rotating through single-use accounts) is a review like the

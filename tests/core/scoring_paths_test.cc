@@ -200,7 +200,8 @@ bool HasNote(const ScoreSummary& summary, const std::string& part) {
 
 TEST_F(ScoringPathsTest, ABacktestBeforeTheFusionModelsDataUsesTheDefaultFusion) {
   // A model fitted on the data as of kAsOf decides runs as of kAsOf and later; a run of an
-  // earlier date (a backtest) gets the policy's default fusion and a note saying why.
+  // earlier date (a backtest), or a model of an older vigil train, gets the policy's default
+  // fusion and a note saying why.
   const Date earlier = Date(std::chrono::year(2026), std::chrono::month(7), std::chrono::day(31));
   FusionLabels labels;
   Score("labels-source", /*reference=*/false, 256);
@@ -231,18 +232,19 @@ TEST_F(ScoringPathsTest, ABacktestBeforeTheFusionModelsDataUsesTheDefaultFusion)
   EXPECT_NE(ReadFile(*dir_ / "current" / "cases.jsonl").find(current.model_id + "\""),
             std::string::npos);
 
-  // A model stored without its date (an older vigil train) still decides, with a note.
+  // A model of an older vigil train (bare model text: other inputs, no date) decides nothing.
   auto stored = store_->GetMeta("fusion_model");
   ASSERT_TRUE(stored.ok());
   const size_t model_start = stored->find("vigil-logistic");
   ASSERT_NE(model_start, std::string::npos);
   ASSERT_TRUE(store_->PutMeta("fusion_model", stored->substr(model_start)).ok());
-  const ScoreSummary undated = Score("undated", /*reference=*/false, 256, earlier);
-  EXPECT_TRUE(HasStage(undated, "fusion (learned)"));
-  EXPECT_TRUE(HasNote(undated, "does not record the date"));
+  const ScoreSummary older = Score("older", /*reference=*/false, 256);
+  EXPECT_TRUE(HasStage(older, "fusion (policy default)"));
+  EXPECT_TRUE(HasNote(older, "fitted by an older vigil train"));
+  EXPECT_EQ(older.model_id.find("/fusion-"), std::string::npos) << older.model_id;
 
   ASSERT_TRUE(store_
-                  ->PutMeta("fusion_model", "vigil-fusion 1\nfitted_as_of 2026-13-01\n" +
+                  ->PutMeta("fusion_model", "vigil-fusion 2\nfitted_as_of 2026-13-01\n" +
                                                 stored->substr(model_start))
                   .ok());
   ScoreOptions bad;
