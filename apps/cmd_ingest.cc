@@ -97,7 +97,8 @@ void AddIngestCommand(CLI::App& app, int& exit_code) {
                 "Open a store whose write-ahead log is damaged before its end at its last "
                 "consistent point (the writes after it are lost: load the deliveries since again)");
   cmd->add_flag("--discard-interrupted-load", args->discard_interrupted_load,
-                "Discard an interrupted initial load of another folder and load this one");
+                "Load this folder although another folder's load was interrupted: an "
+                "interrupted initial load is discarded, a later load's rows stay as they are");
   cmd->callback([args, &exit_code] { exit_code = RunIngest(*args); });
 }
 

@@ -21,6 +21,7 @@
 
 #include "../storage/audit_journal.h"  // the screener's audit journal (internal to vigil)
 #include "screener_internal.h"
+#include "unfinished_loads.h"
 #include "vigil/resident_id.h"
 #include "vigil/store.h"
 
@@ -956,7 +957,14 @@ Status ValidateOptions(const ScreenerOptions& o) {
 // `audit_dir`: the store folder the screener audits to (its journal is a folder inside it).
 Result<std::unique_ptr<Screener::Impl>> Build(std::unique_ptr<Screener::Impl> impl,
                                               const std::string& audit_dir) {
-  // First: a second process on the same journal fails here, before the build's seconds.
+  // Decisions on part of a delivery would miss the facts of its rows not loaded (a death among
+  // them would be paid). A delivery this process is loading is the freshness path's to follow,
+  // and so is the primary's for a secondary, which cannot tell it from one whose loader died
+  // (docs/screening.md, "Interrupted deliveries").
+  if (impl->store->options().mode == OpenMode::kReadWrite) {
+    VIGIL_RETURN_IF_ERROR(CheckNoUnfinishedLoad(*impl->store, "before screening", true));
+  }
+  // Then: a second process on the same journal fails here, before the build's seconds.
   storage::AuditJournal::Options journal_options;
   journal_options.sync = impl->options.audit_sync;
   VIGIL_ASSIGN_OR_RETURN(impl->journal,

@@ -76,14 +76,22 @@ void AppendRejectLine(std::string* out, const Reject& r) {
   out->push_back('\n');
 }
 
+// The rejects file of load `load_id`, and the temporary it is written as.
+std::string RejectsPath(const std::string& dir, const std::string& load_id) {
+  return dir + "/" + load_id + ".csv";
+}
+std::string RejectsTemporaryPath(const std::string& dir, const std::string& load_id) {
+  return RejectsPath(dir, load_id) + ".tmp";
+}
+
 class RejectsFile {
  public:
   Status Open(const std::string& dir, const std::string& load_id) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Status::IoError(dir + ": cannot create: " + ec.message());
-    final_path_ = dir + "/" + load_id + ".csv";
-    tmp_path_ = final_path_ + ".tmp";
+    final_path_ = RejectsPath(dir, load_id);
+    tmp_path_ = RejectsTemporaryPath(dir, load_id);
     // O_TRUNC: a temporary left by a killed attempt is started over, never appended to.
     fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) return Status::IoError(tmp_path_ + ": cannot create: " + std::strerror(errno));
@@ -393,6 +401,38 @@ std::string LoadId(const std::vector<FeedFile>& files) {
   return hex;
 }
 
+bool IsLoadId(std::string_view id) {
+  return id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Begins the delivery of `folder` (Store::BeginDelivery). With discard_interrupted_load the
+// interrupted deliveries of other folders are acknowledged, and their rejects temporaries go:
+// a rerun of such a folder starts its temporary over anyway (O_TRUNC).
+Result<std::unique_ptr<Delivery>> BeginFolderDelivery(Store& store, const std::string& load_id,
+                                                      const std::string& folder,
+                                                      const std::string& rejects_dir,
+                                                      const IngestOptions& options) {
+  DeliveryOptions delivery;
+  delivery.load_id = load_id;
+  delivery.source = folder;
+  if (options.discard_interrupted_load) {
+    VIGIL_ASSIGN_OR_RETURN(std::vector<UnfinishedDelivery> unfinished,
+                           store.UnfinishedDeliveries());
+    for (const UnfinishedDelivery& u : unfinished) {
+      if (!u.loading_here && u.load_id != load_id) delivery.acknowledged.push_back(u.load_id);
+    }
+  }
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Delivery> begun, store.BeginDelivery(delivery));
+  for (const std::string& acknowledged : delivery.acknowledged) {
+    if (!IsLoadId(acknowledged)) continue;  // not a folder's load: no rejects file of ours
+    std::error_code ignored;  // a temporary left behind misleads nobody: it is not a .csv
+    std::filesystem::remove(RejectsTemporaryPath(rejects_dir, acknowledged), ignored);
+  }
+  return begun;
+}
+
 // Feeds whose newest row says whether the feed is flowing. The persons registry is a
 // snapshot and appraisals are rare events, so their newest date says nothing about staleness.
 bool StalenessApplies(Feed feed) {
@@ -479,6 +519,19 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
   VIGIL_ASSIGN_OR_RETURN(std::vector<FeedFile> files,
                          DiscoverFeedFiles(feed_dir, &summary.ignored));
   summary.load_id = LoadId(files);
+  std::error_code ec;
+  const std::filesystem::path canonical = std::filesystem::weakly_canonical(feed_dir, ec);
+  const std::string folder = ec ? feed_dir : canonical.string();
+
+  // The delivery's mark comes before anything is written: until it is ended, the store says it
+  // holds part of this folder (docs/ingest.md, "Interrupted loads"), and scoring refuses it.
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Delivery> delivery,
+                         BeginFolderDelivery(store, summary.load_id, folder, rejects_dir, options));
+  // A load refused before its first row leaves the store without any of it: no mark either.
+  auto refuse = [&delivery](Status refusal) {
+    (void)delivery->End();  // if that fails, the mark stays: a rerun of the folder takes it over
+    return refusal;
+  };
 
   // An initial load streams sorted runs into the store instead of read-check-write batches.
   // Started before anything is written, so that a refused load leaves no file behind.
@@ -487,9 +540,7 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
     BulkLoadOptions bo;
     bo.run_bytes = options.bulk_run_bytes;
     // The pending mark names the folder too: a refusal must say which delivery to rerun.
-    std::error_code ec;
-    const std::filesystem::path folder = std::filesystem::weakly_canonical(feed_dir, ec);
-    bo.load_id = summary.load_id + " from " + (ec ? feed_dir : folder.string());
+    bo.load_id = summary.load_id + " from " + folder;
     bo.discard_interrupted = options.discard_interrupted_load;
     auto started = store.StartBulkLoad(bo);
     if (started.ok()) {
@@ -498,12 +549,20 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
                store.BulkLoadPending()) {
       // Not "the store already holds data" (then rows go through Write): an interrupted
       // initial load of another folder, or a failure.
-      return started.status();
+      return refuse(started.status());
     }
+  }
+  if (bulk == nullptr && store.BulkLoadPending()) {
+    // Write would refuse the first batch: say so before it.
+    return refuse(Status::FailedPrecondition(
+        "the store holds an interrupted initial load: load that folder again, as an initial "
+        "load (IngestOptions::bulk_initial_load), before any other"));
   }
 
   RejectsFile rejects;
-  VIGIL_RETURN_IF_ERROR(rejects.Open(rejects_dir, summary.load_id));
+  if (Status opened = rejects.Open(rejects_dir, summary.load_id); !opened.ok()) {
+    return refuse(opened);
+  }
   summary.rejects_path = rejects.path();
 
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
@@ -576,6 +635,9 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
                              {"error", f.error}});
   }
   VIGIL_RETURN_IF_ERROR(store.PutMeta(std::string(kLoadMetaPrefix) + summary.load_id, load.dump()));
+  // Last: every row, the rejects file and the health are durable before the mark goes (its
+  // synced write syncs the log of the writes before it).
+  VIGIL_RETURN_IF_ERROR(delivery->End());
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

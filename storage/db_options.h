@@ -43,6 +43,9 @@ inline constexpr const char* kMetaSchemaVersion = "schema_version";
 // holding no persons and no events (from the start, the copy is complete). A store filled by an
 // older version lacks it, and its scans read `events`.
 inline constexpr const char* kMetaHistoriesMaintained = "store.histories_maintained";
+// Followed by a load id: the mark of a delivery begun and not ended (Store::BeginDelivery); its
+// value is where the delivery comes from.
+inline constexpr std::string_view kMetaDeliveryPrefix = "store.delivery_in_progress/";
 
 struct DbConfig {
   rocksdb::DBOptions db;

@@ -236,6 +236,11 @@ struct Store::Impl {
   // exists.
   std::atomic<bool> bulk_pending{false};
   std::atomic<bool> bulk_active{false};
+  // Load ids of the deliveries this object is loading (a Delivery exists, not ended). Every
+  // other mark in meta is an interrupted delivery's. Guarded by deliveries_mu, which also
+  // serialises BeginDelivery's check and mark.
+  std::mutex deliveries_mu;
+  std::set<std::string, std::less<>> loading_here;
   // Every write keeps `histories` equal to `events` (meta kMetaHistoriesMaintained). Decided at
   // Open; RebuildHistories turns it on while it holds every stripe, so a writer, which reads it
   // under its stripes, sees one value for its whole write.
@@ -297,6 +302,8 @@ struct Store::Impl {
   }
   // Deletes every key of one column family (range tombstone + the last key).
   Status Wipe(CfIndex i);
+  // Appends every delivery mark in meta to `out` (loading_here false).
+  Status ReadDeliveryMarks(const Snapshot* snapshot, std::vector<UnfinishedDelivery>* out) const;
   // True when column family `i` holds no key (of any value).
   Result<bool> IsEmpty(CfIndex i) const;
   // The steps of Open, in order. OpenDatabase opens every family the directory holds (RocksDB
@@ -1194,6 +1201,132 @@ Result<std::unique_ptr<BulkWriter>> Store::StartBulkLoad(const BulkLoadOptions& 
   return writer;
 }
 
+struct Delivery::Impl {
+  Store::Impl* store = nullptr;
+  std::string load_id;
+  bool ended = false;
+};
+
+Delivery::Delivery(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Delivery::~Delivery() {
+  if (impl_->ended) return;
+  std::lock_guard<std::mutex> lock(impl_->store->deliveries_mu);
+  impl_->store->loading_here.erase(impl_->load_id);
+}
+
+const std::string& Delivery::load_id() const { return impl_->load_id; }
+
+Status Delivery::End() {
+  if (impl_->ended) return Status::Ok();
+  Store::Impl& store = *impl_->store;
+  std::lock_guard<std::mutex> lock(store.deliveries_mu);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const std::string mark = std::string(storage::kMetaDeliveryPrefix) + impl_->load_id;
+  VIGIL_RETURN_IF_ERROR(
+      FromRocks(store.db->Delete(wo, store.cf(storage::kMetaIdx), mark), "delivery: clear mark"));
+  store.loading_here.erase(impl_->load_id);
+  impl_->ended = true;
+  return Status::Ok();
+}
+
+Status Store::Impl::ReadDeliveryMarks(const Snapshot* snapshot,
+                                      std::vector<UnfinishedDelivery>* out) const {
+  rocksdb::ReadOptions ro = Read(snapshot);
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(storage::kMetaIdx)));
+  const rocksdb::Slice prefix = ToSlice(storage::kMetaDeliveryPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view load_id = View(it->key());
+    load_id.remove_prefix(prefix.size());
+    out->push_back({std::string(load_id), it->value().ToString(), false});
+  }
+  return FromRocks(it->status(), "delivery marks");
+}
+
+Result<std::vector<UnfinishedDelivery>> Store::UnfinishedDeliveries(
+    const Snapshot* snapshot) const {
+  std::vector<UnfinishedDelivery> found;
+  if (impl_->options.mode != OpenMode::kReadWrite) {
+    VIGIL_RETURN_IF_ERROR(impl_->ReadDeliveryMarks(snapshot, &found));
+    return found;
+  }
+  // Under the lock: a delivery of this object ending meanwhile must not look interrupted.
+  std::lock_guard<std::mutex> lock(impl_->deliveries_mu);
+  VIGIL_RETURN_IF_ERROR(impl_->ReadDeliveryMarks(snapshot, &found));
+  for (UnfinishedDelivery& d : found) d.loading_here = impl_->loading_here.contains(d.load_id);
+  return found;
+}
+
+namespace {
+// Why BeginDelivery refuses while `interrupted` is not acknowledged: its rows not loaded yet
+// would be forgotten. Loading that folder again finishes it (rows are keyed by their natural
+// keys); acknowledging it leaves the rows it wrote, since Write cannot be undone.
+Status InterruptedDeliveryInTheWay(const UnfinishedDelivery& interrupted,
+                                   const DeliveryOptions& options) {
+  if (!options.source.empty() && interrupted.source == options.source) {
+    return Status::FailedPrecondition(
+        "the store holds part of an interrupted delivery from " + interrupted.source +
+        " (load id " + interrupted.load_id +
+        ") and that folder's files have changed since (load id " + options.load_id +
+        " now): acknowledge the interrupted one to load the folder as it is now (vigil ingest "
+        "--discard-interrupted-load; the rows it wrote stay)");
+  }
+  return Status::FailedPrecondition(
+      "the store holds part of an interrupted delivery (load id " + interrupted.load_id + " from " +
+      interrupted.source +
+      "): load that folder again to finish it, or acknowledge it (vigil ingest "
+      "--discard-interrupted-load; the rows it wrote stay)");
+}
+}  // namespace
+
+Result<std::unique_ptr<Delivery>> Store::BeginDelivery(const DeliveryOptions& options) {
+  VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (options.load_id.empty()) return Status::InvalidArgument("a delivery needs a load id");
+  std::lock_guard<std::mutex> lock(impl_->deliveries_mu);
+  std::vector<UnfinishedDelivery> marks;
+  VIGIL_RETURN_IF_ERROR(impl_->ReadDeliveryMarks(nullptr, &marks));
+  if (impl_->loading_here.contains(options.load_id)) {
+    return Status::FailedPrecondition("delivery " + options.load_id + " is being loaded already");
+  }
+  auto acknowledged = [&options](std::string_view load_id) {
+    return std::find(options.acknowledged.begin(), options.acknowledged.end(), load_id) !=
+           options.acknowledged.end();
+  };
+  for (const std::string& load_id : options.acknowledged) {
+    if (impl_->loading_here.contains(load_id)) {
+      return Status::InvalidArgument("delivery " + load_id +
+                                     " is being loaded: it cannot be acknowledged as interrupted");
+    }
+  }
+  for (const UnfinishedDelivery& m : marks) {
+    if (m.load_id == options.load_id || impl_->loading_here.contains(m.load_id) ||
+        acknowledged(m.load_id)) {
+      continue;
+    }
+    return InterruptedDeliveryInTheWay(m, options);
+  }
+  rocksdb::WriteBatch wb;
+  for (const std::string& load_id : options.acknowledged) {
+    VIGIL_RETURN_IF_ERROR(FromRocks(wb.Delete(impl_->cf(storage::kMetaIdx),
+                                              std::string(storage::kMetaDeliveryPrefix) + load_id),
+                                    "delivery: acknowledge"));
+  }
+  VIGIL_RETURN_IF_ERROR(
+      FromRocks(wb.Put(impl_->cf(storage::kMetaIdx),
+                       std::string(storage::kMetaDeliveryPrefix) + options.load_id, options.source),
+                "delivery: mark"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  VIGIL_RETURN_IF_ERROR(FromRocks(impl_->db->Write(wo, &wb), "delivery: mark"));
+  impl_->loading_here.insert(options.load_id);
+  auto impl = std::make_unique<Delivery::Impl>();
+  impl->store = impl_.get();
+  impl->load_id = options.load_id;
+  return std::make_unique<Delivery>(std::move(impl));
+}
+
 Status Store::PutCase(std::string_view key, std::string_view value) {
   VIGIL_RETURN_IF_ERROR(impl_->CheckWritable());
   std::lock_guard<std::mutex> lock(impl_->cases_mu);
@@ -1205,7 +1338,7 @@ Status Store::PutCase(std::string_view key, std::string_view value) {
 namespace {
 Status CheckMetaName(std::string_view name) {
   if (name == storage::kMetaSchemaVersion || name == storage::kMetaBulkPending ||
-      name == storage::kMetaHistoriesMaintained) {
+      name == storage::kMetaHistoriesMaintained || name.starts_with(storage::kMetaDeliveryPrefix)) {
     return Status::InvalidArgument("meta name '" + std::string(name) +
                                    "' is reserved for the store");
   }

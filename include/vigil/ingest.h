@@ -203,9 +203,13 @@ struct IngestOptions {
   // aggregates built at the end) instead of Store::Write. Same final content; much faster. Default:
   // true.
   bool bulk_initial_load = true;
-  // An initial load of another folder was interrupted (killed): discard its partial content
-  // and load this folder instead. Without it the load is refused (FailedPrecondition naming
-  // the interrupted load id), since the interrupted delivery would be lost. Default: false.
+  // Another folder's load was interrupted (killed, or failed): load this folder all the same.
+  // An interrupted initial load is discarded (its partial content is wiped: it began from an
+  // empty store); an interrupted later load cannot be undone, so its rows stay and this only
+  // acknowledges it (its mark goes, and scoring accepts the store again). Either way its
+  // rejects temporary is removed. Without it the load is refused (FailedPrecondition naming the
+  // interrupted load id and folder), since the rest of that delivery would be forgotten.
+  // Default: false.
   bool discard_interrupted_load = false;
   // Rows buffered per sorted run of the bulk load (BulkLoadOptions::run_bytes). Memory is
   // about 2.5x this. Default: 128 MiB.
@@ -262,8 +266,12 @@ struct IngestSummary {
 
 // Loads every feed file of `feed_dir` into `store`; rejects go to `rejects_dir`/<load-id>.csv
 // (the folder is created). A file that cannot be read is reported in its FileSummary and the
-// others still load. Errors (the load as a whole failed): the folder cannot be listed, a store
-// write or the rejects file failed. Not to be run twice concurrently on one store.
+// others still load. From before its first row until its last row, the rejects file and the
+// feed health are durable, the store carries the delivery's mark (Store::BeginDelivery), so a
+// load that fails or is killed leaves a store that names the folder to load again.
+// Errors (the load as a whole failed): the folder cannot be listed, a store write or the
+// rejects file failed; FailedPrecondition when another folder's load was interrupted (see
+// IngestOptions::discard_interrupted_load). Not to be run twice concurrently on one store.
 Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
                                    const std::string& rejects_dir,
                                    const IngestOptions& options = {});

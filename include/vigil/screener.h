@@ -176,12 +176,14 @@ class Screener {
   // platform process ingests and screens on one Store). The store must be kReadWrite (the audit
   // journal is written inside its folder) and must outlive the Screener.
   // Errors: InvalidArgument for bad options, FailedPrecondition for a store that cannot be
-  // written or a journal another process holds, Corruption / IoError from the store or the
-  // journal.
+  // written, a journal another process holds, or a store holding part of an interrupted load
+  // (Store::UnfinishedDeliveries not loading here, Store::BulkLoadPending; the message names
+  // the folder to load again), Corruption / IoError from the store or the journal.
   static Result<std::unique_ptr<Screener>> Open(Store& store, const Policy& policy,
                                                 const ScreenerOptions& options = {});
   // Opens the store itself (read-write, or as a secondary of a running ingest process: see
-  // ScreenerStoreOptions). Errors: those of Store::Open and of the other Open.
+  // ScreenerStoreOptions). Errors: those of Store::Open and of the other Open (a secondary is
+  // not refused for a delivery mark: its primary may be loading it).
   static Result<std::unique_ptr<Screener>> Open(const ScreenerStoreOptions& store_options,
                                                 const Policy& policy,
                                                 const ScreenerOptions& options = {});

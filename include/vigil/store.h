@@ -235,6 +235,55 @@ class BulkWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// Options of Store::BeginDelivery. Thread-safety: value type.
+struct DeliveryOptions {
+  // What is delivered (ingest: the load id of the feed folder): two deliveries with one load
+  // id are the same rows. Required.
+  std::string load_id;
+  // Where it comes from (ingest: the folder), kept in the mark so that a refusal can say what
+  // to load again. Default: "".
+  std::string source;
+  // Load ids of interrupted deliveries whose marks go in the same synced write: the caller
+  // chose to leave them as they are (`vigil ingest --discard-interrupted-load`). A delivery
+  // this Store object is loading cannot be acknowledged (InvalidArgument). Default: none.
+  std::vector<std::string> acknowledged;
+};
+
+// A delivery whose mark is in the store (Store::UnfinishedDeliveries).
+struct UnfinishedDelivery {
+  std::string load_id;
+  std::string source;
+  // True while this Store object is loading it (its Delivery exists and was not ended). False:
+  // the loader stopped before Delivery::End (killed, or failed), so the store holds part of it.
+  // Always false for a kReadOnly or kSecondary store: the primary may still be loading it.
+  bool loading_here = false;
+};
+
+// One delivery of rows through Store::Write (Store::BeginDelivery). Its mark is in the store's
+// meta from BeginDelivery until End, so a loader killed in between leaves a store that says
+// it holds part of a delivery, and which one. Must not outlive the Store that made it.
+// Thread-safety: thread-compatible.
+class Delivery {
+ public:
+  // Without End the mark stays, and the store reports the delivery as interrupted from now on.
+  ~Delivery();
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  // Removes the mark, in a synced write (which makes every write acknowledged before it
+  // durable too). Call it once the store holds the whole delivery, or none of it (a load
+  // refused before its first row). Errors: IoError from RocksDB; the mark then stays. Ok when
+  // called again.
+  Status End();
+  const std::string& load_id() const;
+
+  struct Impl;
+  explicit Delivery(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 namespace store_detail {
 template <typename T, size_t N>
 constexpr std::array<T, N> Filled(T v) {
@@ -434,6 +483,20 @@ class Store {
   // True from StartBulkLoad until BulkWriter::Finish, also across a crash in between.
   bool BulkLoadPending() const;
 
+  // Marks the start of a delivery of rows (see Delivery): writes the mark
+  // "store.delivery_in_progress/<load_id>" = source into meta, synced, and removes the marks
+  // of `options.acknowledged` in the same write. A mark left for the same load id (its
+  // interrupted attempt) is simply taken over. Refused while the store holds an interrupted
+  // delivery of another load id that is not acknowledged: FailedPrecondition naming it (its
+  // missing rows would otherwise be forgotten). Deliveries this Store object is loading at the
+  // same time are no obstacle. Errors also: InvalidArgument (no load id, or acknowledging a
+  // delivery being loaded here), FailedPrecondition when this Store object is loading that load
+  // id already or is not kReadWrite, IoError from RocksDB.
+  Result<std::unique_ptr<Delivery>> BeginDelivery(const DeliveryOptions& options);
+  // Every delivery mark in the store, in load id order. Errors: IoError from RocksDB.
+  Result<std::vector<UnfinishedDelivery>> UnfinishedDeliveries(
+      const Snapshot* snapshot = nullptr) const;
+
   // Cases: opaque bytes under a caller-chosen key (scoring owns the format).
   Status PutCase(std::string_view key, std::string_view value);
   // One key and its bytes, for ReplaceCases.
@@ -449,7 +512,8 @@ class Store {
   // every case once more. Serialised with other ReplaceCases and PutCase calls.
   Status ReplaceCases(std::span<const KeyValue> cases, std::span<const KeyValue> meta);
   // Meta: small named values. The names "schema_version", "store.bulk_load_pending" and
-  // "store.histories_maintained" are reserved (InvalidArgument).
+  // "store.histories_maintained", and those starting with "store.delivery_in_progress/", are
+  // reserved (InvalidArgument).
   Status PutMeta(std::string_view name, std::string_view value);
   // Appends an audit entry; returns its sequence number (1, 2, ...; never reused).
   Result<uint64_t> AppendAudit(std::string_view entry);

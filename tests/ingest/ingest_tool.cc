@@ -1,10 +1,14 @@
-// Helper process for the kill -9 test: `ingest_tool DB FEED_DIR THREADS` runs one load (as
+// Helper process for the kill -9 tests: `ingest_tool DB FEED_DIR THREADS` runs one load (as
 // `vigil ingest` does) so the test can kill it at a random moment and run it again.
+// `ingest_tool DB FEED_DIR THREADS stall=N` stops for good once N rows are written, after
+// printing "STALLED <rows>" on stdout: the test kills it there, in the middle of a delivery.
 // `ingest_tool DB FEED_DIR THREADS default` loads with the default chunk and run sizes and
 // prints the summary (for profiling the loader alone); `write` likewise, but an initial load
 // goes through Store::Write instead of the bulk writer (the comparison in docs/ingest.md). Kept
 // separate from the test binary so that fork+exec starts a clean process (TBB and RocksDB
 // threads do not survive a bare fork).
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -14,7 +18,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 4 && argc != 5) {
-    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS [default|write]\n");
+    std::fprintf(stderr, "usage: ingest_tool DB FEED_DIR THREADS [default|write|stall=ROWS]\n");
     return 2;
   }
   vigil::StoreOptions store_options;
@@ -32,6 +36,17 @@ int main(int argc, char** argv) {
   if (!defaults) {
     options.chunk_bytes = 64 * 1024;     // many small batches: more distinct kill points
     options.bulk_run_bytes = 64 * 1024;  // an initial load of many runs: more kill points too
+  }
+  if (mode.starts_with("stall=")) {
+    // Called by the write stage after each batch is written and its rejects appended.
+    const uint64_t stall_at = std::strtoull(mode.c_str() + 6, nullptr, 10);
+    options.progress_interval_rows = 1;
+    options.progress = [stall_at](const vigil::IngestProgress& p) {
+      if (p.rows < stall_at) return;
+      std::printf("STALLED %llu\n", static_cast<unsigned long long>(p.rows));
+      std::fflush(stdout);
+      for (;;) ::pause();
+    };
   }
   auto summary = vigil::IngestFolder(**store, argv[2], std::string(argv[1]) + "/rejects", options);
   if (!summary.ok()) {

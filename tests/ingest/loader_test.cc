@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -13,6 +15,9 @@
 #include "test_util.h"
 #include "vigil/csv.h"
 #include "vigil/ingest.h"
+#include "vigil/policy.h"
+#include "vigil/scoring.h"
+#include "vigil/screener.h"
 #include "vigil/store.h"
 
 namespace vigil {
@@ -374,6 +379,172 @@ TEST(LoaderTest, KilledAtAnyPointAndRerunEndsInTheSameContent) {
   }
   EXPECT_GT(killed, 0) << "no run was actually interrupted; full load took " << full.count()
                        << " us";
+}
+
+// Runs the loader in a fresh process that stops once `rows` rows of the load are written
+// (ingest_tool's stall mode), kills it there with SIGKILL and returns the rows it had written,
+// or 0 when it did not stall (it finished, or died otherwise).
+uint64_t KillOnceWritten(const std::string& db, const std::string& feeds, uint64_t rows) {
+  int out[2];
+  if (::pipe(out) != 0) return 0;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    const std::string stall = "stall=" + std::to_string(rows);
+    ::execl(VIGIL_INGEST_TOOL, VIGIL_INGEST_TOOL, db.c_str(), feeds.c_str(), "2", stall.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  FILE* from_child = ::fdopen(out[0], "r");
+  unsigned long long written = 0;
+  const bool stalled = std::fscanf(from_child, "STALLED %llu", &written) == 1;
+  ::kill(pid, SIGKILL);
+  std::fclose(from_child);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return stalled && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? written : 0;
+}
+
+std::string Canonical(const std::string& path) {
+  return std::filesystem::weakly_canonical(path).string();
+}
+
+std::vector<UnfinishedDelivery> Unfinished(const Store& store) {
+  auto unfinished = store.UnfinishedDeliveries();
+  EXPECT_TRUE(unfinished.ok()) << unfinished.status().ToString();
+  return unfinished.ok() ? std::move(*unfinished) : std::vector<UnfinishedDelivery>{};
+}
+
+bool SameDelivery(const UnfinishedDelivery& a, const UnfinishedDelivery& b) {
+  return a.load_id == b.load_id && a.source == b.source && a.loading_here == b.loading_here;
+}
+
+// The rejects folder's files, by name, with their contents.
+std::map<std::string, std::string> RejectsFiles(const std::string& db) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(db + "/rejects")) {
+    files[e.path().filename().string()] = testing::ReadAll(e.path().string());
+  }
+  return files;
+}
+
+// Options as ingest_tool loads with: the same batches, so the same stored figures.
+IngestOptions ToolOptions() {
+  IngestOptions options;
+  options.threads = 2;
+  options.chunk_bytes = 64 * 1024;
+  options.bulk_run_bytes = 64 * 1024;
+  return options;
+}
+
+// A city's initial load, then a later delivery (more persons, more signals each) killed with
+// kill -9 in its middle: the store names the delivery, scoring, training and screening refuse
+// it, another folder is refused, and loading the delivery again ends in the content and the
+// rejects of an uninterrupted load, without the mark.
+TEST(LoaderTest, AKilledLaterDeliveryIsMarkedRefusedAndFinishedByItsRerun) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "city", 2000, 10);
+  testing::WriteSampleFeeds(dir / "later", 2500, 12);
+  testing::WriteSampleFeeds(dir / "other", 20, 2);
+  const std::string later = Canonical(dir / "later");
+  std::string later_id;
+  {
+    auto reference = OpenStore(dir / "reference");
+    Load(*reference, dir / "reference", dir / "city", ToolOptions());
+    const IngestSummary summary = Load(*reference, dir / "reference", dir / "later", ToolOptions());
+    EXPECT_FALSE(summary.bulk);
+    later_id = summary.load_id;
+    EXPECT_TRUE(Unfinished(*reference).empty());
+  }
+  const std::string expected = testing::ContentChecksum(dir / "reference");
+  const std::map<std::string, std::string> expected_rejects = RejectsFiles(dir / "reference");
+  ASSERT_EQ(expected_rejects.size(), 2u);
+
+  const std::string db = dir / "db";
+  ASSERT_EQ(RunTool(db, dir / "city", 2, std::nullopt), 0);
+  // The later delivery's persons file (2,501 rows) is in, its payments are being written.
+  const uint64_t written = KillOnceWritten(db, dir / "later", 4000);
+  ASSERT_GE(written, 4000u) << "the load did not stall and die there";
+  ASSERT_LT(written, 10000u);
+  {
+    auto store = OpenStore(db);
+    ASSERT_NE(store, nullptr);
+    const std::vector<UnfinishedDelivery> unfinished = Unfinished(*store);
+    ASSERT_EQ(unfinished.size(), 1u);
+    EXPECT_TRUE(SameDelivery(unfinished[0], {later_id, later, false}))
+        << unfinished[0].load_id << " from " << unfinished[0].source;
+    EXPECT_EQ(*store->GetMeta("store.delivery_in_progress/" + later_id), later);
+    // Part of it is there: a person only it names, but not its last signals.
+    EXPECT_TRUE(store->GetPerson(testing::SyntheticId(2400), 3702).ok());
+    EXPECT_NE(testing::ContentChecksum(db), expected);
+    EXPECT_TRUE(std::filesystem::exists(db + "/rejects/" + later_id + ".csv.tmp"));
+    EXPECT_FALSE(std::filesystem::exists(db + "/rejects/" + later_id + ".csv"));
+
+    const std::string named = "(load id " + later_id + " from " + later + ")";
+    ScoreOptions score;
+    score.as_of = Date(std::chrono::year(2024), std::chrono::month(6), std::chrono::day(30));
+    score.out_dir = dir / "out";
+    EXPECT_EQ(
+        ScoreAll(*store, Policy::Defaults(), score).status(),
+        Status::FailedPrecondition("the store holds part of an interrupted delivery " + named +
+                                   ": run vigil ingest on that folder again before scoring"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "out/cases.csv"));
+    EXPECT_EQ(
+        TrainFusion(*store, Policy::Defaults(), score, {{testing::SyntheticId(1), 1}}).status(),
+        Status::FailedPrecondition("the store holds part of an interrupted delivery " + named +
+                                   ": run vigil ingest on that folder again before training"));
+    EXPECT_EQ(
+        Screener::Open(*store, Policy::Defaults()).status(),
+        Status::FailedPrecondition("the store holds part of an interrupted delivery " + named +
+                                   ": run vigil ingest on that folder again before screening"));
+
+    // Another folder would leave the rest of the interrupted delivery forgotten.
+    EXPECT_EQ(IngestFolder(*store, dir / "other", db + "/rejects", ToolOptions()).status(),
+              Status::FailedPrecondition(
+                  "the store holds part of an interrupted delivery " + named +
+                  ": load that folder again to finish it, or acknowledge it (vigil ingest "
+                  "--discard-interrupted-load; the rows it wrote stay)"));
+    EXPECT_EQ(RejectsFiles(db).size(), 2u);  // the city's file and the temporary, nothing new
+    const std::vector<UnfinishedDelivery> still = Unfinished(*store);
+    ASSERT_EQ(still.size(), 1u);
+    EXPECT_TRUE(SameDelivery(still[0], {later_id, later, false}));
+  }
+
+  // Its rerun: every row keyed by its natural key, so it ends where one load would have.
+  ASSERT_EQ(RunTool(db, dir / "later", 2, std::nullopt), 0);
+  EXPECT_EQ(testing::ContentChecksum(db), expected);
+  EXPECT_EQ(RejectsFiles(db), expected_rejects);
+  EXPECT_TRUE(Unfinished(*OpenStore(db)).empty());
+}
+
+// --discard-interrupted-load for a later delivery: another folder loads, the interrupted one's
+// mark and rejects temporary go, and its rows stay (a load through Write cannot be undone).
+TEST(LoaderTest, AnInterruptedLaterDeliveryIsAcknowledgedByDiscardAndItsRowsStay) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "city", 200, 4);
+  testing::WriteSampleFeeds(dir / "later", 2500, 12);
+  testing::WriteSampleFeeds(dir / "other", 20, 2);
+  const std::string db = dir / "db";
+  ASSERT_EQ(RunTool(db, dir / "city", 2, std::nullopt), 0);
+  ASSERT_GE(KillOnceWritten(db, dir / "later", 4000), 4000u);
+  auto store = OpenStore(db);
+  ASSERT_NE(store, nullptr);
+  const std::vector<UnfinishedDelivery> interrupted = Unfinished(*store);
+  ASSERT_EQ(interrupted.size(), 1u);
+  const std::string tmp = db + "/rejects/" + interrupted[0].load_id + ".csv.tmp";
+  EXPECT_TRUE(std::filesystem::exists(tmp));
+
+  IngestOptions options = ToolOptions();
+  options.discard_interrupted_load = true;
+  const IngestSummary other = Load(*store, db, dir / "other", options);
+  EXPECT_FALSE(other.bulk);
+  EXPECT_TRUE(Unfinished(*store).empty());
+  EXPECT_FALSE(std::filesystem::exists(tmp));
+  EXPECT_TRUE(std::filesystem::exists(other.rejects_path));
+  EXPECT_TRUE(store->GetPerson(testing::SyntheticId(2400), 3702).ok());
 }
 
 }  // namespace

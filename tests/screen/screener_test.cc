@@ -960,6 +960,36 @@ TEST(ScreenerSecondaryTest, FollowsARunningIngestAndAuditsToItsOwnStore) {
   EXPECT_EQ(repeat->action, Action::kPay);
 }
 
+// A delivery the platform is loading in this process is the freshness path's to follow; one
+// whose load stopped before its end is refused (its missing rows may hold a death), and a
+// secondary, which cannot tell the two apart, follows the primary as it always does.
+TEST(ScreenerDeliveryTest, OpensBesideADeliveryBeingLoadedButNotOnAnInterruptedOne) {
+  TempDir dir;
+  auto store = Store::Open(testing::StoreAt(dir / "db"));
+  ASSERT_TRUE(store.ok());
+  Populate(**store);
+  DeliveryOptions delivery;
+  delivery.load_id = "0123456789abcdef";
+  delivery.source = "/feeds/2024-07";
+  {
+    auto loading = (*store)->BeginDelivery(delivery);
+    ASSERT_TRUE(loading.ok()) << loading.status().ToString();
+    auto screener = Screener::Open(**store, Policy::Defaults());
+    ASSERT_TRUE(screener.ok()) << screener.status().ToString();
+  }  // the delivery is dropped unended: its load stopped
+  EXPECT_EQ(Screener::Open(**store, Policy::Defaults()).status(),
+            Status::FailedPrecondition(
+                "the store holds part of an interrupted delivery (load id 0123456789abcdef from "
+                "/feeds/2024-07): run vigil ingest on that folder again before screening"));
+  ASSERT_TRUE((*store)->Flush().ok());
+  ScreenerStoreOptions secondary{dir / "db", dir / "secondary", dir / "audit"};
+  auto follower = Screener::Open(secondary, Policy::Defaults());
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  auto d = (*follower)->Screen(Request("S1", kAlive, 3702, "2024-07", kBenefit, kAccount));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->action, Action::kPay);
+}
+
 TEST(ScreenerScoreRunTest, ReadsTheCasesAScoreRunWrites) {
   TempDir dir;
   auto store = Store::Open(testing::StoreAt(dir / "db"));

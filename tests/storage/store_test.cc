@@ -844,5 +844,100 @@ TEST(StoreTest, AFailedOrDroppedBulkLoadLeavesNoRunFiles) {
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(store->GetPerson(PersonId(i), 3702).ok()) << i;
 }
 
+std::vector<std::string> DeliveryMarks(const Store& store) {
+  std::vector<std::string> marks;
+  auto unfinished = store.UnfinishedDeliveries();
+  EXPECT_TRUE(unfinished.ok()) << unfinished.status().ToString();
+  if (!unfinished.ok()) return marks;
+  for (const UnfinishedDelivery& d : *unfinished) {
+    marks.push_back(d.load_id + " from " + d.source +
+                    (d.loading_here ? " loading" : " interrupted"));
+  }
+  return marks;
+}
+
+DeliveryOptions DeliveryOf(std::string load_id, std::string source) {
+  DeliveryOptions options;
+  options.load_id = std::move(load_id);
+  options.source = std::move(source);
+  return options;
+}
+
+// A delivery's mark names it from BeginDelivery until End; one dropped without End stays, as
+// interrupted (also after a reopen), and keeps other deliveries out until it is loaded again or
+// acknowledged.
+TEST(StoreTest, ADeliveryMarkStaysUntilEndedAndAnInterruptedOneMustBeFinishedOrAcknowledged) {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    auto first = store->BeginDelivery(DeliveryOf("d1", "/feeds/one"));
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d1 from /feeds/one loading"});
+    EXPECT_EQ(*store->GetMeta("store.delivery_in_progress/d1"), "/feeds/one");
+    EXPECT_EQ(store->PutMeta("store.delivery_in_progress/d1", "x").code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(store->BeginDelivery(DeliveryOf("d1", "/feeds/one")).status(),
+              Status::FailedPrecondition("delivery d1 is being loaded already"));
+    EXPECT_EQ(store->BeginDelivery(DeliveryOf("", "/feeds/one")).status().code(),
+              StatusCode::kInvalidArgument);
+    // Another delivery may load beside one being loaded, which it cannot acknowledge.
+    DeliveryOptions acknowledging = DeliveryOf("d2", "/feeds/two");
+    acknowledging.acknowledged = {"d1"};
+    EXPECT_EQ(store->BeginDelivery(acknowledging).status(),
+              Status::InvalidArgument(
+                  "delivery d1 is being loaded: it cannot be acknowledged as interrupted"));
+    auto second = store->BeginDelivery(DeliveryOf("d2", "/feeds/two"));
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    ASSERT_TRUE((*first)->End().ok());
+    ASSERT_TRUE((*first)->End().ok());  // again: nothing to do
+    EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d2 from /feeds/two loading"});
+    second->reset();  // never ended: killed, in effect
+    EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d2 from /feeds/two interrupted"});
+  }
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d2 from /feeds/two interrupted"});
+  EXPECT_EQ(store->BeginDelivery(DeliveryOf("d3", "/feeds/three")).status(),
+            Status::FailedPrecondition(
+                "the store holds part of an interrupted delivery (load id d2 from /feeds/two): "
+                "load that folder again to finish it, or acknowledge it (vigil ingest "
+                "--discard-interrupted-load; the rows it wrote stay)"));
+  EXPECT_EQ(store->BeginDelivery(DeliveryOf("d2b", "/feeds/two")).status(),
+            Status::FailedPrecondition(
+                "the store holds part of an interrupted delivery from /feeds/two (load id d2) "
+                "and that folder's files have changed since (load id d2b now): acknowledge the "
+                "interrupted one to load the folder as it is now (vigil ingest "
+                "--discard-interrupted-load; the rows it wrote stay)"));
+  {
+    // Its rerun takes the mark over, and ends it.
+    auto rerun = store->BeginDelivery(DeliveryOf("d2", "/feeds/two"));
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d2 from /feeds/two loading"});
+  }
+  DeliveryOptions acknowledging = DeliveryOf("d3", "/feeds/three");
+  acknowledging.acknowledged = {"d2"};
+  auto third = store->BeginDelivery(acknowledging);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(DeliveryMarks(*store), std::vector<std::string>{"d3 from /feeds/three loading"});
+  ASSERT_TRUE((*third)->End().ok());
+  EXPECT_TRUE(DeliveryMarks(*store).empty());
+}
+
+TEST(StoreTest, AReadOnlyStoreSeesDeliveryMarksAsNotLoadingHereAndBeginsNone) {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    auto delivery = store->BeginDelivery(DeliveryOf("d1", "/feeds/one"));
+    ASSERT_TRUE(delivery.ok()) << delivery.status().ToString();
+    StoreOptions o;
+    o.path = dir.path();
+    o.mode = OpenMode::kReadOnly;
+    auto reader = Store::Open(o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ(DeliveryMarks(**reader), std::vector<std::string>{"d1 from /feeds/one interrupted"});
+    EXPECT_EQ((*reader)->BeginDelivery(DeliveryOf("d2", "/feeds/two")).status().code(),
+              StatusCode::kFailedPrecondition);
+  }
+}
+
 }  // namespace
 }  // namespace vigil
