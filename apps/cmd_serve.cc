@@ -54,6 +54,19 @@ int RunServe(const ServeArgs& args) {
               << "\n";
     return kExitFailure;
   }
+  // Not refused: the cases come from the last score run, which scoring made before the
+  // delivery (it refuses a store holding part of one), and the reviewers' work on them goes on.
+  // But a person's history may show part of the delivery: say so to whoever starts the console.
+  auto unfinished = (*store)->UnfinishedDeliveries();
+  if (!unfinished.ok()) {
+    std::cerr << "vigil serve: " << unfinished.status().ToString() << "\n";
+    return kExitFailure;
+  }
+  for (const UnfinishedDelivery& d : *unfinished) {
+    std::cerr << "vigil serve: warning: the store holds part of an interrupted delivery (load id "
+              << d.load_id << " from " << d.source
+              << "): histories may show part of it; run vigil ingest on that folder again\n";
+  }
   console::ServerOptions options;
   options.host = args.host;
   options.port = args.port;
