@@ -547,5 +547,41 @@ TEST(LoaderTest, AnInterruptedLaterDeliveryIsAcknowledgedByDiscardAndItsRowsStay
   EXPECT_TRUE(store->GetPerson(testing::SyntheticId(2400), 3702).ok());
 }
 
+// --discard-interrupted-load for an initial load killed in its middle: its partial content, its
+// run files and its rejects temporary go, and only the other folder is in the store.
+TEST(LoaderTest, ADiscardedInitialLoadLeavesNoRejectsTemporaryNorRunFiles) {
+  TempDir dir;
+  testing::WriteSampleFeeds(dir / "city", 2500, 12);
+  testing::WriteSampleFeeds(dir / "other", 20, 2);
+  const std::string db = dir / "db";
+  ASSERT_GE(KillOnceWritten(db, dir / "city", 4000), 4000u);
+  EXPECT_TRUE(std::filesystem::exists(db + "/bulk"));
+  std::string interrupted_id;
+  {
+    auto store = OpenStore(db);
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->BulkLoadPending());
+    const std::vector<UnfinishedDelivery> interrupted = Unfinished(*store);
+    ASSERT_EQ(interrupted.size(), 1u);
+    interrupted_id = interrupted[0].load_id;
+  }
+  EXPECT_TRUE(std::filesystem::exists(db + "/rejects/" + interrupted_id + ".csv.tmp"));
+
+  auto reference = OpenStore(dir / "reference");
+  Load(*reference, dir / "reference", dir / "other", ToolOptions());
+  reference.reset();
+  auto store = OpenStore(db);
+  IngestOptions options = ToolOptions();
+  options.discard_interrupted_load = true;
+  const IngestSummary other = Load(*store, db, dir / "other", options);
+  EXPECT_TRUE(other.bulk);
+  EXPECT_FALSE(store->BulkLoadPending());
+  EXPECT_TRUE(Unfinished(*store).empty());
+  store.reset();
+  EXPECT_FALSE(std::filesystem::exists(db + "/bulk"));
+  EXPECT_EQ(RejectsFiles(db), RejectsFiles(dir / "reference"));
+  EXPECT_EQ(testing::ContentChecksum(db), testing::ContentChecksum(dir / "reference"));
+}
+
 }  // namespace
 }  // namespace vigil
