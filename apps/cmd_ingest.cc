@@ -70,7 +70,10 @@ int RunIngest(const IngestArgs& args) {
   }
   std::cout << FormatIngestSummary(*summary);
   if (summary->any_file_failed()) {
-    std::cerr << "vigil ingest: some files could not be read (see ERROR lines above)\n";
+    std::cerr << "vigil ingest: some files could not be read (see ERROR lines above); the "
+                 "store holds part of this delivery, and score, train and screening refuse it "
+                 "until this folder loads in full or the load is acknowledged "
+                 "(--discard-interrupted-load)\n";
     return kExitFailure;
   }
   return kExitOk;

@@ -636,8 +636,10 @@ Result<IngestSummary> IngestFolder(Store& store, const std::string& feed_dir,
   }
   VIGIL_RETURN_IF_ERROR(store.PutMeta(std::string(kLoadMetaPrefix) + summary.load_id, load.dump()));
   // Last: every row, the rejects file and the health are durable before the mark goes (its
-  // synced write syncs the log of the writes before it).
-  VIGIL_RETURN_IF_ERROR(delivery->End());
+  // synced write syncs the log of the writes before it). A file that could not be read to its
+  // end (refused, damaged, unreadable) leaves the store holding part of the delivery: the mark
+  // stays until the folder loads in full or the load is acknowledged.
+  if (!summary.any_file_failed()) VIGIL_RETURN_IF_ERROR(delivery->End());
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -444,6 +444,46 @@ IngestOptions ToolOptions() {
 // kill -9 in its middle: the store names the delivery, scoring, training and screening refuse
 // it, another folder is refused, and loading the delivery again ends in the content and the
 // rejects of an uninterrupted load, without the mark.
+// A delivery with a file that cannot be read to its end is only partly in the store: its mark
+// stays (score, train and screening refuse the store) until a load of the folder in full.
+TEST(LoaderTest, ADeliveryWithAFailedFileStaysMarkedUntilItLoadsInFull) {
+  TempDir dir;
+  WriteFile(dir / "first/signals.csv", HeaderLine(Feed::kSignals) + RowLine(Feed::kSignals));
+  auto store = OpenStore(dir / "db");
+  Load(*store, dir / "db", dir / "first");
+  ASSERT_TRUE(Unfinished(*store).empty());
+  std::string rows = HeaderLine(Feed::kSignals);
+  for (uint64_t i = 0; i < 50; ++i) {
+    rows += RowLine(Feed::kSignals, {{"person_id", testing::SyntheticId(i)}});
+  }
+  testing::WriteGzip(dir / "whole.gz", rows);
+  const std::string whole = testing::ReadAll(dir / "whole.gz");
+  WriteFile(dir / "later/signals.csv.gz", whole.substr(0, whole.size() * 2 / 3));
+  WriteFile(dir / "later/payments.csv", HeaderLine(Feed::kPayments) + RowLine(Feed::kPayments));
+  const IngestSummary failed = Load(*store, dir / "db", dir / "later");
+  ASSERT_TRUE(failed.any_file_failed());
+  EXPECT_EQ(FindFile(failed, "payments.csv").loaded, 1u);
+  const std::vector<UnfinishedDelivery> marks = Unfinished(*store);
+  ASSERT_EQ(marks.size(), 1u);
+  EXPECT_EQ(marks[0].load_id, failed.load_id);
+  EXPECT_EQ(marks[0].source, Canonical(dir / "later"));
+  EXPECT_FALSE(marks[0].loading_here);
+  // The file repaired: the folder is another delivery now, loaded once the partial one is
+  // acknowledged (its rows stay, and the repaired folder's rows correct them by natural key).
+  WriteFile(dir / "later/signals.csv.gz", whole);
+  auto refused = IngestFolder(*store, dir / "later", dir / "db/rejects");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("that folder's files have changed since"),
+            std::string::npos)
+      << refused.status().ToString();
+  IngestOptions acknowledge;
+  acknowledge.discard_interrupted_load = true;
+  const IngestSummary repaired = Load(*store, dir / "db", dir / "later", acknowledge);
+  EXPECT_FALSE(repaired.any_file_failed());
+  EXPECT_EQ(FindFile(repaired, "signals.csv.gz").loaded, 50u);
+  EXPECT_TRUE(Unfinished(*store).empty());
+}
+
 TEST(LoaderTest, AKilledLaterDeliveryIsMarkedRefusedAndFinishedByItsRerun) {
   TempDir dir;
   testing::WriteSampleFeeds(dir / "city", 2000, 10);
