@@ -668,8 +668,9 @@ int BenchRun::Report() {
 }
 
 int RunBench(const BenchArgs& args) {
-  if (!args.out.empty()) {
-    // Minutes of work must not end in "cannot write": try the report's place first.
+  if (!args.out.empty() && TempPathFor(args.out) != args.out) {
+    // Minutes of work must not end in "cannot write": try the report's place first. Not a
+    // device or a pipe, written in place: opening a pipe to try it would end its reader's input.
     const std::string temp = TempPathFor(args.out);
     std::ofstream probe(temp, std::ios::binary);
     if (!probe) {
@@ -678,7 +679,7 @@ int RunBench(const BenchArgs& args) {
     }
     probe.close();
     std::error_code ignored;
-    if (temp != args.out) std::filesystem::remove(temp, ignored);
+    std::filesystem::remove(temp, ignored);
   }
   WorkDir work;
   if (auto code = MakeWorkDir(args, &work)) return *code;

@@ -2,6 +2,7 @@
 // generated is what was ingested, stored, scored and screened). No timing is asserted: the
 // figures depend on the machine and its load.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -188,6 +190,26 @@ TEST_F(BenchCommandTest, AReportToDevNullIsWrittenInPlace) {
       << output_;
   EXPECT_FALSE(fs::is_regular_file("/dev/null"));
   EXPECT_FALSE(fs::exists("/dev/null.tmp"));
+}
+
+// A pipe is written in place and opened once: a probe that opened it before the run would
+// have ended its reader's input, and the report would then wait for a reader for ever.
+TEST_F(BenchCommandTest, AReportToAPipeReachesItsReaderWhole) {
+  const fs::path pipe = dir_ / "report.fifo";
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] {
+    std::ifstream in(pipe);
+    std::stringstream all;
+    all << in.rdbuf();
+    received = all.str();
+  });
+  const int code =
+      RunVigil("bench --persons 50 --work " + (dir_ / "w").string() + " --out " + pipe.string());
+  reader.join();
+  ASSERT_EQ(code, 0) << output_;
+  const json report = json::parse(received);
+  EXPECT_EQ(report.at("run").at("persons"), 50);
 }
 
 TEST_F(BenchCommandTest, KeepLeavesTheWorkFolder) {
