@@ -325,13 +325,18 @@ Status OutputWriter::Commit(const CaseWriterOptions& options, Store* store) {
     manifest["files"][std::filesystem::path(f->final_path).filename().string()] = {
         {"bytes", bytes}};
   }
+  // The renames reach the disk before the manifest that vouches for them.
+  VIGIL_RETURN_IF_ERROR(SyncDirectory(dir));
   {
     const std::string temp = manifest_path + ".tmp";
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out << manifest.dump(2) << '\n';
     out.close();
-    if (!out) return WriteFailed(temp);
-    VIGIL_RETURN_IF_ERROR(SyncAndRename(temp, manifest_path));
+    Status written = out ? SyncAndRename(temp, manifest_path) : WriteFailed(temp);
+    if (!written.ok()) {
+      std::filesystem::remove(temp, ec);  // best effort: the run failed already
+      return written;
+    }
   }
   // The store names this run only once its files have their names for good.
   VIGIL_RETURN_IF_ERROR(SyncDirectory(dir));

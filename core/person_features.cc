@@ -448,7 +448,8 @@ const std::array<std::string, kFusionInputCount>& FusionInputs() {
   return names;
 }
 
-void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out) {
+void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out,
+                         double pattern_min_strength) {
   std::fill(out, out + kFusionInputCount, 0.0f);
   thread_local std::vector<const RuleHit*> claiming;
   claiming.clear();
@@ -457,9 +458,9 @@ void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out
     // Patterns before kAnomaly keep their index; none come after it.
     const auto index = static_cast<size_t>(h.pattern);
     out[index] = std::max(out[index], static_cast<float>(h.strength));
-    claiming.push_back(&h);
+    if (h.strength >= pattern_min_strength) claiming.push_back(&h);
   }
-  // What the case would recover: each payment once, however many hits claim it.
+  // What the case recovers (FusePerson): each payment once over the hits that make patterns.
   const double overpaid = OverpaidOverClaims(claiming).yuan();
   const size_t base = CodeCount<Pattern>() - 1;
   out[base] = anomaly;
@@ -473,7 +474,7 @@ void FuseLearned(const Policy& policy, const LogisticModel& model, float anomaly
                  const std::vector<FeatureContribution>& top_features, PersonOutcome* outcome,
                  const float* features) {
   std::array<float, kFusionInputCount> x{};
-  ComputeFusionInputs(*outcome, anomaly, x.data());
+  ComputeFusionInputs(*outcome, anomaly, x.data(), policy.rules.pattern_min_strength);
   // Start from the default fusion for patterns, reasons and overpaid; then let the model decide
   // the risk, whether it is a case, and the order of the reasons.
   FusePerson(policy, anomaly, top_features, outcome, features);

@@ -146,11 +146,14 @@ double AnomalyThreshold(const Policy& policy, const std::vector<RuleJudgement>& 
 size_t DemoteRoutineUnderpayments(const Policy& policy, size_t pensioners,
                                   std::vector<PersonOutcome>* outcomes);
 
-// Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score and the
-// certification outcome and doubts.
+// Inputs of the learned fusion: the strongest hit per rule pattern, the anomaly score, the
+// certification outcome and doubts, and log_overpaid: what the case recovers, each payment once
+// over the hits at or above `pattern_min_strength` (policy: rules.pattern_min_strength), as
+// FusePerson takes the case's overpaid.
 inline constexpr size_t kFusionInputCount = CodeCount<Pattern>() - 1 + 5;
 const std::array<std::string, kFusionInputCount>& FusionInputs();
-void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out);
+void ComputeFusionInputs(const PersonOutcome& outcome, float anomaly, float* out,
+                         double pattern_min_strength);
 
 // The learned fusion: risk from the fitted model; a person is a case when the risk reaches
 // rules.hold_risk, explained by the patterns of their hits (or ANOMALY) and reasons ordered by

@@ -884,6 +884,8 @@ Status FitAnomalyModel(const Policy& policy, const ScoreOptions& options, Scorin
       if (state.model_rows[i] != kNotModelled) anomaly[i] = scores[state.model_rows[i]];
     }
     summary.model_id = forest->model_id();
+  } else {
+    summary.model_id = "iforest-none";  // too few persons to fit: every anomaly score is 0.5
   }
   summary.stages.push_back({"isolation forest fit + score", SecondsSince(start)});
   return Status::Ok();
@@ -957,8 +959,10 @@ Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
   std::string_view model_text = *text;
   if (model_text.substr(0, kFusionHeader.size()) != kFusionHeader) {
     choice.note =
-        "the stored fusion model was fitted by an older vigil train, on inputs this build "
-        "computes differently: the policy's default fusion decided; run vigil train again";
+        "the stored fusion model is not of this build's format (" +
+        std::string(kFusionHeader.substr(0, kFusionHeader.find('\n'))) +
+        "): it was fitted on inputs this build computes differently, by an older or newer vigil "
+        "train; the policy's default fusion decided; run vigil train again";
     return choice;
   }
   model_text.remove_prefix(kFusionHeader.size());
@@ -971,8 +975,9 @@ Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
   VIGIL_ASSIGN_OR_RETURN(LogisticModel model, LogisticModel::Deserialize(model_text));
   if (model.num_features() != kFusionInputCount) {
     return Status::Corruption("the stored fusion model has " +
-                              std::to_string(model.num_features()) + " inputs, its version " +
-                              std::to_string(kFusionInputCount));
+                              std::to_string(model.num_features()) + " inputs where its format (" +
+                              std::string(kFusionHeader.substr(0, kFusionHeader.find('\n'))) +
+                              ") has " + std::to_string(kFusionInputCount));
   }
   if (*fitted > as_of) {
     choice.note = "the stored fusion model was fitted on the data as of " + FormatDate(*fitted) +
@@ -1208,7 +1213,7 @@ Result<TrainSummary> TrainFusion(Store& store, const Policy& policy, const Score
     if (it == labels.end()) continue;
     const size_t row = inputs.size();
     inputs.resize(row + kFusionInputCount);
-    ComputeFusionInputs(outcome, state.anomaly[i], &inputs[row]);
+    ComputeFusionInputs(outcome, state.anomaly[i], &inputs[row], policy.rules.pattern_min_strength);
     y.push_back(it->second);
     train.positives += it->second;
   }

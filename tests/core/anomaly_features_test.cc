@@ -173,31 +173,40 @@ TEST(FusePersonTest, AnAnomalyReasonNamesItsFeaturesAndItsPolicyBasis) {
   EXPECT_TRUE(below.patterns.empty());
 }
 
-// The learned fusion's log_overpaid input is what the case recovers: a payment that two hits
-// claim (paid after a death and by a second region) counts once, and two hits' separate
-// payments add up; the largest hit alone under-states both.
+// The learned fusion's log_overpaid input is what the case recovers (FusePerson's overpaid): a
+// payment that two hits claim (paid after a death and by a second region) counts once, two
+// hits' separate payments add up, and a hit below rules.pattern_min_strength, which makes no
+// pattern of the case, recovers nothing.
 TEST(FusionInputsTest, OverpaidIsTheCasesAmountEachPaymentOnce) {
-  auto hit = [](Pattern pattern, std::vector<PaymentClaim> claims) {
+  auto hit = [](Pattern pattern, double strength, std::vector<PaymentClaim> claims) {
     RuleHit h;
     h.pattern = pattern;
-    h.strength = 0.9;
+    h.strength = strength;
     int64_t fen = 0;
     for (const PaymentClaim& c : claims) fen += c.fen;
     h.overpaid = Money::FromFen(fen);
     h.claims = std::move(claims);
     return h;
   };
+  Policy policy;
+  policy.rules.pattern_min_strength = 0.5;
   PersonOutcome outcome;
-  outcome.hits.push_back(hit(Pattern::kDeceasedPaid, {{1, 300000}, {2, 300000}}));
-  outcome.hits.push_back(hit(Pattern::kDuplicateReceipt, {{2, 300000}, {3, 250000}}));
-  outcome.hits.push_back(hit(Pattern::kPrisonPaid, {{4, 100000}}));
+  outcome.hits.push_back(hit(Pattern::kDeceasedPaid, 0.9, {{1, 300000}, {2, 300000}}));
+  outcome.hits.push_back(hit(Pattern::kDuplicateReceipt, 0.9, {{2, 300000}, {3, 250000}}));
+  outcome.hits.push_back(hit(Pattern::kPrisonPaid, 0.9, {{4, 100000}}));
+  outcome.hits.push_back(hit(Pattern::kAmountAnomaly, 0.3, {{5, 800000}}));  // below the level
   std::array<float, kFusionInputCount> x{};
-  ComputeFusionInputs(outcome, 0.2F, x.data());
+  ComputeFusionInputs(outcome, 0.2F, x.data(), policy.rules.pattern_min_strength);
   const size_t log_overpaid = kFusionInputCount - 1;
   ASSERT_EQ(FusionInputs()[log_overpaid], "log_overpaid");
   // Payments 1-4 once each: 3,000 + 3,000 + 2,500 + 1,000 yuan.
   EXPECT_FLOAT_EQ(x[log_overpaid], static_cast<float>(std::log1p(9500.0)));
   EXPECT_FLOAT_EQ(x[static_cast<size_t>(Pattern::kDeceasedPaid)], 0.9F);
+  EXPECT_FLOAT_EQ(x[static_cast<size_t>(Pattern::kAmountAnomaly)], 0.3F);
+  // The same amount as the case's.
+  PersonOutcome fused = outcome;
+  FusePerson(policy, 0.2F, {}, &fused);
+  EXPECT_EQ(fused.overpaid, Money::FromFen(950000));
 }
 
 // A rule's ANOMALY (a pension rotating through single-use accounts) is a review like the

@@ -240,7 +240,7 @@ TEST_F(ScoringPathsTest, ABacktestBeforeTheFusionModelsDataUsesTheDefaultFusion)
   ASSERT_TRUE(store_->PutMeta("fusion_model", stored->substr(model_start)).ok());
   const ScoreSummary older = Score("older", /*reference=*/false, 256);
   EXPECT_TRUE(HasStage(older, "fusion (policy default)"));
-  EXPECT_TRUE(HasNote(older, "fitted by an older vigil train"));
+  EXPECT_TRUE(HasNote(older, "not of this build's format (vigil-fusion 2)"));
   EXPECT_EQ(older.model_id.find("/fusion-"), std::string::npos) << older.model_id;
 
   ASSERT_TRUE(store_
@@ -253,6 +253,39 @@ TEST_F(ScoringPathsTest, ABacktestBeforeTheFusionModelsDataUsesTheDefaultFusion)
   bad.store_cases = false;
   EXPECT_EQ(ScoreAll(*store_, Policy::Defaults(), bad).status().code(), StatusCode::kCorruption);
   ASSERT_TRUE(store_->PutMeta("fusion_model", *stored).ok());
+}
+
+// Too few persons to fit the isolation forest: the run id still names the model part, and a
+// learned fusion's id would follow it.
+TEST(ScoringTinyCityTest, AForestTooSmallToFitIsNamedInTheRunId) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "vigil-scoring-tiny-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir(tmpl);
+  GeneratorOptions gen;
+  gen.out_dir = (dir / "city").string();
+  gen.persons = 1;
+  gen.seed = 3;
+  gen.as_of = kAsOf;
+  ASSERT_TRUE(GenerateCity(gen).ok());
+  {
+    StoreOptions so;
+    so.path = (dir / "db").string();
+    auto store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(IngestFolder(**store, gen.out_dir, (dir / "rejects").string()).ok());
+    ScoreOptions options;
+    options.as_of = kAsOf;
+    options.out_dir = (dir / "out").string();
+    auto summary = ScoreAll(**store, Policy::Defaults(), options);
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_LE(summary->persons, 1u);
+    EXPECT_EQ(summary->model_id, "iforest-none");
+    EXPECT_NE(
+        ReadFile(dir / "out" / "run.json").find("\"run\": \"2026-10-31/default-1/iforest-none\""),
+        std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ScoringRefusalTest, AStoreHoldingAnInterruptedInitialLoadIsNotScored) {
