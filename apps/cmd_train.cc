@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "console/audit_log.h"
 #include "progress.h"
 #include "scoring_inputs.h"
 #include "vigil/csv.h"
@@ -49,26 +50,32 @@ Result<FusionLabels> ReadTruthLabels(const std::string& truth_dir) {
   return labels;
 }
 
-// Labels from the reviewers: the console keeps the latest CONFIRM_FRAUD (1) or CLEAR (0)
-// decision per person in meta "console.labels" (docs/api.md).
-Result<FusionLabels> ReadReviewerLabels(const Store& store) {
-  auto text = store.GetMeta("console.labels");
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound) {
-      return Status::FailedPrecondition(
-          "no reviewer decisions in the store yet: confirm or clear cases in the console, or "
-          "pass --truth");
-    }
-    return text.status();
-  }
+// Labels from the reviewers: each person's latest CONFIRM_FRAUD (1) or CLEAR (0) decision in the
+// console's audit log (docs/api.md) recorded on or before `as_of`. A model fitted as of a date
+// then knows only the decisions known that day: a backtest trained for an earlier date learns
+// nothing from later reviews (the stored model is used for runs as of that date and later).
+Result<FusionLabels> ReadReviewerLabels(Store& store, Date as_of) {
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<console::AuditLog> log, console::AuditLog::Open(store));
+  const std::string last_day = FormatDate(as_of);
   FusionLabels labels;
-  try {
-    const auto json = nlohmann::json::parse(*text);
-    for (auto it = json.begin(); it != json.end(); ++it) {
-      labels[it.key()] = static_cast<uint8_t>(it.value().get<int>() != 0 ? 1 : 0);
+  uint64_t later = 0;
+  for (const nlohmann::json& entry : log->Entries()) {  // oldest first: the latest one wins
+    if (entry.value("type", "") != "decision") continue;
+    const std::string decision = entry.value("decision", "");
+    if (decision != "CONFIRM_FRAUD" && decision != "CLEAR") continue;
+    // "time" is local YYYY-MM-DDTHH:MM:SS: its date part compares as text.
+    if (entry.value("time", "").substr(0, 10) > last_day) {
+      ++later;
+      continue;
     }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("meta console.labels: ") + e.what());
+    labels[entry.value("person_id", "")] = decision == "CONFIRM_FRAUD" ? 1 : 0;
+  }
+  labels.erase("");
+  if (labels.empty()) {
+    return Status::FailedPrecondition(
+        "no reviewer decision (CONFIRM_FRAUD or CLEAR) recorded on or before " + last_day +
+        (later > 0 ? " (" + std::to_string(later) + " recorded after it)" : std::string()) +
+        ": confirm or clear cases in the console, or pass --truth");
   }
   return labels;
 }
@@ -79,7 +86,8 @@ int RunTrain(const TrainArgs& args) {
   if (!inputs) return failure;
   const Policy& policy = inputs->policy;
   Store& store = *inputs->store;
-  auto labels = args.truth.empty() ? ReadReviewerLabels(store) : ReadTruthLabels(args.truth);
+  auto labels =
+      args.truth.empty() ? ReadReviewerLabels(store, inputs->as_of) : ReadTruthLabels(args.truth);
   if (!labels.ok()) {
     std::cerr << "vigil train: " << labels.status().message() << "\n";
     return kExitFailure;
@@ -120,7 +128,10 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       "Fit the fusion model from labels (reviewers' decisions or a truth folder) and "
       "store it; later score runs use it");
   cmd->add_option("--db", args->db, "Store folder")->required();
-  cmd->add_option("--as-of", args->as_of, "Date YYYY-MM-DD the labels refer to")->required();
+  cmd->add_option("--as-of", args->as_of,
+                  "Date YYYY-MM-DD: the data as of then, and the reviewers' decisions recorded "
+                  "on or before it")
+      ->required();
   cmd->add_option("--truth", args->truth,
                   "Ground-truth folder (persons.csv with person_id, patterns); without it the "
                   "reviewers' CONFIRM_FRAUD / CLEAR decisions from the console are the labels");

@@ -84,13 +84,7 @@ class ScoreCrashTest : public testing::Test {
     dir_ = testing::TempDir() + "/vigil_score_crash_" + std::to_string(getpid());
     std::filesystem::remove_all(dir_);
     std::string out;
-    ASSERT_EQ(RunShellCommand(Vigil() + " generate --out " + dir_ + "/city --persons 2000 --seed 5",
-                              &out),
-              0)
-        << out;
-    ASSERT_EQ(
-        RunShellCommand(Vigil() + " ingest --quiet --db " + Db() + " " + dir_ + "/city", &out), 0)
-        << out;
+    ASSERT_TRUE(GenerateAndIngestSmallCity(Vigil(), dir_, Db(), &out)) << out;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

@@ -25,6 +25,15 @@ inline int RunShellCommand(const std::string& command, std::string* output = nul
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Generates a 2000-person city of seed 5 into DIR/city with the program `vigil` and ingests it
+// into `db`: true when both exit 0; their output goes to `output`.
+inline bool GenerateAndIngestSmallCity(const std::string& vigil, const std::string& dir,
+                                       const std::string& db, std::string* output) {
+  return RunShellCommand(vigil + " generate --out " + dir + "/city --persons 2000 --seed 5",
+                         output) == 0 &&
+         RunShellCommand(vigil + " ingest --quiet --db " + db + " " + dir + "/city", output) == 0;
+}
+
 // The whole contents of a file a command wrote ("" when it cannot be read).
 inline std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
