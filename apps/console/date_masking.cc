@@ -13,10 +13,22 @@ constexpr std::string_view kYearMark = "年";
 constexpr std::string_view kMonthMark = "月";
 constexpr std::array<std::string_view, 2> kDayMarks = {"日", "号"};
 constexpr std::array<std::string_view, 5> kClauseEnds = {";", "|", "\n", "；", "。"};
-constexpr std::array<std::string_view, 2> kBirthWordsAscii = {"birth", "born"};
-constexpr std::array<std::string_view, 2> kBirthWords = {"出生", "生日"};
+constexpr std::array<std::string_view, 3> kBirthWordsAscii = {"birth", "born", "dob"};
+constexpr std::array<std::string_view, 3> kBirthWords = {"出生", "生日", "生于"};
+// Codes written by vigil: a run this long can hold a district (6 digits) or an address code.
+constexpr size_t kMinCodeRun = 6;
+// Numbers typed by people: anything longer than a region code (4 digits) can be a piece of an
+// id, a district or a date.
+constexpr size_t kMinTypedNumber = 5;
+// A resident id: 17 digits and a check character (a digit or X); auditors see its last four.
+constexpr size_t kIdLength = 18;
+constexpr size_t kIdTail = 4;
+// A trailing X belongs to a number this long (an id's check character).
+constexpr size_t kMinDigitsBeforeCheck = 14;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsCheckX(char c) { return c == 'X' || c == 'x'; }
+bool IsAsciiAlnum(char c) { return IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
 bool StartsWithAt(std::string_view text, size_t pos, std::string_view prefix) {
   return text.substr(pos, prefix.size()) == prefix;
@@ -45,6 +57,10 @@ struct DateToken {
   int year = 0;
   unsigned month = 0;
   unsigned day = 0;
+  // The day-first notations (1/3/2024) read month-first too when both readings are dates: the
+  // other reading, tested as well.
+  std::optional<Date> other;
+  bool compact = false;  // 20240301
 
   Date date() const {
     return Date(std::chrono::year(year), std::chrono::month(month), std::chrono::day(day));
@@ -74,11 +90,48 @@ std::optional<unsigned> DayAfter(std::string_view text, std::string_view separat
   return day;
 }
 
+bool IsValidDate(int year, unsigned month, unsigned day) {
+  return Date(std::chrono::year(year), std::chrono::month(month), std::chrono::day(day)).ok();
+}
+
+// A date written day first, 1/3/2024, 01.03.2024, 1-3-2024 (the same separator twice), whose
+// day begins at `pos`; month first (3/17/2024) when the first number cannot be a month.
+std::optional<DateToken> DayFirstTokenAt(std::string_view text, size_t pos) {
+  size_t at = pos;
+  const auto first = OneOrTwoDigits(text, &at);
+  if (!first || at >= text.size()) return std::nullopt;
+  const char separator = text[at];
+  if (separator != '-' && separator != '/' && separator != '.') return std::nullopt;
+  ++at;
+  const auto second = OneOrTwoDigits(text, &at);
+  if (!second || at >= text.size() || text[at] != separator) return std::nullopt;
+  ++at;
+  size_t year_end = at;
+  while (year_end < text.size() && IsDigit(text[year_end])) ++year_end;
+  if (year_end - at != 4) return std::nullopt;
+  const int year = static_cast<int>(Number(text.substr(at, 4)));
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
+  const bool day_first = IsValidDate(year, *second, *first);
+  const bool month_first = IsValidDate(year, *first, *second);
+  if (!day_first && !month_first) return std::nullopt;
+  DateToken t;
+  t.begin = pos;
+  t.end = year_end;
+  t.year = year;
+  t.month = day_first ? *second : *first;
+  t.day = day_first ? *first : *second;
+  if (day_first && month_first && *first != *second) {
+    t.other = Date(std::chrono::year(year), std::chrono::month(*first), std::chrono::day(*second));
+  }
+  return t;
+}
+
 // The date or month whose year begins at `pos`, the first digit of a digit run.
 std::optional<DateToken> TokenAt(std::string_view text, size_t pos) {
   size_t run_end = pos;
   while (run_end < text.size() && IsDigit(text[run_end])) ++run_end;
   const size_t run = run_end - pos;
+  if (run == 1 || run == 2) return DayFirstTokenAt(text, pos);
   if (run != 4 && run != 8) return std::nullopt;
   DateToken t;
   t.begin = pos;
@@ -90,6 +143,7 @@ std::optional<DateToken> TokenAt(std::string_view text, size_t pos) {
     t.month = Number(text.substr(pos + 4, 2));
     t.day = Number(text.substr(pos + 6, 2));
     t.end = run_end;
+    t.compact = true;
     return t.date().ok() ? std::optional(t) : std::nullopt;
   }
   size_t at = run_end;
@@ -166,6 +220,125 @@ std::pair<size_t, size_t> ClauseEnd(std::string_view text, size_t from) {
   return end;
 }
 
+// `text` cut into clauses, each passed with the output to `map`, which appends what the clause
+// becomes; the clause end marks are copied.
+template <typename Map>
+std::string MapClauses(std::string_view text, Map map) {
+  std::string out;
+  out.reserve(text.size());
+  size_t from = 0;
+  while (from <= text.size()) {
+    const auto [end, mark] = ClauseEnd(text, from);
+    map(text.substr(from, end - from), out);
+    if (mark == 0) break;
+    out += text.substr(end, mark);
+    from = end + mark;
+  }
+  return out;
+}
+
+// `text` with its digits (and a trailing check X) replaced by '*', but for its last `keep`
+// characters that are not separators.
+std::string MaskDigits(std::string_view text, size_t keep) {
+  std::string out(text);
+  size_t kept = 0;
+  for (size_t i = out.size(); i-- > 0;) {
+    const bool masks = IsDigit(out[i]) || IsCheckX(out[i]);
+    if (!masks) continue;
+    if (kept < keep) {
+      ++kept;
+    } else {
+      out[i] = '*';
+    }
+  }
+  return out;
+}
+
+// Separators people put between the digit groups of one number.
+bool IsJoiner(char c) { return c == ' ' || c == '-' || c == '/' || c == '.'; }
+
+// A number as a person types it: digit groups joined by single joiners, and a check X after
+// kMinDigitsBeforeCheck digits or more.
+struct TypedNumber {
+  size_t end = 0;
+  std::vector<std::string_view> groups;
+  bool check_x = false;
+  // Its digits, but for cents after a decimal point (the only dot, before the last group of
+  // one or two digits).
+  size_t counted_digits = 0;
+
+  // Characters that are digits or the check X: an id's length.
+  size_t length() const {
+    size_t n = check_x ? 1 : 0;
+    for (std::string_view g : groups) n += g.size();
+    return n;
+  }
+};
+
+TypedNumber TypedNumberAt(std::string_view text, size_t pos) {
+  TypedNumber n;
+  size_t at = pos;
+  size_t digits = 0;
+  size_t dots = 0;
+  char last_joiner = 0;
+  while (true) {
+    const size_t group_start = at;
+    while (at < text.size() && IsDigit(text[at])) ++at;
+    n.groups.push_back(text.substr(group_start, at - group_start));
+    digits += at - group_start;
+    if (at + 1 < text.size() && IsJoiner(text[at]) && IsDigit(text[at + 1])) {
+      last_joiner = text[at];
+      if (last_joiner == '.') ++dots;
+      ++at;
+      continue;
+    }
+    break;
+  }
+  if (digits >= kMinDigitsBeforeCheck && at < text.size() && IsCheckX(text[at]) &&
+      (at + 1 == text.size() || !IsAsciiAlnum(text[at + 1]))) {
+    n.check_x = true;
+    ++at;
+  }
+  n.end = at;
+  n.counted_digits = digits;
+  if (dots == 1 && last_joiner == '.' && n.groups.back().size() <= 2 && !n.check_x) {
+    n.counted_digits -= n.groups.back().size();
+  }
+  return n;
+}
+
+// What a masked number reads as when it is a date or a month in any grouping (19640223,
+// 1964 02 23, 23 2 1964, 1964 2): kMaskedDate or kMaskedMonth; nullopt otherwise.
+std::optional<std::string_view> ReadsAsDate(const TypedNumber& n) {
+  if (n.check_x) return std::nullopt;
+  auto year = [](std::string_view g) {
+    const int y = g.size() == 4 ? static_cast<int>(Number(g)) : 0;
+    return y >= kMinYear && y <= kMaxYear ? y : 0;
+  };
+  auto small = [](std::string_view g) { return g.size() == 1 || g.size() == 2 ? Number(g) : 0u; };
+  const auto& g = n.groups;
+  if (g.size() == 1 && g[0].size() == 8 && year(g[0].substr(0, 4)) != 0 &&
+      IsValidDate(year(g[0].substr(0, 4)), Number(g[0].substr(4, 2)), Number(g[0].substr(6, 2)))) {
+    return kMaskedDate;
+  }
+  if (g.size() == 2 && year(g[0]) != 0 && small(g[1]) >= 1 && small(g[1]) <= 12) {
+    return kMaskedMonth;
+  }
+  if (g.size() != 3) return std::nullopt;
+  if (year(g[0]) != 0 && IsValidDate(year(g[0]), small(g[1]), small(g[2]))) return kMaskedDate;
+  if (year(g[2]) != 0 && (IsValidDate(year(g[2]), small(g[1]), small(g[0])) ||
+                          IsValidDate(year(g[2]), small(g[0]), small(g[1])))) {
+    return kMaskedDate;
+  }
+  return std::nullopt;
+}
+
+// True when the date or month `t` (in either of its readings) tells a birth date of `dates`.
+bool TellsBirth(const DateToken& t, const PersonDates& dates) {
+  if (t.day == 0) return dates.TellsBirth(t.month_of_year());
+  return dates.TellsBirth(t.date()) || (t.other && dates.TellsBirth(*t.other));
+}
+
 }  // namespace
 
 bool PersonDates::TellsBirth(Date date) const {
@@ -186,35 +359,79 @@ bool PersonDates::TellsBirth(Month month) const {
 }
 
 std::string MaskBirthLinkedDates(std::string_view text, const PersonDates& dates) {
-  std::string out;
-  out.reserve(text.size());
-  size_t from = 0;
-  while (from <= text.size()) {
-    const auto [end, mark] = ClauseEnd(text, from);
-    const std::string_view clause = text.substr(from, end - from);
+  return MapClauses(text, [&](std::string_view clause, std::string& out) {
     const bool about_birth = SpeaksOfBirth(clause);
     size_t copied = 0;
     ForEachToken(clause, [&](const DateToken& t) {
-      const bool is_date = t.day != 0;
-      const bool masked = about_birth || (is_date ? dates.TellsBirth(t.date())
-                                                  : dates.TellsBirth(t.month_of_year()));
-      if (!masked) return;
+      if (!about_birth && !TellsBirth(t, dates)) return;
       out += clause.substr(copied, t.begin - copied);
-      out += is_date ? kMaskedDate : kMaskedMonth;
+      out += t.day != 0 ? kMaskedDate : kMaskedMonth;
       copied = t.end;
     });
     out += clause.substr(copied);
-    if (mark == 0) break;
-    out += text.substr(end, mark);
-    from = end + mark;
+  });
+}
+
+std::string MaskCodes(std::string_view text, const PersonDates& dates) {
+  const std::string dated = MaskBirthLinkedDates(text, dates);
+  std::string out;
+  out.reserve(dated.size());
+  size_t i = 0;
+  while (i < dated.size()) {
+    if (!IsDigit(dated[i])) {
+      out += dated[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < dated.size() && IsDigit(dated[end])) ++end;
+    if (end - i == kIdLength - 1 && end < dated.size() && IsCheckX(dated[end]) &&
+        (end + 1 == dated.size() || !IsAsciiAlnum(dated[end + 1]))) {
+      ++end;
+    }
+    const std::string_view run = std::string_view(dated).substr(i, end - i);
+    out += run.size() >= kMinCodeRun ? MaskDigits(run, run.size() == kIdLength ? kIdTail : 0)
+                                     : std::string(run);
+    i = end;
   }
   return out;
+}
+
+std::string MaskTyped(std::string_view text, const PersonDates& dates) {
+  return MapClauses(text, [&](std::string_view clause, std::string& out) {
+    const bool about_birth = SpeaksOfBirth(clause);
+    size_t i = 0;
+    while (i < clause.size()) {
+      if (!IsDigit(clause[i])) {
+        out += clause[i++];
+        continue;
+      }
+      const TypedNumber n = TypedNumberAt(clause, i);
+      // A date in a notation with separators, standing alone: what the reviewer cites.
+      if (auto t = TokenAt(clause, i); t && !t->compact && t->end >= n.end) {
+        const bool masked = about_birth || TellsBirth(*t, dates);
+        out += masked ? (t->day != 0 ? kMaskedDate : kMaskedMonth) : clause.substr(i, t->end - i);
+        i = t->end;
+        continue;
+      }
+      const std::string_view number = clause.substr(i, n.end - i);
+      if (!about_birth && n.counted_digits < kMinTypedNumber) {
+        out += number;
+      } else if (auto kind = ReadsAsDate(n)) {
+        out += *kind;
+      } else {
+        out += MaskDigits(number, !about_birth && n.length() == kIdLength ? kIdTail : 0);
+      }
+      i = n.end;
+    }
+  });
 }
 
 std::vector<Date> DatesIn(std::string_view text) {
   std::vector<Date> out;
   ForEachToken(text, [&](const DateToken& t) {
-    if (t.day != 0) out.push_back(t.date());
+    if (t.day == 0) return;
+    out.push_back(t.date());
+    if (t.other) out.push_back(*t.other);
   });
   return out;
 }

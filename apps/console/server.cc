@@ -203,28 +203,6 @@ std::optional<std::string> RequiredComment(const json& body, httplib::Response& 
   return comment;
 }
 
-// `text` with every run of 7 or more digits (a resident id or a long piece of one, optionally
-// ending in the check character X) masked to its last four characters. Shorter runs (region
-// and district codes, counts) are kept.
-std::string MaskDigitRuns(std::string_view text) {
-  constexpr size_t kMinRun = 7;
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t end = i;
-    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-    if (end == i) {
-      out += text[i++];
-      continue;
-    }
-    if (end - i >= kMinRun && end < text.size() && (text[end] == 'X' || text[end] == 'x')) ++end;
-    out += end - i >= kMinRun ? MaskTail(text.substr(i, end - i))
-                              : std::string(text.substr(i, end - i));
-    i = end;
-  }
-  return out;
-}
-
 // The person key of a case ref (the first 8 bytes of the case key, big-endian).
 std::optional<uint64_t> PersonKeyOfRef(std::string_view ref) {
   const auto key = FromHex(ref);
@@ -574,7 +552,12 @@ struct ConsoleServer::Impl {
     // Keep the newest 200 dated events: a page, not a data dump.
     if (events.size() > 200) events.erase(events.begin(), events.end() - 200);
     if (masked) {
-      for (json& e : events) MaskDateFields(e, {"date", "detail"}, *masked_dates);
+      // Details carry place codes, employer, doctor and hospital ids, and a district can sit
+      // inside any of them (a home visit's community office).
+      for (json& e : events) {
+        MaskFields(e, {"date"}, *masked_dates, MaskBirthLinkedDates);
+        MaskFields(e, {"detail"}, *masked_dates, MaskCodes);
+      }
     }
     return json{{"months", months},
                 {"payments_yuan", pay},
@@ -615,9 +598,15 @@ struct ConsoleServer::Impl {
     for (const Link& l : found->links) {
       json item{{"via", l.via}, {"group_size", l.group_size}};
       std::string value = l.value;
-      if (Masked(s) && (l.via == "ACCOUNT" || l.via == "PHONE")) value = MaskTail(value);
-      // "NAME birth-date": the name alone for auditors (see RowJson).
-      if (Masked(s) && l.via == "NAME_BIRTH") value = value.substr(0, value.rfind(' '));
+      if (Masked(s) && (l.via == "ACCOUNT" || l.via == "PHONE")) {
+        value = MaskTail(value);
+      } else if (Masked(s) && l.via == "NAME_BIRTH") {
+        // "NAME birth-date": the name alone for auditors (see RowJson).
+        value = value.substr(0, value.rfind(' '));
+      } else if (Masked(s)) {
+        // An employer's credit code names the district it is registered in; a doctor's id may.
+        value = MaskCodes(value, PersonDates{});
+      }
       item["value"] = value;
       auto rows = store.GetPersonRows(l.person_key);
       if (rows.ok() && !rows->empty()) {
@@ -638,30 +627,25 @@ struct ConsoleServer::Impl {
     return out;
   }
 
-  // An audit entry as `s` may see it. For auditors the case's resident id is masked, and so is
-  // any resident id typed by a person: in comments, in export filters (names and values, as
-  // sent in the query string) and in a failed login's name. A comment's dates that tell the
-  // birth date of `dates` (the case's person) are masked too, and an export's district filter.
+  // An audit entry as `s` may see it. For auditors the case's resident id is masked, and what
+  // people typed is read as MaskTyped reads it: comments (with the dates that tell the birth
+  // date of `dates`, the case's person), export filters (names and values, as sent in the query
+  // string) and a failed login's name. An export's district filter is all '*'.
   json MaskAuditEntry(json e, const Session& s, const PersonDates& dates) const {
     if (!Masked(s)) return e;
-    auto mask_string = [&](const char* field, std::string (*mask)(std::string_view)) {
-      if (auto it = e.find(field); it != e.end() && it->is_string()) {
-        *it = mask(it->get<std::string>());
-      }
-    };
-    mask_string("person_id", MaskTail);
-    if (auto it = e.find("comment"); it != e.end() && it->is_string()) {
-      *it = MaskDigitRuns(MaskBirthLinkedDates(it->get<std::string>(), dates));
+    if (auto it = e.find("person_id"); it != e.end() && it->is_string()) {
+      *it = MaskTail(it->get<std::string>());
     }
-    if (e.value("type", "") == "login_failed") mask_string("user", MaskDigitRuns);
+    MaskFields(e, {"comment"}, dates, MaskTyped);
+    if (e.value("type", "") == "login_failed") MaskFields(e, {"user"}, PersonDates{}, MaskTyped);
     if (auto it = e.find("filters"); it != e.end() && it->is_object()) {
       json filters = json::object();
       for (const auto& [k, v] : it->items()) {
-        const std::string name = MaskDigitRuns(k);
+        const std::string name = MaskTyped(k, PersonDates{});
         if (name == "district" && v.is_string()) {
           filters[name] = std::string(v.get<std::string>().size(), '*');
         } else {
-          filters[name] = v.is_string() ? json(MaskDigitRuns(v.get<std::string>())) : v;
+          filters[name] = v.is_string() ? json(MaskTyped(v.get<std::string>(), dates)) : v;
         }
       }
       *it = std::move(filters);
@@ -669,29 +653,33 @@ struct ConsoleServer::Impl {
     return e;
   }
 
-  // The string fields `fields` of `j` with the dates that tell a birth date of `dates` masked.
-  static void MaskDateFields(json& j, std::initializer_list<const char*> fields,
-                             const PersonDates& dates) {
+  // The string fields `fields` of `j` replaced by what `mask` makes of them with `dates`.
+  static void MaskFields(json& j, std::initializer_list<const char*> fields,
+                         const PersonDates& dates,
+                         std::string (*mask)(std::string_view, const PersonDates&)) {
     for (const char* field : fields) {
       if (auto it = j.find(field); it != j.end() && it->is_string()) {
-        *it = MaskBirthLinkedDates(it->get<std::string>(), dates);
+        *it = mask(it->get<std::string>(), dates);
       }
     }
   }
 
-  // The case as `vigil score` stored it, as an auditor may see it: the resident id masked, and
-  // the dates that tell the birth date masked in the reasons and the evidence.
+  // The case as `vigil score` stored it, as an auditor may see it: the resident id masked; in
+  // the reasons and the evidence, the dates that tell the birth date and the long digit runs
+  // of codes (MaskCodes: a face device, an employer, a doctor in a reason).
   static void MaskScored(json& scored, const PersonDates& dates) {
     if (scored.contains("person_id")) scored["person_id"] = MaskTail(scored.value("person_id", ""));
     if (auto it = scored.find("reasons"); it != scored.end() && it->is_array()) {
       for (json& reason : *it) {
-        if (reason.is_string()) reason = MaskBirthLinkedDates(reason.get<std::string>(), dates);
+        if (reason.is_string()) reason = MaskCodes(reason.get<std::string>(), dates);
       }
     }
     for (const char* list : {"hits", "evidence"}) {
       if (auto it = scored.find(list); it != scored.end() && it->is_array()) {
         for (json& item : *it) {
-          if (item.is_object()) MaskDateFields(item, {"reason", "date", "note"}, dates);
+          if (!item.is_object()) continue;
+          MaskFields(item, {"date"}, dates, MaskBirthLinkedDates);
+          MaskFields(item, {"reason", "clause", "note"}, dates, MaskCodes);
         }
       }
     }

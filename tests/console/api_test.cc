@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "console/accounts.h"
@@ -139,6 +140,61 @@ json AgeFalsifiedCaseJson(const PersonRecord& p) {
   return c;
 }
 
+// Person 3 lives in district 370203, and her place codes say so: a community worker of her
+// district's office saw her at home (SQ + district + office), her district's hospital
+// discharged her (H + district + ward), and her employer's credit code is registered there
+// (91 + district + ...). She shares that employer with person 1 and an appraising doctor with
+// person 0. Her case's reasons and evidence name the office and the employer.
+constexpr const char* kVisitPlace = "SQ370203014";
+constexpr const char* kHospital = "H37020302";
+constexpr const char* kEmployer = "91370203MA3C7Q8X5P";
+constexpr const char* kDoctor = "D37020012";
+constexpr const char* kAppraisalHospital = "H37020101";
+constexpr const char* kFaceDevice = "DV000012345678";
+constexpr const char* kVisitReason =
+    "seen at home on 2026-04-08 at SQ370203014 while paid as absent; wages reported by employer "
+    "91370203MA3C7Q8X5P for 2025-02..2025-12";
+
+void AddPlacesAndLinks(RecordBatch& batch, const std::vector<PersonRecord>& persons) {
+  const std::string& id = persons[3].person_id;
+  auto at = [](Date d, int hour) { return StartOfDay(d) + std::chrono::hours(hour); };
+  batch.Add(
+      SignalRecord{id, SignalSource::kFieldVisit, at(D(2026, 4, 8), 10), kVisitPlace, "SEEN"});
+  batch.Add(SignalRecord{id, SignalSource::kHospitalDischarge, at(D(2026, 2, 11), 11), kHospital,
+                         "CURED"});
+  batch.Add(SignalRecord{id, SignalSource::kFaceCert, at(D(2026, 6, 3), 9), kFaceDevice, "PASS"});
+  for (int i : {1, 3}) {
+    ContributionRecord c;
+    c.person_id = persons[static_cast<size_t>(i)].person_id;
+    c.region = 3702;
+    c.employer_id = kEmployer;
+    c.industry = "C13";
+    c.start_month = Month(std::chrono::year(2025), std::chrono::month(2));
+    c.end_month = Month(std::chrono::year(2025), std::chrono::month(12));
+    c.monthly_base = Money::FromFen(500000);
+    c.paid_date = D(2025, 12, 15);
+    c.recorded_at = at(D(2025, 12, 16), 9);
+    batch.Add(c);
+  }
+  for (int i : {0, 3}) {
+    batch.Add(AppraisalRecord{persons[static_cast<size_t>(i)].person_id, D(2026, 1, 20),
+                              kAppraisalHospital, kDoctor, 3, Conclusion::kCompleteLoss});
+  }
+}
+
+json PlacesCaseJson(const PersonRecord& p) {
+  json c = CaseJson(p, 0.4, "AMOUNT_ANOMALY", "0.00");
+  c["reasons"] = {kVisitReason};
+  c["hits"][0]["reason"] = kVisitReason;
+  c["evidence"] = json::array(
+      {json{{"source", "FIELD_VISIT"}, {"date", "2026-04-08"}, {"note", "SEEN at SQ370203014"}},
+       json{{"source", "FACE_CERT"}, {"date", "2026-06-03"}, {"note", "PASS at DV000012345678"}},
+       json{{"source", "contributions"},
+            {"date", "2025-12-15"},
+            {"note", "employer 91370203MA3C7Q8X5P"}}});
+  return c;
+}
+
 constexpr const char* kHostileName = "=HYPERLINK(\"http://x\")<img src=x onerror=alert(1)>";
 const std::map<std::string, std::string> kPasswords = {
     {"rev", "reviewer-pass-1"}, {"sup", "supervisor-pass-1"}, {"aud", "auditor-pass-1"}};
@@ -166,14 +222,16 @@ class ConsoleApiTest : public ::testing::Test {
                            "PASS"});
     batch.Add(SignalRecord{persons_[4].person_id, SignalSource::kFieldVisit,
                            StartOfDay(D(2026, 5, 2)) + std::chrono::hours(10), "", "at home"});
+    AddPlacesAndLinks(batch, persons_);
     ASSERT_TRUE(store_->Write(batch).ok());
     const double risks[] = {0.5, 0.95, 0.9, 0.4, 0.85};
     const char* patterns[] = {"DECEASED_PAID", "SHARED_ACCOUNT", "SHARED_ACCOUNT", "AMOUNT_ANOMALY",
                               "DECEASED_PAID"};
     const char* overpaid[] = {"100.00", "9000.00", "5000.00", "0.00", "20000.00"};
     for (int i = 0; i < 5; ++i) {
-      const json c = i == 4 ? AgeFalsifiedCaseJson(persons_[i])
-                            : CaseJson(persons_[i], risks[i], patterns[i], overpaid[i]);
+      const json c = i == 4   ? AgeFalsifiedCaseJson(persons_[i])
+                     : i == 3 ? PlacesCaseJson(persons_[i])
+                              : CaseJson(persons_[i], risks[i], patterns[i], overpaid[i]);
       ASSERT_TRUE(store_->PutCase(CaseKeyOf(persons_[i].person_id, 3702), c.dump()).ok());
     }
     Accounts accounts(*store_);
@@ -253,6 +311,40 @@ class ConsoleApiTest : public ::testing::Test {
       out += kHex[c & 15];
     }
     return out;
+  }
+
+  // The case page of `ref` as `login` sees it once the employer and doctor links are indexed
+  // (a background scan after start); null when it does not answer 200 or the index is not
+  // ready within 10 s.
+  static json CasePageWithEventLinks(const std::string& ref, const Login& login) {
+    std::string out;
+    for (int tries = 0; tries < 200; ++tries) {
+      if (Send("GET", "/api/cases/" + ref, "", Auth(login), &out) != 200) return json();
+      json page = json::parse(out);
+      if (page["linked"]["events_ready"] == true) return page;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return json();
+  }
+
+  // Sends a NEEDS_ACTIVE decision with `comment` on case `ref` as `login`; the status.
+  static int CommentOn(const std::string& ref, const std::string& comment, const Login& login) {
+    std::string out;
+    const int status =
+        Send("POST", "/api/cases/" + ref + "/decision",
+             json{{"decision", "NEEDS_ACTIVE"}, {"comment", comment}}.dump(), Auth(login), &out);
+    EXPECT_EQ(status, 200) << out;
+    return status;
+  }
+
+  // The comment of the newest decision in the audit log and of the last entry of case `ref`'s
+  // history, as `login` reads them.
+  static std::pair<json, json> LatestComments(const std::string& ref, const Login& login) {
+    std::string audit, page;
+    EXPECT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(login), &audit), 200);
+    EXPECT_EQ(Send("GET", "/api/cases/" + ref, "", Auth(login), &page), 200);
+    return {json::parse(audit)["items"][0]["comment"],
+            json::parse(page)["history"].back()["comment"]};
   }
 
   static inline std::string* db_path_ = nullptr;
@@ -728,11 +820,8 @@ TEST_F(ConsoleApiTest, AuditorsSeeNoDateThatTellsTheBirthDate) {
   const std::string masked_comment =
       "id says born ****-**-**; fund has ****-**-** (****-**-**) since 2007-06-20; pension from "
       "****-**-**, died 2026-06-01";
+  ASSERT_EQ(CommentOn(RefOf(4), comment, sup), 200);
   std::string out;
-  ASSERT_EQ(Send("POST", "/api/cases/" + RefOf(4) + "/decision",
-                 json{{"decision", "NEEDS_ACTIVE"}, {"comment", comment}}.dump(), Auth(sup), &out),
-            200)
-      << out;
 
   const Login aud = LogIn("aud");
   ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(4), "", Auth(aud), &out), 200);
@@ -799,6 +888,107 @@ TEST_F(ConsoleApiTest, AuditorsSeeNoDateThatTellsTheBirthDate) {
   EXPECT_EQ(full["history"].back()["comment"], comment);
   ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(sup), &out), 200);
   EXPECT_EQ(json::parse(out)["items"][0]["comment"], comment);
+}
+
+// Person 3's place codes, employer and doctor hold her district (370203). An auditor reads
+// every run of 6 or more digits of them as '*': in the timeline's details, the links' values,
+// the reasons, the hits and the evidence notes; the kind of place (SQ, H, DV) and every date
+// stay. Supervisors see them as stored.
+TEST_F(ConsoleApiTest, AuditorsSeeNoDistrictInPlaceCodesEmployersOrDoctors) {
+  const Login aud = LogIn("aud");
+  const json page = CasePageWithEventLinks(RefOf(3), aud);
+  ASSERT_TRUE(page.is_object());
+  EXPECT_EQ(page.dump().find("370203"), std::string::npos) << page.dump();
+  const std::string masked_reason =
+      "seen at home on 2026-04-08 at SQ********* while paid as absent; wages reported by "
+      "employer ********MA3C7Q8X5P for 2025-02..2025-12";
+  EXPECT_EQ(page["scored"]["reasons"], json::array({masked_reason}));
+  ASSERT_EQ(page["scored"]["hits"].size(), 1u);
+  EXPECT_EQ(page["scored"]["hits"][0]["reason"], masked_reason);
+  EXPECT_EQ(
+      page["scored"]["evidence"],
+      json::array(
+          {json{{"source", "FIELD_VISIT"}, {"date", "2026-04-08"}, {"note", "SEEN at SQ*********"}},
+           json{
+               {"source", "FACE_CERT"}, {"date", "2026-06-03"}, {"note", "PASS at DV************"}},
+           json{{"source", "contributions"},
+                {"date", "2025-12-15"},
+                {"note", "employer ********MA3C7Q8X5P"}}}));
+  auto event = [](const char* date, const char* kind, const char* what, const std::string& detail) {
+    return json{{"date", date}, {"kind", kind}, {"what", what}, {"detail", detail}};
+  };
+  EXPECT_EQ(page["timeline"]["events"],
+            json::array({event("2025-12-15", "CONTRIBUTION", "REGULAR",
+                               "2025-02..2025-12 ********MA3C7Q8X5P NORMAL"),
+                         event("2026-01-20", "APPRAISAL", "COMPLETE_LOSS",
+                               "grade 3, doctor D********, hospital H********"),
+                         event("2026-02-11", "SIGNAL", "HOSPITAL_DISCHARGE", "CURED @ H********"),
+                         event("2026-04-08", "SIGNAL", "FIELD_VISIT", "SEEN @ SQ*********"),
+                         event("2026-06-03", "SIGNAL", "FACE_CERT", "PASS @ DV************")}));
+  EXPECT_EQ(page["linked"]["links"], json::array({json{{"via", "EMPLOYER"},
+                                                       {"value", "********MA3C7Q8X5P"},
+                                                       {"group_size", 2},
+                                                       {"person_id", "**************1001"},
+                                                       {"name", "王秀英"},
+                                                       {"ref", RefOf(1)}},
+                                                  json{{"via", "DOCTOR"},
+                                                       {"value", "D********"},
+                                                       {"group_size", 2},
+                                                       {"person_id", "**************1000"},
+                                                       {"name", kHostileName},
+                                                       {"ref", RefOf(0)}}}));
+  // The linked person's page shows the shared employer masked the same way.
+  const json linked = CasePageWithEventLinks(RefOf(1), aud);
+  ASSERT_TRUE(linked.is_object());
+  bool employer = false;
+  for (const auto& link : linked["linked"]["links"]) {
+    if (link["via"] == "EMPLOYER") employer = link["value"] == "********MA3C7Q8X5P";
+  }
+  EXPECT_TRUE(employer) << linked["linked"].dump();
+
+  // Supervisors see the codes as stored.
+  const json full = CasePageWithEventLinks(RefOf(3), LogIn("sup"));
+  ASSERT_TRUE(full.is_object());
+  EXPECT_EQ(full["scored"], PlacesCaseJson(persons_[3]));
+  EXPECT_EQ(full["timeline"]["events"],
+            json::array({event("2025-12-15", "CONTRIBUTION", "REGULAR",
+                               "2025-02..2025-12 91370203MA3C7Q8X5P NORMAL"),
+                         event("2026-01-20", "APPRAISAL", "COMPLETE_LOSS",
+                               "grade 3, doctor D37020012, hospital H37020101"),
+                         event("2026-02-11", "SIGNAL", "HOSPITAL_DISCHARGE", "CURED @ H37020302"),
+                         event("2026-04-08", "SIGNAL", "FIELD_VISIT", "SEEN @ SQ370203014"),
+                         event("2026-06-03", "SIGNAL", "FACE_CERT", "PASS @ DV000012345678")}));
+  ASSERT_EQ(full["linked"]["links"].size(), 2u);
+  EXPECT_EQ(full["linked"]["links"][0]["value"], kEmployer);
+  EXPECT_EQ(full["linked"]["links"][1]["value"], kDoctor);
+}
+
+// A comment typed by a supervisor names a district, a birthday day first, a resident id in
+// groups and a birth date with spaces. An auditor reads none of them, in the audit log and in
+// the case's history; the comment's death date, count and region stay. A search for a district
+// code in an export's filters is masked as well. Supervisors read what was typed.
+TEST_F(ConsoleApiTest, AuditorsReadNoDistrictIdPieceNorBirthDateInAComment) {
+  const Login sup = LogIn("sup");
+  const std::string comment =
+      "checked at the hall of district 370213; birthday 23/2/1964 per the card; id 370284 "
+      "19660106 4931; dob 1964 02 23; died 2026-06-01, 3 payments after, region 3702";
+  const std::string masked =
+      "checked at the hall of district ******; birthday ****-**-** per the card; id ****** "
+      "******** 4931; dob ****-**-**; died 2026-06-01, 3 payments after, region 3702";
+  ASSERT_EQ(CommentOn(RefOf(3), comment, sup), 200);
+  const Login aud = LogIn("aud");
+  EXPECT_EQ(LatestComments(RefOf(3), aud), std::make_pair(json(masked), json(masked)));
+  EXPECT_EQ(LatestComments(RefOf(3), sup), std::make_pair(json(comment), json(comment)));
+
+  auto c = Client();
+  auto r = c.Get("/api/export?q=370203&region=3702", Auth(sup));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(aud), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["filters"], (json{{"q", "******"}, {"region", "3702"}}));
+  ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(sup), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["filters"], (json{{"q", "370203"}, {"region", "3702"}}));
 }
 
 // A district filter from an auditor is refused, on the queue and on the dashboard, whatever its
