@@ -2,8 +2,10 @@
 // playwright-core): a small synthetic city is generated, ingested and scored by the vigil
 // program; `vigil serve` starts on a free loopback port; a supervisor logs in, opens the top
 // case of the queue, confirms it with a comment and finds the decision in the audit log; an
-// auditor sees the same entry with the resident id masked, and a case whose reasons name the
-// person's birth date with no date on the page that tells it. Screenshots of the queue, a case
+// auditor sees the same entry with the resident id masked, a case whose reasons name the
+// person's birth date with no date on the page that tells it, and a case whose place codes hold
+// the person's district (with a supervisor's comment naming a district, an id and birth dates)
+// with no district and no run of 6 digits in its timeline, links, reasons, evidence or history. Screenshots of the queue, a case
 // page, the dashboard and the audit log are saved in the output folder.
 //
 // Usage: node e2e_console.mjs --vigil PATH --web WEB_DIR --out OUT_DIR [--chromium PATH]
@@ -166,6 +168,32 @@ try {
   });
   check('the city has a case whose reasons name a birth date', birthCase !== null);
 
+  // A case whose timeline shows a place code, an employer or a doctor holding the person's
+  // district (a home visit's community office, the district's hospital), and a
+  // comment on it that names a district, a birthday day first, an id in groups and a birth date
+  // with spaces.
+  const placeCase = await page.evaluate(async () => {
+    const list = await (await fetch('/api/cases?per_page=100')).json();
+    for (const item of list.items) {
+      const d = await (await fetch('/api/cases/' + item.ref)).json();
+      const district = String(d.case.district);
+      // The page lists the newest 40 events.
+      const details = d.timeline.events.slice(-40).map((e) => e.detail);
+      if (d.case.district && details.some((t) => t.includes(district))) {
+        const comment = `checked at the hall of district ${district}; birthday 23/2/1964 per the card; ` +
+          `id ${district} 19660106 4931; dob 1964 02 23`;
+        const me = await (await fetch('/api/me')).json();
+        const r = await fetch(`/api/cases/${item.ref}/decision`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf },
+          body: JSON.stringify({ decision: 'NEEDS_ACTIVE', comment }) });
+        return { ref: item.ref, district, decided: r.status };
+      }
+    }
+    return null;
+  });
+  check('the city has a case whose place codes hold the district', placeCase !== null);
+  check('a supervisor comments on it', placeCase && placeCase.decided === 200, JSON.stringify(placeCase));
+
   await page.click('#logout');
   await page.waitForSelector('#login-view:not([hidden])');
   await page.fill('#login-user', 'aud1');
@@ -190,6 +218,25 @@ try {
       profile['Birth date'] === '(masked)' && profile['Retired'].startsWith('(masked) (') && profile['Address'] === '(masked)',
       JSON.stringify(profile));
     await page.screenshot({ path: path.join(out, 'case-auditor.png'), fullPage: true });
+  }
+  if (placeCase) {
+    await page.goto(base + '/#/case/' + placeCase.ref);
+    await page.waitForSelector('#reasons li');
+    await page.waitForSelector('#case-history li');
+    // Item by item: a list's textContent runs its items together.
+    const part = async (list) => (await page.$$eval(list + ' li', (lis) => lis.map((li) => li.textContent).join(' | ')));
+    const texts = {
+      timeline: await part('ul.events'), links: await part('ul.links'), reasons: await part('#reasons'),
+      evidence: await part('#evidence'), history: await part('#case-history'),
+    };
+    const shown = Object.entries(texts).filter(([, t]) => t.includes(placeCase.district) || /\d{6,}/.test(t));
+    check('an auditor\'s case page shows no district nor run of 6 digits in its timeline, links, reasons, evidence or history',
+      shown.length === 0, shown.map(([k, t]) => `${k}: ${t.slice(0, 300)}`).join('; '));
+    check('the places keep their kind', /@ [A-Z]+\*{6,}/.test(texts.timeline), texts.timeline.slice(0, 300));
+    check('the comment reads with its district, id pieces and birth dates masked',
+      texts.history.includes('checked at the hall of district ******; birthday ****-**-** per the card; ' +
+        'id ****** ******** 4931; dob ****-**-**'), texts.history.slice(0, 300));
+    await page.screenshot({ path: path.join(out, 'case-auditor-places.png'), fullPage: true });
   }
   await page.goto(base + '/#/dashboard');
   await page.waitForSelector('#chart-pattern canvas');
