@@ -342,6 +342,31 @@ struct City::Impl {
     return day;
   }
 
+  // The latest retirement with which a person's injected pattern still shows by the as-of date
+  // (the as-of date itself for everyone else). A death pattern needs a pension paid for a month
+  // after the death, which is drawn at least kInjectedDeathLatestDays before the as-of date; a
+  // pattern that is a payment (to a second region, a shared or hijacked account, an odd amount,
+  // a forged identity) needs a first payment, made up to two months after the pension begins
+  // (approval delay, EmitPensionRows).
+  int32_t LatestRetirement(const Person& p) const {
+    const int32_t first_paid_by_as_of = FirstDayOfMonth(as_of_month - 3);
+    if (p.role == Role::kPhantom) return first_paid_by_as_of;
+    if (p.injected < 0) return as_of_day;
+    switch (static_cast<Pattern>(p.injected)) {
+      case Pattern::kDeceasedPaid:
+      case Pattern::kConcealedDeath:
+        return as_of_day - 2 * kInjectedDeathLatestDays;
+      case Pattern::kDuplicateReceipt:
+      case Pattern::kSharedAccount:
+      case Pattern::kAccountHijack:
+      case Pattern::kAmountAnomaly:
+      case Pattern::kAnomaly:
+        return first_paid_by_as_of;
+      default:
+        return as_of_day;
+    }
+  }
+
   // Draws region, sex, birth date, scheme and retirement; false if no eligible draw was found
   // (only possible with a partner constraint).
   bool DrawDemographics(Person& p, const Person* partner = nullptr) const {
@@ -420,17 +445,11 @@ struct City::Impl {
       }
       p.fund_birth_day = p.birth_day;
       p.retire_day = StatutoryRetirement(p, p.birth_day);
-      if (p.retire_day > as_of_day) continue;
+      if (p.retire_day > LatestRetirement(p)) continue;
       if (has && (inj == Pattern::kFakeSpecialJob || inj == Pattern::kFakeDisability ||
                   inj == Pattern::kAgeFalsified || inj == Pattern::kBackpayAbuse)) {
         // These frauds are recent: a retirement within the last ten years.
         if (p.retire_day < as_of_day - 3650) continue;
-      }
-      if (has && (inj == Pattern::kDeceasedPaid || inj == Pattern::kConcealedDeath) &&
-          p.retire_day > as_of_day - 2 * kInjectedDeathLatestDays) {
-        // The death is drawn at least kInjectedDeathLatestDays before the as-of date: a pension
-        // that began later could not have been paid after it, and no overpayment would exist.
-        continue;
       }
       if (p.rtype == RetirementType::kDisability) {
         // Disability retirement happens between the disability age and the normal age.
@@ -440,7 +459,7 @@ struct City::Impl {
           p.retire_day = FirstDayOfMonth(MonthOfDay(
               p.retire_day + static_cast<int32_t>(rng.Bounded(static_cast<uint64_t>(span)))));
         }
-        if (p.retire_day > as_of_day) continue;
+        if (p.retire_day > LatestRetirement(p)) continue;
       }
       return true;
     }
@@ -680,10 +699,7 @@ struct City::Impl {
       const int32_t rep = day + static_cast<int32_t>(rng.Int(0, 12));
       if (rep <= as_of_day) p.registry.push_back({RegistryEvent::kCremation, day, rep, {}});
     }
-    if (concealed) {
-      AddPattern(p, Pattern::kConcealedDeath);
-      return;
-    }
+    if (concealed) return;  // labelled only if a pension is paid after it (LabelPayments)
     // Registration lag: most within weeks (hospital and funeral-home reports), a long tail of
     // rural deaths registered when the household registration is cancelled months later.
     double lag = rng.LogNormal(22, 1.0);
@@ -708,7 +724,7 @@ struct City::Impl {
     p.prison_report = p.prison_in + static_cast<int32_t>(rng.Int(10, 60));
     p.registry.push_back({RegistryEvent::kPrisonIn, p.prison_in, p.prison_report, {}});
     const int32_t release = p.prison_in + static_cast<int32_t>(rng.Int(180, 1800));
-    if (release <= as_of_day - 10) {
+    if (release <= as_of_day - 10 && release < p.death_day) {  // a death in prison is no release
       p.prison_out = release;
       p.registry.push_back(
           {RegistryEvent::kPrisonOut, release, release + static_cast<int32_t>(rng.Int(3, 30)), {}});
@@ -733,7 +749,7 @@ struct City::Impl {
       p.fund_birth_day = p.birth_day + static_cast<int32_t>(rng.Int(-200, 200));
       if (p.rtype == RetirementType::kNormal || p.rtype == RetirementType::kResidentAge) {
         const int32_t corrected = StatutoryRetirement(p, p.fund_birth_day);
-        if (corrected <= as_of_day) {
+        if (corrected <= LatestRetirement(p)) {
           p.retire_day = corrected;
         } else {
           p.fund_birth_day = p.birth_day - static_cast<int32_t>(rng.Int(1, 200));
@@ -869,17 +885,21 @@ struct City::Impl {
         (!historic && rng.Chance(la.prison_suspended) && !death_injected)) {
       p.look_prison = !(injected && inj == Pattern::kPrisonPaid);
       DrawPrison(p);
-      if (!p.look_prison && p.prison_in != kNever) AddPattern(p, Pattern::kPrisonPaid);
     }
     const int32_t change_lo = c.window_.front().number + 3;
     const int32_t change_hi = as_of_month - 2;
     if (injected && inj == Pattern::kAccountHijack) {
-      p.hijack = true;
-      p.account_change_month = static_cast<int32_t>(rng.Int(change_lo, change_hi));
-      p.old_account = p.account;
-      p.account = MakeAccount(rng, rng.Chance(0.3));
-      if (rng.Chance(0.5)) p.channel = Channel::kEcny;
-      AddPattern(p, Pattern::kAccountHijack);
+      // The switch needs a month paid into the old account before it and a pension still paid
+      // when it comes (a death can stop the payments first).
+      const int32_t lo = std::max(change_lo, MonthOfDay(p.retire_day) + 1);
+      const int32_t hi = std::min(change_hi, LastPaidMonth(p));
+      if (lo <= hi) {
+        p.hijack = true;
+        p.account_change_month = static_cast<int32_t>(rng.Int(lo, hi));
+        p.old_account = p.account;
+        p.account = MakeAccount(rng, rng.Chance(0.3));
+        if (rng.Chance(0.5)) p.channel = Channel::kEcny;
+      }
     } else if (!historic && rng.Chance(la.account_change)) {
       p.look_account_change = true;
       p.account_change_month = static_cast<int32_t>(rng.Int(change_lo, change_hi));
@@ -888,16 +908,23 @@ struct City::Impl {
     }
     const int n_regions = static_cast<int>(t.regions().size());
     if (injected && inj == Pattern::kDuplicateReceipt) {
-      p.duplicate = true;
-      p.second_region =
+      const int second =
           (p.region + 1 + static_cast<int>(rng.Bounded(static_cast<uint64_t>(n_regions - 1)))) %
           n_regions;
-      p.second_district = static_cast<int>(
-          Tables::Pick(c.district_cdf_[static_cast<size_t>(p.second_region)], rng.Uniform()));
-      p.second_account = MakeAccount(rng, false);
-      p.duplicate_start_month =
+      const int district = static_cast<int>(
+          Tables::Pick(c.district_cdf_[static_cast<size_t>(second)], rng.Uniform()));
+      std::string account = MakeAccount(rng, false);
+      const int32_t start =
           std::max(MonthOfDay(p.retire_day), as_of_month - static_cast<int32_t>(rng.Int(6, 60)));
-      AddPattern(p, Pattern::kDuplicateReceipt);
+      // The second city's payments duplicate only months the first city still pays: none if the
+      // person died before it started.
+      if (start <= LastPaidMonth(p)) {
+        p.duplicate = true;
+        p.second_region = second;
+        p.second_district = district;
+        p.second_account = std::move(account);
+        p.duplicate_start_month = start;
+      }
     } else if (rng.Chance(la.mover) && p.retire_day < window_start_day && p.death_day == kNever) {
       p.look_mover = true;
       p.second_region =
@@ -908,24 +935,27 @@ struct City::Impl {
       p.move_month = static_cast<int32_t>(rng.Int(c.window_.front().number + 2, as_of_month - 1));
     }
     if (injected && inj == Pattern::kAmountAnomaly) {
+      // The odd months start in one already paid (the as-of month's pay day may be ahead).
       p.anomaly_from = static_cast<int32_t>(
           rng.Int(c.window_.front().number +
                       std::max<int32_t>(0, MonthOfDay(p.retire_day) - c.window_.front().number),
-                  as_of_month));
+                  LastPayDayMonth(p, p.region)));
       p.anomaly_from = std::max(p.anomaly_from, MonthOfDay(p.retire_day) + 1);
       p.anomaly_to = std::min(as_of_month, p.anomaly_from + static_cast<int32_t>(rng.Int(0, 8)));
       p.anomaly_factor_pct =
           rng.Chance(0.8) ? static_cast<int>(rng.Int(180, 400)) : static_cast<int>(rng.Int(15, 50));
-      if (p.anomaly_from <= LastPaidMonth(p)) AddPattern(p, Pattern::kAmountAnomaly);
     }
-    if (injected && inj == Pattern::kAnomaly) AddPattern(p, Pattern::kAnomaly);
     if (!p.thin && rng.Chance(0.0005)) {
-      p.emigrated = true;  // lives abroad with children; certifies by app once a year
+      // Lives abroad with children; certifies by app once a year. Nobody emigrates after death
+      // (a death before the window is drawn first).
       const int32_t day = window_start_day - static_cast<int32_t>(rng.Int(30, 2000));
-      p.registry.push_back(
-          {RegistryEvent::kEmigrated, day, day + static_cast<int32_t>(rng.Int(5, 90)), {}});
-      p.face_app = true;
-      p.has_phone = true;
+      const int32_t reported = day + static_cast<int32_t>(rng.Int(5, 90));
+      if (day < p.death_day) {
+        p.emigrated = true;
+        p.registry.push_back({RegistryEvent::kEmigrated, day, reported, {}});
+        p.face_app = true;
+        p.has_phone = true;
+      }
     }
     if (p.death_day == kNever && rng.Chance(0.0002)) {
       p.missing = true;
@@ -992,10 +1022,10 @@ struct City::Impl {
     Rng& rng = p.rng;
     const int saved = p.injected;
     p.injected = static_cast<int>(Pattern::kBackpayAbuse);  // any recent employee retirement
+    p.role = Role::kPhantom;  // paid by the as-of date (LatestRetirement)
     while (!DrawDemographics(p)) {
     }
     p.injected = saved;
-    p.role = Role::kPhantom;
     p.phantom_twin = rng.Chance(0.5);
     p.id = MakeId(AddressCodeFor(p), p.birth_day, p.sex, rng, p.phantom_twin);
     MakeName(p);
@@ -1073,17 +1103,10 @@ struct City::Impl {
     return last;
   }
 
-  // Whether a pension row is written for some month after the death month (the pay rows
-  // follow LastPaidMonth and skip the months suspended for prison, as EmitPensionRows does).
-  bool PensionPaidAfterDeath(const Person& p) const {
-    if (p.death_day == kNever) return false;
-    const int32_t first =
-        std::max({MonthOfDay(p.death_day) + 1, MonthOfDay(p.retire_day), c.window_.front().number});
-    const int32_t last = LastPaidMonth(p);
-    for (int32_t m = first; m <= last; ++m) {
-      if (!SuspendedForPrison(p, m)) return true;
-    }
-    return false;
+  // The last month whose pension a region has paid by the as-of date (the as-of month's pay day
+  // may still be ahead).
+  int32_t LastPayDayMonth(const Person& p, int region) const {
+    return PayDay(p, region, as_of_month) <= as_of_day ? as_of_month : as_of_month - 1;
   }
 
   bool SuspendedForPrison(const Person& p, int32_t month) const {
@@ -1093,13 +1116,31 @@ struct City::Impl {
     return PayDay(p, p.region, month) >= from_day && month <= to_month;
   }
 
-  void EmitPensionRows(const Person& p, int region, int32_t first, int32_t last, int row_no,
-                       std::string_view account_override) {
+  // One pension row of payments.csv.
+  struct PensionRow {
+    int region;
+    int row_no;  // ledger row: 0 the home city, 1 the second city (mover or duplicate)
+    char kind;   // 'P' the month's pension, 'A' the July arrears
+    int32_t period;
+    int64_t amount;
+    std::string_view account;
+    Channel channel;
+    int32_t paid_day;
+  };
+
+  // Calls `f` with every pension row of one ledger row that is written: paid within the window
+  // and on or before the as-of date (PaymentRow drops the others).
+  template <typename F>
+  void ForEachPensionRow(const Person& p, int region, int32_t first, int32_t last, int row_no,
+                         std::string_view account_override, const F& f) const {
     Rng rng(o.seed, 0x9A1, p.index * 4 + static_cast<uint64_t>(row_no));
     const int32_t entitled = MonthOfDay(p.retire_day);
     // New pensions take one or two months to approve; the arrears are paid with the first.
     const int32_t delay =
         entitled >= c.window_.front().number ? static_cast<int32_t>(rng.Int(0, 2)) : 0;
+    auto written = [&](const PensionRow& row) {
+      if (row.paid_day >= window_start_day && row.paid_day <= as_of_day) f(row);
+    };
     for (int32_t m = std::max(first, c.window_.front().number); m <= last; ++m) {
       if (SuspendedForPrison(p, m)) continue;
       int32_t pay_month = m;
@@ -1115,21 +1156,83 @@ struct City::Impl {
           if (p.hijack) channel = Channel::kBank;
         }
       }
-      PaymentRow(p, region, 'P', m, amount, account, channel, PayDay(p, region, pay_month), row_no);
+      written({region, row_no, 'P', m, amount, account, channel, PayDay(p, region, pay_month)});
       // July: the year's increase is back-dated to January; arrears come with August's pay.
       if (MonthFromNumber(m).month() == std::chrono::July && entitled <= m - 6) {
         const int64_t arrears = (BenefitFor(p, m) - BenefitFor(p, m - 1)) * 6;
         if (arrears > 0) {
-          PaymentRow(p, region, 'A', m, arrears, account, channel, PayDay(p, region, m + 1),
-                     row_no);
+          written({region, row_no, 'A', m, arrears, account, channel, PayDay(p, region, m + 1)});
         }
       }
     }
   }
 
+  // Every pension row written for a pensioner or a forged identity, in every city that pays it.
+  template <typename F>
+  void ForEachPensionRow(const Person& p, const F& f) const {
+    const int32_t entitled = MonthOfDay(p.retire_day);
+    const int32_t last = LastPaidMonth(p);
+    if (p.look_mover) {
+      ForEachPensionRow(p, p.region, entitled, std::min(last, p.move_month - 1), 0, {}, f);
+      ForEachPensionRow(p, p.second_region, p.move_month, last, 1, {}, f);
+    } else {
+      ForEachPensionRow(p, p.region, entitled, last, 0, {}, f);
+      if (p.duplicate) {
+        ForEachPensionRow(p, p.second_region, p.duplicate_start_month, last, 1, p.second_account,
+                          f);
+      }
+    }
+  }
+
+  // Labels the patterns whose behaviour is a pension payment from the rows ForEachPensionRow
+  // writes, after every draw that shapes them, so the truth never names a payment the feeds do
+  // not hold (a pension of the month after a death falling after the as-of date, a hijack or a
+  // duplicate cut short by a death, months suspended for prison). True if any pension is paid.
+  bool LabelPayments(Person& p) const {
+    const int32_t death_month = p.death_day == kNever ? kNever : MonthOfDay(p.death_day);
+    const int32_t prison_from = p.prison_in == kNever ? kNever : MonthOfDay(p.prison_in) + 1;
+    const int32_t prison_to = p.prison_out == kNever ? as_of_month : MonthOfDay(p.prison_out);
+    bool paid = false;
+    bool after_death = false;
+    bool in_prison = false;
+    bool old_account = false;
+    bool new_account = false;
+    bool odd_amount = false;
+    bool twice = false;
+    std::vector<int32_t> home_periods;  // ascending, as written
+    ForEachPensionRow(p, [&](const PensionRow& row) {
+      paid = true;
+      after_death |= death_month != kNever && row.period > death_month;
+      in_prison |= row.period >= prison_from && row.period <= prison_to;
+      if (p.hijack && row.period < p.account_change_month) old_account = true;
+      if (p.hijack && row.period >= p.account_change_month) new_account = true;
+      odd_amount |= row.kind == 'P' && row.period >= p.anomaly_from && row.period <= p.anomaly_to;
+      if (row.row_no == 0) {
+        home_periods.push_back(row.period);
+      } else if (p.duplicate) {
+        twice |= std::binary_search(home_periods.begin(), home_periods.end(), row.period);
+      }
+    });
+    // A registered death still paid for later months is DECEASED_PAID whatever the cause (a
+    // fund that ignored the registry, or a report that came after the next pay day): either way
+    // the overpayment has to be recovered. Likewise a pension paid for a month after
+    // imprisonment began, before the suspension took effect, is PRISON_PAID.
+    if (p.death_report_day != kNever && after_death) AddPattern(p, Pattern::kDeceasedPaid);
+    if (p.injected == static_cast<int>(Pattern::kConcealedDeath) && after_death) {
+      AddPattern(p, Pattern::kConcealedDeath);
+    }
+    if (in_prison) AddPattern(p, Pattern::kPrisonPaid);
+    if (old_account && new_account) AddPattern(p, Pattern::kAccountHijack);
+    if (twice) AddPattern(p, Pattern::kDuplicateReceipt);
+    if (odd_amount) AddPattern(p, Pattern::kAmountAnomaly);
+    if (p.injected == static_cast<int>(Pattern::kAnomaly) && paid) {
+      AddPattern(p, Pattern::kAnomaly);
+    }
+    return paid;
+  }
+
   void EmitPayments(const Person& p) {
     Rng rng(o.seed, 0x9A2, p.index);
-    const int32_t entitled = MonthOfDay(p.retire_day);
     if (p.role == Role::kClaimant) {
       for (int32_t m = std::max(p.job_loss_month + 1, c.window_.front().number);
            m <= p.benefit_end_month; ++m) {
@@ -1138,16 +1241,10 @@ struct City::Impl {
       }
       return;
     }
-    const int32_t last = LastPaidMonth(p);
-    if (p.look_mover) {
-      EmitPensionRows(p, p.region, entitled, std::min(last, p.move_month - 1), 0, {});
-      EmitPensionRows(p, p.second_region, p.move_month, last, 1, {});
-    } else {
-      EmitPensionRows(p, p.region, entitled, last, 0, {});
-      if (p.duplicate) {
-        EmitPensionRows(p, p.second_region, p.duplicate_start_month, last, 1, p.second_account);
-      }
-    }
+    ForEachPensionRow(p, [&](const PensionRow& row) {
+      PaymentRow(p, row.region, row.kind, row.period, row.amount, row.account, row.channel,
+                 row.paid_day, row.row_no);
+    });
     // Survivors' benefits: funeral grant and a lump sum, under the deceased's id.
     if (p.death_report_day != kNever && p.injected != static_cast<int>(Pattern::kDeceasedPaid)) {
       const int32_t paid = p.death_report_day + static_cast<int32_t>(rng.Int(20, 90));
@@ -1202,7 +1299,7 @@ struct City::Impl {
     const Region& r = t.regions()[static_cast<size_t>(p.region)];
     const uint64_t dcode = r.districts[static_cast<size_t>(p.district)].code;
     const uint64_t habit = MixKey(o.seed, 0x4AB, p.index);  // favourite pharmacy, ATM, bus line
-    const bool concealed = HasPattern(p, Pattern::kConcealedDeath);
+    const bool concealed = p.injected == static_cast<int>(Pattern::kConcealedDeath);
     const int32_t alive_to = p.death_day == kNever ? as_of_day : p.death_day - 1;
     const int32_t card_to = concealed ? as_of_day : alive_to;
     const int age = AgeAt(p, as_of_day);
@@ -1626,12 +1723,15 @@ struct City::Impl {
         p.account = agent;
         p.look_account_change = false;
         p.account_change_month = kNever;
-        AddPattern(p, Pattern::kSharedAccount);
       }
     }
     for (size_t g = 0; g < face_rings.size(); ++g) {
       const uint64_t device = MixKey(o.seed, 0xFACE, block * 64 + g);
-      const int32_t day = window_start_day + static_cast<int32_t>(brng.Bounded(365));
+      // The ring certifies once a year from a day in the window's first year (its first months
+      // when the window is shorter).
+      const int32_t day =
+          window_start_day + static_cast<int32_t>(brng.Bounded(static_cast<uint64_t>(
+                                 std::min(365, as_of_day - window_start_day + 1))));
       int slot = 0;
       for (int m : face_rings[g]) {
         Person& p = ps[static_cast<size_t>(m)];
@@ -1658,26 +1758,18 @@ struct City::Impl {
           p.id.back() = '2';
       }
     }
-    for (auto& p : ps) {
-      // A registered death still paid for later months is DECEASED_PAID whatever the cause
-      // (a fund that ignored the registry, or a report that came after the next pay day):
-      // either way the overpayment has to be recovered.
-      if (p.role == Role::kPensioner && p.death_report_day != kNever && PensionPaidAfterDeath(p)) {
-        AddPattern(p, Pattern::kDeceasedPaid);
-      }
+    std::vector<bool> paid(ps.size(), false);
+    for (size_t i = 0; i < ps.size(); ++i) {
+      if (ps[i].role != Role::kClaimant) paid[i] = LabelPayments(ps[i]);
     }
-    for (auto& p : ps) {
-      // Likewise a pension paid for a month after imprisonment began, before the suspension
-      // took effect, is PRISON_PAID (an overpayment to recover).
-      if (p.role != Role::kPensioner || !p.look_prison || p.prison_in == kNever) continue;
-      const int32_t out_month = p.prison_out == kNever ? as_of_month : MonthOfDay(p.prison_out);
-      const int32_t last = std::min(out_month, LastPaidMonth(p));
-      for (int32_t m = std::max(MonthOfDay(p.prison_in) + 1, c.window_.front().number); m <= last;
-           ++m) {
-        if (m >= MonthOfDay(p.retire_day) && !SuspendedForPrison(p, m)) {
-          AddPattern(p, Pattern::kPrisonPaid);
-          break;
-        }
+    for (const auto& ring : shared_rings) {
+      // A ring shows when pensions of two or more of its members reach the agent's account.
+      const auto paid_members = std::count_if(ring.begin(), ring.end(),
+                                              [&](int m) { return paid[static_cast<size_t>(m)]; });
+      if (paid_members < 2) continue;
+      for (int m : ring) {
+        if (paid[static_cast<size_t>(m)])
+          AddPattern(ps[static_cast<size_t>(m)], Pattern::kSharedAccount);
       }
     }
   }
