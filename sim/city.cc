@@ -347,7 +347,7 @@ struct City::Impl {
   // after the death, which is drawn at least kInjectedDeathLatestDays before the as-of date; a
   // pattern that is a payment (to a second region, a shared or hijacked account, an odd amount,
   // a forged identity) needs a first payment, made up to two months after the pension begins
-  // (approval delay, EmitPensionRows).
+  // (approval delay, ForEachPensionRow).
   int32_t LatestRetirement(const Person& p) const {
     const int32_t first_paid_by_as_of = FirstDayOfMonth(as_of_month - 3);
     if (p.role == Role::kPhantom) return first_paid_by_as_of;
