@@ -1,10 +1,14 @@
 #include "case_index.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <mutex>
 
+#include "accounts.h"
 #include "vigil/money.h"
 #include "vigil/store.h"
 
@@ -125,8 +129,50 @@ std::string AsciiUpper(std::string_view text) {
   return out;
 }
 
+Result<std::string> KeyedRefs::LoadOrCreateSecret(Store& store) {
+  auto stored = store.GetMeta(kMeta);
+  if (stored.ok()) {
+    auto secret = FromHex(*stored);
+    if (!secret || secret->size() != 32) {
+      return Status::Corruption("meta " + std::string(kMeta) + " is not 64 hex digits");
+    }
+    return std::move(*secret);
+  }
+  if (stored.status().code() != StatusCode::kNotFound) return stored.status();
+  const std::string hex = RandomToken(32);
+  if (hex.size() != 64) return Status::Internal("no random bytes for the auditors' ref secret");
+  VIGIL_RETURN_IF_ERROR(store.PutMeta(kMeta, hex));
+  return *FromHex(hex);
+}
+
+std::string KeyedRefs::Mac(std::string_view prefix, std::string_view bytes, size_t keep) const {
+  crypto_auth_hmacsha256_state state;
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()),
+                              secret_.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(prefix.data()),
+                                prefix.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()),
+                                bytes.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  return ToHex(std::string_view(reinterpret_cast<const char*>(mac.data()), keep));
+}
+
+std::string KeyedRefs::CaseRef(std::string_view case_key) const {
+  return Mac("case\n", case_key, 10);
+}
+
+std::string KeyedRefs::PersonRef(uint64_t person_key) const {
+  std::string bytes(8, '\0');
+  for (int i = 7; i >= 0; --i, person_key >>= 8) {
+    bytes[static_cast<size_t>(i)] = static_cast<char>(person_key & 0xff);
+  }
+  return Mac("person\n", bytes, 8);
+}
+
 Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& review_entries) {
   auto snapshot = store.GetSnapshot();
+  const KeyedRefs keyed(options_.ref_secret);
   std::vector<CaseRow> rows;
   Status bad = Status::Ok();
   VIGIL_RETURN_IF_ERROR(store.ScanCases(
@@ -140,6 +186,7 @@ Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& re
         CaseRow r;
         r.key = std::string(key);
         r.ref = ToHex(key);
+        r.auditor_ref = keyed.CaseRef(key);
         r.person_id = j["person_id"].get<std::string>();
         for (int i = 0; i < 8; ++i) {
           r.person_key = (r.person_key << 8) | static_cast<unsigned char>(key[i]);
@@ -195,9 +242,11 @@ Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& re
     std::unique_lock lock(mu_);
     rows_ = std::move(rows);
     by_ref_.clear();
+    by_auditor_ref_.clear();
     by_person_.clear();
     for (size_t i = 0; i < rows_.size(); ++i) {
       by_ref_.emplace(rows_[i].ref, i);
+      by_auditor_ref_.emplace(rows_[i].auditor_ref, i);
       by_person_.emplace(rows_[i].person_id, i);
     }
     last_run_ = last_run;
@@ -241,7 +290,7 @@ bool CaseIndex::Matches(const CaseRow& r, const CaseFilter& f,
   if (!f.query.empty()) {
     const bool by_name = r.name.find(f.query) != std::string::npos;
     const bool by_id = f.query_ids && r.person_id.find(query_upper) != std::string::npos;
-    const bool by_ref = r.ref == f.query;
+    const bool by_ref = (f.query_auditor_refs ? r.auditor_ref : r.ref) == f.query;
     if (!by_name && !by_id && !by_ref) return false;
   }
   return true;
@@ -283,6 +332,14 @@ std::optional<CaseRow> CaseIndex::Find(std::string_view id) const {
 std::optional<CaseRow> CaseIndex::FindRef(std::string_view ref) const {
   std::shared_lock lock(mu_);
   if (auto it = by_ref_.find(std::string(ref)); it != by_ref_.end()) return rows_[it->second];
+  return std::nullopt;
+}
+
+std::optional<CaseRow> CaseIndex::FindAuditorRef(std::string_view auditor_ref) const {
+  std::shared_lock lock(mu_);
+  if (auto it = by_auditor_ref_.find(std::string(auditor_ref)); it != by_auditor_ref_.end()) {
+    return rows_[it->second];
+  }
   return std::nullopt;
 }
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "vigil/codes.h"
@@ -48,7 +49,10 @@ CaseStatus StatusAfter(Decision decision);
 
 struct CaseRow {
   std::string key;  // the cases CF key: 8-byte big-endian person key + 2-byte region
-  std::string ref;  // hex of `key`: the case's id in URLs (does not reveal the resident id)
+  std::string ref;  // hex of `key`: the case's id in URLs for reviewers and supervisors
+  // The case's id for auditors: KeyedRefs::CaseRef of `key` (20 hex digits). `ref` is an
+  // unkeyed hash of the resident id, which an auditor could invert (see KeyedRefs).
+  std::string auditor_ref;
   std::string person_id;
   std::string name;
   uint64_t person_key = 0;
@@ -82,16 +86,53 @@ struct CaseFilter {
   std::string query;
   // When false the query does not match resident ids (auditors see them masked).
   bool query_ids = true;
+  // When true a ref in the query is matched against `auditor_ref` instead of `ref` (auditors:
+  // a real ref must not find its case). Default: false.
+  bool query_auditor_refs = false;
+};
+
+// The case refs auditors get. A case's `ref` is the hex of its store key: XXH3-64 of the
+// resident id, then the region. With the id's last four characters and the region (which
+// auditors see), trying every district, birth date and sequence number finds the id from the
+// ref in under a second. So auditors get instead the first 10 bytes of HMAC-SHA-256 of the
+// case key under a secret (20 hex digits, the length of a ref), and a person key shown in
+// place of a resident id as the first 8 bytes of HMAC-SHA-256 of it (another input prefix, so
+// the two never coincide). The secret is 32 random bytes kept in meta `console.ref_secret`
+// (hex), created on first use and never sent to a client, so an auditor's refs stay the same
+// across requests and restarts.
+//
+// Thread-safety: immutable after construction; thread-safe.
+class KeyedRefs {
+ public:
+  // The meta entry holding the secret (64 hex digits).
+  static constexpr std::string_view kMeta = "console.ref_secret";
+  // The secret (raw bytes) read from `store`, created at random and stored when absent.
+  // Corruption when the stored value is not 64 hex digits; Internal when no random bytes.
+  static Result<std::string> LoadOrCreateSecret(Store& store);
+  // `secret`: raw bytes (any length; the server's is 32).
+  explicit KeyedRefs(std::string secret) : secret_(std::move(secret)) {}
+
+  // 20 hex digits for the 10-byte case key `case_key` (its raw bytes, not its hex).
+  std::string CaseRef(std::string_view case_key) const;
+  // 16 hex digits for a person key.
+  std::string PersonRef(uint64_t person_key) const;
+
+ private:
+  std::string Mac(std::string_view prefix, std::string_view bytes, size_t keep) const;
+  std::string secret_;
 };
 
 struct CaseIndexOptions {
   // Months of future payments at stake in the expected loss. Default: 12.
   int horizon_months = 12;
+  // Secret of the rows' `auditor_ref` (KeyedRefs). Default: empty (a queue read without
+  // auditors, e.g. in tests).
+  std::string ref_secret;
 };
 
 class CaseIndex {
  public:
-  explicit CaseIndex(CaseIndexOptions options = {}) : options_(options) {}
+  explicit CaseIndex(CaseIndexOptions options = {}) : options_(std::move(options)) {}
 
   // Replaces the index with the cases now in `store` and their persons rows, then replays
   // `review_entries` (the console's audit entries, oldest first) for the review state.
@@ -110,6 +151,8 @@ class CaseIndex {
   std::optional<CaseRow> Find(std::string_view id) const;
   // A case by ref only (for callers who may not look cases up by resident id).
   std::optional<CaseRow> FindRef(std::string_view ref) const;
+  // A case by auditor ref only (auditors: their refs, never a real ref nor a resident id).
+  std::optional<CaseRow> FindAuditorRef(std::string_view auditor_ref) const;
 
   // Applies one audit entry of type "decision" or "assign" (others are ignored). Used by Load
   // to replay history and by the server after appending a new entry. A decision holds for the
@@ -131,6 +174,7 @@ class CaseIndex {
   mutable std::shared_mutex mu_;
   std::vector<CaseRow> rows_;  // queue order
   std::unordered_map<std::string, size_t> by_ref_;
+  std::unordered_map<std::string, size_t> by_auditor_ref_;
   std::unordered_map<std::string, size_t> by_person_;  // first (highest) row of a person
   std::string last_run_;
   std::vector<std::string> last_run_notes_;

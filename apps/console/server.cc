@@ -274,6 +274,8 @@ struct ConsoleServer::Impl {
   Sessions sessions;
   LoginLimiter limiter;
   std::unique_ptr<AuditLog> audit;
+  // Auditors' refs (case keys and person keys under the console's secret).
+  KeyedRefs refs;
   CaseIndex index;
   LinkIndex links;
   httplib::Server http;
@@ -286,13 +288,14 @@ struct ConsoleServer::Impl {
   std::mutex history_mu;
   std::unordered_map<std::string, std::vector<json>> case_history;  // ref -> audit entries
 
-  Impl(Store& s, ServerOptions o)
+  Impl(Store& s, ServerOptions o, const std::string& ref_secret)
       : store(s),
         options(std::move(o)),
         accounts(s),
         sessions(options.session),
         limiter(options.login_max_failures, options.login_window),
-        index(CaseIndexOptions{options.horizon_months}) {}
+        refs(ref_secret),
+        index(CaseIndexOptions{options.horizon_months, ref_secret}) {}
 
   Status Load() {
     VIGIL_ASSIGN_OR_RETURN(audit, AuditLog::Open(store));
@@ -339,6 +342,16 @@ struct ConsoleServer::Impl {
   static std::string Id(const Session& s, std::string_view id) {
     return Masked(s) ? MaskTail(id) : std::string(id);
   }
+  // The ref of a case as `s` may see it: auditors get its keyed ref (KeyedRefs: the real one
+  // is a hash of the resident id they could invert).
+  static const std::string& Ref(const CaseRow& r, const Session& s) {
+    return Masked(s) ? r.auditor_ref : r.ref;
+  }
+  // A case as `s` may look it up: auditors by their keyed ref only (a real ref or a resident
+  // id answers like an unknown case, so a guess is never confirmed).
+  std::optional<CaseRow> FindFor(const Session& s, std::string_view id) const {
+    return Masked(s) ? index.FindAuditorRef(id) : index.Find(id);
+  }
 
   // The dates that tell the person's birth date, for masking them from auditors.
   PersonDates DatesOf(uint64_t person_key, std::string_view person_id) const {
@@ -380,7 +393,7 @@ struct ConsoleServer::Impl {
   // Auditors get no district nor birth date: with the id's last four characters they would
   // spell out most of the resident id (district, birth date, sequence number).
   json RowJson(const CaseRow& r, const Session& s) const {
-    json row{{"ref", r.ref},
+    json row{{"ref", Ref(r, s)},
              {"person_id", Id(s, r.person_id)},
              {"name", r.name},
              {"region", r.region},
@@ -448,6 +461,7 @@ struct ConsoleServer::Impl {
     f.assignee = param("assignee");
     f.query = param("q");
     f.query_ids = !Masked(s);
+    f.query_auditor_refs = Masked(s);
     return f;
   }
 
@@ -613,7 +627,11 @@ struct ConsoleServer::Impl {
         item["person_id"] = Id(s, rows->front().person_id);
         item["name"] = rows->front().name;
         // Linked persons that are cases themselves can be opened from the graph.
-        if (auto c = index.Find(rows->front().person_id); c) item["ref"] = c->ref;
+        if (auto c = index.Find(rows->front().person_id); c) item["ref"] = Ref(*c, s);
+      } else if (Masked(s)) {
+        // The person key is a hash of the resident id, as a case ref is: keyed for auditors.
+        item["person_id"] = "key " + refs.PersonRef(l.person_key);
+        item["name"] = "";
       } else {
         // Not in the pension registry (e.g. paid unemployment only): show the person key.
         char key[24];
@@ -627,12 +645,17 @@ struct ConsoleServer::Impl {
     return out;
   }
 
-  // An audit entry as `s` may see it. For auditors the case's resident id is masked, and what
+  // An audit entry as `s` may see it. For auditors the case ref is keyed (KeyedRefs; a value
+  // that is not a ref is dropped), the case's resident id is masked, and what
   // people typed is read as MaskTyped reads it: comments (with the dates that tell the birth
   // date of `dates`, the case's person), export filters (names and values, as sent in the query
   // string) and a failed login's name. An export's district filter is all '*'.
   json MaskAuditEntry(json e, const Session& s, const PersonDates& dates) const {
     if (!Masked(s)) return e;
+    if (auto it = e.find("case"); it != e.end()) {
+      const auto key = it->is_string() ? FromHex(it->get<std::string>()) : std::nullopt;
+      *it = key ? refs.CaseRef(*key) : std::string();
+    }
     if (auto it = e.find("person_id"); it != e.end() && it->is_string()) {
       *it = MaskTail(it->get<std::string>());
     }
@@ -759,10 +782,10 @@ struct ConsoleServer::Impl {
   void CaseDetail(const httplib::Request& req, httplib::Response& res) {
     auto s = Guard(req, res, kEveryone, false);
     if (!s) return;
-    // Auditors open cases by ref only, and an unknown resident id answers like an unknown case:
-    // a 200 would confirm a guessed id.
+    // Auditors open cases by their keyed ref only, and a resident id or a real ref answers like
+    // an unknown case: a 200 would confirm a guessed id.
     const std::string id = req.matches[1].str();
-    auto row = Masked(*s) ? index.FindRef(id) : index.Find(id);
+    auto row = FindFor(*s, id);
     if (!row) {
       SendError(res, 404, "no such case");
       return;
@@ -1185,7 +1208,8 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(Store& store, Serve
       !std::filesystem::exists(std::filesystem::path(options.web_dir) / "public" / "index.html")) {
     return Status::InvalidArgument("web folder '" + options.web_dir + "' has no public/index.html");
   }
-  auto impl = std::make_unique<Impl>(store, std::move(options));
+  VIGIL_ASSIGN_OR_RETURN(const std::string ref_secret, KeyedRefs::LoadOrCreateSecret(store));
+  auto impl = std::make_unique<Impl>(store, std::move(options), ref_secret);
   VIGIL_RETURN_IF_ERROR(impl->Load());
   if (impl->options.index_events) impl->links.StartEventsBuild(store);
   impl->Routes();

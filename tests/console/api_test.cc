@@ -312,6 +312,13 @@ class ConsoleApiTest : public ::testing::Test {
     }
     return out;
   }
+  // Case i's ref as auditors get it: keyed with the console's secret (meta console.ref_secret).
+  static std::string AuditorRefOf(int i) {
+    auto secret = store_->GetMeta(KeyedRefs::kMeta);
+    EXPECT_TRUE(secret.ok());
+    if (!secret.ok()) return {};
+    return KeyedRefs(FromHex(*secret).value_or("")).CaseRef(CaseKeyOf(persons_[i].person_id, 3702));
+  }
 
   // The case page of `ref` as `login` sees it once the employer and doctor links are indexed
   // (a background scan after start); null when it does not answer 200 or the index is not
@@ -399,7 +406,7 @@ TEST_F(ConsoleApiTest, EachRoleMayUseExactlyItsRoutes) {
   ASSERT_EQ(Send("GET", "/api/policy", "", Auth(LogIn("sup")), &policy), 200);
   policy = json::parse(policy)["policy"].dump();
   for (const std::string user : {"rev", "sup", "aud"}) {
-    for (const Route& r : Routes(RefOf(1), policy)) {
+    for (const Route& r : Routes(user == "aud" ? AuditorRefOf(1) : RefOf(1), policy)) {
       const Login l = LogIn(user);  // fresh: the route list ends with a logout
       std::string body;
       const int status = Send(r.method, r.path, r.body, Auth(l), &body);
@@ -561,7 +568,7 @@ TEST_F(ConsoleApiTest, AuditorsSeeIdsAccountsAndPhonesMasked) {
     EXPECT_EQ(id.substr(0, 14), std::string(14, '*'));
     EXPECT_EQ(id.size(), 18u);
   }
-  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(l), &out), 200);
+  ASSERT_EQ(Send("GET", "/api/cases/" + AuditorRefOf(1), "", Auth(l), &out), 200);
   EXPECT_EQ(out.find(persons_[1].person_id), std::string::npos);
   EXPECT_EQ(out.find("6222000011112222"), std::string::npos);
   EXPECT_EQ(out.find(persons_[1].phone), std::string::npos);
@@ -758,7 +765,7 @@ TEST_F(ConsoleApiTest, AuditorsGetNoDistrictNorBirthDateAndCannotOpenCasesByResi
   const json cases = json::parse(out);
   ASSERT_EQ(cases["items"].size(), 5u);
   for (const auto& item : cases["items"]) EXPECT_FALSE(item.contains("district")) << item.dump();
-  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(aud), &out), 200);
+  ASSERT_EQ(Send("GET", "/api/cases/" + AuditorRefOf(1), "", Auth(aud), &out), 200);
   EXPECT_EQ(out.find("1950-01-01"), std::string::npos) << "no birth date anywhere";
   const json page = json::parse(out);
   EXPECT_FALSE(page["case"].contains("district"));
@@ -777,6 +784,97 @@ TEST_F(ConsoleApiTest, AuditorsGetNoDistrictNorBirthDateAndCannotOpenCasesByResi
   EXPECT_EQ(full["case"]["district"], 370203);
   EXPECT_EQ(full["persons"][0]["birth_date"], "1950-01-01");
   EXPECT_EQ(full["persons"][0]["district"], 370203);
+}
+
+// A case ref is a hash of the resident id and the region that an auditor, who sees the id's last
+// four characters and the region, could invert by trying every district, birth date and
+// sequence number. Auditors get keyed refs instead: not the case keys' hex, the same on every
+// request and after a restart on the same store, opening their cases, in the queue, the links,
+// the history and the audit log alike; a real ref (in a URL or a search) finds nothing for them.
+TEST_F(ConsoleApiTest, AuditorsGetKeyedRefsThatStayTheSameAndNeverTheRealOnes) {
+  const Login sup = LogIn("sup");
+  ASSERT_EQ(CommentOn(RefOf(2), "checked the shared account", sup), 200);
+  const Login aud = LogIn("aud");
+  auto refs_by_name = [&](int port) {
+    const Login l = port == 0 ? aud : LogIn("aud", port);
+    httplib::Client c("127.0.0.1", port == 0 ? port_ : port);
+    auto r = c.Get("/api/cases", Auth(l));
+    EXPECT_TRUE(r && r->status == 200);
+    std::map<std::string, std::string> refs;
+    if (!r) return refs;
+    const json items = json::parse(r->body)["items"];
+    for (const auto& item : items) {
+      refs[item["name"].get<std::string>()] = item["ref"].get<std::string>();
+    }
+    return refs;
+  };
+  const auto refs = refs_by_name(0);
+  ASSERT_EQ(refs.size(), 5u);
+  std::set<std::string> distinct;
+  for (int i = 0; i < 5; ++i) {
+    const std::string& ref = refs.at(persons_[i].name);
+    EXPECT_NE(ref, RefOf(i));
+    EXPECT_EQ(ref.size(), 20u);
+    EXPECT_EQ(ref.find_first_not_of("0123456789abcdef"), std::string::npos) << ref;
+    EXPECT_EQ(ref, AuditorRefOf(i));
+    distinct.insert(ref);
+    std::string out;
+    // The keyed ref opens the case; the real one answers as an unknown case.
+    ASSERT_EQ(Send("GET", "/api/cases/" + ref, "", Auth(aud), &out), 200);
+    EXPECT_EQ(json::parse(out)["case"]["ref"], ref);
+    EXPECT_EQ(json::parse(out)["case"]["name"], persons_[i].name);
+    EXPECT_EQ(Send("GET", "/api/cases/" + RefOf(i), "", Auth(aud), &out), 404);
+    EXPECT_EQ(ErrorOf(out), ErrorJson("no such case"));
+    // A search finds the case by the keyed ref, not by the real one.
+    ASSERT_EQ(Send("GET", "/api/cases?q=" + ref, "", Auth(aud), &out), 200);
+    EXPECT_EQ(json::parse(out)["total"], 1);
+    ASSERT_EQ(Send("GET", "/api/cases?q=" + RefOf(i), "", Auth(aud), &out), 200);
+    EXPECT_EQ(json::parse(out)["total"], 0);
+  }
+  EXPECT_EQ(distinct.size(), 5u);
+  EXPECT_EQ(refs_by_name(0), refs) << "the same on a second request";
+
+  // The history and the audit log name the case by the keyed ref; no real ref reaches them.
+  std::string out;
+  ASSERT_EQ(Send("GET", "/api/cases/" + refs.at(persons_[2].name), "", Auth(aud), &out), 200);
+  const json page = json::parse(out);
+  ASSERT_FALSE(page["history"].empty());
+  EXPECT_EQ(page["history"].back()["case"], refs.at(persons_[2].name));
+  for (const auto& link : page["linked"]["links"]) {
+    if (link.contains("ref")) {
+      EXPECT_EQ(link["ref"], refs.at(link["name"].get<std::string>())) << link.dump();
+    }
+  }
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(aud), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["case"], refs.at(persons_[2].name));
+  ASSERT_EQ(Send("GET", "/api/audit?limit=1000", "", Auth(aud), &out), 200);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(out.find(RefOf(i)), std::string::npos) << i;
+  // Supervisors keep the real refs.
+  ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(sup), &out), 200);
+  EXPECT_EQ(json::parse(out)["items"][0]["case"], RefOf(2));
+
+  // The secret stays in the store (64 hex digits) and never reaches a client.
+  auto secret = store_->GetMeta(KeyedRefs::kMeta);
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->size(), 64u);
+  for (const char* path : {"/api/cases", "/api/audit?limit=1000", "/api/policy", "/api/me"}) {
+    ASSERT_EQ(Send("GET", path, "", Auth(aud), &out), 200) << path;
+    EXPECT_EQ(out.find(*secret), std::string::npos) << path;
+  }
+
+  // A server started again on the same store gives the auditor the same refs.
+  ServerOptions so;
+  so.port = 0;
+  so.web_dir = std::string(VIGIL_SOURCE_DIR) + "/web";
+  so.index_events = false;
+  auto again = ConsoleServer::Create(*store_, so);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto port = (*again)->Bind();
+  ASSERT_TRUE(port.ok());
+  std::thread serving([&] { (void)(*again)->Run(); });
+  EXPECT_EQ(refs_by_name(*port), refs) << "the same after a restart";
+  (*again)->Stop();
+  serving.join();
 }
 
 TEST_F(ConsoleApiTest, AuditorsSeeResidentIdsInExportFiltersAndCommentsMasked) {
@@ -800,7 +898,7 @@ TEST_F(ConsoleApiTest, AuditorsSeeResidentIdsInExportFiltersAndCommentsMasked) {
       (json{{"q", "**************1002"}, {"district", "******"}, {"**************1002", "1"}}));
   ASSERT_EQ(Send("GET", "/api/audit?type=decision&limit=1", "", Auth(aud), &out), 200);
   EXPECT_EQ(json::parse(out)["items"][0]["comment"], "same account as **************1002");
-  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(1), "", Auth(aud), &out), 200);
+  ASSERT_EQ(Send("GET", "/api/cases/" + AuditorRefOf(1), "", Auth(aud), &out), 200);
   EXPECT_EQ(out.find(id), std::string::npos) << "nor in the case's history";
   // Supervisors see what was typed.
   ASSERT_EQ(Send("GET", "/api/audit?type=export&limit=1", "", Auth(sup), &out), 200);
@@ -824,7 +922,7 @@ TEST_F(ConsoleApiTest, AuditorsSeeNoDateThatTellsTheBirthDate) {
   std::string out;
 
   const Login aud = LogIn("aud");
-  ASSERT_EQ(Send("GET", "/api/cases/" + RefOf(4), "", Auth(aud), &out), 200);
+  ASSERT_EQ(Send("GET", "/api/cases/" + AuditorRefOf(4), "", Auth(aud), &out), 200);
   for (const char* told : {"1958-03-17", "1960-03-17", "2008-04-01", "2010-03", "2026-03-17",
                            "1958/3/17", "19580317", "2008年4月1日", "青岛市市南区"}) {
     EXPECT_EQ(out.find(told), std::string::npos) << told;
@@ -896,7 +994,7 @@ TEST_F(ConsoleApiTest, AuditorsSeeNoDateThatTellsTheBirthDate) {
 // stay. Supervisors see them as stored.
 TEST_F(ConsoleApiTest, AuditorsSeeNoDistrictInPlaceCodesEmployersOrDoctors) {
   const Login aud = LogIn("aud");
-  const json page = CasePageWithEventLinks(RefOf(3), aud);
+  const json page = CasePageWithEventLinks(AuditorRefOf(3), aud);
   ASSERT_TRUE(page.is_object());
   EXPECT_EQ(page.dump().find("370203"), std::string::npos) << page.dump();
   const std::string masked_reason =
@@ -930,15 +1028,15 @@ TEST_F(ConsoleApiTest, AuditorsSeeNoDistrictInPlaceCodesEmployersOrDoctors) {
                                                        {"group_size", 2},
                                                        {"person_id", "**************1001"},
                                                        {"name", "王秀英"},
-                                                       {"ref", RefOf(1)}},
+                                                       {"ref", AuditorRefOf(1)}},
                                                   json{{"via", "DOCTOR"},
                                                        {"value", "D********"},
                                                        {"group_size", 2},
                                                        {"person_id", "**************1000"},
                                                        {"name", kHostileName},
-                                                       {"ref", RefOf(0)}}}));
+                                                       {"ref", AuditorRefOf(0)}}}));
   // The linked person's page shows the shared employer masked the same way.
-  const json linked = CasePageWithEventLinks(RefOf(1), aud);
+  const json linked = CasePageWithEventLinks(AuditorRefOf(1), aud);
   ASSERT_TRUE(linked.is_object());
   bool employer = false;
   for (const auto& link : linked["linked"]["links"]) {
@@ -977,7 +1075,7 @@ TEST_F(ConsoleApiTest, AuditorsReadNoDistrictIdPieceNorBirthDateInAComment) {
       "******** 4931; dob ****-**-**; died 2026-06-01, 3 payments after, region 3702";
   ASSERT_EQ(CommentOn(RefOf(3), comment, sup), 200);
   const Login aud = LogIn("aud");
-  EXPECT_EQ(LatestComments(RefOf(3), aud), std::make_pair(json(masked), json(masked)));
+  EXPECT_EQ(LatestComments(AuditorRefOf(3), aud), std::make_pair(json(masked), json(masked)));
   EXPECT_EQ(LatestComments(RefOf(3), sup), std::make_pair(json(comment), json(comment)));
 
   auto c = Client();

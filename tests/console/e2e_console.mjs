@@ -160,7 +160,8 @@ try {
         const births = d.persons.flatMap((p) => [p.birth_date, iso(p.person_id.slice(6, 14))]);
         const reasons = JSON.stringify((d.scored || {}).hits || []);
         if (births.some((b) => reasons.includes(b))) {
-          return { ref: item.ref, pattern, told: [...births, ...d.persons.map((p) => p.retirement_date)] };
+          return { ref: item.ref, name: item.name, id: item.person_id, region: item.region, pattern,
+            told: [...births, ...d.persons.map((p) => p.retirement_date)] };
         }
       }
     }
@@ -186,7 +187,7 @@ try {
         const r = await fetch(`/api/cases/${item.ref}/decision`, {
           method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf },
           body: JSON.stringify({ decision: 'NEEDS_ACTIVE', comment }) });
-        return { ref: item.ref, district, decided: r.status };
+        return { ref: item.ref, name: item.name, id: item.person_id, region: item.region, district, decided: r.status };
       }
     }
     return null;
@@ -205,7 +206,27 @@ try {
   const districts = await page.$$eval('#queue-table tbody tr.row td:nth-child(5)', (tds) => tds.map((t) => t.textContent));
   check('auditors see no district', districts.every((d) => d === '(masked)'), districts[0]);
   check('auditors get no district filter', (await page.$$('#filters input[name=district]')).length === 0);
+  // Auditors get keyed refs (a real ref is a hash of the resident id they could invert): they
+  // find a case by its name and the id's last four characters, and a supervisor's ref is
+  // unknown to them.
+  const auditorRef = async (c) => page.evaluate(async ({ name, tail, region }) => {
+    const list = await (await fetch(`/api/cases?q=${encodeURIComponent(name)}&per_page=200`)).json();
+    const found = list.items.filter((i) => i.person_id.endsWith(tail) && i.region === region);
+    return found.length === 1 ? found[0].ref : null;
+  }, { name: c.name, tail: c.id.slice(-4), region: c.region });
+  const auditorTopRef = await page.getAttribute('#queue-table tbody tr.row:first-child', 'data-ref');
+  check('an auditor\'s refs are not the supervisor\'s', auditorTopRef && auditorTopRef !== topRef, auditorTopRef);
+  const realRefStatus = await page.evaluate(async (ref) => (await fetch('/api/cases/' + ref)).status, topRef);
+  check('a supervisor\'s ref is no case for an auditor', realRefStatus === 404, String(realRefStatus));
   if (birthCase) {
+    birthCase.ref = await auditorRef(birthCase);
+    check('an auditor finds the birth-date case by its name', birthCase.ref !== null);
+  }
+  if (placeCase) {
+    placeCase.ref = await auditorRef(placeCase);
+    check('an auditor finds the place-code case by its name', placeCase.ref !== null);
+  }
+  if (birthCase && birthCase.ref) {
     await page.goto(base + '/#/case/' + birthCase.ref);
     await page.waitForSelector('#reasons li');
     await page.waitForSelector('#timeline-chart canvas');
@@ -219,7 +240,7 @@ try {
       JSON.stringify(profile));
     await page.screenshot({ path: path.join(out, 'case-auditor.png'), fullPage: true });
   }
-  if (placeCase) {
+  if (placeCase && placeCase.ref) {
     await page.goto(base + '/#/case/' + placeCase.ref);
     await page.waitForSelector('#reasons li');
     await page.waitForSelector('#case-history li');
@@ -241,7 +262,7 @@ try {
   await page.goto(base + '/#/dashboard');
   await page.waitForSelector('#chart-pattern canvas');
   check('an auditor\'s dashboard has no districts', (await page.$$('#chart-district')).length === 0);
-  await page.goto(base + '/#/case/' + topRef);
+  await page.goto(base + '/#/case/' + auditorTopRef);
   await page.waitForSelector('#decision-card');
   check('auditors get no decision buttons', (await page.$$('#confirm-fraud')).length === 0);
   await page.goto(base + '/#/audit');
