@@ -934,10 +934,12 @@ Status RunPasses(Store& store, const Policy& policy, const ScoreOptions& options
 // learned from later labels. Version 2: log_overpaid is the case's amount (each payment once
 // over all hits), not the largest hit's. Older stores hold the bare model text (version 1
 // inputs, fitted at an unknown date).
-constexpr std::string_view kFusionHeader = "vigil-fusion 2\nfitted_as_of ";
+constexpr std::string_view kFusionFormat = "vigil-fusion 2";
+constexpr std::string_view kFusionDateField = "\nfitted_as_of ";
 
 std::string StoredFusionText(Date fitted_as_of, const LogisticModel& model) {
-  return std::string(kFusionHeader) + FormatDate(fitted_as_of) + "\n" + model.Serialize();
+  return std::string(kFusionFormat) + std::string(kFusionDateField) + FormatDate(fitted_as_of) +
+         "\n" + model.Serialize();
 }
 
 struct FusionChoice {
@@ -957,15 +959,15 @@ Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
     return text.status();
   }
   std::string_view model_text = *text;
-  if (model_text.substr(0, kFusionHeader.size()) != kFusionHeader) {
+  const std::string header = std::string(kFusionFormat) + std::string(kFusionDateField);
+  if (!model_text.starts_with(header)) {
     choice.note =
-        "the stored fusion model is not of this build's format (" +
-        std::string(kFusionHeader.substr(0, kFusionHeader.find('\n'))) +
+        "the stored fusion model is not of this build's format (" + std::string(kFusionFormat) +
         "): it was fitted on inputs this build computes differently, by an older or newer vigil "
         "train; the policy's default fusion decided; run vigil train again";
     return choice;
   }
-  model_text.remove_prefix(kFusionHeader.size());
+  model_text.remove_prefix(header.size());
   const size_t end = model_text.find('\n');
   auto fitted = ParseDate(model_text.substr(0, end));
   if (end == std::string_view::npos || !fitted.ok()) {
@@ -976,8 +978,8 @@ Result<FusionChoice> ChooseFusion(const Store& store, Date as_of) {
   if (model.num_features() != kFusionInputCount) {
     return Status::Corruption("the stored fusion model has " +
                               std::to_string(model.num_features()) + " inputs where its format (" +
-                              std::string(kFusionHeader.substr(0, kFusionHeader.find('\n'))) +
-                              ") has " + std::to_string(kFusionInputCount));
+                              std::string(kFusionFormat) + ") has " +
+                              std::to_string(kFusionInputCount));
   }
   if (*fitted > as_of) {
     choice.note = "the stored fusion model was fitted on the data as of " + FormatDate(*fitted) +

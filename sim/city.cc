@@ -1066,9 +1066,15 @@ struct City::Impl {
     return FirstDayOfMonth(month) + t.regions()[static_cast<size_t>(region)].pay_day - 1;
   }
 
+  // Whether a payment made on `paid_day` is in payments.csv: within the window, by the as-of
+  // date.
+  bool WrittenByAsOf(int32_t paid_day) const {
+    return paid_day >= window_start_day && paid_day <= as_of_day;
+  }
+
   void PaymentRow(const Person& p, int region, char kind, int32_t period, int64_t amount,
                   std::string_view account, Channel channel, int32_t paid_day, int row_no) {
-    if (paid_day > as_of_day || paid_day < window_start_day) return;
+    if (!WrittenByAsOf(paid_day)) return;
     std::string& s = out.text[static_cast<int>(OutFile::kPayments)];
     Out w(s);
     // payment_id: region, period, kind letter, person index and ledger row: unique by design.
@@ -1139,7 +1145,7 @@ struct City::Impl {
     const int32_t delay =
         entitled >= c.window_.front().number ? static_cast<int32_t>(rng.Int(0, 2)) : 0;
     auto written = [&](const PensionRow& row) {
-      if (row.paid_day >= window_start_day && row.paid_day <= as_of_day) f(row);
+      if (WrittenByAsOf(row.paid_day)) f(row);
     };
     for (int32_t m = std::max(first, c.window_.front().number); m <= last; ++m) {
       if (SuspendedForPrison(p, m)) continue;

@@ -129,6 +129,14 @@ std::string AsciiUpper(std::string_view text) {
   return out;
 }
 
+uint64_t PersonKeyOfCaseKey(std::string_view case_key) {
+  uint64_t person_key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    person_key = (person_key << 8) | static_cast<unsigned char>(case_key[i]);
+  }
+  return person_key;
+}
+
 Result<std::string> KeyedRefs::LoadOrCreateSecret(Store& store) {
   auto stored = store.GetMeta(kMeta);
   if (stored.ok()) {
@@ -188,9 +196,7 @@ Status CaseIndex::Load(const Store& store, const std::vector<nlohmann::json>& re
         r.ref = ToHex(key);
         r.auditor_ref = keyed.CaseRef(key);
         r.person_id = j["person_id"].get<std::string>();
-        for (int i = 0; i < 8; ++i) {
-          r.person_key = (r.person_key << 8) | static_cast<unsigned char>(key[i]);
-        }
+        r.person_key = PersonKeyOfCaseKey(key);
         r.region = static_cast<uint16_t>((static_cast<unsigned char>(key[8]) << 8) |
                                          static_cast<unsigned char>(key[9]));
         r.risk = j.value("risk", 0.0);

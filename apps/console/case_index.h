@@ -47,6 +47,10 @@ std::string_view DecisionName(Decision decision);
 std::optional<Decision> ParseDecision(std::string_view text);
 CaseStatus StatusAfter(Decision decision);
 
+// The person key at the head of a case key (its first 8 bytes, big-endian); `case_key` holds
+// at least 8 bytes.
+uint64_t PersonKeyOfCaseKey(std::string_view case_key);
+
 struct CaseRow {
   std::string key;  // the cases CF key: 8-byte big-endian person key + 2-byte region
   std::string ref;  // hex of `key`: the case's id in URLs for reviewers and supervisors

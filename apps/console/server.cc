@@ -207,11 +207,7 @@ std::optional<std::string> RequiredComment(const json& body, httplib::Response& 
 std::optional<uint64_t> PersonKeyOfRef(std::string_view ref) {
   const auto key = FromHex(ref);
   if (!key || key->size() < 8) return std::nullopt;
-  uint64_t person_key = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    person_key = person_key << 8 | static_cast<unsigned char>((*key)[i]);
-  }
-  return person_key;
+  return PersonKeyOfCaseKey(*key);
 }
 
 std::string PatternList(uint32_t mask) {
